@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A small program that runs the spliced packet filter on one packet for BPF_PROG_TEST_RUN:
+ * user space writes the packet into `window` and its lengths into `caplen`/`wirelen`, runs the
+ * program (XDP type, only because it supports repeat and duration in test runs; the packet given
+ * to the test run is ignored) and reads the filter's return value from `verdict`.
+ * Used by the differential test against libpcap and by bench/filter.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "nc_filter.bpf.h"
+
+struct nc_filter_window window;
+__u32 caplen;
+__u32 wirelen;
+__u32 l3;
+__u32 verdict;
+
+SEC("netcap.xdp")
+int nc_filter_test(struct xdp_md *ctx)
+{
+	verdict = l3 ? nc_filter_l3(&window, caplen, wirelen) : nc_filter_l2(&window, caplen, wirelen);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

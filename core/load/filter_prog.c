@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "filter_prog.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../bpf/nc_filter_abi.h"
+#include "../util/err.h"
+#include "filter_test.skel.h"
+#include "splice.h"
+
+struct nc_filter_prog {
+	struct nc_filter_test_bpf *skel;
+	int fd;
+};
+
+/* The verifier's verdict: its last line other than the statistics it ends with. */
+static const char *verifier_reason(char *log)
+{
+	static const char *const stats[] = { "processed ", "verification time", "stack depth",
+					     "mark_read", "Validating " };
+	char *end = log + strlen(log);
+
+	for (;;) {
+		char *line;
+		bool skip = false;
+
+		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+			*--end = '\0';
+		for (line = end; line > log && line[-1] != '\n'; line--)
+			;
+		for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
+			skip |= !strncmp(line, stats[i], strlen(stats[i]));
+		if (!skip || line == log)
+			return line;
+		end = line;
+	}
+}
+
+int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, char *err,
+			size_t errlen)
+{
+	/* the kernel keeps the end of a log that overflows, which is where the reason is */
+	const size_t log_size = 1024 * 1024;
+	char *log = NULL;
+	struct nc_filter_prog *p;
+	int ret;
+
+	ret = nc_splice_register(err, errlen);
+	if (ret)
+		return ret;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	p->skel = nc_filter_test_bpf__open();
+	if (!p->skel) {
+		ret = nc_err(err, errlen, errno, "opening the filter test program: %s",
+			     strerror(errno));
+		goto fail;
+	}
+	log = calloc(1, log_size);
+	if (!log) {
+		ret = nc_err(err, errlen, ENOMEM, "out of memory");
+		goto fail;
+	}
+	bpf_program__set_log_buf(p->skel->progs.nc_filter_test, log, log_size);
+	ret = nc_splice_bind(p->skel->progs.nc_filter_test, f);
+	if (!ret)
+		ret = nc_filter_test_bpf__load(p->skel);
+	nc_splice_release(p->skel->obj);
+	if (ret) {
+		if (nc_splice_last_error()[0])
+			nc_err(err, errlen, -ret, "%s", nc_splice_last_error());
+		else
+			nc_err(err, errlen, -ret, "the kernel verifier refused the filter \"%s\": %s",
+			       f->expr, log[0] ? verifier_reason(log) : strerror(-ret));
+		goto fail;
+	}
+	p->fd = bpf_program__fd(p->skel->progs.nc_filter_test);
+	*out = p;
+	free(log);
+	return 0;
+fail:
+	free(log);
+	nc_filter_prog_close(p);
+	return ret;
+}
+
+int nc_filter_prog_run(struct nc_filter_prog *p, enum nc_link link, const uint8_t *pkt,
+		       uint32_t caplen, uint32_t wirelen, uint32_t repeat, uint32_t *verdict,
+		       uint32_t *ns)
+{
+	/* XDP test runs want a frame; the filter reads the window, not this */
+	uint8_t frame[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
+		    .repeat = repeat);
+	struct nc_filter_test_bpf__bss *bss = p->skel->bss;
+
+	if (caplen > NC_FILTER_WINDOW)
+		return -EINVAL;
+	memcpy(bss->window.bytes, pkt, caplen);
+	bss->caplen = caplen;
+	bss->wirelen = wirelen;
+	bss->l3 = link == NC_LINK_L3;
+	bss->verdict = 0xdeadbeef;
+	if (bpf_prog_test_run_opts(p->fd, &opts))
+		return -errno;
+	*verdict = bss->verdict;
+	if (ns)
+		*ns = opts.duration;
+	return 0;
+}
+
+void nc_filter_prog_close(struct nc_filter_prog *p)
+{
+	if (!p)
+		return;
+	nc_filter_test_bpf__destroy(p->skel);
+	free(p);
+}
