@@ -163,10 +163,50 @@ static int check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_
 	return 0;
 }
 
+/*
+ * Marks the instructions some path reaches. libpcap's interpreter never looks at the others, but
+ * the kernel refuses unreachable code, so they are not translated.
+ */
+static void find_reachable(const struct nc_cbpf_insn *prog, unsigned len, bool *reach)
+{
+	unsigned *stack = malloc(len * sizeof(*stack)), top = 0;
+
+	memset(reach, 0, len * sizeof(*reach));
+	if (!stack) { /* no memory: translate everything, the verifier will say if it minds */
+		memset(reach, 1, len * sizeof(*reach));
+		return;
+	}
+	reach[0] = true;
+	stack[top++] = 0;
+	while (top) {
+		unsigned i = stack[--top], succ[2], n = 0;
+		const struct nc_cbpf_insn *p = &prog[i];
+
+		if (BPF_CLASS(p->code) == BPF_RET)
+			continue;
+		if (p->code == (BPF_JMP | BPF_JA)) {
+			succ[n++] = (unsigned)((int64_t)i + 1 + (int32_t)p->k);
+		} else if (BPF_CLASS(p->code) == BPF_JMP) {
+			succ[n++] = i + 1 + p->jt;
+			succ[n++] = i + 1 + p->jf;
+		} else {
+			succ[n++] = i + 1;
+		}
+		for (unsigned s = 0; s < n; s++) {
+			if (!reach[succ[s]]) {
+				reach[succ[s]] = true;
+				stack[top++] = succ[s];
+			}
+		}
+	}
+	free(stack);
+}
+
 struct emitter {
 	struct bpf_insn *out; /* NULL in the sizing pass */
 	size_t n;             /* instructions emitted so far */
 	const size_t *addrs;  /* addrs[i]: where cBPF insn i starts; addrs[len]: the reject label */
+	const bool *reach;    /* reach[i]: some path runs cBPF insn i */
 	bool range_error;
 };
 
@@ -407,7 +447,8 @@ static void translate_pass(struct emitter *e, const struct nc_cbpf_insn *prog, u
 	for (unsigned i = 0; i < len; i++) {
 		if (!e->out)
 			addrs[i] = e->n;
-		translate_one(e, prog, i, reject);
+		if (e->reach[i])
+			translate_one(e, prog, i, reject);
 	}
 	if (!e->out)
 		addrs[len] = e->n;
@@ -421,7 +462,8 @@ int nc_filter_translate(const struct nc_cbpf_insn *prog, unsigned len, struct bp
 {
 	bool mem_read[BPF_MEMWORDS] = { false };
 	struct emitter e = { 0 };
-	size_t *addrs;
+	size_t *addrs = NULL;
+	bool *reach = NULL;
 	int ret;
 
 	ret = check(prog, len, err, errlen);
@@ -432,9 +474,14 @@ int nc_filter_translate(const struct nc_cbpf_insn *prog, unsigned len, struct bp
 			mem_read[prog[i].k] = true;
 
 	addrs = calloc(len + 1, sizeof(*addrs));
-	if (!addrs)
-		return nc_err(err, errlen, ENOMEM, "out of memory");
+	reach = calloc(len, sizeof(*reach));
+	if (!addrs || !reach) {
+		ret = nc_err(err, errlen, ENOMEM, "out of memory");
+		goto out;
+	}
+	find_reachable(prog, len, reach);
 	e.addrs = addrs;
+	e.reach = reach;
 	translate_pass(&e, prog, len, addrs, mem_read); /* 1st pass: sizes */
 	if (e.n > NC_FILTER_MAX_INSNS) {
 		ret = nc_err(err, errlen, E2BIG,
@@ -461,6 +508,7 @@ int nc_filter_translate(const struct nc_cbpf_insn *prog, unsigned len, struct bp
 	*out = e.out;
 	*out_len = n;
 out:
+	free(reach);
 	free(addrs);
 	return ret;
 }
