@@ -46,8 +46,8 @@ int cmd_filter(int argc, char **argv)
 	}
 	if (snaplen_arg &&
 	    !g_ascii_string_to_unsigned(snaplen_arg, 10, 1, UINT32_MAX, &snaplen, &gerr)) {
-		fprintf(stderr, "netcap filter: bad --snaplen \"%s\": %s\n", snaplen_arg,
-			gerr->message);
+		fprintf(stderr, "netcap filter: bad --snaplen \"%s\": want a number from 1 to %u\n",
+			snaplen_arg, UINT32_MAX);
 		goto out;
 	}
 	if (argc < 2) {
