@@ -14,7 +14,7 @@
 
 struct nc_filter_prog {
 	struct nc_filter_test_bpf *skel;
-	int fd;
+	int fd, bench_fd;
 };
 
 /* The verifier's verdict: its last line other than the statistics it ends with. */
@@ -69,6 +69,8 @@ int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, 
 	bpf_program__set_log_buf(p->skel->progs.nc_filter_test, log, log_size);
 	ret = nc_splice_bind(p->skel->progs.nc_filter_test, f);
 	if (!ret)
+		ret = nc_splice_bind(p->skel->progs.nc_filter_bench, f);
+	if (!ret)
 		ret = nc_filter_test_bpf__load(p->skel);
 	nc_splice_release(p->skel->obj);
 	if (ret) {
@@ -80,6 +82,7 @@ int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, 
 		goto fail;
 	}
 	p->fd = bpf_program__fd(p->skel->progs.nc_filter_test);
+	p->bench_fd = bpf_program__fd(p->skel->progs.nc_filter_bench);
 	*out = p;
 	free(log);
 	return 0;
@@ -89,9 +92,9 @@ fail:
 	return ret;
 }
 
-int nc_filter_prog_run(struct nc_filter_prog *p, enum nc_link link, const uint8_t *pkt,
-		       uint32_t caplen, uint32_t wirelen, uint32_t repeat, uint32_t *verdict,
-		       uint32_t *ns)
+static int test_run(struct nc_filter_prog *p, int fd, enum nc_link link, const uint8_t *pkt,
+		    uint32_t caplen, uint32_t wirelen, uint32_t repeat, uint32_t *verdict,
+		    uint32_t *ns)
 {
 	/* XDP test runs want a frame; the filter reads the window, not this */
 	uint8_t frame[64] = { 0 };
@@ -106,12 +109,31 @@ int nc_filter_prog_run(struct nc_filter_prog *p, enum nc_link link, const uint8_
 	bss->wirelen = wirelen;
 	bss->l3 = link == NC_LINK_L3;
 	bss->verdict = 0xdeadbeef;
-	if (bpf_prog_test_run_opts(p->fd, &opts))
+	if (bpf_prog_test_run_opts(fd, &opts))
 		return -errno;
 	*verdict = bss->verdict;
 	if (ns)
 		*ns = opts.duration;
 	return 0;
+}
+
+int nc_filter_prog_run(struct nc_filter_prog *p, enum nc_link link, const uint8_t *pkt,
+		       uint32_t caplen, uint32_t wirelen, uint32_t repeat, uint32_t *verdict,
+		       uint32_t *ns)
+{
+	return test_run(p, p->fd, link, pkt, caplen, wirelen, repeat, verdict, ns);
+}
+
+int nc_filter_prog_bench(struct nc_filter_prog *p, enum nc_link link, const uint8_t *pkt,
+			 uint32_t caplen, uint32_t wirelen, uint32_t repeat, uint32_t *verdict,
+			 double *ns)
+{
+	uint32_t run_ns = 0;
+	int ret = test_run(p, p->bench_fd, link, pkt, caplen, wirelen, repeat, verdict, &run_ns);
+
+	if (!ret)
+		*ns = (double)run_ns / NC_FILTER_BENCH_CALLS;
+	return ret;
 }
 
 void nc_filter_prog_close(struct nc_filter_prog *p)

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* filter calls per run of the benchmark program (bpf/filter_test.bpf.c) */
+#define NC_FILTER_BENCH_CALLS 64
+
 #include "../filter/filter.h"
 
 struct nc_filter_prog;
@@ -27,6 +30,12 @@ int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, 
 int nc_filter_prog_run(struct nc_filter_prog *p, enum nc_link link, const uint8_t *pkt,
 		       uint32_t caplen, uint32_t wirelen, uint32_t repeat, uint32_t *verdict,
 		       uint32_t *ns);
+
+/* Like nc_filter_prog_run, but *ns is the kernel's time per filter call, measured over
+ * NC_FILTER_BENCH_CALLS calls in each of `repeat` test runs (bench/filter). */
+int nc_filter_prog_bench(struct nc_filter_prog *p, enum nc_link link, const uint8_t *pkt,
+			 uint32_t caplen, uint32_t wirelen, uint32_t repeat, uint32_t *verdict,
+			 double *ns);
 
 void nc_filter_prog_close(struct nc_filter_prog *p);
 

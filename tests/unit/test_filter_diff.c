@@ -40,7 +40,7 @@ static const char *const expressions[] = {
 	"net 10.0.0.0/8 and not port 22",
 	"src net 192.168.1.0/24",
 	"ip multicast",
-	"ip broadcast",
+	"dst host 255.255.255.255",
 	"ether broadcast",
 	"ether multicast",
 	"ether host 00:11:22:33:44:55",
@@ -297,6 +297,10 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	eth = load_corpus("corpus_eth.pcap");
 	raw = load_corpus("corpus_raw.pcap");
+	g_assert_cmpint(eth->linktype, ==, 1);   /* DLT_EN10MB */
+	g_assert_cmpint(raw->linktype, ==, 12);  /* DLT_RAW (LINKTYPE_RAW in the file) */
+	g_assert_cmpuint(eth->n, >=, 100);
+	g_assert_cmpuint(raw->n, >=, 30);
 	g_test_add_func("/filter-diff/optimized-programs-agree-with-libpcap", test_optimized);
 	g_test_add_func("/filter-diff/unoptimized-programs-agree-with-libpcap", test_unoptimized);
 	g_test_add_func("/filter-diff/a-flipped-jump-is-caught", test_catches_flipped_jump);

@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "pcapng.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../util/err.h"
+#include "version.h"
+
+/* Block types */
+#define BT_SHB 0x0A0D0D0Au
+#define BT_IDB 0x00000001u
+#define BT_ISB 0x00000005u
+#define BT_EPB 0x00000006u
+
+/* Option codes, per block */
+#define OPT_ENDOFOPT	  0
+#define OPT_COMMENT	  1
+#define SHB_HARDWARE	  2
+#define SHB_OS		  3
+#define SHB_USERAPPL	  4
+#define IF_NAME		  2
+#define IF_DESCRIPTION	  3
+#define IF_TSRESOL	  9
+#define IF_FILTER	  11
+#define IF_OS		  12
+#define EPB_FLAGS	  2
+#define EPB_DROPCOUNT	  4
+#define EPB_PACKETID	  5
+#define EPB_QUEUE	  6
+#define ISB_STARTTIME	  2
+#define ISB_ENDTIME	  3
+#define ISB_IFRECV	  4
+#define ISB_IFDROP	  5
+#define ISB_FILTERACCEPT  6
+#define ISB_OSDROP	  7
+#define ISB_USRDELIV	  8
+#define IF_FILTER_LIBPCAP 0 /* if_filter type byte: a libpcap filter string follows */
+#define TSRESOL_NS	  9 /* if_tsresol: 10^-9 s */
+
+#define BUFSIZE	 (1u << 20) /* stdio buffer */
+#define MAX_OPTS 8	    /* the most any block below carries is 7 (ISB) */
+
+struct shb_body {
+	uint32_t byte_order_magic;
+	uint16_t major;
+	uint16_t minor;
+	int64_t section_length;
+};
+_Static_assert(sizeof(struct shb_body) == 16, "SHB body is 16 bytes");
+
+struct idb_body {
+	uint16_t linktype;
+	uint16_t reserved;
+	uint32_t snaplen;
+};
+_Static_assert(sizeof(struct idb_body) == 8, "IDB body is 8 bytes");
+
+struct epb_body {
+	uint32_t iface_id;
+	uint32_t ts_high;
+	uint32_t ts_low;
+	uint32_t caplen;
+	uint32_t wirelen;
+};
+_Static_assert(sizeof(struct epb_body) == 20, "EPB body is 20 bytes");
+
+struct isb_body {
+	uint32_t iface_id;
+	uint32_t ts_high;
+	uint32_t ts_low;
+};
+_Static_assert(sizeof(struct isb_body) == 12, "ISB body is 12 bytes");
+
+/* A block's options: measured and written by write_block() from this one list. */
+struct opt_list {
+	struct {
+		uint16_t code;
+		uint16_t len; /* unpadded */
+		const void *val;
+	} o[MAX_OPTS];
+	unsigned n;
+};
+
+struct iface_state {
+	uint32_t snaplen;
+	uint64_t delivered; /* EPBs written: the ISB's isb_usrdeliv */
+};
+
+struct nc_pcapng {
+	FILE *f;
+	char *buf;  /* f's stdio buffer, freed after fclose() */
+	char *what; /* the output, for messages: a path, "standard output", "file descriptor 5" */
+	char *os;   /* shb_os as written; the default if_os; NULL if none */
+	struct iface_state *ifaces;
+	uint32_t n_ifaces;
+	int error; /* first failed write (positive errno); sticky */
+};
+
+static size_t pad4(size_t n)
+{
+	return (4 - (n & 3)) & 3;
+}
+
+/* Adds an option; -EINVAL (nothing added) when len does not fit the 16-bit length field. */
+static int opt_add(struct opt_list *l, uint16_t code, const char *name, const void *val, size_t len,
+		   char *err, size_t errlen)
+{
+	if (len > NC_PCAPNG_OPT_MAX)
+		return nc_err(err, errlen, EINVAL,
+			      "pcapng option %s is %zu bytes long; an option holds at most %u",
+			      name, len, NC_PCAPNG_OPT_MAX);
+	if (l->n == MAX_OPTS)
+		return nc_err(err, errlen, EINVAL, "pcapng writer: more than %d options in a block",
+			      MAX_OPTS);
+	l->o[l->n].code = code;
+	l->o[l->n].len = (uint16_t)len;
+	l->o[l->n].val = val;
+	l->n++;
+	return 0;
+}
+
+/* Adds a UTF-8 string option unless s is NULL or "". */
+static int opt_str(struct opt_list *l, uint16_t code, const char *name, const char *s, char *err,
+		   size_t errlen)
+{
+	if (!s || !*s)
+		return 0;
+	return opt_add(l, code, name, s, strlen(s), err, errlen);
+}
+
+/* Records the first write error; returns it as a negative errno with a message. */
+static int fail_write(struct nc_pcapng *w, int errnum, char *err, size_t errlen)
+{
+	if (!w->error)
+		w->error = errnum ? errnum : EIO;
+	return nc_err(err, errlen, w->error, "cannot write pcapng to %s: %s", w->what,
+		      strerror(w->error));
+}
+
+static bool put(struct nc_pcapng *w, const void *p, size_t n)
+{
+	return n == 0 || fwrite(p, 1, n, w->f) == n;
+}
+
+/*
+ * Writes one block: header, body (fixed fields), data (padded to 4), the options of l and the
+ * trailing length. The length is summed here from the same pieces that are written, so the two
+ * cannot disagree. -EINVAL (nothing written) for a block longer than 2^32 - 1 bytes; a failed
+ * write is recorded in w->error.
+ */
+static int write_block(struct nc_pcapng *w, uint32_t type, const void *body, size_t body_len,
+		       const void *data, size_t data_len, const struct opt_list *l, char *err,
+		       size_t errlen)
+{
+	static const uint8_t zeros[4];
+	static const uint16_t end_of_opt[2] = {OPT_ENDOFOPT, 0};
+	uint32_t head[2];
+	uint32_t total32;
+	size_t total;
+	bool ok;
+
+	total = 2 * sizeof(uint32_t) + body_len + data_len + pad4(data_len) + sizeof(uint32_t);
+	for (unsigned i = 0; i < l->n; i++)
+		total += 2 * sizeof(uint16_t) + l->o[i].len + pad4(l->o[i].len);
+	if (l->n)
+		total += sizeof(end_of_opt);
+	if (total > UINT32_MAX)
+		return nc_err(err, errlen, EINVAL, "pcapng block of %zu bytes is too long", total);
+	total32 = (uint32_t)total;
+
+	errno = 0;
+	head[0] = type;
+	head[1] = total32;
+	ok = put(w, head, sizeof(head)) && put(w, body, body_len) && put(w, data, data_len) &&
+	     put(w, zeros, pad4(data_len));
+	for (unsigned i = 0; ok && i < l->n; i++) {
+		uint16_t oh[2] = {l->o[i].code, l->o[i].len};
+
+		ok = put(w, oh, sizeof(oh)) && put(w, l->o[i].val, l->o[i].len) &&
+		     put(w, zeros, pad4(l->o[i].len));
+	}
+	if (ok && l->n)
+		ok = put(w, end_of_opt, sizeof(end_of_opt));
+	ok = ok && put(w, &total32, sizeof(total32));
+	if (!ok)
+		return fail_write(w, errno, err, errlen);
+	return 0;
+}
+
+/* Fails with the sticky error of an earlier write, if any. */
+static int check_usable(const struct nc_pcapng *w, char *err, size_t errlen)
+{
+	if (!w)
+		return nc_err(err, errlen, EINVAL, "pcapng writer is NULL");
+	if (w->error)
+		return nc_err(err, errlen, w->error,
+			      "cannot write pcapng to %s: %s (an earlier write failed)", w->what,
+			      strerror(w->error));
+	return 0;
+}
+
+static int write_shb(struct nc_pcapng *w, const struct nc_pcapng_section *shb, char *err,
+		     size_t errlen)
+{
+	static const struct nc_pcapng_section none;
+	const struct shb_body body = {
+	    .byte_order_magic = 0x1A2B3C4D,
+	    .major = 1,
+	    .minor = 0,
+	    .section_length = -1, /* unknown: we do not seek back */
+	};
+	struct opt_list l = {.n = 0};
+	int ret;
+
+	if (!shb)
+		shb = &none;
+	if ((ret = opt_str(&l, OPT_COMMENT, "opt_comment", shb->comment, err, errlen)) ||
+	    (ret = opt_str(&l, SHB_HARDWARE, "shb_hardware", shb->hardware, err, errlen)) ||
+	    (ret = opt_str(&l, SHB_OS, "shb_os", w->os, err, errlen)) ||
+	    (ret = opt_str(&l, SHB_USERAPPL, "shb_userappl",
+			   shb->userappl ? shb->userappl : "netcap " NETCAP_VERSION, err, errlen)))
+		return ret;
+	return write_block(w, BT_SHB, &body, sizeof(body), NULL, 0, &l, err, errlen);
+}
+
+static void free_writer(struct nc_pcapng *w)
+{
+	free(w->ifaces);
+	free(w->os);
+	free(w->what);
+	free(w->buf);
+	free(w);
+}
+
+/* Takes fd (closes it on failure). what names the output in messages. */
+static int open_fd(int fd, const char *what, const struct nc_pcapng_section *shb,
+		   struct nc_pcapng **out, char *err, size_t errlen)
+{
+	struct nc_pcapng *w;
+	struct utsname u;
+	const char *os;
+	int ret;
+
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		close(fd);
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	}
+	os = shb && shb->os ? shb->os : uname(&u) == 0 ? u.release : NULL;
+	w->what = strdup(what);
+	w->os = os ? strdup(os) : NULL;
+	w->buf = malloc(BUFSIZE);
+	if (!w->what || (os && !w->os) || !w->buf) {
+		close(fd);
+		free_writer(w);
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	}
+	w->f = fdopen(fd, "wb");
+	if (!w->f) {
+		ret = nc_err(err, errlen, errno, "cannot write pcapng to %s: %s", what,
+			     strerror(errno));
+		close(fd);
+		free_writer(w);
+		return ret;
+	}
+	if (setvbuf(w->f, w->buf, _IOFBF, BUFSIZE) != 0) {
+		fclose(w->f);
+		free_writer(w);
+		return nc_err(err, errlen, ENOMEM, "cannot buffer the output to %s", what);
+	}
+	ret = write_shb(w, shb, err, errlen);
+	if (ret) {
+		fclose(w->f);
+		free_writer(w);
+		return ret;
+	}
+	*out = w;
+	return 0;
+}
+
+int nc_pcapng_open(const char *path, const struct nc_pcapng_section *shb, struct nc_pcapng **out,
+		   char *err, size_t errlen)
+{
+	int fd;
+
+	if (!path || !*path || !out)
+		return nc_err(err, errlen, EINVAL, "pcapng output: no path given");
+	if (strcmp(path, "-") == 0) {
+		/* our own descriptor: closing the writer leaves fd 1 and stdout alone */
+		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return nc_err(err, errlen, errno, "cannot duplicate standard output: %s",
+				      strerror(errno));
+		return open_fd(fd, "standard output", shb, out, err, errlen);
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return nc_err(err, errlen, errno, "cannot create %s: %s", path, strerror(errno));
+	return open_fd(fd, path, shb, out, err, errlen);
+}
+
+int nc_pcapng_fdopen(int fd, const struct nc_pcapng_section *shb, struct nc_pcapng **out, char *err,
+		     size_t errlen)
+{
+	char what[40];
+
+	if (fd < 0 || !out) {
+		if (fd >= 0)
+			close(fd);
+		return nc_err(err, errlen, EBADF, "pcapng output: bad file descriptor %d", fd);
+	}
+	snprintf(what, sizeof(what), "file descriptor %d", fd);
+	return open_fd(fd, what, shb, out, err, errlen);
+}
+
+int nc_pcapng_add_interface(struct nc_pcapng *w, const struct nc_pcapng_iface *iface, uint32_t *id,
+			    char *err, size_t errlen)
+{
+	static const uint8_t tsresol = TSRESOL_NS;
+	struct opt_list l = {.n = 0};
+	struct iface_state *grown;
+	struct idb_body body;
+	uint8_t *filter = NULL;
+	int ret;
+
+	if ((ret = check_usable(w, err, errlen)))
+		return ret;
+	if (!iface)
+		return nc_err(err, errlen, EINVAL, "pcapng interface: no description given");
+	if (iface->linktype != NC_LINKTYPE_ETHERNET && iface->linktype != NC_LINKTYPE_RAW)
+		return nc_err(err, errlen, EINVAL,
+			      "pcapng interface \"%s\": link type %u; netcap writes %d (Ethernet) "
+			      "or %d (raw IP; not the platform's DLT_RAW)",
+			      iface->name ? iface->name : "", iface->linktype, NC_LINKTYPE_ETHERNET,
+			      NC_LINKTYPE_RAW);
+	if (w->n_ifaces == UINT32_MAX)
+		return nc_err(err, errlen, EINVAL, "pcapng: too many interfaces");
+
+	if (iface->filter && *iface->filter) {
+		size_t n = strlen(iface->filter);
+
+		filter = malloc(n + 1);
+		if (!filter)
+			return nc_err(err, errlen, ENOMEM, "out of memory");
+		filter[0] = IF_FILTER_LIBPCAP;
+		memcpy(filter + 1, iface->filter, n);
+		ret = opt_add(&l, IF_FILTER, "if_filter (type byte and filter string)", filter,
+			      n + 1, err, errlen);
+		if (ret)
+			goto out;
+	}
+	if ((ret = opt_str(&l, IF_NAME, "if_name", iface->name, err, errlen)) ||
+	    (ret =
+		 opt_str(&l, IF_DESCRIPTION, "if_description", iface->description, err, errlen)) ||
+	    (ret = opt_add(&l, IF_TSRESOL, "if_tsresol", &tsresol, 1, err, errlen)) ||
+	    (ret = opt_str(&l, IF_OS, "if_os", iface->os ? iface->os : w->os, err, errlen)))
+		goto out;
+
+	/* room for the interface's state first: after the IDB is out, nothing may fail */
+	grown = realloc(w->ifaces, (w->n_ifaces + 1) * sizeof(*w->ifaces));
+	if (!grown) {
+		ret = nc_err(err, errlen, ENOMEM, "out of memory");
+		goto out;
+	}
+	w->ifaces = grown;
+
+	body.linktype = iface->linktype;
+	body.reserved = 0;
+	body.snaplen = iface->snaplen;
+	ret = write_block(w, BT_IDB, &body, sizeof(body), NULL, 0, &l, err, errlen);
+	if (ret)
+		goto out;
+	w->ifaces[w->n_ifaces].snaplen = iface->snaplen;
+	w->ifaces[w->n_ifaces].delivered = 0;
+	if (id)
+		*id = w->n_ifaces;
+	w->n_ifaces++;
+out:
+	free(filter);
+	return ret;
+}
+
+int nc_pcapng_packet(struct nc_pcapng *w, const struct nc_pcapng_packet *pkt, char *err,
+		     size_t errlen)
+{
+	struct opt_list l = {.n = 0};
+	struct epb_body body;
+	uint32_t flags;
+	uint32_t snaplen;
+	int ret;
+
+	if ((ret = check_usable(w, err, errlen)))
+		return ret;
+	if (!pkt)
+		return nc_err(err, errlen, EINVAL, "pcapng packet: none given");
+	if (pkt->iface_id >= w->n_ifaces)
+		return nc_err(err, errlen, EINVAL,
+			      "pcapng packet for interface %u, but %s has %u interface(s)",
+			      pkt->iface_id, w->what, w->n_ifaces);
+	snaplen = w->ifaces[pkt->iface_id].snaplen;
+	if (pkt->caplen > pkt->wirelen || (snaplen && pkt->caplen > snaplen))
+		return nc_err(err, errlen, EINVAL,
+			      "pcapng packet: %u bytes captured of %u on the wire, snap length %u",
+			      pkt->caplen, pkt->wirelen, snaplen);
+	if (pkt->caplen && !pkt->data)
+		return nc_err(err, errlen, EINVAL, "pcapng packet: %u bytes but no data",
+			      pkt->caplen);
+	switch (pkt->direction) {
+	case NC_PCAPNG_DIR_NONE: break;
+	case NC_PCAPNG_DIR_INBOUND:
+	case NC_PCAPNG_DIR_OUTBOUND:
+		flags = (uint32_t)pkt->direction; /* bits 0-1 */
+		ret = opt_add(&l, EPB_FLAGS, "epb_flags", &flags, sizeof(flags), err, errlen);
+		break;
+	default:
+		return nc_err(err, errlen, EINVAL, "pcapng packet: direction %d is not 0, 1 or 2",
+			      (int)pkt->direction);
+	}
+	if (ret ||
+	    (pkt->has_queue && (ret = opt_add(&l, EPB_QUEUE, "epb_queue", &pkt->queue,
+					      sizeof(pkt->queue), err, errlen))) ||
+	    (pkt->has_packetid && (ret = opt_add(&l, EPB_PACKETID, "epb_packetid", &pkt->packetid,
+						 sizeof(pkt->packetid), err, errlen))) ||
+	    (pkt->has_dropcount &&
+	     (ret = opt_add(&l, EPB_DROPCOUNT, "epb_dropcount", &pkt->dropcount,
+			    sizeof(pkt->dropcount), err, errlen))) ||
+	    (ret = opt_str(&l, OPT_COMMENT, "opt_comment", pkt->comment, err, errlen)))
+		return ret;
+
+	body.iface_id = pkt->iface_id;
+	body.ts_high = (uint32_t)(pkt->ts_ns >> 32);
+	body.ts_low = (uint32_t)pkt->ts_ns;
+	body.caplen = pkt->caplen;
+	body.wirelen = pkt->wirelen;
+	ret = write_block(w, BT_EPB, &body, sizeof(body), pkt->data, pkt->caplen, &l, err, errlen);
+	if (ret)
+		return ret;
+	w->ifaces[pkt->iface_id].delivered++;
+	return 0;
+}
+
+int nc_pcapng_flush(struct nc_pcapng *w, char *err, size_t errlen)
+{
+	int ret;
+
+	if ((ret = check_usable(w, err, errlen)))
+		return ret;
+	errno = 0;
+	if (fflush(w->f) == EOF)
+		return fail_write(w, errno, err, errlen);
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Writes the ISB of interface i; s may be NULL (no counters known). */
+static int write_isb(struct nc_pcapng *w, uint32_t i, const struct nc_pcapng_stats *s,
+		     uint64_t close_ns, char *err, size_t errlen)
+{
+	struct opt_list l = {.n = 0};
+	uint32_t start[2], end[2];
+	struct isb_body body;
+	uint64_t ts;
+	int ret = 0;
+
+	ts = s && s->end_ns ? s->end_ns : close_ns;
+	if (s && s->start_ns) {
+		start[0] = (uint32_t)(s->start_ns >> 32);
+		start[1] = (uint32_t)s->start_ns;
+		ret =
+		    opt_add(&l, ISB_STARTTIME, "isb_starttime", start, sizeof(start), err, errlen);
+	}
+	if (!ret && s && s->end_ns) {
+		end[0] = (uint32_t)(s->end_ns >> 32);
+		end[1] = (uint32_t)s->end_ns;
+		ret = opt_add(&l, ISB_ENDTIME, "isb_endtime", end, sizeof(end), err, errlen);
+	}
+	if (ret ||
+	    (s && ((ret = opt_add(&l, ISB_IFRECV, "isb_ifrecv", &s->ifrecv, sizeof(s->ifrecv), err,
+				  errlen)) ||
+		   (ret = opt_add(&l, ISB_IFDROP, "isb_ifdrop", &s->ifdrop, sizeof(s->ifdrop), err,
+				  errlen)) ||
+		   (ret = opt_add(&l, ISB_FILTERACCEPT, "isb_filteraccept", &s->filteraccept,
+				  sizeof(s->filteraccept), err, errlen)) ||
+		   (ret = opt_add(&l, ISB_OSDROP, "isb_osdrop", &s->osdrop, sizeof(s->osdrop), err,
+				  errlen)))) ||
+	    (ret = opt_add(&l, ISB_USRDELIV, "isb_usrdeliv", &w->ifaces[i].delivered,
+			   sizeof(w->ifaces[i].delivered), err, errlen)))
+		return ret;
+
+	body.iface_id = i;
+	body.ts_high = (uint32_t)(ts >> 32);
+	body.ts_low = (uint32_t)ts;
+	return write_block(w, BT_ISB, &body, sizeof(body), NULL, 0, &l, err, errlen);
+}
+
+int nc_pcapng_close(struct nc_pcapng *w, const struct nc_pcapng_stats *stats, char *err,
+		    size_t errlen)
+{
+	uint64_t close_ns = now_ns();
+	int ret = 0;
+
+	if (!w)
+		return 0;
+	for (uint32_t i = 0; !w->error && !ret && i < w->n_ifaces; i++)
+		ret = write_isb(w, i, stats ? &stats[i] : NULL, close_ns, err, errlen);
+	errno = 0;
+	if (!w->error && fflush(w->f) == EOF)
+		fail_write(w, errno, NULL, 0);
+	errno = 0;
+	if (fclose(w->f) == EOF && !w->error)
+		fail_write(w, errno, NULL, 0);
+	if (w->error)
+		ret = nc_err(err, errlen, w->error, "cannot write pcapng to %s: %s", w->what,
+			     strerror(w->error));
+	free_writer(w);
+	return ret;
+}
+
+uint32_t nc_pcapng_interface_count(const struct nc_pcapng *w)
+{
+	return w ? w->n_ifaces : 0;
+}
