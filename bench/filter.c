@@ -89,16 +89,18 @@ static double libpcap_round(const struct nc_filter *f, const struct corpus *c, u
 
 int main(int argc, char **argv)
 {
-	uint32_t repeat = argc > 2 ? (uint32_t)atoi(argv[2]) : 100;
-	unsigned rounds = argc > 3 ? (unsigned)atoi(argv[3]) : 5;
+	uint32_t repeat = argc > 2 ? (uint32_t)atoi(argv[2]) : 1000;
+	unsigned rounds = argc > 3 ? (unsigned)atoi(argv[3]) : 7;
 	struct corpus *c;
 	char err[512];
 	double kbase = 0, ubase = 0;
+	g_autofree char *name = NULL;
 
 	if (argc < 2 || !repeat || !rounds) {
 		fprintf(stderr, "usage: bench_filter CORPUS.pcap [REPEAT] [ROUNDS]\n");
 		return 2;
 	}
+	name = g_path_get_basename(argv[1]);
 	c = corpus_load(argv[1], err, sizeof(err));
 	if (!c) {
 		fprintf(stderr, "bench_filter: %s\n", err);
@@ -111,7 +113,7 @@ int main(int argc, char **argv)
 	       "spread over %d calls), %u runs per packet. The accept-all row (`\"\"`) is the cost "
 	       "of calling a filter that does nothing, on each side; the `net` columns subtract "
 	       "it, leaving the cost of evaluating the expression.\n\n",
-	       c->n, argv[1], rounds, repeat * NC_FILTER_BENCH_CALLS, NC_FILTER_BENCH_CALLS,
+	       c->n, name, rounds, repeat * NC_FILTER_BENCH_CALLS, NC_FILTER_BENCH_CALLS,
 	       NC_FILTER_BENCH_CALLS, repeat);
 	printf("| expression | cBPF insns | eBPF insns | libpcap ns | kernel ns | libpcap / kernel "
 	       "| libpcap net ns | kernel net ns | net ratio |\n"

@@ -96,7 +96,7 @@ static int test_run(struct nc_filter_prog *p, int fd, enum nc_link link, const u
 		    uint32_t caplen, uint32_t wirelen, uint32_t repeat, uint32_t *verdict,
 		    uint32_t *ns)
 {
-	/* XDP test runs want a frame; the filter reads the window, not this */
+	/* test runs want a frame; the filter reads the window, not this */
 	uint8_t frame[64] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
 		    .repeat = repeat);

@@ -264,7 +264,7 @@ static const struct {
 	enum bpf_prog_type type;
 	enum bpf_attach_type attach;
 } sections[] = {
-	{ "netcap.xdp", BPF_PROG_TYPE_XDP, 0 },
+	{ "netcap.tc", BPF_PROG_TYPE_SCHED_CLS, 0 },
 };
 
 static bool verbose;
