@@ -2,7 +2,6 @@
 #include "pcapng.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "../util/err.h"
+#include "output.h"
 #include "version.h"
 
 /* Block types */
@@ -44,8 +44,7 @@
 #define IF_FILTER_LIBPCAP 0 /* if_filter type byte: a libpcap filter string follows */
 #define TSRESOL_NS	  9 /* if_tsresol: 10^-9 s */
 
-#define BUFSIZE	 (1u << 20) /* stdio buffer */
-#define MAX_OPTS 8	    /* the most any block below carries is 7 (ISB) */
+#define MAX_OPTS 8 /* the most any block below carries is 7 (ISB) */
 
 struct shb_body {
 	uint32_t byte_order_magic;
@@ -94,10 +93,8 @@ struct iface_state {
 };
 
 struct nc_pcapng {
-	FILE *f;
-	char *buf;  /* f's stdio buffer, freed after fclose() */
-	char *what; /* the output, for messages: a path, "standard output", "file descriptor 5" */
-	char *os;   /* shb_os as written; the default if_os; NULL if none */
+	struct nc_output out;
+	char *os; /* shb_os as written; the default if_os; NULL if none */
 	struct iface_state *ifaces;
 	uint32_t n_ifaces;
 	int error; /* first failed write (positive errno); sticky */
@@ -140,13 +137,13 @@ static int fail_write(struct nc_pcapng *w, int errnum, char *err, size_t errlen)
 {
 	if (!w->error)
 		w->error = errnum ? errnum : EIO;
-	return nc_err(err, errlen, w->error, "cannot write pcapng to %s: %s", w->what,
+	return nc_err(err, errlen, w->error, "cannot write pcapng to %s: %s", w->out.what,
 		      strerror(w->error));
 }
 
 static bool put(struct nc_pcapng *w, const void *p, size_t n)
 {
-	return n == 0 || fwrite(p, 1, n, w->f) == n;
+	return n == 0 || fwrite(p, 1, n, w->out.f) == n;
 }
 
 /*
@@ -201,8 +198,8 @@ static int check_usable(const struct nc_pcapng *w, char *err, size_t errlen)
 		return nc_err(err, errlen, EINVAL, "pcapng writer is NULL");
 	if (w->error)
 		return nc_err(err, errlen, w->error,
-			      "cannot write pcapng to %s: %s (an earlier write failed)", w->what,
-			      strerror(w->error));
+			      "cannot write pcapng to %s: %s (an earlier write failed)",
+			      w->out.what, strerror(w->error));
 	return 0;
 }
 
@@ -234,14 +231,13 @@ static void free_writer(struct nc_pcapng *w)
 {
 	free(w->ifaces);
 	free(w->os);
-	free(w->what);
-	free(w->buf);
+	nc_output_release(&w->out);
 	free(w);
 }
 
-/* Takes fd (closes it on failure). what names the output in messages. */
-static int open_fd(int fd, const char *what, const struct nc_pcapng_section *shb,
-		   struct nc_pcapng **out, char *err, size_t errlen)
+/* Takes over o (its stream is closed on failure) and writes the SHB. */
+static int start(struct nc_output *o, const struct nc_pcapng_section *shb, struct nc_pcapng **out,
+		 char *err, size_t errlen)
 {
 	struct nc_pcapng *w;
 	struct utsname u;
@@ -250,34 +246,17 @@ static int open_fd(int fd, const char *what, const struct nc_pcapng_section *shb
 
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		close(fd);
+		fclose(o->f);
+		nc_output_release(o);
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	}
+	w->out = *o;
 	os = shb && shb->os ? shb->os : uname(&u) == 0 ? u.release : NULL;
-	w->what = strdup(what);
 	w->os = os ? strdup(os) : NULL;
-	w->buf = malloc(BUFSIZE);
-	if (!w->what || (os && !w->os) || !w->buf) {
-		close(fd);
-		free_writer(w);
-		return nc_err(err, errlen, ENOMEM, "out of memory");
-	}
-	w->f = fdopen(fd, "wb");
-	if (!w->f) {
-		ret = nc_err(err, errlen, errno, "cannot write pcapng to %s: %s", what,
-			     strerror(errno));
-		close(fd);
-		free_writer(w);
-		return ret;
-	}
-	if (setvbuf(w->f, w->buf, _IOFBF, BUFSIZE) != 0) {
-		fclose(w->f);
-		free_writer(w);
-		return nc_err(err, errlen, ENOMEM, "cannot buffer the output to %s", what);
-	}
-	ret = write_shb(w, shb, err, errlen);
+	ret = os && !w->os ? nc_err(err, errlen, ENOMEM, "out of memory")
+			   : write_shb(w, shb, err, errlen);
 	if (ret) {
-		fclose(w->f);
+		fclose(w->out.f);
 		free_writer(w);
 		return ret;
 	}
@@ -288,36 +267,22 @@ static int open_fd(int fd, const char *what, const struct nc_pcapng_section *shb
 int nc_pcapng_open(const char *path, const struct nc_pcapng_section *shb, struct nc_pcapng **out,
 		   char *err, size_t errlen)
 {
-	int fd;
+	struct nc_output o;
+	int ret = out ? nc_output_open(path, "pcapng", &o, err, errlen)
+		      : nc_err(err, errlen, EINVAL, "pcapng output: nowhere to return the writer");
 
-	if (!path || !*path || !out)
-		return nc_err(err, errlen, EINVAL, "pcapng output: no path given");
-	if (strcmp(path, "-") == 0) {
-		/* our own descriptor: closing the writer leaves fd 1 and stdout alone */
-		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			return nc_err(err, errlen, errno, "cannot duplicate standard output: %s",
-				      strerror(errno));
-		return open_fd(fd, "standard output", shb, out, err, errlen);
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return nc_err(err, errlen, errno, "cannot create %s: %s", path, strerror(errno));
-	return open_fd(fd, path, shb, out, err, errlen);
+	return ret ? ret : start(&o, shb, out, err, errlen);
 }
 
 int nc_pcapng_fdopen(int fd, const struct nc_pcapng_section *shb, struct nc_pcapng **out, char *err,
 		     size_t errlen)
 {
-	char what[40];
+	struct nc_output o;
+	int ret = nc_output_fdopen(out ? fd : -1, "pcapng", &o, err, errlen);
 
-	if (fd < 0 || !out) {
-		if (fd >= 0)
-			close(fd);
-		return nc_err(err, errlen, EBADF, "pcapng output: bad file descriptor %d", fd);
-	}
-	snprintf(what, sizeof(what), "file descriptor %d", fd);
-	return open_fd(fd, what, shb, out, err, errlen);
+	if (!out && fd >= 0)
+		close(fd);
+	return ret ? ret : start(&o, shb, out, err, errlen);
 }
 
 int nc_pcapng_add_interface(struct nc_pcapng *w, const struct nc_pcapng_iface *iface, uint32_t *id,
@@ -403,7 +368,7 @@ int nc_pcapng_packet(struct nc_pcapng *w, const struct nc_pcapng_packet *pkt, ch
 	if (pkt->iface_id >= w->n_ifaces)
 		return nc_err(err, errlen, EINVAL,
 			      "pcapng packet for interface %u, but %s has %u interface(s)",
-			      pkt->iface_id, w->what, w->n_ifaces);
+			      pkt->iface_id, w->out.what, w->n_ifaces);
 	snaplen = w->ifaces[pkt->iface_id].snaplen;
 	if (pkt->caplen > pkt->wirelen || (snaplen && pkt->caplen > snaplen))
 		return nc_err(err, errlen, EINVAL,
@@ -453,7 +418,7 @@ int nc_pcapng_flush(struct nc_pcapng *w, char *err, size_t errlen)
 	if ((ret = check_usable(w, err, errlen)))
 		return ret;
 	errno = 0;
-	if (fflush(w->f) == EOF)
+	if (fflush(w->out.f) == EOF)
 		return fail_write(w, errno, err, errlen);
 	return 0;
 }
@@ -518,13 +483,13 @@ int nc_pcapng_close(struct nc_pcapng *w, const struct nc_pcapng_stats *stats, ch
 	for (uint32_t i = 0; !w->error && !ret && i < w->n_ifaces; i++)
 		ret = write_isb(w, i, stats ? &stats[i] : NULL, close_ns, err, errlen);
 	errno = 0;
-	if (!w->error && fflush(w->f) == EOF)
+	if (!w->error && fflush(w->out.f) == EOF)
 		fail_write(w, errno, NULL, 0);
 	errno = 0;
-	if (fclose(w->f) == EOF && !w->error)
+	if (fclose(w->out.f) == EOF && !w->error)
 		fail_write(w, errno, NULL, 0);
 	if (w->error)
-		ret = nc_err(err, errlen, w->error, "cannot write pcapng to %s: %s", w->what,
+		ret = nc_err(err, errlen, w->error, "cannot write pcapng to %s: %s", w->out.what,
 			     strerror(w->error));
 	free_writer(w);
 	return ret;
