@@ -16,18 +16,18 @@
 #include "load/filter_prog.h"
 
 static const char *const expressions[] = {
-	"",
-	"ip",
-	"tcp port 80",
-	"vlan and tcp port 80",
-	"net 10.0.0.0/8 and not port 22",
-	"tcp[tcpflags] & (tcp-syn|tcp-fin) != 0",
-	"ip6 and udp",
-	"portrange 1000-2000",
-	"greater 1000",
-	"geneve and tcp port 80",
-	"udp port 53 or udp port 123 or udp port 5353",
-	"tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420",
+    "",
+    "ip",
+    "tcp port 80",
+    "vlan and tcp port 80",
+    "net 10.0.0.0/8 and not port 22",
+    "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0",
+    "ip6 and udp",
+    "portrange 1000-2000",
+    "greater 1000",
+    "geneve and tcp port 80",
+    "udp port 53 or udp port 123 or udp port 5353",
+    "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420",
 };
 
 static double now_ns(void)
@@ -81,7 +81,8 @@ static double libpcap_round(const struct nc_filter *f, const struct corpus *c, u
 		uint32_t len = MIN(c->pkts[i].caplen, NC_FILTER_WINDOW);
 
 		for (uint32_t r = 0; r < repeat; r++)
-			sink += nc_cbpf_run(f->cbpf[NC_LINK_L2], c->pkts[i].data, c->pkts[i].wirelen, len);
+			sink += nc_cbpf_run(f->cbpf[NC_LINK_L2], c->pkts[i].data,
+					    c->pkts[i].wirelen, len);
 	}
 	(void)sink;
 	return (now_ns() - start) / ((double)c->n * repeat);

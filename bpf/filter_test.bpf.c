@@ -8,12 +8,15 @@
  * Used by the differential test against libpcap and by bench/filter; nc_filter_bench runs the
  * filter NC_FILTER_BENCH_CALLS times per test run so that the harness's own cost is spread thin.
  */
+/* vmlinux.h first: the other headers use its types */
 #include "vmlinux.h"
+
 #include <bpf/bpf_helpers.h>
+
 #include "nc_filter.bpf.h"
 
 #define NC_FILTER_BENCH_CALLS 64
-#define TC_ACT_OK 0 /* linux/pkt_cls.h, not in BTF */
+#define TC_ACT_OK	      0 /* linux/pkt_cls.h, not in BTF */
 
 struct nc_filter_window window;
 __u32 caplen;
@@ -24,7 +27,8 @@ __u32 verdict;
 SEC("netcap.tc")
 int nc_filter_test(struct __sk_buff *ctx)
 {
-	verdict = l3 ? nc_filter_l3(&window, caplen, wirelen) : nc_filter_l2(&window, caplen, wirelen);
+	verdict =
+	    l3 ? nc_filter_l3(&window, caplen, wirelen) : nc_filter_l2(&window, caplen, wirelen);
 	return TC_ACT_OK;
 }
 
@@ -34,7 +38,8 @@ int nc_filter_bench(struct __sk_buff *ctx)
 	__u32 v = 0;
 
 	for (int i = 0; i < NC_FILTER_BENCH_CALLS; i++)
-		v |= l3 ? nc_filter_l3(&window, caplen, wirelen) : nc_filter_l2(&window, caplen, wirelen);
+		v |= l3 ? nc_filter_l3(&window, caplen, wirelen)
+			: nc_filter_l2(&window, caplen, wirelen);
 	verdict = v;
 	return TC_ACT_OK;
 }

@@ -11,7 +11,7 @@
 #include "nc_filter_abi.h"
 
 #define NC__STR(x) #x
-#define NC_STR(x) NC__STR(x)
+#define NC_STR(x)  NC__STR(x)
 
 __attribute__((noinline)) int nc_filter_l2(const struct nc_filter_window *win, __u32 caplen,
 					   __u32 wirelen)

@@ -19,14 +19,13 @@ int cmd_filter(int argc, char **argv)
 	guint64 snaplen = 262144;
 	GError *gerr = NULL;
 	GOptionEntry entries[] = {
-		{ "dump", 'd', 0, G_OPTION_ARG_NONE, &dump,
-		  "Print the cBPF and eBPF programs (Ethernet and raw IP)", NULL },
-		{ "snaplen", 's', 0, G_OPTION_ARG_STRING, &snaplen_arg,
-		  "Snap length an accepting filter returns (default 262144)", "SNAPLEN" },
-		{ "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
-		  "Load the filter into the kernel to check that the verifier accepts it (root)",
-		  NULL },
-		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	    {"dump", 'd', 0, G_OPTION_ARG_NONE, &dump,
+	     "Print the cBPF and eBPF programs (Ethernet and raw IP)", NULL},
+	    {"snaplen", 's', 0, G_OPTION_ARG_STRING, &snaplen_arg,
+	     "Snap length an accepting filter returns (default 262144)", "SNAPLEN"},
+	    {"verify", 0, 0, G_OPTION_ARG_NONE, &verify,
+	     "Load the filter into the kernel to check that the verifier accepts it (root)", NULL},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	GOptionContext *ctx = g_option_context_new("EXPRESSION… - compile a tcpdump filter");
 	struct nc_filter *f = NULL;
@@ -37,9 +36,9 @@ int cmd_filter(int argc, char **argv)
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(
-		ctx, "Examples:\n  netcap filter -d \"tcp port 80\"\n  netcap filter --verify "
-		     "\"vlan and udp\"\n\nFilters run on packet bytes; expressions that need socket "
-		     "metadata (inbound, outbound, ifindex) are refused.\n");
+	    ctx, "Examples:\n  netcap filter -d \"tcp port 80\"\n  netcap filter --verify "
+		 "\"vlan and udp\"\n\nFilters run on packet bytes; expressions that need socket "
+		 "metadata (inbound, outbound, ifindex) are refused.\n");
 	if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
 		fprintf(stderr, "netcap filter: %s; try: netcap filter --help\n", gerr->message);
 		goto out;
@@ -51,7 +50,9 @@ int cmd_filter(int argc, char **argv)
 		goto out;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "netcap filter: no expression given; try: netcap filter -d \"tcp port 80\"\n");
+		fprintf(
+		    stderr,
+		    "netcap filter: no expression given; try: netcap filter -d \"tcp port 80\"\n");
 		goto out;
 	}
 	/* like tcpdump: the remaining arguments, joined by spaces, are the expression */

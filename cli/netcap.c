@@ -14,8 +14,8 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "filter", cmd_filter, "compile a tcpdump expression, print or check its programs" },
-	{ "version", cmd_version, "print the version" },
+    {"filter", cmd_filter, "compile a tcpdump expression, print or check its programs"},
+    {"version", cmd_version, "print the version"},
 };
 
 static void usage(FILE *out)

@@ -66,7 +66,8 @@ int nc_ebpf_format(char *buf, size_t len, const struct bpf_insn *in)
 	case BPF_ALU64:
 		if (op == BPF_END) {
 			snprintf(buf, len, "r%d = %s%d r%d", in->dst_reg,
-				 BPF_SRC(in->code) == BPF_TO_BE ? "be" : "le", in->imm, in->dst_reg);
+				 BPF_SRC(in->code) == BPF_TO_BE ? "be" : "le", in->imm,
+				 in->dst_reg);
 			return 1;
 		}
 		if (op == BPF_NEG) {
@@ -76,21 +77,23 @@ int nc_ebpf_format(char *buf, size_t len, const struct bpf_insn *in)
 		if (!alu_op(op))
 			break;
 		if (BPF_SRC(in->code) == BPF_X)
-			snprintf(buf, len, "%c%d %s %c%d", r, in->dst_reg, alu_op(op), r, in->src_reg);
+			snprintf(buf, len, "%c%d %s %c%d", r, in->dst_reg, alu_op(op), r,
+				 in->src_reg);
 		else
-			snprintf(buf, len, "%c%d %s %#x", r, in->dst_reg, alu_op(op), (uint32_t)in->imm);
+			snprintf(buf, len, "%c%d %s %#x", r, in->dst_reg, alu_op(op),
+				 (uint32_t)in->imm);
 		return 1;
 	case BPF_LDX:
-		snprintf(buf, len, "r%d = *(%s *)(r%d %+d)", in->dst_reg, size_name(BPF_SIZE(in->code)),
-			 in->src_reg, in->off);
+		snprintf(buf, len, "r%d = *(%s *)(r%d %+d)", in->dst_reg,
+			 size_name(BPF_SIZE(in->code)), in->src_reg, in->off);
 		return 1;
 	case BPF_STX:
-		snprintf(buf, len, "*(%s *)(r%d %+d) = r%d", size_name(BPF_SIZE(in->code)), in->dst_reg,
-			 in->off, in->src_reg);
+		snprintf(buf, len, "*(%s *)(r%d %+d) = r%d", size_name(BPF_SIZE(in->code)),
+			 in->dst_reg, in->off, in->src_reg);
 		return 1;
 	case BPF_ST:
-		snprintf(buf, len, "*(%s *)(r%d %+d) = %d", size_name(BPF_SIZE(in->code)), in->dst_reg,
-			 in->off, in->imm);
+		snprintf(buf, len, "*(%s *)(r%d %+d) = %d", size_name(BPF_SIZE(in->code)),
+			 in->dst_reg, in->off, in->imm);
 		return 1;
 	case BPF_LD:
 		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
@@ -111,15 +114,15 @@ int nc_ebpf_format(char *buf, size_t len, const struct bpf_insn *in)
 			return 1;
 		}
 		if (op == BPF_CALL && cls == BPF_JMP) {
-			snprintf(buf, len, "call %s%+d", in->src_reg == BPF_PSEUDO_CALL ? "pc" : "#",
-				 in->imm);
+			snprintf(buf, len, "call %s%+d",
+				 in->src_reg == BPF_PSEUDO_CALL ? "pc" : "#", in->imm);
 			return 1;
 		}
 		if (!jmp_op(op))
 			break;
 		if (BPF_SRC(in->code) == BPF_X)
-			snprintf(buf, len, "if %c%d %s %c%d goto pc%+d", r, in->dst_reg, jmp_op(op), r,
-				 in->src_reg, in->off);
+			snprintf(buf, len, "if %c%d %s %c%d goto pc%+d", r, in->dst_reg, jmp_op(op),
+				 r, in->src_reg, in->off);
 		else
 			snprintf(buf, len, "if %c%d %s %#x goto pc%+d", r, in->dst_reg, jmp_op(op),
 				 (uint32_t)in->imm, in->off);

@@ -44,7 +44,7 @@ int nc_filter_new(const char *expr, uint32_t snaplen, int optimize, struct nc_fi
 			      &f->cbpf_len[NC_LINK_L3], why, sizeof(why));
 	if (ret == -EINVAL) {
 		/* e.g. "arp", "ether host": meaningless without a link header */
-		static const struct nc_cbpf_insn reject_all = { .code = 0x06 /* ret #0 */ };
+		static const struct nc_cbpf_insn reject_all = {.code = 0x06 /* ret #0 */};
 
 		f->l3_reject_reason = strdup(why);
 		f->cbpf[NC_LINK_L3] = malloc(sizeof(reject_all));
@@ -75,8 +75,8 @@ fail:
 }
 
 static const char *const link_names[NC_LINK_COUNT] = {
-	[NC_LINK_L2] = "Ethernet (DLT_EN10MB)",
-	[NC_LINK_L3] = "raw IP (DLT_RAW)",
+    [NC_LINK_L2] = "Ethernet (DLT_EN10MB)",
+    [NC_LINK_L3] = "raw IP (DLT_RAW)",
 };
 
 void nc_filter_dump(FILE *out, const struct nc_filter *f)

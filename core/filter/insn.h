@@ -9,7 +9,7 @@
 #include <linux/bpf.h>
 
 #define NC_INSN(c, d, s, o, i)                                                                     \
-	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 
 /* dst = src (64 bit) */
 #define NC_MOV64_REG(d, s) NC_INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
@@ -42,7 +42,7 @@
 /* if ((u32)dst op (u32)src) goto pc + off */
 #define NC_JMP32_REG(op, d, s, o) NC_INSN(BPF_JMP32 | (op) | BPF_X, d, s, o, 0)
 /* goto pc + off */
-#define NC_JA(o) NC_INSN(BPF_JMP | BPF_JA, 0, 0, o, 0)
+#define NC_JA(o)  NC_INSN(BPF_JMP | BPF_JA, 0, 0, o, 0)
 #define NC_EXIT() NC_INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 #endif

@@ -20,12 +20,12 @@
 #include "insn.h"
 
 /* Registers of the translated filter. r1-r3 carry the arguments in; no helpers are called. */
-#define R_A BPF_REG_0    /* accumulator, kept zero-extended */
-#define R_X BPF_REG_7    /* index register, kept zero-extended */
+#define R_A    BPF_REG_0 /* accumulator, kept zero-extended */
+#define R_X    BPF_REG_7 /* index register, kept zero-extended */
 #define R_DATA BPF_REG_6 /* struct nc_filter_window * */
-#define R_CAP BPF_REG_8  /* captured bytes, clamped to NC_FILTER_WINDOW */
+#define R_CAP  BPF_REG_8 /* captured bytes, clamped to NC_FILTER_WINDOW */
 #define R_WIRE BPF_REG_9 /* wire length */
-#define R_TMP BPF_REG_2
+#define R_TMP  BPF_REG_2
 #define R_TMP2 BPF_REG_3
 
 /* M[i] lives at r10 - 64 + 4 * i */
@@ -67,8 +67,8 @@ static int bad_insn(char *err, size_t errlen, unsigned i, const struct nc_cbpf_i
 static int check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_t errlen)
 {
 	if (len == 0 || len > BPF_MAXINSNS)
-		return nc_err(err, errlen, EINVAL, "cBPF program of %u instructions (1..%d allowed)",
-			      len, BPF_MAXINSNS);
+		return nc_err(err, errlen, EINVAL,
+			      "cBPF program of %u instructions (1..%d allowed)", len, BPF_MAXINSNS);
 	for (unsigned i = 0; i < len; i++) {
 		const struct nc_cbpf_insn *p = &prog[i];
 
@@ -77,14 +77,16 @@ static int check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_
 		case BPF_LD | BPF_H | BPF_ABS:
 		case BPF_LD | BPF_B | BPF_ABS:
 			if (p->k >= (uint32_t)SKF_AD_OFF)
-				return nc_err(err, errlen, EINVAL,
-					      "the filter needs %s, which a Linux socket supplies "
-					      "but copied packet bytes do not; drop that part of "
-					      "the expression (for direction, pick an rx or tx hook)",
-					      ancillary_name(p->k));
+				return nc_err(
+				    err, errlen, EINVAL,
+				    "the filter needs %s, which a Linux socket supplies "
+				    "but copied packet bytes do not; drop that part of "
+				    "the expression (for direction, pick an rx or tx hook)",
+				    ancillary_name(p->k));
 			if (p->k >= (uint32_t)SKF_LL_OFF)
-				return bad_insn(err, errlen, i, p,
-						"negative (Linux SKF_*_OFF) load offsets are not supported");
+				return bad_insn(
+				    err, errlen, i, p,
+				    "negative (Linux SKF_*_OFF) load offsets are not supported");
 			break;
 		case BPF_LD | BPF_W | BPF_IND:
 		case BPF_LD | BPF_H | BPF_IND:
@@ -98,14 +100,14 @@ static int check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_
 		case BPF_RET | BPF_A:
 		case BPF_MISC | BPF_TAX:
 		case BPF_MISC | BPF_TXA:
-		case BPF_ALU | BPF_NEG:
-			break;
+		case BPF_ALU | BPF_NEG: break;
 		case BPF_LD | BPF_MEM:
 		case BPF_LDX | BPF_MEM:
 		case BPF_ST:
 		case BPF_STX:
 			if (p->k >= BPF_MEMWORDS)
-				return bad_insn(err, errlen, i, p, "scratch memory index out of range");
+				return bad_insn(err, errlen, i, p,
+						"scratch memory index out of range");
 			break;
 		case BPF_ALU | BPF_ADD | BPF_K:
 		case BPF_ALU | BPF_SUB | BPF_K:
@@ -122,8 +124,7 @@ static int check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_
 		case BPF_ALU | BPF_OR | BPF_X:
 		case BPF_ALU | BPF_XOR | BPF_X:
 		case BPF_ALU | BPF_LSH | BPF_X:
-		case BPF_ALU | BPF_RSH | BPF_X:
-			break;
+		case BPF_ALU | BPF_RSH | BPF_X: break;
 		case BPF_ALU | BPF_DIV | BPF_K:
 		case BPF_ALU | BPF_MOD | BPF_K:
 			if (p->k == 0)
@@ -155,11 +156,13 @@ static int check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_
 				return bad_insn(err, errlen, i, p, "jump out of the program");
 			break;
 		default:
-			return bad_insn(err, errlen, i, p, "opcode not in libpcap's instruction set");
+			return bad_insn(err, errlen, i, p,
+					"opcode not in libpcap's instruction set");
 		}
 	}
 	if (BPF_CLASS(prog[len - 1].code) != BPF_RET)
-		return bad_insn(err, errlen, len - 1, &prog[len - 1], "program does not end in ret");
+		return bad_insn(err, errlen, len - 1, &prog[len - 1],
+				"program does not end in ret");
 	return 0;
 }
 
@@ -204,7 +207,7 @@ static void find_reachable(const struct nc_cbpf_insn *prog, unsigned len, bool *
 
 struct emitter {
 	struct bpf_insn *out; /* NULL in the sizing pass */
-	size_t n;             /* instructions emitted so far */
+	size_t n;	      /* instructions emitted so far */
 	const size_t *addrs;  /* addrs[i]: where cBPF insn i starts; addrs[len]: the reject label */
 	const bool *reach;    /* reach[i]: some path runs cBPF insn i */
 	bool range_error;
@@ -319,32 +322,16 @@ static void translate_one(struct emitter *e, const struct nc_cbpf_insn *prog, un
 		}
 		break;
 	/* A = len, X = len: the wire length */
-	case BPF_LD | BPF_W | BPF_LEN:
-		emit(e, NC_MOV32_REG(R_A, R_WIRE));
-		break;
-	case BPF_LDX | BPF_W | BPF_LEN:
-		emit(e, NC_MOV32_REG(R_X, R_WIRE));
-		break;
+	case BPF_LD | BPF_W | BPF_LEN: emit(e, NC_MOV32_REG(R_A, R_WIRE)); break;
+	case BPF_LDX | BPF_W | BPF_LEN: emit(e, NC_MOV32_REG(R_X, R_WIRE)); break;
 	/* A = k, X = k */
-	case BPF_LD | BPF_IMM:
-		emit(e, NC_MOV32_IMM(R_A, (int32_t)p->k));
-		break;
-	case BPF_LDX | BPF_IMM:
-		emit(e, NC_MOV32_IMM(R_X, (int32_t)p->k));
-		break;
+	case BPF_LD | BPF_IMM: emit(e, NC_MOV32_IMM(R_A, (int32_t)p->k)); break;
+	case BPF_LDX | BPF_IMM: emit(e, NC_MOV32_IMM(R_X, (int32_t)p->k)); break;
 	/* A = M[k], X = M[k], M[k] = A, M[k] = X */
-	case BPF_LD | BPF_MEM:
-		emit(e, NC_LDX_MEM(BPF_W, R_A, BPF_REG_10, M_OFF(p->k)));
-		break;
-	case BPF_LDX | BPF_MEM:
-		emit(e, NC_LDX_MEM(BPF_W, R_X, BPF_REG_10, M_OFF(p->k)));
-		break;
-	case BPF_ST:
-		emit(e, NC_STX_MEM(BPF_W, BPF_REG_10, R_A, M_OFF(p->k)));
-		break;
-	case BPF_STX:
-		emit(e, NC_STX_MEM(BPF_W, BPF_REG_10, R_X, M_OFF(p->k)));
-		break;
+	case BPF_LD | BPF_MEM: emit(e, NC_LDX_MEM(BPF_W, R_A, BPF_REG_10, M_OFF(p->k))); break;
+	case BPF_LDX | BPF_MEM: emit(e, NC_LDX_MEM(BPF_W, R_X, BPF_REG_10, M_OFF(p->k))); break;
+	case BPF_ST: emit(e, NC_STX_MEM(BPF_W, BPF_REG_10, R_A, M_OFF(p->k))); break;
+	case BPF_STX: emit(e, NC_STX_MEM(BPF_W, BPF_REG_10, R_X, M_OFF(p->k))); break;
 	/* A op= X: a zero divisor returns 0, a shift by 32 or more gives 0 (as libpcap does) */
 	case BPF_ALU | BPF_DIV | BPF_X:
 	case BPF_ALU | BPF_MOD | BPF_X:
@@ -363,9 +350,7 @@ static void translate_one(struct emitter *e, const struct nc_cbpf_insn *prog, un
 	case BPF_ALU | BPF_MUL | BPF_X:
 	case BPF_ALU | BPF_AND | BPF_X:
 	case BPF_ALU | BPF_OR | BPF_X:
-	case BPF_ALU | BPF_XOR | BPF_X:
-		emit(e, NC_ALU32_REG(BPF_OP(p->code), R_A, R_X));
-		break;
+	case BPF_ALU | BPF_XOR | BPF_X: emit(e, NC_ALU32_REG(BPF_OP(p->code), R_A, R_X)); break;
 	/* A op= k: 32-bit ALU ops use the immediate's 32 bits as they are, sign or not */
 	case BPF_ALU | BPF_ADD | BPF_K:
 	case BPF_ALU | BPF_SUB | BPF_K:
@@ -380,28 +365,18 @@ static void translate_one(struct emitter *e, const struct nc_cbpf_insn *prog, un
 		emit(e, NC_ALU32_IMM(BPF_OP(p->code), R_A, (int32_t)p->k));
 		break;
 	/* A = -A */
-	case BPF_ALU | BPF_NEG:
-		emit(e, NC_INSN(BPF_ALU | BPF_NEG, R_A, 0, 0, 0));
-		break;
+	case BPF_ALU | BPF_NEG: emit(e, NC_INSN(BPF_ALU | BPF_NEG, R_A, 0, 0, 0)); break;
 	/* X = A, A = X */
-	case BPF_MISC | BPF_TAX:
-		emit(e, NC_MOV32_REG(R_X, R_A));
-		break;
-	case BPF_MISC | BPF_TXA:
-		emit(e, NC_MOV32_REG(R_A, R_X));
-		break;
+	case BPF_MISC | BPF_TAX: emit(e, NC_MOV32_REG(R_X, R_A)); break;
+	case BPF_MISC | BPF_TXA: emit(e, NC_MOV32_REG(R_A, R_X)); break;
 	/* return k, return A */
 	case BPF_RET | BPF_K:
 		emit(e, NC_MOV32_IMM(R_A, (int32_t)p->k));
 		emit(e, NC_EXIT());
 		break;
-	case BPF_RET | BPF_A:
-		emit(e, NC_EXIT());
-		break;
+	case BPF_RET | BPF_A: emit(e, NC_EXIT()); break;
 	/* goto k (signed: libpcap's protochain jumps backwards) */
-	case BPF_JMP | BPF_JA:
-		emit(e, NC_JA(rel(e, addrs[(int64_t)i + 1 + (int32_t)p->k])));
-		break;
+	case BPF_JMP | BPF_JA: emit(e, NC_JA(rel(e, addrs[(int64_t)i + 1 + (int32_t)p->k]))); break;
 	/* if (A op k|X) goto jt else goto jf: JMP32 compares unsigned 32-bit values, so an
 	 * immediate >= 0x80000000 needs no zero-extension trick. */
 	default: {
@@ -460,8 +435,8 @@ static void translate_pass(struct emitter *e, const struct nc_cbpf_insn *prog, u
 int nc_filter_translate(const struct nc_cbpf_insn *prog, unsigned len, struct bpf_insn **out,
 			size_t *out_len, char *err, size_t errlen)
 {
-	bool mem_read[BPF_MEMWORDS] = { false };
-	struct emitter e = { 0 };
+	bool mem_read[BPF_MEMWORDS] = {false};
+	struct emitter e = {0};
 	size_t *addrs = NULL;
 	bool *reach = NULL;
 	int ret;
@@ -501,8 +476,9 @@ int nc_filter_translate(const struct nc_cbpf_insn *prog, unsigned len, struct bp
 	translate_pass(&e, prog, len, addrs, mem_read); /* 2nd pass: emit */
 	if (e.range_error || e.n != n) {
 		free(e.out);
-		ret = nc_err(err, errlen, E2BIG, "a jump of the filter does not fit 16 bits; "
-						 "simplify the expression");
+		ret = nc_err(err, errlen, E2BIG,
+			     "a jump of the filter does not fit 16 bits; "
+			     "simplify the expression");
 		goto out;
 	}
 	*out = e.out;

@@ -20,8 +20,8 @@ struct nc_filter_prog {
 /* The verifier's verdict: its last line other than the statistics it ends with. */
 static const char *verifier_reason(char *log)
 {
-	static const char *const stats[] = { "processed ", "verification time", "stack depth",
-					     "mark_read", "Validating " };
+	static const char *const stats[] = {"processed ", "verification time", "stack depth",
+					    "mark_read", "Validating "};
 	char *end = log + strlen(log);
 
 	for (;;) {
@@ -77,8 +77,9 @@ int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, 
 		if (nc_splice_last_error()[0])
 			nc_err(err, errlen, -ret, "%s", nc_splice_last_error());
 		else
-			nc_err(err, errlen, -ret, "the kernel verifier refused the filter \"%s\": %s",
-			       f->expr, log[0] ? verifier_reason(log) : strerror(-ret));
+			nc_err(err, errlen, -ret,
+			       "the kernel verifier refused the filter \"%s\": %s", f->expr,
+			       log[0] ? verifier_reason(log) : strerror(-ret));
 		goto fail;
 	}
 	p->fd = bpf_program__fd(p->skel->progs.nc_filter_test);
@@ -97,7 +98,7 @@ static int test_run(struct nc_filter_prog *p, int fd, enum nc_link link, const u
 		    uint32_t *ns)
 {
 	/* test runs want a frame; the filter reads the window, not this */
-	uint8_t frame[64] = { 0 };
+	uint8_t frame[64] = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
 		    .repeat = repeat);
 	struct nc_filter_test_bpf__bss *bss = p->skel->bss;

@@ -2,8 +2,8 @@
 #include "splice.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,8 +68,7 @@ void nc_splice_release(struct bpf_object *obj)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program (prog, obj) {
 		for (struct splice **pp = &splices; *pp; pp = &(*pp)->next) {
 			struct splice *s = *pp;
 
@@ -125,8 +124,8 @@ static int splice_one(struct splice *s, uint32_t fi_size, uint32_t li_size, uint
 			break;
 	start = ((struct bpf_func_info *)REC(s->func_info, fn, fi_size))->insn_off;
 	end = fn + 1 < s->func_info_cnt
-		      ? ((struct bpf_func_info *)REC(s->func_info, fn + 1, fi_size))->insn_off
-		      : cnt;
+		  ? ((struct bpf_func_info *)REC(s->func_info, fn + 1, fi_size))->insn_off
+		  : cnt;
 	if (fn == 0 || start > pos) {
 		nc_err(last_error, sizeof(last_error), EINVAL,
 		       "filter placeholder of %s is not a function of its own (bad BPF object)",
@@ -168,7 +167,8 @@ static int splice_one(struct splice *s, uint32_t fi_size, uint32_t li_size, uint
 
 	/* func_info: functions after the placeholder move by delta */
 	for (uint32_t i = fn + 1; i < s->func_info_cnt; i++)
-		((struct bpf_func_info *)REC(s->func_info, i, fi_size))->insn_off += (uint32_t)delta;
+		((struct bpf_func_info *)REC(s->func_info, i, fi_size))->insn_off +=
+		    (uint32_t)delta;
 
 	/* line_info: keep the function's first line, drop the rest of its body, shift the tail */
 	uint32_t kept = 0;
@@ -208,8 +208,8 @@ static int dup_records(uint8_t **dst, const void *src, uint32_t cnt, uint32_t si
 static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *opts, long cookie)
 {
 	/* w0 = 0x40000 (tcpdump's default snap length); exit */
-	static const struct bpf_insn accept_all[] = { NC_MOV32_IMM(BPF_REG_0, 262144), NC_EXIT() };
-	static const uint64_t magic[NC_LINK_COUNT] = { NC_FILTER_MAGIC_L2, NC_FILTER_MAGIC_L3 };
+	static const struct bpf_insn accept_all[] = {NC_MOV32_IMM(BPF_REG_0, 262144), NC_EXIT()};
+	static const uint64_t magic[NC_LINK_COUNT] = {NC_FILTER_MAGIC_L2, NC_FILTER_MAGIC_L3};
 	struct splice *s = find(prog, true);
 	int err;
 
@@ -220,7 +220,8 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *opt
 	clear(s);
 	if (!opts->func_info || !opts->func_info_cnt) {
 		nc_err(last_error, sizeof(last_error), EINVAL,
-		       "program %s has no BTF func_info to place the filter by", bpf_program__name(prog));
+		       "program %s has no BTF func_info to place the filter by",
+		       bpf_program__name(prog));
 		return -EINVAL;
 	}
 	s->insn_cnt = bpf_program__insn_cnt(prog);
@@ -238,8 +239,8 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *opt
 		const struct bpf_insn *body = s->filter ? s->filter->ebpf[l] : accept_all;
 		size_t body_cnt = s->filter ? s->filter->ebpf_len[l] : 2;
 
-		err = splice_one(s, opts->func_info_rec_size, opts->line_info_rec_size, magic[l], body,
-				 body_cnt);
+		err = splice_one(s, opts->func_info_rec_size, opts->line_info_rec_size, magic[l],
+				 body, body_cnt);
 		if (err)
 			goto fail;
 	}
@@ -264,7 +265,7 @@ static const struct {
 	enum bpf_prog_type type;
 	enum bpf_attach_type attach;
 } sections[] = {
-	{ "netcap.tc", BPF_PROG_TYPE_SCHED_CLS, 0 },
+    {"netcap.tc", BPF_PROG_TYPE_SCHED_CLS, 0},
 };
 
 static bool verbose;
@@ -295,8 +296,9 @@ int nc_splice_register(char *err, size_t errlen)
 						       sections[i].attach, &opts);
 
 		if (ret < 0)
-			return nc_err(err, errlen, -ret, "registering BPF section %s with libbpf: %s",
-				      sections[i].sec, strerror(-ret));
+			return nc_err(err, errlen, -ret,
+				      "registering BPF section %s with libbpf: %s", sections[i].sec,
+				      strerror(-ret));
 	}
 	done = true;
 	return 0;

@@ -10,6 +10,6 @@
 
 /* Writes the formatted message into err (if err and errlen are set) and returns -errnum. */
 int nc_err(char *err, size_t errlen, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif
