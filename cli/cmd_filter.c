@@ -27,13 +27,14 @@ int cmd_filter(int argc, char **argv)
 	     "Load the filter into the kernel to check that the verifier accepts it (root)", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
-	GOptionContext *ctx = g_option_context_new("EXPRESSION… - compile a tcpdump filter");
+	GOptionContext *ctx = g_option_context_new("EXPRESSION... - compile a tcpdump filter");
 	struct nc_filter *f = NULL;
 	struct nc_filter_prog *prog = NULL;
 	char err[512];
 	gchar *expr = NULL;
 	int status = 2;
 
+	g_set_prgname("netcap filter");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(
 	    ctx, "Examples:\n  netcap filter -d \"tcp port 80\"\n  netcap filter --verify "

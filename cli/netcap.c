@@ -20,7 +20,7 @@ static const struct {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: netcap COMMAND [OPTION…]\n\nCommands:\n");
+	fprintf(out, "Usage: netcap COMMAND [OPTION...]\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`netcap COMMAND --help` describes a command's options.\n");
