@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mbuf mode: uprobes and uretprobes on DPDK functions that take struct rte_mbuf * or
+ * struct rte_mbuf ** + count. The attach cookie is the hook id; the hook's configuration says
+ * where its mbufs are. For each mbuf: read the mbuf header, copy a header window (re-inserting
+ * a VLAN tag the NIC stripped or is to insert), run the filter, copy the rest up to the snap
+ * length on a match, and put a record into the ring without waking the reader until enough data
+ * is pending (a wakeup per record costs ~1.6 us on the probed thread).
+ */
+/* vmlinux.h first: the other headers use its types */
+#include "vmlinux.h"
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "nc_filter.bpf.h"
+#include "nc_record.h"
+
+/* ol_flags bits (rte_mbuf_core.h, the same from 21.11 to 24.11) */
+#define RX_VLAN_STRIPPED (1ULL << 6)
+#define RX_QINQ_STRIPPED (1ULL << 15)
+#define TX_QINQ		 (1ULL << 49)
+#define TX_VLAN		 (1ULL << 57)
+
+#define SCRATCH_DATA (2 * NC_MAX_SNAPLEN) /* room for an offset < MAX plus a length <= MAX */
+
+const volatile struct nc_mbuf_probe_cfg cfg = {
+	.snaplen = 262144 & (NC_MAX_SNAPLEN - 1),
+	.window = NC_FILTER_WINDOW,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NC_MAX_HOOKS);
+	__type(key, __u32);
+	__type(value, struct nc_hook_cfg);
+} hooks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NC_MAX_HOOKS);
+	__type(key, __u32);
+	__type(value, struct nc_counters);
+} counters SEC(".maps");
+
+/* queue pointer -> port and queue, for PMD burst functions shared by several ports */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct nc_queue_id);
+} queues SEC(".maps");
+
+struct saved_key {
+	__u32 tid;
+	__u32 hook;
+};
+
+struct saved_args {
+	__u64 array;
+	__u64 queue;
+};
+
+/* func@N@ret: arguments remembered at entry until the return, per thread and hook */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct saved_key);
+	__type(value, struct saved_args);
+} saved SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, NC_RING_BYTES_MIN); /* user space sets the real size */
+} ring SEC(".maps");
+
+/* A record being built: header, then the packet (the filter reads the start of data) */
+struct scratch {
+	struct nc_record rec;
+	__u8 data[SCRATCH_DATA];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+/* the mbuf pointers of one burst */
+struct burst {
+	__u64 mbufs[NC_MAX_BURST];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct burst);
+} burst_map SEC(".maps");
+
+/* A field of a struct rte_mbuf read into `hdr`, at an offset from the layout (rodata) */
+#define FIELD(hdr, type, off) (*(type *)((hdr) + ((off) & (NC_MBUF_HDR - sizeof(type)))))
+
+static __always_inline struct nc_counters *counters_of(__u32 hook)
+{
+	return bpf_map_lookup_elem(&counters, &hook);
+}
+
+static __always_inline __u64 arg(struct pt_regs *ctx, int n)
+{
+	switch (n) {
+	case 1: return PT_REGS_PARM1(ctx);
+	case 2: return PT_REGS_PARM2(ctx);
+	case 3: return PT_REGS_PARM3(ctx);
+	case 4: return PT_REGS_PARM4(ctx);
+	case 5: return PT_REGS_PARM5(ctx);
+#if defined(__TARGET_ARCH_x86)
+	case 6: return ctx->r9; /* libbpf 1.1 has no PT_REGS_PARM6 */
+#endif
+	default: return 0;
+	}
+}
+
+/*
+ * Copies up to `limit` bytes of the packet that starts at mbuf `m` (whose first 128 bytes are in
+ * hdr) into s->data, walking the segment chain, with `ntags` VLAN tags (tags[]) inserted after
+ * the 12 address bytes. Returns the bytes copied, or -1 if packet memory could not be read.
+ * *cut is set when the chain ends early or has more than NC_MAX_SEGS segments.
+ */
+static __always_inline int copy_packet(struct scratch *s, const __u8 *hdr, __u32 limit,
+				       const __u8 *tags, __u32 ntags, bool *cut)
+{
+	__u8 seg[NC_MBUF_HDR];
+	__u64 addr = FIELD(hdr, __u64, cfg.mbuf.buf_addr) + FIELD(hdr, __u16, cfg.mbuf.data_off);
+	__u32 len = FIELD(hdr, __u16, cfg.mbuf.data_len);
+	__u64 next = FIELD(hdr, __u64, cfg.mbuf.next);
+	__u32 nb_segs = FIELD(hdr, __u16, cfg.mbuf.nb_segs);
+	__u32 off = 0;
+
+	*cut = false;
+	if (limit > NC_MAX_SNAPLEN)
+		limit = NC_MAX_SNAPLEN;
+	/* the first segment: 12 address bytes, the tags, the rest */
+	if (ntags) {
+		if (len < 12 || limit < 12 + 4 * ntags) {
+			ntags = 0;
+		} else {
+			if (bpf_probe_read_user(s->data, 12, (void *)addr))
+				return -1;
+			if (ntags > 2)
+				ntags = 2;
+			__builtin_memcpy(s->data + 12, tags, 4);
+			if (ntags == 2)
+				__builtin_memcpy(s->data + 16, tags + 4, 4);
+			off = 12 + 4 * ntags;
+			addr += 12;
+			len -= 12;
+		}
+	}
+	for (int i = 0; i < NC_MAX_SEGS; i++) {
+		__u32 chunk = len;
+
+		if (off >= limit)
+			break;
+		if (chunk > limit - off)
+			chunk = limit - off;
+		chunk &= NC_MAX_SNAPLEN - 1 | NC_MAX_SNAPLEN; /* <= NC_MAX_SNAPLEN */
+		if (chunk > NC_MAX_SNAPLEN)
+			chunk = NC_MAX_SNAPLEN;
+		if (chunk && bpf_probe_read_user(s->data + (off & (NC_MAX_SNAPLEN - 1)), chunk,
+						 (void *)addr))
+			return -1;
+		off += chunk;
+		if (i + 1 >= (int)nb_segs || !next)
+			return off;
+		if (bpf_probe_read_user(seg, sizeof(seg), (void *)next))
+			return -1;
+		addr = FIELD(seg, __u64, cfg.mbuf.buf_addr) + FIELD(seg, __u16, cfg.mbuf.data_off);
+		len = FIELD(seg, __u16, cfg.mbuf.data_len);
+		next = FIELD(seg, __u64, cfg.mbuf.next);
+	}
+	*cut = off < limit && nb_segs > NC_MAX_SEGS;
+	return off;
+}
+
+/*
+ * Captures one mbuf for `hook`. Global, so that the verifier checks it once however many burst
+ * slots call it. Returns 0.
+ */
+__noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_queue)
+{
+	__u8 hdr[NC_MBUF_HDR], tags[8];
+	struct nc_counters *cnt = counters_of(hook);
+	__u32 key = 0, ntags = 0, wire, limit, copied;
+	struct scratch *s;
+	__u64 ol_flags;
+	bool cut;
+	int ret;
+
+	if (!cnt)
+		return 0;
+	cnt->seen++;
+	s = bpf_map_lookup_elem(&scratch_map, &key);
+	if (!s)
+		return 0;
+	if (!mbuf || bpf_probe_read_user(hdr, sizeof(hdr), (void *)mbuf)) {
+		cnt->readerr++;
+		return 0;
+	}
+	ol_flags = FIELD(hdr, __u64, cfg.mbuf.ol_flags);
+	wire = FIELD(hdr, __u32, cfg.mbuf.pkt_len);
+
+	/* tags a NIC stripped (rx) or is to insert (tx): the outer one first */
+	if ((direction != NC_DIR_OUT && (ol_flags & RX_QINQ_STRIPPED) &&
+	     (ol_flags & RX_VLAN_STRIPPED)) ||
+	    (direction != NC_DIR_IN && (ol_flags & TX_QINQ))) {
+		__u16 outer = FIELD(hdr, __u16, cfg.mbuf.vlan_tci_outer);
+		__u16 inner = FIELD(hdr, __u16, cfg.mbuf.vlan_tci);
+
+		tags[0] = 0x88, tags[1] = 0xa8, tags[2] = outer >> 8, tags[3] = outer & 0xff;
+		tags[4] = 0x81, tags[5] = 0x00, tags[6] = inner >> 8, tags[7] = inner & 0xff;
+		ntags = 2;
+	} else if ((direction != NC_DIR_OUT && (ol_flags & RX_QINQ_STRIPPED)) ||
+		   (direction != NC_DIR_OUT && (ol_flags & RX_VLAN_STRIPPED)) ||
+		   (direction != NC_DIR_IN && (ol_flags & TX_VLAN))) {
+		/* QinQ stripped without VLAN stripped: only the outer tag was removed */
+		__u16 tci = (ol_flags & RX_QINQ_STRIPPED) ? FIELD(hdr, __u16, cfg.mbuf.vlan_tci_outer)
+							   : FIELD(hdr, __u16, cfg.mbuf.vlan_tci);
+
+		tags[0] = 0x81, tags[1] = 0x00, tags[2] = tci >> 8, tags[3] = tci & 0xff;
+		ntags = 1;
+	}
+	wire += 4 * ntags;
+
+	/* the header window first, the filter on it, the rest only on a match */
+	limit = cfg.window < cfg.snaplen ? cfg.window : cfg.snaplen;
+	ret = copy_packet(s, hdr, limit, tags, ntags, &cut);
+	if (ret < 0) {
+		cnt->readerr++;
+		return 0;
+	}
+	copied = ret;
+	if (!nc_filter_l2((struct nc_filter_window *)s->data,
+			  copied < NC_FILTER_WINDOW ? copied : NC_FILTER_WINDOW, wire))
+		return 0;
+	cnt->matched++;
+	if (copied == limit && limit < cfg.snaplen && copied < wire) {
+		ret = copy_packet(s, hdr, cfg.snaplen, tags, ntags, &cut);
+		if (ret < 0) {
+			cnt->readerr++;
+			return 0;
+		}
+		copied = ret;
+	}
+	copied &= NC_MAX_SNAPLEN - 1 | NC_MAX_SNAPLEN;
+	if (copied > NC_MAX_SNAPLEN)
+		copied = NC_MAX_SNAPLEN;
+
+	s->rec.ts_ns = bpf_ktime_get_ns();
+	s->rec.object = mbuf;
+	s->rec.hook = hook;
+	s->rec.cpu = bpf_get_smp_processor_id();
+	s->rec.pid = bpf_get_current_pid_tgid() >> 32;
+	s->rec.tid = (__u32)bpf_get_current_pid_tgid();
+	s->rec.wire_len = wire;
+	s->rec.cap_len = copied;
+	s->rec.port = port_queue >> 16;
+	s->rec.queue = port_queue & 0xffff;
+	s->rec.direction = direction;
+	s->rec.flags = (ntags ? NC_REC_VLAN_REINSERTED : 0) | (copied < wire ? NC_REC_TRUNCATED : 0) |
+		       (cut ? NC_REC_SEGS_CUT : 0);
+	if (bpf_ringbuf_output(&ring, s, sizeof(s->rec) + copied,
+			       bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) >= cfg.wake_bytes
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP)) {
+		cnt->ringfull++;
+		return 0;
+	}
+	cnt->written++;
+	return 0;
+}
+
+/*
+ * The port and queue (port << 16 | queue) of a PMD queue pointer, and the hook the packet counts
+ * under: the (port, queue)'s own when the queue is known. False if the hook wants only known
+ * queues and this one is not.
+ */
+static __always_inline bool port_queue_of(const struct nc_hook_cfg *h, __u64 queue, __u32 *pq,
+					  __u32 *hook)
+{
+	struct nc_queue_id *q;
+
+	*pq = NC_PORT_UNKNOWN << 16;
+	if (!h->arg_queue)
+		return true;
+	q = bpf_map_lookup_elem(&queues, &queue);
+	if (q) {
+		*pq = (__u32)q->port << 16 | q->queue;
+		*hook = q->hook;
+	}
+	return q || !h->queue_only;
+}
+
+/* Captures `count` mbufs of the array at user address `array` */
+static __always_inline void capture_burst(__u32 hook, const struct nc_hook_cfg *h, __u64 array,
+					  __u32 count, __u32 pq)
+{
+	__u32 key = 0;
+	struct burst *b = bpf_map_lookup_elem(&burst_map, &key);
+
+	if (!b || !array || !count)
+		return;
+	if (count > NC_MAX_BURST)
+		count = NC_MAX_BURST;
+	if (bpf_probe_read_user(b->mbufs, count * sizeof(__u64), (void *)array)) {
+		struct nc_counters *cnt = counters_of(hook);
+
+		if (cnt)
+			cnt->readerr++;
+		return;
+	}
+	for (__u32 i = 0; i < NC_MAX_BURST; i++) {
+		if (i >= count)
+			break;
+		capture_mbuf(hook, b->mbufs[i], h->direction, pq);
+	}
+}
+
+SEC("netcap.uprobe")
+int nc_mbuf_entry(struct pt_regs *ctx)
+{
+	__u32 hook = (__u32)bpf_get_attach_cookie(ctx), pq;
+	struct nc_hook_cfg *h = bpf_map_lookup_elem(&hooks, &hook);
+
+	if (!h)
+		return 0;
+	switch (h->kind) {
+	case NC_HOOK_SINGLE:
+		if (port_queue_of(h, arg(ctx, h->arg_queue), &pq, &hook))
+			capture_mbuf(hook, arg(ctx, h->arg_pkt), h->direction, pq);
+		break;
+	case NC_HOOK_VECTOR:
+		if (port_queue_of(h, arg(ctx, h->arg_queue), &pq, &hook))
+			capture_burst(hook, h, arg(ctx, h->arg_pkt), (__u32)arg(ctx, h->arg_cnt) & 0xffff,
+				      pq);
+		break;
+	case NC_HOOK_RET_SAVE: {
+		struct saved_key k = { .tid = (__u32)bpf_get_current_pid_tgid(), .hook = hook };
+		struct saved_args a = { .array = arg(ctx, h->arg_pkt),
+					.queue = h->arg_queue ? arg(ctx, h->arg_queue) : 0 };
+
+		bpf_map_update_elem(&saved, &k, &a, BPF_ANY);
+		break;
+	}
+	}
+	return 0;
+}
+
+SEC("netcap.uretprobe")
+int nc_mbuf_return(struct pt_regs *ctx)
+{
+	__u32 hook = (__u32)bpf_get_attach_cookie(ctx), pq, count;
+	struct saved_key k = { .tid = (__u32)bpf_get_current_pid_tgid(), .hook = hook };
+	struct nc_hook_cfg *h = bpf_map_lookup_elem(&hooks, &hook);
+	struct saved_args *a;
+	__u64 array, queue;
+
+	if (!h)
+		return 0;
+	a = bpf_map_lookup_elem(&saved, &k);
+	if (!a)
+		return 0; /* the entry was missed (attached mid-call) */
+	array = a->array;
+	queue = a->queue;
+	bpf_map_delete_elem(&saved, &k);
+	count = (__u32)PT_REGS_RC(ctx);
+	if (h->ret_bits == 16)
+		count &= 0xffff;
+	if (port_queue_of(h, queue, &pq, &hook))
+		capture_burst(hook, h, array, count, pq);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What the probes and user space share: the ring-buffer record, the per-hook configuration and
+ * counters. Fixed-width fields, natural alignment with explicit padding; core/consume pins the
+ * layout with _Static_assert. Included by BPF programs (after vmlinux.h) and by user space (after
+ * <linux/types.h>).
+ */
+#ifndef NC_RECORD_H
+#define NC_RECORD_H
+
+#define NC_MAX_HOOKS	   64	 /* hook ids 0..63: an IDB each (and per port for PMD hooks) */
+#define NC_MAX_BURST	   64	 /* mbufs read per burst call */
+#define NC_MAX_SEGS	   8	 /* mbuf segments followed per packet */
+#define NC_MAX_SNAPLEN	   16384 /* bytes copied per packet at most */
+#define NC_MBUF_HDR	   128	 /* bytes of struct rte_mbuf read per segment */
+#define NC_PORT_UNKNOWN	   0xffff
+#define NC_RING_BYTES_MIN  (1 << 22)
+
+/* How a hook finds its mbufs */
+enum nc_hook_kind {
+	NC_HOOK_SINGLE = 1,   /* func@N: argument N is a struct rte_mbuf * */
+	NC_HOOK_VECTOR = 2,   /* func@N@M: argument N is struct rte_mbuf **, argument M the count */
+	NC_HOOK_RET_SAVE = 3, /* func@N@ret, at entry: remember argument N (and the queue) */
+	NC_HOOK_RET_READ = 4, /* func@N@ret, at return: the remembered array, count = return value */
+};
+
+enum nc_direction {
+	NC_DIR_NONE = 0,
+	NC_DIR_IN = 1,	/* pcapng epb_flags inbound */
+	NC_DIR_OUT = 2, /* outbound */
+};
+
+/* Per hook, in the `hooks` array map at index = hook id = the attach cookie */
+struct nc_hook_cfg {
+	__u8 kind;	/* enum nc_hook_kind */
+	__u8 arg_pkt;	/* 1-based register argument: the mbuf or the array */
+	__u8 arg_cnt;	/* 1-based register argument: the count (NC_HOOK_VECTOR) */
+	__u8 arg_queue; /* 1-based register argument: the PMD queue pointer, 0 if none */
+	__u8 direction; /* enum nc_direction */
+	__u8 ret_bits;	/* width of the return value used as count: 16 or 32 */
+	__u8 queue_only; /* capture only queues present in the `queues` map */
+	__u8 pad;
+};
+
+/* Value of the `queues` map (key: queue pointer): a PMD function serves several ports, and each
+ * (port, queue) it serves is a hook point of its own, counted and written under `hook` */
+struct nc_queue_id {
+	__u16 port;
+	__u16 queue;
+	__u32 hook;
+};
+
+/* Per-CPU counters, per hook */
+struct nc_counters {
+	__u64 seen;	/* mbufs the hook was called with */
+	__u64 matched;	/* passed the filter */
+	__u64 written;	/* records in the ring */
+	__u64 ringfull; /* matched but the ring had no room */
+	__u64 readerr;	/* mbuf or packet memory could not be read */
+};
+
+/* Record flags */
+#define NC_REC_VLAN_REINSERTED (1u << 0) /* tag(s) put back from vlan_tci(_outer) */
+#define NC_REC_TRUNCATED       (1u << 1) /* fewer bytes than the wire length, past the snap length */
+#define NC_REC_SEGS_CUT	       (1u << 2) /* more segments than NC_MAX_SEGS, or a broken chain */
+
+/* One ring record: this header, then cap_len bytes of packet */
+struct nc_record {
+	__u64 ts_ns;  /* CLOCK_MONOTONIC at the probe */
+	__u64 object; /* the mbuf's address: follows one packet across hook points */
+	__u32 hook;
+	__u32 cpu;
+	__u32 pid;
+	__u32 tid;
+	__u32 wire_len; /* pkt_len, plus re-inserted tags */
+	__u32 cap_len;
+	__u16 port; /* NC_PORT_UNKNOWN if not known */
+	__u16 queue;
+	__u8 direction;
+	__u8 flags;
+	__u16 pad;
+	__u32 pad2;
+	__u32 pad3;
+};
+
+/* Layout of struct rte_mbuf for the target's DPDK (set by user space before load) */
+struct nc_mbuf_offsets {
+	__u16 buf_addr, data_off, nb_segs, port, ol_flags, pkt_len, data_len, vlan_tci,
+		vlan_tci_outer, next;
+};
+
+/* Load-time settings of the mbuf probe (rodata) */
+struct nc_mbuf_probe_cfg {
+	struct nc_mbuf_offsets mbuf;
+	__u32 snaplen;	  /* <= NC_MAX_SNAPLEN */
+	__u32 window;	  /* bytes copied before filtering, <= NC_FILTER_WINDOW */
+	__u64 wake_bytes; /* wake the reader when this much data is pending */
+};
+
+#endif
