@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "ring.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/err.h"
+
+_Static_assert(sizeof(struct nc_record) == 56, "record layout shared with bpf/");
+_Static_assert(offsetof(struct nc_record, wire_len) == 32, "record layout shared with bpf/");
+_Static_assert(offsetof(struct nc_record, port) == 40, "record layout shared with bpf/");
+
+struct nc_consumer {
+	struct ring_buffer *rb;
+	nc_record_fn fn;
+	void *ctx;
+	uint64_t malformed;
+};
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct nc_consumer *c = ctx;
+	struct nc_record rec;
+
+	if (size < sizeof(rec)) {
+		c->malformed++;
+		return 0;
+	}
+	/* copied out: the ring only promises 8-byte alignment, and a struct is easier to trust */
+	memcpy(&rec, data, sizeof(rec));
+	if (rec.cap_len != size - sizeof(rec) || rec.cap_len > NC_MAX_SNAPLEN ||
+	    rec.hook >= NC_MAX_HOOKS) {
+		c->malformed++;
+		return 0;
+	}
+	return c->fn(c->ctx, &rec, (const uint8_t *)data + sizeof(rec));
+}
+
+int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer **out, char *err,
+		    size_t errlen)
+{
+	struct nc_consumer *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	c->fn = fn;
+	c->ctx = ctx;
+	c->rb = ring_buffer__new(ring_fd, on_sample, c, NULL);
+	if (!c->rb) {
+		int ret = nc_err(err, errlen, errno, "opening the probe's ring buffer: %s",
+				 strerror(errno));
+
+		free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+int nc_consumer_poll(struct nc_consumer *c, int timeout_ms)
+{
+	int ret = ring_buffer__poll(c->rb, timeout_ms);
+
+	return ret == -EINTR ? 0 : ret;
+}
+
+uint64_t nc_consumer_malformed(const struct nc_consumer *c)
+{
+	return c->malformed;
+}
+
+void nc_consumer_free(struct nc_consumer *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	free(c);
+}
+
+static uint64_t read_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t nc_clock_monotonic_ns(void)
+{
+	return read_ns(CLOCK_MONOTONIC);
+}
+
+void nc_clock_sync(struct nc_clock *c)
+{
+	uint64_t best = UINT64_MAX;
+
+	/* the reading bracketed most tightly by two monotonic reads wins */
+	for (int i = 0; i < 5; i++) {
+		uint64_t m1 = read_ns(CLOCK_MONOTONIC), r = read_ns(CLOCK_REALTIME),
+			 m2 = read_ns(CLOCK_MONOTONIC);
+
+		if (m2 - m1 < best) {
+			best = m2 - m1;
+			c->offset_ns = (int64_t)(r - (m1 + (m2 - m1) / 2));
+			c->synced_ns = m2;
+		}
+	}
+}
+
+uint64_t nc_clock_to_realtime(const struct nc_clock *c, uint64_t mono_ns)
+{
+	return (uint64_t)((int64_t)mono_ns + c->offset_ns);
+}

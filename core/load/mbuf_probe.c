@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "mbuf_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../bpf/nc_filter_abi.h"
+#include "../util/err.h"
+#include "mbuf.skel.h"
+#include "splice.h"
+
+#define MAX_LINKS (2 * NC_MAX_HOOKS)
+
+struct nc_mbuf_probe {
+	struct nc_mbuf_bpf *skel;
+	struct bpf_link *links[MAX_LINKS];
+	size_t n_links;
+};
+
+static int bpf_refused(char *err, size_t errlen, int ret, const char *what)
+{
+	if (ret == -EPERM || ret == -EACCES)
+		return nc_err(err, errlen, -ret,
+			      "%s: %s; netcap needs root, or CAP_BPF, CAP_PERFMON and "
+			      "CAP_SYS_PTRACE",
+			      what, strerror(-ret));
+	return nc_err(err, errlen, -ret, "%s: %s", what, strerror(-ret));
+}
+
+int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe **out, char *err,
+		       size_t errlen)
+{
+	struct nc_mbuf_probe *p;
+	int ret;
+
+	if (!o->snaplen || o->snaplen > NC_MAX_SNAPLEN || !o->window ||
+	    o->window > NC_FILTER_WINDOW || o->ring_bytes < NC_RING_BYTES_MIN ||
+	    (o->ring_bytes & (o->ring_bytes - 1)))
+		return nc_err(err, errlen, EINVAL,
+			      "mbuf probe: snap length 1..%d, window 1..%d and a power-of-two ring "
+			      "of at least %d bytes are needed",
+			      NC_MAX_SNAPLEN, NC_FILTER_WINDOW, NC_RING_BYTES_MIN);
+	ret = nc_splice_register(err, errlen);
+	if (ret)
+		return ret;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	p->skel = nc_mbuf_bpf__open();
+	if (!p->skel) {
+		ret = bpf_refused(err, errlen, -errno, "opening the mbuf probe");
+		goto fail;
+	}
+	p->skel->rodata->cfg.mbuf = o->mbuf;
+	p->skel->rodata->cfg.snaplen = o->snaplen;
+	p->skel->rodata->cfg.window = o->window;
+	/* wake the reader once an eighth of the ring is pending; it also polls on a timer */
+	p->skel->rodata->cfg.wake_bytes = o->ring_bytes / 8;
+	ret = bpf_map__set_max_entries(p->skel->maps.ring, (__u32)o->ring_bytes);
+	if (!ret)
+		ret = nc_splice_bind(p->skel->progs.nc_mbuf_entry, o->filter);
+	if (!ret)
+		ret = nc_splice_bind(p->skel->progs.nc_mbuf_return, o->filter);
+	if (!ret)
+		ret = nc_mbuf_bpf__load(p->skel);
+	nc_splice_release(p->skel->obj);
+	if (ret) {
+		if (nc_splice_last_error()[0])
+			nc_err(err, errlen, -ret, "%s", nc_splice_last_error());
+		else
+			bpf_refused(err, errlen, ret, "loading the mbuf probe");
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	nc_mbuf_probe_close(p);
+	return ret;
+}
+
+int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, uint64_t queue, const struct nc_queue_id *q,
+			    char *err, size_t errlen)
+{
+	if (bpf_map__update_elem(p->skel->maps.queues, &queue, sizeof(queue), q, sizeof(*q),
+				 BPF_ANY))
+		return nc_err(err, errlen, errno, "recording PMD queue %#llx: %s",
+			      (unsigned long long)queue, strerror(errno));
+	return 0;
+}
+
+static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog, const struct nc_attach_point *a,
+		      bool retprobe, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = a->hook, .retprobe = retprobe);
+	struct bpf_link *link;
+
+	if (p->n_links >= MAX_LINKS)
+		return nc_err(err, errlen, E2BIG, "too many probes (at most %d)", MAX_LINKS);
+	link = bpf_program__attach_uprobe_opts(prog, a->pid, a->path, (size_t)a->offset, &opts);
+	if (!link) {
+		int ret = -errno;
+
+		if (ret == -EPERM || ret == -EACCES)
+			return bpf_refused(err, errlen, ret, "attaching a uprobe");
+		return nc_err(err, errlen, -ret, "attaching a %s at %s+%#llx (pid %d): %s",
+			      retprobe ? "uretprobe" : "uprobe", a->path,
+			      (unsigned long long)a->offset, (int)a->pid, strerror(-ret));
+	}
+	p->links[p->n_links++] = link;
+	return 0;
+}
+
+int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *a, char *err,
+			 size_t errlen)
+{
+	int ret;
+
+	if (a->hook >= NC_MAX_HOOKS)
+		return nc_err(err, errlen, E2BIG, "too many hook points (at most %d)", NC_MAX_HOOKS);
+	if (bpf_map__update_elem(p->skel->maps.hooks, &a->hook, sizeof(a->hook), &a->cfg,
+				 sizeof(a->cfg), BPF_ANY))
+		return nc_err(err, errlen, errno, "configuring hook %u: %s", a->hook,
+			      strerror(errno));
+	ret = attach_one(p, p->skel->progs.nc_mbuf_entry, a, false, err, errlen);
+	if (!ret && a->cfg.kind == NC_HOOK_RET_SAVE)
+		ret = attach_one(p, p->skel->progs.nc_mbuf_return, a, true, err, errlen);
+	return ret;
+}
+
+int nc_mbuf_probe_ring_fd(const struct nc_mbuf_probe *p)
+{
+	return bpf_map__fd(p->skel->maps.ring);
+}
+
+int nc_mbuf_probe_counters(const struct nc_mbuf_probe *p, uint32_t hook, struct nc_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct nc_counters *v;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return ncpu;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map__lookup_elem(p->skel->maps.counters, &hook, sizeof(hook), v,
+				 (size_t)ncpu * sizeof(*v), 0)) {
+		free(v);
+		return -errno;
+	}
+	for (int c = 0; c < ncpu; c++) {
+		sum->seen += v[c].seen;
+		sum->matched += v[c].matched;
+		sum->written += v[c].written;
+		sum->ringfull += v[c].ringfull;
+		sum->readerr += v[c].readerr;
+	}
+	free(v);
+	return 0;
+}
+
+void nc_mbuf_probe_close(struct nc_mbuf_probe *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_links; i++)
+		bpf_link__destroy(p->links[i]);
+	nc_mbuf_bpf__destroy(p->skel);
+	free(p);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The mbuf probe (bpf/mbuf.bpf.c) in the kernel: opened with the target's mbuf layout, the snap
+ * length and the filter, then attached at (file, offset) points of one or more processes. Every
+ * link is a file descriptor: if netcap dies, the kernel detaches the probes.
+ */
+#ifndef NC_MBUF_PROBE_H
+#define NC_MBUF_PROBE_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../bpf/nc_record.h"
+#include "../filter/filter.h"
+
+struct nc_mbuf_probe;
+
+struct nc_mbuf_probe_opts {
+	const struct nc_filter *filter; /* NULL accepts every packet */
+	struct nc_mbuf_offsets mbuf;
+	uint32_t snaplen;  /* 1..NC_MAX_SNAPLEN */
+	uint32_t window;   /* bytes copied before filtering, 1..NC_FILTER_WINDOW */
+	size_t ring_bytes; /* a power of two, at least NC_RING_BYTES_MIN */
+};
+
+/* One attach point: code at `offset` of file `path` in process `pid` */
+struct nc_attach_point {
+	const char *path;
+	uint64_t offset;
+	pid_t pid;
+	uint32_t hook; /* < NC_MAX_HOOKS: the attach cookie */
+	struct nc_hook_cfg cfg;
+};
+
+/* Loads the probe. Returns 0 and *out, or a negative errno with the reason in err (names the
+ * capabilities when the kernel says EPERM). */
+int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe **out, char *err,
+		       size_t errlen);
+
+/* Makes PMD queue pointer `queue` count as (q->port, q->queue) under hook q->hook. */
+int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, uint64_t queue, const struct nc_queue_id *q,
+			    char *err, size_t errlen);
+
+/* Configures hook a->hook and attaches its uprobe (and uretprobe for NC_HOOK_RET_SAVE). */
+int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *a, char *err,
+			 size_t errlen);
+
+/* The ring buffer's map fd, for the consumer */
+int nc_mbuf_probe_ring_fd(const struct nc_mbuf_probe *p);
+
+/* The counters of `hook`, summed over CPUs */
+int nc_mbuf_probe_counters(const struct nc_mbuf_probe *p, uint32_t hook, struct nc_counters *sum);
+
+/* Detaches everything and unloads; p may be NULL. */
+void nc_mbuf_probe_close(struct nc_mbuf_probe *p);
+
+#endif

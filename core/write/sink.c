@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "sink.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../util/err.h"
+#include "pcap.h"
+
+struct nc_sink {
+	enum nc_sink_format format;
+	struct nc_pcapng *ng;
+	struct nc_pcap *pcap;
+	GPid tcpdump;	   /* TEXT */
+	uint32_t n_ifaces; /* PCAP, TEXT: interface ids only need to be distinct */
+};
+
+static int dlt_of(uint16_t linktype)
+{
+	return linktype == NC_LINKTYPE_RAW ? DLT_RAW : DLT_EN10MB;
+}
+
+/* tcpdump -r - FLAGS…, reading classic pcap from a pipe */
+static int open_text(const struct nc_sink_opts *o, struct nc_sink *s, char *err, size_t errlen)
+{
+	g_auto(GStrv) flags = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GError) gerr = NULL;
+	int fd;
+
+	if (o->tcpdump_flags && *o->tcpdump_flags &&
+	    !g_shell_parse_argv(o->tcpdump_flags, NULL, &flags, &gerr))
+		return nc_err(err, errlen, EINVAL, "tcpdump flags \"%s\": %s", o->tcpdump_flags,
+			      gerr->message);
+	g_ptr_array_add(argv, (gpointer) "tcpdump");
+	g_ptr_array_add(argv, (gpointer) "-r");
+	g_ptr_array_add(argv, (gpointer) "-");
+	for (char **f = flags; f && *f; f++) {
+		if (!strcmp(*f, "-r") || !strcmp(*f, "-i"))
+			return nc_err(err, errlen, EINVAL,
+				      "tcpdump flags \"%s\": %s is netcap's to set (tcpdump reads "
+				      "what netcap captures)",
+				      o->tcpdump_flags, *f);
+		g_ptr_array_add(argv, *f);
+	}
+	g_ptr_array_add(argv, NULL);
+	if (!g_spawn_async_with_pipes(NULL, (char **)argv->pdata, NULL,
+				      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+				      &s->tcpdump, &fd, NULL, NULL, &gerr))
+		return nc_err(err, errlen, ENOENT, "cannot run tcpdump for text output: %s; install "
+						   "tcpdump or write a file with -w",
+			      gerr->message);
+	return nc_pcap_fdopen(fd, dlt_of(o->linktype), o->snaplen, &s->pcap, err, errlen);
+}
+
+int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, size_t errlen)
+{
+	struct nc_sink *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	s->format = o->format;
+	switch (o->format) {
+	case NC_SINK_PCAPNG: {
+		struct nc_pcapng_section shb = { .comment = o->comment };
+
+		ret = nc_pcapng_open(o->path, &shb, &s->ng, err, errlen);
+		break;
+	}
+	case NC_SINK_PCAP:
+		ret = nc_pcap_open(o->path, dlt_of(o->linktype), o->snaplen, &s->pcap, err, errlen);
+		break;
+	case NC_SINK_TEXT:
+		ret = open_text(o, s, err, errlen);
+		break;
+	default:
+		ret = nc_err(err, errlen, EINVAL, "unknown output format %d", o->format);
+	}
+	if (ret) {
+		if (s->tcpdump) {
+			kill(s->tcpdump, SIGTERM);
+			waitpid(s->tcpdump, NULL, 0);
+		}
+		free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+int nc_sink_add_interface(struct nc_sink *s, const struct nc_pcapng_iface *iface, uint32_t *id,
+			  char *err, size_t errlen)
+{
+	if (s->ng)
+		return nc_pcapng_add_interface(s->ng, iface, id, err, errlen);
+	*id = s->n_ifaces++;
+	return 0;
+}
+
+int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *err,
+		   size_t errlen)
+{
+	if (s->ng)
+		return nc_pcapng_packet(s->ng, pkt, err, errlen);
+	return nc_pcap_packet(s->pcap, pkt->ts_ns, pkt->caplen, pkt->wirelen, pkt->data, err, errlen);
+}
+
+int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen)
+{
+	return s->ng ? nc_pcapng_flush(s->ng, err, errlen) : nc_pcap_flush(s->pcap, err, errlen);
+}
+
+int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *err,
+		  size_t errlen)
+{
+	int ret;
+
+	if (!s)
+		return 0;
+	ret = s->ng ? nc_pcapng_close(s->ng, stats, err, errlen) : nc_pcap_close(s->pcap, err, errlen);
+	if (s->tcpdump) {
+		int status = 0;
+
+		/* tcpdump ends at the end of its input */
+		while (waitpid(s->tcpdump, &status, 0) < 0 && errno == EINTR)
+			;
+		g_spawn_close_pid(s->tcpdump);
+		if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+			ret = nc_err(err, errlen, EPIPE, "tcpdump exited with status %d",
+				     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+	free(s);
+	return ret;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Where a capture's packets go: pcapng (the default), classic pcap, or tcpdump text (classic pcap
+ * piped into `tcpdump -r - FLAGS`, spawned with an argument vector). One interface per hook
+ * point; the pcap and text forms keep only the bytes and times.
+ */
+#ifndef NC_SINK_H
+#define NC_SINK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pcapng.h"
+
+enum nc_sink_format {
+	NC_SINK_PCAPNG = 1,
+	NC_SINK_PCAP,
+	NC_SINK_TEXT,
+};
+
+struct nc_sink_opts {
+	enum nc_sink_format format;
+	const char *path;	   /* PCAPNG/PCAP: a file, or "-" for standard output */
+	const char *tcpdump_flags; /* TEXT: e.g. "-nnve" (split like a shell would, never run by one) */
+	const char *comment;	   /* PCAPNG: the SHB comment (the command line) */
+	uint16_t linktype;	   /* PCAP/TEXT: the file's one link type */
+	uint32_t snaplen;
+};
+
+struct nc_sink;
+
+/* Returns 0 and *out, or a negative errno with the reason in err (a bad path, tcpdump missing,
+ * unparsable flags). */
+int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, size_t errlen);
+
+/* Declares an interface (before the first packet). */
+int nc_sink_add_interface(struct nc_sink *s, const struct nc_pcapng_iface *iface, uint32_t *id,
+			  char *err, size_t errlen);
+
+int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *err,
+		   size_t errlen);
+
+int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen);
+
+/*
+ * Writes the statistics (pcapng: one ISB per interface; stats has one entry per interface or is
+ * NULL), closes, and for text waits for tcpdump. Always frees s. Returns the first error.
+ */
+int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *err,
+		  size_t errlen);
+
+#endif
