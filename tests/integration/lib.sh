@@ -1,0 +1,215 @@
+# shellcheck shell=bash
+# Helpers for the integration tests: temporary directories, the nc_fwd DPDK fixture
+# (tests/apps/nc_fwd.c) and byte-exact pcap dumps. Source it from a bash test:
+#
+#   source "$(dirname "$0")/lib.sh" [NC_FWD_PATH]
+#
+# nc_fwd's path is $NC_FWD (ctest sets it), else the first argument given to `source`.
+# Sourcing installs `trap nc_cleanup EXIT`; a test that sets its own EXIT trap must call
+# nc_cleanup from it. Cleanup kills only the fixture processes started here (by PID), removes
+# their DPDK runtime directories and the temporary directories, also when the test fails.
+#
+#   nc_tmpdir [VAR]                 new temp dir, removed at exit; path in $VAR (default NC_TMP)
+#   nc_fwd_start [APP_OPTS...] -- EAL_ARGS...
+#                                   start nc_fwd in the background and wait (20 s at most) until
+#                                   its ports are started; APP_OPTS are nc_fwd's own options
+#                                   (--count N, --segments K, --strip-vlan, --stats, ...), EAL_ARGS
+#                                   the devices, e.g. --vdev 'net_pcap0,rx_pcap=IN,tx_pcap=OUT'.
+#                                   Sets NC_FWD_PID, NC_FWD_PREFIX, NC_FWD_DIR (its temp dir),
+#                                   NC_FWD_OUT / NC_FWD_ERR (its stdout / stderr files),
+#                                   NC_FWD_GO (the go file). Returns 1 if it did not get ready.
+#   nc_fwd_run [APP_OPTS...] -- EAL_ARGS...
+#                                   run nc_fwd in the foreground (60 s at most), same EAL
+#                                   arguments, no ready/go files; returns its exit status
+#   nc_fwd_go                       let the last started fixture receive (creates its go file)
+#   nc_fwd_wait [SECONDS]           wait (default 30 s) for the last fixture to exit; returns its
+#                                   exit status, or 124 after killing it on timeout
+#   nc_fwd_stop                     SIGTERM the last fixture (clean exit), then nc_fwd_wait
+#   nc_pcap_hex FILE                one line per packet: "CAPLEN WIRELEN HEXBYTES" (pcap or
+#                                   pcapng; timestamps ignored), for byte-exact comparisons
+#   nc_cleanup                      what the EXIT trap runs
+
+: "${NC_FWD:=${1:-}}"
+export NC_FWD
+
+_nc_tmpdirs=()
+_nc_fwd_pids=()
+_nc_fwd_prefixes=()
+_nc_fwd_seq=0
+
+nc_log() { echo "lib.sh: $*" >&2; }
+
+# DPDK's runtime directory for a --file-prefix (eal_get_runtime_dir: root uses /var/run)
+_nc_dpdk_rundir() {
+	if [[ $EUID == 0 ]]; then
+		echo "/var/run/dpdk/$1"
+	else
+		echo "${XDG_RUNTIME_DIR:-/tmp}/dpdk/$1"
+	fi
+}
+
+nc_tmpdir() {
+	local _nc_var=${1:-NC_TMP} _nc_dir
+	_nc_dir=$(mktemp -d "${TMPDIR:-/tmp}/nctest.XXXXXX") || return 1
+	_nc_tmpdirs+=("$_nc_dir")
+	printf -v "$_nc_var" '%s' "$_nc_dir"
+}
+
+# true while PID is a running (not yet reaped, not zombie) process
+_nc_alive() {
+	local state
+	[[ -r /proc/$1/stat ]] || return 1
+	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[[ -n $state && $state != Z && $state != X ]]
+}
+
+nc_fwd_start() {
+	local app=() eal=() dir i
+	while (($#)) && [[ $1 != -- ]]; do
+		app+=("$1")
+		shift
+	done
+	if [[ ${1:-} != -- ]]; then
+		nc_log "nc_fwd_start: want [APP_OPTS...] -- EAL_ARGS..."
+		return 2
+	fi
+	shift
+	eal=("$@")
+	if [[ -z $NC_FWD || ! -x $NC_FWD ]]; then
+		nc_log "nc_fwd not found: set NC_FWD or pass its path to 'source lib.sh PATH'"
+		return 1
+	fi
+	nc_tmpdir dir || return 1
+	_nc_fwd_seq=$((_nc_fwd_seq + 1))
+	NC_FWD_PREFIX="nctest-$$-$_nc_fwd_seq-$RANDOM"
+	NC_FWD_DIR=$dir
+	NC_FWD_OUT=$dir/stdout
+	NC_FWD_ERR=$dir/stderr
+	NC_FWD_GO=$dir/go
+	_nc_fwd_prefixes+=("$NC_FWD_PREFIX")
+	"$NC_FWD" --file-prefix "$NC_FWD_PREFIX" --no-huge --no-pci -m 256 -l 0 "${eal[@]}" \
+		-- --ready-file "$dir/ready" --go-file "$NC_FWD_GO" "${app[@]}" \
+		>"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null &
+	NC_FWD_PID=$!
+	_nc_fwd_pids+=("$NC_FWD_PID")
+	export NC_FWD_PID NC_FWD_PREFIX NC_FWD_DIR NC_FWD_OUT NC_FWD_ERR NC_FWD_GO
+	for ((i = 0; i < 2000; i++)); do # 20 s
+		if [[ -s $dir/ready ]]; then
+			if [[ $(cat "$dir/ready") != "$NC_FWD_PID" ]]; then
+				nc_log "nc_fwd ready file says $(cat "$dir/ready"), started PID $NC_FWD_PID"
+				return 1
+			fi
+			return 0
+		fi
+		if ! _nc_alive "$NC_FWD_PID"; then
+			nc_log "nc_fwd exited before it was ready; its stderr:"
+			cat "$NC_FWD_ERR" >&2
+			return 1
+		fi
+		sleep 0.01
+	done
+	nc_log "nc_fwd (PID $NC_FWD_PID) not ready after 20 s; its stderr:"
+	cat "$NC_FWD_ERR" >&2
+	return 1
+}
+
+# nc_fwd_run [APP_OPTS...] -- EAL_ARGS...: run nc_fwd in the foreground (60 s at most) with the
+# same EAL arguments, without ready/go files; stdout/stderr in NC_FWD_OUT/NC_FWD_ERR; returns
+# its exit status (usage errors, --count runs that need no synchronisation)
+nc_fwd_run() {
+	local app=() dir status=0
+	while (($#)) && [[ $1 != -- ]]; do
+		app+=("$1")
+		shift
+	done
+	if [[ ${1:-} != -- ]]; then
+		nc_log "nc_fwd_run: want [APP_OPTS...] -- EAL_ARGS..."
+		return 2
+	fi
+	shift
+	if [[ -z $NC_FWD || ! -x $NC_FWD ]]; then
+		nc_log "nc_fwd not found: set NC_FWD or pass its path to 'source lib.sh PATH'"
+		return 1
+	fi
+	nc_tmpdir dir || return 1
+	_nc_fwd_seq=$((_nc_fwd_seq + 1))
+	NC_FWD_PREFIX="nctest-$$-$_nc_fwd_seq-$RANDOM"
+	NC_FWD_DIR=$dir
+	NC_FWD_OUT=$dir/stdout
+	NC_FWD_ERR=$dir/stderr
+	_nc_fwd_prefixes+=("$NC_FWD_PREFIX")
+	timeout -s TERM -k 2 60 "$NC_FWD" --file-prefix "$NC_FWD_PREFIX" --no-huge --no-pci -m 256 \
+		-l 0 "$@" -- "${app[@]}" >"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null || status=$?
+	return "$status"
+}
+
+nc_fwd_go() {
+	: >"$NC_FWD_GO"
+}
+
+nc_fwd_wait() {
+	local limit=${1:-30} i status=0
+	for ((i = 0; i < limit * 100; i++)); do
+		_nc_alive "$NC_FWD_PID" || break
+		sleep 0.01
+	done
+	if _nc_alive "$NC_FWD_PID"; then
+		nc_log "nc_fwd (PID $NC_FWD_PID) still running after ${limit} s; killing it"
+		_nc_kill "$NC_FWD_PID"
+		return 124
+	fi
+	wait "$NC_FWD_PID" || status=$?
+	return "$status"
+}
+
+nc_fwd_stop() {
+	_nc_alive "$NC_FWD_PID" && kill -TERM "$NC_FWD_PID" 2>/dev/null
+	nc_fwd_wait "${1:-10}"
+}
+
+# TERM, KILL after 2 s, then reap; only for PIDs this shell started
+_nc_kill() {
+	local pid=$1 i
+	if _nc_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < 200; i++)); do
+			_nc_alive "$pid" || break
+			sleep 0.01
+		done
+		_nc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+nc_cleanup() {
+	local pid prefix dir
+	for pid in "${_nc_fwd_pids[@]}"; do
+		_nc_kill "$pid"
+	done
+	for prefix in "${_nc_fwd_prefixes[@]}"; do
+		rm -rf "$(_nc_dpdk_rundir "$prefix")"
+	done
+	for dir in "${_nc_tmpdirs[@]}"; do
+		rm -rf "$dir"
+	done
+	_nc_fwd_pids=()
+	_nc_fwd_prefixes=()
+	_nc_tmpdirs=()
+}
+trap nc_cleanup EXIT
+
+# The frame bytes come from tshark's "frame_raw" (-T json -x), the lengths from frame.cap_len and
+# frame.len; every line is checked (hex length = 2 * caplen), so a dump is exact or fails.
+nc_pcap_hex() {
+	local - file=$1
+	set -o pipefail
+	if [[ ! -r $file ]]; then
+		nc_log "nc_pcap_hex: cannot read $file"
+		return 1
+	fi
+	tshark -r "$file" -T json -x -j frame 2> >(grep -v '^Running as user' >&2) |
+		jq -r '.[]._source.layers
+			| "\(.frame["frame.cap_len"]) \(.frame["frame.len"]) \(.frame_raw[0] // "")"' |
+		awk '{ if (NF < 2 || length($3) != 2 * $1) { bad = 1; exit 1 } print }
+			END { if (bad) { print "nc_pcap_hex: bad record " NR > "/dev/stderr"; exit 1 } }'
+}
