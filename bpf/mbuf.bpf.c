@@ -25,8 +25,8 @@
 #define SCRATCH_DATA (2 * NC_MAX_SNAPLEN) /* room for an offset < MAX plus a length <= MAX */
 
 const volatile struct nc_mbuf_probe_cfg cfg = {
-	.snaplen = 262144 & (NC_MAX_SNAPLEN - 1),
-	.window = NC_FILTER_WINDOW,
+    .snaplen = 262144 & (NC_MAX_SNAPLEN - 1),
+    .window = NC_FILTER_WINDOW,
 };
 
 struct {
@@ -80,9 +80,11 @@ struct scratch {
 	__u8 data[SCRATCH_DATA];
 };
 
+/* One slot per CPU, indexed by CPU id: a per-CPU array's value may not exceed 32 KiB. A probe
+ * program does not run twice at once on one CPU (the kernel skips nested kprobe-type programs). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* user space sets the number of possible CPUs */
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
@@ -107,19 +109,26 @@ static __always_inline struct nc_counters *counters_of(__u32 hook)
 	return bpf_map_lookup_elem(&counters, &hook);
 }
 
+/* Register argument n (1-based) of the probed function; 0 for n out of range. The registers are
+ * read at fixed offsets first: the verifier refuses a context access at a computed offset. */
 static __always_inline __u64 arg(struct pt_regs *ctx, int n)
 {
-	switch (n) {
-	case 1: return PT_REGS_PARM1(ctx);
-	case 2: return PT_REGS_PARM2(ctx);
-	case 3: return PT_REGS_PARM3(ctx);
-	case 4: return PT_REGS_PARM4(ctx);
-	case 5: return PT_REGS_PARM5(ctx);
+	__u64 a[8] = {
+		0,
+		PT_REGS_PARM1(ctx),
+		PT_REGS_PARM2(ctx),
+		PT_REGS_PARM3(ctx),
+		PT_REGS_PARM4(ctx),
+		PT_REGS_PARM5(ctx),
 #if defined(__TARGET_ARCH_x86)
-	case 6: return ctx->r9; /* libbpf 1.1 has no PT_REGS_PARM6 */
+		ctx->r9, /* libbpf 1.1 has no PT_REGS_PARM6 */
+#else
+		0,
 #endif
-	default: return 0;
-	}
+		0,
+	};
+
+	return a[n & 7];
 }
 
 /*
@@ -192,7 +201,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 {
 	__u8 hdr[NC_MBUF_HDR], tags[8];
 	struct nc_counters *cnt = counters_of(hook);
-	__u32 key = 0, ntags = 0, wire, limit, copied;
+	__u32 key = bpf_get_smp_processor_id(), ntags = 0, wire, limit, copied;
 	struct scratch *s;
 	__u64 ol_flags;
 	bool cut;
@@ -225,8 +234,9 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 		   (direction != NC_DIR_OUT && (ol_flags & RX_VLAN_STRIPPED)) ||
 		   (direction != NC_DIR_IN && (ol_flags & TX_VLAN))) {
 		/* QinQ stripped without VLAN stripped: only the outer tag was removed */
-		__u16 tci = (ol_flags & RX_QINQ_STRIPPED) ? FIELD(hdr, __u16, cfg.mbuf.vlan_tci_outer)
-							   : FIELD(hdr, __u16, cfg.mbuf.vlan_tci);
+		__u16 tci = (ol_flags & RX_QINQ_STRIPPED)
+				? FIELD(hdr, __u16, cfg.mbuf.vlan_tci_outer)
+				: FIELD(hdr, __u16, cfg.mbuf.vlan_tci);
 
 		tags[0] = 0x81, tags[1] = 0x00, tags[2] = tci >> 8, tags[3] = tci & 0xff;
 		ntags = 1;
@@ -268,12 +278,12 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	s->rec.port = port_queue >> 16;
 	s->rec.queue = port_queue & 0xffff;
 	s->rec.direction = direction;
-	s->rec.flags = (ntags ? NC_REC_VLAN_REINSERTED : 0) | (copied < wire ? NC_REC_TRUNCATED : 0) |
-		       (cut ? NC_REC_SEGS_CUT : 0);
+	s->rec.flags = (ntags ? NC_REC_VLAN_REINSERTED : 0) |
+		       (copied < wire ? NC_REC_TRUNCATED : 0) | (cut ? NC_REC_SEGS_CUT : 0);
 	if (bpf_ringbuf_output(&ring, s, sizeof(s->rec) + copied,
 			       bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) >= cfg.wake_bytes
-				       ? BPF_RB_FORCE_WAKEUP
-				       : BPF_RB_NO_WAKEUP)) {
+				   ? BPF_RB_FORCE_WAKEUP
+				   : BPF_RB_NO_WAKEUP)) {
 		cnt->ringfull++;
 		return 0;
 	}
@@ -308,12 +318,17 @@ static __always_inline void capture_burst(__u32 hook, const struct nc_hook_cfg *
 {
 	__u32 key = 0;
 	struct burst *b = bpf_map_lookup_elem(&burst_map, &key);
+	__u64 size;
 
 	if (!b || !array || !count)
 		return;
 	if (count > NC_MAX_BURST)
 		count = NC_MAX_BURST;
-	if (bpf_probe_read_user(b->mbufs, count * sizeof(__u64), (void *)array)) {
+	size = (__u64)count * sizeof(__u64);
+	if (size > sizeof(b->mbufs))
+		size = sizeof(b->mbufs);
+	barrier_var(size); /* the read below must use the clamped register (verifier) */
+	if (bpf_probe_read_user(b->mbufs, size, (void *)array)) {
 		struct nc_counters *cnt = counters_of(hook);
 
 		if (cnt)
@@ -342,13 +357,13 @@ int nc_mbuf_entry(struct pt_regs *ctx)
 		break;
 	case NC_HOOK_VECTOR:
 		if (port_queue_of(h, arg(ctx, h->arg_queue), &pq, &hook))
-			capture_burst(hook, h, arg(ctx, h->arg_pkt), (__u32)arg(ctx, h->arg_cnt) & 0xffff,
-				      pq);
+			capture_burst(hook, h, arg(ctx, h->arg_pkt),
+				      (__u32)arg(ctx, h->arg_cnt) & 0xffff, pq);
 		break;
 	case NC_HOOK_RET_SAVE: {
-		struct saved_key k = { .tid = (__u32)bpf_get_current_pid_tgid(), .hook = hook };
-		struct saved_args a = { .array = arg(ctx, h->arg_pkt),
-					.queue = h->arg_queue ? arg(ctx, h->arg_queue) : 0 };
+		struct saved_key k = {.tid = (__u32)bpf_get_current_pid_tgid(), .hook = hook};
+		struct saved_args a = {.array = arg(ctx, h->arg_pkt),
+				       .queue = h->arg_queue ? arg(ctx, h->arg_queue) : 0};
 
 		bpf_map_update_elem(&saved, &k, &a, BPF_ANY);
 		break;
@@ -361,7 +376,7 @@ SEC("netcap.uretprobe")
 int nc_mbuf_return(struct pt_regs *ctx)
 {
 	__u32 hook = (__u32)bpf_get_attach_cookie(ctx), pq, count;
-	struct saved_key k = { .tid = (__u32)bpf_get_current_pid_tgid(), .hook = hook };
+	struct saved_key k = {.tid = (__u32)bpf_get_current_pid_tgid(), .hook = hook};
 	struct nc_hook_cfg *h = bpf_map_lookup_elem(&hooks, &hook);
 	struct saved_args *a;
 	__u64 array, queue;

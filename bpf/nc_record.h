@@ -8,20 +8,21 @@
 #ifndef NC_RECORD_H
 #define NC_RECORD_H
 
-#define NC_MAX_HOOKS	   64	 /* hook ids 0..63: an IDB each (and per port for PMD hooks) */
-#define NC_MAX_BURST	   64	 /* mbufs read per burst call */
-#define NC_MAX_SEGS	   8	 /* mbuf segments followed per packet */
-#define NC_MAX_SNAPLEN	   16384 /* bytes copied per packet at most */
-#define NC_MBUF_HDR	   128	 /* bytes of struct rte_mbuf read per segment */
-#define NC_PORT_UNKNOWN	   0xffff
-#define NC_RING_BYTES_MIN  (1 << 22)
+#define NC_MAX_HOOKS	  64	/* hook ids 0..63: an IDB each (and per port for PMD hooks) */
+#define NC_MAX_BURST	  64	/* mbufs read per burst call */
+#define NC_MAX_SEGS	  8	/* mbuf segments followed per packet */
+#define NC_MAX_SNAPLEN	  16384 /* bytes copied per packet at most */
+#define NC_MBUF_HDR	  128	/* bytes of struct rte_mbuf read per segment */
+#define NC_PORT_UNKNOWN	  0xffff
+#define NC_RING_BYTES_MIN (1 << 22)
 
 /* How a hook finds its mbufs */
 enum nc_hook_kind {
 	NC_HOOK_SINGLE = 1,   /* func@N: argument N is a struct rte_mbuf * */
 	NC_HOOK_VECTOR = 2,   /* func@N@M: argument N is struct rte_mbuf **, argument M the count */
 	NC_HOOK_RET_SAVE = 3, /* func@N@ret, at entry: remember argument N (and the queue) */
-	NC_HOOK_RET_READ = 4, /* func@N@ret, at return: the remembered array, count = return value */
+	NC_HOOK_RET_READ =
+	    4, /* func@N@ret, at return: the remembered array, count = return value */
 };
 
 enum nc_direction {
@@ -32,12 +33,12 @@ enum nc_direction {
 
 /* Per hook, in the `hooks` array map at index = hook id = the attach cookie */
 struct nc_hook_cfg {
-	__u8 kind;	/* enum nc_hook_kind */
-	__u8 arg_pkt;	/* 1-based register argument: the mbuf or the array */
-	__u8 arg_cnt;	/* 1-based register argument: the count (NC_HOOK_VECTOR) */
-	__u8 arg_queue; /* 1-based register argument: the PMD queue pointer, 0 if none */
-	__u8 direction; /* enum nc_direction */
-	__u8 ret_bits;	/* width of the return value used as count: 16 or 32 */
+	__u8 kind;	 /* enum nc_hook_kind */
+	__u8 arg_pkt;	 /* 1-based register argument: the mbuf or the array */
+	__u8 arg_cnt;	 /* 1-based register argument: the count (NC_HOOK_VECTOR) */
+	__u8 arg_queue;	 /* 1-based register argument: the PMD queue pointer, 0 if none */
+	__u8 direction;	 /* enum nc_direction */
+	__u8 ret_bits;	 /* width of the return value used as count: 16 or 32 */
 	__u8 queue_only; /* capture only queues present in the `queues` map */
 	__u8 pad;
 };
@@ -86,7 +87,7 @@ struct nc_record {
 /* Layout of struct rte_mbuf for the target's DPDK (set by user space before load) */
 struct nc_mbuf_offsets {
 	__u16 buf_addr, data_off, nb_segs, port, ol_flags, pkt_len, data_len, vlan_tci,
-		vlan_tci_outer, next;
+	    vlan_tci_outer, next;
 };
 
 /* Load-time settings of the mbuf probe (rodata) */

@@ -5,6 +5,7 @@
 /* Each takes the arguments after "netcap" (argv[0] is the command name) and returns the exit
  * status: 0 done, 1 failed, 2 bad usage. */
 int cmd_filter(int argc, char **argv);
+int cmd_mbuf(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

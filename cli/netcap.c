@@ -14,6 +14,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+    {"mbuf", cmd_mbuf, "capture packets at functions of a running DPDK process"},
     {"filter", cmd_filter, "compile a tcpdump expression, print or check its programs"},
     {"version", cmd_version, "print the version"},
 };

@@ -62,9 +62,15 @@ int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer 
 
 int nc_consumer_poll(struct nc_consumer *c, int timeout_ms)
 {
-	int ret = ring_buffer__poll(c->rb, timeout_ms);
+	int polled = ring_buffer__poll(c->rb, timeout_ms), consumed;
 
-	return ret == -EINTR ? 0 : ret;
+	if (polled == -EINTR)
+		polled = 0;
+	if (polled < 0)
+		return polled;
+	/* the probes submit without waking us until much is pending: take the rest on this timer */
+	consumed = ring_buffer__consume(c->rb);
+	return consumed < 0 ? consumed : polled + consumed;
 }
 
 uint64_t nc_consumer_malformed(const struct nc_consumer *c)

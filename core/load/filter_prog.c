@@ -11,40 +11,17 @@
 #include "../util/err.h"
 #include "filter_test.skel.h"
 #include "splice.h"
+#include "verifier_log.h"
 
 struct nc_filter_prog {
 	struct nc_filter_test_bpf *skel;
 	int fd, bench_fd;
 };
 
-/* The verifier's verdict: its last line other than the statistics it ends with. */
-static const char *verifier_reason(char *log)
-{
-	static const char *const stats[] = {"processed ", "verification time", "stack depth",
-					    "mark_read", "Validating "};
-	char *end = log + strlen(log);
-
-	for (;;) {
-		char *line;
-		bool skip = false;
-
-		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
-			*--end = '\0';
-		for (line = end; line > log && line[-1] != '\n'; line--)
-			;
-		for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
-			skip |= !strncmp(line, stats[i], strlen(stats[i]));
-		if (!skip || line == log)
-			return line;
-		end = line;
-	}
-}
-
 int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, char *err,
 			size_t errlen)
 {
-	/* the kernel keeps the end of a log that overflows, which is where the reason is */
-	const size_t log_size = 1024 * 1024;
+	const size_t log_size = NC_VERIFIER_LOG_SIZE;
 	char *log = NULL;
 	struct nc_filter_prog *p;
 	int ret;
@@ -79,7 +56,7 @@ int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, 
 		else
 			nc_err(err, errlen, -ret,
 			       "the kernel verifier refused the filter \"%s\": %s", f->expr,
-			       log[0] ? verifier_reason(log) : strerror(-ret));
+			       log[0] ? nc_verifier_reason(log) : strerror(-ret));
 		goto fail;
 	}
 	p->fd = bpf_program__fd(p->skel->progs.nc_filter_test);

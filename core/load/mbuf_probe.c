@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "../util/err.h"
 #include "mbuf.skel.h"
 #include "splice.h"
+#include "verifier_log.h"
 
 #define MAX_LINKS (2 * NC_MAX_HOOKS)
 
@@ -23,7 +25,7 @@ struct nc_mbuf_probe {
 
 static int bpf_refused(char *err, size_t errlen, int ret, const char *what)
 {
-	if (ret == -EPERM || ret == -EACCES)
+	if (ret == -EPERM)
 		return nc_err(err, errlen, -ret,
 			      "%s: %s; netcap needs root, or CAP_BPF, CAP_PERFMON and "
 			      "CAP_SYS_PTRACE",
@@ -31,10 +33,23 @@ static int bpf_refused(char *err, size_t errlen, int ret, const char *what)
 	return nc_err(err, errlen, -ret, "%s: %s", what, strerror(-ret));
 }
 
+/* NC_VERIFIER_LOG=FILE keeps the whole verifier log of a refused probe (for developers) */
+static void dump_log(const char *log)
+{
+	const char *path = getenv("NC_VERIFIER_LOG");
+	FILE *f = path ? fopen(path, "w") : NULL;
+
+	if (f) {
+		fputs(log, f);
+		fclose(f);
+	}
+}
+
 int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe **out, char *err,
 		       size_t errlen)
 {
 	struct nc_mbuf_probe *p;
+	char *log = NULL;
 	int ret;
 
 	if (!o->snaplen || o->snaplen > NC_MAX_SNAPLEN || !o->window ||
@@ -60,7 +75,18 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 	p->skel->rodata->cfg.window = o->window;
 	/* wake the reader once an eighth of the ring is pending; it also polls on a timer */
 	p->skel->rodata->cfg.wake_bytes = o->ring_bytes / 8;
+	log = calloc(1, NC_VERIFIER_LOG_SIZE);
+	if (!log) {
+		ret = nc_err(err, errlen, ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* one buffer: libbpf loads the programs one after the other */
+	bpf_program__set_log_buf(p->skel->progs.nc_mbuf_entry, log, NC_VERIFIER_LOG_SIZE);
+	bpf_program__set_log_buf(p->skel->progs.nc_mbuf_return, log, NC_VERIFIER_LOG_SIZE);
 	ret = bpf_map__set_max_entries(p->skel->maps.ring, (__u32)o->ring_bytes);
+	if (!ret)
+		ret = bpf_map__set_max_entries(p->skel->maps.scratch_map,
+					       (__u32)libbpf_num_possible_cpus());
 	if (!ret)
 		ret = nc_splice_bind(p->skel->progs.nc_mbuf_entry, o->filter);
 	if (!ret)
@@ -71,13 +97,18 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 	if (ret) {
 		if (nc_splice_last_error()[0])
 			nc_err(err, errlen, -ret, "%s", nc_splice_last_error());
+		else if (ret != -EPERM && log[0] && (dump_log(log), 1))
+			nc_err(err, errlen, -ret, "the kernel verifier refused the mbuf probe: %s",
+			       nc_verifier_reason(log));
 		else
 			bpf_refused(err, errlen, ret, "loading the mbuf probe");
 		goto fail;
 	}
+	free(log);
 	*out = p;
 	return 0;
 fail:
+	free(log);
 	nc_mbuf_probe_close(p);
 	return ret;
 }
@@ -92,8 +123,8 @@ int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, uint64_t queue, const struc
 	return 0;
 }
 
-static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog, const struct nc_attach_point *a,
-		      bool retprobe, char *err, size_t errlen)
+static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
+		      const struct nc_attach_point *a, bool retprobe, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = a->hook, .retprobe = retprobe);
 	struct bpf_link *link;
@@ -120,7 +151,8 @@ int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *
 	int ret;
 
 	if (a->hook >= NC_MAX_HOOKS)
-		return nc_err(err, errlen, E2BIG, "too many hook points (at most %d)", NC_MAX_HOOKS);
+		return nc_err(err, errlen, E2BIG, "too many hook points (at most %d)",
+			      NC_MAX_HOOKS);
 	if (bpf_map__update_elem(p->skel->maps.hooks, &a->hook, sizeof(a->hook), &a->cfg,
 				 sizeof(a->cfg), BPF_ANY))
 		return nc_err(err, errlen, errno, "configuring hook %u: %s", a->hook,
@@ -163,12 +195,20 @@ int nc_mbuf_probe_counters(const struct nc_mbuf_probe *p, uint32_t hook, struct 
 	return 0;
 }
 
-void nc_mbuf_probe_close(struct nc_mbuf_probe *p)
+void nc_mbuf_probe_detach(struct nc_mbuf_probe *p)
 {
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->n_links; i++)
 		bpf_link__destroy(p->links[i]);
+	p->n_links = 0;
+}
+
+void nc_mbuf_probe_close(struct nc_mbuf_probe *p)
+{
+	if (!p)
+		return;
+	nc_mbuf_probe_detach(p);
 	nc_mbuf_bpf__destroy(p->skel);
 	free(p);
 }

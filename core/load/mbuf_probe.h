@@ -47,6 +47,9 @@ int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, uint64_t queue, const struc
 int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *a, char *err,
 			 size_t errlen);
 
+/* Detaches every probe (the maps stay readable); p may be NULL. */
+void nc_mbuf_probe_detach(struct nc_mbuf_probe *p);
+
 /* The ring buffer's map fd, for the consumer */
 int nc_mbuf_probe_ring_fd(const struct nc_mbuf_probe *p);
 

@@ -266,6 +266,8 @@ static const struct {
 	enum bpf_attach_type attach;
 } sections[] = {
     {"netcap.tc", BPF_PROG_TYPE_SCHED_CLS, 0},
+    {"netcap.uprobe", BPF_PROG_TYPE_KPROBE, 0},
+    {"netcap.uretprobe", BPF_PROG_TYPE_KPROBE, 0},
 };
 
 static bool verbose;

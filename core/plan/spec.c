@@ -17,8 +17,7 @@ void nc_spec_clear(struct nc_hook_spec *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int bad(struct nc_hook_spec *s, char *err, size_t errlen, const char *text,
-	       const char *why)
+static int bad(struct nc_hook_spec *s, char *err, size_t errlen, const char *text, const char *why)
 {
 	nc_spec_clear(s);
 	return nc_err(err, errlen, EINVAL, "hook spec \"%s\": %s; see: netcap mbuf --help", text,
@@ -35,7 +34,8 @@ static int parse_arg(const char *s, uint8_t *out, char *why, size_t len)
 		return -1;
 	}
 	if (v < 1 || v > NC_SPEC_MAX_ARG) {
-		snprintf(why, len, "argument %u is out of range (netcap reads register arguments 1 to %d)",
+		snprintf(why, len,
+			 "argument %u is out of range (netcap reads register arguments 1 to %d)",
 			 (unsigned)v, NC_SPEC_MAX_ARG);
 		return -1;
 	}
@@ -49,13 +49,14 @@ static int parse_named(const char *text, struct nc_hook_spec *s, char *err, size
 	static const struct {
 		const char *name;
 		enum nc_spec_type type;
-	} names[] = { { "rx_burst", NC_SPEC_RX_BURST }, { "tx_burst", NC_SPEC_TX_BURST } };
+	} names[] = {{"rx_burst", NC_SPEC_RX_BURST}, {"tx_burst", NC_SPEC_TX_BURST}};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
 		size_t n = strlen(names[i].name);
 		guint64 port;
 
-		if (strncmp(text, names[i].name, n) || (text[n] && text[n] != ':' && text[n] != '@'))
+		if (strncmp(text, names[i].name, n) ||
+		    (text[n] && text[n] != ':' && text[n] != '@'))
 			continue;
 		s->type = names[i].type;
 		s->port = -1;
@@ -120,8 +121,9 @@ int nc_spec_parse(const char *text, struct nc_hook_spec *s, char *err, size_t er
 		s->type = NC_SPEC_OFFSET;
 		if (plus == point || strncmp(plus + 1, "0x", 2) ||
 		    !g_ascii_string_to_unsigned(plus + 3, 16, 0, UINT64_MAX, &off, NULL))
-			return bad(s, err, errlen, text,
-				   "an offset is OBJECT+0xHEX, e.g. librte_net_pcap.so.23.0+0x6e00");
+			return bad(
+			    s, err, errlen, text,
+			    "an offset is OBJECT+0xHEX, e.g. librte_net_pcap.so.23.0+0x6e00");
 		s->offset = off;
 		s->object = strndup(point, (size_t)(plus - point));
 		return 0;

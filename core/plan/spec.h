@@ -30,11 +30,11 @@ enum nc_spec_type {
 
 struct nc_hook_spec {
 	enum nc_spec_type type;
-	char *text;	     /* as given */
-	char *object;	     /* FUNC: NULL = the executable, then its libraries; OFFSET: required */
-	char *func;	     /* FUNC */
-	uint64_t offset;     /* OFFSET */
-	int port;	     /* RX/TX_BURST: -1 = every started port */
+	char *text;	 /* as given */
+	char *object;	 /* FUNC: NULL = the executable, then its libraries; OFFSET: required */
+	char *func;	 /* FUNC */
+	uint64_t offset; /* OFFSET */
+	int port;	 /* RX/TX_BURST: -1 = every started port */
 	enum nc_hook_kind kind; /* SINGLE, VECTOR or RET_SAVE (FUNC and OFFSET) */
 	uint8_t arg_pkt;
 	uint8_t arg_cnt;

@@ -53,8 +53,9 @@ static int open_text(const struct nc_sink_opts *o, struct nc_sink *s, char *err,
 	if (!g_spawn_async_with_pipes(NULL, (char **)argv->pdata, NULL,
 				      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
 				      &s->tcpdump, &fd, NULL, NULL, &gerr))
-		return nc_err(err, errlen, ENOENT, "cannot run tcpdump for text output: %s; install "
-						   "tcpdump or write a file with -w",
+		return nc_err(err, errlen, ENOENT,
+			      "cannot run tcpdump for text output: %s; install "
+			      "tcpdump or write a file with -w",
 			      gerr->message);
 	return nc_pcap_fdopen(fd, dlt_of(o->linktype), o->snaplen, &s->pcap, err, errlen);
 }
@@ -69,7 +70,7 @@ int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, 
 	s->format = o->format;
 	switch (o->format) {
 	case NC_SINK_PCAPNG: {
-		struct nc_pcapng_section shb = { .comment = o->comment };
+		struct nc_pcapng_section shb = {.comment = o->comment};
 
 		ret = nc_pcapng_open(o->path, &shb, &s->ng, err, errlen);
 		break;
@@ -77,11 +78,8 @@ int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, 
 	case NC_SINK_PCAP:
 		ret = nc_pcap_open(o->path, dlt_of(o->linktype), o->snaplen, &s->pcap, err, errlen);
 		break;
-	case NC_SINK_TEXT:
-		ret = open_text(o, s, err, errlen);
-		break;
-	default:
-		ret = nc_err(err, errlen, EINVAL, "unknown output format %d", o->format);
+	case NC_SINK_TEXT: ret = open_text(o, s, err, errlen); break;
+	default: ret = nc_err(err, errlen, EINVAL, "unknown output format %d", o->format);
 	}
 	if (ret) {
 		if (s->tcpdump) {
@@ -104,12 +102,12 @@ int nc_sink_add_interface(struct nc_sink *s, const struct nc_pcapng_iface *iface
 	return 0;
 }
 
-int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *err,
-		   size_t errlen)
+int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *err, size_t errlen)
 {
 	if (s->ng)
 		return nc_pcapng_packet(s->ng, pkt, err, errlen);
-	return nc_pcap_packet(s->pcap, pkt->ts_ns, pkt->caplen, pkt->wirelen, pkt->data, err, errlen);
+	return nc_pcap_packet(s->pcap, pkt->ts_ns, pkt->caplen, pkt->wirelen, pkt->data, err,
+			      errlen);
 }
 
 int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen)
@@ -117,14 +115,14 @@ int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen)
 	return s->ng ? nc_pcapng_flush(s->ng, err, errlen) : nc_pcap_flush(s->pcap, err, errlen);
 }
 
-int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *err,
-		  size_t errlen)
+int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *err, size_t errlen)
 {
 	int ret;
 
 	if (!s)
 		return 0;
-	ret = s->ng ? nc_pcapng_close(s->ng, stats, err, errlen) : nc_pcap_close(s->pcap, err, errlen);
+	ret = s->ng ? nc_pcapng_close(s->ng, stats, err, errlen)
+		    : nc_pcap_close(s->pcap, err, errlen);
 	if (s->tcpdump) {
 		int status = 0;
 
@@ -134,7 +132,8 @@ int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *
 		g_spawn_close_pid(s->tcpdump);
 		if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 			ret = nc_err(err, errlen, EPIPE, "tcpdump exited with status %d",
-				     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+				     WIFEXITED(status) ? WEXITSTATUS(status)
+						       : 128 + WTERMSIG(status));
 	}
 	free(s);
 	return ret;

@@ -20,10 +20,11 @@ enum nc_sink_format {
 
 struct nc_sink_opts {
 	enum nc_sink_format format;
-	const char *path;	   /* PCAPNG/PCAP: a file, or "-" for standard output */
-	const char *tcpdump_flags; /* TEXT: e.g. "-nnve" (split like a shell would, never run by one) */
-	const char *comment;	   /* PCAPNG: the SHB comment (the command line) */
-	uint16_t linktype;	   /* PCAP/TEXT: the file's one link type */
+	const char *path; /* PCAPNG/PCAP: a file, or "-" for standard output */
+	const char
+	    *tcpdump_flags;  /* TEXT: e.g. "-nnve" (split like a shell would, never run by one) */
+	const char *comment; /* PCAPNG: the SHB comment (the command line) */
+	uint16_t linktype;   /* PCAP/TEXT: the file's one link type */
 	uint32_t snaplen;
 };
 
@@ -37,8 +38,7 @@ int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, 
 int nc_sink_add_interface(struct nc_sink *s, const struct nc_pcapng_iface *iface, uint32_t *id,
 			  char *err, size_t errlen);
 
-int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *err,
-		   size_t errlen);
+int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *err, size_t errlen);
 
 int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen);
 
@@ -46,7 +46,6 @@ int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen);
  * Writes the statistics (pcapng: one ISB per interface; stats has one entry per interface or is
  * NULL), closes, and for text waits for tcpdump. Always frees s. Returns the first error.
  */
-int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *err,
-		  size_t errlen);
+int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *err, size_t errlen);
 
 #endif

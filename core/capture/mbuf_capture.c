@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "mbuf_capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../bpf/nc_filter_abi.h"
+#include "../consume/ring.h"
+#include "../discover/dpdk.h"
+#include "../discover/elf.h"
+#include "../discover/procmaps.h"
+#include "../filter/filter.h"
+#include "../load/mbuf_probe.h"
+#include "../plan/spec.h"
+#include "../util/err.h"
+
+#define RING_BYTES	(16u << 20)
+#define POLL_MS		100 /* the ring is drained at least this often */
+#define CLOCK_RESYNC_NS 1000000000ull
+
+/* One hook point: an interface of the output */
+struct point {
+	char *name;
+	char *label; /* function or object+offset, for packet comments */
+	pid_t pid;
+	uint32_t iface;
+	uint64_t written;
+};
+
+struct capture {
+	const struct nc_mbuf_request *r;
+	struct nc_dpdk_proc **procs;
+	struct nc_filter *filter;
+	struct nc_mbuf_probe *probe;
+	struct nc_sink *sink;
+	struct nc_consumer *consumer;
+	struct point points[NC_MAX_HOOKS];
+	uint32_t n_points;
+	struct nc_attach_point attach[NC_MAX_HOOKS];
+	char *attach_paths[NC_MAX_HOOKS];
+	uint32_t n_attach;
+	struct nc_clock clock;
+	uint64_t start_real;
+	uint64_t written;
+	char write_err[256];
+	int write_ret;
+};
+
+static const char *proc_name(const struct nc_dpdk_proc *p)
+{
+	return p->comm && *p->comm ? p->comm : "?";
+}
+
+/* A new hook point; its id is its index */
+static int add_point(struct capture *c, const struct nc_dpdk_proc *p, const char *what,
+		     const char *label, char *err, size_t errlen)
+{
+	struct point *pt;
+
+	if (c->n_points >= NC_MAX_HOOKS)
+		return nc_err(err, errlen, E2BIG, "too many hook points (at most %d)",
+			      NC_MAX_HOOKS);
+	pt = &c->points[c->n_points++];
+	pt->name = g_strdup_printf("%s[%d]:%s", proc_name(p), (int)p->pid, what);
+	pt->label = g_strdup(label);
+	pt->pid = p->pid;
+	return 0;
+}
+
+static int add_attach(struct capture *c, const struct nc_dpdk_proc *p, const char *path,
+		      uint64_t offset, uint32_t hook, const struct nc_hook_cfg *cfg, char *err,
+		      size_t errlen)
+{
+	struct nc_attach_point *a;
+
+	if (c->n_attach >= NC_MAX_HOOKS)
+		return nc_err(err, errlen, E2BIG, "too many attach points (at most %d)",
+			      NC_MAX_HOOKS);
+	c->attach_paths[c->n_attach] = g_strdup(path);
+	a = &c->attach[c->n_attach++];
+	a->path = c->attach_paths[c->n_attach - 1];
+	a->offset = offset;
+	a->pid = p->pid;
+	a->hook = hook;
+	a->cfg = *cfg;
+	return 0;
+}
+
+/* The mapped ELF file of p named `object` (a path or a file name) */
+static int find_object(const struct nc_dpdk_proc *p, const char *object, const char **path,
+		       char *err, size_t errlen)
+{
+	struct nc_maps_file *files = NULL;
+	size_t n = 0;
+	int ret = nc_maps_elf_files(p->maps, &files, &n, err, errlen);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		const char *base = strrchr(files[i].path, '/');
+
+		if (!strcmp(files[i].path, object) || (base && !strcmp(base + 1, object))) {
+			*path = files[i].path;
+			free(files);
+			return 0;
+		}
+	}
+	free(files);
+	return nc_err(err, errlen, ENOENT,
+		      "no file \"%s\" mapped in process %d (%s); try: netcap list --pid %d", object,
+		      (int)p->pid, proc_name(p), (int)p->pid);
+}
+
+static int plan_function(struct capture *c, const struct nc_dpdk_proc *p,
+			 const struct nc_hook_spec *s, char *err, size_t errlen)
+{
+	struct nc_hook_cfg cfg = {.kind = (__u8)s->kind,
+				  .arg_pkt = s->arg_pkt,
+				  .arg_cnt = s->arg_cnt,
+				  .ret_bits = s->ret_bits};
+	g_autofree char *label = NULL;
+	const char *path;
+	uint64_t offset;
+	int ret;
+
+	if (s->type == NC_SPEC_OFFSET) {
+		ret = find_object(p, s->object, &path, err, errlen);
+		offset = s->offset;
+		label =
+		    g_strdup_printf("%s+%#llx", strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+				    (unsigned long long)offset);
+	} else if (s->object) {
+		struct nc_elf *e;
+
+		ret = find_object(p, s->object, &path, err, errlen);
+		if (ret)
+			return ret;
+		ret = nc_elf_open(path, &e, err, errlen);
+		if (ret)
+			return ret;
+		ret = nc_elf_func(e, s->func, &offset, NULL, err, errlen);
+		nc_elf_close(e);
+		label = g_strdup(s->func);
+	} else {
+		ret = nc_dpdk_resolve_func(p, s->func, &path, &offset, err, errlen);
+		label = g_strdup(s->func);
+	}
+	if (ret)
+		return ret;
+	ret = add_point(c, p, label, label, err, errlen);
+	if (!ret)
+		ret = add_attach(c, p, path, offset, c->n_points - 1, &cfg, err, errlen);
+	return ret;
+}
+
+/*
+ * rx_burst / tx_burst: one attach point per distinct PMD function, one hook point per port; the
+ * ports sharing a function are told apart by their queue pointers.
+ */
+static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const struct nc_hook_spec *s,
+		      GArray *queues, char *err, size_t errlen)
+{
+	bool rx = s->type == NC_SPEC_RX_BURST;
+	const char *what = rx ? "rx_burst" : "tx_burst";
+	bool done[p->n_ports + 1];
+	size_t matched = 0;
+	int ret;
+
+	memset(done, 0, sizeof(done));
+	for (size_t i = 0; i < p->n_ports; i++)
+		if (p->ports[i].started && (s->port < 0 || p->ports[i].id == s->port))
+			matched++;
+	if (!matched) {
+		GString *ports = g_string_new(NULL);
+
+		for (size_t i = 0; i < p->n_ports; i++)
+			if (p->ports[i].started)
+				g_string_append_printf(ports, "%s%u", ports->len ? ", " : "",
+						       p->ports[i].id);
+		if (s->port >= 0)
+			ret = nc_err(err, errlen, ENOENT,
+				     "process %d (%s) has no started port %d (started: %s); try: "
+				     "netcap list --pid %d",
+				     (int)p->pid, proc_name(p), s->port,
+				     ports->len ? ports->str : "none", (int)p->pid);
+		else
+			ret = nc_err(err, errlen, ENOENT,
+				     "process %d (%s) has no started port; capture at %s needs "
+				     "the ports started",
+				     (int)p->pid, proc_name(p), what);
+		g_string_free(ports, TRUE);
+		return ret;
+	}
+	for (size_t i = 0; i < p->n_ports; i++) {
+		const struct nc_dpdk_port *port = &p->ports[i];
+		const struct nc_dpdk_func *fn = rx ? &port->rx : &port->tx;
+		struct nc_hook_cfg cfg = {.arg_pkt = 2, .arg_queue = 1, .queue_only = 1};
+		uint32_t first = UINT32_MAX;
+
+		if (done[i] || !port->started || (s->port >= 0 && port->id != s->port))
+			continue;
+		/* every selected port served by the same function joins this attach point */
+		for (size_t j = i; j < p->n_ports; j++) {
+			const struct nc_dpdk_port *q = &p->ports[j];
+			const struct nc_dpdk_func *qf = rx ? &q->rx : &q->tx;
+			g_autofree char *name = NULL;
+			g_autofree char *label = NULL;
+			unsigned n = rx ? q->n_rxq : q->n_txq;
+
+			if (done[j] || !q->started || (s->port >= 0 && q->id != s->port) ||
+			    strcmp(qf->path, fn->path) || qf->offset != fn->offset)
+				continue;
+			done[j] = true;
+			name = g_strdup_printf("%s:port%u", what, q->id);
+			label = qf->symbol ? g_strdup(qf->symbol)
+					   : g_strdup_printf("%s+%#llx", strrchr(qf->path, '/') + 1,
+							     (unsigned long long)qf->offset);
+			ret = add_point(c, p, name, label, err, errlen);
+			if (ret)
+				return ret;
+			if (first == UINT32_MAX)
+				first = c->n_points - 1;
+			for (unsigned k = 0; k < n; k++) {
+				struct {
+					uint64_t ptr;
+					struct nc_queue_id id;
+				} e = {rx ? q->rxq[k] : q->txq[k],
+				       {q->id, (__u16)k, c->n_points - 1}};
+
+				g_array_append_val(queues, e);
+			}
+		}
+		if (rx) {
+			cfg.kind = NC_HOOK_RET_SAVE;
+			cfg.ret_bits = 16;
+			cfg.direction = NC_DIR_IN;
+		} else {
+			cfg.kind = NC_HOOK_VECTOR;
+			cfg.arg_cnt = 3;
+			cfg.direction = NC_DIR_OUT;
+		}
+		ret = add_attach(c, p, fn->path, fn->offset, first, &cfg, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data)
+{
+	struct capture *c = ctx;
+	struct point *pt;
+	char comment[256];
+	struct nc_pcapng_packet pkt = {0};
+
+	if (rec->hook >= c->n_points)
+		return 0;
+	pt = &c->points[rec->hook];
+	snprintf(comment, sizeof(comment), "pid %u tid %u cpu %u %s%s%s", rec->pid, rec->tid,
+		 rec->cpu, pt->label,
+		 rec->flags & NC_REC_VLAN_REINSERTED ? ", VLAN tag re-inserted" : "",
+		 rec->flags & NC_REC_SEGS_CUT ? ", segments beyond the 8th not copied" : "");
+	pkt.iface_id = pt->iface;
+	pkt.ts_ns = nc_clock_to_realtime(&c->clock, rec->ts_ns);
+	pkt.caplen = rec->cap_len;
+	pkt.wirelen = rec->wire_len;
+	pkt.data = data;
+	pkt.direction = (enum nc_pcapng_direction)rec->direction;
+	pkt.has_queue = rec->port != NC_PORT_UNKNOWN;
+	pkt.queue = rec->queue;
+	pkt.has_packetid = true;
+	pkt.packetid = rec->object;
+	pkt.comment = comment;
+	c->write_ret = nc_sink_packet(c->sink, &pkt, c->write_err, sizeof(c->write_err));
+	if (c->write_ret)
+		return c->write_ret;
+	pt->written++;
+	c->written++;
+	if (c->r->count && c->written >= c->r->count)
+		return -ECANCELED; /* stops the poll: done */
+	return 0;
+}
+
+static int write_ready_file(const char *path, char *err, size_t errlen)
+{
+	g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
+	g_autoptr(GError) gerr = NULL;
+
+	if (!g_file_set_contents(path, pid, -1, &gerr))
+		return nc_err(err, errlen, EIO, "cannot write the ready file: %s", gerr->message);
+	return 0;
+}
+
+/* The first target process that has exited, or 0 */
+static pid_t gone(const struct capture *c)
+{
+	for (size_t i = 0; i < c->r->n_pids; i++)
+		if (kill(c->r->pids[i], 0) && errno == ESRCH)
+			return c->r->pids[i];
+	return 0;
+}
+
+static int run_loop(struct capture *c, char **end, char *err, size_t errlen)
+{
+	uint64_t start = nc_clock_monotonic_ns();
+
+	for (;;) {
+		uint64_t now;
+		pid_t pid;
+		int n = nc_consumer_poll(c->consumer, POLL_MS);
+
+		if (n == -ECANCELED) {
+			*end = g_strdup("count reached");
+			return 0;
+		}
+		if (n < 0 && c->write_ret)
+			return nc_err(err, errlen, -c->write_ret, "%s", c->write_err);
+		if (n < 0)
+			return nc_err(err, errlen, -n, "reading the ring buffer: %s", strerror(-n));
+		if (n > 0 && nc_sink_flush(c->sink, err, errlen))
+			return -EIO;
+		if (c->r->stop && *c->r->stop) {
+			*end = g_strdup("interrupted");
+			return 0;
+		}
+		now = nc_clock_monotonic_ns();
+		if (c->r->duration_ms && now - start >= c->r->duration_ms * 1000000ull) {
+			*end = g_strdup("duration reached");
+			return 0;
+		}
+		if ((pid = gone(c))) {
+			*end = g_strdup_printf("process %d exited", (int)pid);
+			return 0;
+		}
+		if (now - c->clock.synced_ns > CLOCK_RESYNC_NS)
+			nc_clock_sync(&c->clock);
+	}
+}
+
+static void free_capture(struct capture *c)
+{
+	nc_consumer_free(c->consumer);
+	nc_mbuf_probe_close(c->probe);
+	for (uint32_t i = 0; i < c->n_points; i++) {
+		g_free(c->points[i].name);
+		g_free(c->points[i].label);
+	}
+	for (uint32_t i = 0; i < c->n_attach; i++)
+		g_free(c->attach_paths[i]);
+	for (size_t i = 0; c->procs && i < c->r->n_pids; i++)
+		nc_dpdk_free(c->procs[i]);
+	free(c->procs);
+	nc_filter_free(c->filter);
+}
+
+static int plan(struct capture *c, GArray *queues, char *err, size_t errlen)
+{
+	const struct nc_mbuf_request *r = c->r;
+	int ret;
+
+	c->procs = calloc(r->n_pids, sizeof(*c->procs));
+	if (!c->procs)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	for (size_t i = 0; i < r->n_pids; i++) {
+		ret = nc_dpdk_inspect(r->pids[i], &c->procs[i], err, errlen);
+		if (ret)
+			return ret;
+		if (c->procs[i]->abi != c->procs[0]->abi)
+			return nc_err(err, errlen, ENOTSUP,
+				      "processes %d (DPDK %s) and %d (DPDK %s) differ in DPDK "
+				      "release; capture them in two runs",
+				      (int)r->pids[0], c->procs[0]->version, (int)r->pids[i],
+				      c->procs[i]->version);
+	}
+	for (size_t i = 0; i < r->n_pids; i++) {
+		for (size_t k = 0; k < r->n_specs; k++) {
+			struct nc_hook_spec s;
+
+			ret = nc_spec_parse(r->specs[k], &s, err, errlen);
+			if (ret)
+				return ret;
+			if (s.type == NC_SPEC_RX_BURST || s.type == NC_SPEC_TX_BURST)
+				ret = plan_burst(c, c->procs[i], &s, queues, err, errlen);
+			else
+				ret = plan_function(c, c->procs[i], &s, err, errlen);
+			nc_spec_clear(&s);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *res, char *err,
+		    size_t errlen)
+{
+	struct capture c = {.r = r};
+	g_autoptr(GArray) queues =
+	    g_array_new(FALSE, FALSE, sizeof(uint64_t) + sizeof(struct nc_queue_id));
+	struct nc_pcapng_stats stats[NC_MAX_HOOKS] = {0};
+	struct nc_mbuf_probe_opts po = {0};
+	char *end = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!r->n_pids || !r->n_specs)
+		return nc_err(err, errlen, EINVAL, "give a process (--pid) and a hook point (-f)");
+	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
+		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
+			      r->snaplen, NC_MAX_SNAPLEN);
+	ret = nc_filter_new(r->filter ? r->filter : "", r->snaplen, 1, &c.filter, err, errlen);
+	if (!ret)
+		ret = plan(&c, queues, err, errlen);
+	if (ret)
+		goto out;
+
+	po.filter = c.filter;
+	memcpy(&po.mbuf, &c.procs[0]->mbuf, sizeof(po.mbuf));
+	po.snaplen = r->snaplen;
+	po.window = r->snaplen < NC_FILTER_WINDOW ? r->snaplen : NC_FILTER_WINDOW;
+	po.ring_bytes = RING_BYTES;
+	ret = nc_mbuf_probe_open(&po, &c.probe, err, errlen);
+	for (guint i = 0; !ret && i < queues->len; i++) {
+		const uint8_t *e = (const uint8_t *)queues->data +
+				   i * (sizeof(uint64_t) + sizeof(struct nc_queue_id));
+		uint64_t ptr;
+		struct nc_queue_id id;
+
+		memcpy(&ptr, e, sizeof(ptr));
+		memcpy(&id, e + sizeof(ptr), sizeof(id));
+		ret = nc_mbuf_probe_add_queue(c.probe, ptr, &id, err, errlen);
+	}
+	if (!ret)
+		ret = nc_sink_open(&r->out, &c.sink, err, errlen);
+	for (uint32_t i = 0; !ret && i < c.n_points; i++) {
+		g_autofree char *desc = g_strdup_printf("netcap mbuf capture at %s in process %d",
+							c.points[i].label, (int)c.points[i].pid);
+		struct nc_pcapng_iface iface = {.linktype = NC_LINKTYPE_ETHERNET,
+						.snaplen = r->snaplen,
+						.name = c.points[i].name,
+						.description = desc,
+						.filter = r->filter};
+
+		ret = nc_sink_add_interface(c.sink, &iface, &c.points[i].iface, err, errlen);
+	}
+	if (!ret)
+		ret = nc_consumer_new(nc_mbuf_probe_ring_fd(c.probe), on_record, &c, &c.consumer,
+				      err, errlen);
+	nc_clock_sync(&c.clock);
+	for (uint32_t i = 0; !ret && i < c.n_attach; i++)
+		ret = nc_mbuf_probe_attach(c.probe, &c.attach[i], err, errlen);
+	c.start_real = nc_clock_to_realtime(&c.clock, nc_clock_monotonic_ns());
+	if (!ret && r->ready_file)
+		ret = write_ready_file(r->ready_file, err, errlen);
+	if (!ret)
+		ret = run_loop(&c, &end, err, errlen);
+
+	/* detach first, then take what is left in the ring, then the counters */
+	nc_mbuf_probe_detach(c.probe);
+	if (!ret && (!r->count || c.written < r->count)) {
+		int n = nc_consumer_poll(c.consumer, 0);
+
+		if (n < 0 && n != -ECANCELED && c.write_ret)
+			ret = nc_err(err, errlen, -c.write_ret, "%s", c.write_err);
+	}
+	if (c.sink) {
+		uint64_t end_real = nc_clock_to_realtime(&c.clock, nc_clock_monotonic_ns());
+
+		res->hooks = calloc(c.n_points, sizeof(*res->hooks));
+		res->n_hooks = res->hooks ? c.n_points : 0;
+		for (uint32_t i = 0; i < c.n_points; i++) {
+			struct nc_counters k = {0};
+
+			if (c.probe)
+				nc_mbuf_probe_counters(c.probe, i, &k);
+			stats[i] = (struct nc_pcapng_stats){.start_ns = c.start_real,
+							    .end_ns = end_real,
+							    .ifrecv = k.seen,
+							    .filteraccept = k.matched,
+							    .ifdrop = k.ringfull + k.readerr};
+			if (res->hooks) {
+				res->hooks[i].name = g_strdup(c.points[i].name);
+				res->hooks[i].counters = k;
+				res->hooks[i].written = c.points[i].written;
+			}
+		}
+		if (nc_sink_close(c.sink, stats, ret ? NULL : err, ret ? 0 : errlen) && !ret)
+			ret = -EIO;
+	}
+	res->written = c.written;
+	res->end = end;
+out:
+	free_capture(&c);
+	if (ret)
+		nc_capture_result_free(res);
+	return ret;
+}
+
+void nc_capture_result_free(struct nc_capture_result *res)
+{
+	for (size_t i = 0; i < res->n_hooks; i++)
+		g_free(res->hooks[i].name);
+	free(res->hooks);
+	g_free(res->end);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mbuf mode from request to file: inspect the processes, plan the hook points, load the probe
+ * with the filter, attach, read the ring, write, detach, report. The front ends fill a request.
+ */
+#ifndef NC_MBUF_CAPTURE_H
+#define NC_MBUF_CAPTURE_H
+
+#include <linux/types.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../bpf/nc_record.h"
+#include "../write/sink.h"
+
+#define NC_DEFAULT_SNAPLEN NC_MAX_SNAPLEN
+
+struct nc_mbuf_request {
+	const pid_t *pids;
+	size_t n_pids;
+	char *const *specs; /* hook specs (core/plan/spec.h) */
+	size_t n_specs;
+	const char *filter;   /* tcpdump expression; NULL or "" captures everything */
+	uint32_t snaplen;     /* 1..NC_MAX_SNAPLEN */
+	uint64_t count;	      /* stop after writing this many packets; 0 = no limit */
+	uint64_t duration_ms; /* stop after this long; 0 = no limit */
+	struct nc_sink_opts out;
+	const char *ready_file;	     /* created once every probe is attached; may be NULL */
+	volatile sig_atomic_t *stop; /* set by a signal handler: detach, flush, finish */
+	bool verbose;
+};
+
+/* One hook point (one interface of the file) at the end of a capture */
+struct nc_hook_summary {
+	char *name; /* "nc_fwd[1234]:rx_burst:port0" */
+	struct nc_counters counters;
+	uint64_t written; /* packets this capture wrote for it */
+};
+
+struct nc_capture_result {
+	struct nc_hook_summary *hooks;
+	size_t n_hooks;
+	uint64_t written;
+	char *end; /* why it ended: "count reached", "interrupted", "process 1234 exited", … */
+};
+
+/*
+ * Runs the capture. Returns 0 with res filled (free with nc_capture_result_free()), or a negative
+ * errno with one line in err; nothing stays attached either way.
+ */
+int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *res, char *err,
+		    size_t errlen);
+
+void nc_capture_result_free(struct nc_capture_result *res);
+
+#endif
