@@ -30,8 +30,8 @@ static void test_forms(void)
 	g_assert_cmpuint(s.ret_bits, ==, 32);
 	nc_spec_clear(&s);
 
-	g_assert_cmpint(nc_spec_parse("librte_net_pcap.so.23.0+0x6e00@2@ret16", &s, err, sizeof(err)),
-			==, 0);
+	g_assert_cmpint(
+	    nc_spec_parse("librte_net_pcap.so.23.0+0x6e00@2@ret16", &s, err, sizeof(err)), ==, 0);
 	g_assert_cmpint(s.type, ==, NC_SPEC_OFFSET);
 	g_assert_cmpstr(s.object, ==, "librte_net_pcap.so.23.0");
 	g_assert_cmphex(s.offset, ==, 0x6e00);
@@ -57,33 +57,32 @@ static void test_forms(void)
 static const struct {
 	const char *spec, *message;
 } bad[] = {
-	{ "", "empty hook spec; see: netcap mbuf --help" },
-	{ "fwd_one",
-	  "hook spec \"fwd_one\": say which argument holds the mbufs: FUNC@1 (struct rte_mbuf *), "
-	  "FUNC@1@2 (array and count) or FUNC@2@ret (array filled by the call); see: netcap mbuf "
-	  "--help" },
-	{ "fwd_one@7",
-	  "hook spec \"fwd_one@7\": argument 7 is out of range (netcap reads register arguments 1 to "
-	  "6); see: netcap mbuf --help" },
-	{ "fwd_one@0",
-	  "hook spec \"fwd_one@0\": argument 0 is out of range (netcap reads register arguments 1 to "
-	  "6); see: netcap mbuf --help" },
-	{ "fwd_one@x", "hook spec \"fwd_one@x\": \"x\" is not an argument number; see: netcap mbuf "
-		       "--help" },
-	{ "fwd_burst@1@1",
-	  "hook spec \"fwd_burst@1@1\": one argument cannot be both the array and the count; see: "
-	  "netcap mbuf --help" },
-	{ "f@1@2@3", "hook spec \"f@1@2@3\": too many @ parts; see: netcap mbuf --help" },
-	{ "lib.so+6e00@1",
-	  "hook spec \"lib.so+6e00@1\": an offset is OBJECT+0xHEX, e.g. "
-	  "librte_net_pcap.so.23.0+0x6e00; see: netcap mbuf --help" },
-	{ "rx_burst:x",
-	  "hook spec \"rx_burst:x\": the port must be a number (rx_burst:0); see: netcap mbuf --help" },
-	{ "rx_burst@2",
-	  "hook spec \"rx_burst@2\": the PMD burst points take a port, not arguments: rx_burst or "
-	  "rx_burst:PORT; see: netcap mbuf --help" },
-	{ "@1", "hook spec \"@1\": no function name; see: netcap mbuf --help" },
-	{ "a;b@1", "hook spec \"a;b@1\": not a function name; see: netcap mbuf --help" },
+    {"", "empty hook spec; see: netcap mbuf --help"},
+    {"fwd_one",
+     "hook spec \"fwd_one\": say which argument holds the mbufs: FUNC@1 (struct rte_mbuf *), "
+     "FUNC@1@2 (array and count) or FUNC@2@ret (array filled by the call); see: netcap mbuf "
+     "--help"},
+    {"fwd_one@7",
+     "hook spec \"fwd_one@7\": argument 7 is out of range (netcap reads register arguments 1 to "
+     "6); see: netcap mbuf --help"},
+    {"fwd_one@0",
+     "hook spec \"fwd_one@0\": argument 0 is out of range (netcap reads register arguments 1 to "
+     "6); see: netcap mbuf --help"},
+    {"fwd_one@x", "hook spec \"fwd_one@x\": \"x\" is not an argument number; see: netcap mbuf "
+		  "--help"},
+    {"fwd_burst@1@1",
+     "hook spec \"fwd_burst@1@1\": one argument cannot be both the array and the count; see: "
+     "netcap mbuf --help"},
+    {"f@1@2@3", "hook spec \"f@1@2@3\": too many @ parts; see: netcap mbuf --help"},
+    {"lib.so+6e00@1", "hook spec \"lib.so+6e00@1\": an offset is OBJECT+0xHEX, e.g. "
+		      "librte_net_pcap.so.23.0+0x6e00; see: netcap mbuf --help"},
+    {"rx_burst:x",
+     "hook spec \"rx_burst:x\": the port must be a number (rx_burst:0); see: netcap mbuf --help"},
+    {"rx_burst@2",
+     "hook spec \"rx_burst@2\": the PMD burst points take a port, not arguments: rx_burst or "
+     "rx_burst:PORT; see: netcap mbuf --help"},
+    {"@1", "hook spec \"@1\": no function name; see: netcap mbuf --help"},
+    {"a;b@1", "hook spec \"a;b@1\": not a function name; see: netcap mbuf --help"},
 };
 
 static void test_bad(gconstpointer data)
