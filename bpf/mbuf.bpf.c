@@ -47,7 +47,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__type(key, __u64);
+	__type(key, struct nc_queue_key);
 	__type(value, struct nc_queue_id);
 } queues SEC(".maps");
 
@@ -304,7 +304,9 @@ static __always_inline bool port_queue_of(const struct nc_hook_cfg *h, __u64 que
 	*pq = NC_PORT_UNKNOWN << 16;
 	if (!h->arg_queue)
 		return true;
-	q = bpf_map_lookup_elem(&queues, &queue);
+	struct nc_queue_key key = {.queue = queue, .pid = bpf_get_current_pid_tgid() >> 32};
+
+	q = bpf_map_lookup_elem(&queues, &key);
 	if (q) {
 		*pq = (__u32)q->port << 16 | q->queue;
 		*hook = q->hook;

@@ -43,7 +43,15 @@ struct nc_hook_cfg {
 	__u8 pad;
 };
 
-/* Value of the `queues` map (key: queue pointer): a PMD function serves several ports, and each
+/* Key of the `queues` map: a queue pointer in a process (processes with the same memory layout,
+ * e.g. two --no-huge DPDK apps, have the same queue addresses) */
+struct nc_queue_key {
+	__u64 queue;
+	__u32 pid; /* as the kernel's root pid namespace sees it */
+	__u32 pad;
+};
+
+/* Value of the `queues` map: a PMD function serves several ports, and each
  * (port, queue) it serves is a hook point of its own, counted and written under `hook` */
 struct nc_queue_id {
 	__u16 port;

@@ -6,6 +6,7 @@
  * status: 0 done, 1 failed, 2 bad usage. */
 int cmd_filter(int argc, char **argv);
 int cmd_mbuf(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -24,6 +24,13 @@
 #define POLL_MS		100 /* the ring is drained at least this often */
 #define CLOCK_RESYNC_NS 1000000000ull
 
+/* A PMD queue whose packets count under a hook point of their own (rx_burst:PORT) */
+struct planned_queue {
+	pid_t pid;
+	uint64_t ptr;
+	struct nc_queue_id id;
+};
+
 /* One hook point: an interface of the output */
 struct point {
 	char *name;
@@ -227,11 +234,9 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 			if (first == UINT32_MAX)
 				first = c->n_points - 1;
 			for (unsigned k = 0; k < n; k++) {
-				struct {
-					uint64_t ptr;
-					struct nc_queue_id id;
-				} e = {rx ? q->rxq[k] : q->txq[k],
-				       {q->id, (__u16)k, c->n_points - 1}};
+				struct planned_queue e = {p->pid,
+							  rx ? q->rxq[k] : q->txq[k],
+							  {q->id, (__u16)k, c->n_points - 1}};
 
 				g_array_append_val(queues, e);
 			}
@@ -401,8 +406,7 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 		    size_t errlen)
 {
 	struct capture c = {.r = r};
-	g_autoptr(GArray) queues =
-	    g_array_new(FALSE, FALSE, sizeof(uint64_t) + sizeof(struct nc_queue_id));
+	g_autoptr(GArray) queues = g_array_new(FALSE, FALSE, sizeof(struct planned_queue));
 	struct nc_pcapng_stats stats[NC_MAX_HOOKS] = {0};
 	struct nc_mbuf_probe_opts po = {0};
 	char *end = NULL;
@@ -427,14 +431,9 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 	po.ring_bytes = RING_BYTES;
 	ret = nc_mbuf_probe_open(&po, &c.probe, err, errlen);
 	for (guint i = 0; !ret && i < queues->len; i++) {
-		const uint8_t *e = (const uint8_t *)queues->data +
-				   i * (sizeof(uint64_t) + sizeof(struct nc_queue_id));
-		uint64_t ptr;
-		struct nc_queue_id id;
+		const struct planned_queue *e = &g_array_index(queues, struct planned_queue, i);
 
-		memcpy(&ptr, e, sizeof(ptr));
-		memcpy(&id, e + sizeof(ptr), sizeof(id));
-		ret = nc_mbuf_probe_add_queue(c.probe, ptr, &id, err, errlen);
+		ret = nc_mbuf_probe_add_queue(c.probe, e->pid, e->ptr, &e->id, err, errlen);
 	}
 	if (!ret)
 		ret = nc_sink_open(&r->out, &c.sink, err, errlen);

@@ -113,11 +113,12 @@ fail:
 	return ret;
 }
 
-int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, uint64_t queue, const struct nc_queue_id *q,
-			    char *err, size_t errlen)
+int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, pid_t pid, uint64_t queue,
+			    const struct nc_queue_id *q, char *err, size_t errlen)
 {
-	if (bpf_map__update_elem(p->skel->maps.queues, &queue, sizeof(queue), q, sizeof(*q),
-				 BPF_ANY))
+	struct nc_queue_key key = {.queue = queue, .pid = (__u32)pid};
+
+	if (bpf_map__update_elem(p->skel->maps.queues, &key, sizeof(key), q, sizeof(*q), BPF_ANY))
 		return nc_err(err, errlen, errno, "recording PMD queue %#llx: %s",
 			      (unsigned long long)queue, strerror(errno));
 	return 0;

@@ -39,9 +39,9 @@ struct nc_attach_point {
 int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe **out, char *err,
 		       size_t errlen);
 
-/* Makes PMD queue pointer `queue` count as (q->port, q->queue) under hook q->hook. */
-int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, uint64_t queue, const struct nc_queue_id *q,
-			    char *err, size_t errlen);
+/* Makes PMD queue pointer `queue` of process pid count as (q->port, q->queue) under q->hook. */
+int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, pid_t pid, uint64_t queue,
+			    const struct nc_queue_id *q, char *err, size_t errlen);
 
 /* Configures hook a->hook and attaches its uprobe (and uretprobe for NC_HOOK_RET_SAVE). */
 int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *a, char *err,

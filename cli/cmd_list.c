@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * netcap list --pid PID: what netcap can hook in a DPDK process — its DPDK release, each port's
+ * PMD burst functions (symbol, or file+offset for stripped PMDs) and queues.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "discover/dpdk.h"
+
+static void print_func(const char *dir, const struct nc_dpdk_func *f)
+{
+	const char *base = strrchr(f->path, '/');
+
+	printf("  %s %s+%#llx", dir, base ? base + 1 : f->path, (unsigned long long)f->offset);
+	if (f->symbol)
+		printf(" (%s)", f->symbol);
+	printf("\n");
+}
+
+static int list_one(pid_t pid)
+{
+	struct nc_dpdk_proc *p;
+	char err[512];
+
+	if (nc_dpdk_inspect(pid, &p, err, sizeof(err))) {
+		fprintf(stderr, "netcap: %s\n", err);
+		return 1;
+	}
+	printf("%s[%d]: DPDK %s, %s\n", p->comm, (int)p->pid, p->version, p->exe);
+	if (!p->n_ports)
+		printf("  no started port\n");
+	for (size_t i = 0; i < p->n_ports; i++) {
+		const struct nc_dpdk_port *port = &p->ports[i];
+
+		printf("port %u%s: %u rx queue(s), %u tx queue(s)\n", port->id,
+		       port->started ? "" : " (not started)", port->n_rxq, port->n_txq);
+		print_func("rx_burst", &port->rx);
+		print_func("tx_burst", &port->tx);
+	}
+	nc_dpdk_free(p);
+	return 0;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	g_auto(GStrv) pid_args = NULL;
+	GOptionEntry entries[] = {
+		{ "pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args, "A DPDK process (repeatable)",
+		  "PID" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	GOptionContext *ctx = g_option_context_new("- list the hook points of DPDK processes");
+	g_autoptr(GError) gerr = NULL;
+	int status = 2;
+
+	g_set_prgname("netcap list");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
+		fprintf(stderr, "netcap list: %s; try: netcap list --help\n", gerr->message);
+		goto out;
+	}
+	if (!pid_args || argc > 1) {
+		fprintf(stderr, "netcap list: give the process: netcap list --pid PID\n");
+		goto out;
+	}
+	status = 0;
+	for (char **p = pid_args; *p; p++) {
+		guint64 pid;
+
+		if (!g_ascii_string_to_unsigned(*p, 10, 1, INT32_MAX, &pid, NULL)) {
+			fprintf(stderr, "netcap list: bad --pid \"%s\": want a process id\n", *p);
+			status = 2;
+			goto out;
+		}
+		status |= list_one((pid_t)pid);
+	}
+out:
+	g_option_context_free(ctx);
+	return status;
+}
