@@ -48,9 +48,9 @@ int cmd_list(int argc, char **argv)
 {
 	g_auto(GStrv) pid_args = NULL;
 	GOptionEntry entries[] = {
-		{ "pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args, "A DPDK process (repeatable)",
-		  "PID" },
-		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	    {"pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args, "A DPDK process (repeatable)",
+	     "PID"},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	GOptionContext *ctx = g_option_context_new("- list the hook points of DPDK processes");
 	g_autoptr(GError) gerr = NULL;
