@@ -123,7 +123,7 @@ static int parse_owned(char *text, pid_t pid, struct nc_maps **out, char *err, s
 
 int nc_maps_read(pid_t pid, struct nc_maps **out, char *err, size_t errlen)
 {
-	char path[64], *text;
+	char path[64], *text = NULL;
 	struct nc_maps *m;
 	int r;
 

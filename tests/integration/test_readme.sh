@@ -2,6 +2,7 @@
 # Runs every `$ netcap …` example of README.md (in ```sh blocks) with the built netcap first on
 # PATH. Lines after a command, up to the next command, blank line or fence, are its expected
 # output: stdout and stderr together, exactly; a line "..." ends the comparison early (prefix).
+# A command must exit 0, unless its shown output is a netcap error ("netcap: ...").
 set -euo pipefail
 readme=$1
 bindir=$2
@@ -13,7 +14,13 @@ ran=0
 check() { # command, expected file
 	local cmd=$1 want=$2 n
 	ran=$((ran + 1))
-	bash -c "$cmd" >"$tmp/got" 2>&1 || true
+	local status=0
+	bash -c "$cmd" >"$tmp/got" 2>&1 || status=$?
+	if [[ $status != 0 && $(head -c 8 "$want") != "netcap: " ]]; then
+		cat "$tmp/got" >&2
+		echo "FAIL: README example exited $status: $cmd" >&2
+		exit 1
+	fi
 	if grep -qx '\.\.\.' "$want"; then
 		n=$(grep -nx '\.\.\.' "$want" | head -1 | cut -d: -f1)
 		head -n $((n - 1)) "$want" >"$tmp/want"
