@@ -16,7 +16,8 @@ source "$here/../tests/integration/lib.sh"
 tmp=
 nc_tmpdir tmp
 
-# rate SPEC FILTER: forwarded packets per second over one run (SPEC "" = no capture)
+# rate SPEC FILTER: forwarded packets per second over one run (SPEC "" = no capture), in $RATE.
+# Not called in $(...): lib.sh must see the fixture it starts to clean up after it.
 rate() {
 	local spec=$1 filter=$2 nc_pid="" rx
 	nc_fwd_start --stats -- --vdev net_null0 --vdev net_null1 >/dev/null
@@ -33,18 +34,22 @@ rate() {
 	nc_fwd_stop >/dev/null || true
 	[[ -z $nc_pid ]] || wait "$nc_pid" || true
 	rx=$(awk '/^nc_fwd: rx/ {print $3}' "$NC_FWD_OUT")
-	echo $((rx / secs))
+	RATE=$((rx / secs))
 }
 
 median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
-measure() { # SPEC FILTER -> median rate
+measure() { # SPEC FILTER: the median rate in $RATE
 	local all=()
-	for _ in $(seq "$runs"); do all+=("$(rate "$1" "$2")"); done
-	echo "${all[*]}" | median
+	for _ in $(seq "$runs"); do
+		rate "$1" "$2"
+		all+=("$RATE")
+	done
+	RATE=$(echo "${all[*]}" | median)
 }
 
-base=$(measure "" "")
+measure "" ""
+base=$RATE
 printf 'Forwarder: nc_fwd, one lcore, net_null0 <-> net_null1 (64-byte packets, bursts of 32), %s s per run, median of %s runs. netcap writes pcapng to /dev/null, snap length 128.\n\n' "$secs" "$runs"
 printf '| hook point | kind | filter | forwarded Mpps | kept |\n|---|---|---|---:|---:|\n'
 printf '| none | – | – | %.2f | 100%% |\n' "$(echo "$base / 1000000" | bc -l)"
@@ -53,7 +58,8 @@ for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array 
 	"tx_burst|PMD tx, read on entry"; do
 	spec=${row%%|*} kind=${row#*|}
 	for filter in "ether proto 0x88b5" ""; do
-		r=$(measure "$spec" "$filter")
+		measure "$spec" "$filter"
+		r=$RATE
 		label="all"
 		[[ -z $filter ]] || label="none (\`$filter\`)"
 		printf '| `%s` | %s | %s | %.2f | %.1f%% |\n' "$spec" "$kind" "$label" \
