@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "discover/dpdk.h"
+#include "discover/dwarf.h"
 
 static void print_func(const char *dir, const struct nc_dpdk_func *f)
 {
@@ -18,6 +19,34 @@ static void print_func(const char *dir, const struct nc_dpdk_func *f)
 	if (f->symbol)
 		printf(" (%s)", f->symbol);
 	printf("\n");
+}
+
+/* The executable's functions that take mbufs (DWARF), with the specs that would hook them */
+static void list_functions(const char *exe)
+{
+	struct nc_mbuf_func *f;
+	size_t n;
+	char err[512];
+
+	if (nc_dwarf_mbuf_funcs(exe, &f, &n, err, sizeof(err))) {
+		printf("functions: %s\n", err);
+		return;
+	}
+	if (!n) {
+		printf("functions taking struct rte_mbuf: none found (no DWARF in %s?)\n", exe);
+		return;
+	}
+	printf("functions taking struct rte_mbuf (DWARF of %s):\n", exe);
+	for (size_t i = 0; i < n; i++) {
+		if (!f[i].array)
+			printf("  %s@%u", f[i].name, f[i].arg_pkt);
+		if (f[i].array && f[i].arg_cnt)
+			printf("  %s@%u@%u", f[i].name, f[i].arg_pkt, f[i].arg_cnt);
+		if (f[i].array && f[i].ret_count)
+			printf("  %s@%u@ret", f[i].name, f[i].arg_pkt);
+		printf("    %s\n", f[i].proto);
+	}
+	nc_mbuf_funcs_free(f, n);
 }
 
 static int list_one(pid_t pid)
@@ -40,6 +69,7 @@ static int list_one(pid_t pid)
 		print_func("rx_burst", &port->rx);
 		print_func("tx_burst", &port->tx);
 	}
+	list_functions(p->exe);
 	nc_dpdk_free(p);
 	return 0;
 }

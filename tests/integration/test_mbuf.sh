@@ -138,6 +138,13 @@ echo "multi-segment (3 segments) and stripped VLAN tags ($v re-inserted): byte-i
 start_fixture offset
 off=$("$netcap" list --pid "$NC_FWD_PID" | awk '/^  rx_burst / {print $2; exit}')
 [[ $off == librte_net_pcap.so.*+0x* ]] || fail "netcap list shows no pcap rx function: $off"
+"$netcap" list --pid "$NC_FWD_PID" >"$tmp/list.out"
+for want in "  fwd_one@1    void fwd_one(struct rte_mbuf *)" \
+	"  fwd_burst@1@2    void fwd_burst(struct rte_mbuf **, uint16_t)" \
+	"  fwd_rx@2@3  fwd_rx@2@ret    uint16_t fwd_rx(uint16_t, struct rte_mbuf **, uint16_t)" \
+	"nc_fwd[$NC_FWD_PID]: DPDK 22.11, $NC_FWD" "port 0: 1 rx queue(s), 1 tx queue(s)"; do
+	grep -qxF "$want" "$tmp/list.out" || fail "netcap list lacks '$want': $(cat "$tmp/list.out")"
+done
 start_netcap offset --pid "$NC_FWD_PID" -w "$tmp/offset.pcapng" -f "$off@2@ret16" -c "$n"
 finish offset
 same_as offset "$tmp/in.hex"
@@ -173,6 +180,26 @@ done
 [[ $(capinfos "$tmp/two.pcapng" | grep -c "Number of stat entries = 1") == 4 ]] ||
 	fail "two processes: not one statistics block per interface"
 echo "two processes x two hook points: 4 interfaces with $n packets each"
+
+# the end of a capture: SIGINT, and the target process exiting, both finish the file cleanly
+start_fixture sigint
+start_netcap sigint --pid "$NC_FWD_PID" -w "$tmp/sigint.pcapng" -f fwd_burst@1@2
+kill -INT "$nc_pid"
+status=0
+wait "$nc_pid" || status=$?
+[[ $status == 0 ]] || fail "SIGINT: netcap exited $status"
+[[ $(tail -1 "$tmp/sigint.err") == "netcap: 0 packets written (interrupted)" ]] ||
+	fail "SIGINT: $(tail -1 "$tmp/sigint.err")"
+capinfos "$tmp/sigint.pcapng" | grep -q "Number of stat entries = 1" || fail "SIGINT: no statistics"
+[[ $(probes_left) == 0 ]] || fail "SIGINT: probes left loaded"
+nc_fwd_stop >/dev/null || true
+start_fixture exits
+start_netcap exits --pid "$NC_FWD_PID" -w "$tmp/exits.pcapng" -f fwd_burst@1@2
+finish exits
+same_as exits "$tmp/in.hex"
+[[ $(tail -1 "$tmp/exits.err") == "netcap: $n packets written (process $NC_FWD_PID exited)" ]] ||
+	fail "target exit: $(tail -1 "$tmp/exits.err")"
+echo "SIGINT and the target's exit end the capture with a complete file and exit 0"
 
 # bad input: one line, non-zero exit, nothing attached, the fixture untouched
 start_fixture bad
