@@ -13,6 +13,7 @@
 #include "../../bpf/nc_filter_abi.h"
 #include "../consume/ring.h"
 #include "../discover/dpdk.h"
+#include "../discover/dwarf.h"
 #include "../discover/elf.h"
 #include "../discover/procmaps.h"
 #include "../filter/filter.h"
@@ -49,6 +50,7 @@ struct capture {
 	struct nc_consumer *consumer;
 	struct point points[NC_MAX_HOOKS];
 	uint32_t n_points;
+	struct nc_mbuf_layout mbuf; /* of every target process */
 	struct nc_attach_point attach[NC_MAX_HOOKS];
 	char *attach_paths[NC_MAX_HOOKS];
 	uint32_t n_attach;
@@ -373,9 +375,22 @@ static int plan(struct capture *c, GArray *queues, char *err, size_t errlen)
 	if (!c->procs)
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	for (size_t i = 0; i < r->n_pids; i++) {
+		struct nc_mbuf_layout mbuf;
+		char why[256];
+
 		ret = nc_dpdk_inspect(r->pids[i], &c->procs[i], err, errlen);
 		if (ret)
 			return ret;
+		/* the app's own DWARF when it has one (its build options), else the release's */
+		if (nc_dwarf_mbuf_layout(c->procs[i]->exe, &mbuf, why, sizeof(why)))
+			mbuf = c->procs[i]->mbuf;
+		if (i == 0)
+			c->mbuf = mbuf;
+		else if (memcmp(&mbuf, &c->mbuf, sizeof(mbuf)))
+			return nc_err(err, errlen, ENOTSUP,
+				      "processes %d and %d lay out struct rte_mbuf differently; "
+				      "capture them in two runs",
+				      (int)r->pids[0], (int)r->pids[i]);
 		if (c->procs[i]->abi != c->procs[0]->abi)
 			return nc_err(err, errlen, ENOTSUP,
 				      "processes %d (DPDK %s) and %d (DPDK %s) differ in DPDK "
@@ -425,7 +440,16 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 		goto out;
 
 	po.filter = c.filter;
-	memcpy(&po.mbuf, &c.procs[0]->mbuf, sizeof(po.mbuf));
+	po.mbuf = (struct nc_mbuf_offsets){.buf_addr = c.mbuf.buf_addr,
+					   .data_off = c.mbuf.data_off,
+					   .nb_segs = c.mbuf.nb_segs,
+					   .port = c.mbuf.port,
+					   .ol_flags = c.mbuf.ol_flags,
+					   .pkt_len = c.mbuf.pkt_len,
+					   .data_len = c.mbuf.data_len,
+					   .vlan_tci = c.mbuf.vlan_tci,
+					   .vlan_tci_outer = c.mbuf.vlan_tci_outer,
+					   .next = c.mbuf.next};
 	po.snaplen = r->snaplen;
 	po.window = r->snaplen < NC_FILTER_WINDOW ? r->snaplen : NC_FILTER_WINDOW;
 	po.ring_bytes = RING_BYTES;

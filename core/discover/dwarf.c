@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../util/err.h"
+#include "dpdk.h"
 
 /* The type of a DIE with typedefs and qualifiers peeled off; false if it has none */
 static bool peeled_type(Dwarf_Die *die, Dwarf_Die *type)
@@ -176,4 +177,90 @@ void nc_mbuf_funcs_free(struct nc_mbuf_func *v, size_t n)
 		g_free(v[i].proto);
 	}
 	g_free(v);
+}
+
+/* Adds the byte offsets of members of struct/union `agg` (at `base`) named in want[] to got[],
+ * descending into anonymous structs and unions. */
+static void find_members(Dwarf_Die *agg, Dwarf_Word base, const char *const *want, size_t n,
+			 long *got)
+{
+	Dwarf_Die m;
+
+	if (dwarf_child(agg, &m))
+		return;
+	do {
+		Dwarf_Attribute a;
+		Dwarf_Word off = 0;
+		const char *name = dwarf_diename(&m);
+		Dwarf_Die t;
+
+		if (dwarf_tag(&m) != DW_TAG_member)
+			continue;
+		if (dwarf_attr(&m, DW_AT_data_member_location, &a) && dwarf_formudata(&a, &off))
+			continue;
+		if (!name) {
+			if (peeled_type(&m, &t) && (dwarf_tag(&t) == DW_TAG_structure_type ||
+						    dwarf_tag(&t) == DW_TAG_union_type))
+				find_members(&t, base + off, want, n, got);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (got[i] < 0 && !strcmp(name, want[i]))
+				got[i] = (long)(base + off);
+	} while (dwarf_siblingof(&m, &m) == 0);
+}
+
+int nc_dwarf_mbuf_layout(const char *path, struct nc_mbuf_layout *out, char *err, size_t errlen)
+{
+	static const char *const want[] = {"buf_addr",	     "data_off", "nb_segs",  "port",
+					   "ol_flags",	     "pkt_len",	 "data_len", "vlan_tci",
+					   "vlan_tci_outer", "next"};
+	long got[10];
+	Dwarf *dw;
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	bool found = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	_Static_assert(sizeof(want) / sizeof(want[0]) == sizeof(got) / sizeof(got[0]), "fields");
+	if (fd < 0)
+		return nc_err(err, errlen, errno, "cannot open %s: %s", path, strerror(errno));
+	dw = dwarf_begin(fd, DWARF_C_READ);
+	while (dw && !found && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, die;
+
+		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &die) == 0) {
+			do {
+				if (dwarf_tag(&die) != DW_TAG_structure_type ||
+				    !dwarf_diename(&die) ||
+				    strcmp(dwarf_diename(&die), "rte_mbuf") ||
+				    dwarf_hasattr(&die, DW_AT_declaration))
+					continue;
+				for (size_t i = 0; i < G_N_ELEMENTS(got); i++)
+					got[i] = -1;
+				find_members(&die, 0, want, G_N_ELEMENTS(want), got);
+				found = true;
+				for (size_t i = 0; i < G_N_ELEMENTS(got); i++)
+					found &= got[i] >= 0 && got[i] < 128;
+			} while (!found && dwarf_siblingof(&die, &die) == 0);
+		}
+		off = next;
+	}
+	if (dw)
+		dwarf_end(dw);
+	close(fd);
+	if (!found)
+		return nc_err(err, errlen, ENOENT, "no DWARF description of struct rte_mbuf in %s",
+			      path);
+	out->buf_addr = (uint16_t)got[0];
+	out->data_off = (uint16_t)got[1];
+	out->nb_segs = (uint16_t)got[2];
+	out->port = (uint16_t)got[3];
+	out->ol_flags = (uint16_t)got[4];
+	out->pkt_len = (uint16_t)got[5];
+	out->data_len = (uint16_t)got[6];
+	out->vlan_tci = (uint16_t)got[7];
+	out->vlan_tci_outer = (uint16_t)got[8];
+	out->next = (uint16_t)got[9];
+	return 0;
 }

@@ -29,4 +29,13 @@ int nc_dwarf_mbuf_funcs(const char *path, struct nc_mbuf_func **out, size_t *n, 
 			size_t errlen);
 void nc_mbuf_funcs_free(struct nc_mbuf_func *v, size_t n);
 
+struct nc_mbuf_layout;
+
+/*
+ * The offsets of struct rte_mbuf's fields as the DWARF of path describes them (the target's own
+ * build: its IOVA option, its release). 0 and *out filled when the file's DWARF has the struct
+ * with every field netcap reads; -ENOENT when it has no such DWARF (use the release's table).
+ */
+int nc_dwarf_mbuf_layout(const char *path, struct nc_mbuf_layout *out, char *err, size_t errlen);
+
 #endif

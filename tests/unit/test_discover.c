@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "discover/dpdk.h"
+#include "discover/dwarf.h"
 #include "discover/elf.h"
 #include "discover/procmaps.h"
 
@@ -810,6 +811,57 @@ static void test_live_testpmd_stopped_port_is_left_out(struct live *fx, gconstpo
 
 #define LIVE(path, fn) g_test_add(path, struct live, NULL, live_setup, fn, live_teardown)
 
+/* The fixture is built with -g: its DWARF gives the same mbuf layout as the 22.11 table, and lists
+ * its hook functions with the specs that fit them */
+static const char *fixture_path(void)
+{
+	static char path[4096];
+
+	g_snprintf(path, sizeof(path), "%s/tests/apps/nc_fwd", g_getenv("NC_BUILD"));
+	return path;
+}
+
+static void test_dwarf_mbuf_layout(void)
+{
+	struct nc_mbuf_layout l;
+	char err[256];
+
+	g_assert_cmpint(nc_dwarf_mbuf_layout(fixture_path(), &l, err, sizeof(err)), ==, 0);
+	g_assert_cmpmem(&l, sizeof(l), nc_dpdk_mbuf_layout(NC_DPDK_22_11, true), sizeof(l));
+	g_assert_cmpint(nc_dwarf_mbuf_layout("/bin/true", &l, err, sizeof(err)), ==, -ENOENT);
+	g_assert_cmpstr(err, ==, "no DWARF description of struct rte_mbuf in /bin/true");
+}
+
+static void test_dwarf_mbuf_funcs(void)
+{
+	struct nc_mbuf_func *f;
+	size_t n;
+	char err[256];
+	int seen = 0;
+
+	g_assert_cmpint(nc_dwarf_mbuf_funcs(fixture_path(), &f, &n, err, sizeof(err)), ==, 0);
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(f[i].name, "fwd_one")) {
+			g_assert_true(!f[i].array && f[i].arg_pkt == 1);
+			seen |= 1;
+		} else if (!strcmp(f[i].name, "fwd_burst")) {
+			g_assert_true(f[i].array && f[i].arg_pkt == 1 && f[i].arg_cnt == 2 &&
+				      !f[i].ret_count);
+			seen |= 2;
+		} else if (!strcmp(f[i].name, "fwd_rx")) {
+			g_assert_true(f[i].array && f[i].arg_pkt == 2 && f[i].arg_cnt == 3 &&
+				      f[i].ret_count);
+			g_assert_cmpstr(f[i].proto, ==,
+					"uint16_t fwd_rx(uint16_t, struct rte_mbuf **, uint16_t)");
+			seen |= 4;
+		}
+	}
+	g_assert_cmpint(seen, ==, 7);
+	nc_mbuf_funcs_free(f, n);
+	g_assert_cmpint(nc_dwarf_mbuf_funcs("/bin/true", &f, &n, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(n, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -846,5 +898,8 @@ int main(int argc, char **argv)
 	     test_live_testpmd_ports_and_burst_functions);
 	LIVE("/dpdk/live-testpmd-stopped-port-is-left-out",
 	     test_live_testpmd_stopped_port_is_left_out);
+	g_test_add_func("/dwarf/fixture-mbuf-layout-equals-the-22.11-table",
+			test_dwarf_mbuf_layout);
+	g_test_add_func("/dwarf/fixture-functions-taking-mbufs", test_dwarf_mbuf_funcs);
 	return g_test_run();
 }
