@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <glib.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,6 @@
 #include "../util/err.h"
 #include "filter_test.skel.h"
 #include "splice.h"
-#include "verifier_log.h"
 
 struct nc_filter_prog {
 	struct nc_filter_test_bpf *skel;
@@ -21,9 +21,8 @@ struct nc_filter_prog {
 int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, char *err,
 			size_t errlen)
 {
-	const size_t log_size = NC_VERIFIER_LOG_SIZE;
-	char *log = NULL;
 	struct nc_filter_prog *p;
+	char *what;
 	int ret;
 
 	ret = nc_splice_register(err, errlen);
@@ -38,34 +37,16 @@ int nc_filter_prog_load(const struct nc_filter *f, struct nc_filter_prog **out, 
 			     strerror(errno));
 		goto fail;
 	}
-	log = calloc(1, log_size);
-	if (!log) {
-		ret = nc_err(err, errlen, ENOMEM, "out of memory");
+	what = g_strdup_printf("the filter \"%s\"", f->expr);
+	ret = nc_splice_load(p->skel->skeleton, f, what, err, errlen);
+	g_free(what);
+	if (ret)
 		goto fail;
-	}
-	bpf_program__set_log_buf(p->skel->progs.nc_filter_test, log, log_size);
-	ret = nc_splice_bind(p->skel->progs.nc_filter_test, f);
-	if (!ret)
-		ret = nc_splice_bind(p->skel->progs.nc_filter_bench, f);
-	if (!ret)
-		ret = nc_filter_test_bpf__load(p->skel);
-	nc_splice_release(p->skel->obj);
-	if (ret) {
-		if (nc_splice_last_error()[0])
-			nc_err(err, errlen, -ret, "%s", nc_splice_last_error());
-		else
-			nc_err(err, errlen, -ret,
-			       "the kernel verifier refused the filter \"%s\": %s", f->expr,
-			       log[0] ? nc_verifier_reason(log) : strerror(-ret));
-		goto fail;
-	}
 	p->fd = bpf_program__fd(p->skel->progs.nc_filter_test);
 	p->bench_fd = bpf_program__fd(p->skel->progs.nc_filter_bench);
 	*out = p;
-	free(log);
 	return 0;
 fail:
-	free(log);
 	nc_filter_prog_close(p);
 	return ret;
 }

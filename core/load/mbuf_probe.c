@@ -13,7 +13,6 @@
 #include "../util/err.h"
 #include "mbuf.skel.h"
 #include "splice.h"
-#include "verifier_log.h"
 
 #define MAX_LINKS (2 * NC_MAX_HOOKS)
 
@@ -23,33 +22,10 @@ struct nc_mbuf_probe {
 	size_t n_links;
 };
 
-static int bpf_refused(char *err, size_t errlen, int ret, const char *what)
-{
-	if (ret == -EPERM)
-		return nc_err(err, errlen, -ret,
-			      "%s: %s; netcap needs root, or CAP_BPF, CAP_PERFMON and "
-			      "CAP_SYS_PTRACE",
-			      what, strerror(-ret));
-	return nc_err(err, errlen, -ret, "%s: %s", what, strerror(-ret));
-}
-
-/* NC_VERIFIER_LOG=FILE keeps the whole verifier log of a refused probe (for developers) */
-static void dump_log(const char *log)
-{
-	const char *path = getenv("NC_VERIFIER_LOG");
-	FILE *f = path ? fopen(path, "w") : NULL;
-
-	if (f) {
-		fputs(log, f);
-		fclose(f);
-	}
-}
-
 int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe **out, char *err,
 		       size_t errlen)
 {
 	struct nc_mbuf_probe *p;
-	char *log = NULL;
 	int ret;
 
 	if (!o->snaplen || o->snaplen > NC_MAX_SNAPLEN || !o->window ||
@@ -67,7 +43,7 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	p->skel = nc_mbuf_bpf__open();
 	if (!p->skel) {
-		ret = bpf_refused(err, errlen, -errno, "opening the mbuf probe");
+		ret = nc_bpf_refused(err, errlen, -errno, "opening the mbuf probe");
 		goto fail;
 	}
 	p->skel->rodata->cfg.mbuf = o->mbuf;
@@ -75,40 +51,19 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 	p->skel->rodata->cfg.window = o->window;
 	/* wake the reader once an eighth of the ring is pending; it also polls on a timer */
 	p->skel->rodata->cfg.wake_bytes = o->ring_bytes / 8;
-	log = calloc(1, NC_VERIFIER_LOG_SIZE);
-	if (!log) {
-		ret = nc_err(err, errlen, ENOMEM, "out of memory");
-		goto fail;
-	}
-	/* one buffer: libbpf loads the programs one after the other */
-	bpf_program__set_log_buf(p->skel->progs.nc_mbuf_entry, log, NC_VERIFIER_LOG_SIZE);
-	bpf_program__set_log_buf(p->skel->progs.nc_mbuf_return, log, NC_VERIFIER_LOG_SIZE);
 	ret = bpf_map__set_max_entries(p->skel->maps.ring, (__u32)o->ring_bytes);
 	if (!ret)
 		ret = bpf_map__set_max_entries(p->skel->maps.scratch_map,
 					       (__u32)libbpf_num_possible_cpus());
 	if (!ret)
-		ret = nc_splice_bind(p->skel->progs.nc_mbuf_entry, o->filter);
-	if (!ret)
-		ret = nc_splice_bind(p->skel->progs.nc_mbuf_return, o->filter);
-	if (!ret)
-		ret = nc_mbuf_bpf__load(p->skel);
-	nc_splice_release(p->skel->obj);
-	if (ret) {
-		if (nc_splice_last_error()[0])
-			nc_err(err, errlen, -ret, "%s", nc_splice_last_error());
-		else if (ret != -EPERM && log[0] && (dump_log(log), 1))
-			nc_err(err, errlen, -ret, "the kernel verifier refused the mbuf probe: %s",
-			       nc_verifier_reason(log));
-		else
-			bpf_refused(err, errlen, ret, "loading the mbuf probe");
+		ret = nc_splice_load(p->skel->skeleton, o->filter, "the mbuf probe", err, errlen);
+	else
+		nc_err(err, errlen, -ret, "sizing the mbuf probe's maps: %s", strerror(-ret));
+	if (ret)
 		goto fail;
-	}
-	free(log);
 	*out = p;
 	return 0;
 fail:
-	free(log);
 	nc_mbuf_probe_close(p);
 	return ret;
 }
@@ -137,7 +92,7 @@ static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 		int ret = -errno;
 
 		if (ret == -EPERM || ret == -EACCES)
-			return bpf_refused(err, errlen, ret, "attaching a uprobe");
+			return nc_bpf_refused(err, errlen, ret, "attaching a uprobe");
 		return nc_err(err, errlen, -ret, "attaching a %s at %s+%#llx (pid %d): %s",
 			      retprobe ? "uretprobe" : "uprobe", a->path,
 			      (unsigned long long)a->offset, (int)a->pid, strerror(-ret));

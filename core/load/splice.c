@@ -12,6 +12,7 @@
 #include "../../bpf/nc_filter_abi.h"
 #include "../filter/insn.h"
 #include "../util/err.h"
+#include "verifier_log.h"
 
 /* What one program keeps until libbpf has loaded it (load_attr points into it). */
 struct splice {
@@ -304,4 +305,63 @@ int nc_splice_register(char *err, size_t errlen)
 	}
 	done = true;
 	return 0;
+}
+
+int nc_bpf_refused(char *err, size_t errlen, int ret, const char *what)
+{
+	if (ret == -EPERM)
+		return nc_err(err, errlen, -ret,
+			      "%s: %s; netcap needs root, or CAP_BPF, CAP_PERFMON and "
+			      "CAP_SYS_PTRACE",
+			      what, strerror(-ret));
+	return nc_err(err, errlen, -ret, "%s: %s", what, strerror(-ret));
+}
+
+/* NC_VERIFIER_LOG=FILE keeps the whole verifier log of a refused program (for developers) */
+static void dump_log(const char *log)
+{
+	const char *path = getenv("NC_VERIFIER_LOG");
+	FILE *f = path ? fopen(path, "w") : NULL;
+
+	if (f) {
+		fputs(log, f);
+		fclose(f);
+	}
+}
+
+int nc_splice_load(struct bpf_object_skeleton *skel, const struct nc_filter *f, const char *what,
+		   char *err, size_t errlen)
+{
+	struct bpf_object *obj = *skel->obj;
+	struct bpf_program *prog;
+	char *log = calloc(1, NC_VERIFIER_LOG_SIZE);
+	int ret = 0;
+
+	if (!log)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	/* one buffer for all: libbpf loads the programs one after the other */
+	bpf_object__for_each_program (prog, obj) {
+		bpf_program__set_log_buf(prog, log, NC_VERIFIER_LOG_SIZE);
+		if (!ret)
+			ret = nc_splice_bind(prog, f);
+	}
+	if (!ret)
+		ret = bpf_object__load_skeleton(skel);
+	nc_splice_release(obj);
+	if (ret) {
+		if (nc_splice_last_error()[0]) {
+			nc_err(err, errlen, -ret, "%s", nc_splice_last_error());
+		} else if (ret != -EPERM && log[0]) {
+			dump_log(log);
+			nc_err(err, errlen, -ret, "the kernel verifier refused %s: %s", what,
+			       nc_verifier_reason(log));
+		} else {
+			char doing[128];
+
+			snprintf(doing, sizeof(doing), "loading %s", what);
+			nc_bpf_refused(err, errlen, ret, doing);
+		}
+	}
+	free(log);
+	return ret;
 }

@@ -38,4 +38,16 @@ void nc_splice_release(struct bpf_object *obj);
 /* The reason of the last failed splice (empty if none), for the loader's error message. */
 const char *nc_splice_last_error(void);
 
+/*
+ * Loads an opened skeleton with filter f (NULL: accept all) spliced into each of its programs,
+ * keeping the verifier's log. what names the object in messages ("the mbuf probe"). Returns 0,
+ * or a negative errno with one line in err: the splice's problem, the verifier's reason, or the
+ * capabilities needed (EPERM). NC_VERIFIER_LOG=FILE keeps a refused program's whole log.
+ */
+int nc_splice_load(struct bpf_object_skeleton *skel, const struct nc_filter *f, const char *what,
+		   char *err, size_t errlen);
+
+/* err = what could not be done and, for EPERM, the capabilities netcap needs; returns ret */
+int nc_bpf_refused(char *err, size_t errlen, int ret, const char *what);
+
 #endif
