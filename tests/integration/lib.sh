@@ -27,6 +27,9 @@
 #   nc_fwd_stop                     SIGTERM the last fixture (clean exit), then nc_fwd_wait
 #   nc_pcap_hex FILE                one line per packet: "CAPLEN WIRELEN HEXBYTES" (pcap or
 #                                   pcapng; timestamps ignored), for byte-exact comparisons
+#   nc_replay_input DIR             the corpus' whole frames as DIR/in.pcap and DIR/in.hex, their
+#                                   number in NC_IN_COUNT
+#   nc_fail MESSAGE                 fail the test
 #   nc_cleanup                      what the EXIT trap runs
 
 : "${NC_FWD:=${1:-}}"
@@ -38,6 +41,25 @@ _nc_fwd_prefixes=()
 _nc_fwd_seq=0
 
 nc_log() { echo "lib.sh: $*" >&2; }
+
+# nc_fail MESSAGE: the test fails with MESSAGE
+nc_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# nc_replay_input DIR: the whole frames of the corpus ($NC_TEST_DATA/corpus_eth.pcap) as
+# DIR/in.pcap, their dump (nc_pcap_hex) as DIR/in.hex, their number in NC_IN_COUNT. Whole frames
+# only: net_pcap's rx makes pkt_len = caplen, so a truncated record would come out with its wire
+# length changed; 60 bytes and more: the minimum Ethernet frame.
+nc_replay_input() {
+	: "${NC_TEST_DATA:?NC_TEST_DATA must name the directory of corpus_eth.pcap}"
+	tshark -r "$NC_TEST_DATA/corpus_eth.pcap" -Y "frame.cap_len == frame.len && frame.len >= 60" \
+		-F pcap -w "$1/in.pcap" 2>/dev/null
+	nc_pcap_hex "$1/in.pcap" >"$1/in.hex"
+	NC_IN_COUNT=$(wc -l <"$1/in.hex")
+	[[ $NC_IN_COUNT -ge 100 ]] || nc_fail "the replay input has only $NC_IN_COUNT packets"
+}
 
 # DPDK's runtime directory for a --file-prefix (eal_get_runtime_dir: root uses /var/run)
 _nc_dpdk_rundir() {

@@ -8,21 +8,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh" "${1:-}"
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-: "${NC_TEST_DATA:?NC_TEST_DATA must name the directory of corpus_eth.pcap}"
+fail() { nc_fail "$@"; }
 
 tmp=
 nc_tmpdir tmp
-# Whole frames only: net_pcap's rx makes pkt_len = caplen, so a truncated record would come out
-# with its wire length changed. 60 bytes and more: the minimum Ethernet frame.
-tshark -r "$NC_TEST_DATA/corpus_eth.pcap" -Y "frame.cap_len == frame.len && frame.len >= 60" \
-	-F pcap -w "$tmp/in.pcap" 2>/dev/null
-nc_pcap_hex "$tmp/in.pcap" >"$tmp/in.hex"
-n=$(wc -l <"$tmp/in.hex")
-[[ $n -ge 100 ]] || fail "input has only $n packets"
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
 vlans=$(awk 'substr($3, 25, 4) == "8100"' "$tmp/in.hex" | wc -l)
 [[ $vlans -ge 3 ]] || fail "input has only $vlans 802.1Q frames"
 

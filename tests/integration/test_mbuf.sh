@@ -10,19 +10,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 netcap=${1:?usage: test_mbuf.sh NETCAP}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-: "${NC_TEST_DATA:?NC_TEST_DATA must name the directory of corpus_eth.pcap}"
+fail() { nc_fail "$@"; }
 
 tmp=
 nc_tmpdir tmp
-tshark -r "$NC_TEST_DATA/corpus_eth.pcap" -Y "frame.cap_len == frame.len && frame.len >= 60" \
-	-F pcap -w "$tmp/in.pcap" 2>/dev/null
-nc_pcap_hex "$tmp/in.pcap" >"$tmp/in.hex"
-n=$(wc -l <"$tmp/in.hex")
-[[ $n -ge 100 ]] || fail "input has only $n packets"
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
 
 probes_left() { bpftool prog show 2>/dev/null | grep -c 'nc_mbuf_' || true; }
 [[ $(probes_left) == 0 ]] || fail "mbuf probes are loaded before the test starts"
