@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "../../bpf/nc_filter_abi.h"
-#include "../consume/ring.h"
 #include "../discover/dpdk.h"
 #include "../discover/dwarf.h"
 #include "../discover/elf.h"
@@ -21,9 +20,7 @@
 #include "../plan/spec.h"
 #include "../util/err.h"
 
-#define RING_BYTES	(16u << 20)
-#define POLL_MS		100 /* the ring is drained at least this often */
-#define CLOCK_RESYNC_NS 1000000000ull
+#define RING_BYTES (16u << 20)
 
 /* A PMD queue whose packets count under a hook point of their own (rx_burst:PORT) */
 struct planned_queue {
@@ -32,33 +29,16 @@ struct planned_queue {
 	struct nc_queue_id id;
 };
 
-/* One hook point: an interface of the output */
-struct point {
-	char *name;
-	char *label; /* function or object+offset, for packet comments */
-	pid_t pid;
-	uint32_t iface;
-	uint64_t written;
-};
-
 struct capture {
 	const struct nc_mbuf_request *r;
 	struct nc_dpdk_proc **procs;
 	struct nc_filter *filter;
 	struct nc_mbuf_probe *probe;
-	struct nc_sink *sink;
-	struct nc_consumer *consumer;
-	struct point points[NC_MAX_HOOKS];
-	uint32_t n_points;
+	struct nc_session session;
 	struct nc_mbuf_layout mbuf; /* of every target process */
 	struct nc_attach_point attach[NC_MAX_HOOKS];
 	char *attach_paths[NC_MAX_HOOKS];
 	uint32_t n_attach;
-	struct nc_clock clock;
-	uint64_t start_real;
-	uint64_t written;
-	char write_err[256];
-	int write_ret;
 };
 
 static const char *proc_name(const struct nc_dpdk_proc *p)
@@ -66,20 +46,17 @@ static const char *proc_name(const struct nc_dpdk_proc *p)
 	return p->comm && *p->comm ? p->comm : "?";
 }
 
-/* A new hook point; its id is its index */
+/* A new hook point of process p; its hook id is c->session.n_points - 1 */
 static int add_point(struct capture *c, const struct nc_dpdk_proc *p, const char *what,
 		     const char *label, char *err, size_t errlen)
 {
-	struct point *pt;
+	g_autofree char *name = g_strdup_printf("%s[%d]:%s", proc_name(p), (int)p->pid, what);
+	g_autofree char *desc =
+	    g_strdup_printf("netcap mbuf capture at %s in process %d", label, (int)p->pid);
+	uint32_t hook;
 
-	if (c->n_points >= NC_MAX_HOOKS)
-		return nc_err(err, errlen, E2BIG, "too many hook points (at most %d)",
-			      NC_MAX_HOOKS);
-	pt = &c->points[c->n_points++];
-	pt->name = g_strdup_printf("%s[%d]:%s", proc_name(p), (int)p->pid, what);
-	pt->label = g_strdup(label);
-	pt->pid = p->pid;
-	return 0;
+	return nc_session_add_point(&c->session, name, desc, label, NC_LINKTYPE_ETHERNET, &hook,
+				    err, errlen);
 }
 
 static int add_attach(struct capture *c, const struct nc_dpdk_proc *p, const char *path,
@@ -164,7 +141,7 @@ static int plan_function(struct capture *c, const struct nc_dpdk_proc *p,
 		return ret;
 	ret = add_point(c, p, label, label, err, errlen);
 	if (!ret)
-		ret = add_attach(c, p, path, offset, c->n_points - 1, &cfg, err, errlen);
+		ret = add_attach(c, p, path, offset, c->session.n_points - 1, &cfg, err, errlen);
 	return ret;
 }
 
@@ -234,11 +211,12 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 			if (ret)
 				return ret;
 			if (first == UINT32_MAX)
-				first = c->n_points - 1;
+				first = c->session.n_points - 1;
 			for (unsigned k = 0; k < n; k++) {
-				struct planned_queue e = {p->pid,
-							  rx ? q->rxq[k] : q->txq[k],
-							  {q->id, (__u16)k, c->n_points - 1}};
+				struct planned_queue e = {
+				    p->pid,
+				    rx ? q->rxq[k] : q->txq[k],
+				    {q->id, (__u16)k, c->session.n_points - 1}};
 
 				g_array_append_val(queues, e);
 			}
@@ -259,105 +237,40 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 	return 0;
 }
 
-static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data)
+/* The session's operations on the mbuf probe */
+static int attach_all(void *ctx, char *err, size_t errlen)
 {
 	struct capture *c = ctx;
-	struct point *pt;
-	char comment[256];
-	struct nc_pcapng_packet pkt = {0};
+	int ret = 0;
 
-	if (rec->hook >= c->n_points)
-		return 0;
-	pt = &c->points[rec->hook];
-	snprintf(comment, sizeof(comment), "pid %u tid %u cpu %u %s%s%s", rec->pid, rec->tid,
-		 rec->cpu, pt->label,
+	for (uint32_t i = 0; !ret && i < c->n_attach; i++)
+		ret = nc_mbuf_probe_attach(c->probe, &c->attach[i], err, errlen);
+	return ret;
+}
+
+static void detach_all(void *ctx)
+{
+	nc_mbuf_probe_detach(((struct capture *)ctx)->probe);
+}
+
+static int counters(void *ctx, uint32_t hook, struct nc_counters *sum)
+{
+	return nc_mbuf_probe_counters(((struct capture *)ctx)->probe, hook, sum);
+}
+
+static void comment(void *ctx, const struct nc_record *rec, const struct nc_session_point *pt,
+		    char *buf, size_t len)
+{
+	(void)ctx;
+	snprintf(buf, len, "pid %u tid %u cpu %u %s%s%s", rec->pid, rec->tid, rec->cpu, pt->label,
 		 rec->flags & NC_REC_VLAN_REINSERTED ? ", VLAN tag re-inserted" : "",
 		 rec->flags & NC_REC_SEGS_CUT ? ", segments beyond the 8th not copied" : "");
-	pkt.iface_id = pt->iface;
-	pkt.ts_ns = nc_clock_to_realtime(&c->clock, rec->ts_ns);
-	pkt.caplen = rec->cap_len;
-	pkt.wirelen = rec->wire_len;
-	pkt.data = data;
-	pkt.direction = (enum nc_pcapng_direction)rec->direction;
-	pkt.has_queue = rec->port != NC_PORT_UNKNOWN;
-	pkt.queue = rec->queue;
-	pkt.has_packetid = true;
-	pkt.packetid = rec->object;
-	pkt.comment = comment;
-	c->write_ret = nc_sink_packet(c->sink, &pkt, c->write_err, sizeof(c->write_err));
-	if (c->write_ret)
-		return c->write_ret;
-	pt->written++;
-	c->written++;
-	if (c->r->count && c->written >= c->r->count)
-		return -ECANCELED; /* stops the poll: done */
-	return 0;
-}
-
-static int write_ready_file(const char *path, char *err, size_t errlen)
-{
-	g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
-	g_autoptr(GError) gerr = NULL;
-
-	if (!g_file_set_contents(path, pid, -1, &gerr))
-		return nc_err(err, errlen, EIO, "cannot write the ready file: %s", gerr->message);
-	return 0;
-}
-
-/* The first target process that has exited, or 0 */
-static pid_t gone(const struct capture *c)
-{
-	for (size_t i = 0; i < c->r->n_pids; i++)
-		if (kill(c->r->pids[i], 0) && errno == ESRCH)
-			return c->r->pids[i];
-	return 0;
-}
-
-static int run_loop(struct capture *c, char **end, char *err, size_t errlen)
-{
-	uint64_t start = nc_clock_monotonic_ns();
-
-	for (;;) {
-		uint64_t now;
-		pid_t pid;
-		int n = nc_consumer_poll(c->consumer, POLL_MS);
-
-		if (n == -ECANCELED) {
-			*end = g_strdup("count reached");
-			return 0;
-		}
-		if (n < 0 && c->write_ret)
-			return nc_err(err, errlen, -c->write_ret, "%s", c->write_err);
-		if (n < 0)
-			return nc_err(err, errlen, -n, "reading the ring buffer: %s", strerror(-n));
-		if (n > 0 && nc_sink_flush(c->sink, err, errlen))
-			return -EIO;
-		if (c->r->stop && *c->r->stop) {
-			*end = g_strdup("interrupted");
-			return 0;
-		}
-		now = nc_clock_monotonic_ns();
-		if (c->r->duration_ms && now - start >= c->r->duration_ms * 1000000ull) {
-			*end = g_strdup("duration reached");
-			return 0;
-		}
-		if ((pid = gone(c))) {
-			*end = g_strdup_printf("process %d exited", (int)pid);
-			return 0;
-		}
-		if (now - c->clock.synced_ns > CLOCK_RESYNC_NS)
-			nc_clock_sync(&c->clock);
-	}
 }
 
 static void free_capture(struct capture *c)
 {
-	nc_consumer_free(c->consumer);
 	nc_mbuf_probe_close(c->probe);
-	for (uint32_t i = 0; i < c->n_points; i++) {
-		g_free(c->points[i].name);
-		g_free(c->points[i].label);
-	}
+	nc_session_clear(&c->session);
 	for (uint32_t i = 0; i < c->n_attach; i++)
 		g_free(c->attach_paths[i]);
 	for (size_t i = 0; c->procs && i < c->r->n_pids; i++)
@@ -422,9 +335,21 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 {
 	struct capture c = {.r = r};
 	g_autoptr(GArray) queues = g_array_new(FALSE, FALSE, sizeof(struct planned_queue));
-	struct nc_pcapng_stats stats[NC_MAX_HOOKS] = {0};
 	struct nc_mbuf_probe_opts po = {0};
-	char *end = NULL;
+	struct nc_session_opts so = {.out = &r->out,
+				     .filter = r->filter,
+				     .snaplen = r->snaplen,
+				     .count = r->count,
+				     .duration_ms = r->duration_ms,
+				     .ready_file = r->ready_file,
+				     .stop = r->stop,
+				     .watch = r->pids,
+				     .n_watch = r->n_pids};
+	struct nc_probe_ops ops = {.probe = &c,
+				   .attach = attach_all,
+				   .detach = detach_all,
+				   .counters = counters,
+				   .comment = comment};
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -459,77 +384,11 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 
 		ret = nc_mbuf_probe_add_queue(c.probe, e->pid, e->ptr, &e->id, err, errlen);
 	}
-	if (!ret)
-		ret = nc_sink_open(&r->out, &c.sink, err, errlen);
-	for (uint32_t i = 0; !ret && i < c.n_points; i++) {
-		g_autofree char *desc = g_strdup_printf("netcap mbuf capture at %s in process %d",
-							c.points[i].label, (int)c.points[i].pid);
-		struct nc_pcapng_iface iface = {.linktype = NC_LINKTYPE_ETHERNET,
-						.snaplen = r->snaplen,
-						.name = c.points[i].name,
-						.description = desc,
-						.filter = r->filter};
-
-		ret = nc_sink_add_interface(c.sink, &iface, &c.points[i].iface, err, errlen);
+	if (!ret) {
+		ops.ring_fd = nc_mbuf_probe_ring_fd(c.probe);
+		ret = nc_session_run(&c.session, &so, &ops, res, err, errlen);
 	}
-	if (!ret)
-		ret = nc_consumer_new(nc_mbuf_probe_ring_fd(c.probe), on_record, &c, &c.consumer,
-				      err, errlen);
-	nc_clock_sync(&c.clock);
-	for (uint32_t i = 0; !ret && i < c.n_attach; i++)
-		ret = nc_mbuf_probe_attach(c.probe, &c.attach[i], err, errlen);
-	c.start_real = nc_clock_to_realtime(&c.clock, nc_clock_monotonic_ns());
-	if (!ret && r->ready_file)
-		ret = write_ready_file(r->ready_file, err, errlen);
-	if (!ret)
-		ret = run_loop(&c, &end, err, errlen);
-
-	/* detach first, then take what is left in the ring, then the counters */
-	nc_mbuf_probe_detach(c.probe);
-	if (!ret && (!r->count || c.written < r->count)) {
-		int n = nc_consumer_poll(c.consumer, 0);
-
-		if (n < 0 && n != -ECANCELED && c.write_ret)
-			ret = nc_err(err, errlen, -c.write_ret, "%s", c.write_err);
-	}
-	if (c.sink) {
-		uint64_t end_real = nc_clock_to_realtime(&c.clock, nc_clock_monotonic_ns());
-
-		res->hooks = calloc(c.n_points, sizeof(*res->hooks));
-		res->n_hooks = res->hooks ? c.n_points : 0;
-		for (uint32_t i = 0; i < c.n_points; i++) {
-			struct nc_counters k = {0};
-
-			if (c.probe)
-				nc_mbuf_probe_counters(c.probe, i, &k);
-			stats[i] = (struct nc_pcapng_stats){.start_ns = c.start_real,
-							    .end_ns = end_real,
-							    .ifrecv = k.seen,
-							    .filteraccept = k.matched,
-							    .ifdrop = k.ringfull + k.readerr};
-			if (res->hooks) {
-				res->hooks[i].name = g_strdup(c.points[i].name);
-				res->hooks[i].counters = k;
-				res->hooks[i].written = c.points[i].written;
-			}
-		}
-		if (nc_sink_close(c.sink, stats, ret ? NULL : err, ret ? 0 : errlen) && !ret)
-			ret = -EIO;
-	}
-	res->written = c.written;
-	res->end = end;
 out:
 	free_capture(&c);
-	if (ret)
-		nc_capture_result_free(res);
 	return ret;
-}
-
-void nc_capture_result_free(struct nc_capture_result *res)
-{
-	for (size_t i = 0; i < res->n_hooks; i++)
-		g_free(res->hooks[i].name);
-	free(res->hooks);
-	g_free(res->end);
-	memset(res, 0, sizeof(*res));
 }

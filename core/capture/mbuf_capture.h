@@ -14,6 +14,7 @@
 
 #include "../../bpf/nc_record.h"
 #include "../write/sink.h"
+#include "session.h"
 
 #define NC_DEFAULT_SNAPLEN NC_MAX_SNAPLEN
 
@@ -32,27 +33,11 @@ struct nc_mbuf_request {
 	bool verbose;
 };
 
-/* One hook point (one interface of the file) at the end of a capture */
-struct nc_hook_summary {
-	char *name; /* "nc_fwd[1234]:rx_burst:port0" */
-	struct nc_counters counters;
-	uint64_t written; /* packets this capture wrote for it */
-};
-
-struct nc_capture_result {
-	struct nc_hook_summary *hooks;
-	size_t n_hooks;
-	uint64_t written;
-	char *end; /* why it ended: "count reached", "interrupted", "process 1234 exited", … */
-};
-
 /*
  * Runs the capture. Returns 0 with res filled (free with nc_capture_result_free()), or a negative
  * errno with one line in err; nothing stays attached either way.
  */
 int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *res, char *err,
 		    size_t errlen);
-
-void nc_capture_result_free(struct nc_capture_result *res);
 
 #endif

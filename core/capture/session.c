@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "session.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../consume/ring.h"
+#include "../util/err.h"
+
+#define POLL_MS		100 /* the ring is drained at least this often */
+#define CLOCK_RESYNC_NS 1000000000ull
+
+struct run {
+	struct nc_session *s;
+	const struct nc_session_opts *o;
+	const struct nc_probe_ops *ops;
+	struct nc_sink *sink;
+	struct nc_consumer *consumer;
+	struct nc_clock clock;
+	uint64_t written;
+	char write_err[256];
+	int write_ret;
+};
+
+int nc_session_add_point(struct nc_session *s, const char *name, const char *description,
+			 const char *label, uint16_t linktype, uint32_t *hook, char *err,
+			 size_t errlen)
+{
+	struct nc_session_point *pt;
+
+	if (s->n_points >= NC_MAX_HOOKS)
+		return nc_err(err, errlen, E2BIG, "too many hook points (at most %d)",
+			      NC_MAX_HOOKS);
+	pt = &s->points[s->n_points];
+	pt->name = g_strdup(name);
+	pt->description = g_strdup(description);
+	pt->label = g_strdup(label);
+	pt->linktype = linktype;
+	*hook = s->n_points++;
+	return 0;
+}
+
+void nc_session_clear(struct nc_session *s)
+{
+	for (uint32_t i = 0; i < s->n_points; i++) {
+		g_free(s->points[i].name);
+		g_free(s->points[i].description);
+		g_free(s->points[i].label);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data)
+{
+	struct run *r = ctx;
+	struct nc_session_point *pt;
+	char comment[512];
+	struct nc_pcapng_packet pkt = {0};
+
+	if (rec->hook >= r->s->n_points)
+		return 0;
+	pt = &r->s->points[rec->hook];
+	r->ops->comment(r->ops->probe, rec, pt, comment, sizeof(comment));
+	pkt.iface_id = pt->iface;
+	pkt.ts_ns = nc_clock_to_realtime(&r->clock, rec->ts_ns);
+	pkt.caplen = rec->cap_len;
+	pkt.wirelen = rec->wire_len;
+	pkt.data = data;
+	pkt.direction = (enum nc_pcapng_direction)rec->direction;
+	pkt.has_queue = rec->port != NC_PORT_UNKNOWN;
+	pkt.queue = rec->queue;
+	pkt.has_packetid = true;
+	pkt.packetid = rec->object;
+	pkt.comment = comment;
+	r->write_ret = nc_sink_packet(r->sink, &pkt, r->write_err, sizeof(r->write_err));
+	if (r->write_ret)
+		return r->write_ret;
+	pt->written++;
+	r->written++;
+	if (r->o->count && r->written >= r->o->count)
+		return -ECANCELED; /* stops the poll: done */
+	return 0;
+}
+
+static int write_ready_file(const char *path, char *err, size_t errlen)
+{
+	g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
+	g_autoptr(GError) gerr = NULL;
+
+	if (!g_file_set_contents(path, pid, -1, &gerr))
+		return nc_err(err, errlen, EIO, "cannot write the ready file: %s", gerr->message);
+	return 0;
+}
+
+/* The first watched process that has exited, or 0 */
+static pid_t gone(const struct nc_session_opts *o)
+{
+	for (size_t i = 0; i < o->n_watch; i++)
+		if (kill(o->watch[i], 0) && errno == ESRCH)
+			return o->watch[i];
+	return 0;
+}
+
+static int loop(struct run *r, char **end, char *err, size_t errlen)
+{
+	uint64_t start = nc_clock_monotonic_ns();
+
+	for (;;) {
+		uint64_t now;
+		pid_t pid;
+		int n = nc_consumer_poll(r->consumer, POLL_MS);
+
+		if (n == -ECANCELED) {
+			*end = g_strdup("count reached");
+			return 0;
+		}
+		if (n < 0 && r->write_ret)
+			return nc_err(err, errlen, -r->write_ret, "%s", r->write_err);
+		if (n < 0)
+			return nc_err(err, errlen, -n, "reading the ring buffer: %s", strerror(-n));
+		if (n > 0 && nc_sink_flush(r->sink, err, errlen))
+			return -EIO;
+		if (r->o->stop && *r->o->stop) {
+			*end = g_strdup("interrupted");
+			return 0;
+		}
+		now = nc_clock_monotonic_ns();
+		if (r->o->duration_ms && now - start >= r->o->duration_ms * 1000000ull) {
+			*end = g_strdup("duration reached");
+			return 0;
+		}
+		if ((pid = gone(r->o))) {
+			*end = g_strdup_printf("process %d exited", (int)pid);
+			return 0;
+		}
+		if (now - r->clock.synced_ns > CLOCK_RESYNC_NS)
+			nc_clock_sync(&r->clock);
+	}
+}
+
+int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
+		   const struct nc_probe_ops *ops, struct nc_capture_result *res, char *err,
+		   size_t errlen)
+{
+	struct run r = {.s = s, .o = o, .ops = ops};
+	struct nc_pcapng_stats stats[NC_MAX_HOOKS] = {0};
+	uint64_t start_real, end_real;
+	bool attached = false;
+	char *end = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = nc_sink_open(o->out, &r.sink, err, errlen);
+	for (uint32_t i = 0; !ret && i < s->n_points; i++) {
+		struct nc_pcapng_iface iface = {.linktype = s->points[i].linktype,
+						.snaplen = o->snaplen,
+						.name = s->points[i].name,
+						.description = s->points[i].description,
+						.filter = o->filter};
+
+		ret = nc_sink_add_interface(r.sink, &iface, &s->points[i].iface, err, errlen);
+	}
+	if (!ret)
+		ret = nc_consumer_new(ops->ring_fd, on_record, &r, &r.consumer, err, errlen);
+	nc_clock_sync(&r.clock);
+	start_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
+	if (!ret) {
+		attached = true;
+		ret = ops->attach(ops->probe, err, errlen);
+	}
+	if (!ret && o->ready_file)
+		ret = write_ready_file(o->ready_file, err, errlen);
+	if (!ret)
+		ret = loop(&r, &end, err, errlen);
+
+	/* detach first, then take what is left in the ring, then the counters */
+	if (attached)
+		ops->detach(ops->probe);
+	if (!ret && (!o->count || r.written < o->count)) {
+		int n = nc_consumer_poll(r.consumer, 0);
+
+		if (n < 0 && n != -ECANCELED && r.write_ret)
+			ret = nc_err(err, errlen, -r.write_ret, "%s", r.write_err);
+	}
+	nc_consumer_free(r.consumer);
+	if (r.sink) {
+		end_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
+		res->hooks = calloc(s->n_points, sizeof(*res->hooks));
+		res->n_hooks = res->hooks ? s->n_points : 0;
+		for (uint32_t i = 0; i < s->n_points; i++) {
+			struct nc_counters k = {0};
+
+			ops->counters(ops->probe, i, &k);
+			stats[i] = (struct nc_pcapng_stats){.start_ns = start_real,
+							    .end_ns = end_real,
+							    .ifrecv = k.seen,
+							    .filteraccept = k.matched,
+							    .ifdrop = k.ringfull + k.readerr};
+			if (res->hooks) {
+				res->hooks[i].name = g_strdup(s->points[i].name);
+				res->hooks[i].counters = k;
+				res->hooks[i].written = s->points[i].written;
+			}
+		}
+		if (nc_sink_close(r.sink, stats, ret ? NULL : err, ret ? 0 : errlen) && !ret)
+			ret = -EIO;
+	}
+	res->written = r.written;
+	res->end = end;
+	if (ret)
+		nc_capture_result_free(res);
+	return ret;
+}
+
+void nc_capture_result_free(struct nc_capture_result *res)
+{
+	for (size_t i = 0; i < res->n_hooks; i++)
+		g_free(res->hooks[i].name);
+	free(res->hooks);
+	g_free(res->end);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A capture session, the part every mode shares: the hook points (one interface each), the
+ * sink, the ring reader, the loop (count, duration, signals, targets exiting), then detach,
+ * drain, statistics and the result. A mode plans its points, loads its probe and hands the
+ * session a few operations on it.
+ */
+#ifndef NC_SESSION_H
+#define NC_SESSION_H
+
+#include <linux/types.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../bpf/nc_record.h"
+#include "../write/sink.h"
+
+struct nc_session_point {
+	char *name;	   /* the interface name: "nc_fwd[1234]:rx_burst:port0" */
+	char *description; /* if_description */
+	char *label;	   /* for packet comments: the function, tracepoint, ... */
+	uint16_t linktype; /* NC_LINKTYPE_ETHERNET or NC_LINKTYPE_RAW */
+	uint32_t iface;	   /* the sink's interface id */
+	uint64_t written;
+};
+
+/* One hook point (one interface of the file) at the end of a capture */
+struct nc_hook_summary {
+	char *name;
+	struct nc_counters counters;
+	uint64_t written; /* packets this capture wrote for it */
+};
+
+struct nc_capture_result {
+	struct nc_hook_summary *hooks;
+	size_t n_hooks;
+	uint64_t written;
+	char *end; /* why it ended: "count reached", "interrupted", "process 1234 exited", ... */
+};
+
+struct nc_session_opts {
+	const struct nc_sink_opts *out;
+	const char *filter;	     /* the expression, for if_filter; may be NULL */
+	uint32_t snaplen;	     /* for the interfaces */
+	uint64_t count;		     /* stop after writing this many packets; 0 = no limit */
+	uint64_t duration_ms;	     /* stop after this long; 0 = no limit */
+	const char *ready_file;	     /* created once the probes are attached; may be NULL */
+	volatile sig_atomic_t *stop; /* set by a signal handler */
+	const pid_t *watch;	     /* stop when one of these processes exits */
+	size_t n_watch;
+};
+
+/* What the session needs of a loaded probe */
+struct nc_probe_ops {
+	void *probe;
+	int ring_fd;
+	int (*attach)(void *probe, char *err, size_t errlen); /* attach every planned point */
+	void (*detach)(void *probe);
+	int (*counters)(void *probe, uint32_t hook, struct nc_counters *sum);
+	/* the packet comment of a record (its point is given) */
+	void (*comment)(void *probe, const struct nc_record *rec, const struct nc_session_point *pt,
+			char *buf, size_t len);
+};
+
+struct nc_session {
+	struct nc_session_point points[NC_MAX_HOOKS];
+	uint32_t n_points;
+};
+
+/* A new hook point, whose hook id is returned in *hook. -E2BIG past NC_MAX_HOOKS. */
+int nc_session_add_point(struct nc_session *s, const char *name, const char *description,
+			 const char *label, uint16_t linktype, uint32_t *hook, char *err,
+			 size_t errlen);
+
+/*
+ * Runs the capture: opens the sink and declares the points, attaches, reads until the end,
+ * detaches, drains, writes the statistics. Returns 0 with res filled (free with
+ * nc_capture_result_free()) or a negative errno with one line in err. Nothing stays attached.
+ */
+int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
+		   const struct nc_probe_ops *ops, struct nc_capture_result *res, char *err,
+		   size_t errlen);
+
+void nc_session_clear(struct nc_session *s);
+void nc_capture_result_free(struct nc_capture_result *res);
+
+#endif
