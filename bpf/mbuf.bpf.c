@@ -16,13 +16,13 @@
 #include "nc_filter.bpf.h"
 #include "nc_record.h"
 
+#include "nc_capture.bpf.h"
+
 /* ol_flags bits (rte_mbuf_core.h, the same from 21.11 to 24.11) */
 #define RX_VLAN_STRIPPED (1ULL << 6)
 #define RX_QINQ_STRIPPED (1ULL << 15)
 #define TX_QINQ		 (1ULL << 49)
 #define TX_VLAN		 (1ULL << 57)
-
-#define SCRATCH_DATA (2 * NC_MAX_SNAPLEN) /* room for an offset < MAX plus a length <= MAX */
 
 const volatile struct nc_mbuf_probe_cfg cfg = {
     .snaplen = 262144 & (NC_MAX_SNAPLEN - 1),
@@ -35,13 +35,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nc_hook_cfg);
 } hooks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NC_MAX_HOOKS);
-	__type(key, __u32);
-	__type(value, struct nc_counters);
-} counters SEC(".maps");
 
 /* queue pointer -> port and queue, for PMD burst functions shared by several ports */
 struct {
@@ -69,26 +62,6 @@ struct {
 	__type(value, struct saved_args);
 } saved SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, NC_RING_BYTES_MIN); /* user space sets the real size */
-} ring SEC(".maps");
-
-/* A record being built: header, then the packet (the filter reads the start of data) */
-struct scratch {
-	struct nc_record rec;
-	__u8 data[SCRATCH_DATA];
-};
-
-/* One slot per CPU, indexed by CPU id: a per-CPU array's value may not exceed 32 KiB. A probe
- * program does not run twice at once on one CPU (the kernel skips nested kprobe-type programs). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1); /* user space sets the number of possible CPUs */
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch_map SEC(".maps");
-
 /* the mbuf pointers of one burst */
 struct burst {
 	__u64 mbufs[NC_MAX_BURST];
@@ -103,11 +76,6 @@ struct {
 
 /* A field of a struct rte_mbuf read into `hdr`, at an offset from the layout (rodata) */
 #define FIELD(hdr, type, off) (*(type *)((hdr) + ((off) & (NC_MBUF_HDR - sizeof(type)))))
-
-static __always_inline struct nc_counters *counters_of(__u32 hook)
-{
-	return bpf_map_lookup_elem(&counters, &hook);
-}
 
 /* Register argument n (1-based) of the probed function; 0 for n out of range. The registers are
  * read at fixed offsets first: the verifier refuses a context access at a computed offset. */
@@ -200,8 +168,8 @@ static __always_inline int copy_packet(struct scratch *s, const __u8 *hdr, __u32
 __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_queue)
 {
 	__u8 hdr[NC_MBUF_HDR], tags[8];
-	struct nc_counters *cnt = counters_of(hook);
-	__u32 key = bpf_get_smp_processor_id(), ntags = 0, wire, limit, copied;
+	struct nc_counters *cnt = nc_counters_of(hook);
+	__u32 ntags = 0, wire, limit, copied;
 	struct scratch *s;
 	__u64 ol_flags;
 	bool cut;
@@ -210,7 +178,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	if (!cnt)
 		return 0;
 	cnt->seen++;
-	s = bpf_map_lookup_elem(&scratch_map, &key);
+	s = nc_scratch();
 	if (!s)
 		return 0;
 	if (!mbuf || bpf_probe_read_user(hdr, sizeof(hdr), (void *)mbuf)) {
@@ -263,31 +231,13 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 		}
 		copied = ret;
 	}
-	copied &= NC_MAX_SNAPLEN - 1 | NC_MAX_SNAPLEN;
-	if (copied > NC_MAX_SNAPLEN)
-		copied = NC_MAX_SNAPLEN;
-
-	s->rec.ts_ns = bpf_ktime_get_ns();
-	s->rec.object = mbuf;
-	s->rec.hook = hook;
-	s->rec.cpu = bpf_get_smp_processor_id();
-	s->rec.pid = bpf_get_current_pid_tgid() >> 32;
-	s->rec.tid = (__u32)bpf_get_current_pid_tgid();
-	s->rec.wire_len = wire;
-	s->rec.cap_len = copied;
 	s->rec.port = port_queue >> 16;
 	s->rec.queue = port_queue & 0xffff;
 	s->rec.direction = direction;
-	s->rec.flags = (ntags ? NC_REC_VLAN_REINSERTED : 0) |
-		       (copied < wire ? NC_REC_TRUNCATED : 0) | (cut ? NC_REC_SEGS_CUT : 0);
-	if (bpf_ringbuf_output(&ring, s, sizeof(s->rec) + copied,
-			       bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) >= cfg.wake_bytes
-				   ? BPF_RB_FORCE_WAKEUP
-				   : BPF_RB_NO_WAKEUP)) {
-		cnt->ringfull++;
-		return 0;
-	}
-	cnt->written++;
+	s->rec.flags = (ntags ? NC_REC_VLAN_REINSERTED : 0) | (cut ? NC_REC_SEGS_CUT : 0);
+	s->rec.aux = 0;
+	s->rec.stack_id = -1;
+	nc_emit(s, cnt, mbuf, hook, wire, copied, cfg.wake_bytes);
 	return 0;
 }
 
@@ -331,7 +281,7 @@ static __always_inline void capture_burst(__u32 hook, const struct nc_hook_cfg *
 		size = sizeof(b->mbufs);
 	barrier_var(size); /* the read below must use the clamped register (verifier) */
 	if (bpf_probe_read_user(b->mbufs, size, (void *)array)) {
-		struct nc_counters *cnt = counters_of(hook);
+		struct nc_counters *cnt = nc_counters_of(hook);
 
 		if (cnt)
 			cnt->readerr++;

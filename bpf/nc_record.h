@@ -88,8 +88,8 @@ struct nc_record {
 	__u8 direction;
 	__u8 flags;
 	__u16 pad;
-	__u32 pad2;
-	__u32 pad3;
+	__u32 aux;	/* skb:kfree_skb: the drop reason (enum skb_drop_reason) */
+	__s32 stack_id; /* in the probe's stack map (-S), or < 0 */
 };
 
 /* Layout of struct rte_mbuf for the target's DPDK (set by user space before load) */
