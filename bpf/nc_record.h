@@ -106,4 +106,20 @@ struct nc_mbuf_probe_cfg {
 	__u64 wake_bytes; /* wake the reader when this much data is pending */
 };
 
+/* Load-time settings of the skb probe (rodata), one probe instance per tracepoint */
+struct nc_skb_probe_cfg {
+	__u32 hook_l2;	  /* hook of packets with an Ethernet header */
+	__u32 hook_l3;	  /* hook of packets without a link header (raw IP) */
+	__u32 skb_arg;	  /* tracepoint argument (0-based) holding the struct sk_buff * */
+	__s32 reason_arg; /* argument holding enum skb_drop_reason, or -1 */
+	__u32 direction;  /* enum nc_direction */
+	__u32 ifindex;	  /* 0: every interface */
+	__u64 netns;	  /* with ifindex: the interface's network namespace (inode number) */
+	__u32 snaplen;
+	__u32 window;
+	__u64 wake_bytes;
+	__u32 stacks; /* record the kernel stack (-S) */
+	__u32 pad;
+};
+
 #endif

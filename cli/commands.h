@@ -7,6 +7,7 @@
 int cmd_filter(int argc, char **argv);
 int cmd_mbuf(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_skb(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
     {"mbuf", cmd_mbuf, "capture packets at functions of a running DPDK process"},
+    {"skb", cmd_skb, "capture packets at kernel tracepoints that carry an skb"},
     {"list", cmd_list, "list the hook points of DPDK processes"},
     {"filter", cmd_filter, "compile a tcpdump expression, print or check its programs"},
     {"version", cmd_version, "print the version"},

@@ -58,12 +58,17 @@ static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data
 {
 	struct run *r = ctx;
 	struct nc_session_point *pt;
-	char comment[512];
+	char comment[4096]; /* with a kernel stack of 127 frames */
 	struct nc_pcapng_packet pkt = {0};
 
 	if (rec->hook >= r->s->n_points)
 		return 0;
 	pt = &r->s->points[rec->hook];
+	/* pcap and tcpdump text carry one link type: the other kind cannot go in */
+	if (r->o->out->format != NC_SINK_PCAPNG && pt->linktype != r->o->out->linktype) {
+		pt->skipped++;
+		return 0;
+	}
 	r->ops->comment(r->ops->probe, rec, pt, comment, sizeof(comment));
 	pkt.iface_id = pt->iface;
 	pkt.ts_ns = nc_clock_to_realtime(&r->clock, rec->ts_ns);
@@ -204,6 +209,8 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 				res->hooks[i].name = g_strdup(s->points[i].name);
 				res->hooks[i].counters = k;
 				res->hooks[i].written = s->points[i].written;
+				res->hooks[i].skipped = s->points[i].skipped;
+				res->hooks[i].linktype = s->points[i].linktype;
 			}
 		}
 		if (nc_sink_close(r.sink, stats, ret ? NULL : err, ret ? 0 : errlen) && !ret)

@@ -23,6 +23,7 @@ struct nc_session_point {
 	uint16_t linktype; /* NC_LINKTYPE_ETHERNET or NC_LINKTYPE_RAW */
 	uint32_t iface;	   /* the sink's interface id */
 	uint64_t written;
+	uint64_t skipped; /* of another link type than a pcap or text output's */
 };
 
 /* One hook point (one interface of the file) at the end of a capture */
@@ -30,6 +31,8 @@ struct nc_hook_summary {
 	char *name;
 	struct nc_counters counters;
 	uint64_t written; /* packets this capture wrote for it */
+	uint64_t skipped; /* not written: their link type differs from a pcap/text output's */
+	uint16_t linktype;
 };
 
 struct nc_capture_result {

@@ -11,6 +11,7 @@
 
 #include "../../bpf/nc_filter_abi.h"
 #include "../util/err.h"
+#include "counters.h"
 #include "mbuf.skel.h"
 #include "splice.h"
 
@@ -126,29 +127,7 @@ int nc_mbuf_probe_ring_fd(const struct nc_mbuf_probe *p)
 
 int nc_mbuf_probe_counters(const struct nc_mbuf_probe *p, uint32_t hook, struct nc_counters *sum)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct nc_counters *v;
-
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0)
-		return ncpu;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map__lookup_elem(p->skel->maps.counters, &hook, sizeof(hook), v,
-				 (size_t)ncpu * sizeof(*v), 0)) {
-		free(v);
-		return -errno;
-	}
-	for (int c = 0; c < ncpu; c++) {
-		sum->seen += v[c].seen;
-		sum->matched += v[c].matched;
-		sum->written += v[c].written;
-		sum->ringfull += v[c].ringfull;
-		sum->readerr += v[c].readerr;
-	}
-	free(v);
-	return 0;
+	return nc_counters_sum(p->skel->maps.counters, hook, sum);
 }
 
 void nc_mbuf_probe_detach(struct nc_mbuf_probe *p)

@@ -269,6 +269,7 @@ static const struct {
     {"netcap.tc", BPF_PROG_TYPE_SCHED_CLS, 0},
     {"netcap.uprobe", BPF_PROG_TYPE_KPROBE, 0},
     {"netcap.uretprobe", BPF_PROG_TYPE_KPROBE, 0},
+    {"netcap.raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT, 0},
 };
 
 static bool verbose;

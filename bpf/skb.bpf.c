@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * skb mode: a raw tracepoint program for tracepoints that carry a struct sk_buff *. One
+ * instance is loaded per tracepoint (its rodata says which argument is the skb and which hooks
+ * its packets count under); the instances share the ring and the counters. For each skb: the
+ * packet from its MAC header (Ethernet, loopback) or its network header (devices without a link
+ * header: tun, ipip, ...), the filter for that link type on the first bytes, then the linear
+ * part and the page fragments up to the snap length (a fragment list, skb_shinfo()->frag_list,
+ * is not followed: such a packet is marked truncated).
+ */
+/* vmlinux.h first: the other headers use its types */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "nc_filter.bpf.h"
+#include "nc_record.h"
+
+#include "nc_capture.bpf.h"
+
+#define ARPHRD_ETHER	1
+#define ARPHRD_LOOPBACK 772
+#define NO_HEADER	0xffff /* (u16)~0U: skb->mac_header or network_header not set */
+
+const volatile struct nc_skb_probe_cfg cfg = {
+    .reason_arg = -1,
+    .window = NC_FILTER_WINDOW,
+};
+
+#define MAX_FRAGS 17 /* MAX_SKB_FRAGS by default */
+
+/*
+ * For page_address() on x86-64: the direct map and the struct page array. With
+ * CONFIG_RANDOMIZE_MEMORY (stock kernels) their bases are the variables below; without it they
+ * are the fixed 4-level-paging addresses.
+ */
+extern const void page_offset_base __ksym __weak;
+extern const void vmemmap_base __ksym __weak;
+#define PAGE_OFFSET_FIXED  0xffff888000000000ULL
+#define VMEMMAP_BASE_FIXED 0xffffea0000000000ULL
+
+/* skb_frag_t before 6.2 (struct bio_vec), a CO-RE flavour of the current struct skb_frag */
+struct skb_frag___bio_vec {
+	struct page *bv_page;
+	unsigned int bv_len;
+	unsigned int bv_offset;
+} __attribute__((preserve_access_index));
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1); /* user space sizes it when -S is given */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* Tracepoint argument i; read through a helper, so the verifier does not count it as a context
+ * access (which must stay within the tracepoint's arity for every tracepoint) */
+static __always_inline __u64 targ(struct bpf_raw_tracepoint_args *ctx, __u32 i)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx->args[i & 7]);
+	return v;
+}
+
+/* A fragment in the pre-6.2 layout. Out of line: the compiler would otherwise compute its field
+ * addresses ahead of the branch that picks the layout, and on a newer kernel those relocations
+ * cannot be resolved (libbpf poisons them; they must stay unreached). */
+static __noinline void read_bio_vec(void *frag, __u64 *page, __u32 *len, __u32 *off)
+{
+	struct skb_frag___bio_vec *b = frag;
+
+	*page = (__u64)BPF_CORE_READ(b, bv_page);
+	*len = BPF_CORE_READ(b, bv_len);
+	*off = BPF_CORE_READ(b, bv_offset);
+}
+
+/*
+ * Appends the page fragments of skb to s->data[copied..limit); returns the new count, or -1 when
+ * a fragment could not be read. *cut is set when the skb has data this cannot reach.
+ */
+static __always_inline int copy_frags(struct scratch *s, struct sk_buff *skb, __u32 copied,
+				      __u32 limit, bool *cut)
+{
+	struct skb_shared_info *sh =
+	    (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
+	__u64 direct = PAGE_OFFSET_FIXED, vmemmap = VMEMMAP_BASE_FIXED;
+	__u32 nr = BPF_CORE_READ(sh, nr_frags);
+
+	*cut = BPF_CORE_READ(sh, frag_list) != NULL || nr > MAX_FRAGS;
+	if ((&page_offset_base &&
+	     bpf_probe_read_kernel(&direct, sizeof(direct), &page_offset_base)) ||
+	    (&vmemmap_base && bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base)))
+		return -1;
+	for (__u32 i = 0; i < MAX_FRAGS; i++) {
+		skb_frag_t *f = &sh->frags[i];
+		__u64 page, addr;
+		__u32 len, off, chunk;
+
+		if (i >= nr || copied >= limit)
+			break;
+		if (bpf_core_field_exists(f->netmem)) {
+			page = BPF_CORE_READ(f, netmem);
+			len = BPF_CORE_READ(f, len);
+			off = BPF_CORE_READ(f, offset);
+			if (page & 1) { /* a net_iov (device memory), not a page */
+				*cut = true;
+				break;
+			}
+		} else {
+			read_bio_vec(f, &page, &len, &off);
+		}
+		/* page_address(): the direct-map address of the page's frame */
+		addr = direct + (page - vmemmap) / bpf_core_type_size(struct page) * 4096 + off;
+		chunk = len < limit - copied ? len : limit - copied;
+		chunk = nc_clamp(chunk);
+		if (bpf_probe_read_kernel(s->data + (copied & (NC_MAX_SNAPLEN - 1)), chunk,
+					  (void *)addr))
+			return -1;
+		copied += chunk;
+	}
+	return copied;
+}
+
+SEC("netcap.raw_tp")
+int nc_skb(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct sk_buff *skb = (struct sk_buff *)targ(ctx, cfg.skb_arg);
+	struct net_device *dev;
+	struct nc_counters *cnt;
+	struct scratch *s;
+	unsigned char *head, *data, *start;
+	__u32 len, data_len, linear, wire, limit, copied, hook;
+	__u16 mac, net, type;
+	bool l3, cut = false;
+
+	if (!skb)
+		return 0;
+	dev = BPF_CORE_READ(skb, dev);
+	if (cfg.ifindex && (!dev || BPF_CORE_READ(dev, ifindex) != (int)cfg.ifindex ||
+			    BPF_CORE_READ(dev, nd_net.net, ns.inum) != cfg.netns))
+		return 0;
+	type = dev ? BPF_CORE_READ(dev, type) : 0;
+	head = BPF_CORE_READ(skb, head);
+	data = BPF_CORE_READ(skb, data);
+	len = BPF_CORE_READ(skb, len);
+	data_len = BPF_CORE_READ(skb, data_len);
+	mac = BPF_CORE_READ(skb, mac_header);
+	net = BPF_CORE_READ(skb, network_header);
+
+	/* where the packet starts: never at head by mistake */
+	l3 = !(type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK) || mac == NO_HEADER;
+	start = l3 ? (net != NO_HEADER ? head + net : data) : head + mac;
+	hook = l3 ? cfg.hook_l3 : cfg.hook_l2;
+	cnt = nc_counters_of(hook);
+	s = nc_scratch();
+	if (!cnt || !s)
+		return 0;
+	cnt->seen++;
+	if (start > data + (len - data_len) || data - start > 4096) {
+		cnt->readerr++; /* headers not where the skb says: skip, do not guess */
+		return 0;
+	}
+	linear = (__u32)(data - start) + (len - data_len);
+	wire = (__u32)(data - start) + len;
+
+	limit = cfg.window < cfg.snaplen ? cfg.window : cfg.snaplen;
+	copied = nc_clamp(linear < limit ? linear : limit);
+	if (bpf_probe_read_kernel(s->data, copied, start)) {
+		cnt->readerr++;
+		return 0;
+	}
+	/* two calls, not a function pointer: BPF has no indirect calls */
+	if (l3 ? !nc_filter_l3((struct nc_filter_window *)s->data,
+			       copied < NC_FILTER_WINDOW ? copied : NC_FILTER_WINDOW, wire)
+	       : !nc_filter_l2((struct nc_filter_window *)s->data,
+			       copied < NC_FILTER_WINDOW ? copied : NC_FILTER_WINDOW, wire))
+		return 0;
+	cnt->matched++;
+	if (copied == limit && linear > copied && cfg.snaplen > copied) {
+		copied = nc_clamp(linear < cfg.snaplen ? linear : cfg.snaplen);
+		if (bpf_probe_read_kernel(s->data, copied, start)) {
+			cnt->readerr++;
+			return 0;
+		}
+	}
+	if (data_len && copied == linear && copied < cfg.snaplen) {
+		int ret = copy_frags(s, skb, copied, cfg.snaplen, &cut);
+
+		if (ret < 0) {
+			cnt->readerr++;
+			return 0;
+		}
+		copied = ret;
+	}
+	s->rec.port = NC_PORT_UNKNOWN;
+	s->rec.queue = 0;
+	s->rec.direction = cfg.direction;
+	s->rec.flags = cut ? NC_REC_SEGS_CUT : 0;
+	s->rec.aux = cfg.reason_arg >= 0 ? (__u32)targ(ctx, cfg.reason_arg) : 0;
+	s->rec.stack_id = cfg.stacks ? bpf_get_stackid(ctx, &stacks, 0) : -1;
+	nc_emit(s, cnt, (__u64)skb, hook, wire, copied, cfg.wake_bytes);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

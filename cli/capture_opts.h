@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The options every capture command takes (-f, -e, -w, -P, -t, -c, -s, --duration, ...), their
+ * checks, the signal handling and the exit summary. */
+#ifndef NC_CAPTURE_OPTS_H
+#define NC_CAPTURE_OPTS_H
+
+#include <glib.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "capture/session.h"
+#include "write/sink.h"
+
+#define CAPTURE_OPTS_ENTRIES 11 /* rows capture_opts_entries() writes, terminator included */
+
+struct capture_opts {
+	GStrv funcs;
+	char *expr, *write, *text, *count_arg, *snap_arg, *duration_arg, *ready;
+	gboolean pcap, verbose;
+	/* filled by capture_opts_finish() */
+	GPtrArray *specs; /* -f values split at commas */
+	struct nc_sink_opts out;
+	uint32_t snaplen;
+	uint64_t count;
+	uint64_t duration_ms;
+	char *cmdline;
+};
+
+/* Writes the common option rows (and a terminating row) into rows. */
+void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char *func_help);
+
+/*
+ * Checks the parsed options of command cmd ("mbuf"); the leftover arguments (argv[1..]) are the
+ * filter expression, as with tcpdump. Returns 0, or prints one line and returns 2 (usage).
+ */
+int capture_opts_finish(struct capture_opts *o, const char *cmd, int argc, char **argv,
+			char **all_argv);
+
+void capture_opts_clear(struct capture_opts *o);
+
+/* SIGINT, SIGTERM and SIGPIPE set *stop (no SA_RESTART: the poll returns) */
+void capture_signals(volatile sig_atomic_t *stop);
+
+/* One line per hook point and the total, on stderr */
+void capture_report(const struct nc_capture_result *res);
+
+/* Strict unsigned parsing; prints "netcap CMD: bad OPT ..." and returns -1 on failure */
+int capture_parse_u64(const char *cmd, const char *opt, const char *arg, guint64 min, guint64 max,
+		      guint64 *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* skb mode: capture at kernel tracepoints that carry a struct sk_buff *. */
+#ifndef NC_SKB_CAPTURE_H
+#define NC_SKB_CAPTURE_H
+
+#include <stdbool.h>
+
+#include "session.h"
+
+struct nc_skb_request {
+	char *const *specs; /* "tracepoint:CAT:NAME", "tp:CAT:NAME", "FUNC@N" */
+	size_t n_specs;
+	const char *iface; /* NULL or "any": every interface */
+	const char *netns; /* the namespace of iface: a path such as /run/netns/NAME */
+	const char *filter;
+	uint32_t snaplen;
+	uint64_t count;
+	uint64_t duration_ms;
+	bool stacks; /* -S: the kernel stack in each packet's comment */
+	struct nc_sink_opts out;
+	const char *ready_file;
+	volatile sig_atomic_t *stop;
+};
+
+/* Runs the capture; 0 with res filled (nc_capture_result_free()), or -errno with one line in
+ * err. Nothing stays attached. */
+int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res, char *err,
+		   size_t errlen);
+
+#endif

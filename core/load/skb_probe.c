@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "skb_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../bpf/nc_filter_abi.h"
+#include "../util/err.h"
+#include "counters.h"
+#include "skb.skel.h"
+#include "splice.h"
+
+#define STACK_ENTRIES 16384
+
+struct nc_skb_probe {
+	struct nc_skb_bpf *inst[NC_SKB_MAX_TRACEPOINTS];
+	struct bpf_link *links[NC_SKB_MAX_TRACEPOINTS];
+	const char *names[NC_SKB_MAX_TRACEPOINTS];
+	size_t n;
+};
+
+/* Instance i > 0 uses instance 0's maps */
+static int share_maps(struct nc_skb_bpf *first, struct nc_skb_bpf *s)
+{
+	int ret = bpf_map__reuse_fd(s->maps.ring, bpf_map__fd(first->maps.ring));
+
+	if (!ret)
+		ret = bpf_map__reuse_fd(s->maps.counters, bpf_map__fd(first->maps.counters));
+	if (!ret)
+		ret = bpf_map__reuse_fd(s->maps.scratch_map, bpf_map__fd(first->maps.scratch_map));
+	if (!ret)
+		ret = bpf_map__reuse_fd(s->maps.stacks, bpf_map__fd(first->maps.stacks));
+	return ret;
+}
+
+int nc_skb_probe_open(const struct nc_skb_point *points, size_t n, const struct nc_filter *f,
+		      size_t ring_bytes, bool stacks, struct nc_skb_probe **out, char *err,
+		      size_t errlen)
+{
+	struct nc_skb_probe *p;
+	int ret;
+
+	if (!n || n > NC_SKB_MAX_TRACEPOINTS)
+		return nc_err(err, errlen, E2BIG, "1 to %d tracepoints per capture",
+			      NC_SKB_MAX_TRACEPOINTS);
+	ret = nc_splice_register(err, errlen);
+	if (ret)
+		return ret;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct nc_skb_bpf *s = nc_skb_bpf__open();
+		char what[96];
+
+		if (!s) {
+			ret = nc_bpf_refused(err, errlen, -errno, "opening the skb probe");
+			goto fail;
+		}
+		p->inst[p->n] = s;
+		p->names[p->n++] = points[i].tracepoint;
+		s->rodata->cfg = points[i].cfg;
+		s->rodata->cfg.wake_bytes = ring_bytes / 8;
+		s->rodata->cfg.stacks = stacks;
+		ret = bpf_map__set_max_entries(s->maps.ring, (__u32)ring_bytes);
+		if (!ret)
+			ret = bpf_map__set_max_entries(s->maps.scratch_map,
+						       (__u32)libbpf_num_possible_cpus());
+		if (!ret && stacks)
+			ret = bpf_map__set_max_entries(s->maps.stacks, STACK_ENTRIES);
+		if (!ret && i > 0)
+			ret = share_maps(p->inst[0], s);
+		if (ret) {
+			nc_err(err, errlen, -ret, "setting up the skb probe's maps: %s",
+			       strerror(-ret));
+			goto fail;
+		}
+		snprintf(what, sizeof(what), "the skb probe for %s", points[i].tracepoint);
+		ret = nc_splice_load(s->skeleton, f, what, err, errlen);
+		if (ret)
+			goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	nc_skb_probe_close(p);
+	return ret;
+}
+
+int nc_skb_probe_attach(struct nc_skb_probe *p, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		p->links[i] =
+		    bpf_program__attach_raw_tracepoint(p->inst[i]->progs.nc_skb, p->names[i]);
+		if (!p->links[i]) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "attaching to tracepoint %s", p->names[i]);
+			return nc_bpf_refused(err, errlen, -errno, what);
+		}
+	}
+	return 0;
+}
+
+void nc_skb_probe_detach(struct nc_skb_probe *p)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		bpf_link__destroy(p->links[i]);
+		p->links[i] = NULL;
+	}
+}
+
+int nc_skb_probe_ring_fd(const struct nc_skb_probe *p)
+{
+	return bpf_map__fd(p->inst[0]->maps.ring);
+}
+
+int nc_skb_probe_counters(const struct nc_skb_probe *p, uint32_t hook, struct nc_counters *sum)
+{
+	return nc_counters_sum(p->inst[0]->maps.counters, hook, sum);
+}
+
+int nc_skb_probe_stack(const struct nc_skb_probe *p, int32_t id, uint64_t *ips)
+{
+	int n = 0;
+
+	if (id < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(p->inst[0]->maps.stacks), &id, ips))
+		return -errno;
+	while (n < NC_STACK_DEPTH && ips[n])
+		n++;
+	return n;
+}
+
+void nc_skb_probe_close(struct nc_skb_probe *p)
+{
+	if (!p)
+		return;
+	nc_skb_probe_detach(p);
+	for (size_t i = 0; i < p->n; i++)
+		nc_skb_bpf__destroy(p->inst[i]);
+	free(p);
+}

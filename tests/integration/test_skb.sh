@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# netcap skb in real network namespaces: two namespaces joined by a veth pair carry ICMP, UDP and
+# TCP made here; the capture at net:netif_receive_skb (received) and net:net_dev_queue (sent)
+# holds exactly what tcpdump -Q in / -Q out writes on the same interface at the same time, with a
+# filter and without; a tun device's packets come out as raw IP; skb:kfree_skb names drop
+# reasons; -S gives kernel stacks; -t prints what tcpdump prints; bad input is refused.
+# Usage: test_skb.sh NETCAP
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+netcap=${1:?usage: test_skb.sh NETCAP}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+fail() { nc_fail "$@"; }
+tmp=
+nc_tmpdir tmp
+
+a=ncska$$ b=ncskb$$ c=ncskc$$
+cleanup() {
+	ip netns del "$a" 2>/dev/null || true
+	ip netns del "$b" 2>/dev/null || true
+	ip netns del "$c" 2>/dev/null || true
+	nc_cleanup
+}
+trap cleanup EXIT
+ip netns add "$a"
+ip netns add "$b"
+ip link add v0 netns "$a" type veth peer name v1 netns "$b"
+ip -n "$a" addr add 10.98.0.1/24 dev v0
+ip -n "$b" addr add 10.98.0.2/24 dev v1
+for ns in "$a" "$b"; do
+	ip -n "$ns" link set lo up
+	# no IPv6 autoconfiguration chatter (MLD, router solicitations) at random times
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$a" link set v0 up
+ip -n "$b" link set v1 up
+python=$(command -v python3)
+
+# traffic from $a to $b: pings of several sizes, UDP to a listener and to a closed port, TCP
+traffic() {
+	ip netns exec "$b" "$python" - <<'PY' &
+import socket, threading
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("10.98.0.2", 5000))
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("10.98.0.2", 8080)); t.listen(1); t.settimeout(5)
+def serve():
+    c, _ = t.accept(); c.recv(65536); c.sendall(b"ok" * 100); c.close()
+threading.Thread(target=serve).start()
+u.settimeout(5); u.recvfrom(65536); u.recvfrom(65536)
+PY
+	local server=$!
+	sleep 0.3
+	ip netns exec "$a" ping -c 2 -i 0.2 -s 56 10.98.0.2 >/dev/null
+	ip netns exec "$a" ping -c 2 -i 0.2 -s 1200 10.98.0.2 >/dev/null
+	ip netns exec "$a" "$python" - <<'PY'
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"x" * 100, ("10.98.0.2", 5000)); u.sendto(b"y" * 1000, ("10.98.0.2", 5000))
+u.sendto(b"z" * 10, ("10.98.0.2", 9))  # closed port: dropped
+t = socket.create_connection(("10.98.0.2", 8080)); t.sendall(b"GET / HTTP/1.0\r\n\r\n")
+t.recv(65536); t.close()
+PY
+	wait "$server"
+	sleep 0.3
+}
+
+# both NAME NETCAP_ARGS... -- TCPDUMP_NS TCPDUMP_ARGS...: netcap and tcpdump at the same time
+both() {
+	local name=$1 nc_args=() td_ns td_args=() nc_pid td_pid
+	shift
+	while [[ $1 != -- ]]; do nc_args+=("$1"); shift; done
+	shift
+	td_ns=$1
+	shift
+	td_args=("$@")
+	"$netcap" skb "${nc_args[@]}" -w "$tmp/$name.pcapng" --duration 30 \
+		--ready-file "$tmp/$name.ready" 2>"$tmp/$name.err" &
+	nc_pid=$!
+	for _ in $(seq 100); do [[ -e $tmp/$name.ready ]] && break; sleep 0.1; done
+	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach: $(cat "$tmp/$name.err")"
+	ip netns exec "$td_ns" tcpdump -U -w "$tmp/$name.want.pcap" "${td_args[@]}" 2>"$tmp/$name.td.err" &
+	td_pid=$!
+	for _ in $(seq 100); do grep -q listening "$tmp/$name.td.err" && break; sleep 0.1; done
+	traffic
+	kill -INT "$td_pid" "$nc_pid"
+	wait "$td_pid" || true
+	wait "$nc_pid" || fail "$name: netcap failed: $(cat "$tmp/$name.err")"
+	nc_pcap_hex "$tmp/$name.want.pcap" >"$tmp/$name.want.hex"
+	nc_pcap_hex "$tmp/$name.pcapng" >"$tmp/$name.hex"
+	[[ -s $tmp/$name.want.hex ]] || fail "$name: tcpdump saw nothing"
+	diff -u "$tmp/$name.want.hex" "$tmp/$name.hex" >"$tmp/$name.diff" ||
+		fail "$name: capture differs from tcpdump's: $(head -c 1500 "$tmp/$name.diff")"
+	echo "$name: $(wc -l <"$tmp/$name.hex") packets, byte-identical to tcpdump"
+}
+
+both rx -f tracepoint:net:netif_receive_skb -i v1 --netns "/run/netns/$b" -- "$b" -i v1 -Q in
+both tx -f tp:net:net_dev_queue -i v0 --netns "/run/netns/$a" -- "$a" -i v0 -Q out
+both rx_udp -f tracepoint:net:netif_receive_skb -i v1 --netns "/run/netns/$b" -e "udp" -- \
+	"$b" -i v1 -Q in udp
+[[ $(tshark -r "$tmp/rx.pcapng" -T fields -e frame.interface_name -e frame.packet_flags_direction 2>/dev/null | sort -u) == \
+	"net:netif_receive_skb@v1	0x00000001" ]] || fail "rx: interface or direction wrong"
+
+# a device without a link header: raw IP, and the filter in its raw-IP form
+ip netns add "$c"
+ip -n "$c" tuntap add dev tun0 mode tun
+ip -n "$c" addr add 10.97.0.1/24 dev tun0
+ip -n "$c" link set tun0 up
+for filter in icmp udp; do
+	"$netcap" skb -f tracepoint:net:net_dev_queue -i tun0 --netns "/run/netns/$c" -e "$filter" \
+		-w "$tmp/tun-$filter.pcapng" --duration 30 --ready-file "$tmp/tun-$filter.ready" \
+		2>"$tmp/tun.err" &
+	pid=$!
+	for _ in $(seq 100); do [[ -e $tmp/tun-$filter.ready ]] && break; sleep 0.1; done
+	ip netns exec "$c" ping -c 3 -i 0.2 -W 0.3 10.97.0.5 >/dev/null || true
+	kill -INT "$pid"
+	wait "$pid" || fail "tun: $(cat "$tmp/tun.err")"
+done
+got=$(tshark -r "$tmp/tun-icmp.pcapng" -T fields -e frame.interface_name -e ip.dst -e icmp.type 2>/dev/null | sort | uniq -c | sed 's/^ *//')
+[[ $got == "3 net:net_dev_queue@tun0:raw	10.97.0.5	8" ]] || fail "tun: $got"
+capinfos "$tmp/tun-icmp.pcapng" | grep -q "Encapsulation = Raw IP" || fail "tun: no raw IP interface"
+[[ $(tshark -r "$tmp/tun-udp.pcapng" 2>/dev/null | wc -l) == 0 ]] || fail "tun: udp filter kept ICMP"
+echo "tun: 3 ICMP packets as raw IP; the udp filter keeps none"
+
+# drops: UDP to a closed port is freed with a reason; -S gives kernel stacks
+"$netcap" skb -f skb:kfree_skb -i v1 --netns "/run/netns/$b" -e "udp port 9" -S -w "$tmp/drop.pcapng" \
+	--duration 30 --ready-file "$tmp/drop.ready" 2>"$tmp/drop.err" &
+pid=$!
+for _ in $(seq 100); do [[ -e $tmp/drop.ready ]] && break; sleep 0.1; done
+traffic
+kill -INT "$pid"
+wait "$pid" || fail "drop: $(cat "$tmp/drop.err")"
+comment=$(tshark -r "$tmp/drop.pcapng" -T fields -e frame.comment 2>/dev/null | head -1)
+[[ $comment == *"drop reason NO_SOCKET"* ]] || fail "drop: no reason in '$comment'"
+first=$(printf '%b' "$comment" | awk '/^stack:/ {getline; print $1; exit}')
+first=${first%%+*}
+[[ -n $first ]] && grep -qw "$first" /proc/kallsyms || fail "stack: first frame '$first' is not a kernel symbol"
+echo "kfree_skb: drop reason NO_SOCKET, stack starting at $first"
+
+# text: what tcpdump prints for the same traffic (timestamps aside)
+"$netcap" skb -f tracepoint:net:netif_receive_skb -i v1 --netns "/run/netns/$b" -e icmp -t -nnve \
+	--duration 30 --ready-file "$tmp/text.ready" >"$tmp/text.out" 2>"$tmp/text.err" &
+pid=$!
+for _ in $(seq 100); do [[ -e $tmp/text.ready ]] && break; sleep 0.1; done
+ip netns exec "$b" tcpdump -l -nnve -Q in -i v1 icmp >"$tmp/text.want" 2>/dev/null &
+tpid=$!
+sleep 0.5
+traffic
+kill -INT "$tpid" "$pid"
+wait "$tpid" || true
+wait "$pid" || fail "text: $(cat "$tmp/text.err")"
+grep -v '^$' "$tmp/text.want" | cut -d' ' -f2- >"$tmp/text.want.cut" # SIGINT adds a blank line
+cut -d' ' -f2- "$tmp/text.out" >"$tmp/text.out.cut"
+diff -u "$tmp/text.want.cut" "$tmp/text.out.cut" || fail "text differs from tcpdump's"
+echo "-t -nnve: $(grep -c ICMP "$tmp/text.out") packets printed as tcpdump prints them"
+
+# bad input
+expect() { # MESSAGE ARGS...
+	local want=$1 status=0
+	shift
+	"$netcap" skb -w "$tmp/bad.pcapng" "$@" >/dev/null 2>"$tmp/bad.err" || status=$?
+	[[ $status == 1 ]] || fail "netcap skb $*: exit $status"
+	[[ $(cat "$tmp/bad.err") == "$want" ]] || fail "netcap skb $*: '$(cat "$tmp/bad.err")', want '$want'"
+	[[ $(bpftool prog show | grep -c nc_skb || true) == 0 ]] || fail "netcap skb $*: probe left"
+}
+serve=$(printf '%s' "net:netif_receive_skb, net:net_dev_queue, net:net_dev_xmit, net:netif_rx, skb:kfree_skb, skb:consume_skb")
+expect "netcap: no tracepoint \"no_such_tp\" in this kernel; tracepoints that carry an skb: $serve" \
+	-f tracepoint:net:no_such_tp
+expect "netcap: tracepoint \"sched_switch\" carries no struct sk_buff; tracepoints that do: $serve" \
+	-f tracepoint:sched:sched_switch
+expect "netcap: no kernel function \"no_such_fn\" in the kernel's BTF; tracepoints that carry an skb: $serve" \
+	-f no_such_fn@1
+if [[ ! -e /sys/bus/event_source/devices/kprobe ]]; then
+	expect "netcap: \"ip_rcv@1\": this kernel has no kprobes (no kprobe event source) and refuses fentry programs, so kernel functions cannot be hooked; use a tracepoint that carries the skb: $serve" \
+		-f ip_rcv@1
+else
+	echo "SKIP: kernel function hooks: this kernel has kprobes; netcap does not hook kernel functions yet"
+fi
+expect "netcap: no interface \"nosuch0\" in /run/netns/$b; see: ip link (in that namespace)" \
+	-f tracepoint:net:netif_receive_skb -i nosuch0 --netns "/run/netns/$b"
+expect "netcap: bad --netns \"/run/netns/nosuch$$\": No such file or directory; give a namespace file such as /run/netns/NAME or /proc/PID/ns/net" \
+	-f tracepoint:net:netif_receive_skb -i v1 --netns "/run/netns/nosuch$$"
+echo "bad input: refused with their messages, nothing left loaded"
+echo "skb: all checks passed"
