@@ -235,6 +235,8 @@ static void comment(void *ctx, const struct nc_record *rec, const struct nc_sess
 	GString *s = g_string_new(NULL);
 
 	g_string_append_printf(s, "cpu %u pid %u %s", rec->cpu, rec->pid, pt->label);
+	if (rec->flags & NC_REC_SEGS_CUT)
+		g_string_append(s, ", truncated: data beyond the page fragments not copied");
 	if (rec->aux) {
 		const char *why = nc_drop_reason_name(c->btf, rec->aux);
 
