@@ -75,6 +75,7 @@ int cmd_skb(int argc, char **argv)
 	r.duration_ms = o.duration_ms;
 	r.stacks = stacks;
 	r.out = o.out;
+	r.out.annotate = stacks && o.out.format == NC_SINK_TEXT; /* stacks under each packet */
 	r.ready_file = o.ready;
 	nc_load_set_verbose(o.verbose);
 	capture_signals(&stop);

@@ -2,9 +2,12 @@
 #include "sink.h"
 
 #include <errno.h>
+#include <glib-unix.h>
 #include <glib.h>
 #include <pcap/pcap.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,6 +21,10 @@ struct nc_sink {
 	struct nc_pcapng *ng;
 	struct nc_pcap *pcap;
 	GPid tcpdump;	   /* TEXT */
+	int text_fd;	   /* TEXT with annotations: tcpdump's standard output, read by us */
+	GString *partial;  /* a line of tcpdump's not finished yet */
+	GQueue *notes;	   /* annotations of the packets whose text is not all printed */
+	bool started;	   /* tcpdump has begun printing a packet */
 	uint32_t n_ifaces; /* PCAP, TEXT: interface ids only need to be distinct */
 };
 
@@ -49,15 +56,87 @@ static int open_text(const struct nc_sink_opts *o, struct nc_sink *s, char *err,
 				      o->tcpdump_flags, *f);
 		g_ptr_array_add(argv, *f);
 	}
+	if (o->annotate)
+		g_ptr_array_add(argv, (gpointer) "-l"); /* a line as soon as it is printed */
 	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_async_with_pipes(NULL, (char **)argv->pdata, NULL,
-				      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-				      &s->tcpdump, &fd, NULL, NULL, &gerr))
+	s->text_fd = -1;
+	if (!g_spawn_async_with_pipes(
+		NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+		NULL, NULL, &s->tcpdump, &fd, o->annotate ? &s->text_fd : NULL, NULL, &gerr))
 		return nc_err(err, errlen, ENOENT,
 			      "cannot run tcpdump for text output: %s; install "
 			      "tcpdump or write a file with -w",
 			      gerr->message);
+	if (o->annotate) {
+		s->partial = g_string_new(NULL);
+		s->notes = g_queue_new();
+		g_unix_set_fd_nonblocking(s->text_fd, TRUE, NULL);
+	}
 	return nc_pcap_fdopen(fd, dlt_of(o->linktype), o->snaplen, &s->pcap, err, errlen);
+}
+
+/* Prints the annotation of the packet whose text tcpdump has finished */
+static void print_note(struct nc_sink *s)
+{
+	char *note = g_queue_pop_head(s->notes);
+
+	if (note && *note)
+		printf("%s\n", note);
+	g_free(note);
+}
+
+/*
+ * Copies tcpdump's output to ours, putting each packet's annotation after the packet's lines: a
+ * packet's text ends where the next packet's first line (not indented) begins, or at the end.
+ * With wait, reads until tcpdump closes its output.
+ */
+static void pump_text(struct nc_sink *s, bool wait)
+{
+	char buf[4096];
+
+	if (wait)
+		g_unix_set_fd_nonblocking(s->text_fd, FALSE, NULL);
+	for (;;) {
+		ssize_t n = read(s->text_fd, buf, sizeof(buf));
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		g_string_append_len(s->partial, buf, n);
+		while ((nl = memchr(s->partial->str, '\n', s->partial->len))) {
+			size_t len = (size_t)(nl - s->partial->str) + 1;
+
+			if (len > 1 && s->partial->str[0] != ' ' && s->partial->str[0] != '\t') {
+				if (s->started)
+					print_note(s);
+				s->started = true;
+			}
+			fwrite(s->partial->str, 1, len, stdout);
+			g_string_erase(s->partial, 0, (gssize)len);
+		}
+	}
+	if (wait) {
+		fwrite(s->partial->str, 1, s->partial->len, stdout);
+		while (!g_queue_is_empty(s->notes))
+			print_note(s);
+	}
+	fflush(stdout);
+}
+
+/* The lines of a comment after its first, indented: what goes under a packet's text */
+static char *note_of(const char *comment)
+{
+	const char *rest = comment ? strchr(comment, '\n') : NULL;
+	g_auto(GStrv) lines = NULL;
+	GString *s = g_string_new(NULL);
+
+	if (rest)
+		lines = g_strsplit(rest + 1, "\n", -1);
+	for (char **l = lines; l && *l; l++)
+		g_string_append_printf(s, "%s\t%s", s->len ? "\n" : "", *l);
+	return g_string_free(s, FALSE);
 }
 
 int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, size_t errlen)
@@ -106,6 +185,19 @@ int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *
 {
 	if (s->ng)
 		return nc_pcapng_packet(s->ng, pkt, err, errlen);
+	if (s->notes) {
+		int ret = nc_pcap_packet(s->pcap, pkt->ts_ns, pkt->caplen, pkt->wirelen, pkt->data,
+					 err, errlen);
+
+		/* each packet goes to tcpdump at once, so that its text comes back in order */
+		if (!ret)
+			ret = nc_pcap_flush(s->pcap, err, errlen);
+		if (!ret) {
+			g_queue_push_tail(s->notes, note_of(pkt->comment));
+			pump_text(s, false);
+		}
+		return ret;
+	}
 	return nc_pcap_packet(s->pcap, pkt->ts_ns, pkt->caplen, pkt->wirelen, pkt->data, err,
 			      errlen);
 }
@@ -123,6 +215,12 @@ int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *
 		return 0;
 	ret = s->ng ? nc_pcapng_close(s->ng, stats, err, errlen)
 		    : nc_pcap_close(s->pcap, err, errlen);
+	if (s->notes) {
+		pump_text(s, true);
+		close(s->text_fd);
+		g_queue_free_full(s->notes, g_free);
+		g_string_free(s->partial, TRUE);
+	}
 	if (s->tcpdump) {
 		int status = 0;
 

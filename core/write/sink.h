@@ -7,6 +7,7 @@
 #ifndef NC_SINK_H
 #define NC_SINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,6 +26,8 @@ struct nc_sink_opts {
 	    *tcpdump_flags;  /* TEXT: e.g. "-nnve" (split like a shell would, never run by one) */
 	const char *comment; /* PCAPNG: the SHB comment (the command line) */
 	uint16_t linktype;   /* PCAP/TEXT: the file's one link type */
+	bool annotate; /* TEXT: print each packet comment's lines after its first under the packet
+			  (kernel stacks) */
 	uint32_t snaplen;
 };
 

@@ -137,6 +137,23 @@ first=${first%%+*}
 [[ -n $first ]] && grep -qw "$first" /proc/kallsyms || fail "stack: first frame '$first' is not a kernel symbol"
 echo "kfree_skb: drop reason NO_SOCKET, stack starting at $first"
 
+# -S with text: each packet's stack printed right under it
+"$netcap" skb -f skb:kfree_skb -i v1 --netns "/run/netns/$b" -e "udp port 9" -S -t "-nn" \
+	--duration 30 --ready-file "$tmp/stext.ready" >"$tmp/stext.out" 2>"$tmp/stext.err" &
+pid=$!
+for _ in $(seq 100); do [[ -e $tmp/stext.ready ]] && break; sleep 0.1; done
+traffic
+traffic
+kill -INT "$pid"
+wait "$pid" || fail "stack text: $(cat "$tmp/stext.err")"
+packets=$(grep -c ' UDP, length 10$' "$tmp/stext.out" || true)
+[[ $packets == 2 ]] || fail "stack text: $packets packets: $(head -5 "$tmp/stext.out")"
+[[ $(grep -A1 ' UDP, length 10$' "$tmp/stext.out" | grep -c $'^\tstack:$') == 2 ]] ||
+	fail "stack text: a stack is not right under its packet: $(head -8 "$tmp/stext.out")"
+[[ $(grep -A2 ' UDP, length 10$' "$tmp/stext.out" | grep -c $'^\t  sk_skb_reason_drop') == 2 ]] ||
+	fail "stack text: stacks do not start at the drop: $(head -8 "$tmp/stext.out")"
+echo "-S -t: each of 2 packets printed with its stack under it"
+
 # text: what tcpdump prints for the same traffic (timestamps aside)
 "$netcap" skb -f tracepoint:net:netif_receive_skb -i v1 --netns "/run/netns/$b" -e icmp -t -nnve \
 	--duration 30 --ready-file "$tmp/text.ready" >"$tmp/text.out" 2>"$tmp/text.err" &
