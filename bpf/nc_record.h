@@ -122,4 +122,11 @@ struct nc_skb_probe_cfg {
 	__u32 pad;
 };
 
+/* How an skb probe instance is attached */
+enum nc_skb_attach {
+	NC_SKB_TRACEPOINT = 0, /* raw tracepoint */
+	NC_SKB_KPROBE,	       /* kernel function through a kprobe */
+	NC_SKB_FENTRY,	       /* kernel function through fentry */
+};
+
 #endif

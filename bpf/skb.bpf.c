@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * skb mode: a raw tracepoint program for tracepoints that carry a struct sk_buff *. One
- * instance is loaded per tracepoint (its rodata says which argument is the skb and which hooks
- * its packets count under); the instances share the ring and the counters. For each skb: the
+ * skb mode: a raw tracepoint program for tracepoints that carry a struct sk_buff * (and a kprobe
+ * and an fentry program for kernel functions that take one, FUNC@N). One instance is loaded per
+ * hook point, with only the program it needs (its rodata says which argument is the skb and which
+ * hooks its packets count under); the instances share the ring and the counters. For each skb: the
  * packet from its MAC header (Ethernet, loopback) or its network header (devices without a link
  * header: tun, ipip, ...), the filter for that link type on the first bytes, then the linear
  * part and the page fragments up to the snap length (a fragment list, skb_shinfo()->frag_list,
@@ -13,6 +14,7 @@
 
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "nc_filter.bpf.h"
 #include "nc_record.h"
@@ -123,10 +125,9 @@ static __always_inline int copy_frags(struct scratch *s, struct sk_buff *skb, __
 	return copied;
 }
 
-SEC("netcap.raw_tp")
-int nc_skb(struct bpf_raw_tracepoint_args *ctx)
+/* Captures skb for the hook point of this instance; ctx is the program's, for the stack */
+static __always_inline int capture_skb(void *ctx, struct sk_buff *skb, __u32 reason)
 {
-	struct sk_buff *skb = (struct sk_buff *)targ(ctx, cfg.skb_arg);
 	struct net_device *dev;
 	struct nc_counters *cnt;
 	struct scratch *s;
@@ -198,10 +199,34 @@ int nc_skb(struct bpf_raw_tracepoint_args *ctx)
 	s->rec.queue = 0;
 	s->rec.direction = cfg.direction;
 	s->rec.flags = cut ? NC_REC_SEGS_CUT : 0;
-	s->rec.aux = cfg.reason_arg >= 0 ? (__u32)targ(ctx, cfg.reason_arg) : 0;
+	s->rec.aux = reason;
 	s->rec.stack_id = cfg.stacks ? bpf_get_stackid(ctx, &stacks, 0) : -1;
 	nc_emit(s, cnt, (__u64)skb, hook, wire, copied, cfg.wake_bytes);
 	return 0;
+}
+
+SEC("netcap.raw_tp")
+int nc_skb(struct bpf_raw_tracepoint_args *ctx)
+{
+	return capture_skb(ctx, (struct sk_buff *)targ(ctx, cfg.skb_arg),
+			   cfg.reason_arg >= 0 ? (__u32)targ(ctx, cfg.reason_arg) : 0);
+}
+
+/* FUNC@N through a kprobe: argument N (skb_arg + 1) in its register */
+SEC("netcap.kprobe")
+int nc_skb_kprobe(struct pt_regs *ctx)
+{
+	__u64 a[6] = {PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx),
+		      PT_REGS_PARM4(ctx), PT_REGS_PARM5(ctx), 0};
+
+	return capture_skb(ctx, (struct sk_buff *)a[cfg.skb_arg < 5 ? cfg.skb_arg : 5], 0);
+}
+
+/* FUNC@N through fentry: the arguments are the context's words */
+SEC("netcap.fentry")
+int nc_skb_fentry(__u64 *ctx)
+{
+	return capture_skb(ctx, (struct sk_buff *)targ((void *)ctx, cfg.skb_arg), 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

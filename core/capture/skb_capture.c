@@ -54,14 +54,61 @@ static uint32_t direction_of(const char *name)
 	return NC_DIR_NONE;
 }
 
-/* The kernel can hook functions through kprobes or fentry; say which this one refuses */
-static int function_spec(const struct capture *c, const char *spec, char *err, size_t errlen)
+/* What every hook point of the capture shares: the interface, the lengths */
+static void common_cfg(const struct capture *c, struct nc_skb_point *pt)
+{
+	pt->cfg.ifindex = c->ifindex;
+	pt->cfg.netns = c->netns;
+	pt->cfg.snaplen = c->r->snaplen;
+	pt->cfg.window = c->r->snaplen < NC_FILTER_WINDOW ? c->r->snaplen : NC_FILTER_WINDOW;
+}
+
+/* Whether the kernel lets a fentry program attach to function `id` (an empty one is loaded) */
+static bool fentry_works(int id)
+{
+	static const struct bpf_insn prog[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+	    {.code = BPF_JMP | BPF_EXIT}};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = (__u32)id);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "nc_probe", "GPL", prog, 2, &o);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* The name of BTF type `id` as C spells a parameter: "struct sk_buff *" */
+static void type_name(const struct btf *btf, __u32 id, char *buf, size_t len)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	int stars = 0;
+
+	while (t && (btf_is_ptr(t) || btf_is_const(t) || btf_is_volatile(t) || btf_is_typedef(t))) {
+		if (btf_is_typedef(t))
+			break;
+		stars += btf_is_ptr(t);
+		t = btf__type_by_id(btf, t->type);
+	}
+	snprintf(buf, len, "%s%s%s%.*s", t && btf_is_struct(t) ? "struct " : "",
+		 t && t->name_off ? btf__name_by_offset(btf, t->name_off) : "void",
+		 stars ? " " : "", stars, "****");
+}
+
+/* FUNC@N: a kernel function whose argument N is the skb, through fentry or a kprobe */
+static int plan_function(struct capture *c, const char *spec, char *err, size_t errlen)
 {
 	g_autofree char *func = g_strndup(spec, strcspn(spec, "@"));
 	g_autofree char *serve = nc_tracepoints_with_skb(c->btf);
+	g_autofree char *l2 = NULL, *l3 = NULL, *desc = NULL;
 	bool kprobes = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
 	int id = btf__find_by_name_kind(c->btf, func, BTF_KIND_FUNC);
-	bool fentry = false;
+	const struct btf_type *proto;
+	struct nc_skb_point *pt;
+	guint64 n;
+	char tname[128];
+	int ret;
 
 	if (id < 0)
 		return nc_err(
@@ -69,31 +116,49 @@ static int function_spec(const struct capture *c, const char *spec, char *err, s
 		    "no kernel function \"%s\" in the kernel's BTF; tracepoints that carry "
 		    "an skb: %s",
 		    func, serve);
-	if (!kprobes) {
-		/* does the kernel let a fentry program attach here? load an empty one */
-		static const struct bpf_insn prog[] = {
-		    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
-		    {.code = BPF_JMP | BPF_EXIT}};
-		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY,
-			    .attach_btf_id = (__u32)id);
-		int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "nc_probe", "GPL", prog, 2, &o);
-
-		fentry = fd >= 0;
-		if (fd >= 0)
-			close(fd);
-	}
-	if (!kprobes && !fentry)
+	if (!g_ascii_string_to_unsigned(spec + strlen(func) + 1, 10, 1, 5, &n, NULL))
+		return nc_err(err, errlen, EINVAL,
+			      "hook spec \"%s\": FUNC@N with N from 1 to 5, the skb's argument",
+			      spec);
+	proto = btf__type_by_id(c->btf, btf__type_by_id(c->btf, (__u32)id)->type);
+	if (!proto || btf_vlen(proto) < n)
+		return nc_err(err, errlen, EINVAL, "%s has %d arguments, not %u", func,
+			      proto ? btf_vlen(proto) : 0, (unsigned)n);
+	type_name(c->btf, btf_params(proto)[n - 1].type, tname, sizeof(tname));
+	if (strcmp(tname, "struct sk_buff *"))
+		return nc_err(err, errlen, EINVAL, "argument %u of %s is %s, not struct sk_buff *",
+			      (unsigned)n, func, tname);
+	if (c->n >= NC_SKB_MAX_TRACEPOINTS)
+		return nc_err(err, errlen, E2BIG, "at most %d hook points", NC_SKB_MAX_TRACEPOINTS);
+	pt = &c->points[c->n];
+	if (fentry_works(id))
+		pt->how = NC_SKB_FENTRY;
+	else if (kprobes)
+		pt->how = NC_SKB_KPROBE;
+	else
 		return nc_err(
 		    err, errlen, ENOTSUP,
 		    "\"%s\": this kernel has no kprobes (no kprobe event source) and "
 		    "refuses fentry programs, so kernel functions cannot be hooked; use a "
 		    "tracepoint that carries the skb: %s",
 		    spec, serve);
-	return nc_err(
-	    err, errlen, ENOTSUP,
-	    "\"%s\": capture at kernel functions (kprobe/fentry) is not in netcap yet; use a "
-	    "tracepoint that carries the skb: %s",
-	    spec, serve);
+	c->names[c->n] = g_strdup(func);
+	pt->target = c->names[c->n++];
+	pt->cfg.skb_arg = (__u32)n - 1;
+	pt->cfg.reason_arg = -1;
+	pt->cfg.direction = NC_DIR_NONE;
+	common_cfg(c, pt);
+	l2 =
+	    g_strdup_printf("%s%s%s", func, c->r->iface ? "@" : "", c->r->iface ? c->r->iface : "");
+	l3 = g_strdup_printf("%s:raw", l2);
+	desc = g_strdup_printf("netcap skb capture at kernel function %s (%s)", func,
+			       pt->how == NC_SKB_FENTRY ? "fentry" : "kprobe");
+	ret = nc_session_add_point(&c->session, l2, desc, l2, NC_LINKTYPE_ETHERNET,
+				   &pt->cfg.hook_l2, err, errlen);
+	if (!ret)
+		ret = nc_session_add_point(&c->session, l3, desc, l2, NC_LINKTYPE_RAW,
+					   &pt->cfg.hook_l3, err, errlen);
+	return ret;
 }
 
 /* The category of a tracepoint cannot be told from BTF; check it where tracefs is mounted */
@@ -144,14 +209,12 @@ static int plan_tracepoint(struct capture *c, const char *spec, char *err, size_
 		return ret;
 	c->names[c->n] = g_strdup(name);
 	pt = &c->points[c->n++];
-	pt->tracepoint = c->names[c->n - 1];
+	pt->target = c->names[c->n - 1];
+	pt->how = NC_SKB_TRACEPOINT;
 	pt->cfg.skb_arg = (__u32)tp.skb_arg;
 	pt->cfg.reason_arg = tp.reason_arg;
 	pt->cfg.direction = direction_of(name);
-	pt->cfg.ifindex = c->ifindex;
-	pt->cfg.netns = c->netns;
-	pt->cfg.snaplen = c->r->snaplen;
-	pt->cfg.window = c->r->snaplen < NC_FILTER_WINDOW ? c->r->snaplen : NC_FILTER_WINDOW;
+	common_cfg(c, pt);
 	where = c->r->iface && strcmp(c->r->iface, "any") ? g_strdup_printf("@%s", c->r->iface)
 							  : g_strdup("");
 	l2 = g_strdup_printf("%s:%s%s", cat, name, where);
@@ -307,7 +370,7 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 		const char *spec = r->specs[i];
 
 		if (strchr(spec, '@'))
-			ret = function_spec(&c, spec, err, errlen);
+			ret = plan_function(&c, spec, err, errlen);
 		else if (strchr(spec, ':'))
 			ret = plan_tracepoint(&c, spec, err, errlen);
 		else

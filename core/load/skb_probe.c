@@ -20,6 +20,7 @@ struct nc_skb_probe {
 	struct nc_skb_bpf *inst[NC_SKB_MAX_TRACEPOINTS];
 	struct bpf_link *links[NC_SKB_MAX_TRACEPOINTS];
 	const char *names[NC_SKB_MAX_TRACEPOINTS];
+	enum nc_skb_attach how[NC_SKB_MAX_TRACEPOINTS];
 	size_t n;
 };
 
@@ -62,7 +63,12 @@ int nc_skb_probe_open(const struct nc_skb_point *points, size_t n, const struct 
 			goto fail;
 		}
 		p->inst[p->n] = s;
-		p->names[p->n++] = points[i].tracepoint;
+		p->how[p->n] = points[i].how;
+		p->names[p->n++] = points[i].target;
+		/* only the program this point is attached with */
+		bpf_program__set_autoload(s->progs.nc_skb, points[i].how == NC_SKB_TRACEPOINT);
+		bpf_program__set_autoload(s->progs.nc_skb_kprobe, points[i].how == NC_SKB_KPROBE);
+		bpf_program__set_autoload(s->progs.nc_skb_fentry, points[i].how == NC_SKB_FENTRY);
 		s->rodata->cfg = points[i].cfg;
 		s->rodata->cfg.wake_bytes = ring_bytes / 8;
 		s->rodata->cfg.stacks = stacks;
@@ -74,12 +80,15 @@ int nc_skb_probe_open(const struct nc_skb_point *points, size_t n, const struct 
 			ret = bpf_map__set_max_entries(s->maps.stacks, STACK_ENTRIES);
 		if (!ret && i > 0)
 			ret = share_maps(p->inst[0], s);
+		if (!ret && points[i].how == NC_SKB_FENTRY)
+			ret = bpf_program__set_attach_target(s->progs.nc_skb_fentry, 0,
+							     points[i].target);
 		if (ret) {
 			nc_err(err, errlen, -ret, "setting up the skb probe's maps: %s",
 			       strerror(-ret));
 			goto fail;
 		}
-		snprintf(what, sizeof(what), "the skb probe for %s", points[i].tracepoint);
+		snprintf(what, sizeof(what), "the skb probe for %s", points[i].target);
 		ret = nc_splice_load(s->skeleton, f, what, err, errlen);
 		if (ret)
 			goto fail;

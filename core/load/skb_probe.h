@@ -20,7 +20,8 @@
 struct nc_skb_probe;
 
 struct nc_skb_point {
-	const char *tracepoint; /* the raw tracepoint name: "netif_receive_skb" */
+	const char *target; /* the raw tracepoint ("netif_receive_skb") or kernel function */
+	enum nc_skb_attach how;
 	struct nc_skb_probe_cfg cfg;
 };
 

@@ -270,6 +270,8 @@ static const struct {
     {"netcap.uprobe", BPF_PROG_TYPE_KPROBE, 0},
     {"netcap.uretprobe", BPF_PROG_TYPE_KPROBE, 0},
     {"netcap.raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT, 0},
+    {"netcap.kprobe", BPF_PROG_TYPE_KPROBE, 0},
+    {"netcap.fentry", BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY},
 };
 
 static bool verbose;
