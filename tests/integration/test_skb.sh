@@ -193,6 +193,7 @@ if [[ ! -e /sys/bus/event_source/devices/kprobe ]]; then
 else
 	echo "SKIP: kernel function hooks: this kernel has kprobes; netcap does not hook kernel functions yet"
 fi
+expect "netcap: argument 2 of ip_rcv is struct net_device *, not struct sk_buff *" -f ip_rcv@2
 expect "netcap: no interface \"nosuch0\" in /run/netns/$b; see: ip link (in that namespace)" \
 	-f tracepoint:net:netif_receive_skb -i nosuch0 --netns "/run/netns/$b"
 expect "netcap: bad --netns \"/run/netns/nosuch$$\": No such file or directory; give a namespace file such as /run/netns/NAME or /proc/PID/ns/net" \
