@@ -54,6 +54,26 @@ static uint32_t direction_of(const char *name)
 	return NC_DIR_NONE;
 }
 
+/*
+ * The two interfaces of a hook point: BASE[@IFACE] for packets with an Ethernet header and
+ * BASE[@IFACE]:raw for those without a link header; their hook ids go into pt's settings.
+ */
+static int add_points(struct capture *c, struct nc_skb_point *pt, const char *base,
+		      const char *desc, char *err, size_t errlen)
+{
+	bool one = c->r->iface && strcmp(c->r->iface, "any");
+	g_autofree char *l2 =
+	    g_strdup_printf("%s%s%s", base, one ? "@" : "", one ? c->r->iface : "");
+	g_autofree char *l3 = g_strdup_printf("%s:raw", l2);
+	int ret = nc_session_add_point(&c->session, l2, desc, l2, NC_LINKTYPE_ETHERNET,
+				       &pt->cfg.hook_l2, err, errlen);
+
+	if (!ret)
+		ret = nc_session_add_point(&c->session, l3, desc, l2, NC_LINKTYPE_RAW,
+					   &pt->cfg.hook_l3, err, errlen);
+	return ret;
+}
+
 /* What every hook point of the capture shares: the interface, the lengths */
 static void common_cfg(const struct capture *c, struct nc_skb_point *pt)
 {
@@ -101,7 +121,7 @@ static int plan_function(struct capture *c, const char *spec, char *err, size_t 
 {
 	g_autofree char *func = g_strndup(spec, strcspn(spec, "@"));
 	g_autofree char *serve = nc_tracepoints_with_skb(c->btf);
-	g_autofree char *l2 = NULL, *l3 = NULL, *desc = NULL;
+	g_autofree char *desc = NULL;
 	bool kprobes = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
 	int id = btf__find_by_name_kind(c->btf, func, BTF_KIND_FUNC);
 	const struct btf_type *proto;
@@ -148,17 +168,9 @@ static int plan_function(struct capture *c, const char *spec, char *err, size_t 
 	pt->cfg.reason_arg = -1;
 	pt->cfg.direction = NC_DIR_NONE;
 	common_cfg(c, pt);
-	l2 =
-	    g_strdup_printf("%s%s%s", func, c->r->iface ? "@" : "", c->r->iface ? c->r->iface : "");
-	l3 = g_strdup_printf("%s:raw", l2);
 	desc = g_strdup_printf("netcap skb capture at kernel function %s (%s)", func,
 			       pt->how == NC_SKB_FENTRY ? "fentry" : "kprobe");
-	ret = nc_session_add_point(&c->session, l2, desc, l2, NC_LINKTYPE_ETHERNET,
-				   &pt->cfg.hook_l2, err, errlen);
-	if (!ret)
-		ret = nc_session_add_point(&c->session, l3, desc, l2, NC_LINKTYPE_RAW,
-					   &pt->cfg.hook_l3, err, errlen);
-	return ret;
+	return add_points(c, pt, func, desc, err, errlen);
 }
 
 /* The category of a tracepoint cannot be told from BTF; check it where tracefs is mounted */
@@ -187,7 +199,7 @@ static int plan_tracepoint(struct capture *c, const char *spec, char *err, size_
 			   : g_str_has_prefix(spec, "tp:")	 ? spec + 3
 								 : spec;
 	const char *colon = strchr(rest, ':');
-	g_autofree char *cat = NULL, *l2 = NULL, *l3 = NULL, *desc = NULL, *where = NULL;
+	g_autofree char *cat = NULL, *base = NULL, *desc = NULL;
 	struct nc_tracepoint tp;
 	struct nc_skb_point *pt;
 	const char *name;
@@ -215,17 +227,9 @@ static int plan_tracepoint(struct capture *c, const char *spec, char *err, size_
 	pt->cfg.reason_arg = tp.reason_arg;
 	pt->cfg.direction = direction_of(name);
 	common_cfg(c, pt);
-	where = c->r->iface && strcmp(c->r->iface, "any") ? g_strdup_printf("@%s", c->r->iface)
-							  : g_strdup("");
-	l2 = g_strdup_printf("%s:%s%s", cat, name, where);
-	l3 = g_strdup_printf("%s:%s%s:raw", cat, name, where);
-	desc = g_strdup_printf("netcap skb capture at tracepoint %s:%s", cat, name);
-	ret = nc_session_add_point(&c->session, l2, desc, l2, NC_LINKTYPE_ETHERNET,
-				   &pt->cfg.hook_l2, err, errlen);
-	if (!ret)
-		ret = nc_session_add_point(&c->session, l3, desc, l2, NC_LINKTYPE_RAW,
-					   &pt->cfg.hook_l3, err, errlen);
-	return ret;
+	base = g_strdup_printf("%s:%s", cat, name);
+	desc = g_strdup_printf("netcap skb capture at tracepoint %s", base);
+	return add_points(c, pt, base, desc, err, errlen);
 }
 
 /* -i IFACE [--netns PATH]: the interface's index and its namespace's inode */
