@@ -128,7 +128,6 @@ static int plan_function(struct capture *c, const char *spec, char *err, size_t 
 	struct nc_skb_point *pt;
 	guint64 n;
 	char tname[128];
-	int ret;
 
 	if (id < 0)
 		return nc_err(
