@@ -123,12 +123,23 @@ static int loop(struct run *r, char **end, char *err, size_t errlen)
 			*end = g_strdup("count reached");
 			return 0;
 		}
+		/* the reader went away (tshark -c, a closed pipe): a normal end */
+		if (n < 0 && r->write_ret == -EPIPE) {
+			*end = g_strdup("the reader closed the output");
+			return 0;
+		}
 		if (n < 0 && r->write_ret)
 			return nc_err(err, errlen, -r->write_ret, "%s", r->write_err);
 		if (n < 0)
 			return nc_err(err, errlen, -n, "reading the ring buffer: %s", strerror(-n));
-		if (n > 0 && nc_sink_flush(r->sink, err, errlen))
-			return -EIO;
+		if (n > 0)
+			r->write_ret = nc_sink_flush(r->sink, r->write_err, sizeof(r->write_err));
+		if (r->write_ret == -EPIPE) {
+			*end = g_strdup("the reader closed the output");
+			return 0;
+		}
+		if (r->write_ret)
+			return nc_err(err, errlen, -r->write_ret, "%s", r->write_err);
 		if (r->o->stop && *r->o->stop) {
 			*end = g_strdup("interrupted");
 			return 0;
@@ -185,7 +196,7 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 	/* detach first, then take what is left in the ring, then the counters */
 	if (attached)
 		ops->detach(ops->probe);
-	if (!ret && (!o->count || r.written < o->count)) {
+	if (!ret && r.write_ret != -EPIPE && (!o->count || r.written < o->count)) {
 		int n = nc_consumer_poll(r.consumer, 0);
 
 		if (n < 0 && n != -ECANCELED && r.write_ret)
@@ -213,8 +224,12 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 				res->hooks[i].linktype = s->points[i].linktype;
 			}
 		}
-		if (nc_sink_close(r.sink, stats, ret ? NULL : err, ret ? 0 : errlen) && !ret)
-			ret = -EIO;
+		char why[256];
+		int closed = nc_sink_close(r.sink, stats, why, sizeof(why));
+
+		/* after the reader left, the statistics have nowhere to go: not an error */
+		if (closed && closed != -EPIPE && !ret)
+			ret = nc_err(err, errlen, -closed, "%s", why);
 	}
 	res->written = r.written;
 	res->end = end;

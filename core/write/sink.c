@@ -2,6 +2,7 @@
 #include "sink.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <glib.h>
 #include <pcap/pcap.h>
@@ -151,7 +152,11 @@ int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, 
 	case NC_SINK_PCAPNG: {
 		struct nc_pcapng_section shb = {.comment = o->comment};
 
-		ret = nc_pcapng_open(o->path, &shb, &s->ng, err, errlen);
+		if (o->use_fd)
+			ret = nc_pcapng_fdopen(fcntl(o->fd, F_DUPFD_CLOEXEC, 3), &shb, &s->ng, err,
+					       errlen);
+		else
+			ret = nc_pcapng_open(o->path, &shb, &s->ng, err, errlen);
 		break;
 	}
 	case NC_SINK_PCAP:

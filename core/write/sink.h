@@ -22,6 +22,8 @@ enum nc_sink_format {
 struct nc_sink_opts {
 	enum nc_sink_format format;
 	const char *path; /* PCAPNG/PCAP: a file, or "-" for standard output */
+	bool use_fd;	  /* PCAPNG: write to fd (a FIFO opened by the caller) instead of path */
+	int fd;		  /* duplicated: the caller keeps its own */
 	const char
 	    *tcpdump_flags;  /* TEXT: e.g. "-nnve" (split like a shell would, never run by one) */
 	const char *comment; /* PCAPNG: the SHB comment (the command line) */

@@ -30,6 +30,7 @@
 #   nc_replay_input DIR             the corpus' whole frames as DIR/in.pcap and DIR/in.hex, their
 #                                   number in NC_IN_COUNT
 #   nc_fail MESSAGE                 fail the test
+#   nc_wait_attached PROG [SECONDS] wait until BPF program PROG is attached (a uprobe link)
 #   nc_cleanup                      what the EXIT trap runs
 
 : "${NC_FWD:=${1:-}}"
@@ -46,6 +47,20 @@ nc_log() { echo "lib.sh: $*" >&2; }
 nc_fail() {
 	echo "FAIL: $*" >&2
 	exit 1
+}
+
+# nc_wait_attached PROG [SECONDS]: wait (default 20 s) until a BPF program named PROG is attached
+# through a perf-event link (a uprobe), i.e. until a capture started elsewhere is live
+nc_wait_attached() {
+	local i ids
+	for ((i = 0; i < ${2:-20} * 10; i++)); do
+		ids=$(bpftool prog show 2>/dev/null | awk -v p="$1" '$4 == p {sub(":", "", $1); print $1}')
+		for id in $ids; do
+			bpftool link show 2>/dev/null | grep -qE "perf_event +prog $id\b" && return 0
+		done
+		sleep 0.1
+	done
+	return 1
 }
 
 # nc_replay_input DIR: the whole frames of the corpus ($NC_TEST_DATA/corpus_eth.pcap) as

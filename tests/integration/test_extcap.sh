@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The Wireshark extcap through real tshark and dumpcap: a running nc_fwd is listed as
+# "netcap: nc_fwd/…" interfaces, the link type is Ethernet, a capture with a capture filter holds
+# exactly tcpdump's packets of the replay with netcap's interface names and filter in the file,
+# -o options reach netcap, a bad filter ends tshark quickly with netcap's message, -a duration and
+# -c stop it, and nothing stays attached. The extcap is installed in a temporary HOME
+# (~/.config/wireshark/extcap, Wireshark 4.0's personal folder), removed afterwards.
+# Usage: test_extcap.sh NETCAP_EXTCAP   (environment: NC_FWD, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+extcap=${1:?usage: test_extcap.sh NETCAP_EXTCAP}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+fail() { nc_fail "$@"; }
+tmp=
+nc_tmpdir tmp
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+export HOME=$tmp/home
+mkdir -p "$HOME/.config/wireshark/extcap"
+cp "$extcap" "$HOME/.config/wireshark/extcap/netcap-extcap"
+probes_left() { bpftool prog show 2>/dev/null | grep -c 'nc_mbuf_' || true; }
+
+nc_fwd_start --count "$n" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/tx.pcap"
+
+# listing: fast, stable names, the fixture's hook points
+start=$(date +%s%N)
+tshark -D >"$tmp/D" 2>/dev/null
+ms=$((($(date +%s%N) - start) / 1000000))
+for iface in "netcap:nc_fwd:rx_burst (netcap: nc_fwd/rx_burst)" "netcap:nc_fwd:tx_burst (netcap: nc_fwd/tx_burst)" \
+	"netcap:nc_fwd:fwd_burst (netcap: nc_fwd/fwd_burst)" "netcap:kernel:netif_receive_skb (netcap: kernel/netif_receive_skb)"; do
+	grep -qF ". $iface" "$tmp/D" || fail "tshark -D lacks $iface: $(grep netcap "$tmp/D")"
+done
+[[ $(probes_left) == 0 ]] || fail "listing attached something"
+tshark -L -i netcap:nc_fwd:fwd_burst 2>/dev/null | grep -q "EN10MB (Ethernet)" || fail "tshark -L"
+echo "tshark -D lists the fixture's hook points (tshark -D took $ms ms); -L: Ethernet"
+
+# capture with a filter: exactly what tcpdump keeps
+tcpdump -r "$tmp/in.pcap" -w "$tmp/want.pcap" "udp" 2>/dev/null
+nc_pcap_hex "$tmp/want.pcap" >"$tmp/want.hex"
+m=$(wc -l <"$tmp/want.hex")
+tshark -i netcap:nc_fwd:fwd_burst -f "udp" -c "$m" -a duration:30 -w "$tmp/cap.pcapng" \
+	>"$tmp/tshark.out" 2>"$tmp/tshark.err" &
+tpid=$!
+nc_wait_attached nc_mbuf_entry || fail "the extcap did not attach: $(cat "$tmp/tshark.err")"
+nc_fwd_go
+wait "$tpid" || fail "tshark failed: $(cat "$tmp/tshark.err")"
+! grep -q "Error by extcap pipe" "$tmp/tshark.err" || fail "netcap complained at the end: $(cat "$tmp/tshark.err")"
+nc_pcap_hex "$tmp/cap.pcapng" >"$tmp/cap.hex"
+diff -u "$tmp/want.hex" "$tmp/cap.hex" || fail "extcap capture differs from tcpdump's udp packets"
+capinfos "$tmp/cap.pcapng" | grep -qE "Name = nc_fwd\[$NC_FWD_PID\]:fwd_burst$" || fail "no interface name"
+capinfos "$tmp/cap.pcapng" | grep -qE "Filter string = udp$" || fail "no filter string"
+for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
+[[ $(probes_left) == 0 ]] || fail "probes left after tshark -c"
+nc_fwd_wait >/dev/null || true
+echo "tshark -i netcap:nc_fwd:fwd_burst -f udp -c $m: the $m udp packets, byte-identical; names and filter in the file"
+
+# -o reaches netcap: snap length; -a duration stops it; the app keeps forwarding
+nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
+nc_fwd_go
+tshark -i netcap:nc_fwd:fwd_burst -o extcap.netcap_nc_fwd_fwd_burst.snaplen:64 -a duration:3 \
+	-w "$tmp/snap.pcapng" >/dev/null 2>"$tmp/snap.err" || fail "tshark -a duration: $(cat "$tmp/snap.err")"
+max=$(tshark -r "$tmp/snap.pcapng" -T fields -e frame.cap_len 2>/dev/null | sort -n | tail -1)
+[[ -n $max && $max -le 64 ]] || fail "snaplen option: largest captured length $max"
+for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
+[[ $(probes_left) == 0 ]] || fail "probes left after -a duration"
+kill -0 "$NC_FWD_PID" || fail "the app died"
+echo "-o extcap.….snaplen:64 keeps at most $max bytes; -a duration:3 stops netcap, nothing left, the app runs on"
+
+# a bad filter: tshark ends within seconds with netcap's message
+start=$(date +%s)
+status=0
+timeout 20 tshark -i netcap:nc_fwd:fwd_burst -f "tcp port" -w "$tmp/bad.pcapng" >/dev/null 2>"$tmp/bad.err" || status=$?
+[[ $status != 124 ]] || fail "bad filter: tshark hung"
+grep -q 'netcap: bad filter "tcp port": can.t parse filter expression: syntax error' "$tmp/bad.err" ||
+	fail "bad filter: $(cat "$tmp/bad.err")"
+[[ $(probes_left) == 0 ]] || fail "bad filter: probes left"
+echo "bad filter: tshark stopped after $(($(date +%s) - start)) s with netcap's message"
+
+# the capture-filter check of the GUI
+[[ -z $("$extcap" --extcap-interface netcap:nc_fwd:fwd_burst --extcap-capture-filter "udp port 53") ]] ||
+	fail "a good filter printed something"
+[[ $("$extcap" --extcap-interface netcap:nc_fwd:fwd_burst --extcap-capture-filter "udp port") == \
+	'bad filter "udp port": can'"'"'t parse filter expression: syntax error' ]] || fail "bad filter check"
+nc_fwd_stop >/dev/null || true
+echo "extcap: all checks passed"
