@@ -52,6 +52,12 @@ capinfos "$tmp/cap.pcapng" | grep -qE "Name = nc_fwd\[$NC_FWD_PID\]:fwd_burst$" 
 capinfos "$tmp/cap.pcapng" | grep -qE "Filter string = udp$" || fail "no filter string"
 for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
 [[ $(probes_left) == 0 ]] || fail "probes left after tshark -c"
+# the "netcap" profile shows the hook point and the comment as columns
+mkdir -p "$HOME/.config/wireshark/profiles/netcap"
+cp "$here/../../ui-config/profile-netcap/preferences" "$HOME/.config/wireshark/profiles/netcap/"
+tshark -C netcap -r "$tmp/cap.pcapng" 2>/dev/null >"$tmp/profile.out"
+[[ $(grep -c "nc_fwd\[$NC_FWD_PID\]:fwd_burst .* pid $NC_FWD_PID tid $NC_FWD_PID cpu [0-9]* fwd_burst" "$tmp/profile.out") == "$m" ]] ||
+	fail "profile columns: $(head -2 "$tmp/profile.out")"
 nc_fwd_wait >/dev/null || true
 echo "tshark -i netcap:nc_fwd:fwd_burst -f udp -c $m: the $m udp packets, byte-identical; names and filter in the file"
 
