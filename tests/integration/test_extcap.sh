@@ -89,4 +89,44 @@ echo "bad filter: tshark stopped after $(($(date +%s) - start)) s with netcap's 
 [[ $("$extcap" --extcap-interface netcap:nc_fwd:fwd_burst --extcap-capture-filter "udp port") == \
 	'bad filter "udp port": can'"'"'t parse filter expression: syntax error' ]] || fail "bad filter check"
 nc_fwd_stop >/dev/null || true
+
+# remotely through sshdump: our own sshd on 127.0.0.1 (key authentication), removed afterwards
+ssh=$tmp/ssh
+mkdir -p "$ssh" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$ssh/host"
+ssh-keygen -q -t ed25519 -N '' -f "$ssh/user"
+cp "$ssh/user.pub" "$ssh/authorized_keys"
+port=$((20000 + RANDOM % 20000))
+cat >"$ssh/sshd_config" <<CFG
+Port $port
+ListenAddress 127.0.0.1
+HostKey $ssh/host
+PidFile $ssh/sshd.pid
+AuthorizedKeysFile $ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+CFG
+/usr/sbin/sshd -D -f "$ssh/sshd_config" -E "$ssh/sshd.log" &
+sshd=$!
+trap 'kill "$sshd" 2>/dev/null || true; nc_cleanup' EXIT
+for _ in $(seq 50); do grep -q "Server listening" "$ssh/sshd.log" 2>/dev/null && break; sleep 0.1; done
+nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
+nc_fwd_go
+timeout 60 tshark -i sshdump -o extcap.sshdump.remotehost:127.0.0.1 -o "extcap.sshdump.remoteport:$port" \
+	-o extcap.sshdump.remoteusername:root -o "extcap.sshdump.sshkey:$ssh/user" \
+	-o "extcap.sshdump.remotecapturecommand:$extcap --capture --extcap-interface netcap:nc_fwd:fwd_burst --extcap-capture-filter udp --fifo -" \
+	-c 10 -w "$tmp/ssh.pcapng" >/dev/null 2>"$tmp/ssh.err" || fail "sshdump: $(cat "$tmp/ssh.err")"
+[[ $(tshark -r "$tmp/ssh.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort | uniq -c | sed 's/^ *//') == \
+	"10 nc_fwd[$NC_FWD_PID]:fwd_burst" ]] || fail "sshdump: not 10 packets from netcap: $(tshark -r "$tmp/ssh.pcapng" 2>&1 | head -3)"
+# each one among the input's packets that tcpdump's "udp" keeps
+nc_pcap_hex "$tmp/ssh.pcapng" >"$tmp/ssh.hex"
+[[ $(grep -cxFf "$tmp/want.hex" "$tmp/ssh.hex") == 10 ]] || fail "sshdump: packets outside the udp filter"
+for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
+[[ $(probes_left) == 0 ]] || fail "sshdump: probes left"
+kill "$sshd"
+nc_fwd_stop >/dev/null || true
+echo "sshdump: 10 udp packets captured remotely with netcap's interface name, nothing left attached"
 echo "extcap: all checks passed"
