@@ -25,6 +25,12 @@
 
 #define HELP_URL "https://github.com/netcap/netcap"
 
+/* Control toolbar (../shared/reference/extcap.md §8) */
+#define CONTROL_LOG	      0
+#define CONTROL_NONE	      255
+#define CONTROL_CMD_ADD	      2
+#define CONTROL_CMD_STATUSBAR 6
+
 /* The kernel's interfaces */
 static const char *const kernel_points[] = {"net:netif_receive_skb", "net:net_dev_queue",
 					    "skb:kfree_skb"};
@@ -71,7 +77,7 @@ static const struct option long_opts[] = {
 
 struct options {
 	bool interfaces, dlts, config, capture;
-	char *iface, *filter, *fifo;
+	char *iface, *filter, *fifo, *control_in, *control_out;
 	guint64 pid, snaplen;
 	char *hook;
 	bool stacks;
@@ -196,6 +202,55 @@ static void list_interfaces(void)
 	for (size_t i = 0; i < G_N_ELEMENTS(kernel_points); i++)
 		printf("interface {value=netcap:kernel:%s}{display=netcap: kernel/%s}\n",
 		       strchr(kernel_points[i], ':') + 1, strchr(kernel_points[i], ':') + 1);
+	/* the toolbar: a log of attach and detach; the counters go to the status bar */
+	printf("control {number=%d}{type=button}{role=logger}{display=Log}"
+	       "{tooltip=netcap's attach and detach messages}\n",
+	       CONTROL_LOG);
+}
+
+/* The control pipes Wireshark's GUI gives (tshark gives none) */
+struct toolbar {
+	int in, out;
+	uint64_t last_ns;
+};
+
+/* One message on the control pipe: 'T', 24-bit length (payload + 2), control, command, payload */
+static void control_send(struct toolbar *t, uint8_t control, uint8_t cmd, const char *payload)
+{
+	size_t len = strlen(payload);
+	uint8_t hdr[6] = {
+	    'T', (uint8_t)((len + 2) >> 16), (uint8_t)((len + 2) >> 8), (uint8_t)(len + 2), control,
+	    cmd};
+
+	if (t->out < 0 || len > 65535)
+		return;
+	if (write(t->out, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
+	    write(t->out, payload, len) != (ssize_t)len) {
+		close(t->out); /* Wireshark went away: no toolbar any more */
+		t->out = -1;
+	}
+}
+
+static void toolbar_log(void *ctx, const char *line)
+{
+	g_autofree char *text = g_strdup_printf("%s\n", line);
+
+	control_send(ctx, CONTROL_LOG, CONTROL_CMD_ADD, text);
+}
+
+static void toolbar_tick(void *ctx, const struct nc_counters *k, uint64_t written)
+{
+	struct toolbar *t = ctx;
+	char drain[256], text[200];
+
+	/* what Wireshark sends (Initialized, button presses) needs no answer: keep the pipe empty
+	 */
+	while (t->in >= 0 && read(t->in, drain, sizeof(drain)) > 0)
+		;
+	snprintf(text, sizeof(text), "netcap: seen %llu, matched %llu, written %llu, dropped %llu",
+		 (unsigned long long)k->seen, (unsigned long long)k->matched,
+		 (unsigned long long)written, (unsigned long long)(k->ringfull + k->readerr));
+	control_send(t, CONTROL_NONE, CONTROL_CMD_STATUSBAR, text);
 }
 
 static void print_arg(int number, const char *call, const char *display, const char *type,
@@ -290,7 +345,7 @@ static int plan_mbuf(const struct options *o, const char *app, const char *hook,
 	return ret;
 }
 
-static int capture(const struct options *o, int fd)
+static int capture(const struct options *o, int fd, struct toolbar *t)
 {
 	g_auto(GStrv) parts = g_strsplit(o->iface ? o->iface : "", ":", 3);
 	struct nc_capture_result res;
@@ -299,6 +354,7 @@ static int capture(const struct options *o, int fd)
 				   .fd = fd,
 				   .linktype = NC_LINKTYPE_ETHERNET,
 				   .snaplen = (uint32_t)o->snaplen};
+	struct nc_capture_hooks hooks = {.log = toolbar_log, .tick = toolbar_tick, .ctx = t};
 	char err[512];
 	int ret;
 
@@ -316,7 +372,8 @@ static int capture(const struct options *o, int fd)
 					   .snaplen = (uint32_t)o->snaplen,
 					   .stacks = o->stacks,
 					   .out = out,
-					   .stop = &stop};
+					   .stop = &stop,
+					   .hooks = hooks};
 
 		for (size_t i = 0; i < G_N_ELEMENTS(kernel_points); i++)
 			if (!strcmp(strchr(kernel_points[i], ':') + 1, parts[2]))
@@ -333,7 +390,8 @@ static int capture(const struct options *o, int fd)
 		struct nc_mbuf_request r = {.filter = o->filter,
 					    .snaplen = (uint32_t)o->snaplen,
 					    .out = out,
-					    .stop = &stop};
+					    .stop = &stop,
+					    .hooks = hooks};
 
 		ret = plan_mbuf(o, parts[1], parts[2], &pid, &spec, err, sizeof(err));
 		if (!ret) {
@@ -358,6 +416,7 @@ int main(int argc, char **argv)
 {
 	struct options o = {.snaplen = NC_MAX_SNAPLEN};
 	g_autofree char *bad = NULL; /* reported once the FIFO is open */
+	struct toolbar toolbar = {.in = -1, .out = -1};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int c, fd, status;
 
@@ -371,8 +430,8 @@ int main(int argc, char **argv)
 		case OPT_FILTER: o.filter = optarg; break;
 		case OPT_CAPTURE: o.capture = true; break;
 		case OPT_FIFO: o.fifo = optarg; break;
-		case OPT_CONTROL_IN:
-		case OPT_CONTROL_OUT: break; /* no toolbar yet: tshark gives no control pipes */
+		case OPT_CONTROL_IN: o.control_in = optarg; break;
+		case OPT_CONTROL_OUT: o.control_out = optarg; break;
 		case OPT_HELP: usage(); return 0;
 		case OPT_PID:
 		case OPT_SNAPLEN: {
@@ -434,7 +493,14 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
-	status = capture(&o, fd);
+	/* the GUI's control pipes, after the FIFO; tshark gives none */
+	toolbar.in = o.control_in ? open(o.control_in, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	toolbar.out = o.control_out ? open(o.control_out, O_WRONLY | O_CLOEXEC) : -1;
+	status = capture(&o, fd, &toolbar);
+	if (toolbar.in >= 0)
+		close(toolbar.in);
+	if (toolbar.out >= 0)
+		close(toolbar.out);
 	close(fd);
 	return status;
 }

@@ -343,6 +343,7 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 				     .duration_ms = r->duration_ms,
 				     .ready_file = r->ready_file,
 				     .stop = r->stop,
+				     .hooks = r->hooks,
 				     .watch = r->pids,
 				     .n_watch = r->n_pids};
 	struct nc_probe_ops ops = {.probe = &c,

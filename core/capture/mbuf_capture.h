@@ -28,8 +28,9 @@ struct nc_mbuf_request {
 	uint64_t count;	      /* stop after writing this many packets; 0 = no limit */
 	uint64_t duration_ms; /* stop after this long; 0 = no limit */
 	struct nc_sink_opts out;
-	const char *ready_file;	     /* created once every probe is attached; may be NULL */
-	volatile sig_atomic_t *stop; /* set by a signal handler: detach, flush, finish */
+	const char *ready_file;	       /* created once every probe is attached; may be NULL */
+	volatile sig_atomic_t *stop;   /* set by a signal handler: detach, flush, finish */
+	struct nc_capture_hooks hooks; /* optional */
 	bool verbose;
 };
 

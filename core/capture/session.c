@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,43 @@ static pid_t gone(const struct nc_session_opts *o)
 	return 0;
 }
 
+/* The counters of every hook point together, for o->tick */
+static void tick(struct run *r)
+{
+	struct nc_counters total = {0};
+
+	if (!r->o->hooks.tick)
+		return;
+	for (uint32_t i = 0; i < r->s->n_points; i++) {
+		struct nc_counters k;
+
+		if (r->ops->counters(r->ops->probe, i, &k))
+			continue;
+		total.seen += k.seen;
+		total.matched += k.matched;
+		total.written += k.written;
+		total.ringfull += k.ringfull;
+		total.readerr += k.readerr;
+	}
+	r->o->hooks.tick(r->o->hooks.ctx, &total, r->written);
+}
+
+static void log_line(const struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void log_line(const struct run *r, const char *fmt, ...)
+{
+	g_autofree char *line = NULL;
+	va_list ap;
+
+	if (!r->o->hooks.log)
+		return;
+	va_start(ap, fmt);
+	line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	r->o->hooks.log(r->o->hooks.ctx, line);
+}
+
 static int loop(struct run *r, char **end, char *err, size_t errlen)
 {
 	uint64_t start = nc_clock_monotonic_ns();
@@ -153,8 +191,10 @@ static int loop(struct run *r, char **end, char *err, size_t errlen)
 			*end = g_strdup_printf("process %d exited", (int)pid);
 			return 0;
 		}
-		if (now - r->clock.synced_ns > CLOCK_RESYNC_NS)
+		if (now - r->clock.synced_ns > CLOCK_RESYNC_NS) {
 			nc_clock_sync(&r->clock);
+			tick(r);
+		}
 	}
 }
 
@@ -188,18 +228,24 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 		attached = true;
 		ret = ops->attach(ops->probe, err, errlen);
 	}
+	if (!ret)
+		log_line(&r, "attached at %u hook point(s)", s->n_points);
 	if (!ret && o->ready_file)
 		ret = write_ready_file(o->ready_file, err, errlen);
 	if (!ret)
 		ret = loop(&r, &end, err, errlen);
 
 	/* detach first, then take what is left in the ring, then the counters */
-	if (attached)
+	if (attached) {
 		ops->detach(ops->probe);
+		log_line(&r, "detached (%s)", end ? end : "error");
+	}
 	if (!ret && r.write_ret != -EPIPE && (!o->count || r.written < o->count)) {
-		int n = nc_consumer_poll(r.consumer, 0);
+		int n;
 
-		if (n < 0 && n != -ECANCELED && r.write_ret)
+		while ((n = nc_consumer_poll(r.consumer, 0)) > 0)
+			;
+		if (n < 0 && n != -ECANCELED && r.write_ret && r.write_ret != -EPIPE)
 			ret = nc_err(err, errlen, -r.write_ret, "%s", r.write_err);
 	}
 	nc_consumer_free(r.consumer);

@@ -42,6 +42,14 @@ struct nc_capture_result {
 	char *end; /* why it ended: "count reached", "interrupted", "process 1234 exited", ... */
 };
 
+/* Optional observers of a capture: attach and detach (a line of text), and the counters of every
+ * hook point together once a second while capturing (the extcap's toolbar). */
+struct nc_capture_hooks {
+	void (*log)(void *ctx, const char *line);
+	void (*tick)(void *ctx, const struct nc_counters *total, uint64_t written);
+	void *ctx;
+};
+
 struct nc_session_opts {
 	const struct nc_sink_opts *out;
 	const char *filter;	     /* the expression, for if_filter; may be NULL */
@@ -52,6 +60,7 @@ struct nc_session_opts {
 	volatile sig_atomic_t *stop; /* set by a signal handler */
 	const pid_t *watch;	     /* stop when one of these processes exits */
 	size_t n_watch;
+	struct nc_capture_hooks hooks;
 };
 
 /* What the session needs of a loaded probe */

@@ -348,7 +348,8 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 				     .count = r->count,
 				     .duration_ms = r->duration_ms,
 				     .ready_file = r->ready_file,
-				     .stop = r->stop};
+				     .stop = r->stop,
+				     .hooks = r->hooks};
 	struct nc_probe_ops ops = {.probe = &c,
 				   .attach = attach_all,
 				   .detach = detach_all,

@@ -20,6 +20,7 @@ struct nc_skb_request {
 	struct nc_sink_opts out;
 	const char *ready_file;
 	volatile sig_atomic_t *stop;
+	struct nc_capture_hooks hooks; /* optional */
 };
 
 /* Runs the capture; 0 with res filled (nc_capture_result_free()), or -errno with one line in

@@ -13,17 +13,25 @@ _Static_assert(sizeof(struct nc_record) == 56, "record layout shared with bpf/")
 _Static_assert(offsetof(struct nc_record, wire_len) == 32, "record layout shared with bpf/");
 _Static_assert(offsetof(struct nc_record, port) == 40, "record layout shared with bpf/");
 
+/* Records delivered per nc_consumer_poll() at most: under a sustained load libbpf's consume would
+ * go on as long as the probes produce, and the caller's loop (stop, duration, flush) would starve
+ */
+#define BUDGET	    4096
+#define OVER_BUDGET (-EBUSY)
+
 struct nc_consumer {
 	struct ring_buffer *rb;
 	nc_record_fn fn;
 	void *ctx;
 	uint64_t malformed;
+	unsigned delivered; /* in this poll */
 };
 
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct nc_consumer *c = ctx;
 	struct nc_record rec;
+	int ret;
 
 	if (size < sizeof(rec)) {
 		c->malformed++;
@@ -36,7 +44,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 		c->malformed++;
 		return 0;
 	}
-	return c->fn(c->ctx, &rec, (const uint8_t *)data + sizeof(rec));
+	ret = c->fn(c->ctx, &rec, (const uint8_t *)data + sizeof(rec));
+	if (!ret && ++c->delivered >= BUDGET)
+		return OVER_BUDGET; /* this record is taken: libbpf has moved past it */
+	return ret;
 }
 
 int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer **out, char *err,
@@ -62,15 +73,18 @@ int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer 
 
 int nc_consumer_poll(struct nc_consumer *c, int timeout_ms)
 {
-	int polled = ring_buffer__poll(c->rb, timeout_ms), consumed;
+	int ret;
 
-	if (polled == -EINTR)
-		polled = 0;
-	if (polled < 0)
-		return polled;
+	c->delivered = 0;
+	ret = ring_buffer__poll(c->rb, timeout_ms);
+	if (ret == -EINTR)
+		ret = 0;
 	/* the probes submit without waking us until much is pending: take the rest on this timer */
-	consumed = ring_buffer__consume(c->rb);
-	return consumed < 0 ? consumed : polled + consumed;
+	if (ret >= 0)
+		ret = ring_buffer__consume(c->rb);
+	if (ret == OVER_BUDGET)
+		return (int)c->delivered; /* more may be pending: the caller polls again */
+	return ret < 0 ? ret : (int)c->delivered;
 }
 
 uint64_t nc_consumer_malformed(const struct nc_consumer *c)

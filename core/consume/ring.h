@@ -21,8 +21,9 @@ struct nc_consumer;
 int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer **out, char *err,
 		    size_t errlen);
 
-/* Delivers what is pending, waiting up to timeout_ms for the first record. Returns the number of
- * records delivered, or the callback's negative value; an interrupted wait returns 0. */
+/* Delivers what is pending (at most a few thousand records, so that the caller keeps control
+ * under load), waiting up to timeout_ms for the first record. Returns the number of records
+ * delivered, or the callback's negative value; an interrupted wait returns 0. */
 int nc_consumer_poll(struct nc_consumer *c, int timeout_ms);
 
 /* Records that were too short or inconsistent */

@@ -90,6 +90,36 @@ echo "bad filter: tshark stopped after $(($(date +%s) - start)) s with netcap's 
 	'bad filter "udp port": can'"'"'t parse filter expression: syntax error' ]] || fail "bad filter check"
 nc_fwd_stop >/dev/null || true
 
+# the GUI's control pipes: attach/detach in the log, counters in the status bar
+mkfifo "$tmp/ctl_in" "$tmp/ctl_out"
+: >"$tmp/toolbar.pcapng"
+nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
+nc_fwd_go
+python3 - "$tmp/ctl_out" >"$tmp/toolbar.msgs" <<'PY' &
+import sys
+data = open(sys.argv[1], "rb").read()  # until netcap closes it
+while len(data) >= 6:
+    assert data[0] == ord("T"), data[:8]
+    n = (data[1] << 16 | data[2] << 8 | data[3]) - 2
+    print(data[4], data[5], data[6:6 + n].decode().rstrip("\n"))
+    data = data[6 + n:]
+PY
+reader=$!
+"$extcap" --capture --extcap-interface netcap:nc_fwd:fwd_burst --fifo "$tmp/toolbar.pcapng" \
+	--extcap-control-in "$tmp/ctl_in" --extcap-control-out "$tmp/ctl_out" 2>"$tmp/toolbar.err" &
+epid=$!
+nc_wait_attached nc_mbuf_entry || fail "toolbar: not attached: $(cat "$tmp/toolbar.err")"
+sleep 2.5
+kill -TERM "$epid"
+wait "$epid" || fail "toolbar: netcap-extcap failed: $(cat "$tmp/toolbar.err")"
+wait "$reader" || fail "toolbar: bad control messages"
+grep -qx "0 2 attached at 1 hook point(s)" "$tmp/toolbar.msgs" || fail "toolbar: no attach log: $(cat "$tmp/toolbar.msgs")"
+grep -qx "0 2 detached (interrupted)" "$tmp/toolbar.msgs" || fail "toolbar: no detach log: $(cat "$tmp/toolbar.msgs")"
+grep -qE "^255 6 netcap: seen [1-9][0-9]*, matched [1-9][0-9]*, written [1-9][0-9]*, dropped 0$" "$tmp/toolbar.msgs" ||
+	fail "toolbar: no counters in the status bar: $(cat "$tmp/toolbar.msgs")"
+nc_fwd_stop >/dev/null || true
+echo "control pipes: attach and detach in the log, live counters in the status bar"
+
 # remotely through sshdump: our own sshd on 127.0.0.1 (key authentication), removed afterwards
 ssh=$tmp/ssh
 mkdir -p "$ssh" /run/sshd
