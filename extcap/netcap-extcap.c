@@ -42,6 +42,7 @@ enum {
 	OPT_DLTS,
 	OPT_CONFIG,
 	OPT_FILTER,
+	OPT_RELOAD,
 	OPT_CAPTURE,
 	OPT_FIFO,
 	OPT_CONTROL_IN,
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
     {"extcap-dlts", no_argument, NULL, OPT_DLTS},
     {"extcap-config", no_argument, NULL, OPT_CONFIG},
     {"extcap-capture-filter", required_argument, NULL, OPT_FILTER},
+    {"extcap-reload-option", required_argument, NULL, OPT_RELOAD},
     {"capture", no_argument, NULL, OPT_CAPTURE},
     {"fifo", required_argument, NULL, OPT_FIFO},
     {"extcap-control-in", required_argument, NULL, OPT_CONTROL_IN},
@@ -77,7 +79,7 @@ static const struct option long_opts[] = {
 
 struct options {
 	bool interfaces, dlts, config, capture;
-	char *iface, *filter, *fifo, *control_in, *control_out;
+	char *iface, *filter, *fifo, *control_in, *control_out, *reload, *port;
 	guint64 pid, snaplen;
 	char *hook;
 	bool stacks;
@@ -253,10 +255,35 @@ static void toolbar_tick(void *ctx, const struct nc_counters *k, uint64_t writte
 	control_send(t, CONTROL_NONE, CONTROL_CMD_STATUSBAR, text);
 }
 
+/* The processes of the application an interface names, as values of the process selector */
+static void print_processes(int number, const char *iface)
+{
+	g_auto(GStrv) parts = g_strsplit(iface ? iface : "", ":", 3);
+	DIR *d;
+	struct dirent *e;
+
+	if (g_strv_length(parts) != 3 || !strcmp(parts[1], "kernel") || !(d = opendir("/proc")))
+		return;
+	while ((e = readdir(d))) {
+		guint64 v;
+		g_autofree char *comm = NULL;
+
+		if (!g_ascii_string_to_unsigned(e->d_name, 10, 1, INT32_MAX, &v, NULL) ||
+		    !(comm = comm_of((pid_t)v)) || strcmp(comm, parts[1]) ||
+		    !maps_has_ethdev((pid_t)v))
+			continue;
+		printf("value {arg=%d}{value=%llu}{display=%s[%llu]}\n", number,
+		       (unsigned long long)v, comm, (unsigned long long)v);
+	}
+	closedir(d);
+}
+
 static void print_arg(int number, const char *call, const char *display, const char *type,
 		      const char *def, const char *range, const char *tooltip, const char *group)
 {
 	printf("arg {number=%d}{call=--%s}{display=%s}{type=%s}", number, call, display, type);
+	if (!strcmp(call, "pid"))
+		printf("{reload=true}");
 	if (*def)
 		printf("{default=%s}", def);
 	if (*range)
@@ -264,8 +291,13 @@ static void print_arg(int number, const char *call, const char *display, const c
 	printf("{tooltip=%s}{group=%s}\n", tooltip, group);
 }
 
-static void list_config(void)
+static void list_config(const char *iface, const char *reload)
 {
+	if (reload) { /* only the values of the selector to reload */
+		if (!strcmp(reload, "pid"))
+			print_processes(OPT_PID - OPT_HELP - 1, iface);
+		return;
+	}
 #define NC_ARG(id, call, display, type, def, range, tooltip, group)                                \
 	print_arg(OPT_##id - OPT_HELP - 1, call, display, type, def, range, tooltip, group);
 #define NC_VALUE(id, value, display, is_default)                                                   \
@@ -274,6 +306,7 @@ static void list_config(void)
 #include "extcap_args.def"
 #undef NC_ARG
 #undef NC_VALUE
+	print_processes(OPT_PID - OPT_HELP - 1, iface);
 }
 
 static void usage(void)
@@ -325,7 +358,8 @@ static int plan_mbuf(const struct options *o, const char *app, const char *hook,
 	if (o->hook && *o->hook) {
 		*spec = g_strdup(o->hook);
 	} else if (!strcmp(hook, "rx_burst") || !strcmp(hook, "tx_burst")) {
-		*spec = g_strdup(hook);
+		*spec =
+		    o->port && *o->port ? g_strdup_printf("%s:%s", hook, o->port) : g_strdup(hook);
 	} else {
 		g_autofree char *exe = g_strdup_printf("/proc/%d/exe", (int)*pid);
 		struct nc_mbuf_func *f = NULL;
@@ -447,6 +481,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_HOOK: o.hook = optarg; break;
+		case OPT_PORT: o.port = optarg; break;
+		case OPT_RELOAD: o.reload = optarg; break;
 		case OPT_STACKS: o.stacks = true; break;
 		case OPT_LOG_LEVEL:
 		case OPT_LOG_FILE: break;
@@ -466,7 +502,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.config) {
-		list_config();
+		list_config(o.iface, o.reload);
 		return 0;
 	}
 	if (!o.capture && o.filter)

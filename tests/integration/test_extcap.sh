@@ -71,6 +71,15 @@ max=$(tshark -r "$tmp/snap.pcapng" -T fields -e frame.cap_len 2>/dev/null | sort
 for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
 [[ $(probes_left) == 0 ]] || fail "probes left after -a duration"
 kill -0 "$NC_FWD_PID" || fail "the app died"
+# the dialog lists this app's processes; the port option picks a port of rx_burst
+"$extcap" --extcap-config --extcap-interface netcap:nc_fwd:rx_burst | grep -qxF "value {arg=0}{value=$NC_FWD_PID}{display=nc_fwd[$NC_FWD_PID]}" ||
+	fail "the process selector does not list nc_fwd[$NC_FWD_PID]"
+tshark -i netcap:nc_fwd:rx_burst -o extcap.netcap_nc_fwd_rx_burst.port:0 \
+	-o "extcap.netcap_nc_fwd_rx_burst.pid:$NC_FWD_PID" -c 5 -w "$tmp/port.pcapng" >/dev/null 2>"$tmp/port.err" ||
+	fail "port option: $(cat "$tmp/port.err")"
+[[ $(tshark -r "$tmp/port.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort -u) == "nc_fwd[$NC_FWD_PID]:rx_burst:port0" ]] ||
+	fail "port option: $(tshark -r "$tmp/port.pcapng" -T fields -e frame.interface_name 2>&1 | sort -u)"
+echo "the process selector lists nc_fwd[$NC_FWD_PID]; -o …port:0 and …pid reach netcap"
 echo "-o extcap.….snaplen:64 keeps at most $max bytes; -a duration:3 stops netcap, nothing left, the app runs on"
 
 # a bad filter: tshark ends within seconds with netcap's message
