@@ -148,41 +148,39 @@ static bool find_sym(const struct nc_elf *e, const char *name, enum want want, G
 	return find_in(e, e->symtab, name, want, out) || find_in(e, e->dynsym, name, want, out);
 }
 
-/* Converts a virtual address to a file offset through the allocated section holding it. */
-static bool vaddr_to_offset(const struct nc_elf *e, uint64_t vaddr, uint64_t *offset)
+/*
+ * Converts between a virtual address and a file offset through the allocated section holding
+ * `from`: from a virtual address when to_offset, else from a file offset.
+ */
+static bool convert(const struct nc_elf *e, uint64_t from, bool to_offset, uint64_t *to)
 {
 	Elf_Scn *scn = NULL;
 
 	while ((scn = elf_nextscn(e->elf, scn))) {
 		GElf_Shdr sh;
+		uint64_t base, other;
 
 		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) ||
 		    sh.sh_type == SHT_NOBITS)
 			continue;
-		if (vaddr >= sh.sh_addr && vaddr - sh.sh_addr < sh.sh_size) {
-			*offset = vaddr - sh.sh_addr + sh.sh_offset;
+		base = to_offset ? sh.sh_addr : sh.sh_offset;
+		other = to_offset ? sh.sh_offset : sh.sh_addr;
+		if (from >= base && from - base < sh.sh_size) {
+			*to = from - base + other;
 			return true;
 		}
 	}
 	return false;
 }
 
+static bool vaddr_to_offset(const struct nc_elf *e, uint64_t vaddr, uint64_t *offset)
+{
+	return convert(e, vaddr, true, offset);
+}
+
 static bool offset_to_vaddr(const struct nc_elf *e, uint64_t offset, uint64_t *vaddr)
 {
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(e->elf, scn))) {
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) ||
-		    sh.sh_type == SHT_NOBITS)
-			continue;
-		if (offset >= sh.sh_offset && offset - sh.sh_offset < sh.sh_size) {
-			*vaddr = offset - sh.sh_offset + sh.sh_addr;
-			return true;
-		}
-	}
-	return false;
+	return convert(e, offset, false, vaddr);
 }
 
 int nc_elf_func(const struct nc_elf *e, const char *name, uint64_t *offset, uint64_t *size,
