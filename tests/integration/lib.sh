@@ -100,18 +100,23 @@ _nc_alive() {
 	[[ -n $state && $state != Z && $state != X ]]
 }
 
-nc_fwd_start() {
-	local app=() eal=() dir i
+# _nc_fwd_prepare CALLER [APP_OPTS...] -- EAL_ARGS...: what starting nc_fwd needs, either way:
+# the arguments split into _nc_app and _nc_eal, a temp dir and a unique --file-prefix
+# (NC_FWD_PREFIX, NC_FWD_DIR, NC_FWD_OUT, NC_FWD_ERR)
+_nc_fwd_prepare() {
+	local caller=$1 dir
+	shift
+	_nc_app=()
 	while (($#)) && [[ $1 != -- ]]; do
-		app+=("$1")
+		_nc_app+=("$1")
 		shift
 	done
 	if [[ ${1:-} != -- ]]; then
-		nc_log "nc_fwd_start: want [APP_OPTS...] -- EAL_ARGS..."
+		nc_log "$caller: want [APP_OPTS...] -- EAL_ARGS..."
 		return 2
 	fi
 	shift
-	eal=("$@")
+	_nc_eal=("$@")
 	if [[ -z $NC_FWD || ! -x $NC_FWD ]]; then
 		nc_log "nc_fwd not found: set NC_FWD or pass its path to 'source lib.sh PATH'"
 		return 1
@@ -122,10 +127,16 @@ nc_fwd_start() {
 	NC_FWD_DIR=$dir
 	NC_FWD_OUT=$dir/stdout
 	NC_FWD_ERR=$dir/stderr
-	NC_FWD_GO=$dir/go
 	_nc_fwd_prefixes+=("$NC_FWD_PREFIX")
-	"$NC_FWD" --file-prefix "$NC_FWD_PREFIX" --no-huge --no-pci -m 256 -l 0 "${eal[@]}" \
-		-- --ready-file "$dir/ready" --go-file "$NC_FWD_GO" "${app[@]}" \
+}
+
+nc_fwd_start() {
+	local dir i
+	_nc_fwd_prepare nc_fwd_start "$@" || return $?
+	dir=$NC_FWD_DIR
+	NC_FWD_GO=$dir/go
+	"$NC_FWD" --file-prefix "$NC_FWD_PREFIX" --no-huge --no-pci -m 256 -l 0 "${_nc_eal[@]}" \
+		-- --ready-file "$dir/ready" --go-file "$NC_FWD_GO" "${_nc_app[@]}" \
 		>"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null &
 	NC_FWD_PID=$!
 	_nc_fwd_pids+=("$NC_FWD_PID")
@@ -154,29 +165,10 @@ nc_fwd_start() {
 # same EAL arguments, without ready/go files; stdout/stderr in NC_FWD_OUT/NC_FWD_ERR; returns
 # its exit status (usage errors, --count runs that need no synchronisation)
 nc_fwd_run() {
-	local app=() dir status=0
-	while (($#)) && [[ $1 != -- ]]; do
-		app+=("$1")
-		shift
-	done
-	if [[ ${1:-} != -- ]]; then
-		nc_log "nc_fwd_run: want [APP_OPTS...] -- EAL_ARGS..."
-		return 2
-	fi
-	shift
-	if [[ -z $NC_FWD || ! -x $NC_FWD ]]; then
-		nc_log "nc_fwd not found: set NC_FWD or pass its path to 'source lib.sh PATH'"
-		return 1
-	fi
-	nc_tmpdir dir || return 1
-	_nc_fwd_seq=$((_nc_fwd_seq + 1))
-	NC_FWD_PREFIX="nctest-$$-$_nc_fwd_seq-$RANDOM"
-	NC_FWD_DIR=$dir
-	NC_FWD_OUT=$dir/stdout
-	NC_FWD_ERR=$dir/stderr
-	_nc_fwd_prefixes+=("$NC_FWD_PREFIX")
+	local status=0
+	_nc_fwd_prepare nc_fwd_run "$@" || return $?
 	timeout -s TERM -k 2 60 "$NC_FWD" --file-prefix "$NC_FWD_PREFIX" --no-huge --no-pci -m 256 \
-		-l 0 "$@" -- "${app[@]}" >"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null || status=$?
+		-l 0 "${_nc_eal[@]}" -- "${_nc_app[@]}" >"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null || status=$?
 	return "$status"
 }
 
