@@ -10,6 +10,8 @@
 #include "commands.h"
 #include "discover/dpdk.h"
 #include "discover/dwarf.h"
+#include "discover/elf.h"
+#include "plan/placement.h"
 
 static void print_func(const char *dir, const struct nc_dpdk_func *f)
 {
@@ -21,9 +23,23 @@ static void print_func(const char *dir, const struct nc_dpdk_func *f)
 	printf("\n");
 }
 
+/* Where an entry probe on f would sit (the return-side form stays at the entry) */
+static void print_site(const struct nc_elf *e, const char *exe, const struct nc_mbuf_func *f)
+{
+	uint64_t off, size, site;
+	char why[192];
+
+	if (!e || nc_elf_func(e, f->name, &off, &size, NULL, 0) ||
+	    nc_probe_site(exe, off, size, &site, why, sizeof(why)))
+		return;
+	printf("      entry probe at %s\n", why);
+}
+
 /* The executable's functions that take mbufs (DWARF), with the specs that would hook them */
 static void list_functions(const char *exe)
 {
+	struct nc_elf *e = NULL;
+
 	struct nc_mbuf_func *f;
 	size_t n;
 	char err[512];
@@ -37,6 +53,8 @@ static void list_functions(const char *exe)
 		return;
 	}
 	printf("functions taking struct rte_mbuf (DWARF of %s):\n", exe);
+	if (nc_elf_open(exe, &e, NULL, 0))
+		e = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (!f[i].array)
 			printf("  %s@%u", f[i].name, f[i].arg_pkt);
@@ -45,8 +63,10 @@ static void list_functions(const char *exe)
 		if (f[i].array && f[i].ret_count)
 			printf("  %s@%u@ret", f[i].name, f[i].arg_pkt);
 		printf("    %s\n", f[i].proto);
+		print_site(e, exe, &f[i]);
 	}
 	nc_mbuf_funcs_free(f, n);
+	nc_elf_close(e);
 }
 
 static int list_one(pid_t pid)

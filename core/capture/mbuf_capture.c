@@ -17,6 +17,7 @@
 #include "../discover/procmaps.h"
 #include "../filter/filter.h"
 #include "../load/mbuf_probe.h"
+#include "../plan/placement.h"
 #include "../plan/spec.h"
 #include "../util/err.h"
 
@@ -48,11 +49,11 @@ static const char *proc_name(const struct nc_dpdk_proc *p)
 
 /* A new hook point of process p; its hook id is c->session.n_points - 1 */
 static int add_point(struct capture *c, const struct nc_dpdk_proc *p, const char *what,
-		     const char *label, char *err, size_t errlen)
+		     const char *label, const char *where, char *err, size_t errlen)
 {
 	g_autofree char *name = g_strdup_printf("%s[%d]:%s", proc_name(p), (int)p->pid, what);
-	g_autofree char *desc =
-	    g_strdup_printf("netcap mbuf capture at %s in process %d", label, (int)p->pid);
+	g_autofree char *desc = g_strdup_printf(
+	    "netcap mbuf capture at %s in process %d (probe at %s)", label, (int)p->pid, where);
 	uint32_t hook;
 
 	return nc_session_add_point(&c->session, name, desc, label, NC_LINKTYPE_ETHERNET, &hook,
@@ -103,6 +104,20 @@ static int find_object(const struct nc_dpdk_proc *p, const char *object, const c
 		      (int)p->pid, proc_name(p), (int)p->pid);
 }
 
+/* The size of function `name` in file path (0 if unknown) */
+static uint64_t func_size(const char *path, const char *name)
+{
+	struct nc_elf *e;
+	uint64_t off, size = 0;
+
+	if (nc_elf_open(path, &e, NULL, 0))
+		return 0;
+	if (nc_elf_func(e, name, &off, &size, NULL, 0))
+		size = 0;
+	nc_elf_close(e);
+	return size;
+}
+
 static int plan_function(struct capture *c, const struct nc_dpdk_proc *p,
 			 const struct nc_hook_spec *s, char *err, size_t errlen)
 {
@@ -112,36 +127,44 @@ static int plan_function(struct capture *c, const struct nc_dpdk_proc *p,
 				  .ret_bits = s->ret_bits};
 	g_autofree char *label = NULL;
 	const char *path;
-	uint64_t offset;
+	uint64_t offset, site;
+	char where[192];
 	int ret;
 
 	if (s->type == NC_SPEC_OFFSET) {
 		ret = find_object(p, s->object, &path, err, errlen);
+		if (ret)
+			return ret;
 		offset = s->offset;
 		label =
 		    g_strdup_printf("%s+%#llx", strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
 				    (unsigned long long)offset);
-	} else if (s->object) {
-		struct nc_elf *e;
-
-		ret = find_object(p, s->object, &path, err, errlen);
-		if (ret)
-			return ret;
-		ret = nc_elf_open(path, &e, err, errlen);
-		if (ret)
-			return ret;
-		ret = nc_elf_func(e, s->func, &offset, NULL, err, errlen);
-		nc_elf_close(e);
-		label = g_strdup(s->func);
 	} else {
-		ret = nc_dpdk_resolve_func(p, s->func, &path, &offset, err, errlen);
+		ret = s->object ? find_object(p, s->object, &path, err, errlen)
+				: nc_dpdk_resolve_func(p, s->func, &path, &offset, err, errlen);
+		if (!ret && s->object) {
+			struct nc_elf *e;
+
+			ret = nc_elf_open(path, &e, err, errlen);
+			if (!ret) {
+				ret = nc_elf_func(e, s->func, &offset, NULL, err, errlen);
+				nc_elf_close(e);
+			}
+		}
+		if (ret)
+			return ret;
 		label = g_strdup(s->func);
 	}
-	if (ret)
-		return ret;
-	ret = add_point(c, p, label, label, err, errlen);
+	/* entry probes move past a single-stepped start; return-side ones stay at the entry */
+	site = offset;
+	if (s->kind == NC_HOOK_RET_SAVE)
+		snprintf(where, sizeof(where), "entry (return-side hooks stay at the entry)");
+	else
+		nc_probe_site(path, offset, s->type == NC_SPEC_FUNC ? func_size(path, s->func) : 0,
+			      &site, where, sizeof(where));
+	ret = add_point(c, p, label, label, where, err, errlen);
 	if (!ret)
-		ret = add_attach(c, p, path, offset, c->session.n_points - 1, &cfg, err, errlen);
+		ret = add_attach(c, p, path, site, c->session.n_points - 1, &cfg, err, errlen);
 	return ret;
 }
 
@@ -207,7 +230,9 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 			label = qf->symbol ? g_strdup(qf->symbol)
 					   : g_strdup_printf("%s+%#llx", strrchr(qf->path, '/') + 1,
 							     (unsigned long long)qf->offset);
-			ret = add_point(c, p, name, label, err, errlen);
+			ret = add_point(c, p, name, label,
+					rx ? "entry and return" : "entry (size unknown)", err,
+					errlen);
 			if (ret)
 				return ret;
 			if (first == UINT32_MAX)

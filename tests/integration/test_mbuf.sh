@@ -136,7 +136,9 @@ off=$("$netcap" list --pid "$NC_FWD_PID" | awk '/^  rx_burst / {print $2; exit}'
 for want in "  fwd_one@1    void fwd_one(struct rte_mbuf *)" \
 	"  fwd_burst@1@2    void fwd_burst(struct rte_mbuf **, uint16_t)" \
 	"  fwd_rx@2@3  fwd_rx@2@ret    uint16_t fwd_rx(uint16_t, struct rte_mbuf **, uint16_t)" \
-	"nc_fwd[$NC_FWD_PID]: DPDK 22.11, $NC_FWD" "port 0: 1 rx queue(s), 1 tx queue(s)"; do
+	"nc_fwd[$NC_FWD_PID]: DPDK 22.11, $NC_FWD" "port 0: 1 rx queue(s), 1 tx queue(s)" \
+	"      entry probe at +0x3: je, emulated, after 1 instruction(s) from test" \
+	"      entry probe at entry: push, emulated"; do
 	grep -qxF "$want" "$tmp/list.out" || fail "netcap list lacks '$want': $(cat "$tmp/list.out")"
 done
 start_netcap offset --pid "$NC_FWD_PID" -w "$tmp/offset.pcapng" -f "$off@2@ret16" -c "$n"
