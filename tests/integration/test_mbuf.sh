@@ -197,6 +197,24 @@ same_as exits "$tmp/in.hex"
 	fail "target exit: $(tail -1 "$tmp/exits.err")"
 echo "SIGINT and the target's exit end the capture with a complete file and exit 0"
 
+# netcap killed with SIGKILL mid-capture: the kernel detaches everything, the app forwards on,
+# and a new netcap captures again
+nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
+nc_fwd_go
+start_netcap killed --pid "$NC_FWD_PID" -w "$tmp/killed.pcapng" -f fwd_burst@1@2,rx_burst
+kill -KILL "$nc_pid"
+wait "$nc_pid" 2>/dev/null || true
+for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
+[[ $(probes_left) == 0 ]] || fail "SIGKILL: probes left loaded"
+bpftool link show 2>/dev/null | grep -q perf_event && fail "SIGKILL: a perf-event link is left"
+before=$(tshark -r "$tmp/killed.pcapng" 2>/dev/null | wc -l || true)
+kill -0 "$NC_FWD_PID" || fail "SIGKILL: the app died"
+start_netcap again --pid "$NC_FWD_PID" -w "$tmp/again.pcapng" -f fwd_burst@1@2 -c 50
+wait "$nc_pid" || fail "after SIGKILL: a new netcap failed: $(cat "$tmp/again.err")"
+[[ $(tshark -r "$tmp/again.pcapng" 2>/dev/null | wc -l) == 50 ]] || fail "after SIGKILL: no capture"
+nc_fwd_stop >/dev/null || true
+echo "SIGKILL: nothing left attached ($before packets were flushed before), the app forwarded on, a new netcap captured 50"
+
 # bad input: one line, non-zero exit, nothing attached, the fixture untouched
 start_fixture bad
 sleep 30 &
