@@ -3,7 +3,7 @@
  * nc_fwd: the DPDK forwarder that netcap's integration tests capture from.
  *
  *   nc_fwd EAL-ARGS... -- [--ready-file PATH] [--go-file PATH] [--count N] [--idle-exit MS]
- *                         [--segments K] [--strip-vlan] [--idle-sleep US] [--stats]
+ *                         [--segments K] [--strip-vlan] [--garbage] [--idle-sleep US] [--stats]
  *
  * One lcore polls every started port p: fwd_rx(p) receives a burst of up to 32 mbufs, the burst
  * is optionally reshaped (VLAN tag stripped as a NIC's offload would, data split into a chain of
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ static struct {
 	uint64_t idle_exit_ms; /* 0: off */
 	uint64_t idle_sleep_us;
 	unsigned segments;
+	bool garbage;
 	bool strip_vlan;
 	bool stats;
 } opt = {.segments = 1};
@@ -75,7 +77,8 @@ static struct {
 	uint64_t bad_chains;		 /* segments not adding up to pkt_len (fwd_one) */
 	uint64_t seg_failed;		 /* no mbufs to build a chain: sent unsegmented */
 	uint64_t vlan_stripped;
-	uint64_t chained; /* packets turned into chains by --segments */
+	uint64_t chained;   /* packets turned into chains by --segments */
+	uint64_t inspected; /* fwd_inspect calls (--garbage) */
 } st;
 
 static struct rte_mempool *pool;
@@ -112,6 +115,46 @@ NC_HOOK void fwd_one(struct rte_mbuf *m)
 	st.one_bytes += bytes;
 }
 
+/* netcap's hardening test hooks this as "fwd_inspect@1" and calls it with garbage (--garbage): it
+ * only counts its calls, so no pointer it gets is ever dereferenced here. */
+NC_HOOK void fwd_inspect(struct rte_mbuf *m)
+{
+	asm volatile("" : : "r"(m) : "memory");
+	st.inspected++;
+}
+
+/*
+ * --garbage: what a buggy pipeline might hand a hooked function: NULL, a small integer, a pointer
+ * to memory just unmapped, an mbuf whose data_len runs far past its buffer, and one whose next
+ * points at itself with nb_segs 200. netcap must count what it cannot read and carry on; this
+ * process must not notice.
+ */
+static void call_with_garbage(void)
+{
+	static struct rte_mbuf huge, loop;
+	static char buf[2048];
+	void *gone = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (gone != MAP_FAILED)
+		munmap(gone, 4096);
+	huge.buf_addr = buf;
+	huge.data_off = 0;
+	huge.data_len = 60000;
+	huge.pkt_len = 60000;
+	huge.nb_segs = 1;
+	loop.buf_addr = buf;
+	loop.data_off = 0;
+	loop.data_len = 60;
+	loop.pkt_len = 6000;
+	loop.nb_segs = 200;
+	loop.next = &loop;
+	fwd_inspect(NULL);
+	fwd_inspect((struct rte_mbuf *)0x10);
+	fwd_inspect(gone == MAP_FAILED ? NULL : gone);
+	fwd_inspect(&huge);
+	fwd_inspect(&loop);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -128,6 +171,7 @@ static void usage(const char *prog)
 	    "  --count N          exit after forwarding N packets\n"
 	    "  --idle-exit MS     exit when nothing arrived for MS ms after the first packet\n"
 	    "  --segments K       turn every packet into a chain of K segments (1-8, default 1)\n"
+	    "  --garbage          call fwd_inspect() with bad mbuf pointers before forwarding\n"
 	    "  --strip-vlan       strip 802.1Q tags into vlan_tci/ol_flags like a NIC offload\n"
 	    "  --idle-sleep US    sleep US microseconds after a poll round that got nothing\n"
 	    "  --stats            print \"nc_fwd: rx N tx N dropped N\" at exit (stdout) and\n"
@@ -190,6 +234,8 @@ static void parse_args(int argc, char **argv)
 			opt.segments = parse_num(a, v, 1, MAX_SEGMENTS);
 		} else if (strcmp(a, "--strip-vlan") == 0) {
 			opt.strip_vlan = true;
+		} else if (strcmp(a, "--garbage") == 0) {
+			opt.garbage = true;
 		} else if (strcmp(a, "--stats") == 0) {
 			opt.stats = true;
 		} else if (strcmp(a, "--help") == 0) {
@@ -464,6 +510,8 @@ int main(int argc, char **argv)
 		write_ready_file(opt.ready_file);
 	if (opt.go_file != NULL)
 		wait_go_file(opt.go_file);
+	if (opt.garbage)
+		call_with_garbage();
 	run(ports, peers, nb_ports);
 
 	/* Nothing is buffered for tx (each burst is sent at once); stopping the ports closes
@@ -485,8 +533,9 @@ int main(int argc, char **argv)
 		       st.dropped);
 		fflush(stdout);
 		fprintf(stderr,
-			"nc_fwd: %" PRIu64 " VLAN tags stripped, %" PRIu64 " chains built\n",
-			st.vlan_stripped, st.chained);
+			"nc_fwd: %" PRIu64 " VLAN tags stripped, %" PRIu64 " chains built, %" PRIu64
+			" garbage calls\n",
+			st.vlan_stripped, st.chained, st.inspected);
 	}
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

@@ -46,7 +46,7 @@ replay() {
 	nc_fwd_go
 	nc_fwd_wait 60 || status=$?
 	check_run "$name" "$status"
-	grep -qx "nc_fwd: $stripped VLAN tags stripped, $chains chains built" "$NC_FWD_ERR" ||
+	grep -qx "nc_fwd: $stripped VLAN tags stripped, $chains chains built, 0 garbage calls" "$NC_FWD_ERR" ||
 		fail "$name: want $stripped tags stripped, $chains chains; stderr: $(cat "$NC_FWD_ERR")"
 	same_bytes "$name" "$tmp/$name.pcap"
 	echo "fixture $name: $n packets forwarded ($stripped tags stripped, $chains chains)," \

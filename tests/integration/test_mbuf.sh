@@ -215,6 +215,21 @@ wait "$nc_pid" || fail "after SIGKILL: a new netcap failed: $(cat "$tmp/again.er
 nc_fwd_stop >/dev/null || true
 echo "SIGKILL: nothing left attached ($before packets were flushed before), the app forwarded on, a new netcap captured 50"
 
+# garbage where an mbuf pointer should be: the app does not notice, netcap counts what it could
+# not read and carries on
+start_fixture garbage --garbage --stats
+start_netcap garbage --pid "$NC_FWD_PID" -w "$tmp/garbage.pcapng" -f fwd_inspect@1,fwd_burst@1@2
+finish garbage
+grep -qx "nc_fwd: 0 VLAN tags stripped, 0 chains built, 5 garbage calls" "$NC_FWD_ERR" ||
+	fail "garbage: the fixture did not make its 5 calls: $(cat "$NC_FWD_ERR")"
+line=$(grep ":fwd_inspect: " "$tmp/garbage.err")
+[[ $line =~ seen\ 5,\ matched\ ([0-9]+),\ written\ ([0-9]+),\ dropped\ ([0-9]+)\ \(ring\ full\ 0,\ unreadable\ ([0-9]+)\) ]] ||
+	fail "garbage: $line"
+(( BASH_REMATCH[4] >= 3 && BASH_REMATCH[2] + BASH_REMATCH[4] == 5 )) || fail "garbage: $line"
+nc_pcap_hex "$tmp/garbage.pcapng" | tail -n "$n" >"$tmp/garbage.tail"
+diff -q "$tmp/in.hex" "$tmp/garbage.tail" >/dev/null || fail "garbage: the real packets after it differ"
+echo "garbage: 5 bad mbufs (${BASH_REMATCH[4]} unreadable) counted, the app forwarded all $n packets, captured byte-identical"
+
 # bad input: one line, non-zero exit, nothing attached, the fixture untouched
 start_fixture bad
 sleep 30 &
