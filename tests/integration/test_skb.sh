@@ -120,6 +120,17 @@ got=$(tshark -r "$tmp/tun-icmp.pcapng" -T fields -e frame.interface_name -e ip.d
 [[ $got == "3 net:net_dev_queue@tun0:raw	10.97.0.5	8" ]] || fail "tun: $got"
 capinfos "$tmp/tun-icmp.pcapng" | grep -q "Encapsulation = Raw IP" || fail "tun: no raw IP interface"
 [[ $(tshark -r "$tmp/tun-udp.pcapng" 2>/dev/null | wc -l) == 0 ]] || fail "tun: udp filter kept ICMP"
+# classic pcap carries one link type (Ethernet): the raw-IP packets are counted, not written
+"$netcap" skb -f tracepoint:net:net_dev_queue -i tun0 --netns "/run/netns/$c" -e icmp -P \
+	-w "$tmp/tun.pcap" --duration 30 --ready-file "$tmp/tun-pcap.ready" 2>"$tmp/tun-pcap.err" &
+pid=$!
+for _ in $(seq 100); do [[ -e $tmp/tun-pcap.ready ]] && break; sleep 0.1; done
+ip netns exec "$c" ping -c 3 -i 0.2 -W 0.3 10.97.0.5 >/dev/null || true
+kill -INT "$pid"
+wait "$pid" || fail "tun pcap: $(cat "$tmp/tun-pcap.err")"
+grep -qx "netcap: net:net_dev_queue@tun0:raw: seen 3, matched 3, written 0, dropped 0 (ring full 0, unreadable 0), 3 of another link type not written (use pcapng)" \
+	"$tmp/tun-pcap.err" || fail "tun pcap summary: $(cat "$tmp/tun-pcap.err")"
+[[ $(capinfos -c -M "$tmp/tun.pcap" | awk '/packets/{print $NF}') == 0 ]] || fail "tun pcap: raw packets written"
 echo "tun: 3 ICMP packets as raw IP; the udp filter keeps none"
 
 # drops: UDP to a closed port is freed with a reason; -S gives kernel stacks
