@@ -404,6 +404,8 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 	po.snaplen = r->snaplen;
 	po.window = r->snaplen < NC_FILTER_WINDOW ? r->snaplen : NC_FILTER_WINDOW;
 	po.ring_bytes = RING_BYTES;
+	for (uint32_t i = 0; i < c.n_attach; i++)
+		po.need_return |= c.attach[i].cfg.kind == NC_HOOK_RET_SAVE;
 	ret = nc_mbuf_probe_open(&po, &c.probe, err, errlen);
 	for (guint i = 0; !ret && i < queues->len; i++) {
 		const struct planned_queue *e = &g_array_index(queues, struct planned_queue, i);

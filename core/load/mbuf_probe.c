@@ -47,6 +47,8 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 		ret = nc_bpf_refused(err, errlen, -errno, "opening the mbuf probe");
 		goto fail;
 	}
+	/* the kernel verifies each program loaded (~0.2 s each here): only what is used */
+	bpf_program__set_autoload(p->skel->progs.nc_mbuf_return, o->need_return);
 	p->skel->rodata->cfg.mbuf = o->mbuf;
 	p->skel->rodata->cfg.snaplen = o->snaplen;
 	p->skel->rodata->cfg.window = o->window;

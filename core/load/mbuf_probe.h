@@ -8,6 +8,7 @@
 #define NC_MBUF_PROBE_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,6 +24,7 @@ struct nc_mbuf_probe_opts {
 	uint32_t snaplen;  /* 1..NC_MAX_SNAPLEN */
 	uint32_t window;   /* bytes copied before filtering, 1..NC_FILTER_WINDOW */
 	size_t ring_bytes; /* a power of two, at least NC_RING_BYTES_MIN */
+	bool need_return;  /* some hook is return-side: load the uretprobe program too */
 };
 
 /* One attach point: code at `offset` of file `path` in process `pid` */
