@@ -60,4 +60,4 @@ printf '| tool | start to attached, ms | peak RSS, MiB |\n|---|---:|---:|\n'
 printf '| netcap | %.1f | %.1f |\n' "$(echo "$n / 10" | bc -l)" "$(echo "$(echo "${nc_kb[*]}" | median) / 1024" | bc -l)"
 printf '| bpftrace %s | %.1f | %.1f |\n' "$(bpftrace --version | awk '{print $2}')" "$(echo "$b / 10" | bc -l)" \
 	"$(echo "$(echo "${bt_kb[*]}" | median) / 1024" | bc -l)"
-printf '\nnetcap is %.1f× faster to attach.\n' "$(echo "$b / $n" | bc -l)"
+printf '\nbpftrace / netcap: %.2f (above 1: netcap attaches sooner).\n' "$(echo "$b / $n" | bc -l)"
