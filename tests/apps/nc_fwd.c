@@ -36,6 +36,15 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+/* USDT probes (systemtap's sys/sdt.h), with semaphores: netcap's tests hook them as
+ * usdt:nc_fwd:burst@1@2 and usdt:nc_fwd:one@1; "one" fires only while a tracer holds its
+ * semaphore, so a capture through it also shows that netcap raised the semaphore. */
+#define _SDT_HAS_SEMAPHORES 1
+#include <sys/sdt.h>
+
+unsigned short nc_fwd_burst_semaphore __attribute__((unused, section(".probes")));
+unsigned short nc_fwd_one_semaphore __attribute__((unused, section(".probes")));
+
 #define BURST	     32
 #define POOL_MBUFS   4095 /* fits in --no-huge -m 256 */
 #define POOL_CACHE   64
@@ -408,8 +417,12 @@ static void forward(uint16_t peer, struct rte_mbuf **pkts, uint16_t n)
 			st.seg_failed++;
 	}
 	fwd_burst(pkts, n);
-	for (uint16_t i = 0; i < n; i++)
+	DTRACE_PROBE2(nc_fwd, burst, pkts, n);
+	for (uint16_t i = 0; i < n; i++) {
 		fwd_one(pkts[i]);
+		if (nc_fwd_one_semaphore)
+			DTRACE_PROBE1(nc_fwd, one, pkts[i]);
+	}
 	/* net_pcap's tx dumper writes chains itself (rte_pktmbuf_read into a bounce buffer), so
 	 * the segments are sent as they are */
 	for (uint16_t i = 0; i < n; i++) {
