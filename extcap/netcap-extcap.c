@@ -311,10 +311,13 @@ static void list_config(const char *iface, const char *reload)
 
 static void usage(void)
 {
-	printf("netcap-extcap %s: DPDK and kernel capture for Wireshark (extcap)\n\n"
-	       "  --extcap-interfaces, --extcap-dlts, --extcap-config, --extcap-interface IFACE,\n"
-	       "  --extcap-capture-filter FILTER, --capture --fifo PATH|-\n",
-	       NETCAP_VERSION);
+	printf(
+	    "netcap-extcap %s: DPDK and kernel capture for Wireshark (extcap)\n\n"
+	    "  --extcap-interfaces, --extcap-dlts, --extcap-config, --extcap-interface IFACE,\n"
+	    "  --extcap-capture-filter FILTER, --capture --fifo PATH|-, --extcap-version[=VER],\n"
+	    "  --extcap-reload-option OPTION, --extcap-control-in PATH,\n"
+	    "  --extcap-control-out PATH, --help\n",
+	    NETCAP_VERSION);
 #define NC_ARG(id, call, display, type, def, range, tooltip, group)                                \
 	printf("  --%-18s %s%s%s%s\n", call, tooltip, *def ? " (default " : "", def,               \
 	       *def ? ")" : "");
