@@ -57,6 +57,7 @@ struct saved_key {
 struct saved_args {
 	__u64 array;
 	__u64 queue;
+	__s64 stack_id; /* the user stack at entry (-S), or -1 */
 };
 
 /* func@N@ret: arguments remembered at entry until the return, per thread and hook */
@@ -78,6 +79,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct burst);
 } burst_map SEC(".maps");
+
+/* -S: one user stack per hook call, in slot seq % cfg.stacks (user space sizes the map) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nc_ustack);
+} ustacks SEC(".maps");
+
+__u64 ustack_seq;
 
 /* A field of a struct rte_mbuf read into `hdr`, at an offset from the layout (rodata) */
 #define FIELD(hdr, type, off) (*(type *)((hdr) + ((off) & (NC_MBUF_HDR - sizeof(type)))))
@@ -102,6 +113,79 @@ static __always_inline __u64 arg(struct pt_regs *ctx, int n)
 	};
 
 	return a[n & 7];
+}
+
+/*
+ * A hook's argument: register argument n, or for a USDT probe what its note's spec says (a
+ * register, user memory at a register plus an offset, a constant), cut to its size and sign.
+ * pt_regs is read through a helper: a context access must be at a constant offset.
+ */
+static __always_inline __u64 loc_arg(struct pt_regs *ctx, const struct nc_arg_loc *l, int n)
+{
+	__u32 size = l->size < 0 ? -l->size : l->size;
+	__u64 v = 0, reg = 0;
+	int shift;
+
+	if (l->type == NC_ARG_ABI)
+		return arg(ctx, n);
+	if (size < 1 || size > 8)
+		return 0;
+	if (l->type == NC_ARG_CONST) {
+		v = l->val_off;
+	} else {
+		if (l->reg_off > sizeof(struct pt_regs) - sizeof(reg) ||
+		    bpf_probe_read_kernel(&reg, sizeof(reg), (void *)ctx + l->reg_off))
+			return 0;
+		v = reg;
+		if (l->type == NC_ARG_REG_DEREF &&
+		    bpf_probe_read_user(&v, size, (void *)(reg + l->val_off)))
+			return 0;
+	}
+	shift = 64 - 8 * size;
+	v <<= shift;
+	return l->size < 0 ? (__u64)((__s64)v >> shift) : v >> shift;
+}
+
+/*
+ * -S: records the user stack into the next `ustacks` slot and returns its id (seq & 0x7fffffff),
+ * or -1. The kernel walks frame pointers from rbp; a probe at a function's entry has its return
+ * address at [rsp] and no frame yet, so that frame is put in as the second.
+ */
+static __always_inline __s64 user_stack(struct pt_regs *ctx, const struct nc_hook_cfg *h)
+{
+	struct nc_ustack *st;
+	__u64 seq, ret = 0;
+	__u32 slot;
+	long n;
+
+	if (!cfg.stacks)
+		return -1;
+	seq = __sync_fetch_and_add(&ustack_seq, 1);
+	slot = (__u32)(seq % cfg.stacks);
+	st = bpf_map_lookup_elem(&ustacks, &slot);
+	if (!st)
+		return -1;
+	st->seq = seq;
+	if (h->at_entry) {
+		n = bpf_get_stack(ctx, &st->ips[1], sizeof(st->ips) - sizeof(__u64),
+				  BPF_F_USER_STACK);
+		if (n <= 0 || bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
+			return -1;
+		st->ips[0] = st->ips[1];
+		st->ips[1] = ret;
+	} else if (bpf_get_stack(ctx, st->ips, sizeof(st->ips), BPF_F_USER_STACK) <= 0) {
+		return -1;
+	}
+	return (__s64)(seq & 0x7fffffff);
+}
+
+/* The stack id the records of this hook call carry (set before capture_mbuf, per CPU) */
+static __always_inline void set_stack_id(__s64 id)
+{
+	struct scratch *s = nc_scratch();
+
+	if (s)
+		s->rec.stack_id = (__s32)id;
 }
 
 /*
@@ -240,8 +324,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	s->rec.queue = port_queue & 0xffff;
 	s->rec.direction = direction;
 	s->rec.flags = (ntags ? NC_REC_VLAN_REINSERTED : 0) | (cut ? NC_REC_SEGS_CUT : 0);
-	s->rec.aux = 0;
-	s->rec.stack_id = -1;
+	s->rec.aux = 0; /* stack_id: set by the caller (set_stack_id) */
 	nc_emit(s, cnt, mbuf, hook, wire, copied, cfg.wake_bytes);
 	return 0;
 }
@@ -307,20 +390,23 @@ int nc_mbuf_entry(struct pt_regs *ctx)
 
 	if (!h)
 		return 0;
+	if (h->kind != NC_HOOK_RET_SAVE)
+		set_stack_id(user_stack(ctx, h));
 	switch (h->kind) {
 	case NC_HOOK_SINGLE:
 		if (port_queue_of(h, arg(ctx, h->arg_queue), &pq, &hook))
-			capture_mbuf(hook, arg(ctx, h->arg_pkt), h->direction, pq);
+			capture_mbuf(hook, loc_arg(ctx, &h->loc_pkt, h->arg_pkt), h->direction, pq);
 		break;
 	case NC_HOOK_VECTOR:
 		if (port_queue_of(h, arg(ctx, h->arg_queue), &pq, &hook))
-			capture_burst(hook, h, arg(ctx, h->arg_pkt),
-				      (__u32)arg(ctx, h->arg_cnt) & 0xffff, pq);
+			capture_burst(hook, h, loc_arg(ctx, &h->loc_pkt, h->arg_pkt),
+				      (__u32)loc_arg(ctx, &h->loc_cnt, h->arg_cnt) & 0xffff, pq);
 		break;
 	case NC_HOOK_RET_SAVE: {
 		struct saved_key k = {.tid = (__u32)bpf_get_current_pid_tgid(), .hook = hook};
 		struct saved_args a = {.array = arg(ctx, h->arg_pkt),
-				       .queue = h->arg_queue ? arg(ctx, h->arg_queue) : 0};
+				       .queue = h->arg_queue ? arg(ctx, h->arg_queue) : 0,
+				       .stack_id = user_stack(ctx, h)};
 
 		bpf_map_update_elem(&saved, &k, &a, BPF_ANY);
 		break;
@@ -345,6 +431,7 @@ int nc_mbuf_return(struct pt_regs *ctx)
 		return 0; /* the entry was missed (attached mid-call) */
 	array = a->array;
 	queue = a->queue;
+	set_stack_id(a->stack_id);
 	bpf_map_delete_elem(&saved, &k);
 	count = (__u32)PT_REGS_RC(ctx);
 	if (h->ret_bits == 16)

@@ -31,6 +31,22 @@ enum nc_direction {
 	NC_DIR_OUT = 2, /* outbound */
 };
 
+/* Where a USDT argument is (its .note.stapsdt spec: "8@%rdi", "-4@-4(%rbp)", "4@$5") */
+enum nc_arg_loc_type {
+	NC_ARG_ABI = 0,	      /* not a USDT argument: the register argument arg_pkt/arg_cnt */
+	NC_ARG_CONST = 1,     /* the constant val_off */
+	NC_ARG_REG = 2,	      /* the register at reg_off in struct pt_regs */
+	NC_ARG_REG_DEREF = 3, /* user memory at that register + val_off */
+};
+
+struct nc_arg_loc {
+	__s64 val_off; /* NC_ARG_CONST: the value; NC_ARG_REG_DEREF: the offset */
+	__u16 reg_off; /* byte offset of the register in struct pt_regs */
+	__u8 type;     /* enum nc_arg_loc_type */
+	__s8 size;     /* bytes (1, 2, 4, 8), negative for a signed value */
+	__u32 pad;
+};
+
 /* Per hook, in the `hooks` array map at index = hook id = the attach cookie */
 struct nc_hook_cfg {
 	__u8 kind;	 /* enum nc_hook_kind */
@@ -40,7 +56,9 @@ struct nc_hook_cfg {
 	__u8 direction;	 /* enum nc_direction */
 	__u8 ret_bits;	 /* width of the return value used as count: 16 or 32 */
 	__u8 queue_only; /* capture only queues present in the `queues` map */
-	__u8 pad;
+	__u8 at_entry;	 /* the probe sits where [rsp] is the return address (-S adds it) */
+	struct nc_arg_loc loc_pkt; /* USDT: where the mbuf or the array is */
+	struct nc_arg_loc loc_cnt; /* USDT: where the count is */
 };
 
 /* Key of the `queues` map: a queue pointer in a process (processes with the same memory layout,
@@ -104,6 +122,17 @@ struct nc_mbuf_probe_cfg {
 	__u32 snaplen;	  /* <= NC_MAX_SNAPLEN */
 	__u32 window;	  /* bytes copied before filtering, <= NC_FILTER_WINDOW */
 	__u64 wake_bytes; /* wake the reader when this much data is pending */
+	__u32 stacks;	  /* -S: slots of the `ustacks` map (a user stack per hook call); 0 off */
+	__u32 pad;
+};
+
+#define NC_USTACK_DEPTH 64 /* user frames recorded per hook call (-S) */
+
+/* A user stack (mbuf probe, -S), in the `ustacks` array at slot seq % entries; a record's stack_id
+ * is seq & 0x7fffffff, and a slot whose seq differs has been reused since */
+struct nc_ustack {
+	__u64 seq;
+	__u64 ips[NC_USTACK_DEPTH]; /* innermost first, 0 after the last */
 };
 
 /* Load-time settings of the skb probe (rodata), one probe instance per tracepoint */

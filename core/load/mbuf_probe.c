@@ -54,7 +54,10 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 	p->skel->rodata->cfg.window = o->window;
 	/* wake the reader once an eighth of the ring is pending; it also polls on a timer */
 	p->skel->rodata->cfg.wake_bytes = o->ring_bytes / 8;
+	p->skel->rodata->cfg.stacks = o->stacks;
 	ret = bpf_map__set_max_entries(p->skel->maps.ring, (__u32)o->ring_bytes);
+	if (!ret && o->stacks)
+		ret = bpf_map__set_max_entries(p->skel->maps.ustacks, o->stacks);
 	if (!ret)
 		ret = bpf_map__set_max_entries(p->skel->maps.scratch_map,
 					       (__u32)libbpf_num_possible_cpus());
@@ -85,7 +88,9 @@ int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, pid_t pid, uint64_t queue,
 static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 		      const struct nc_attach_point *a, bool retprobe, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = a->hook, .retprobe = retprobe);
+	/* the kernel raises a USDT semaphore (ref_ctr_offset) while the uprobe is attached */
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = a->hook, .retprobe = retprobe,
+		    .ref_ctr_offset = (size_t)a->ref_ctr_offset);
 	struct bpf_link *link;
 
 	if (p->n_links >= MAX_LINKS)
@@ -130,6 +135,26 @@ int nc_mbuf_probe_ring_fd(const struct nc_mbuf_probe *p)
 int nc_mbuf_probe_counters(const struct nc_mbuf_probe *p, uint32_t hook, struct nc_counters *sum)
 {
 	return nc_counters_sum(p->skel->maps.counters, hook, sum);
+}
+
+int nc_mbuf_probe_stack(const struct nc_mbuf_probe *p, int32_t id, uint64_t *ips)
+{
+	uint32_t slots = p->skel->rodata->cfg.stacks, slot;
+	struct nc_ustack st;
+	int n = 0;
+
+	if (id < 0 || !slots)
+		return -ENOENT;
+	slot = (uint32_t)id % slots;
+	if (bpf_map__lookup_elem(p->skel->maps.ustacks, &slot, sizeof(slot), &st, sizeof(st), 0))
+		return -errno;
+	if ((st.seq & 0x7fffffff) != (uint64_t)id)
+		return -ESTALE;
+	while (n < NC_USTACK_DEPTH && st.ips[n]) {
+		ips[n] = st.ips[n];
+		n++;
+	}
+	return n;
 }
 
 void nc_mbuf_probe_detach(struct nc_mbuf_probe *p)

@@ -25,6 +25,7 @@ struct nc_mbuf_probe_opts {
 	uint32_t window;   /* bytes copied before filtering, 1..NC_FILTER_WINDOW */
 	size_t ring_bytes; /* a power of two, at least NC_RING_BYTES_MIN */
 	bool need_return;  /* some hook is return-side: load the uretprobe program too */
+	uint32_t stacks;   /* -S: user stacks kept at once (slots of the ustacks map); 0 off */
 };
 
 /* One attach point: code at `offset` of file `path` in process `pid` */
@@ -34,6 +35,7 @@ struct nc_attach_point {
 	pid_t pid;
 	uint32_t hook; /* < NC_MAX_HOOKS: the attach cookie */
 	struct nc_hook_cfg cfg;
+	uint64_t ref_ctr_offset; /* USDT: file offset of the probe's semaphore, or 0 */
 };
 
 /* Loads the probe. Returns 0 and *out, or a negative errno with the reason in err (names the
@@ -57,6 +59,13 @@ int nc_mbuf_probe_ring_fd(const struct nc_mbuf_probe *p);
 
 /* The counters of `hook`, summed over CPUs */
 int nc_mbuf_probe_counters(const struct nc_mbuf_probe *p, uint32_t hook, struct nc_counters *sum);
+
+/*
+ * The user stack a record's stack_id names (-S): up to NC_USTACK_DEPTH addresses into ips,
+ * innermost first. Returns how many, -ENOENT for an id < 0 (no stack), -ESTALE when its slot has
+ * been reused since (the reader fell behind).
+ */
+int nc_mbuf_probe_stack(const struct nc_mbuf_probe *p, int32_t id, uint64_t *ips);
 
 /* Detaches everything and unloads; p may be NULL. */
 void nc_mbuf_probe_close(struct nc_mbuf_probe *p);
