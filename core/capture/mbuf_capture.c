@@ -20,6 +20,7 @@
 #include "../plan/placement.h"
 #include "../plan/spec.h"
 #include "../util/err.h"
+#include "guard.h"
 
 #define RING_BYTES (16u << 20)
 
@@ -384,6 +385,9 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
 		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
 			      r->snaplen, NC_MAX_SNAPLEN);
+	ret = nc_guard_mbuf(r, err, errlen); /* before anything is read or loaded */
+	if (ret)
+		return ret;
 	ret = nc_filter_new(r->filter ? r->filter : "", r->snaplen, 1, &c.filter, err, errlen);
 	if (!ret)
 		ret = plan(&c, queues, err, errlen);

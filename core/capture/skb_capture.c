@@ -21,6 +21,7 @@
 #include "../filter/filter.h"
 #include "../load/skb_probe.h"
 #include "../util/err.h"
+#include "guard.h"
 
 #define RING_BYTES (16u << 20)
 
@@ -364,6 +365,9 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
 		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
 			      r->snaplen, NC_MAX_SNAPLEN);
+	ret = nc_guard_skb(r, err, errlen); /* before anything is read or loaded */
+	if (ret)
+		return ret;
 	c.btf = nc_kernel_btf(err, errlen);
 	if (!c.btf)
 		return -ENOTSUP;
