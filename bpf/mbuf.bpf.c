@@ -80,7 +80,15 @@ struct {
 	__type(value, struct burst);
 } burst_map SEC(".maps");
 
-/* -S: one user stack per hook call, in slot seq % cfg.stacks (user space sizes the map) */
+/* -S: each distinct user stack gets the next id (ustack_ids) and is kept at that index (ustacks);
+ * a stack trace map cannot be used because a probe at a function's entry needs a frame put in */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* user space sizes both with -S */
+	__type(key, struct nc_ustack);
+	__type(value, __u32);
+} ustack_ids SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -88,7 +96,15 @@ struct {
 	__type(value, struct nc_ustack);
 } ustacks SEC(".maps");
 
-__u64 ustack_seq;
+/* the stack being looked up */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nc_ustack);
+} ustack_buf SEC(".maps");
+
+__u64 ustack_next; /* the next stack id (64-bit: clang's BPF v1 fetch-add) */
 
 /* A field of a struct rte_mbuf read into `hdr`, at an offset from the layout (rodata) */
 #define FIELD(hdr, type, off) (*(type *)((hdr) + ((off) & (NC_MBUF_HDR - sizeof(type)))))
@@ -147,36 +163,48 @@ static __always_inline __u64 loc_arg(struct pt_regs *ctx, const struct nc_arg_lo
 }
 
 /*
- * -S: records the user stack into the next `ustacks` slot and returns its id (seq & 0x7fffffff),
- * or -1. The kernel walks frame pointers from rbp; a probe at a function's entry has its return
- * address at [rsp] and no frame yet, so that frame is put in as the second.
+ * -S: the id of the user stack of this call (NC_USTACK_NONE, NC_USTACK_FULL). The kernel walks
+ * frame pointers from rbp; a probe at a function's entry has its return address at [rsp] and no
+ * frame yet, so that frame is put in as the second.
  */
 static __always_inline __s64 user_stack(struct pt_regs *ctx, const struct nc_hook_cfg *h)
 {
-	struct nc_ustack *st;
-	__u64 seq, ret = 0;
-	__u32 slot;
-	long n;
+	struct nc_ustack *st, *kept;
+	__u32 zero = 0, *id, next;
+	__u64 ret = 0, seq;
 
 	if (!cfg.stacks)
-		return -1;
-	seq = __sync_fetch_and_add(&ustack_seq, 1);
-	slot = (__u32)(seq % cfg.stacks);
-	st = bpf_map_lookup_elem(&ustacks, &slot);
+		return NC_USTACK_NONE;
+	st = bpf_map_lookup_elem(&ustack_buf, &zero);
 	if (!st)
-		return -1;
-	st->seq = seq;
+		return NC_USTACK_NONE;
 	if (h->at_entry) {
-		n = bpf_get_stack(ctx, &st->ips[1], sizeof(st->ips) - sizeof(__u64),
-				  BPF_F_USER_STACK);
-		if (n <= 0 || bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
-			return -1;
+		if (bpf_get_stack(ctx, &st->ips[1], sizeof(st->ips) - sizeof(__u64),
+				  BPF_F_USER_STACK) <= 0 ||
+		    bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
+			return NC_USTACK_NONE;
 		st->ips[0] = st->ips[1];
 		st->ips[1] = ret;
 	} else if (bpf_get_stack(ctx, st->ips, sizeof(st->ips), BPF_F_USER_STACK) <= 0) {
-		return -1;
+		return NC_USTACK_NONE;
 	}
-	return (__s64)(seq & 0x7fffffff);
+	id = bpf_map_lookup_elem(&ustack_ids, st);
+	if (id)
+		return *id;
+	/* a new stack: keep it at its id first, then publish the id */
+	seq = __sync_fetch_and_add(&ustack_next, 1);
+	if (seq >= cfg.stacks)
+		return NC_USTACK_FULL;
+	next = (__u32)seq;
+	kept = bpf_map_lookup_elem(&ustacks, &next);
+	if (!kept)
+		return NC_USTACK_FULL;
+	__builtin_memcpy(kept, st, sizeof(*st));
+	if (bpf_map_update_elem(&ustack_ids, st, &next, BPF_NOEXIST)) {
+		id = bpf_map_lookup_elem(&ustack_ids, st); /* another CPU was first */
+		return id ? *id : NC_USTACK_FULL;
+	}
+	return next;
 }
 
 /* The stack id the records of this hook call carry (set before capture_mbuf, per CPU) */

@@ -122,16 +122,17 @@ struct nc_mbuf_probe_cfg {
 	__u32 snaplen;	  /* <= NC_MAX_SNAPLEN */
 	__u32 window;	  /* bytes copied before filtering, <= NC_FILTER_WINDOW */
 	__u64 wake_bytes; /* wake the reader when this much data is pending */
-	__u32 stacks;	  /* -S: slots of the `ustacks` map (a user stack per hook call); 0 off */
+	__u32 stacks;	  /* -S: distinct user stacks kept (ustacks, ustack_ids); 0 off */
 	__u32 pad;
 };
 
-#define NC_USTACK_DEPTH 64 /* user frames recorded per hook call (-S) */
+#define NC_USTACK_DEPTH 32   /* user frames recorded per hook call (-S) */
+#define NC_USTACK_NONE	(-1) /* record stack_id: the user stack could not be read */
+#define NC_USTACK_FULL	(-2) /* record stack_id: no room for another distinct stack */
 
-/* A user stack (mbuf probe, -S), in the `ustacks` array at slot seq % entries; a record's stack_id
- * is seq & 0x7fffffff, and a slot whose seq differs has been reused since */
+/* A user stack (mbuf probe, -S): each distinct one gets an id (the `ustack_ids` hash) and is kept
+ * at that index of the `ustacks` array for the whole capture */
 struct nc_ustack {
-	__u64 seq;
 	__u64 ips[NC_USTACK_DEPTH]; /* innermost first, 0 after the last */
 };
 

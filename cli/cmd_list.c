@@ -4,13 +4,17 @@
  * PMD burst functions (symbol, or file+offset for stripped PMDs) and queues.
  */
 #include <glib.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "discover/dpdk.h"
 #include "discover/dwarf.h"
 #include "discover/elf.h"
+#include "discover/procmaps.h"
+#include "discover/usdt.h"
 #include "plan/placement.h"
 
 static void print_func(const char *dir, const struct nc_dpdk_func *f)
@@ -69,6 +73,37 @@ static void list_functions(const char *exe)
 	nc_elf_close(e);
 }
 
+/* The USDT probes of every mapped ELF file, with the spec that hooks each */
+static void list_usdt(const struct nc_dpdk_proc *p)
+{
+	struct nc_maps_file *files = NULL;
+	size_t n = 0, total = 0;
+
+	if (nc_maps_elf_files(p->maps, &files, &n, NULL, 0))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *base = strrchr(files[i].path, '/');
+		bool exe = !strcmp(files[i].path, p->exe);
+		struct nc_usdt_probe *v;
+		size_t m;
+
+		if (nc_usdt_list(files[i].path, &v, &m, NULL, 0) || !m)
+			continue;
+		printf("USDT probes in %s (usdt:...@N: argument N is the mbuf; @N@M: the array "
+		       "and the count):\n",
+		       files[i].path);
+		for (size_t k = 0; k < m; k++)
+			printf("  usdt:%s%s%s:%s    %u argument(s): %s%s\n", exe ? "" : base + 1,
+			       exe ? "" : ":", v[k].provider, v[k].name, nc_usdt_nargs(v[k].args),
+			       *v[k].args ? v[k].args : "-", v[k].sem_offset ? ", semaphore" : "");
+		total += m;
+		nc_usdt_free(v, m);
+	}
+	if (!total)
+		printf("USDT probes: none\n");
+	free(files);
+}
+
 static int list_one(pid_t pid)
 {
 	struct nc_dpdk_proc *p;
@@ -90,6 +125,7 @@ static int list_one(pid_t pid)
 		print_func("tx_burst", &port->tx);
 	}
 	list_functions(p->exe);
+	list_usdt(p);
 	nc_dpdk_free(p);
 	return 0;
 }

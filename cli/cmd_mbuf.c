@@ -37,9 +37,12 @@ int cmd_mbuf(int argc, char **argv)
 	static volatile sig_atomic_t stop;
 	struct capture_opts o = {0};
 	g_auto(GStrv) pid_args = NULL;
-	GOptionEntry rows[CAPTURE_OPTS_ENTRIES + 1] = {{"pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY,
-							&pid_args, "The DPDK process (repeatable)",
-							"PID"}};
+	gboolean stacks = FALSE;
+	GOptionEntry rows[CAPTURE_OPTS_ENTRIES + 2] = {
+	    {"pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args, "The DPDK process (repeatable)",
+	     "PID"},
+	    {"stack", 'S', 0, G_OPTION_ARG_NONE, &stacks,
+	     "User stack of each packet's hook call (needs frame pointers)", NULL}};
 	GOptionContext *ctx =
 	    g_option_context_new("[EXPRESSION] - capture packets of a DPDK process");
 	g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
@@ -50,7 +53,7 @@ int cmd_mbuf(int argc, char **argv)
 	char err[512];
 	int status = 2;
 
-	capture_opts_entries(&o, rows + 1, "Hook point(s) to capture at (see below)");
+	capture_opts_entries(&o, rows + 2, "Hook point(s) to capture at (see below)");
 	g_set_prgname("netcap mbuf");
 	g_option_context_add_main_entries(ctx, rows, NULL);
 	g_option_context_set_description(ctx, description);
@@ -83,6 +86,8 @@ int cmd_mbuf(int argc, char **argv)
 	r.count = o.count;
 	r.duration_ms = o.duration_ms;
 	r.out = o.out;
+	r.stacks = stacks;
+	r.out.annotate = stacks && o.out.format == NC_SINK_TEXT; /* stacks under each packet */
 	r.ready_file = o.ready;
 	r.verbose = o.verbose;
 	nc_load_set_verbose(o.verbose);

@@ -15,6 +15,8 @@
 #include "../discover/dwarf.h"
 #include "../discover/elf.h"
 #include "../discover/procmaps.h"
+#include "../discover/usdt.h"
+#include "../discover/usym.h"
 #include "../filter/filter.h"
 #include "../load/mbuf_probe.h"
 #include "../plan/placement.h"
@@ -22,7 +24,8 @@
 #include "../util/err.h"
 #include "guard.h"
 
-#define RING_BYTES (16u << 20)
+#define RING_BYTES  (16u << 20)
+#define STACK_SLOTS 4096 /* -S: distinct user stacks kept (~2 MiB) */
 
 /* A PMD queue whose packets count under a hook point of their own (rx_burst:PORT) */
 struct planned_queue {
@@ -36,6 +39,7 @@ struct capture {
 	struct nc_dpdk_proc **procs;
 	struct nc_filter *filter;
 	struct nc_mbuf_probe *probe;
+	struct nc_usym *usym; /* -S */
 	struct nc_session session;
 	struct nc_mbuf_layout mbuf; /* of every target process */
 	struct nc_attach_point attach[NC_MAX_HOOKS];
@@ -77,6 +81,7 @@ static int add_attach(struct capture *c, const struct nc_dpdk_proc *p, const cha
 	a->pid = p->pid;
 	a->hook = hook;
 	a->cfg = *cfg;
+	a->ref_ctr_offset = 0;
 	return 0;
 }
 
@@ -122,10 +127,12 @@ static uint64_t func_size(const char *path, const char *name)
 static int plan_function(struct capture *c, const struct nc_dpdk_proc *p,
 			 const struct nc_hook_spec *s, char *err, size_t errlen)
 {
+	/* functions and offsets are hooked at their entry, where [rsp] is the return address */
 	struct nc_hook_cfg cfg = {.kind = (__u8)s->kind,
 				  .arg_pkt = s->arg_pkt,
 				  .arg_cnt = s->arg_cnt,
-				  .ret_bits = s->ret_bits};
+				  .ret_bits = s->ret_bits,
+				  .at_entry = 1};
 	g_autofree char *label = NULL;
 	const char *path;
 	uint64_t offset, site;
@@ -210,7 +217,8 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 	for (size_t i = 0; i < p->n_ports; i++) {
 		const struct nc_dpdk_port *port = &p->ports[i];
 		const struct nc_dpdk_func *fn = rx ? &port->rx : &port->tx;
-		struct nc_hook_cfg cfg = {.arg_pkt = 2, .arg_queue = 1, .queue_only = 1};
+		struct nc_hook_cfg cfg = {
+		    .arg_pkt = 2, .arg_queue = 1, .queue_only = 1, .at_entry = 1};
 		uint32_t first = UINT32_MAX;
 
 		if (done[i] || !port->started || (s->port >= 0 && port->id != s->port))
@@ -263,6 +271,119 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 	return 0;
 }
 
+/* The sites of USDT probe s->provider:s->func in file path; 0 when it has none */
+static int usdt_sites(const char *path, const struct nc_hook_spec *s, GArray *sites, char *err,
+		      size_t errlen)
+{
+	struct nc_usdt_probe *v;
+	size_t n;
+	int ret = nc_usdt_list(path, &v, &n, err, errlen);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].provider, s->provider) || strcmp(v[i].name, s->func))
+			continue;
+		g_array_append_val(sites, v[i]);
+		memset(&v[i], 0, sizeof(v[i])); /* moved */
+	}
+	nc_usdt_free(v, n);
+	return 0;
+}
+
+/* Where argument i of a site is; the message names the probe */
+static int usdt_loc(const struct nc_hook_spec *s, const struct nc_usdt_probe *site, unsigned i,
+		    struct nc_arg_loc *loc, char *err, size_t errlen)
+{
+	char why[256];
+	int ret = nc_usdt_arg(site->args, i, loc, why, sizeof(why));
+
+	if (ret)
+		return nc_err(err, errlen, -ret, "hook spec \"%s\": USDT probe %s:%s: %s", s->text,
+			      s->provider, s->func, why);
+	return 0;
+}
+
+/*
+ * usdt:[OBJECT:]PROVIDER:NAME@N[@M]: every site of the probe in the first file that has it (the
+ * executable, then its libraries, in the order of /proc/PID/maps), one hook point; the probe's
+ * semaphore, if any, is raised by the kernel while attached (ref_ctr_offset).
+ */
+static int plan_usdt(struct capture *c, const struct nc_dpdk_proc *p, const struct nc_hook_spec *s,
+		     char *err, size_t errlen)
+{
+	struct nc_hook_cfg cfg = {.kind = (__u8)s->kind};
+	g_autoptr(GArray) sites = g_array_new(FALSE, TRUE, sizeof(struct nc_usdt_probe));
+	g_autofree char *label = NULL;
+	g_autofree char *where = NULL;
+	struct nc_maps_file *files = NULL;
+	const char *path = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (s->object) {
+		ret = find_object(p, s->object, &path, err, errlen);
+		if (!ret)
+			ret = usdt_sites(path, s, sites, err, errlen);
+	} else {
+		ret = nc_maps_elf_files(p->maps, &files, &n, err, errlen);
+		for (size_t i = 0; !ret && i < n && !sites->len; i++) {
+			path = files[i].path;
+			ret = usdt_sites(path, s, sites, NULL, 0) == -ENOMEM ? -ENOMEM : 0;
+		}
+	}
+	if (!ret && !sites->len && s->object)
+		ret = nc_err(err, errlen, ENOENT,
+			     "no USDT probe %s:%s in %s; try: netcap list --pid %d", s->provider,
+			     s->func, path, (int)p->pid);
+	else if (!ret && !sites->len)
+		ret = nc_err(err, errlen, ENOENT,
+			     "no USDT probe %s:%s in /proc/%d/exe or its libraries; try: netcap "
+			     "list --pid %d",
+			     s->provider, s->func, (int)p->pid, (int)p->pid);
+	for (guint i = 0; !ret && i < sites->len; i++) {
+		const struct nc_usdt_probe *site = &g_array_index(sites, struct nc_usdt_probe, i);
+		struct nc_hook_cfg one = cfg;
+
+		ret = usdt_loc(s, site, s->arg_pkt, &one.loc_pkt, err, errlen);
+		if (!ret && s->kind == NC_HOOK_VECTOR)
+			ret = usdt_loc(s, site, s->arg_cnt, &one.loc_cnt, err, errlen);
+		if (!ret && !site->offset)
+			ret = nc_err(err, errlen, ENOEXEC,
+				     "USDT probe %s:%s in %s: its address %#llx is in no loadable "
+				     "segment",
+				     s->provider, s->func, path, (unsigned long long)site->pc);
+		if (ret)
+			break;
+		if (i == 0) {
+			cfg = one;
+			label = g_strdup_printf("usdt:%s:%s", s->provider, s->func);
+			where = g_strdup_printf(
+			    "the USDT site%s %s+%#llx%s", sites->len > 1 ? "s" : "",
+			    strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+			    (unsigned long long)site->offset, sites->len > 1 ? " and others" : "");
+			ret = add_point(c, p, label, label, where, err, errlen);
+		} else if (memcmp(&one, &cfg, sizeof(cfg))) {
+			ret = nc_err(err, errlen, ENOTSUP,
+				     "hook spec \"%s\": the sites of USDT probe %s:%s keep their "
+				     "arguments in different places, which one hook point cannot "
+				     "read",
+				     s->text, s->provider, s->func);
+		}
+		if (!ret)
+			ret = add_attach(c, p, path, site->offset, c->session.n_points - 1, &cfg,
+					 err, errlen);
+		if (!ret)
+			c->attach[c->n_attach - 1].ref_ctr_offset = site->sem_offset;
+	}
+	for (guint i = 0; i < sites->len; i++)
+		nc_usdt_free(g_memdup2(&g_array_index(sites, struct nc_usdt_probe, i),
+				       sizeof(struct nc_usdt_probe)),
+			     1);
+	free(files);
+	return ret;
+}
+
 /* The session's operations on the mbuf probe */
 static int attach_all(void *ctx, char *err, size_t errlen)
 {
@@ -284,18 +405,49 @@ static int counters(void *ctx, uint32_t hook, struct nc_counters *sum)
 	return nc_mbuf_probe_counters(((struct capture *)ctx)->probe, hook, sum);
 }
 
+/* -S: "\nstack:\n  fwd_one+0x3 (nc_fwd.c:120)\n  main+0xb98 (nc_fwd.c:515)..." */
+static void append_stack(struct capture *c, const struct nc_record *rec, GString *s)
+{
+	uint64_t ips[NC_USTACK_DEPTH];
+	int n = nc_mbuf_probe_stack(c->probe, rec->stack_id, ips);
+
+	if (n == -ENOSPC) {
+		g_string_append_printf(s, "\nstack: lost (more than %d distinct stacks)",
+				       STACK_SLOTS);
+		return;
+	}
+	if (n <= 0) {
+		g_string_append(s, "\nstack: none (the user stack could not be read)");
+		return;
+	}
+	g_string_append(s, "\nstack:");
+	for (int i = 0; i < n; i++) {
+		/* the kernel may have put the entry's return address in itself */
+		if (i == 2 && ips[2] == ips[1])
+			continue;
+		nc_usym_append(c->usym, (pid_t)rec->pid, ips[i], i > 0, s);
+	}
+}
+
 static void comment(void *ctx, const struct nc_record *rec, const struct nc_session_point *pt,
 		    char *buf, size_t len)
 {
-	(void)ctx;
-	snprintf(buf, len, "pid %u tid %u cpu %u %s%s%s", rec->pid, rec->tid, rec->cpu, pt->label,
-		 rec->flags & NC_REC_VLAN_REINSERTED ? ", VLAN tag re-inserted" : "",
-		 rec->flags & NC_REC_SEGS_CUT ? ", segments beyond the 8th not copied" : "");
+	struct capture *c = ctx;
+	GString *s = g_string_new(NULL);
+
+	g_string_printf(s, "pid %u tid %u cpu %u %s%s%s", rec->pid, rec->tid, rec->cpu, pt->label,
+			rec->flags & NC_REC_VLAN_REINSERTED ? ", VLAN tag re-inserted" : "",
+			rec->flags & NC_REC_SEGS_CUT ? ", segments beyond the 8th not copied" : "");
+	if (c->usym)
+		append_stack(c, rec, s);
+	snprintf(buf, len, "%s", s->str);
+	g_string_free(s, TRUE);
 }
 
 static void free_capture(struct capture *c)
 {
 	nc_mbuf_probe_close(c->probe);
+	nc_usym_free(c->usym);
 	nc_session_clear(&c->session);
 	for (uint32_t i = 0; i < c->n_attach; i++)
 		g_free(c->attach_paths[i]);
@@ -346,6 +498,8 @@ static int plan(struct capture *c, GArray *queues, char *err, size_t errlen)
 				return ret;
 			if (s.type == NC_SPEC_RX_BURST || s.type == NC_SPEC_TX_BURST)
 				ret = plan_burst(c, c->procs[i], &s, queues, err, errlen);
+			else if (s.type == NC_SPEC_USDT)
+				ret = plan_usdt(c, c->procs[i], &s, err, errlen);
 			else
 				ret = plan_function(c, c->procs[i], &s, err, errlen);
 			nc_spec_clear(&s);
@@ -408,6 +562,11 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 	po.snaplen = r->snaplen;
 	po.window = r->snaplen < NC_FILTER_WINDOW ? r->snaplen : NC_FILTER_WINDOW;
 	po.ring_bytes = RING_BYTES;
+	po.stacks = r->stacks ? STACK_SLOTS : 0;
+	if (r->stacks && !(c.usym = nc_usym_new())) {
+		ret = nc_err(err, errlen, ENOMEM, "out of memory");
+		goto out;
+	}
 	for (uint32_t i = 0; i < c.n_attach; i++)
 		po.need_return |= c.attach[i].cfg.kind == NC_HOOK_RET_SAVE;
 	ret = nc_mbuf_probe_open(&po, &c.probe, err, errlen);

@@ -31,6 +31,7 @@ struct nc_mbuf_request {
 	const char *ready_file;	       /* created once every probe is attached; may be NULL */
 	volatile sig_atomic_t *stop;   /* set by a signal handler: detach, flush, finish */
 	struct nc_capture_hooks hooks; /* optional */
+	bool stacks; /* the user stack of each packet's hook call in its comment (-S) */
 	bool verbose;
 };
 

@@ -183,6 +183,11 @@ static bool offset_to_vaddr(const struct nc_elf *e, uint64_t offset, uint64_t *v
 	return convert(e, offset, false, vaddr);
 }
 
+int nc_elf_vaddr(const struct nc_elf *e, uint64_t offset, uint64_t *vaddr)
+{
+	return offset_to_vaddr(e, offset, vaddr) ? 0 : -ENOENT;
+}
+
 int nc_elf_func(const struct nc_elf *e, const char *name, uint64_t *offset, uint64_t *size,
 		char *err, size_t errlen)
 {

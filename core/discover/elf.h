@@ -61,6 +61,10 @@ int nc_elf_object(const struct nc_elf *e, const char *name, uint64_t *vaddr, uin
  */
 int nc_elf_symbolize(const struct nc_elf *e, uint64_t offset, char *buf, size_t len);
 
+/* The virtual address (link-time) of file offset `offset`, through the section holding it;
+ * -ENOENT when no allocated section holds it. */
+int nc_elf_vaddr(const struct nc_elf *e, uint64_t offset, uint64_t *vaddr);
+
 /*
  * The first PT_LOAD program header (lowest in the table): its p_vaddr and p_offset. The load base
  * of a mapped file is then start of the mapping that holds p_offset + (p_offset - mapping offset)

@@ -58,6 +58,8 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 	ret = bpf_map__set_max_entries(p->skel->maps.ring, (__u32)o->ring_bytes);
 	if (!ret && o->stacks)
 		ret = bpf_map__set_max_entries(p->skel->maps.ustacks, o->stacks);
+	if (!ret && o->stacks)
+		ret = bpf_map__set_max_entries(p->skel->maps.ustack_ids, o->stacks);
 	if (!ret)
 		ret = bpf_map__set_max_entries(p->skel->maps.scratch_map,
 					       (__u32)libbpf_num_possible_cpus());
@@ -139,17 +141,16 @@ int nc_mbuf_probe_counters(const struct nc_mbuf_probe *p, uint32_t hook, struct 
 
 int nc_mbuf_probe_stack(const struct nc_mbuf_probe *p, int32_t id, uint64_t *ips)
 {
-	uint32_t slots = p->skel->rodata->cfg.stacks, slot;
+	uint32_t key = (uint32_t)id;
 	struct nc_ustack st;
 	int n = 0;
 
-	if (id < 0 || !slots)
+	if (id == NC_USTACK_FULL)
+		return -ENOSPC;
+	if (id < 0 || (uint32_t)id >= p->skel->rodata->cfg.stacks)
 		return -ENOENT;
-	slot = (uint32_t)id % slots;
-	if (bpf_map__lookup_elem(p->skel->maps.ustacks, &slot, sizeof(slot), &st, sizeof(st), 0))
+	if (bpf_map__lookup_elem(p->skel->maps.ustacks, &key, sizeof(key), &st, sizeof(st), 0))
 		return -errno;
-	if ((st.seq & 0x7fffffff) != (uint64_t)id)
-		return -ESTALE;
 	while (n < NC_USTACK_DEPTH && st.ips[n]) {
 		ips[n] = st.ips[n];
 		n++;

@@ -25,7 +25,7 @@ struct nc_mbuf_probe_opts {
 	uint32_t window;   /* bytes copied before filtering, 1..NC_FILTER_WINDOW */
 	size_t ring_bytes; /* a power of two, at least NC_RING_BYTES_MIN */
 	bool need_return;  /* some hook is return-side: load the uretprobe program too */
-	uint32_t stacks;   /* -S: user stacks kept at once (slots of the ustacks map); 0 off */
+	uint32_t stacks;   /* -S: distinct user stacks kept; 0 off */
 };
 
 /* One attach point: code at `offset` of file `path` in process `pid` */
@@ -62,8 +62,8 @@ int nc_mbuf_probe_counters(const struct nc_mbuf_probe *p, uint32_t hook, struct 
 
 /*
  * The user stack a record's stack_id names (-S): up to NC_USTACK_DEPTH addresses into ips,
- * innermost first. Returns how many, -ENOENT for an id < 0 (no stack), -ESTALE when its slot has
- * been reused since (the reader fell behind).
+ * innermost first. Returns how many, -ENOSPC when the probe had no room for another distinct
+ * stack, -ENOENT when the stack could not be read.
  */
 int nc_mbuf_probe_stack(const struct nc_mbuf_probe *p, int32_t id, uint64_t *ips);
 

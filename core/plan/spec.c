@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ void nc_spec_clear(struct nc_hook_spec *s)
 	free(s->text);
 	free(s->object);
 	free(s->func);
+	free(s->provider);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -74,6 +76,43 @@ static int parse_named(const char *text, struct nc_hook_spec *s, char *err, size
 	return 0;
 }
 
+static bool is_name(const char *n)
+{
+	if (!n || !*n)
+		return false;
+	for (const char *c = n; *c; c++)
+		if (!g_ascii_isalnum(*c) && *c != '_' && *c != '.' && *c != '$')
+			return false;
+	return true;
+}
+
+/* usdt:PROVIDER:NAME or usdt:OBJECT:PROVIDER:NAME (point without "usdt:"); arguments parsed */
+static int parse_usdt(const char *text, const char *point, struct nc_hook_spec *s, char *err,
+		      size_t errlen)
+{
+	const char *name = strrchr(point, ':'), *prov;
+
+	s->type = NC_SPEC_USDT;
+	if (s->kind == NC_HOOK_RET_SAVE)
+		return bad(s, err, errlen, text,
+			   "a USDT probe is not a call that returns: give the mbuf argument "
+			   "(usdt:P:N@1) or the array and the count (usdt:P:N@1@2)");
+	if (!name)
+		return bad(s, err, errlen, text,
+			   "a USDT probe is usdt:PROVIDER:NAME (or usdt:OBJECT:PROVIDER:NAME)");
+	prov = name;
+	while (prov > point && prov[-1] != ':')
+		prov--;
+	s->func = strdup(name + 1);
+	s->provider = strndup(prov, (size_t)(name - prov));
+	if (prov > point)
+		s->object = strndup(point, (size_t)(prov - 1 - point));
+	if (!is_name(s->func) || !is_name(s->provider) || (s->object && !*s->object))
+		return bad(s, err, errlen, text,
+			   "a USDT probe is usdt:PROVIDER:NAME (or usdt:OBJECT:PROVIDER:NAME)");
+	return 0;
+}
+
 int nc_spec_parse(const char *text, struct nc_hook_spec *s, char *err, size_t errlen)
 {
 	g_auto(GStrv) parts = NULL;
@@ -114,6 +153,8 @@ int nc_spec_parse(const char *text, struct nc_hook_spec *s, char *err, size_t er
 				   "one argument cannot be both the array and the count");
 	}
 
+	if (g_str_has_prefix(point, "usdt:"))
+		return parse_usdt(text, point + 5, s, err, errlen);
 	plus = strrchr(point, '+');
 	if (plus) {
 		guint64 off;

@@ -9,6 +9,8 @@
  *   OBJECT+0xOFF@…    the code at file offset OFF of OBJECT (stripped code)
  *   rx_burst[:PORT]   the PMD receive function of every started port (or of PORT), read on return
  *   tx_burst[:PORT]   the PMD transmit function, read on entry
+ *   usdt:PROVIDER:NAME@N[@M]       a USDT probe (sys/sdt.h): its argument N is the mbuf, or the
+ *   usdt:OBJECT:PROVIDER:NAME@N@M  array with argument M the count
  */
 #ifndef NC_SPEC_H
 #define NC_SPEC_H
@@ -26,13 +28,15 @@ enum nc_spec_type {
 	NC_SPEC_OFFSET,	  /* object + file offset */
 	NC_SPEC_RX_BURST,
 	NC_SPEC_TX_BURST,
+	NC_SPEC_USDT, /* a USDT probe: object (optional), provider, func = the probe's name */
 };
 
 struct nc_hook_spec {
 	enum nc_spec_type type;
 	char *text;	 /* as given */
 	char *object;	 /* FUNC: NULL = the executable, then its libraries; OFFSET: required */
-	char *func;	 /* FUNC */
+	char *func;	 /* FUNC; USDT: the probe's name */
+	char *provider;	 /* USDT */
 	uint64_t offset; /* OFFSET */
 	int port;	 /* RX/TX_BURST: -1 = every started port */
 	enum nc_hook_kind kind; /* SINGLE, VECTOR or RET_SAVE (FUNC and OFFSET) */
