@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../util/err.h"
@@ -15,13 +17,64 @@ void nc_output_release(struct nc_output *o)
 {
 	free(o->what);
 	free(o->buf);
+	free(o->marks);
 	o->what = o->buf = NULL;
+	o->marks = NULL;
+	o->n_marks = o->cap_marks = 0;
 	o->f = NULL;
+}
+
+void nc_output_block(struct nc_output *o, uint64_t bytes, uint64_t units)
+{
+	o->pos += bytes;
+	o->units += units;
+	if (!o->regular)
+		return;
+	if (o->n_marks == o->cap_marks) {
+		size_t cap = o->cap_marks ? 2 * o->cap_marks : 1024;
+		struct nc_output_mark *m = realloc(o->marks, cap * sizeof(*m));
+
+		if (!m) { /* without room, the last mark known to be in the file stays the cut */
+			o->regular = false;
+			return;
+		}
+		o->marks = m;
+		o->cap_marks = cap;
+	}
+	o->marks[o->n_marks++] = (struct nc_output_mark){o->pos, o->units};
+}
+
+void nc_output_synced(struct nc_output *o)
+{
+	o->synced = (struct nc_output_mark){o->pos, o->units};
+	o->n_marks = 0;
+}
+
+int nc_output_cut(struct nc_output *o, uint64_t *units)
+{
+	struct nc_output_mark cut = o->synced;
+	struct stat st;
+	int fd = fileno(o->f);
+
+	if (!o->regular)
+		return -ENOTSUP;
+	if (fstat(fd, &st))
+		return -errno;
+	for (size_t i = 0; i < o->n_marks && o->marks[i].end <= (uint64_t)st.st_size; i++)
+		cut = o->marks[i];
+	__fpurge(o->f); /* what is still buffered would land after the cut */
+	if (ftruncate(fd, (off_t)cut.end))
+		return -errno;
+	o->regular = false; /* cut once */
+	*units = cut.units;
+	return 0;
 }
 
 /* Takes fd (closes it on failure). */
 static int wrap_fd(int fd, const char *what, struct nc_output *o, char *err, size_t errlen)
 {
+	struct stat st;
+
 	memset(o, 0, sizeof(*o));
 	o->what = strdup(what);
 	o->buf = malloc(BUFSIZE);
@@ -43,6 +96,14 @@ static int wrap_fd(int fd, const char *what, struct nc_output *o, char *err, siz
 		fclose(o->f);
 		nc_output_release(o);
 		return nc_err(err, errlen, ENOMEM, "cannot buffer the output to %s", what);
+	}
+	/* standard output may be a file opened elsewhere: block ends are file offsets */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		off_t at = lseek(fd, 0, SEEK_CUR);
+
+		o->regular = at >= 0;
+		o->pos = at >= 0 ? (uint64_t)at : 0;
+		o->synced.end = o->pos;
 	}
 	return 0;
 }

@@ -20,7 +20,9 @@ struct nc_pcap {
 	pcap_dumper_t *d;
 	struct nc_output out; /* out.f is the dumper's stream */
 	uint32_t snaplen;
-	int error; /* first failed write (positive errno); sticky */
+	int error;     /* first failed write (positive errno); sticky */
+	bool cut;      /* after it, the file was cut back to whole records */
+	uint64_t kept; /* the packets it holds then */
 };
 
 static void free_writer(struct nc_pcap *w)
@@ -31,10 +33,17 @@ static void free_writer(struct nc_pcap *w)
 	free(w);
 }
 
+/* The first write error, as in the pcapng writer: a regular file is cut back to whole records */
 static int fail_write(struct nc_pcap *w, int errnum, char *err, size_t errlen)
 {
-	if (!w->error)
+	if (!w->error) {
 		w->error = errnum ? errnum : EIO;
+		w->cut = nc_output_cut(&w->out, &w->kept) == 0;
+	}
+	if (w->cut)
+		return nc_err(err, errlen, w->error,
+			      "cannot write pcap to %s: %s; it holds the first %llu packets, whole",
+			      w->out.what, strerror(w->error), (unsigned long long)w->kept);
 	return nc_err(err, errlen, w->error, "cannot write pcap to %s: %s", w->out.what,
 		      strerror(w->error));
 }
@@ -101,6 +110,7 @@ static int start(struct nc_output *o, int linktype, uint32_t snaplen, struct nc_
 		free_writer(w);
 		return ret;
 	}
+	nc_output_block(&w->out, 24, 0); /* the file header */
 	*out = w;
 	return 0;
 fail:
@@ -160,6 +170,7 @@ int nc_pcap_packet(struct nc_pcap *w, uint64_t ts_ns, uint32_t caplen, uint32_t 
 	pcap_dump((u_char *)w->d, &h, data);
 	if (ferror(w->out.f))
 		return fail_write(w, errno, err, errlen);
+	nc_output_block(&w->out, 16 + (uint64_t)caplen, 1); /* record header and bytes */
 	return 0;
 }
 
@@ -172,6 +183,7 @@ int nc_pcap_flush(struct nc_pcap *w, char *err, size_t errlen)
 	errno = 0;
 	if (pcap_dump_flush(w->d) != 0 || ferror(w->out.f))
 		return fail_write(w, errno, err, errlen);
+	nc_output_synced(&w->out);
 	return 0;
 }
 
@@ -186,8 +198,7 @@ int nc_pcap_close(struct nc_pcap *w, char *err, size_t errlen)
 		fail_write(w, errno, NULL, 0);
 	pcap_dump_close(w->d); /* fclose(); returns nothing */
 	if (w->error)
-		ret = nc_err(err, errlen, w->error, "cannot write pcap to %s: %s", w->out.what,
-			     strerror(w->error));
+		ret = fail_write(w, w->error, err, errlen);
 	free_writer(w);
 	return ret;
 }

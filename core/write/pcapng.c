@@ -97,7 +97,9 @@ struct nc_pcapng {
 	char *os; /* shb_os as written; the default if_os; NULL if none */
 	struct iface_state *ifaces;
 	uint32_t n_ifaces;
-	int error; /* first failed write (positive errno); sticky */
+	int error;     /* first failed write (positive errno); sticky */
+	bool cut;      /* after it, the file was cut back to whole blocks */
+	uint64_t kept; /* the packets it holds then */
 };
 
 static size_t pad4(size_t n)
@@ -132,11 +134,21 @@ static int opt_str(struct opt_list *l, uint16_t code, const char *name, const ch
 	return opt_add(l, code, name, s, strlen(s), err, errlen);
 }
 
-/* Records the first write error; returns it as a negative errno with a message. */
+/*
+ * Records the first write error and cuts a regular file back to its last whole block (a full
+ * disk leaves a file every reader takes); returns the error as a negative errno with a message.
+ */
 static int fail_write(struct nc_pcapng *w, int errnum, char *err, size_t errlen)
 {
-	if (!w->error)
+	if (!w->error) {
 		w->error = errnum ? errnum : EIO;
+		w->cut = nc_output_cut(&w->out, &w->kept) == 0;
+	}
+	if (w->cut)
+		return nc_err(err, errlen, w->error,
+			      "cannot write pcapng to %s: %s; it holds the first %llu packets, "
+			      "whole",
+			      w->out.what, strerror(w->error), (unsigned long long)w->kept);
 	return nc_err(err, errlen, w->error, "cannot write pcapng to %s: %s", w->out.what,
 		      strerror(w->error));
 }
@@ -188,6 +200,7 @@ static int write_block(struct nc_pcapng *w, uint32_t type, const void *body, siz
 	ok = ok && put(w, &total32, sizeof(total32));
 	if (!ok)
 		return fail_write(w, errno, err, errlen);
+	nc_output_block(&w->out, total, type == BT_EPB);
 	return 0;
 }
 
@@ -420,6 +433,7 @@ int nc_pcapng_flush(struct nc_pcapng *w, char *err, size_t errlen)
 	errno = 0;
 	if (fflush(w->out.f) == EOF)
 		return fail_write(w, errno, err, errlen);
+	nc_output_synced(&w->out);
 	return 0;
 }
 
@@ -489,8 +503,7 @@ int nc_pcapng_close(struct nc_pcapng *w, const struct nc_pcapng_stats *stats, ch
 	if (fclose(w->out.f) == EOF && !w->error)
 		fail_write(w, errno, NULL, 0);
 	if (w->error)
-		ret = nc_err(err, errlen, w->error, "cannot write pcapng to %s: %s", w->out.what,
-			     strerror(w->error));
+		ret = fail_write(w, w->error, err, errlen);
 	free_writer(w);
 	return ret;
 }
