@@ -39,7 +39,7 @@ for f in ./usr/bin/netcap ./usr/lib/x86_64-linux-gnu/wireshark/extcap/netcap-ext
 	grep -qxF "$f" "$tmp/files" || fail "the package lacks $f"
 done
 grep -q /docs/man/ "$tmp/files" && fail "the package's docs hold docs/man (the man pages are in man1)"
-if grep -vE '^\./usr/(s?bin/|lib/x86_64-linux-gnu/wireshark/extcap/|share/(man/man1|wireshark/profiles/netcap|bash-completion/completions|doc/netcap)/)' "$tmp/files"; then
+if grep -vE '^\./usr/(s?bin/|lib/netcap/|lib/x86_64-linux-gnu/wireshark/extcap/|share/(man/man1|wireshark/profiles/netcap|bash-completion/completions|doc/netcap)/)' "$tmp/files"; then
 	fail "the package holds files outside its places (above)"
 fi
 dpkg-deb -f "$deb" Depends | grep -q 'libbpf1' || fail "Depends lacks libbpf1: $(dpkg-deb -f "$deb" Depends)"
@@ -108,7 +108,7 @@ rm -rf "$home"
 INSIDE
 
 # the capabilities packaging/netcap-privileges sets, which postinst mirrors
-caps=cap_bpf,cap_perfmon
+caps=cap_bpf,cap_perfmon,cap_sys_admin
 case $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0) in
 1 | 2) caps=$caps,cap_sys_ptrace ;;
 esac
