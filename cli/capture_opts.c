@@ -114,6 +114,14 @@ int capture_opts_finish(struct capture_opts *o, const char *cmd, int argc, char 
 		fprintf(stderr, "netcap %s: -t prints text, -w writes a file: choose one\n", cmd);
 		return 2;
 	}
+	if (o->text) {
+		char why[512];
+
+		if (nc_sink_check_tcpdump_flags(o->text, why, sizeof(why))) {
+			fprintf(stderr, "netcap %s: %s\n", cmd, why);
+			return 2;
+		}
+	}
 	if (o->text || (!o->write && isatty(STDOUT_FILENO))) {
 		o->out.format = NC_SINK_TEXT;
 		o->out.tcpdump_flags = o->text ? o->text : "-n";

@@ -484,11 +484,28 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_HOOK: o.hook = optarg; break;
-		case OPT_PORT: o.port = optarg; break;
+		case OPT_PORT: {
+			guint64 v;
+
+			o.port = optarg;
+			if (*optarg &&
+			    !g_ascii_string_to_unsigned(optarg, 10, 0, UINT16_MAX, &v, NULL))
+				bad =
+				    g_strdup_printf("bad --port \"%s\": want a port number from 0 "
+						    "to %d, or nothing for every port",
+						    optarg, UINT16_MAX);
+			break;
+		}
 		case OPT_RELOAD: o.reload = optarg; break;
 		case OPT_STACKS: o.stacks = true; break;
 		case OPT_LOG_LEVEL:
-		case OPT_LOG_FILE: break;
+			if (strcmp(optarg, "message") && strcmp(optarg, "info") &&
+			    strcmp(optarg, "debug") && strcmp(optarg, "noisy"))
+				bad = g_strdup_printf("bad --log-level \"%s\": want message, info, "
+						      "debug or noisy",
+						      optarg);
+			break;
+		case OPT_LOG_FILE: break; /* accepted from Wireshark; netcap writes no log file */
 		default: bad = g_strdup("unknown option; see: netcap-extcap --help"); break;
 		}
 	}

@@ -24,6 +24,7 @@
 #include "guard.h"
 
 #define RING_BYTES (16u << 20)
+#define IDENT	   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 
 struct capture {
 	const struct nc_skb_request *r;
@@ -214,6 +215,12 @@ static int plan_tracepoint(struct capture *c, const char *spec, char *err, size_
 		return nc_err(err, errlen, E2BIG, "at most %d tracepoints", NC_SKB_MAX_TRACEPOINTS);
 	cat = g_strndup(rest, (gsize)(colon - rest));
 	name = colon + 1;
+	/* tracefs and BTF names are C identifiers; nothing else goes into a path */
+	if (strspn(cat, IDENT) != strlen(cat) || strspn(name, IDENT) != strlen(name))
+		return nc_err(err, errlen, EINVAL,
+			      "hook spec \"%s\": tracepoint categories and names are letters, "
+			      "digits and '_', e.g. tracepoint:net:netif_receive_skb",
+			      spec);
 	ret = nc_tracepoint_find(c->btf, name, &tp, err, errlen);
 	if (!ret)
 		ret = check_category(cat, name, err, errlen);
@@ -230,6 +237,26 @@ static int plan_tracepoint(struct capture *c, const char *spec, char *err, size_
 	base = g_strdup_printf("%s:%s", cat, name);
 	desc = g_strdup_printf("netcap skb capture at tracepoint %s", base);
 	return add_points(c, pt, base, desc, err, errlen);
+}
+
+/* An interface name as Linux takes it (dev_valid_name()): 1 to 15 bytes, not "." or "..", no
+ * '/', ':' or white space; "any" means every interface */
+static int check_iface(const char *name, char *err, size_t errlen)
+{
+	size_t len = strlen(name);
+	bool ok = len >= 1 && len < IF_NAMESIZE && strcmp(name, ".") && strcmp(name, "..");
+
+	for (const char *p = name; ok && *p; p++)
+		ok = *p != '/' && *p != ':' && !g_ascii_isspace(*p) && g_ascii_isprint(*p);
+	if (!ok) {
+		g_autofree char *shown = g_strescape(name, NULL);
+
+		return nc_err(err, errlen, EINVAL,
+			      "bad interface name \"%s\": Linux names have 1 to %d printable "
+			      "characters, none of them '/', ':' or a space; see: ip link",
+			      shown, IF_NAMESIZE - 1);
+	}
+	return 0;
 }
 
 /* -i IFACE [--netns PATH]: the interface's index and its namespace's inode */
@@ -365,6 +392,8 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
 		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
 			      r->snaplen, NC_MAX_SNAPLEN);
+	if (r->iface && (ret = check_iface(r->iface, err, errlen)))
+		return ret;
 	ret = nc_guard_skb(r, err, errlen); /* before anything is read or loaded */
 	if (ret)
 		return ret;

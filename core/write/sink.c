@@ -34,6 +34,36 @@ static int dlt_of(uint16_t linktype)
 	return linktype == NC_LINKTYPE_RAW ? DLT_RAW : DLT_EN10MB;
 }
 
+/* Display flags of tcpdump(8) that take no argument: how packets are printed, nothing else */
+static const char display_flags[] = "AbefHKlnNqStuUvxX#";
+static const char *const display_long[] = {"--number", "--micro", "--nano"};
+
+int nc_sink_check_tcpdump_flags(const char *flags, char *err, size_t errlen)
+{
+	g_auto(GStrv) words = NULL;
+	g_autoptr(GError) gerr = NULL;
+
+	if (!flags || !*flags)
+		return 0;
+	if (!g_shell_parse_argv(flags, NULL, &words, &gerr))
+		return nc_err(err, errlen, EINVAL, "tcpdump flags \"%s\": %s", flags,
+			      gerr->message);
+	for (char **w = words; *w; w++) {
+		bool ok = (*w)[0] == '-' && (*w)[1] && (*w)[1] != '-' &&
+			  strspn(*w + 1, display_flags) == strlen(*w + 1);
+
+		for (size_t i = 0; !ok && i < G_N_ELEMENTS(display_long); i++)
+			ok = !strcmp(*w, display_long[i]);
+		if (!ok)
+			return nc_err(err, errlen, EINVAL,
+				      "tcpdump flags \"%s\": \"%s\" is not a display flag; -t "
+				      "passes only -A -b -e -f -H -K -l -n -N -q -S -t -u -U -v -x "
+				      "-X -# --number --micro --nano (the filter goes in -e EXPR)",
+				      flags, *w);
+	}
+	return 0;
+}
+
 /* tcpdump -r - FLAGS…, reading classic pcap from a pipe */
 static int open_text(const struct nc_sink_opts *o, struct nc_sink *s, char *err, size_t errlen)
 {
@@ -42,6 +72,10 @@ static int open_text(const struct nc_sink_opts *o, struct nc_sink *s, char *err,
 	g_autoptr(GError) gerr = NULL;
 	int fd;
 
+	int ret = nc_sink_check_tcpdump_flags(o->tcpdump_flags, err, errlen);
+
+	if (ret)
+		return ret;
 	if (o->tcpdump_flags && *o->tcpdump_flags &&
 	    !g_shell_parse_argv(o->tcpdump_flags, NULL, &flags, &gerr))
 		return nc_err(err, errlen, EINVAL, "tcpdump flags \"%s\": %s", o->tcpdump_flags,
@@ -49,14 +83,8 @@ static int open_text(const struct nc_sink_opts *o, struct nc_sink *s, char *err,
 	g_ptr_array_add(argv, (gpointer) "tcpdump");
 	g_ptr_array_add(argv, (gpointer) "-r");
 	g_ptr_array_add(argv, (gpointer) "-");
-	for (char **f = flags; f && *f; f++) {
-		if (!strcmp(*f, "-r") || !strcmp(*f, "-i"))
-			return nc_err(err, errlen, EINVAL,
-				      "tcpdump flags \"%s\": %s is netcap's to set (tcpdump reads "
-				      "what netcap captures)",
-				      o->tcpdump_flags, *f);
+	for (char **f = flags; f && *f; f++)
 		g_ptr_array_add(argv, *f);
-	}
 	if (o->annotate)
 		g_ptr_array_add(argv, (gpointer) "-l"); /* a line as soon as it is printed */
 	g_ptr_array_add(argv, NULL);

@@ -35,6 +35,15 @@ struct nc_sink_opts {
 
 struct nc_sink;
 
+/*
+ * Checks tcpdump flags for text output: split as a shell would (never run by one), every word
+ * must be a display flag (-A -b -e -f -H -K -l -n -N -q -S -t -u -U -v -x -X -#, combined as in
+ * -nnve, or --number, --micro, --nano). Flags that read or write files, run commands, change
+ * user or capture (-w -r -F -z -Z -C -G -W -i ...) and filter words are refused: -EINVAL with
+ * one line naming the word.
+ */
+int nc_sink_check_tcpdump_flags(const char *flags, char *err, size_t errlen);
+
 /* Returns 0 and *out, or a negative errno with the reason in err (a bad path, tcpdump missing,
  * unparsable flags). */
 int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, size_t errlen);
