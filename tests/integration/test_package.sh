@@ -34,7 +34,7 @@ for f in ./usr/bin/netcap ./usr/lib/x86_64-linux-gnu/wireshark/extcap/netcap-ext
 	./usr/share/man/man1/netcap.1.gz ./usr/share/man/man1/netcap-mbuf.1.gz \
 	./usr/share/man/man1/netcap-skb.1.gz ./usr/share/man/man1/netcap-list.1.gz \
 	./usr/share/man/man1/netcap-filter.1.gz ./usr/share/man/man1/netcap-extcap.1.gz \
-	./usr/share/doc/netcap/copyright ./usr/share/doc/netcap/README.md.gz \
+	./usr/share/doc/netcap/copyright ./usr/share/doc/netcap/README.md.gz ./usr/sbin/netcap-privileges \
 	./usr/share/doc/netcap/docs/hook-specs.md.gz; do
 	grep -qxF "$f" "$tmp/files" || fail "the package lacks $f"
 done
@@ -93,6 +93,17 @@ for p in /usr/bin/netcap /usr/lib/x86_64-linux-gnu/wireshark/extcap/netcap-extca
 	want=$(tr , '\n' <<<"$CAPS" | sort | tr '\n' ,)
 	[[ $(getcap "$p") == *=ep && $got == "$want" ]] || fail "getcap $p: \"$(getcap "$p")\", want $CAPS=ep"
 	dpkg-statoverride --list "$p" | grep -qxE "root netcap 0?750 $p" || fail "no statoverride for $p"
+done
+# netcap-privileges (installed too) sets what postinst set: after disable and enable, the same
+netcap-privileges disable >/dev/null
+[[ $(stat -c '%U:%G %a' /usr/bin/netcap) == "root:root 755" && -z $(getcap /usr/bin/netcap) ]] ||
+	fail "netcap-privileges disable left $(stat -c '%U:%G %a' /usr/bin/netcap) $(getcap /usr/bin/netcap)"
+netcap-privileges enable >/dev/null
+for p in /usr/bin/netcap /usr/lib/x86_64-linux-gnu/wireshark/extcap/netcap-extcap; do
+	[[ $(stat -c '%U:%G %a' "$p") == "root:netcap 750" ]] || fail "netcap-privileges enable: $p is $(stat -c '%U:%G %a' "$p")"
+	got=$(getcap "$p" | sed -E "s|^$p ||; s/=ep$//" | tr , '\n' | sort | tr '\n' ,)
+	[[ $got == "$(tr , '\n' <<<"$CAPS" | sort | tr '\n' ,)" ]] ||
+		fail "netcap-privileges enable gives $p \"$(getcap "$p")\", postinst $CAPS"
 done
 # debconf no: all taken back
 echo "netcap netcap/install-setcap boolean false" | debconf-set-selections
