@@ -567,6 +567,8 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 		ret = nc_err(err, errlen, ENOMEM, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; c.usym && i < r->n_pids; i++)
+		nc_usym_watch(c.usym, r->pids[i]);
 	for (uint32_t i = 0; i < c.n_attach; i++)
 		po.need_return |= c.attach[i].cfg.kind == NC_HOOK_RET_SAVE;
 	ret = nc_mbuf_probe_open(&po, &c.probe, err, errlen);

@@ -274,15 +274,15 @@ int nc_usdt_arg(const char *args, unsigned i, struct nc_arg_loc *loc, char *err,
 		size_t rl;
 		int r;
 
-		if (!paren || (*num && !parse_s64(num, &off)) || paren[1] != '%' ||
-		    !(rl = strlen(paren + 2)) || paren[2 + rl - 1] != ')')
+		if (!paren || paren[1] != '%' || !(rl = strlen(paren + 2)) ||
+		    paren[2 + rl - 1] != ')')
 			return nc_err(err, errlen, ENOTSUP,
 				      "USDT argument \"%s\": netcap reads a register, memory at "
 				      "a register plus an offset, or a constant, not this form",
 				      spec);
 		reg = g_strndup(paren + 2, rl - 1);
 		r = reg_offset(reg);
-		if (r < 0)
+		if (r < 0 || (*num && !parse_s64(num, &off)))
 			return nc_err(err, errlen, ENOTSUP,
 				      "USDT argument \"%s\": netcap reads memory at a general-"
 				      "purpose register plus an offset (not %%rip-relative or "

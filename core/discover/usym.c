@@ -63,16 +63,26 @@ void nc_usym_free(struct nc_usym *u)
 	free(u);
 }
 
+/* The map of pid: read at the first call, or again when reread (kept when it cannot be) */
 static struct nc_maps *maps_of(struct nc_usym *u, pid_t pid, bool reread)
 {
 	struct nc_maps *m = NULL;
+	bool known = g_hash_table_contains(u->maps, GINT_TO_POINTER(pid));
 
-	if (!reread && g_hash_table_contains(u->maps, GINT_TO_POINTER(pid)))
+	if (known && !reread)
 		return g_hash_table_lookup(u->maps, GINT_TO_POINTER(pid));
-	if (nc_maps_read(pid, &m, NULL, 0))
+	if (nc_maps_read(pid, &m, NULL, 0)) {
+		if (known)
+			return g_hash_table_lookup(u->maps, GINT_TO_POINTER(pid));
 		m = NULL;
+	}
 	g_hash_table_replace(u->maps, GINT_TO_POINTER(pid), m);
 	return m;
+}
+
+void nc_usym_watch(struct nc_usym *u, pid_t pid)
+{
+	maps_of(u, pid, true);
 }
 
 static struct file *file_of(struct nc_usym *u, const char *path)

@@ -22,6 +22,9 @@ struct nc_usym;
 struct nc_usym *nc_usym_new(void);
 void nc_usym_free(struct nc_usym *u);
 
+/* Reads the memory map of pid now, so that its addresses can be named after it has exited */
+void nc_usym_watch(struct nc_usym *u, pid_t pid);
+
 /*
  * Appends address addr of process pid to out as lines "\n  FRAME": "fwd_one+0x3 (nc_fwd.c:120)",
  * "libfoo.so.1+0x1f20" (no symbol) or "0x7f12..." (in no file); a function inlined at addr is a
