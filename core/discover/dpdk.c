@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../util/err.h"
+#include "../util/privs.h"
 #include "elf.h"
 #include "procmaps.h"
 
@@ -409,6 +410,10 @@ int nc_dpdk_inspect(pid_t pid, struct nc_dpdk_proc **out, char *err, size_t errl
 	}
 	r = read_comm(pid, &p->comm, err, errlen);
 	if (r < 0)
+		goto fail;
+	/* with capabilities its caller lacks (docs/privileges.md), netcap reads only the
+	 * caller's own processes, whatever the kernel would let it read */
+	if (!nc_privs_is_root() && (r = nc_privs_may_trace(pid, err, errlen)) && r != -ESRCH)
 		goto fail;
 	r = nc_maps_read(pid, &p->maps, err, errlen);
 	if (r < 0)

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Capture without root, as with Wireshark's dumpcap: packaging/netcap-privileges gives a copy of
+# netcap and netcap-extcap to root:GROUP 0750 with file capabilities. Then, with a throwaway
+# group and two throwaway users (a member and a non-member, removed at exit):
+#  - the member captures from an nc_fwd the member started, byte-identical to the replayed input,
+#    into a file the member owns, and netcap's programs are gone afterwards; lists its hook
+#    points; captures in the kernel; lists the extcap's interfaces;
+#  - the member is refused, with the exact message, a fixture run by root (capture and list), a
+#    raw file offset, and a file in a directory only root may write;
+#  - the non-member cannot run the binaries;
+#  - without the file capabilities (and after `disable`) netcap names every missing capability.
+# Usage: test_privileges.sh NETCAP NETCAP_EXTCAP SOURCE_DIR   (environment: NC_FWD, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+netcap_built=${1:?usage: test_privileges.sh NETCAP NETCAP_EXTCAP SOURCE_DIR}
+extcap_built=${2:?usage: test_privileges.sh NETCAP NETCAP_EXTCAP SOURCE_DIR}
+src=${3:?usage: test_privileges.sh NETCAP NETCAP_EXTCAP SOURCE_DIR}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+fail() { nc_fail "$@"; }
+
+tag=$$$RANDOM
+group=nctg$tag
+member=nctm$tag
+other=ncto$tag
+member_pids=()
+cleanup() {
+	local pid
+	# the fixtures started as the member, and anything else of that throwaway user (by pid),
+	# or userdel refuses
+	for pid in "${member_pids[@]}" $(pgrep -u "$member" 2>/dev/null); do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${member_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for _ in $(seq 50); do
+		pgrep -u "$member" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	userdel "$member" 2>/dev/null || true
+	userdel "$other" 2>/dev/null || true
+	groupdel "$group" 2>/dev/null || true
+	nc_cleanup
+}
+trap cleanup EXIT
+
+tmp=
+nc_tmpdir tmp
+chmod 0755 "$tmp"
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+chmod 0644 "$tmp/in.pcap"
+
+# the copies netcap-privileges works on, and one left without capabilities
+mkdir -m 0755 "$tmp/bin"
+cp "$netcap_built" "$tmp/bin/netcap"
+cp "$extcap_built" "$tmp/bin/netcap-extcap"
+cp "$netcap_built" "$tmp/bin/netcap-plain"
+chmod 0755 "$tmp/bin/netcap-plain"
+
+groupadd --system "$group"
+useradd --system -M -d /nonexistent -s /usr/sbin/nologin -G "$group" "$member"
+useradd --system -M -d /nonexistent -s /usr/sbin/nologin "$other"
+m_uid=$(id -u "$member")
+m_gid=$(id -g "$member")
+mkdir -m 0700 "$tmp/member" "$tmp/rootonly"
+chown "$member:" "$tmp/member"
+
+# as USER CMD...: run CMD as USER with USER's groups, exec'd from a shell that holds no
+# capability (setpriv keeps its own until it execs, which would hide a missing execute bit)
+as() {
+	local user=$1
+	shift
+	env -u XDG_RUNTIME_DIR HOME=/nonexistent \
+		setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups -- sh -c 'exec "$@"' sh "$@"
+}
+
+# expect STATUS MESSAGE COMMAND...: this exit status and exactly this stderr
+expect() {
+	local want_status=$1 want=$2 status=0
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null || status=$?
+	[[ $status == "$want_status" ]] || fail "$*: exit $status, want $want_status: $(cat "$tmp/err")"
+	[[ $(cat "$tmp/err") == "$want" ]] || fail "$*: '$(cat "$tmp/err")', want '$want'"
+}
+
+# the ids of the BPF programs process $1 holds
+progs_of() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un
+}
+
+# enable: the group exists, the binaries are root:GROUP 0750 with the capabilities
+sh "$src/packaging/netcap-privileges" enable --group "$group" "$tmp/bin/netcap" "$tmp/bin/netcap-extcap" \
+	>"$tmp/enable.out" 2>&1 || fail "enable: $(cat "$tmp/enable.out")"
+caps=cap_bpf,cap_perfmon,cap_sys_admin
+case $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0) in
+1 | 2) caps=$caps,cap_sys_ptrace ;;
+esac
+cat >"$tmp/enable.want" <<WANT
+netcap-privileges: $tmp/bin/netcap: root:$group 0750, $caps=ep
+netcap-privileges: $tmp/bin/netcap-extcap: root:$group 0750, $caps=ep
+netcap-privileges: members of $group can now capture; add users with: usermod -aG $group USER (then log in again)
+WANT
+diff -u "$tmp/enable.want" "$tmp/enable.out" || fail "enable: output differs"
+for b in netcap netcap-extcap; do
+	[[ $(stat -c '%U:%G %a' "$tmp/bin/$b") == "root:$group 750" ]] || fail "enable: $b is $(stat -c '%U:%G %a' "$tmp/bin/$b")"
+	getcap "$tmp/bin/$b" | grep -q "cap_sys_admin,cap_perfmon,cap_bpf=ep" || fail "enable: $b has $(getcap "$tmp/bin/$b")"
+done
+echo "enable: root:$group 0750, $caps=ep"
+
+# member_fixture NAME: nc_fwd as the member, replaying the input once it is told to go
+member_fixture() {
+	local dir=$tmp/member/$1 prefix=nctest-priv-$tag-$1
+	as "$member" mkdir "$dir" "$dir/run"
+	# DPDK's runtime directory: $XDG_RUNTIME_DIR/dpdk/PREFIX for a user other than root
+	as "$member" env XDG_RUNTIME_DIR="$dir/run" "$NC_FWD" --file-prefix "$prefix" \
+		--no-huge --no-pci -m 256 -l 0 \
+		--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$dir/tx.pcap" \
+		-- --ready-file "$dir/ready" --go-file "$dir/go" --count "$n" >"$tmp/$1.fwd.out" 2>"$tmp/$1.fwd.err" &
+	fwd_job=$! # the shell that runs it; its pid is in the ready file
+	member_pids+=("$fwd_job")
+	for _ in $(seq 200); do
+		if [[ -s $dir/ready ]]; then
+			fwd_pid=$(cat "$dir/ready")
+			member_pids+=("$fwd_pid")
+			return 0
+		fi
+		kill -0 "$fwd_job" 2>/dev/null || fail "$1: the member's nc_fwd exited: $(cat "$tmp/$1.fwd.err")"
+		sleep 0.1
+	done
+	fail "$1: the member's nc_fwd is not ready after 20 s"
+}
+
+# the member captures from its own app: byte-identical, the file is the member's, nothing stays
+member_fixture own
+dir=$tmp/member/own
+as "$member" "$tmp/bin/netcap" mbuf -f fwd_burst@1@2 --pid "$fwd_pid" -w "$dir/cap.pcapng" \
+	--ready-file "$dir/nc.ready" --duration 60 >"$tmp/own.out" 2>"$tmp/own.err" &
+nc_pid=$!
+for _ in $(seq 200); do
+	[[ -s $dir/nc.ready ]] && break
+	kill -0 "$nc_pid" 2>/dev/null || fail "member: netcap exited: $(cat "$tmp/own.err")"
+	sleep 0.1
+done
+[[ -s $dir/nc.ready ]] || fail "member: netcap did not attach within 20 s"
+progs=$(progs_of "$(cat "$dir/nc.ready")")
+[[ -n $progs ]] || fail "member: no BPF program held by netcap"
+touch "$dir/go"
+status=0
+timeout 60 tail --pid="$fwd_pid" -f /dev/null || fail "member: nc_fwd did not finish"
+wait "$fwd_job" || status=$?
+[[ $status == 0 ]] || fail "member: nc_fwd exited $status"
+status=0
+wait "$nc_pid" || status=$?
+[[ $status == 0 ]] || fail "member: netcap exited $status: $(cat "$tmp/own.err")"
+grep -qx "netcap: process $fwd_pid exited" <(sed -n 's/.*packets written (\(.*\))$/netcap: \1/p' "$tmp/own.err") ||
+	fail "member: $(cat "$tmp/own.err")"
+[[ $(stat -c %U "$dir/cap.pcapng") == "$member" ]] || fail "member: the file belongs to $(stat -c %U "$dir/cap.pcapng")"
+nc_pcap_hex "$dir/cap.pcapng" >"$tmp/own.hex"
+diff -q "$tmp/in.hex" "$tmp/own.hex" >/dev/null || fail "member: the capture differs from the input"
+for id in $progs; do
+	bpftool prog show id "$id" >/dev/null 2>&1 && fail "member: BPF program $id still loaded"
+done
+echo "member: captured its own nc_fwd, $n packets byte-identical, file owned by $member, programs gone"
+
+# the member's list of its own app; the extcap's interfaces; a kernel capture
+member_fixture listed
+as "$member" "$tmp/bin/netcap" list --pid "$fwd_pid" >"$tmp/list.out" 2>"$tmp/list.err" ||
+	fail "member list: $(cat "$tmp/list.err")"
+grep -q "^nc_fwd\[$fwd_pid\]: DPDK 22.11" "$tmp/list.out" || fail "member list: $(head -3 "$tmp/list.out")"
+grep -q "^  rx_burst librte_net_pcap.so" "$tmp/list.out" || fail "member list: no rx_burst: $(cat "$tmp/list.out")"
+as "$member" "$tmp/bin/netcap-extcap" --extcap-interfaces >"$tmp/ifaces.out" 2>"$tmp/ifaces.err" ||
+	fail "member extcap: $(cat "$tmp/ifaces.err")"
+grep -qx 'interface {value=netcap:nc_fwd:rx_burst}{display=netcap: nc_fwd/rx_burst}' "$tmp/ifaces.out" ||
+	fail "member extcap: $(cat "$tmp/ifaces.out")"
+grep -qx 'interface {value=netcap:kernel:netif_receive_skb}{display=netcap: kernel/netif_receive_skb}' "$tmp/ifaces.out" ||
+	fail "member extcap: no kernel interface"
+as "$member" "$tmp/bin/netcap" skb -f net:netif_receive_skb -i lo -e icmp -c 2 --duration 20 \
+	-w "$dir/skb.pcapng" >"$tmp/skb.out" 2>"$tmp/skb.err" &
+nc_pid=$!
+for _ in $(seq 100); do
+	kill -0 "$nc_pid" 2>/dev/null || break
+	ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1 || true
+	sleep 0.1
+done
+wait "$nc_pid" || fail "member skb: $(cat "$tmp/skb.err")"
+[[ $(tshark -r "$dir/skb.pcapng" -Y icmp 2>/dev/null | wc -l) == 2 ]] || fail "member skb: not 2 ICMP packets"
+echo "member: netcap list, extcap interfaces and a kernel capture work"
+
+# refusals: root's app (capture and list), a raw offset, a root-only directory
+nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap"
+root_msg="netcap: process $NC_FWD_PID (nc_fwd) runs as uid 0 (root), gid 0; netcap run by uid $m_uid ($member), gid $m_gid captures only processes with its caller's uid and gid: run the app as that user, or netcap as root"
+expect 1 "$root_msg" as "$member" "$tmp/bin/netcap" mbuf -f fwd_burst@1@2 --pid "$NC_FWD_PID" -w "$dir/x.pcapng"
+expect 1 "$root_msg" as "$member" "$tmp/bin/netcap" mbuf -f rx_burst --pid "$NC_FWD_PID" -w "$dir/x.pcapng"
+expect 1 "$root_msg" as "$member" "$tmp/bin/netcap" list --pid "$NC_FWD_PID"
+[[ ! -e $dir/x.pcapng ]] || fail "a refused capture created its file"
+off=$(sed -n 's/^  rx_burst \(librte_net_pcap[^ ]*\).*/\1/p' "$tmp/list.out" | head -1)
+expect 1 "netcap: hook spec \"$off@2@ret16\": a file offset may point inside an instruction, and a uprobe there breaks every process that runs the file; netcap takes offsets from root only: hook a function by name, or rx_burst/tx_burst" \
+	as "$member" "$tmp/bin/netcap" mbuf -f "$off@2@ret16" --pid "$fwd_pid" -w "$dir/x.pcapng"
+expect 1 "netcap: cannot create $tmp/rootonly/x.pcapng: Permission denied" \
+	as "$member" "$tmp/bin/netcap" mbuf -f fwd_burst@1@2 --pid "$fwd_pid" -w "$tmp/rootonly/x.pcapng"
+[[ ! -e $tmp/rootonly/x.pcapng ]] || fail "the member wrote into a root-only directory"
+kill -0 "$NC_FWD_PID" || fail "root's nc_fwd died"
+echo "member: refused root's app (capture, list), a raw offset and a root-only directory"
+
+# the non-member cannot run either binary (the shell's message and status for a 0750 file)
+for b in netcap netcap-extcap; do
+	expect 126 "sh: 1: exec: $tmp/bin/$b: Permission denied" as "$other" "$tmp/bin/$b" version
+done
+echo "non-member: cannot execute the binaries"
+
+# without file capabilities: every missing capability is named, before anything is loaded
+all="CAP_BPF (to load BPF programs), CAP_PERFMON (to attach them and read memory)"
+tail="run as root, or let a group capture without root: see docs/privileges.md"
+expect 1 "netcap: missing capabilities $all, CAP_SYS_ADMIN (this kernel creates uprobes only for it), CAP_SYS_PTRACE (to read process $NC_FWD_PID of uid 0 (root)); $tail" \
+	as "$other" "$tmp/bin/netcap-plain" mbuf -f fwd_burst@1@2 --pid "$NC_FWD_PID" -w /dev/null
+expect 1 "netcap: missing capabilities $all, CAP_SYS_ADMIN (this kernel creates uprobes only for it); $tail" \
+	as "$member" "$tmp/bin/netcap-plain" mbuf -f fwd_burst@1@2 --pid "$fwd_pid" -w /dev/null
+expect 1 "netcap: missing capabilities $all; $tail" \
+	as "$member" "$tmp/bin/netcap-plain" skb -f net:netif_receive_skb -w /dev/null
+expect 1 "netcap: missing capabilities $all, CAP_SYS_ADMIN (to enter the namespace of --netns); $tail" \
+	as "$member" "$tmp/bin/netcap-plain" skb -f net:netif_receive_skb -i lo --netns /proc/self/ns/net -w /dev/null
+# listing needs none
+as "$member" "$tmp/bin/netcap-plain" list --pid "$fwd_pid" >/dev/null 2>"$tmp/err" || fail "plain list: $(cat "$tmp/err")"
+echo "no file capabilities: the missing ones named (4 cases), netcap list works"
+
+# disable: no capabilities, root:root 0755; the member is told what is missing
+sh "$src/packaging/netcap-privileges" disable --group "$group" "$tmp/bin/netcap" "$tmp/bin/netcap-extcap" >/dev/null
+for b in netcap netcap-extcap; do
+	[[ $(stat -c '%U:%G %a' "$tmp/bin/$b") == "root:root 755" ]] || fail "disable: $b is $(stat -c '%U:%G %a' "$tmp/bin/$b")"
+	[[ -z $(getcap "$tmp/bin/$b") ]] || fail "disable: $b keeps $(getcap "$tmp/bin/$b")"
+done
+expect 1 "netcap: missing capabilities $all; $tail" \
+	as "$member" "$tmp/bin/netcap" skb -f net:netif_receive_skb -w /dev/null
+echo "disable: capabilities removed, root:root 0755"
+touch "$tmp/member/listed/go"
+nc_fwd_stop 10 >/dev/null || true
+echo "privileges: all checks passed"
