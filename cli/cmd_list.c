@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netcap list --pid PID: what netcap can hook in a DPDK process — its DPDK release, each port's
- * PMD burst functions (symbol, or file+offset for stripped PMDs) and queues.
+ * PMD burst functions (symbol, or file+offset for stripped PMDs) and queues, functions taking
+ * mbufs, USDT probes.
+ * netcap list --kernel: the kernel's tracepoints that carry an skb and, where the kernel lets
+ * netcap hook functions, the functions that take one (BTF).
  */
+#include <bpf/btf.h>
 #include <glib.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,7 +17,9 @@
 #include "discover/dpdk.h"
 #include "discover/dwarf.h"
 #include "discover/elf.h"
+#include "discover/kskb.h"
 #include "discover/procmaps.h"
+#include "discover/tracepoint.h"
 #include "discover/usdt.h"
 #include "plan/placement.h"
 
@@ -130,15 +136,68 @@ static int list_one(pid_t pid)
 	return 0;
 }
 
+/* netcap list --kernel */
+static int list_kernel(void)
+{
+	struct nc_kskb_point *tp = NULL, *fn = NULL;
+	size_t ntp = 0, nfn = 0;
+	const char *how;
+	bool tracefs;
+	char err[512];
+	struct btf *btf = nc_kernel_btf(err, sizeof(err));
+
+	if (!btf) {
+		fprintf(stderr, "netcap: %s\n", err);
+		return 1;
+	}
+	if (nc_kskb_tracepoints(btf, &tp, &ntp, &tracefs) || nc_kskb_functions(btf, &fn, &nfn)) {
+		fprintf(stderr, "netcap: out of memory\n");
+		btf__free(btf);
+		return 1;
+	}
+	printf("kernel tracepoints that carry a struct sk_buff * (BTF; categories %s): %zu\n",
+	       tracefs ? "from tracefs" : "from the kernel's trace headers, tracefs not mounted",
+	       ntp);
+	for (size_t i = 0; i < ntp; i++) {
+		printf("  tracepoint:%s:%s    skb: argument %d",
+		       tp[i].category ? tp[i].category : "?", tp[i].name, tp[i].skb_arg);
+		if (tp[i].reason_arg)
+			printf(", drop reason: argument %d", tp[i].reason_arg);
+		printf("%s\n",
+		       tp[i].category ? "" : " (category unknown: mount tracefs to see it)");
+	}
+	how = nfn ? nc_kskb_function_hook(btf, fn[0].name) : NULL;
+	if (!how) {
+		printf(
+		    "kernel functions with a struct sk_buff * among arguments 1-5 (BTF): %zu, not "
+		    "hookable here (no kprobe event source, fentry refused)\n",
+		    nfn);
+	} else {
+		printf("kernel functions with a struct sk_buff * among arguments 1-5 (BTF, hooked "
+		       "through %s): %zu\n",
+		       how, nfn);
+		for (size_t i = 0; i < nfn; i++)
+			printf("  %s@%d\n", fn[i].name, fn[i].skb_arg);
+	}
+	nc_kskb_free(tp, ntp);
+	nc_kskb_free(fn, nfn);
+	btf__free(btf);
+	return 0;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	g_auto(GStrv) pid_args = NULL;
+	gboolean kernel = FALSE;
 	GOptionEntry entries[] = {
 	    {"pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args, "A DPDK process (repeatable)",
 	     "PID"},
+	    {"kernel", 'k', 0, G_OPTION_ARG_NONE, &kernel,
+	     "The kernel's tracepoints and functions that carry an skb", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
-	GOptionContext *ctx = g_option_context_new("- list the hook points of DPDK processes");
+	GOptionContext *ctx =
+	    g_option_context_new("- list the hook points of DPDK processes and the kernel");
 	g_autoptr(GError) gerr = NULL;
 	int status = 2;
 
@@ -148,12 +207,16 @@ int cmd_list(int argc, char **argv)
 		fprintf(stderr, "netcap list: %s; try: netcap list --help\n", gerr->message);
 		goto out;
 	}
-	if (!pid_args || argc > 1) {
-		fprintf(stderr, "netcap list: give the process: netcap list --pid PID\n");
+	if ((!pid_args && !kernel) || argc > 1) {
+		fprintf(stderr,
+			"netcap list: give the process (netcap list --pid PID) or the kernel "
+			"(netcap list --kernel)\n");
 		goto out;
 	}
 	status = 0;
-	for (char **p = pid_args; *p; p++) {
+	if (kernel)
+		status = list_kernel();
+	for (char **p = pid_args; p && *p; p++) {
 		guint64 pid;
 
 		if (!g_ascii_string_to_unsigned(*p, 10, 1, INT32_MAX, &pid, NULL)) {
