@@ -53,7 +53,7 @@ N=$netcap
 expect "$N " "--help --version filter list mbuf skb version"
 expect "$N m" "mbuf"
 expect "$N filter --" "--dump --help --snaplen= --verify"
-expect "$N list -" "--help --pid= -h -p"
+expect "$N list -" "--help --kernel --pid= -h -k -p"
 expect "$N mbuf --" "--count= --duration= --expr= --func= --help --pcap --pid= --ready-file= --snaplen= --stack --tcpdump= --verbose --write="
 expect "$N skb --s" "--snaplen= --stack"
 expect "$N mbuf -f " "rx_burst tx_burst"
