@@ -35,7 +35,10 @@ void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char
 	     "FILE"},
 	    {"pcap", 'P', 0, G_OPTION_ARG_NONE, &o->pcap, "Write classic pcap instead of pcapng",
 	     NULL},
-	    {"tcpdump", 't', 0, G_OPTION_ARG_STRING, &o->text, "Print through tcpdump -r - FLAGS",
+	    {"tcpdump", 't', 0, G_OPTION_ARG_STRING, &o->text,
+	     "Print through tcpdump -r - FLAGS (display flags: -A -b -e -f -H -K -l -n -N -q -S -t "
+	     "-u "
+	     "-U -v -x -X -# --number --micro --nano)",
 	     "FLAGS"},
 	    {"count", 'c', 0, G_OPTION_ARG_STRING, &o->count_arg, "Stop after N packets", "N"},
 	    {"snaplen", 's', 0, G_OPTION_ARG_STRING, &o->snap_arg,

@@ -25,6 +25,10 @@ static const char description[] =
     "(tun, ipip, ...) to a raw-IP interface; the filter runs in the matching form. pcap and\n"
     "text output carry Ethernet packets only.\n"
     "\n"
+    "Privileges: root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN for --netns); netcap\n"
+    "names what is missing. Members of a group set up with netcap-privileges may capture\n"
+    "(docs/privileges.md).\n"
+    "\n"
     "Examples:\n"
     "  netcap skb -f tracepoint:net:netif_receive_skb -i veth0 -e icmp -t -nnve\n"
     "  netcap skb -f tp:skb:kfree_skb -S -w drops.pcapng\n";

@@ -314,8 +314,8 @@ int nc_bpf_refused(char *err, size_t errlen, int ret, const char *what)
 {
 	if (ret == -EPERM)
 		return nc_err(err, errlen, -ret,
-			      "%s: %s; netcap needs root, or CAP_BPF, CAP_PERFMON and "
-			      "CAP_SYS_PTRACE",
+			      "%s: %s; netcap needs root, or CAP_BPF and CAP_PERFMON (uprobes: "
+			      "CAP_SYS_ADMIN); see docs/privileges.md",
 			      what, strerror(-ret));
 	return nc_err(err, errlen, -ret, "%s: %s", what, strerror(-ret));
 }
