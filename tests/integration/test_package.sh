@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Debian package (packaging/debian): built by dpkg-buildpackage from the committed tree
-# (git archive HEAD, packaging/debian put at debian/), then installed with dpkg into a throwaway
+# The Debian package (packaging/debian): built by scripts/package (dpkg-buildpackage on git
+# archive HEAD with packaging/debian put at debian/), then installed with dpkg into a throwaway
 # root: an overlayfs over / in a private mount namespace (upper and work layers on a tmpfs of
 # the test), chrooted into, so the host's dependencies satisfy dpkg honestly and nothing changes
 # on the host. There: netcap --version, the man pages through man -w, bash completion loaded by
@@ -15,17 +15,14 @@ tmp=$(mktemp -d /tmp/netcap-pkg.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-git -C "$top" rev-parse HEAD >/dev/null || fail "$top is not a git checkout (the test packages HEAD)"
-mkdir "$tmp/src"
-git -C "$top" archive HEAD | tar -x -C "$tmp/src"
-cp -r "$tmp/src/packaging/debian" "$tmp/src/debian"
 start=$(date +%s)
-(cd "$tmp/src" && dpkg-buildpackage -b -us -uc -j"$(nproc)") >"$tmp/build.log" 2>&1 ||
-	{ tail -40 "$tmp/build.log" >&2; fail "dpkg-buildpackage failed (log above)"; }
+"$top/scripts/package" "$tmp/out" >"$tmp/package.out" || fail "scripts/package failed (above)"
 built=$(($(date +%s) - start))
-version=$(sed -nE 's/^project\(netcap VERSION ([0-9.]+).*/\1/p' "$tmp/src/CMakeLists.txt")
-deb=$tmp/netcap_${version}_amd64.deb
-[[ -f $deb ]] || fail "no $deb after the build: $(ls "$tmp")"
+git -C "$top" archive HEAD CMakeLists.txt | tar -x -O >"$tmp/CMakeLists.txt"
+version=$(sed -nE 's/^project\(netcap VERSION ([0-9.]+).*/\1/p' "$tmp/CMakeLists.txt")
+deb=$tmp/out/netcap_${version}_amd64.deb
+[[ $(cat "$tmp/package.out") == "$deb" ]] || fail "scripts/package printed \"$(cat "$tmp/package.out")\", want $deb"
+[[ -f $deb ]] || fail "no $deb after the build: $(ls "$tmp/out")"
 
 # what the package holds
 dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sort >"$tmp/files"
@@ -63,7 +60,7 @@ rm -f /usr/local/bin/netcap /usr/lib/x86_64-linux-gnu/wireshark/extcap/netcap-ex
 tshark -D 2>/dev/null | grep -q 'netcap:' && fail "tshark lists netcap interfaces before the install"
 
 echo "netcap netcap/install-setcap boolean true" | debconf-set-selections
-dpkg -i /tmp/netcap.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "dpkg -i failed"; }
+apt-get install -y --no-download /tmp/netcap.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "apt-get install /tmp/netcap.deb failed"; }
 [[ $(dpkg-query -W -f='${db:Status-Abbrev}' netcap) == "ii " ]] || fail "netcap is not installed (ii)"
 
 [[ $(command -v netcap) == /usr/bin/netcap ]] || fail "netcap on PATH is $(command -v netcap)"
