@@ -13,16 +13,23 @@
 #include "../util/err.h"
 #include "dpdk.h"
 
-/* The type of a DIE with typedefs and qualifiers peeled off; false if it has none */
+/* Longest chain of type references followed: real ones are a few links long, and a damaged
+ * file can make one that never ends (a typedef of itself; found by tests/fuzz). */
+#define MAX_TYPE_CHAIN 32
+
+/* The type of a DIE with typedefs and qualifiers peeled off; false if it has none (or the
+ * chain is longer than MAX_TYPE_CHAIN) */
 static bool peeled_type(Dwarf_Die *die, Dwarf_Die *type)
 {
 	Dwarf_Attribute a;
+	int links = 0;
 
 	if (!dwarf_attr_integrate(die, DW_AT_type, &a) || !dwarf_formref_die(&a, type))
 		return false;
 	while (dwarf_tag(type) == DW_TAG_typedef || dwarf_tag(type) == DW_TAG_const_type ||
 	       dwarf_tag(type) == DW_TAG_volatile_type || dwarf_tag(type) == DW_TAG_restrict_type)
-		if (!dwarf_attr_integrate(type, DW_AT_type, &a) || !dwarf_formref_die(&a, type))
+		if (++links > MAX_TYPE_CHAIN || !dwarf_attr_integrate(type, DW_AT_type, &a) ||
+		    !dwarf_formref_die(&a, type))
 			return false;
 	return true;
 }
@@ -64,7 +71,7 @@ static void type_name(Dwarf_Die *die, GString *s)
 {
 	Dwarf_Die t;
 	Dwarf_Attribute a;
-	int stars = 0;
+	int stars = 0, links = 0;
 
 	if (!dwarf_attr_integrate(die, DW_AT_type, &a) || !dwarf_formref_die(&a, &t)) {
 		g_string_append(s, "void");
@@ -73,6 +80,10 @@ static void type_name(Dwarf_Die *die, GString *s)
 	while (dwarf_tag(&t) == DW_TAG_pointer_type || dwarf_tag(&t) == DW_TAG_const_type ||
 	       dwarf_tag(&t) == DW_TAG_volatile_type) {
 		stars += dwarf_tag(&t) == DW_TAG_pointer_type;
+		if (++links > MAX_TYPE_CHAIN) {
+			g_string_append(s, "?");
+			goto out;
+		}
 		if (!dwarf_attr_integrate(&t, DW_AT_type, &a) || !dwarf_formref_die(&a, &t)) {
 			g_string_append(s, "void");
 			goto out;
@@ -180,13 +191,14 @@ void nc_mbuf_funcs_free(struct nc_mbuf_func *v, size_t n)
 }
 
 /* Adds the byte offsets of members of struct/union `agg` (at `base`) named in want[] to got[],
- * descending into anonymous structs and unions. */
+ * descending into anonymous structs and unions, at most MAX_TYPE_CHAIN deep (a damaged file
+ * can make an aggregate a member of itself; found by tests/fuzz). */
 static void find_members(Dwarf_Die *agg, Dwarf_Word base, const char *const *want, size_t n,
-			 long *got)
+			 long *got, int depth)
 {
 	Dwarf_Die m;
 
-	if (dwarf_child(agg, &m))
+	if (depth > MAX_TYPE_CHAIN || dwarf_child(agg, &m))
 		return;
 	do {
 		Dwarf_Attribute a;
@@ -201,7 +213,7 @@ static void find_members(Dwarf_Die *agg, Dwarf_Word base, const char *const *wan
 		if (!name) {
 			if (peeled_type(&m, &t) && (dwarf_tag(&t) == DW_TAG_structure_type ||
 						    dwarf_tag(&t) == DW_TAG_union_type))
-				find_members(&t, base + off, want, n, got);
+				find_members(&t, base + off, want, n, got, depth + 1);
 			continue;
 		}
 		for (size_t i = 0; i < n; i++)
@@ -238,7 +250,7 @@ int nc_dwarf_mbuf_layout(const char *path, struct nc_mbuf_layout *out, char *err
 					continue;
 				for (size_t i = 0; i < G_N_ELEMENTS(got); i++)
 					got[i] = -1;
-				find_members(&die, 0, want, G_N_ELEMENTS(want), got);
+				find_members(&die, 0, want, G_N_ELEMENTS(want), got, 0);
 				found = true;
 				for (size_t i = 0; i < G_N_ELEMENTS(got); i++)
 					found &= got[i] >= 0 && got[i] < 128;
