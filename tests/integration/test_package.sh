@@ -60,7 +60,7 @@ rm -f /usr/local/bin/netcap /usr/lib/x86_64-linux-gnu/wireshark/extcap/netcap-ex
 tshark -D 2>/dev/null | grep -q 'netcap:' && fail "tshark lists netcap interfaces before the install"
 
 echo "netcap netcap/install-setcap boolean true" | debconf-set-selections
-apt-get install -y --no-download /tmp/netcap.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "apt-get install /tmp/netcap.deb failed"; }
+apt-get install -y /tmp/netcap.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "apt-get install /tmp/netcap.deb failed"; }
 [[ $(dpkg-query -W -f='${db:Status-Abbrev}' netcap) == "ii " ]] || fail "netcap is not installed (ii)"
 
 [[ $(command -v netcap) == /usr/bin/netcap ]] || fail "netcap on PATH is $(command -v netcap)"
