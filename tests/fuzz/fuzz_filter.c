@@ -5,6 +5,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "../../bpf/nc_filter_abi.h"
 #include "load/filter_prog.h"
@@ -124,6 +126,7 @@ static bool documented_refusal(const char *err)
 
 static struct nc_filter_prog *load(const struct nc_filter *f, const void *key, size_t keylen)
 {
+	sigset_t alarm, old;
 	struct cached *c;
 	char err[2048];
 	int ret;
@@ -140,14 +143,14 @@ static struct nc_filter_prog *load(const struct nc_filter *f, const void *key, s
 	memcpy(c->key, key, keylen);
 	c->keylen = keylen;
 	c->prog = NULL;
+	/* libFuzzer's timer (SIGALRM, for -timeout) would interrupt a long verification: the
+	 * verifier stops at a pending signal, and when its log is full by then the load fails with
+	 * ENOSPC and the log ends mid-program. The signal waits until the load is done. */
+	sigemptyset(&alarm);
+	sigaddset(&alarm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alarm, &old);
 	ret = nc_filter_prog_load(f, &c->prog, err, sizeof(err));
-	/* Seen once while fuzzing, never alone: ENOSPC (the verifier's log overflowed) for a
-	 * program that is otherwise refused as too complex. Load again before calling it a bug. */
-	if (ret == -ENOSPC || ret == -EAGAIN || ret == -ENOMEM) {
-		fprintf(stderr, "fuzz: loading \"%s\" failed (%s: %s); trying again\n", f->expr,
-			strerror(-ret), err);
-		ret = nc_filter_prog_load(f, &c->prog, err, sizeof(err));
-	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret && !documented_refusal(err))
 		FUZZ_FAIL("the kernel refused the translation of \"%s\" (%s: %s)", f->expr,
 			  strerror(-ret), err);
