@@ -63,9 +63,14 @@ expect "$N mbuf -f fwd_burst@" "fwd_burst@1 fwd_burst@2 fwd_burst@3 fwd_burst@4 
 expect "$N mbuf -f fwd_burst@1@r" "fwd_burst@1@ret fwd_burst@1@ret16"
 expect "$N mbuf --func=tx" "tx_burst"
 expect "$N mbuf -f rx_burst,t" "rx_burst,tx_burst"
-expect "$N skb -f " "net:net_dev_queue net:net_dev_xmit net:netif_receive_skb net:netif_rx skb:consume_skb skb:kfree_skb tp: tracepoint:"
+# skb -f: the tracepoints netcap list --kernel finds in this kernel's BTF
+tps=$("$N" list --kernel | sed -nE 's/^  tracepoint:([a-z0-9_]+:[a-z0-9_]+) .*/\1/p' | LC_ALL=C sort)
+[[ $(wc -l <<<"$tps") -ge 6 ]] || nc_fail "netcap list --kernel lists fewer than 6 tracepoints: $tps"
+grep -qx skb:kfree_skb <<<"$tps" && grep -qx net:netif_receive_skb <<<"$tps" ||
+	nc_fail "netcap list --kernel lacks skb:kfree_skb or net:netif_receive_skb"
+expect "$N skb -f " "$(printf '%s\n' $tps tp: tracepoint: | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 # after "tp:" bash completes the word after the colon
-expect "$N skb -f tp:net:netif_r" "netif_receive_skb netif_rx"
+expect "$N skb -f tp:net:netif_r" "$(sed -n 's/^net:\(netif_r.*\)/\1/p' <<<"$tps" | tr '\n' ' ' | sed 's/ $//')"
 expect "$N skb --func=skb:k" "kfree_skb"
 expect "$N skb -i l" "lo"
 expect "$N mbuf -c " ""
