@@ -24,9 +24,9 @@ src=$here/../apps/nc_fwd.c
 mine=()
 remember_progs() {
 	local ids
-	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
-	[[ -n $ids ]] || fail "netcap $1 holds no BPF program once attached"
-	mine+=($ids)
+	mapfile -t ids < <(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
+	((${#ids[@]} > 0)) || fail "netcap $1 holds no BPF program once attached"
+	mine+=("${ids[@]}")
 }
 probes_left() {
 	local id count=0
