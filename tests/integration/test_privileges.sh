@@ -55,7 +55,8 @@ mkdir -m 0755 "$tmp/bin"
 cp "$netcap_built" "$tmp/bin/netcap"
 cp "$extcap_built" "$tmp/bin/netcap-extcap"
 cp "$netcap_built" "$tmp/bin/netcap-plain"
-chmod 0755 "$tmp/bin/netcap-plain"
+cp "$extcap_built" "$tmp/bin/netcap-extcap-plain"
+chmod 0755 "$tmp/bin/netcap-plain" "$tmp/bin/netcap-extcap-plain"
 
 groupadd --system "$group"
 useradd --system -M -d /nonexistent -s /usr/sbin/nologin -G "$group" "$member"
@@ -219,9 +220,19 @@ expect 1 "netcap: missing capabilities $all; $tail" \
 	as "$member" "$tmp/bin/netcap-plain" skb -f net:netif_receive_skb -w /dev/null
 expect 1 "netcap: missing capabilities $all, CAP_SYS_ADMIN (to enter the namespace of --netns); $tail" \
 	as "$member" "$tmp/bin/netcap-plain" skb -f net:netif_receive_skb -i lo --netns /proc/self/ns/net -w /dev/null
-# listing needs none
+# listing needs none: the caller's own apps and the kernel's interfaces; another user's apps
+# (root's nc_fwd here) are not readable, so not listed
 as "$member" "$tmp/bin/netcap-plain" list --pid "$fwd_pid" >/dev/null 2>"$tmp/err" || fail "plain list: $(cat "$tmp/err")"
-echo "no file capabilities: the missing ones named (4 cases), netcap list works"
+as "$member" "$tmp/bin/netcap-extcap-plain" --extcap-interfaces >"$tmp/ifaces.out" 2>"$tmp/err" ||
+	fail "plain extcap: $(cat "$tmp/err")"
+grep -qx 'interface {value=netcap:nc_fwd:rx_burst}{display=netcap: nc_fwd/rx_burst}' "$tmp/ifaces.out" ||
+	fail "plain extcap: the member's app is not listed"
+as "$other" "$tmp/bin/netcap-extcap-plain" --extcap-interfaces >"$tmp/ifaces.out" 2>"$tmp/err" ||
+	fail "plain extcap: $(cat "$tmp/err")"
+! grep -q 'value=netcap:nc_fwd:' "$tmp/ifaces.out" || fail "plain extcap: another user's apps are listed"
+grep -qx 'interface {value=netcap:kernel:netif_receive_skb}{display=netcap: kernel/netif_receive_skb}' "$tmp/ifaces.out" ||
+	fail "plain extcap: no kernel interface"
+echo "no file capabilities: the missing ones named (4 cases); netcap list and the extcap's interfaces list the caller's own apps"
 
 # disable: no capabilities, root:root 0755; the member is told what is missing
 sh "$src/packaging/netcap-privileges" disable --group "$group" "$tmp/bin/netcap" "$tmp/bin/netcap-extcap" >/dev/null
