@@ -2,11 +2,12 @@
 # The man pages (docs/man/*.1) are true to --help: for netcap's commands and netcap-extcap, every
 # option that --help prints is in the man page's OPTIONS section with the same argument name, and
 # every option there is in --help; netcap(1) lists exactly the commands `netcap --help` lists; the
-# examples --help prints are the man page's; each page renders without a groff warning and `man`
+# examples --help prints are the man page's; netcap-privileges(8)'s synopsis is the script's
+# usage line; each page renders without a groff warning and `man`
 # finds its NAME.
-# Usage: test_man.sh NETCAP NETCAP_EXTCAP MANDIR
+# Usage: test_man.sh NETCAP NETCAP_EXTCAP MANDIR [NETCAP_PRIVILEGES]
 set -euo pipefail
-netcap=$1 extcap=$2 mandir=$3
+netcap=$1 extcap=$2 mandir=$3 privileges=${4:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -78,13 +79,23 @@ diff -u --label "netcap-extcap --help" --label "netcap-extcap.1 OPTIONS" "$tmp/h
 	fail "netcap-extcap --help and its man page list different options"
 checked=$((checked + $(wc -l <"$tmp/help.ext")))
 
+# netcap-privileges(8): its SYNOPSIS is the script's usage line
+if [[ -n $privileges ]]; then
+	usage=$("$privileges" --help | sed -n 's/^usage: //p')
+	synopsis=$(MANWIDTH=200 man -l "$mandir/netcap-privileges.8" 2>/dev/null | col -b |
+		sed -n '/^SYNOPSIS/{n;p}' | sed -E 's/^ +//; s/ +/ /g')
+	[[ -n $usage && $usage == "$synopsis" ]] ||
+		fail "netcap-privileges.8 SYNOPSIS \"$synopsis\" is not the script's usage \"$usage\""
+fi
+
 # every page renders without warnings, and man(1) reads its NAME line
-for page in "$mandir"/*.1; do
+for page in "$mandir"/*.[18]; do
 	warn=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
 	[[ -z $warn ]] || fail "$page: groff warns: $warn"
-	name=$(basename "$page" .1)
+	name=$(basename "$page")
+	name=${name%.[18]}
 	MANWIDTH=80 man -l "$page" 2>/dev/null | col -b >"$tmp/rendered"
 	grep -qE "^ +$name[[:space:]]+-[[:space:]]" "$tmp/rendered" ||
 		fail "$page: man -l shows no NAME line \"$name - ...\""
 done
-echo "man pages: $checked options and $(wc -l <"$tmp/help.cmds") commands match --help; $(ls "$mandir"/*.1 | wc -l) pages render"
+echo "man pages: $checked options and $(wc -l <"$tmp/help.cmds") commands match --help; $(ls "$mandir"/*.[18] | wc -l) pages render"

@@ -31,12 +31,13 @@ for f in ./usr/bin/netcap ./usr/lib/x86_64-linux-gnu/wireshark/extcap/netcap-ext
 	./usr/share/man/man1/netcap.1.gz ./usr/share/man/man1/netcap-mbuf.1.gz \
 	./usr/share/man/man1/netcap-skb.1.gz ./usr/share/man/man1/netcap-list.1.gz \
 	./usr/share/man/man1/netcap-filter.1.gz ./usr/share/man/man1/netcap-extcap.1.gz \
+	./usr/share/man/man8/netcap-privileges.8.gz \
 	./usr/share/doc/netcap/copyright ./usr/share/doc/netcap/README.md.gz ./usr/sbin/netcap-privileges \
 	./usr/share/doc/netcap/docs/hook-specs.md.gz; do
 	grep -qxF "$f" "$tmp/files" || fail "the package lacks $f"
 done
 grep -q /docs/man/ "$tmp/files" && fail "the package's docs hold docs/man (the man pages are in man1)"
-if grep -vE '^\./usr/(s?bin/|lib/netcap/|lib/x86_64-linux-gnu/wireshark/extcap/|share/(man/man1|wireshark/profiles/netcap|bash-completion/completions|doc/netcap)/)' "$tmp/files"; then
+if grep -vE '^\./usr/(s?bin/|lib/netcap/|lib/x86_64-linux-gnu/wireshark/extcap/|share/(man/man[18]|wireshark/profiles/netcap|bash-completion/completions|doc/netcap)/)' "$tmp/files"; then
 	fail "the package holds files outside its places (above)"
 fi
 dpkg-deb -f "$deb" Depends | grep -q 'libbpf1' || fail "Depends lacks libbpf1: $(dpkg-deb -f "$deb" Depends)"
@@ -68,6 +69,8 @@ apt-get install -y /tmp/netcap.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&
 for page in netcap netcap-mbuf netcap-skb netcap-list netcap-filter netcap-extcap; do
 	[[ $(man -w "$page") == /usr/share/man/man1/$page.1.gz ]] || fail "man -w $page: $(man -w "$page" 2>&1)"
 done
+[[ $(man -w netcap-privileges) == /usr/share/man/man8/netcap-privileges.8.gz ]] ||
+	fail "man -w netcap-privileges: $(man -w netcap-privileges 2>&1)"
 [[ $(MANWIDTH=80 man netcap-mbuf 2>/dev/null | col -b | grep -c -- '--pid=PID') -ge 1 ]] ||
 	fail "man netcap-mbuf does not show --pid=PID"
 comp=$(bash -c 'source /usr/share/bash-completion/bash_completion
