@@ -4,11 +4,13 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* The verifier's verdict: its last line other than the statistics it ends with. */
+/* The verifier's verdict: its last line other than the statistics it ends with and the
+ * register states it prints after "infinite loop detected at insn N" (found by tests/fuzz). */
 const char *nc_verifier_reason(char *log)
 {
-	static const char *const stats[] = {"processed ", "verification time", "stack depth",
-					    "mark_read", "Validating "};
+	static const char *const stats[] = {
+	    "processed ",  "verification time", "stack depth", "mark_read",
+	    "Validating ", "cur state:",	"old state:"};
 	char *end = log + strlen(log);
 
 	for (;;) {

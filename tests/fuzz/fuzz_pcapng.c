@@ -149,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (i && ifaces[i].linktype == NC_LINKTYPE_RAW))
 			readable = false;
 	}
-	while (in.left && nw < MAX_PACKETS) {
+	for (unsigned tries = 0; in.left && tries < MAX_PACKETS; tries++) {
 		struct nc_pcapng_packet pkt = {0};
 		size_t len;
 		bool valid;
