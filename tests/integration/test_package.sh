@@ -41,6 +41,9 @@ if grep -vE '^\./usr/(s?bin/|lib/netcap/|lib/x86_64-linux-gnu/wireshark/extcap/|
 	fail "the package holds files outside its places (above)"
 fi
 dpkg-deb -f "$deb" Depends | grep -q 'libbpf1' || fail "Depends lacks libbpf1: $(dpkg-deb -f "$deb" Depends)"
+# Debian's package checker: no error, no warning
+lintian --fail-on error,warning "$deb" >"$tmp/lintian" 2>&1 ||
+	{ cat "$tmp/lintian" >&2; fail "lintian finds errors or warnings in the package (above)"; }
 for m in templates config postinst postrm; do
 	dpkg-deb -I "$deb" "$m" >/dev/null 2>&1 || fail "the package has no $m (debconf set-up)"
 done
