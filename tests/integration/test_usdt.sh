@@ -92,6 +92,11 @@ start_fixture burst
 start_netcap burst --pid "$NC_FWD_PID" -w "$tmp/burst.pcapng" -f usdt:nc_fwd:burst@1@2 -c "$n"
 finish burst
 same_as burst "$tmp/in.hex"
+# the same probe named with its file (usdt:OBJECT:PROVIDER:NAME, as for a probe in a library)
+start_fixture objburst
+start_netcap objburst --pid "$NC_FWD_PID" -w "$tmp/objburst.pcapng" -f usdt:nc_fwd:nc_fwd:burst@1@2 -c "$n"
+finish objburst
+same_as objburst "$tmp/in.hex"
 start_fixture one
 [[ $(semaphore "$NC_FWD_PID") == 0 ]] || fail "the semaphore is raised before netcap attaches"
 start_netcap one --pid "$NC_FWD_PID" -w "$tmp/one.pcapng" -f usdt:nc_fwd:one@1 -c "$n"
@@ -105,7 +110,7 @@ desc=$(fields "$tmp/one.pcapng" -e frame.interface_description | sort -u)
 site=$(readelf -n "$NC_FWD" | awk '/Name: one$/ {getline; sub(/,$/, "", $2); print $2; exit}')
 [[ $desc == "netcap mbuf capture at usdt:nc_fwd:one in process $pid (probe at the USDT site nc_fwd+"* ]] ||
 	fail "USDT interface description: $desc"
-echo "USDT: usdt:nc_fwd:burst@1@2 and usdt:nc_fwd:one@1 (semaphore 0 -> 1 while attached, site $site) captured $n packets each, byte-identical"
+echo "USDT: usdt:nc_fwd:burst@1@2, usdt:nc_fwd:nc_fwd:burst@1@2 and usdt:nc_fwd:one@1 (semaphore 0 -> 1 while attached, site $site) captured $n packets each, byte-identical"
 
 # the semaphore goes back to 0 when netcap detaches (SIGINT mid-run)
 nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
@@ -119,7 +124,7 @@ wait "$nc_pid" || fail "SIGINT: netcap failed: $(cat "$tmp/sem.err")"
 
 # netcap list: the probes as readelf shows them
 "$netcap" list --pid "$NC_FWD_PID" >"$tmp/list.out"
-grep -qxF "USDT probes in $NC_FWD (usdt:...@N: argument N is the mbuf; @N@M: the array and the count):" \
+grep -qxF "USDT probes in $(readlink -f "$NC_FWD") (usdt:...@N: argument N is the mbuf; @N@M: the array and the count):" \
 	"$tmp/list.out" || fail "netcap list: no USDT header: $(cat "$tmp/list.out")"
 readelf -n "$NC_FWD" | awk '/Name: / {name=$2} /Arguments: / {$1=""; sub(/^ /, ""); print name "|" $0}' >"$tmp/notes"
 [[ $(wc -l <"$tmp/notes") == 2 ]] || fail "readelf shows $(wc -l <"$tmp/notes") probes, want 2"
