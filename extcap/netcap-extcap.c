@@ -21,6 +21,7 @@
 #include "capture/skb_capture.h"
 #include "discover/dwarf.h"
 #include "filter/filter.h"
+#include "util/privs.h"
 #include "version.h"
 
 #define HELP_URL "https://github.com/netcap/netcap"
@@ -358,6 +359,10 @@ static int plan_mbuf(const struct options *o, const char *app, const char *hook,
 		snprintf(err, errlen, "no DPDK application \"%s\" is running", app);
 		return -ESRCH;
 	}
+	/* before the app's files are read: a caller other than root captures its own only */
+	if (!nc_privs_is_root() && (ret = nc_privs_may_trace(*pid, err, errlen)) && ret != -ESRCH)
+		return ret;
+	ret = 0;
 	if (o->hook && *o->hook) {
 		*spec = g_strdup(o->hook);
 	} else if (!strcmp(hook, "rx_burst") || !strcmp(hook, "tx_burst")) {

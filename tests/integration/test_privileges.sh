@@ -165,6 +165,8 @@ echo "member: captured its own nc_fwd, $n packets byte-identical, file owned by 
 
 # the member's list of its own app; the extcap's interfaces; a kernel capture
 member_fixture listed
+listed_pid=$fwd_pid
+listed_job=$fwd_job
 as "$member" "$tmp/bin/netcap" list --pid "$fwd_pid" >"$tmp/list.out" 2>"$tmp/list.err" ||
 	fail "member list: $(cat "$tmp/list.err")"
 grep -q "^nc_fwd\[$fwd_pid\]: DPDK 22.11" "$tmp/list.out" || fail "member list: $(head -3 "$tmp/list.out")"
@@ -200,8 +202,36 @@ expect 1 "netcap: hook spec \"$off@2@ret16\": a file offset may point inside an 
 expect 1 "netcap: cannot create $tmp/rootonly/x.pcapng: Permission denied" \
 	as "$member" "$tmp/bin/netcap" mbuf -f fwd_burst@1@2 --pid "$fwd_pid" -w "$tmp/rootonly/x.pcapng"
 [[ ! -e $tmp/rootonly/x.pcapng ]] || fail "the member wrote into a root-only directory"
+expect 1 "$root_msg" as "$member" "$tmp/bin/netcap-extcap" --capture --fifo /dev/null \
+	--extcap-interface netcap:nc_fwd:fwd_burst --pid "$NC_FWD_PID"
 kill -0 "$NC_FWD_PID" || fail "root's nc_fwd died"
-echo "member: refused root's app (capture, list), a raw offset and a root-only directory"
+echo "member: refused root's app (capture, list, extcap), a raw offset and a root-only directory"
+
+# the member's extcap captures from the member's app as Wireshark would run it
+ldir=$tmp/member/listed
+as "$member" touch "$ldir/ext.pcapng"
+as "$member" "$tmp/bin/netcap-extcap" --capture --extcap-interface netcap:nc_fwd:fwd_burst \
+	--pid "$listed_pid" --fifo "$ldir/ext.pcapng" >"$tmp/ext.out" 2>"$tmp/ext.err" &
+ext_job=$!
+# attached once the extcap holds a BPF link (the extcap has no --ready-file)
+attached=
+for _ in $(seq 200); do
+	ext_pid=$(pgrep -n -u "$member" -x netcap-extcap || true)
+	if [[ -n $ext_pid ]] && cat /proc/"$ext_pid"/fdinfo/* 2>/dev/null | grep -q '^link_id:'; then
+		attached=1
+		break
+	fi
+	kill -0 "$ext_job" 2>/dev/null || fail "member extcap: exited early: $(cat "$tmp/ext.err")"
+	sleep 0.1
+done
+[[ -n $attached ]] || fail "member extcap: not attached within 20 s: $(cat "$tmp/ext.err")"
+touch "$ldir/go"
+timeout 60 tail --pid="$listed_pid" -f /dev/null || fail "member extcap: nc_fwd did not finish"
+wait "$listed_job" || true
+wait "$ext_job" || fail "member extcap: $(cat "$tmp/ext.err")"
+nc_pcap_hex "$ldir/ext.pcapng" >"$tmp/ext.hex"
+diff -q "$tmp/in.hex" "$tmp/ext.hex" >/dev/null || fail "member extcap: the capture differs from the input"
+echo "member: the extcap captured its own app, $n packets byte-identical"
 
 # the non-member cannot run either binary (the shell's message and status for a 0750 file)
 for b in netcap netcap-extcap; do
@@ -210,6 +240,7 @@ done
 echo "non-member: cannot execute the binaries"
 
 # without file capabilities: every missing capability is named, before anything is loaded
+member_fixture plain
 all="CAP_BPF (to load BPF programs), CAP_PERFMON (to attach them and read memory)"
 tail="run as root, or let a group capture without root: see docs/privileges.md"
 expect 1 "netcap: missing capabilities $all, CAP_SYS_ADMIN (this kernel creates uprobes only for it), CAP_SYS_PTRACE (to read process $NC_FWD_PID of uid 0 (root)); $tail" \
@@ -243,6 +274,5 @@ done
 expect 1 "netcap: missing capabilities $all; $tail" \
 	as "$member" "$tmp/bin/netcap" skb -f net:netif_receive_skb -w /dev/null
 echo "disable: capabilities removed, root:root 0755"
-touch "$tmp/member/listed/go"
 nc_fwd_stop 10 >/dev/null || true
 echo "privileges: all checks passed"
