@@ -54,6 +54,7 @@ chmod 0644 "$tmp/in.pcap"
 mkdir -m 0755 "$tmp/bin"
 cp "$netcap_built" "$tmp/bin/netcap"
 cp "$extcap_built" "$tmp/bin/netcap-extcap"
+cp "$NC_FWD" "$tmp/bin/nc_fwd" # the member runs it: the build tree may not be open to others
 cp "$netcap_built" "$tmp/bin/netcap-plain"
 cp "$extcap_built" "$tmp/bin/netcap-extcap-plain"
 chmod 0755 "$tmp/bin/netcap-plain" "$tmp/bin/netcap-extcap-plain"
@@ -113,7 +114,7 @@ member_fixture() {
 	local dir=$tmp/member/$1 prefix=nctest-priv-$tag-$1
 	as "$member" mkdir "$dir" "$dir/run"
 	# DPDK's runtime directory: $XDG_RUNTIME_DIR/dpdk/PREFIX for a user other than root
-	as "$member" env XDG_RUNTIME_DIR="$dir/run" "$NC_FWD" --file-prefix "$prefix" \
+	as "$member" env XDG_RUNTIME_DIR="$dir/run" "$tmp/bin/nc_fwd" --file-prefix "$prefix" \
 		--no-huge --no-pci -m 256 -l 0 \
 		--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$dir/tx.pcap" \
 		-- --ready-file "$dir/ready" --go-file "$dir/go" --count "$n" >"$tmp/$1.fwd.out" 2>"$tmp/$1.fwd.err" &
