@@ -216,23 +216,60 @@ static __always_inline void set_stack_id(__s64 id)
 		s->rec.stack_id = (__s32)id;
 }
 
-/*
- * Copies up to `limit` bytes of the packet that starts at mbuf `m` (whose first 128 bytes are in
- * hdr) into s->data, walking the segment chain, with `ntags` VLAN tags (tags[]) inserted after
- * the 12 address bytes. Returns the bytes copied, or -1 if packet memory could not be read.
- * *cut is set when the chain ends early or has more than NC_MAX_SEGS segments.
- */
-static __always_inline int copy_packet(struct scratch *s, const __u8 *hdr, __u32 limit,
-				       const __u8 *tags, __u32 ntags, bool *cut)
-{
-	__u8 seg[NC_MBUF_HDR];
-	__u64 addr = FIELD(hdr, __u64, cfg.mbuf.buf_addr) + FIELD(hdr, __u16, cfg.mbuf.data_off);
-	__u32 len = FIELD(hdr, __u16, cfg.mbuf.data_len);
-	__u64 next = FIELD(hdr, __u64, cfg.mbuf.next);
-	__u32 nb_segs = FIELD(hdr, __u16, cfg.mbuf.nb_segs);
-	__u32 off = 0;
+/* the first NC_MBUF_HDR bytes of a struct rte_mbuf */
+struct mbuf_hdr {
+	__u8 b[NC_MBUF_HDR];
+};
 
-	*cut = false;
+/* copy_packet(): the segment chain was longer than NC_MAX_SEGS and the copy stopped short */
+#define COPY_CUT (1 << 30)
+
+/*
+ * Copies `len` bytes of packet memory at user address `addr` to offset `off` of the CPU's scratch
+ * record, or fewer so as to end at `limit`. Returns the new offset, or -1 if the memory could not
+ * be read. Global, so that the verifier checks it once, not once per segment of copy_packet().
+ */
+__noinline int copy_chunk(__u64 addr, __u32 len, __u32 off, __u32 limit)
+{
+	struct scratch *s = nc_scratch();
+	__u32 chunk = len;
+
+	if (!s)
+		return -1;
+	if (limit > NC_MAX_SNAPLEN)
+		limit = NC_MAX_SNAPLEN;
+	if (off >= limit)
+		return off;
+	if (chunk > limit - off)
+		chunk = limit - off;
+	chunk = nc_clamp(chunk);
+	if (chunk &&
+	    bpf_probe_read_user(s->data + (off & (NC_MAX_SNAPLEN - 1)), chunk, (void *)addr))
+		return -1;
+	return off + chunk;
+}
+
+/*
+ * Copies up to `limit` bytes of the packet whose mbuf header is `m` into the CPU's scratch
+ * record, walking the segment chain, with `ntags` VLAN tags (`tags`, 8 bytes in memory order)
+ * inserted after the 12 address bytes. Returns the bytes copied, with COPY_CUT set when the
+ * chain had more than NC_MAX_SEGS segments, or -1 if packet memory could not be read.
+ * Global, so that the verifier checks its segment loop once rather than at each of its two call
+ * sites (this was most of the time to attach).
+ */
+__noinline int copy_packet(const struct mbuf_hdr *m, __u32 limit, __u64 tags, __u32 ntags)
+{
+	struct mbuf_hdr seg;
+	struct scratch *s = nc_scratch();
+	__u64 addr, next;
+	__u32 len, nb_segs, off = 0;
+
+	if (!m || !s)
+		return -1;
+	addr = FIELD(m->b, __u64, cfg.mbuf.buf_addr) + FIELD(m->b, __u16, cfg.mbuf.data_off);
+	len = FIELD(m->b, __u16, cfg.mbuf.data_len);
+	next = FIELD(m->b, __u64, cfg.mbuf.next);
+	nb_segs = FIELD(m->b, __u16, cfg.mbuf.nb_segs);
 	if (limit > NC_MAX_SNAPLEN)
 		limit = NC_MAX_SNAPLEN;
 	/* the first segment: 12 address bytes, the tags, the rest */
@@ -244,38 +281,33 @@ static __always_inline int copy_packet(struct scratch *s, const __u8 *hdr, __u32
 				return -1;
 			if (ntags > 2)
 				ntags = 2;
-			__builtin_memcpy(s->data + 12, tags, 4);
+			__builtin_memcpy(s->data + 12, &tags, 4);
 			if (ntags == 2)
-				__builtin_memcpy(s->data + 16, tags + 4, 4);
+				__builtin_memcpy(s->data + 16, (__u8 *)&tags + 4, 4);
 			off = 12 + 4 * ntags;
 			addr += 12;
 			len -= 12;
 		}
 	}
 	for (int i = 0; i < NC_MAX_SEGS; i++) {
-		__u32 chunk = len;
+		int ret;
 
 		if (off >= limit)
 			break;
-		if (chunk > limit - off)
-			chunk = limit - off;
-		chunk &= NC_MAX_SNAPLEN - 1 | NC_MAX_SNAPLEN; /* <= NC_MAX_SNAPLEN */
-		if (chunk > NC_MAX_SNAPLEN)
-			chunk = NC_MAX_SNAPLEN;
-		if (chunk && bpf_probe_read_user(s->data + (off & (NC_MAX_SNAPLEN - 1)), chunk,
-						 (void *)addr))
+		ret = copy_chunk(addr, len, off, limit);
+		if (ret < 0)
 			return -1;
-		off += chunk;
+		off = ret;
 		if (i + 1 >= (int)nb_segs || !next)
 			return off;
-		if (bpf_probe_read_user(seg, sizeof(seg), (void *)next))
+		if (bpf_probe_read_user(&seg, sizeof(seg), (void *)next))
 			return -1;
-		addr = FIELD(seg, __u64, cfg.mbuf.buf_addr) + FIELD(seg, __u16, cfg.mbuf.data_off);
-		len = FIELD(seg, __u16, cfg.mbuf.data_len);
-		next = FIELD(seg, __u64, cfg.mbuf.next);
+		addr =
+		    FIELD(seg.b, __u64, cfg.mbuf.buf_addr) + FIELD(seg.b, __u16, cfg.mbuf.data_off);
+		len = FIELD(seg.b, __u16, cfg.mbuf.data_len);
+		next = FIELD(seg.b, __u64, cfg.mbuf.next);
 	}
-	*cut = off < limit && nb_segs > NC_MAX_SEGS;
-	return off;
+	return off | (off < limit && nb_segs > NC_MAX_SEGS ? COPY_CUT : 0);
 }
 
 /*
@@ -284,12 +316,12 @@ static __always_inline int copy_packet(struct scratch *s, const __u8 *hdr, __u32
  */
 __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_queue)
 {
-	__u8 hdr[NC_MBUF_HDR], tags[8];
+	struct mbuf_hdr m;
+	__u8 *hdr = m.b, tags[8] = {};
 	struct nc_counters *cnt = nc_counters_of(hook);
 	__u32 ntags = 0, wire, limit, copied;
 	struct scratch *s;
-	__u64 ol_flags;
-	bool cut;
+	__u64 ol_flags, tag_bytes;
 	int ret;
 
 	if (!cnt)
@@ -298,7 +330,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	s = nc_scratch();
 	if (!s)
 		return 0;
-	if (!mbuf || bpf_probe_read_user(hdr, sizeof(hdr), (void *)mbuf)) {
+	if (!mbuf || bpf_probe_read_user(&m, sizeof(m), (void *)mbuf)) {
 		cnt->readerr++;
 		return 0;
 	}
@@ -330,28 +362,30 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 
 	/* the header window first, the filter on it, the rest only on a match */
 	limit = cfg.window < cfg.snaplen ? cfg.window : cfg.snaplen;
-	ret = copy_packet(s, hdr, limit, tags, ntags, &cut);
+	__builtin_memcpy(&tag_bytes, tags, sizeof(tag_bytes));
+	ret = copy_packet(&m, limit, tag_bytes, ntags);
 	if (ret < 0) {
 		cnt->readerr++;
 		return 0;
 	}
-	copied = ret;
+	copied = ret & ~COPY_CUT;
 	if (!nc_filter_l2((struct nc_filter_window *)s->data,
 			  copied < NC_FILTER_WINDOW ? copied : NC_FILTER_WINDOW, wire))
 		return 0;
 	cnt->matched++;
 	if (copied == limit && limit < cfg.snaplen && copied < wire) {
-		ret = copy_packet(s, hdr, cfg.snaplen, tags, ntags, &cut);
+		ret = copy_packet(&m, cfg.snaplen, tag_bytes, ntags);
 		if (ret < 0) {
 			cnt->readerr++;
 			return 0;
 		}
-		copied = ret;
+		copied = ret & ~COPY_CUT;
 	}
 	s->rec.port = port_queue >> 16;
 	s->rec.queue = port_queue & 0xffff;
 	s->rec.direction = direction;
-	s->rec.flags = (ntags ? NC_REC_VLAN_REINSERTED : 0) | (cut ? NC_REC_SEGS_CUT : 0);
+	s->rec.flags =
+	    (ntags ? NC_REC_VLAN_REINSERTED : 0) | (ret & COPY_CUT ? NC_REC_SEGS_CUT : 0);
 	s->rec.aux = 0; /* stack_id: set by the caller (set_stack_id) */
 	nc_emit(s, cnt, mbuf, hook, wire, copied, cfg.wake_bytes);
 	return 0;
@@ -380,7 +414,25 @@ static __always_inline bool port_queue_of(const struct nc_hook_cfg *h, __u64 que
 	return q || !h->queue_only;
 }
 
-/* Captures `count` mbufs of the array at user address `array` */
+struct burst_loop {
+	struct burst *b;
+	__u32 hook, direction, pq;
+};
+
+static long capture_slot(__u64 i, void *data)
+{
+	struct burst_loop *l = data;
+
+	if (i >= NC_MAX_BURST)
+		return 1;
+	capture_mbuf(l->hook, l->b->mbufs[i], l->direction, l->pq);
+	return 0;
+}
+
+/*
+ * Captures `count` mbufs of the array at user address `array`. The slots are visited by
+ * bpf_loop(), which the verifier checks once, rather than by a loop it would walk slot by slot.
+ */
 static __always_inline void capture_burst(__u32 hook, const struct nc_hook_cfg *h, __u64 array,
 					  __u32 count, __u32 pq)
 {
@@ -403,11 +455,9 @@ static __always_inline void capture_burst(__u32 hook, const struct nc_hook_cfg *
 			cnt->readerr++;
 		return;
 	}
-	for (__u32 i = 0; i < NC_MAX_BURST; i++) {
-		if (i >= count)
-			break;
-		capture_mbuf(hook, b->mbufs[i], h->direction, pq);
-	}
+	struct burst_loop l = {.b = b, .hook = hook, .direction = h->direction, .pq = pq};
+
+	bpf_loop(count, capture_slot, &l, 0);
 }
 
 SEC("netcap.uprobe")

@@ -332,6 +332,53 @@ static void dump_log(const char *log)
 	}
 }
 
+/*
+ * Loads the skeleton; when verbose, each program gets its own buffer with the verifier's
+ * statistics (instructions processed, states, time), printed after a successful load; after a
+ * failed one, the refused program's log goes to `log` for the reason.
+ */
+static int load_with_stats(struct bpf_object_skeleton *skel, char *log)
+{
+	struct bpf_object *obj = *skel->obj;
+	struct bpf_program *prog;
+	enum { STATS = 4, STATS_SIZE = 16384 }; /* BPF_LOG_STATS */
+	char(*stats)[STATS_SIZE] = NULL;
+	size_t n = 0, i = 0;
+	int ret;
+
+	if (verbose) {
+		bpf_object__for_each_program (prog, obj)
+			n++;
+		stats = calloc(n ? n : 1, STATS_SIZE);
+	}
+	if (stats) {
+		bpf_object__for_each_program (prog, obj) {
+			bpf_program__set_log_buf(prog, stats[i++], STATS_SIZE);
+			bpf_program__set_log_level(prog, STATS);
+		}
+	}
+	ret = bpf_object__load_skeleton(skel);
+	if (stats) {
+		i = 0;
+		bpf_object__for_each_program (prog, obj) {
+			const char *line = stats[i++];
+			size_t len;
+
+			/* a failed load stops at the refused program: the last with a log */
+			if (ret && *line)
+				snprintf(log, NC_VERIFIER_LOG_SIZE, "%s", line);
+			for (; !ret && *line; line += len + (line[len] == '\n')) {
+				len = strcspn(line, "\n");
+				fprintf(stderr, "netcap: verifier: %s: %.*s\n",
+					bpf_program__name(prog), (int)len, line);
+			}
+			bpf_program__set_log_buf(prog, log, NC_VERIFIER_LOG_SIZE);
+		}
+		free(stats);
+	}
+	return ret;
+}
+
 int nc_splice_load(struct bpf_object_skeleton *skel, const struct nc_filter *f, const char *what,
 		   char *err, size_t errlen)
 {
@@ -349,7 +396,7 @@ int nc_splice_load(struct bpf_object_skeleton *skel, const struct nc_filter *f, 
 			ret = nc_splice_bind(prog, f);
 	}
 	if (!ret)
-		ret = bpf_object__load_skeleton(skel);
+		ret = load_with_stats(skel, log);
 	nc_splice_release(obj);
 	if (ret) {
 		if (nc_splice_last_error()[0]) {
