@@ -47,7 +47,8 @@ void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char
 	     "SECONDS"},
 	    {"ready-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ready,
 	     "Create PATH (holding netcap's pid) once the probes are attached", "PATH"},
-	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, "Show libbpf's messages and the verifier's statistics", NULL},
+	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
+	     "Show libbpf's messages and the verifier's statistics", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 
