@@ -2,6 +2,7 @@
 #include "guard.h"
 
 #include <errno.h>
+#include <glib.h>
 
 #include "../plan/spec.h"
 #include "../util/err.h"
@@ -10,8 +11,34 @@
 int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
 {
 	struct nc_privs_need need = {.uprobes = true, .pids = r->pids, .n_pids = r->n_pids};
-	int ret = nc_privs_check(&need, err, errlen);
+	bool raw = false;
+	size_t first_raw = 0;
+	int ret;
 
+	/* the specs first: bad input is named before anything else is looked at */
+	for (size_t i = 0; i < r->n_specs; i++) {
+		struct nc_hook_spec s;
+
+		for (const char *c = r->specs[i]; *c; c++)
+			if (g_ascii_iscntrl(*c)) {
+				g_autofree char *shown = g_strescape(r->specs[i], NULL);
+
+				return nc_err(
+				    err, errlen, EINVAL,
+				    "hook spec \"%s\": control characters are not part of "
+				    "a hook spec; see: netcap mbuf --help",
+				    shown);
+			}
+		ret = nc_spec_parse(r->specs[i], &s, err, errlen);
+		if (ret)
+			return ret;
+		if (s.type == NC_SPEC_OFFSET && !raw) {
+			raw = true;
+			first_raw = i;
+		}
+		nc_spec_clear(&s);
+	}
+	ret = nc_privs_check(&need, err, errlen);
 	if (ret || nc_privs_is_root())
 		return ret;
 	for (size_t i = 0; i < r->n_pids; i++) {
@@ -19,22 +46,13 @@ int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
 		if (ret && ret != -ESRCH)
 			return ret;
 	}
-	for (size_t i = 0; i < r->n_specs; i++) {
-		struct nc_hook_spec s;
-		bool raw;
-
-		if (nc_spec_parse(r->specs[i], &s, NULL, 0))
-			continue; /* the capture reports a bad spec */
-		raw = s.type == NC_SPEC_OFFSET;
-		nc_spec_clear(&s);
-		if (raw)
-			return nc_err(err, errlen, EPERM,
-				      "hook spec \"%s\": a file offset may point inside an "
-				      "instruction, and a uprobe there breaks every process that "
-				      "runs the file; netcap takes offsets from root only: hook a "
-				      "function by name, or rx_burst/tx_burst",
-				      r->specs[i]);
-	}
+	if (raw)
+		return nc_err(
+		    err, errlen, EPERM,
+		    "hook spec \"%s\": a file offset may point inside an instruction, and a "
+		    "uprobe there breaks every process that runs the file; netcap takes "
+		    "offsets from root only: hook a function by name, or rx_burst/tx_burst",
+		    r->specs[first_raw]);
 	return 0;
 }
 

@@ -13,11 +13,11 @@
 #include "skb_capture.h"
 
 /*
- * mbuf: the capabilities (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN for uprobes where the kernel asks
- * for it, CAP_SYS_PTRACE for another user's process); for a caller other than root also: every
- * process is one the caller could trace, and no hook spec is a raw file offset (a uprobe inside
- * an instruction of a shared file would break every process that runs it). Returns 0 or -EPERM
- * with one line in err.
+ * mbuf: the hook specs parse (-EINVAL with the parser's line otherwise); the capabilities (CAP_BPF,
+ * CAP_PERFMON, CAP_SYS_ADMIN for uprobes where the kernel asks for it, CAP_SYS_PTRACE for another
+ * user's process); for a caller other than root also: every process is one the caller could trace,
+ * and no hook spec is a raw file offset (a uprobe inside an instruction of a shared file would
+ * break every process that runs it). Returns 0 or -EPERM with one line in err.
  */
 int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hostile input gets one line naming what is wrong and a non-zero exit, before anything is
-# loaded: tcpdump flags (-t passes display flags only, split like a shell but never run by one),
+# loaded: hook specs (before the process is read), tcpdump flags (-t passes display flags only, split like a shell but never run by one),
 # interface names of `netcap skb -i`, tracepoint names, and the extcap's --port, --log-level and
 # --pid. Display flags are taken and tcpdump prints. No source file runs a shell.
 # Usage: test_validation.sh NETCAP NETCAP_EXTCAP
@@ -63,6 +63,30 @@ for spec in "tp:../..:x" "net:netif_receive_skb/../../x" "tracepoint:net:a b" "n
 	expect 1 "netcap: hook spec \"$spec\": tracepoint categories and names are letters, digits and '_', e.g. tracepoint:net:netif_receive_skb" \
 		"$netcap" skb -f "$spec" -w "$tmp/x.pcapng"
 done
+
+# hook specs are checked before the process is looked at (sleep is no DPDK app: a good spec
+# would be refused for that instead)
+sleep 30 &
+sleeper=$!
+see="see: netcap mbuf --help"
+spec_expect() { # SPEC MESSAGE
+	expect 1 "netcap: hook spec \"$1\": $2; $see" "$netcap" mbuf -f "$1" --pid "$sleeper" -w "$tmp/x.pcapng"
+}
+spec_expect "@" '"" is not an argument number'
+spec_expect "f@1@2@3" "too many @ parts"
+spec_expect "f@0" "argument 0 is out of range (netcap reads register arguments 1 to 6)"
+spec_expect "f@99999999999999999999" '"99999999999999999999" is not an argument number'
+spec_expect "lib.so+0xffffffffffffffffffff@1" "an offset is OBJECT+0xHEX, e.g. librte_net_pcap.so.23.0+0x6e00"
+spec_expect "lib.so:@1" "no function name"
+spec_expect "rx_burst:99999999999" "the port must be a number (rx_burst:0)"
+spec_expect "f@1@ret8" '"ret8" is not an argument number'
+expect 1 "netcap: hook spec \"f\\n@1\": control characters are not part of a hook spec; $see" \
+	"$netcap" mbuf -f $'f\n@1' --pid "$sleeper" -w "$tmp/x.pcapng"
+expect 1 "netcap: process $sleeper (sleep) is not a DPDK application (no librte_ethdev mapped)" \
+	"$netcap" mbuf -f "f@1" --pid "$sleeper" -w "$tmp/x.pcapng"
+kill "$sleeper"
+wait "$sleeper" 2>/dev/null || true
+[[ ! -e $tmp/x.pcapng ]] || fail "a refused capture created its file"
 
 # the extcap: bad values are reported on stderr, after the FIFO is opened for a capture
 mkfifo "$tmp/fifo"
