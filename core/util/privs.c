@@ -101,8 +101,9 @@ static int read_ids(pid_t pid, struct ids *ids)
 			seen |= 2;
 		else if (sscanf(*l, "CapPrm: %" SCNx64, &ids->cap_prm) == 1)
 			seen |= 4;
-		else if (sscanf(*l, "Name: %63s", ids->comm) == 1)
-			seen |= 8;
+		else if (g_str_has_prefix(*l, "Name:")) /* the whole name: it may hold spaces */
+			seen |=
+			    8 * (g_strlcpy(ids->comm, g_strstrip(*l + 5), sizeof(ids->comm)) > 0);
 	}
 	return seen == 15 ? 0 : -ESRCH;
 }
