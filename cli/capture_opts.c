@@ -43,6 +43,10 @@ void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char
 	    {"count", 'c', 0, G_OPTION_ARG_STRING, &o->count_arg, "Stop after N packets", "N"},
 	    {"snaplen", 's', 0, G_OPTION_ARG_STRING, &o->snap_arg,
 	     "Bytes to keep per packet (default and most: 16384; 0 = most)", "SNAPLEN"},
+	    {"buffer-size", 'B', 0, G_OPTION_ARG_STRING, &o->buffer_arg,
+	     "Ring buffer between the probes and netcap, in KiB (default 16384; at least 4096, "
+	     "rounded up to a power of two)",
+	     "KIB"},
 	    {"duration", 0, 0, G_OPTION_ARG_STRING, &o->duration_arg, "Stop after SECONDS",
 	     "SECONDS"},
 	    {"ready-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ready,
@@ -102,6 +106,13 @@ int capture_opts_finish(struct capture_opts *o, const char *cmd, int argc, char 
 		}
 		o->snaplen = v ? (uint32_t)v : NC_MAX_SNAPLEN;
 	}
+	if (o->buffer_arg) {
+		if (capture_parse_u64(cmd, "--buffer-size", o->buffer_arg, NC_RING_BYTES_MIN >> 10,
+				      1u << 20, &v))
+			return 2;
+		for (o->ring_bytes = NC_RING_BYTES_MIN; o->ring_bytes < (v << 10);)
+			o->ring_bytes <<= 1;
+	}
 	if (o->duration_arg) {
 		char *end = NULL;
 		double d = g_ascii_strtod(o->duration_arg, &end);
@@ -148,6 +159,7 @@ void capture_opts_clear(struct capture_opts *o)
 	g_free(o->count_arg);
 	g_free(o->snap_arg);
 	g_free(o->duration_arg);
+	g_free(o->buffer_arg);
 	g_free(o->ready);
 	if (o->specs)
 		g_ptr_array_free(o->specs, TRUE);

@@ -11,11 +11,11 @@
 #include "capture/session.h"
 #include "write/sink.h"
 
-#define CAPTURE_OPTS_ENTRIES 11 /* rows capture_opts_entries() writes, terminator included */
+#define CAPTURE_OPTS_ENTRIES 12 /* rows capture_opts_entries() writes, terminator included */
 
 struct capture_opts {
 	GStrv funcs;
-	char *expr, *write, *text, *count_arg, *snap_arg, *duration_arg, *ready;
+	char *expr, *write, *text, *count_arg, *snap_arg, *duration_arg, *ready, *buffer_arg;
 	gboolean pcap, verbose;
 	/* filled by capture_opts_finish() */
 	GPtrArray *specs; /* -f values split at commas */
@@ -23,6 +23,7 @@ struct capture_opts {
 	uint32_t snaplen;
 	uint64_t count;
 	uint64_t duration_ms;
+	size_t ring_bytes; /* -B, rounded up to a power of two; 0 = the default */
 	char *cmdline;
 };
 

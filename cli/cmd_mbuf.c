@@ -95,6 +95,7 @@ int cmd_mbuf(int argc, char **argv)
 	r.snaplen = o.snaplen;
 	r.count = o.count;
 	r.duration_ms = o.duration_ms;
+	r.ring_bytes = o.ring_bytes;
 	r.out = o.out;
 	r.stacks = stacks;
 	r.out.annotate = stacks && o.out.format == NC_SINK_TEXT; /* stacks under each packet */

@@ -77,6 +77,7 @@ int cmd_skb(int argc, char **argv)
 	r.snaplen = o.snaplen;
 	r.count = o.count;
 	r.duration_ms = o.duration_ms;
+	r.ring_bytes = o.ring_bytes;
 	r.stacks = stacks;
 	r.out = o.out;
 	r.out.annotate = stacks && o.out.format == NC_SINK_TEXT; /* stacks under each packet */

@@ -561,7 +561,7 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 					   .next = c.mbuf.next};
 	po.snaplen = r->snaplen;
 	po.window = r->snaplen < NC_FILTER_WINDOW ? r->snaplen : NC_FILTER_WINDOW;
-	po.ring_bytes = RING_BYTES;
+	po.ring_bytes = r->ring_bytes ? r->ring_bytes : RING_BYTES;
 	po.stacks = r->stacks ? STACK_SLOTS : 0;
 	if (r->stacks && !(c.usym = nc_usym_new())) {
 		ret = nc_err(err, errlen, ENOMEM, "out of memory");

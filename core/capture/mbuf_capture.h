@@ -27,6 +27,7 @@ struct nc_mbuf_request {
 	uint32_t snaplen;     /* 1..NC_MAX_SNAPLEN */
 	uint64_t count;	      /* stop after writing this many packets; 0 = no limit */
 	uint64_t duration_ms; /* stop after this long; 0 = no limit */
+	size_t ring_bytes;    /* a power of two >= NC_RING_BYTES_MIN; 0 = 16 MiB */
 	struct nc_sink_opts out;
 	const char *ready_file;	       /* created once every probe is attached; may be NULL */
 	volatile sig_atomic_t *stop;   /* set by a signal handler: detach, flush, finish */

@@ -418,8 +418,9 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 	if (!ret && r->stacks)
 		ret = nc_kallsyms_load(&c.ksyms, err, errlen);
 	if (!ret)
-		ret = nc_skb_probe_open(c.points, c.n, c.filter, RING_BYTES, r->stacks, &c.probe,
-					err, errlen);
+		ret = nc_skb_probe_open(c.points, c.n, c.filter,
+					r->ring_bytes ? r->ring_bytes : RING_BYTES, r->stacks,
+					&c.probe, err, errlen);
 	if (!ret) {
 		ops.ring_fd = nc_skb_probe_ring_fd(c.probe);
 		ret = nc_session_run(&c.session, &so, &ops, res, err, errlen);

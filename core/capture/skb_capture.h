@@ -16,7 +16,8 @@ struct nc_skb_request {
 	uint32_t snaplen;
 	uint64_t count;
 	uint64_t duration_ms;
-	bool stacks; /* -S: the kernel stack in each packet's comment */
+	size_t ring_bytes; /* a power of two >= NC_RING_BYTES_MIN; 0 = 16 MiB */
+	bool stacks;	   /* -S: the kernel stack in each packet's comment */
 	struct nc_sink_opts out;
 	const char *ready_file;
 	volatile sig_atomic_t *stop;
