@@ -3,7 +3,8 @@
 # netcap exits 1 with one line naming the file, "No space left on device" and how many packets
 # the file keeps; the file is cut back to whole blocks, so tshark reads it without complaint and
 # it holds exactly the replayed packets, in order; nothing netcap loaded stays; the app forwards
-# on and a new capture works. Once for pcapng, once for classic pcap (-P).
+# on and a new capture works. For pcapng, classic pcap (-P), and pcapng to standard output
+# redirected into a file on that disk (-w -).
 # Usage: test_disk_full.sh NETCAP   (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,13 +42,22 @@ PY
 nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
 nc_fwd_go
 
-for fmt in pcapng pcap; do
-	out=$mnt/capture.$fmt
-	opts=()
-	[[ $fmt == pcap ]] && opts=(-P)
+# pcapng and pcap into a file; pcapng to standard output redirected into a file ("stdout")
+for run in pcapng pcap stdout; do
+	fmt=${run/stdout/pcapng}
+	out=$mnt/capture.$run
+	opts=(-w "$out")
+	what=$out
+	[[ $run == pcap ]] && opts+=(-P)
+	[[ $run == stdout ]] && opts=(-w -) && what="standard output"
 	rm -f "$mnt"/* "$tmp/ready"
-	"$netcap" mbuf --pid "$NC_FWD_PID" -f fwd_burst@1@2 "${opts[@]}" -w "$out" --duration 120 \
-		--ready-file "$tmp/ready" >"$tmp/$fmt.out" 2>"$tmp/$fmt.err" &
+	if [[ $run == stdout ]]; then
+		"$netcap" mbuf --pid "$NC_FWD_PID" -f fwd_burst@1@2 "${opts[@]}" --duration 120 \
+			--ready-file "$tmp/ready" >"$out" 2>"$tmp/$run.err" &
+	else
+		"$netcap" mbuf --pid "$NC_FWD_PID" -f fwd_burst@1@2 "${opts[@]}" --duration 120 \
+			--ready-file "$tmp/ready" >"$tmp/$run.out" 2>"$tmp/$run.err" &
+	fi
 	nc_pid=$!
 	for _ in $(seq 200); do
 		[[ -s $tmp/ready ]] && break
@@ -55,31 +65,31 @@ for fmt in pcapng pcap; do
 		sleep 0.1
 	done
 	progs=$(progs_of "$nc_pid")
-	[[ -n $progs ]] || fail "$fmt: no BPF program of netcap $nc_pid seen: $(cat "$tmp/$fmt.err")"
+	[[ -n $progs ]] || fail "$run: no BPF program of netcap $nc_pid seen: $(cat "$tmp/$run.err")"
 	status=0
-	timeout 60 tail --pid="$nc_pid" -f /dev/null || fail "$fmt: netcap still running after 60 s"
+	timeout 60 tail --pid="$nc_pid" -f /dev/null || fail "$run: netcap still running after 60 s"
 	wait "$nc_pid" || status=$?
-	[[ $status == 1 ]] || fail "$fmt: exit $status, want 1: $(cat "$tmp/$fmt.err")"
-	msg=$(cat "$tmp/$fmt.err")
-	re="^netcap: cannot write $fmt to $out: No space left on device; it holds the first ([0-9]+) packets, whole$"
-	[[ $msg =~ $re ]] || fail "$fmt: message '$msg'"
+	[[ $status == 1 ]] || fail "$run: exit $status, want 1: $(cat "$tmp/$run.err")"
+	msg=$(cat "$tmp/$run.err")
+	re="^netcap: cannot write $fmt to $what: No space left on device; it holds the first ([0-9]+) packets, whole$"
+	[[ $msg =~ $re ]] || fail "$run: message '$msg'"
 	kept=${BASH_REMATCH[1]}
-	((kept > 100)) || fail "$fmt: only $kept packets kept"
+	((kept > 100)) || fail "$run: only $kept packets kept"
 	# whole blocks only: tshark reads every packet and reports no error
-	tshark -r "$out" -T fields -e frame.number >"$tmp/$fmt.frames" 2>"$tmp/$fmt.tshark" ||
-		fail "$fmt: tshark: $(cat "$tmp/$fmt.tshark")"
-	sed -i "/^Running as user/d" "$tmp/$fmt.tshark"
-	[[ ! -s $tmp/$fmt.tshark ]] || fail "$fmt: tshark says: $(cat "$tmp/$fmt.tshark")"
-	[[ $(wc -l <"$tmp/$fmt.frames") == "$kept" ]] ||
-		fail "$fmt: tshark reads $(wc -l <"$tmp/$fmt.frames") packets, netcap says $kept"
-	nc_pcap_hex "$out" >"$tmp/$fmt.hex"
-	in_order "$tmp/$fmt.hex" || fail "$fmt: the kept packets are not the replayed input in order"
+	tshark -r "$out" -T fields -e frame.number >"$tmp/$run.frames" 2>"$tmp/$run.tshark" ||
+		fail "$run: tshark: $(cat "$tmp/$run.tshark")"
+	sed -i "/^Running as user/d" "$tmp/$run.tshark"
+	[[ ! -s $tmp/$run.tshark ]] || fail "$run: tshark says: $(cat "$tmp/$run.tshark")"
+	[[ $(wc -l <"$tmp/$run.frames") == "$kept" ]] ||
+		fail "$run: tshark reads $(wc -l <"$tmp/$run.frames") packets, netcap says $kept"
+	nc_pcap_hex "$out" >"$tmp/$run.hex"
+	in_order "$tmp/$run.hex" || fail "$run: the kept packets are not the replayed input in order"
 	size=$(stat -c %s "$out")
 	for id in $progs; do
-		bpftool prog show id "$id" >/dev/null 2>&1 && fail "$fmt: BPF program $id of netcap is still loaded"
+		bpftool prog show id "$id" >/dev/null 2>&1 && fail "$run: BPF program $id of netcap is still loaded"
 	done
-	kill -0 "$NC_FWD_PID" || fail "$fmt: the app died"
-	echo "disk full ($fmt): exit 1, '$msg', $size of 2097152 bytes used, tshark reads $kept packets in order, programs ${progs//$'\n'/ } gone"
+	kill -0 "$NC_FWD_PID" || fail "$run: the app died"
+	echo "disk full ($run): exit 1, '$msg', $size of 2097152 bytes used, tshark reads $kept packets in order, programs ${progs//$'\n'/ } gone"
 done
 
 # the app forwards on, and with room again a capture works
@@ -87,5 +97,5 @@ rm -f "$mnt"/*
 "$netcap" mbuf --pid "$NC_FWD_PID" -f fwd_burst@1@2 -c 50 -w "$mnt/again.pcapng" 2>"$tmp/again.err" ||
 	fail "after a full disk: $(cat "$tmp/again.err")"
 [[ $(tshark -r "$mnt/again.pcapng" 2>/dev/null | wc -l) == 50 ]] || fail "after a full disk: not 50 packets"
-nc_fwd_stop >/dev/null || true
+nc_fwd_stop 10 >/dev/null || true
 echo "disk full: all checks passed"
