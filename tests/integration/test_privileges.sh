@@ -203,10 +203,13 @@ expect 1 "netcap: hook spec \"$off@2@ret16\": a file offset may point inside an 
 expect 1 "netcap: cannot create $tmp/rootonly/x.pcapng: Permission denied" \
 	as "$member" "$tmp/bin/netcap" mbuf -f fwd_burst@1@2 --pid "$fwd_pid" -w "$tmp/rootonly/x.pcapng"
 [[ ! -e $tmp/rootonly/x.pcapng ]] || fail "the member wrote into a root-only directory"
+# --netns is opened with the member's permissions: another user's namespace file is not theirs
+expect 1 "netcap: bad --netns \"/proc/1/ns/net\": Permission denied; give a namespace file such as /run/netns/NAME or /proc/PID/ns/net" \
+	as "$member" "$tmp/bin/netcap" skb -f net:netif_receive_skb -i lo --netns /proc/1/ns/net -w "$dir/x.pcapng"
 expect 1 "$root_msg" as "$member" "$tmp/bin/netcap-extcap" --capture --fifo /dev/null \
 	--extcap-interface netcap:nc_fwd:fwd_burst --pid "$NC_FWD_PID"
 kill -0 "$NC_FWD_PID" || fail "root's nc_fwd died"
-echo "member: refused root's app (capture, list, extcap), a raw offset and a root-only directory"
+echo "member: refused root's app (capture, list, extcap), a raw offset, a root-only directory and root's namespace"
 
 # the member's extcap captures from the member's app as Wireshark would run it
 ldir=$tmp/member/listed
