@@ -4,6 +4,7 @@
  *
  *   nc_fwd EAL-ARGS... -- [--ready-file PATH] [--go-file PATH] [--count N] [--idle-exit MS]
  *                         [--segments K] [--strip-vlan] [--garbage] [--idle-sleep US] [--stats]
+ *                         [--rate PPS] [--run-ms MS] [--pdump]
  *
  * One lcore polls every started port p: fwd_rx(p) receives a burst of up to 32 mbufs, the burst
  * is optionally reshaped (VLAN tag stripped as a NIC's offload would, data split into a chain of
@@ -35,6 +36,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_pdump.h>
 
 /* USDT probes (systemtap's sys/sdt.h), with semaphores: netcap's tests hook them as
  * usdt:nc_fwd:burst@1@2 and usdt:nc_fwd:one@1; "one" fires only while a tracer holds its
@@ -78,6 +80,9 @@ static struct {
 	bool garbage;
 	bool strip_vlan;
 	bool stats;
+	uint64_t rate;	 /* packets per second received at most; 0: as fast as the ports give */
+	uint64_t run_ms; /* stop receiving MS ms after the go (idle until a signal); 0: off */
+	bool pdump;	 /* rte_pdump_init(): dpdk-dumpcap can capture (needs hugepages) */
 } opt = {.segments = 1};
 
 static struct {
@@ -185,6 +190,9 @@ static void usage(const char *prog)
 	    "  --idle-sleep US    sleep US microseconds after a poll round that got nothing\n"
 	    "  --stats            print \"nc_fwd: rx N tx N dropped N\" at exit (stdout) and\n"
 	    "                     \"nc_fwd: N VLAN tags stripped, N chains built\" (stderr)\n"
+	    "  --rate PPS         receive at most PPS packets per second (busy-polling between)\n"
+	    "  --run-ms MS        receive for MS ms only, then idle until SIGINT/SIGTERM\n"
+	    "  --pdump            serve dpdk-dumpcap/dpdk-pdump (rte_pdump_init; needs hugepages)\n"
 	    "example: %s --no-huge --no-pci -m 256 -l 0 --file-prefix t1 \\\n"
 	    "    --vdev 'net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap' -- --count 10 --stats\n",
 	    prog, prog);
@@ -219,7 +227,8 @@ static void parse_args(int argc, char **argv)
 		const char *a = argv[i];
 		bool has_value = strcmp(a, "--ready-file") == 0 || strcmp(a, "--go-file") == 0 ||
 				 strcmp(a, "--count") == 0 || strcmp(a, "--idle-exit") == 0 ||
-				 strcmp(a, "--segments") == 0 || strcmp(a, "--idle-sleep") == 0;
+				 strcmp(a, "--segments") == 0 || strcmp(a, "--idle-sleep") == 0 ||
+				 strcmp(a, "--rate") == 0 || strcmp(a, "--run-ms") == 0;
 		const char *v = NULL;
 
 		if (has_value) {
@@ -247,6 +256,12 @@ static void parse_args(int argc, char **argv)
 			opt.garbage = true;
 		} else if (strcmp(a, "--stats") == 0) {
 			opt.stats = true;
+		} else if (strcmp(a, "--rate") == 0) {
+			opt.rate = parse_num(a, v, 1, 1000000000);
+		} else if (strcmp(a, "--run-ms") == 0) {
+			opt.run_ms = parse_num(a, v, 1, 86400000);
+		} else if (strcmp(a, "--pdump") == 0) {
+			opt.pdump = true;
 		} else if (strcmp(a, "--help") == 0) {
 			usage(argv[0]);
 			rte_eal_cleanup();
@@ -264,6 +279,14 @@ fail:
 	usage(argv[0]);
 	rte_eal_cleanup();
 	exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t now_ms(void)
@@ -443,14 +466,32 @@ static void forward(uint16_t peer, struct rte_mbuf **pkts, uint16_t n)
 static void run(const uint16_t *ports, const uint16_t *peers, unsigned nb_ports)
 {
 	struct rte_mbuf *pkts[BURST];
-	uint64_t last_rx = 0;
+	uint64_t last_rx = 0, start_ns = now_ns();
 	bool any = false;
 
 	while (!quit) {
 		bool got = false;
 
+		if (opt.run_ms != 0 && now_ns() - start_ns >= opt.run_ms * 1000000) {
+			usleep(
+			    1000); /* the measured window is over: keep still, stay attached to */
+			continue;
+		}
 		for (unsigned i = 0; i < nb_ports && !quit; i++) {
-			uint16_t n = fwd_rx(ports[i], pkts, BURST);
+			uint64_t want = BURST;
+			uint16_t n;
+
+			if (opt.count != 0 && opt.count - st.rx < want)
+				want = opt.count - st.rx;
+			if (opt.rate != 0) {
+				/* the packets due by now, in whole bursts unless the count ends */
+				uint64_t due = (uint64_t)((unsigned __int128)(now_ns() - start_ns) *
+							  opt.rate / 1000000000);
+
+				if (due < st.rx + want)
+					continue;
+			}
+			n = fwd_rx(ports[i], pkts, (uint16_t)want);
 
 			if (n == 0)
 				continue;
@@ -487,6 +528,11 @@ int main(int argc, char **argv)
 	argc -= ret;
 	argv += ret; /* argv[0] is the program name again */
 	parse_args(argc, argv);
+	if (opt.pdump) {
+		ret = rte_pdump_init();
+		if (ret < 0)
+			rte_exit(EXIT_FAILURE, "cannot serve pdump: %s\n", rte_strerror(rte_errno));
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -550,6 +596,8 @@ int main(int argc, char **argv)
 			" garbage calls\n",
 			st.vlan_stripped, st.chained, st.inspected);
 	}
+	if (opt.pdump)
+		rte_pdump_uninit();
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return 0;

@@ -31,6 +31,10 @@
 #                                   number in NC_IN_COUNT
 #   nc_fail MESSAGE                 fail the test
 #   nc_wait_attached PROG [SECONDS] wait until BPF program PROG is attached (a uprobe link)
+#   nc_hugepages PAGES              reserve PAGES more 2 MB hugepages and mount a hugetlbfs;
+#                                   later fixtures use it instead of --no-huge (a DPDK secondary
+#                                   process such as dpdk-dumpcap needs it); both are undone at
+#                                   exit. Returns 1 if the kernel could not reserve them.
 #   nc_cleanup                      what the EXIT trap runs
 
 : "${NC_FWD:=${1:-}}"
@@ -40,6 +44,9 @@ _nc_tmpdirs=()
 _nc_fwd_pids=()
 _nc_fwd_prefixes=()
 _nc_fwd_seq=0
+_nc_huge_dir=
+_nc_huge_before=
+_nc_huge_file=/proc/sys/vm/nr_hugepages
 
 nc_log() { echo "lib.sh: $*" >&2; }
 
@@ -117,6 +124,8 @@ _nc_fwd_prepare() {
 	fi
 	shift
 	_nc_eal=("$@")
+	_nc_mem=(--no-huge)
+	[[ -z $_nc_huge_dir ]] || _nc_mem=(--huge-dir "$_nc_huge_dir")
 	if [[ -z $NC_FWD || ! -x $NC_FWD ]]; then
 		nc_log "nc_fwd not found: set NC_FWD or pass its path to 'source lib.sh PATH'"
 		return 1
@@ -135,7 +144,7 @@ nc_fwd_start() {
 	_nc_fwd_prepare nc_fwd_start "$@" || return $?
 	dir=$NC_FWD_DIR
 	NC_FWD_GO=$dir/go
-	"$NC_FWD" --file-prefix "$NC_FWD_PREFIX" --no-huge --no-pci -m 256 -l 0 "${_nc_eal[@]}" \
+	"$NC_FWD" --file-prefix "$NC_FWD_PREFIX" "${_nc_mem[@]}" --no-pci -m 256 -l 0 "${_nc_eal[@]}" \
 		-- --ready-file "$dir/ready" --go-file "$NC_FWD_GO" "${_nc_app[@]}" \
 		>"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null &
 	NC_FWD_PID=$!
@@ -167,7 +176,7 @@ nc_fwd_start() {
 nc_fwd_run() {
 	local status=0
 	_nc_fwd_prepare nc_fwd_run "$@" || return $?
-	timeout -s TERM -k 2 60 "$NC_FWD" --file-prefix "$NC_FWD_PREFIX" --no-huge --no-pci -m 256 \
+	timeout -s TERM -k 2 60 "$NC_FWD" --file-prefix "$NC_FWD_PREFIX" "${_nc_mem[@]}" --no-pci -m 256 \
 		-l 0 "${_nc_eal[@]}" -- "${_nc_app[@]}" >"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null || status=$?
 	return "$status"
 }
@@ -210,6 +219,20 @@ _nc_kill() {
 	wait "$pid" 2>/dev/null || true
 }
 
+nc_hugepages() {
+	local dir free
+	nc_tmpdir dir
+	_nc_huge_before=$(cat "$_nc_huge_file")
+	echo $((_nc_huge_before + $1)) >"$_nc_huge_file"
+	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+	if ((free < $1)); then
+		nc_log "asked for $1 hugepages, the kernel has $free free"
+		return 1
+	fi
+	mount -t hugetlbfs -o pagesize=2M nodev "$dir" || return 1
+	_nc_huge_dir=$dir
+}
+
 nc_cleanup() {
 	local pid prefix dir
 	for pid in "${_nc_fwd_pids[@]}"; do
@@ -218,6 +241,15 @@ nc_cleanup() {
 	for prefix in "${_nc_fwd_prefixes[@]}"; do
 		rm -rf "$(_nc_dpdk_rundir "$prefix")"
 	done
+	if [[ -n $_nc_huge_dir ]]; then
+		rm -f "$_nc_huge_dir"/* 2>/dev/null
+		umount "$_nc_huge_dir" 2>/dev/null
+		_nc_huge_dir=
+	fi
+	if [[ -n $_nc_huge_before ]]; then
+		echo "$_nc_huge_before" >"$_nc_huge_file"
+		_nc_huge_before=
+	fi
 	for dir in "${_nc_tmpdirs[@]}"; do
 		rm -rf "$dir"
 	done
