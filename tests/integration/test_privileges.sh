@@ -109,6 +109,23 @@ for b in netcap netcap-extcap; do
 done
 echo "enable: root:$group 0750, $caps=ep"
 
+# without BINARY, the binaries installed beside the script (PREFIX/sbin, bin, lib/ARCH/...)
+inst=$tmp/inst
+mkdir -p "$inst/sbin" "$inst/bin" "$inst/lib/x86_64-linux-gnu/wireshark/extcap"
+cp "$src/packaging/netcap-privileges" "$inst/sbin/"
+cp "$netcap_built" "$inst/bin/netcap"
+cp "$extcap_built" "$inst/lib/x86_64-linux-gnu/wireshark/extcap/netcap-extcap"
+sh "$inst/sbin/netcap-privileges" enable --group "$group" >"$tmp/enable.out" 2>&1 ||
+	fail "enable (installed): $(cat "$tmp/enable.out")"
+for b in bin/netcap lib/x86_64-linux-gnu/wireshark/extcap/netcap-extcap; do
+	grep -qx "netcap-privileges: $inst/$b: root:$group 0750, $caps=ep" "$tmp/enable.out" ||
+		fail "enable (installed): $(cat "$tmp/enable.out")"
+done
+sh "$inst/sbin/netcap-privileges" disable --group "$group" >/dev/null
+[[ $(stat -c '%U:%G %a' "$inst/bin/netcap") == "root:root 755" && -z $(getcap "$inst/bin/netcap") ]] ||
+	fail "disable (installed): $(stat -c '%U:%G %a' "$inst/bin/netcap") $(getcap "$inst/bin/netcap")"
+echo "enable/disable without BINARY: the installed netcap and netcap-extcap beside the script"
+
 # member_fixture NAME: nc_fwd as the member, replaying the input once it is told to go
 member_fixture() {
 	local dir=$tmp/member/$1 prefix=nctest-priv-$tag-$1
