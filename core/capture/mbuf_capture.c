@@ -163,13 +163,10 @@ static int plan_function(struct capture *c, const struct nc_dpdk_proc *p,
 			return ret;
 		label = g_strdup(s->func);
 	}
-	/* entry probes move past a single-stepped start; return-side ones stay at the entry */
-	site = offset;
-	if (s->kind == NC_HOOK_RET_SAVE)
-		snprintf(where, sizeof(where), "entry (return-side hooks stay at the entry)");
-	else
-		nc_probe_site(path, offset, s->type == NC_SPEC_FUNC ? func_size(path, s->func) : 0,
-			      &site, where, sizeof(where));
+	/* probes move past a single-stepped start; the return side too, since nothing skipped
+	 * moves rsp: [rsp] is still the return address the uretprobe takes over */
+	nc_probe_site(path, offset, s->type == NC_SPEC_FUNC ? func_size(path, s->func) : 0, &site,
+		      where, sizeof(where));
 	ret = add_point(c, p, label, label, where, err, errlen);
 	if (!ret)
 		ret = add_attach(c, p, path, site, c->session.n_points - 1, &cfg, err, errlen);
@@ -220,9 +217,15 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 		struct nc_hook_cfg cfg = {
 		    .arg_pkt = 2, .arg_queue = 1, .queue_only = 1, .at_entry = 1};
 		uint32_t first = UINT32_MAX;
+		uint64_t site;
+		char where[192];
 
 		if (done[i] || !port->started || (s->port >= 0 && port->id != s->port))
 			continue;
+		/* stripped PMD code: the size comes from the unwind information */
+		nc_probe_site(fn->path, fn->offset, 0, &site, where, sizeof(where));
+		if (rx)
+			g_strlcat(where, ", and its return", sizeof(where));
 		/* every selected port served by the same function joins this attach point */
 		for (size_t j = i; j < p->n_ports; j++) {
 			const struct nc_dpdk_port *q = &p->ports[j];
@@ -239,9 +242,7 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 			label = qf->symbol ? g_strdup(qf->symbol)
 					   : g_strdup_printf("%s+%#llx", strrchr(qf->path, '/') + 1,
 							     (unsigned long long)qf->offset);
-			ret = add_point(c, p, name, label,
-					rx ? "entry and return" : "entry (size unknown)", err,
-					errlen);
+			ret = add_point(c, p, name, label, where, err, errlen);
 			if (ret)
 				return ret;
 			if (first == UINT32_MAX)
@@ -264,7 +265,7 @@ static int plan_burst(struct capture *c, const struct nc_dpdk_proc *p, const str
 			cfg.arg_cnt = 3;
 			cfg.direction = NC_DIR_OUT;
 		}
-		ret = add_attach(c, p, fn->path, fn->offset, first, &cfg, err, errlen);
+		ret = add_attach(c, p, fn->path, site, first, &cfg, err, errlen);
 		if (ret)
 			return ret;
 	}

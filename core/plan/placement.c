@@ -2,8 +2,10 @@
 #include "placement.h"
 
 #include <capstone/capstone.h>
+#include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +86,51 @@ static int read_at(const char *path, uint64_t off, size_t len, uint8_t *buf, siz
 	return 0;
 }
 
+/*
+ * The size of the function that starts at file offset `entry`, from the call frame information
+ * (.eh_frame, kept in stripped files for unwinding): its FDE must start exactly there. 0 if not.
+ */
+static uint64_t fde_size(const char *path, uint64_t entry)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf = NULL;
+	Dwarf_CFI *cfi = NULL;
+	Dwarf_Frame *frame = NULL;
+	Dwarf_Addr start, end, vaddr = 0;
+	uint64_t size = 0;
+	size_t phnum = 0;
+	bool mapped = false;
+
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_getphdrnum(elf, &phnum))
+		goto out;
+	/* file offset -> address, through the loadable segment that holds it */
+	for (size_t i = 0; i < phnum && !mapped; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    entry >= ph.p_offset && entry < ph.p_offset + ph.p_filesz) {
+			vaddr = entry - ph.p_offset + ph.p_vaddr;
+			mapped = true;
+		}
+	}
+	cfi = mapped ? dwarf_getcfi_elf(elf) : NULL;
+	if (cfi && dwarf_cfi_addrframe(cfi, vaddr, &frame) == 0 &&
+	    dwarf_frame_info(frame, &start, &end, NULL) >= 0 && start == vaddr && end > start)
+		size = end - start;
+	free(frame);
+out:
+	if (cfi)
+		dwarf_cfi_end(cfi);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return size;
+}
+
 int nc_probe_site(const char *path, uint64_t entry, uint64_t size, uint64_t *site, char *why,
 		  size_t len)
 {
@@ -94,6 +141,8 @@ int nc_probe_site(const char *path, uint64_t entry, uint64_t size, uint64_t *sit
 	int ret;
 
 	*site = entry;
+	if (!size)
+		size = fde_size(path, entry);
 	if (!size) {
 		snprintf(why, len, "entry (function size unknown)");
 		return 0;
