@@ -17,6 +17,7 @@
 
 #include "../../bpf/nc_filter_abi.h"
 #include "../discover/kallsyms.h"
+#include "../discover/kskb.h"
 #include "../discover/tracepoint.h"
 #include "../filter/filter.h"
 #include "../load/skb_probe.h"
@@ -85,22 +86,6 @@ static void common_cfg(const struct capture *c, struct nc_skb_point *pt)
 	pt->cfg.window = c->r->snaplen < NC_FILTER_WINDOW ? c->r->snaplen : NC_FILTER_WINDOW;
 }
 
-/* Whether the kernel lets a fentry program attach to function `id` (an empty one is loaded) */
-static bool fentry_works(int id)
-{
-	static const struct bpf_insn prog[] = {
-	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
-	    {.code = BPF_JMP | BPF_EXIT}};
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY,
-		    .attach_btf_id = (__u32)id);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "nc_probe", "GPL", prog, 2, &o);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
 /* The name of BTF type `id` as C spells a parameter: "struct sk_buff *" */
 static void type_name(const struct btf *btf, __u32 id, char *buf, size_t len)
 {
@@ -152,7 +137,7 @@ static int plan_function(struct capture *c, const char *spec, char *err, size_t 
 	if (c->n >= NC_SKB_MAX_TRACEPOINTS)
 		return nc_err(err, errlen, E2BIG, "at most %d hook points", NC_SKB_MAX_TRACEPOINTS);
 	pt = &c->points[c->n];
-	if (fentry_works(id))
+	if (nc_kskb_fentry_works(id))
 		pt->how = NC_SKB_FENTRY;
 	else if (kprobes)
 		pt->how = NC_SKB_KPROBE;

@@ -172,8 +172,7 @@ int nc_kskb_functions(const struct btf *btf, struct nc_kskb_point **out, size_t 
 	return 0;
 }
 
-/* Whether the kernel lets a fentry program attach to function `id` (an empty one is loaded) */
-static bool fentry_works(int id)
+bool nc_kskb_fentry_works(int id)
 {
 	static const struct bpf_insn prog[] = {
 	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
@@ -192,7 +191,7 @@ const char *nc_kskb_function_hook(const struct btf *btf, const char *probe)
 {
 	int id = btf__find_by_name_kind(btf, probe, BTF_KIND_FUNC);
 
-	if (id > 0 && fentry_works(id))
+	if (id > 0 && nc_kskb_fentry_works(id))
 		return "fentry";
 	if (access("/sys/bus/event_source/devices/kprobe", F_OK) == 0)
 		return "kprobe";

@@ -36,6 +36,9 @@ int nc_kskb_functions(const struct btf *btf, struct nc_kskb_point **out, size_t 
 
 void nc_kskb_free(struct nc_kskb_point *v, size_t n);
 
+/* Whether the kernel lets a fentry program attach to BTF function `id` (an empty one is loaded) */
+bool nc_kskb_fentry_works(int id);
+
 /*
  * How this kernel lets netcap hook a kernel function: "fentry" (a minimal fentry program loads
  * against function `probe`), "kprobe" (the kprobe event source exists), or NULL.
