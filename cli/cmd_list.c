@@ -26,11 +26,16 @@
 static void print_func(const char *dir, const struct nc_dpdk_func *f)
 {
 	const char *base = strrchr(f->path, '/');
+	uint64_t site;
+	char why[192];
 
 	printf("  %s %s+%#llx", dir, base ? base + 1 : f->path, (unsigned long long)f->offset);
 	if (f->symbol)
 		printf(" (%s)", f->symbol);
 	printf("\n");
+	/* stripped PMD code: the function's size comes from its unwind information */
+	if (!nc_probe_site(f->path, f->offset, 0, &site, why, sizeof(why)))
+		printf("      probe at %s\n", why);
 }
 
 /* Where an entry probe on f would sit (the return-side form stays at the entry) */

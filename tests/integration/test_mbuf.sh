@@ -128,7 +128,8 @@ v=$(fields "$tmp/vlan.pcapng" -e frame.comment | grep -c "VLAN tag re-inserted" 
 [[ $v -ge 3 ]] || fail "only $v packets say their VLAN tag was re-inserted"
 echo "multi-segment (3 segments) and stripped VLAN tags ($v re-inserted): byte-identical"
 
-# an offset in a stripped PMD, as netcap list shows it
+# an offset in a stripped PMD, as netcap list shows it; its size comes from the unwind
+# information (without it the probe line would say "entry (function size unknown)")
 start_fixture offset
 off=$("$netcap" list --pid "$NC_FWD_PID" | awk '/^  rx_burst / {print $2; exit}')
 [[ $off == librte_net_pcap.so.*+0x* ]] || fail "netcap list shows no pcap rx function: $off"
@@ -138,7 +139,8 @@ for want in "  fwd_one@1    void fwd_one(struct rte_mbuf *)" \
 	"  fwd_rx@2@3  fwd_rx@2@ret    uint16_t fwd_rx(uint16_t, struct rte_mbuf **, uint16_t)" \
 	"nc_fwd[$NC_FWD_PID]: DPDK 22.11, $NC_FWD" "port 0: 1 rx queue(s), 1 tx queue(s)" \
 	"      entry probe at +0x3: je, emulated, after 1 instruction(s) from test" \
-	"      entry probe at entry: push, emulated"; do
+	"      entry probe at entry: push, emulated" \
+	"      probe at entry: push, emulated"; do
 	grep -qxF "$want" "$tmp/list.out" || fail "netcap list lacks '$want': $(cat "$tmp/list.out")"
 done
 start_netcap offset --pid "$NC_FWD_PID" -w "$tmp/offset.pcapng" -f "$off@2@ret16" -c "$n"
