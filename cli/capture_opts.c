@@ -187,6 +187,16 @@ void capture_report(const struct nc_capture_result *res)
 				(unsigned long long)res->hooks[i].skipped);
 		fputc('\n', stderr);
 	}
+	if (res->gathered) {
+		const struct nc_gather_summary *g = &res->gather;
+
+		fprintf(stderr, "netcap: -G: %llu packets followed, %llu seen at all %u points\n",
+			(unsigned long long)g->paths, (unsigned long long)g->complete, g->n_stages);
+		for (uint32_t i = 0; i < g->n_stages; i++)
+			if (g->missed[i])
+				fprintf(stderr, "netcap: -G: %llu not seen at %s\n",
+					(unsigned long long)g->missed[i], g->stage_names[i]);
+	}
 	fprintf(stderr, "netcap: %llu packets written (%s)\n", (unsigned long long)res->written,
 		res->end ? res->end : "done");
 }

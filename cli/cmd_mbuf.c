@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netcap mbuf -f SPEC[,SPEC...] --pid PID [--pid PID...] [-e EXPR] [-w FILE|-] [-P]
- *             [-t "TCPDUMP FLAGS"] [-c N] [-s SNAPLEN] [--duration SECONDS]
+ *             [-t "TCPDUMP FLAGS"] [-c N] [-s SNAPLEN] [--duration SECONDS] [-S]
+ *             [-G [--match pointer|content] [--gather-timeout MS]]
  * Parses the options into a request for core/capture and prints the summary.
  */
 #include <glib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "capture/mbuf_capture.h"
 #include "capture_opts.h"
@@ -30,6 +32,14 @@ static const char description[] =
     "-S puts the user stack of each packet's hook call in its comment (needs frame\n"
     "pointers: DPDK's own libraries are usually built without them).\n"
     "\n"
+    "-G follows each packet through the hook points in the order given (-f A,B,C): its\n"
+    "mbuf pointer in its process (--match pointer, the default) or its wire length and\n"
+    "first 128 bytes (--match content) tie the records together. The packet's first\n"
+    "record carries its path (\"path: A → +1.800 µs B → ...\", \"not seen at C\"), each\n"
+    "later one the time since the point before; in pcapng as packet comments, with -t\n"
+    "under each packet. Records wait until their packet reaches the last point or\n"
+    "--gather-timeout passes.\n"
+    "\n"
     "Output: pcapng (-w FILE, or standard output when it is not a terminal), classic\n"
     "pcap (-P), or text through tcpdump (-t FLAGS; the default on a terminal).\n"
     "\n"
@@ -40,6 +50,7 @@ static const char description[] =
     "Examples:\n"
     "  netcap mbuf -f rx_burst -e \"tcp port 80\" -t \"-nnve\" -c 10 --pid 1234\n"
     "  netcap mbuf -f fwd_burst@1@2,tx_burst:1 --pid 1234 -w cap.pcapng\n"
+    "  netcap mbuf -f rx_burst:0,fwd_burst@1@2,tx_burst:0 -G -t \"-nn\" --pid 1234\n"
     "  netcap mbuf -f librte_net_pcap.so.23.0+0x6e00@2@ret16 --pid 1234 -w - | tshark -r -\n";
 
 int cmd_mbuf(int argc, char **argv)
@@ -47,12 +58,19 @@ int cmd_mbuf(int argc, char **argv)
 	static volatile sig_atomic_t stop;
 	struct capture_opts o = {0};
 	g_auto(GStrv) pid_args = NULL;
-	gboolean stacks = FALSE;
-	GOptionEntry rows[CAPTURE_OPTS_ENTRIES + 2] = {
+	gboolean stacks = FALSE, gather = FALSE;
+	g_autofree char *match_arg = NULL, *timeout_arg = NULL;
+	GOptionEntry rows[CAPTURE_OPTS_ENTRIES + 5] = {
 	    {"pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args, "The DPDK process (repeatable)",
 	     "PID"},
 	    {"stack", 'S', 0, G_OPTION_ARG_NONE, &stacks,
-	     "User stack of each packet's hook call (needs frame pointers)", NULL}};
+	     "User stack of each packet's hook call (needs frame pointers)", NULL},
+	    {"gather", 'G', 0, G_OPTION_ARG_NONE, &gather,
+	     "Follow each packet from hook point to hook point (see below)", NULL},
+	    {"match", 0, 0, G_OPTION_ARG_STRING, &match_arg,
+	     "-G: tie a packet's records by its mbuf pointer (default) or its content", "HOW"},
+	    {"gather-timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_arg,
+	     "-G: a packet not at the last point after MS is not seen there (default 1000)", "MS"}};
 	GOptionContext *ctx =
 	    g_option_context_new("[EXPRESSION] - capture packets of a DPDK process");
 	g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
@@ -63,7 +81,9 @@ int cmd_mbuf(int argc, char **argv)
 	char err[512];
 	int status = 2;
 
-	capture_opts_entries(&o, rows + 2, "Hook point(s) to capture at (see below)");
+	struct nc_gather_opts gopts = {.match = NC_GATHER_POINTER, .timeout_ms = 1000};
+
+	capture_opts_entries(&o, rows + 5, "Hook point(s) to capture at (see below)");
 	g_set_prgname("netcap mbuf");
 	g_option_context_add_main_entries(ctx, rows, NULL);
 	g_option_context_set_description(ctx, description);
@@ -87,6 +107,39 @@ int cmd_mbuf(int argc, char **argv)
 			!o.specs->len ? "no hook point given (-f)" : "no process given (--pid)");
 		goto out;
 	}
+	if (!gather && (match_arg || timeout_arg)) {
+		fprintf(stderr,
+			"netcap mbuf: %s goes with -G (follow packets from point to point)\n",
+			match_arg ? "--match" : "--gather-timeout");
+		goto out;
+	}
+	if (match_arg && !strcmp(match_arg, "content"))
+		gopts.match = NC_GATHER_CONTENT;
+	else if (match_arg && strcmp(match_arg, "pointer")) {
+		fprintf(stderr, "netcap mbuf: bad --match \"%s\": want pointer or content\n",
+			match_arg);
+		goto out;
+	}
+	if (timeout_arg) {
+		guint64 ms;
+
+		if (capture_parse_u64("mbuf", "--gather-timeout", timeout_arg, 1, 3600000, &ms))
+			goto out;
+		gopts.timeout_ms = ms;
+	}
+	if (gather && o.specs->len < 2) {
+		fprintf(stderr,
+			"netcap mbuf: -G follows packets from point to point: give two hook points "
+			"or more, e.g. -f rx_burst,tx_burst (got %u)\n",
+			o.specs->len);
+		goto out;
+	}
+	if (gather && o.out.format == NC_SINK_PCAP) {
+		fprintf(stderr, "netcap mbuf: -G writes each packet's path in its comment, which "
+				"classic pcap cannot hold: drop -P\n");
+		goto out;
+	}
+	r.gather = gather ? &gopts : NULL;
 	r.pids = (const pid_t *)pids->data;
 	r.n_pids = pids->len;
 	r.specs = (char *const *)o.specs->pdata;
@@ -98,7 +151,8 @@ int cmd_mbuf(int argc, char **argv)
 	r.ring_bytes = o.ring_bytes;
 	r.out = o.out;
 	r.stacks = stacks;
-	r.out.annotate = stacks && o.out.format == NC_SINK_TEXT; /* stacks under each packet */
+	/* stacks and paths under each packet */
+	r.out.annotate = (stacks || gather) && o.out.format == NC_SINK_TEXT;
 	r.ready_file = o.ready;
 	r.verbose = o.verbose;
 	nc_load_set_verbose(o.verbose);

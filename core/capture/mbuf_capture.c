@@ -45,6 +45,7 @@ struct capture {
 	struct nc_attach_point attach[NC_MAX_HOOKS];
 	char *attach_paths[NC_MAX_HOOKS];
 	uint32_t n_attach;
+	uint32_t stage; /* the index of the spec being planned (-G) */
 };
 
 static const char *proc_name(const struct nc_dpdk_proc *p)
@@ -60,9 +61,14 @@ static int add_point(struct capture *c, const struct nc_dpdk_proc *p, const char
 	g_autofree char *desc = g_strdup_printf(
 	    "netcap mbuf capture at %s in process %d (probe at %s)", label, (int)p->pid, where);
 	uint32_t hook;
+	int ret = nc_session_add_point(&c->session, name, desc, label, NC_LINKTYPE_ETHERNET, &hook,
+				       err, errlen);
 
-	return nc_session_add_point(&c->session, name, desc, label, NC_LINKTYPE_ETHERNET, &hook,
-				    err, errlen);
+	if (!ret) {
+		c->session.points[hook].stage = c->stage;
+		c->session.points[hook].what = g_strdup(what);
+	}
+	return ret;
 }
 
 static int add_attach(struct capture *c, const struct nc_dpdk_proc *p, const char *path,
@@ -497,6 +503,7 @@ static int plan(struct capture *c, GArray *queues, char *err, size_t errlen)
 			ret = nc_spec_parse(r->specs[k], &s, err, errlen);
 			if (ret)
 				return ret;
+			c->stage = (uint32_t)k;
 			if (s.type == NC_SPEC_RX_BURST || s.type == NC_SPEC_TX_BURST)
 				ret = plan_burst(c, c->procs[i], &s, queues, err, errlen);
 			else if (s.type == NC_SPEC_USDT)
@@ -526,7 +533,10 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 				     .stop = r->stop,
 				     .hooks = r->hooks,
 				     .watch = r->pids,
-				     .n_watch = r->n_pids};
+				     .n_watch = r->n_pids,
+				     .gather = r->gather,
+				     .stages = r->specs,
+				     .n_stages = (uint32_t)r->n_specs};
 	struct nc_probe_ops ops = {.probe = &c,
 				   .attach = attach_all,
 				   .detach = detach_all,
@@ -537,6 +547,10 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 	memset(res, 0, sizeof(*res));
 	if (!r->n_pids || !r->n_specs)
 		return nc_err(err, errlen, EINVAL, "give a process (--pid) and a hook point (-f)");
+	if (r->gather && r->n_specs < 2)
+		return nc_err(err, errlen, EINVAL,
+			      "-G follows packets from point to point: give two hook points or "
+			      "more (-f A,B)");
 	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
 		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
 			      r->snaplen, NC_MAX_SNAPLEN);

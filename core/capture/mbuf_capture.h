@@ -33,6 +33,8 @@ struct nc_mbuf_request {
 	volatile sig_atomic_t *stop;   /* set by a signal handler: detach, flush, finish */
 	struct nc_capture_hooks hooks; /* optional */
 	bool stacks; /* the user stack of each packet's hook call in its comment (-S) */
+	/* -G: follow each packet from spec to spec (at least 2 specs); NULL = off */
+	const struct nc_gather_opts *gather;
 	bool verbose;
 };
 

@@ -22,6 +22,7 @@ struct run {
 	struct nc_sink *sink;
 	struct nc_consumer *consumer;
 	struct nc_clock clock;
+	struct nc_gather *gather; /* -G */
 	uint64_t written;
 	char write_err[256];
 	int write_ret;
@@ -51,26 +52,26 @@ void nc_session_clear(struct nc_session *s)
 		g_free(s->points[i].name);
 		g_free(s->points[i].description);
 		g_free(s->points[i].label);
+		g_free(s->points[i].what);
 	}
 	memset(s, 0, sizeof(*s));
 }
 
-static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data)
+/* Writes one record; lines (-G: its path) go after the comment. -ECANCELED once count is reached */
+static int write_record(void *ctx, const struct nc_record *rec, const uint8_t *data,
+			const char *lines)
 {
 	struct run *r = ctx;
-	struct nc_session_point *pt;
-	char comment[4096]; /* with a kernel stack of 127 frames */
+	struct nc_session_point *pt = &r->s->points[rec->hook];
+	char comment[6144]; /* with a kernel stack of 127 frames, and a path */
 	struct nc_pcapng_packet pkt = {0};
 
-	if (rec->hook >= r->s->n_points)
-		return 0;
-	pt = &r->s->points[rec->hook];
-	/* pcap and tcpdump text carry one link type: the other kind cannot go in */
-	if (r->o->out->format != NC_SINK_PCAPNG && pt->linktype != r->o->out->linktype) {
-		pt->skipped++;
-		return 0;
-	}
 	r->ops->comment(r->ops->probe, rec, pt, comment, sizeof(comment));
+	if (lines && *lines) {
+		size_t n = strlen(comment);
+
+		snprintf(comment + n, sizeof(comment) - n, "\n%s", lines);
+	}
 	pkt.iface_id = pt->iface;
 	pkt.ts_ns = nc_clock_to_realtime(&r->clock, rec->ts_ns);
 	pkt.caplen = rec->cap_len;
@@ -90,6 +91,40 @@ static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data
 	if (r->o->count && r->written >= r->o->count)
 		return -ECANCELED; /* stops the poll: done */
 	return 0;
+}
+
+static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data)
+{
+	struct run *r = ctx;
+	struct nc_session_point *pt;
+	int ret;
+
+	if (rec->hook >= r->s->n_points)
+		return 0;
+	pt = &r->s->points[rec->hook];
+	/* pcap and tcpdump text carry one link type: the other kind cannot go in */
+	if (r->o->out->format != NC_SINK_PCAPNG && pt->linktype != r->o->out->linktype) {
+		pt->skipped++;
+		return 0;
+	}
+	if (!r->gather)
+		return write_record(r, rec, data, NULL);
+	/* -G: held until its path is known, then written with it */
+	if (nc_gather_add(r->gather, rec, data)) {
+		snprintf(r->write_err, sizeof(r->write_err),
+			 "out of memory holding packets for -G");
+		return r->write_ret = -ENOMEM;
+	}
+	ret = nc_gather_release(r->gather, nc_clock_monotonic_ns(), false, write_record, r);
+	return ret < 0 ? ret : 0;
+}
+
+/* -G: writes what the timeout (or with all, the end) releases; how many, or a negative errno */
+static int release(struct run *r, bool all)
+{
+	if (!r->gather)
+		return 0;
+	return nc_gather_release(r->gather, nc_clock_monotonic_ns(), all, write_record, r);
 }
 
 static int write_ready_file(const char *path, char *err, size_t errlen)
@@ -156,7 +191,9 @@ static int loop(struct run *r, char **end, char *err, size_t errlen)
 		uint64_t now;
 		pid_t pid;
 		int n = nc_consumer_poll(r->consumer, POLL_MS);
+		int released = n >= 0 ? release(r, false) : 0;
 
+		n = released < 0 ? released : n + released;
 		if (n == -ECANCELED) {
 			*end = g_strdup("count reached");
 			return 0;
@@ -220,6 +257,19 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 
 		ret = nc_sink_add_interface(r.sink, &iface, &s->points[i].iface, err, errlen);
 	}
+	if (!ret && o->gather) {
+		struct nc_gather_point *gp = calloc(s->n_points ? s->n_points : 1, sizeof(*gp));
+
+		for (uint32_t i = 0; gp && i < s->n_points; i++)
+			gp[i] = (struct nc_gather_point){
+			    .stage = s->points[i].stage,
+			    .what = s->points[i].what ? s->points[i].what : s->points[i].label,
+			    .name = s->points[i].name};
+		ret = gp ? nc_gather_new(o->gather, gp, s->n_points, o->stages, o->n_stages,
+					 &r.gather, err, errlen)
+			 : nc_err(err, errlen, ENOMEM, "out of memory");
+		free(gp);
+	}
 	if (!ret)
 		ret = nc_consumer_new(ops->ring_fd, on_record, &r, &r.consumer, err, errlen);
 	nc_clock_sync(&r.clock);
@@ -245,10 +295,18 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 
 		while ((n = nc_consumer_poll(r.consumer, 0)) > 0)
 			;
+		/* -G: the paths still open end with the capture */
+		if (n >= 0)
+			n = release(&r, true);
 		if (n < 0 && n != -ECANCELED && r.write_ret && r.write_ret != -EPIPE)
 			ret = nc_err(err, errlen, -r.write_ret, "%s", r.write_err);
 	}
 	nc_consumer_free(r.consumer);
+	if (r.gather) {
+		res->gathered = true;
+		nc_gather_summarize(r.gather, &res->gather);
+		nc_gather_free(r.gather);
+	}
 	if (r.sink) {
 		end_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
 		res->hooks = calloc(s->n_points, sizeof(*res->hooks));
@@ -289,6 +347,7 @@ void nc_capture_result_free(struct nc_capture_result *res)
 	for (size_t i = 0; i < res->n_hooks; i++)
 		g_free(res->hooks[i].name);
 	free(res->hooks);
+	nc_gather_summary_clear(&res->gather);
 	g_free(res->end);
 	memset(res, 0, sizeof(*res));
 }

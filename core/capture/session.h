@@ -15,6 +15,7 @@
 
 #include "../../bpf/nc_record.h"
 #include "../write/sink.h"
+#include "gather.h"
 
 struct nc_session_point {
 	char *name;	   /* the interface name: "nc_fwd[1234]:rx_burst:port0" */
@@ -24,6 +25,8 @@ struct nc_session_point {
 	uint32_t iface;	   /* the sink's interface id */
 	uint64_t written;
 	uint64_t skipped; /* of another link type than a pcap or text output's */
+	uint32_t stage;	  /* -G: the index of the -f spec it comes from */
+	char *what;	  /* -G: its short name ("rx_burst:port0"); NULL = label */
 };
 
 /* One hook point (one interface of the file) at the end of a capture */
@@ -40,6 +43,8 @@ struct nc_capture_result {
 	size_t n_hooks;
 	uint64_t written;
 	char *end; /* why it ended: "count reached", "interrupted", "process 1234 exited", ... */
+	bool gathered; /* -G: gather holds the paths' counts */
+	struct nc_gather_summary gather;
 };
 
 /* Optional observers of a capture: attach and detach (a line of text), and the counters of every
@@ -61,6 +66,10 @@ struct nc_session_opts {
 	const pid_t *watch;	     /* stop when one of these processes exits */
 	size_t n_watch;
 	struct nc_capture_hooks hooks;
+	/* -G: follow each packet from stage to stage (points[].stage); NULL = off */
+	const struct nc_gather_opts *gather;
+	char *const *stages; /* the spec of each stage, in command-line order */
+	uint32_t n_stages;
 };
 
 /* What the session needs of a loaded probe */

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# netcap mbuf -G (multi-point capture) against the nc_fwd fixture replaying the corpus: captured
+# at rx_burst:0, fwd_burst@1@2 and tx_burst:0 at once, the file has three interfaces, each with
+# exactly the input's bytes; every packet's first record carries its whole path and each later
+# record the time since the point before (and since the first), all non-negative, consistent with
+# the path and ordered rx <= fwd_burst <= tx; -t prints a path under each packet's first line;
+# --match content gives the same paths; a point that is never called is "not seen at" for every
+# packet (comment and summary); bad -G input gets one exact line, exit 2, nothing loaded.
+# Usage: test_gather.sh NETCAP   (environment: NC_FWD, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+netcap=${1:?usage: test_gather.sh NETCAP}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+fail() { nc_fail "$@"; }
+
+tmp=
+nc_tmpdir tmp
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+points=rx_burst:0,fwd_burst@1@2,tx_burst:0
+
+# the BPF programs of the netcap processes this test started (others may run in parallel)
+mine=()
+remember_progs() {
+	local ids
+	mapfile -t ids < <(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
+	((${#ids[@]} > 0)) || fail "netcap $1 holds no BPF program once attached"
+	mine+=("${ids[@]}")
+}
+probes_left() {
+	local id count=0
+	for id in "${mine[@]}"; do
+		bpftool prog show id "$id" >/dev/null 2>&1 && count=$((count + 1))
+	done
+	echo "$count"
+}
+
+# run NAME NETCAP_ARGS...: the fixture replays the input once while netcap captures; netcap's
+# output in $tmp/NAME.out, its messages in $tmp/NAME.err
+run() {
+	local name=$1 status=0
+	shift
+	nc_fwd_start --count "$n" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/$name.tx.pcap"
+	pid=$NC_FWD_PID
+	"$netcap" mbuf --ready-file "$tmp/$name.ready" --duration 60 --pid "$pid" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err" &
+	nc_pid=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/$name.ready ]] && break
+		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited early: $(cat "$tmp/$name.err")"
+		sleep 0.1
+	done
+	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach within 20 s"
+	remember_progs "$nc_pid"
+	nc_fwd_go
+	wait "$nc_pid" || status=$?
+	[[ $status == 0 ]] || fail "$name: netcap exited $status: $(cat "$tmp/$name.err")"
+	status=0
+	nc_fwd_wait || status=$?
+	[[ $status == 0 ]] || fail "$name: nc_fwd exited $status"
+	[[ $(probes_left) == 0 ]] || fail "$name: probes still loaded after netcap exited"
+}
+
+fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
+
+# three points at once, pcapng
+run ptr -f "$points" -G -c $((3 * n)) -w "$tmp/ptr.pcapng"
+names=("nc_fwd[$pid]:rx_burst:port0" "nc_fwd[$pid]:fwd_burst" "nc_fwd[$pid]:tx_burst:port0")
+[[ $(capinfos "$tmp/ptr.pcapng" | grep -c "Number of stat entries = 1") == 3 ]] ||
+	fail "not three interfaces with one statistics block each: $(capinfos "$tmp/ptr.pcapng")"
+for i in 0 1 2; do
+	tshark -r "$tmp/ptr.pcapng" -Y "frame.interface_id == $i" -w "$tmp/if$i.pcapng" 2>/dev/null
+	[[ $(fields "$tmp/if$i.pcapng" -e frame.interface_name | sort -u) == "${names[$i]}" ]] ||
+		fail "interface $i: $(fields "$tmp/if$i.pcapng" -e frame.interface_name | sort -u), want ${names[$i]}"
+	nc_pcap_hex "$tmp/if$i.pcapng" >"$tmp/if$i.hex"
+	diff -u "$tmp/in.hex" "$tmp/if$i.hex" >"$tmp/if$i.diff" ||
+		fail "${names[$i]}: capture differs: $(head -c 1500 "$tmp/if$i.diff")"
+done
+echo "three points at once: 3 interfaces, each byte-identical to the $n input packets"
+
+# the comments: the k-th record of each interface is the k-th packet (one lcore, in order).
+# Times are printed in µs with 3 decimals from nanoseconds, so sums are exact in ns.
+for i in 0 1 2; do
+	fields "$tmp/if$i.pcapng" -e frame.comment | sed 's/^[^\\]*\\n//' >"$tmp/c$i"
+done
+paste "$tmp/c0" "$tmp/c1" "$tmp/c2" >"$tmp/paths"
+awk -F'\t' -v n="$n" '
+function ns(s) { gsub(/[.]/, "", s); return s + 0 }
+{
+	ok = match($1, /^path: rx_burst:port0 → \+[0-9]+[.][0-9][0-9][0-9] µs fwd_burst → \+[0-9]+[.][0-9][0-9][0-9] µs tx_burst:port0$/)
+	if (!ok) { print "packet " NR ": rx record: " $1; bad = 1; exit 1 }
+	split($1, p, " ")
+	a = ns(substr(p[4], 2)); b = ns(substr(p[8], 2))
+	if ($2 !~ /^\+[0-9]+[.][0-9][0-9][0-9] µs at fwd_burst \(since rx_burst:port0\)$/) {
+		print "packet " NR ": fwd_burst record: " $2; bad = 1; exit 1
+	}
+	split($2, f, " "); fa = ns(substr(f[1], 2))
+	if ($3 !~ /^\+[0-9]+[.][0-9][0-9][0-9] µs at tx_burst:port0 \(since fwd_burst\), \+[0-9]+[.][0-9][0-9][0-9] µs since rx_burst:port0$/) {
+		print "packet " NR ": tx_burst record: " $3; bad = 1; exit 1
+	}
+	split($3, t, " "); tb = ns(substr(t[1], 2)); ta = ns(substr(t[7], 2))
+	if (fa != a || tb != b || ta != a + b || ta < fa) {
+		print "packet " NR ": times disagree: path " a "+" b ", fwd_burst " fa ", tx " tb " and " ta; bad = 1; exit 1
+	}
+	if (a > max) max = a
+}
+END { if (!bad && NR != n) { print NR " packets, want " n; exit 1 } if (!bad) print max }' \
+	"$tmp/paths" >"$tmp/check" || fail "-G comments: $(cat "$tmp/check")"
+grep -qx "netcap: -G: $n packets followed, $n seen at all 3 points" "$tmp/ptr.err" ||
+	fail "-G summary: $(cat "$tmp/ptr.err")"
+echo "-G comments: $n paths rx_burst -> fwd_burst -> tx_burst, times non-negative, rx <= fwd_burst <= tx, since-first = sum of hops (largest rx->fwd_burst hop $(cat "$tmp/check") ns)"
+
+# -t: tcpdump's lines, a path under each packet's first, the hop under its later ones
+run text -f "$points" -G -c $((3 * n)) -t "-nn -t -S"
+[[ $(grep -c $'^\tpath: rx_burst:port0 → +[0-9.]* µs fwd_burst → +[0-9.]* µs tx_burst:port0$' "$tmp/text.out") == "$n" ]] ||
+	fail "-t: not one path per packet: $(head -6 "$tmp/text.out")"
+[[ $(grep -c $'^\t+[0-9.]* µs at fwd_burst (since rx_burst:port0)$' "$tmp/text.out") == "$n" ]] ||
+	fail "-t: fwd_burst hops: $(grep -c $'^\t+' "$tmp/text.out")"
+grep -v $'^\t' "$tmp/text.out" | sort >"$tmp/text.pkts"
+tcpdump -r "$tmp/in.pcap" -nn -t -S 2>/dev/null | grep -v $'^\t' | awk '{print; print; print}' | sort >"$tmp/text.want"
+diff -u "$tmp/text.want" "$tmp/text.pkts" >"$tmp/text.diff" || fail "-t: packet lines are not tcpdump's, three times each: $(head -c 1500 "$tmp/text.diff")"
+echo "-t: $n paths under the packets, tcpdump's lines three times each"
+
+# --match content: the same paths (times aside)
+run content -f "$points" -G --match content -c $((3 * n)) -w "$tmp/content.pcapng"
+shape() { fields "$1" -e frame.comment | sed 's/^[^\\]*\\n//; s/[+-][0-9]*[.][0-9]* µs/T/g'; }
+shape "$tmp/ptr.pcapng" >"$tmp/ptr.shape"
+shape "$tmp/content.pcapng" >"$tmp/content.shape"
+diff -u "$tmp/ptr.shape" "$tmp/content.shape" >"$tmp/shape.diff" ||
+	fail "--match content: other paths than --match pointer: $(head -c 1000 "$tmp/shape.diff")"
+[[ $(grep -c '^path: rx_burst:port0 → T fwd_burst → T tx_burst:port0$' "$tmp/content.shape") == "$n" ]] ||
+	fail "--match content: not $n complete paths"
+echo "--match content: the same $n paths as by pointer"
+
+# a point never called (fwd_inspect runs only with --garbage): not seen there, every packet
+run missing -f rx_burst:0,fwd_burst@1@2,fwd_inspect@1 -G --gather-timeout 200 -w "$tmp/missing.pcapng"
+[[ $(fields "$tmp/missing.pcapng" -e frame.comment | grep -c '\\npath: rx_burst:port0 → +[0-9.]* µs fwd_burst\\nnot seen at fwd_inspect$') == "$n" ]] ||
+	fail "never-called point: $(fields "$tmp/missing.pcapng" -e frame.comment | head -2)"
+grep -qx "netcap: -G: $n packets followed, 0 seen at all 3 points" "$tmp/missing.err" &&
+	grep -qx "netcap: -G: $n not seen at fwd_inspect" "$tmp/missing.err" ||
+	fail "never-called point: summary: $(cat "$tmp/missing.err")"
+[[ $(capinfos -c -M "$tmp/missing.pcapng" | awk '/Number of packets/ {print $NF}') == $((2 * n)) ]] ||
+	fail "never-called point: not $((2 * n)) packets written"
+echo "a point never called: $n packets 'not seen at fwd_inspect' (comments and summary)"
+
+# bad input: one line, exit 2, nothing loaded
+nc_fwd_start --count "$n" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/bad.tx.pcap"
+expect_error() { # MESSAGE ARGS...
+	local want=$1 status=0
+	shift
+	"$netcap" mbuf --pid "$NC_FWD_PID" "$@" >"$tmp/bad.out" 2>"$tmp/bad.err" || status=$?
+	[[ $status == 2 ]] || fail "netcap mbuf $*: exit $status, want 2"
+	[[ $(cat "$tmp/bad.err") == "$want" ]] || fail "netcap mbuf $*: '$(cat "$tmp/bad.err")', want '$want'"
+	[[ ! -s $tmp/bad.out ]] || fail "netcap mbuf $*: wrote output"
+	kill -0 "$NC_FWD_PID" || fail "netcap mbuf $*: the fixture died"
+}
+expect_error "netcap mbuf: -G follows packets from point to point: give two hook points or more, e.g. -f rx_burst,tx_burst (got 1)" \
+	-G -f rx_burst -w "$tmp/bad.pcapng"
+expect_error "netcap mbuf: --match goes with -G (follow packets from point to point)" \
+	--match content -f rx_burst,tx_burst -w "$tmp/bad.pcapng"
+expect_error "netcap mbuf: --gather-timeout goes with -G (follow packets from point to point)" \
+	--gather-timeout 100 -f rx_burst,tx_burst -w "$tmp/bad.pcapng"
+expect_error "netcap mbuf: bad --match \"size\": want pointer or content" \
+	-G --match size -f rx_burst,tx_burst -w "$tmp/bad.pcapng"
+expect_error "netcap mbuf: bad --gather-timeout \"0\": want a number from 1 to 3600000" \
+	-G --gather-timeout 0 -f rx_burst,tx_burst -w "$tmp/bad.pcapng"
+expect_error "netcap mbuf: -G writes each packet's path in its comment, which classic pcap cannot hold: drop -P" \
+	-G -P -f rx_burst,tx_burst -w "$tmp/bad.pcap"
+nc_fwd_stop >/dev/null || true
+echo "bad input: 6 refusals with their messages, exit 2, nothing loaded"
+echo "gather: all checks passed"
