@@ -85,6 +85,17 @@ static const struct fixed_pkt fixed[NC_LINK_COUNT][4] = {
     [NC_LINK_L3] = {{raw_icmp4, sizeof(raw_icmp4)}, {raw_tcp6, sizeof(raw_tcp6)}},
 };
 
+/* What the kernel did, printed at exit: the share of executions that reach it */
+static unsigned long n_loaded, n_refused, n_compared;
+
+static void print_counts(void)
+{
+	fprintf(stderr,
+		"fuzz: %lu programs loaded, %lu refused by the kernel (documented), %lu verdicts "
+		"compared with libpcap\n",
+		n_loaded, n_refused, n_compared);
+}
+
 void fuzz_filter_init(void)
 {
 	struct nc_filter *f;
@@ -105,6 +116,7 @@ void fuzz_filter_init(void)
 		FUZZ_FAIL("loading the accept-all filter: %s", err);
 	nc_filter_prog_close(p);
 	fuzz_filter_kernel = true;
+	atexit(print_counts);
 }
 
 /* The last programs loaded, by key: a load costs about a millisecond, a test run microseconds */
@@ -151,6 +163,8 @@ static struct nc_filter_prog *load(const struct nc_filter *f, const void *key, s
 	pthread_sigmask(SIG_BLOCK, &alarm, &old);
 	ret = nc_filter_prog_load(f, &c->prog, err, sizeof(err));
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	n_loaded += !ret;
+	n_refused += ret != 0;
 	if (ret && !documented_refusal(err))
 		FUZZ_FAIL("the kernel refused the translation of \"%s\" (%s: %s)", f->expr,
 			  strerror(-ret), err);
@@ -167,6 +181,7 @@ static void compare(const struct nc_filter *f, struct nc_filter_prog *p, enum nc
 
 	if (ret)
 		FUZZ_FAIL("BPF_PROG_TEST_RUN: %s", strerror(-ret));
+	n_compared++;
 	if (got != want) {
 		fprintf(stderr, "fuzz: packet (%u of %u bytes):", caplen, wirelen);
 		for (uint32_t i = 0; i < buflen; i++)

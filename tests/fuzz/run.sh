@@ -25,4 +25,6 @@ last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 secs=${secs:-$seconds}
+# what a target reports about itself at exit (the filter targets: programs loaded, verdicts)
+grep -E '^fuzz: [0-9]+ programs' "$log" | tail -n 1 | sed "s/^fuzz: /fuzz: $name: /" || true
 echo "fuzz: $name: $runs runs in $secs s ($((runs / (secs > 0 ? secs : 1)))/s), cov ${cov:-?}, ft ${ft:-?}"
