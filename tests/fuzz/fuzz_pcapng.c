@@ -3,8 +3,9 @@
  * Fuzz target: the pcapng writer (core/write/pcapng.c), read back by libpcap. The input drives
  * a file: section strings, 1 to 4 interfaces (link type, snap length, name, description,
  * filter), then packets (interface, lengths, timestamp, direction, queue, packet id, drop
- * count, comment, bytes) until it ends. A string is a length byte, a repeat byte and that many
- * bytes repeated, so lengths around the 65535-byte option limit are reachable.
+ * count, comment, bytes) until it ends; bit 7 of the first byte adds counters to the ISBs. A
+ * string is a length byte, a repeat byte and that many bytes repeated, so lengths around the
+ * 65535-byte option limit are reachable.
  *
  * The writer must refuse exactly what its header says it refuses (-EINVAL: unknown interface,
  * caplen over wirelen or the snap length, a string over NC_PCAPNG_OPT_MAX), and libpcap must
@@ -98,6 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *strings[3 + MAX_IFACES * 3 + MAX_PACKETS] = {0};
 	unsigned ns = 0, nifaces = fuzz_u8(&in) % MAX_IFACES + 1, nw = 0;
 	struct nc_pcapng_iface ifaces[MAX_IFACES];
+	struct nc_pcapng_stats stats[MAX_IFACES];
 	struct written w[MAX_PACKETS];
 	bool too_long = false, readable = true;
 	struct nc_pcapng *pw;
@@ -180,7 +182,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			w[nw++] = (struct written){pkt.iface_id, pkt.caplen, pkt.wirelen, pkt.ts_ns,
 						   pkt.data};
 	}
-	if (nc_pcapng_close(pw, NULL, err, sizeof(err)))
+	/* the ISBs, with counters when bit 7 of the first byte is set; bits 4-6 leave out the
+	 * times and the drop counts (0 = unknown). libpcap skips ISBs; the sanitizers watch. */
+	for (unsigned i = 0; i < nifaces; i++)
+		stats[i] = (struct nc_pcapng_stats){
+		    .start_ns = data[0] & 0x10 ? 0 : 1764000000000000000u + i,
+		    .end_ns = data[0] & 0x20 ? 0 : UINT64_MAX - i,
+		    .ifrecv = nw * 3u + i,
+		    .ifdrop = data[0] & 0x40 ? 0 : UINT64_MAX,
+		    .filteraccept = nw,
+		    .osdrop = i,
+		};
+	if (nc_pcapng_close(pw, size && data[0] & 0x80 ? stats : NULL, err, sizeof(err)))
 		FUZZ_FAIL("nc_pcapng_close: %s", err);
 	if (nifaces) /* libpcap refuses a file without interfaces */
 		read_back(fd, w, nw, readable);
