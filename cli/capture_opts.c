@@ -59,6 +59,67 @@ void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char
 	memcpy(rows, common, sizeof(common));
 }
 
+void capture_gather_entries(struct capture_gather *g, GOptionEntry *rows, const char *match_help)
+{
+	const GOptionEntry gather[CAPTURE_GATHER_ENTRIES] = {
+	    {"gather", 'G', 0, G_OPTION_ARG_NONE, &g->on,
+	     "Follow each packet from hook point to hook point (see below)", NULL},
+	    {"match", 0, 0, G_OPTION_ARG_STRING, &g->match_arg, match_help, "HOW"},
+	    {"gather-timeout", 0, 0, G_OPTION_ARG_STRING, &g->timeout_arg,
+	     "-G: a packet not at the last point after MS is not seen there (default 1000)", "MS"},
+	};
+
+	memcpy(rows, gather, sizeof(gather));
+}
+
+int capture_gather_finish(struct capture_gather *g, const char *cmd, const struct capture_opts *o,
+			  const char *example)
+{
+	g->opts = (struct nc_gather_opts){.match = NC_GATHER_POINTER, .timeout_ms = 1000};
+	if (!g->on && (g->match_arg || g->timeout_arg)) {
+		fprintf(stderr, "netcap %s: %s goes with -G (follow packets from point to point)\n",
+			cmd, g->match_arg ? "--match" : "--gather-timeout");
+		return 2;
+	}
+	if (g->match_arg && !strcmp(g->match_arg, "content")) {
+		g->opts.match = NC_GATHER_CONTENT;
+	} else if (g->match_arg && strcmp(g->match_arg, "pointer")) {
+		fprintf(stderr, "netcap %s: bad --match \"%s\": want pointer or content\n", cmd,
+			g->match_arg);
+		return 2;
+	}
+	if (g->timeout_arg) {
+		guint64 ms;
+
+		if (capture_parse_u64(cmd, "--gather-timeout", g->timeout_arg, 1, 3600000, &ms))
+			return 2;
+		g->opts.timeout_ms = ms;
+	}
+	if (g->on && o->specs->len < 2) {
+		fprintf(
+		    stderr,
+		    "netcap %s: -G follows packets from point to point: give two hook points or "
+		    "more, e.g. -f %s (got %u)\n",
+		    cmd, example, o->specs->len);
+		return 2;
+	}
+	if (g->on && o->out.format == NC_SINK_PCAP) {
+		fprintf(
+		    stderr,
+		    "netcap %s: -G writes each packet's path in its comment, which classic pcap "
+		    "cannot hold: drop -P\n",
+		    cmd);
+		return 2;
+	}
+	return 0;
+}
+
+void capture_gather_clear(struct capture_gather *g)
+{
+	g_free(g->match_arg);
+	g_free(g->timeout_arg);
+}
+
 int capture_parse_u64(const char *cmd, const char *opt, const char *arg, guint64 min, guint64 max,
 		      guint64 *out)
 {

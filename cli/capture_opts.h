@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "capture/gather.h"
 #include "capture/session.h"
 #include "write/sink.h"
 
@@ -26,6 +27,28 @@ struct capture_opts {
 	size_t ring_bytes; /* -B, rounded up to a power of two; 0 = the default */
 	char *cmdline;
 };
+
+#define CAPTURE_GATHER_ENTRIES 3 /* rows capture_gather_entries() writes */
+
+/* -G, --match, --gather-timeout (multi-point capture) */
+struct capture_gather {
+	gboolean on;
+	char *match_arg, *timeout_arg;
+	struct nc_gather_opts opts; /* filled by capture_gather_finish() */
+};
+
+/* Writes the -G rows; match_help describes --match for the command */
+void capture_gather_entries(struct capture_gather *g, GOptionEntry *rows, const char *match_help);
+
+/*
+ * Checks the -G options of command cmd after capture_opts_finish(): at least two specs (example
+ * names two for the message), --match and --gather-timeout only with -G, no classic pcap.
+ * Returns 0, or prints one line and returns 2.
+ */
+int capture_gather_finish(struct capture_gather *g, const char *cmd, const struct capture_opts *o,
+			  const char *example);
+
+void capture_gather_clear(struct capture_gather *g);
 
 /* Writes the common option rows (and a terminating row) into rows. */
 void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char *func_help);

@@ -7,7 +7,6 @@
  */
 #include <glib.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "capture/mbuf_capture.h"
 #include "capture_opts.h"
@@ -58,19 +57,13 @@ int cmd_mbuf(int argc, char **argv)
 	static volatile sig_atomic_t stop;
 	struct capture_opts o = {0};
 	g_auto(GStrv) pid_args = NULL;
-	gboolean stacks = FALSE, gather = FALSE;
-	g_autofree char *match_arg = NULL, *timeout_arg = NULL;
-	GOptionEntry rows[CAPTURE_OPTS_ENTRIES + 5] = {
+	gboolean stacks = FALSE;
+	struct capture_gather gather = {0};
+	GOptionEntry rows[2 + CAPTURE_GATHER_ENTRIES + CAPTURE_OPTS_ENTRIES] = {
 	    {"pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args, "The DPDK process (repeatable)",
 	     "PID"},
 	    {"stack", 'S', 0, G_OPTION_ARG_NONE, &stacks,
-	     "User stack of each packet's hook call (needs frame pointers)", NULL},
-	    {"gather", 'G', 0, G_OPTION_ARG_NONE, &gather,
-	     "Follow each packet from hook point to hook point (see below)", NULL},
-	    {"match", 0, 0, G_OPTION_ARG_STRING, &match_arg,
-	     "-G: tie a packet's records by its mbuf pointer (default) or its content", "HOW"},
-	    {"gather-timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_arg,
-	     "-G: a packet not at the last point after MS is not seen there (default 1000)", "MS"}};
+	     "User stack of each packet's hook call (needs frame pointers)", NULL}};
 	GOptionContext *ctx =
 	    g_option_context_new("[EXPRESSION] - capture packets of a DPDK process");
 	g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
@@ -81,9 +74,11 @@ int cmd_mbuf(int argc, char **argv)
 	char err[512];
 	int status = 2;
 
-	struct nc_gather_opts gopts = {.match = NC_GATHER_POINTER, .timeout_ms = 1000};
-
-	capture_opts_entries(&o, rows + 5, "Hook point(s) to capture at (see below)");
+	capture_gather_entries(
+	    &gather, rows + 2,
+	    "-G: tie a packet's records by its mbuf pointer (default) or its content");
+	capture_opts_entries(&o, rows + 2 + CAPTURE_GATHER_ENTRIES,
+			     "Hook point(s) to capture at (see below)");
 	g_set_prgname("netcap mbuf");
 	g_option_context_add_main_entries(ctx, rows, NULL);
 	g_option_context_set_description(ctx, description);
@@ -107,39 +102,9 @@ int cmd_mbuf(int argc, char **argv)
 			!o.specs->len ? "no hook point given (-f)" : "no process given (--pid)");
 		goto out;
 	}
-	if (!gather && (match_arg || timeout_arg)) {
-		fprintf(stderr,
-			"netcap mbuf: %s goes with -G (follow packets from point to point)\n",
-			match_arg ? "--match" : "--gather-timeout");
+	if (capture_gather_finish(&gather, "mbuf", &o, "rx_burst,tx_burst"))
 		goto out;
-	}
-	if (match_arg && !strcmp(match_arg, "content"))
-		gopts.match = NC_GATHER_CONTENT;
-	else if (match_arg && strcmp(match_arg, "pointer")) {
-		fprintf(stderr, "netcap mbuf: bad --match \"%s\": want pointer or content\n",
-			match_arg);
-		goto out;
-	}
-	if (timeout_arg) {
-		guint64 ms;
-
-		if (capture_parse_u64("mbuf", "--gather-timeout", timeout_arg, 1, 3600000, &ms))
-			goto out;
-		gopts.timeout_ms = ms;
-	}
-	if (gather && o.specs->len < 2) {
-		fprintf(stderr,
-			"netcap mbuf: -G follows packets from point to point: give two hook points "
-			"or more, e.g. -f rx_burst,tx_burst (got %u)\n",
-			o.specs->len);
-		goto out;
-	}
-	if (gather && o.out.format == NC_SINK_PCAP) {
-		fprintf(stderr, "netcap mbuf: -G writes each packet's path in its comment, which "
-				"classic pcap cannot hold: drop -P\n");
-		goto out;
-	}
-	r.gather = gather ? &gopts : NULL;
+	r.gather = gather.on ? &gather.opts : NULL;
 	r.pids = (const pid_t *)pids->data;
 	r.n_pids = pids->len;
 	r.specs = (char *const *)o.specs->pdata;
@@ -152,7 +117,7 @@ int cmd_mbuf(int argc, char **argv)
 	r.out = o.out;
 	r.stacks = stacks;
 	/* stacks and paths under each packet */
-	r.out.annotate = (stacks || gather) && o.out.format == NC_SINK_TEXT;
+	r.out.annotate = (stacks || gather.on) && o.out.format == NC_SINK_TEXT;
 	r.ready_file = o.ready;
 	r.verbose = o.verbose;
 	nc_load_set_verbose(o.verbose);
@@ -167,6 +132,7 @@ int cmd_mbuf(int argc, char **argv)
 	status = 0;
 out:
 	capture_opts_clear(&o);
+	capture_gather_clear(&gather);
 	g_strfreev(all_argv);
 	g_option_context_free(ctx);
 	return status;

@@ -25,13 +25,20 @@ static const char description[] =
     "(tun, ipip, ...) to a raw-IP interface; the filter runs in the matching form. pcap and\n"
     "text output carry Ethernet packets only.\n"
     "\n"
+    "-G follows each packet through the hook points in the order given, by its skb\n"
+    "pointer (--match pointer, the default) or its wire length and first 128 bytes\n"
+    "(--match content): its first record carries its path with the time between points\n"
+    "and \"not seen at\" the points it missed, each later one the time since the point\n"
+    "before (docs/gather.md).\n"
+    "\n"
     "Privileges: root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN for --netns); netcap\n"
     "names what is missing. Members of a group set up with netcap-privileges may capture\n"
     "(docs/privileges.md).\n"
     "\n"
     "Examples:\n"
     "  netcap skb -f tracepoint:net:netif_receive_skb -i veth0 -e icmp -t -nnve\n"
-    "  netcap skb -f tp:skb:kfree_skb -S -w drops.pcapng\n";
+    "  netcap skb -f tp:skb:kfree_skb -S -w drops.pcapng\n"
+    "  netcap skb -f net:net_dev_queue,net:net_dev_xmit,net:netif_receive_skb -G -t -nn\n";
 
 int cmd_skb(int argc, char **argv)
 {
@@ -39,7 +46,8 @@ int cmd_skb(int argc, char **argv)
 	struct capture_opts o = {0};
 	g_autofree char *iface = NULL, *netns = NULL;
 	gboolean stacks = FALSE;
-	GOptionEntry rows[CAPTURE_OPTS_ENTRIES + 3] = {
+	struct capture_gather gather = {0};
+	GOptionEntry rows[3 + CAPTURE_GATHER_ENTRIES + CAPTURE_OPTS_ENTRIES] = {
 	    {"interface", 'i', 0, G_OPTION_ARG_STRING, &iface,
 	     "Only packets of this interface (and namespace); any: all", "IFACE"},
 	    {"netns", 0, 0, G_OPTION_ARG_FILENAME, &netns,
@@ -54,7 +62,11 @@ int cmd_skb(int argc, char **argv)
 	char err[512];
 	int status = 2;
 
-	capture_opts_entries(&o, rows + 3, "Hook point(s) to capture at (see below)");
+	capture_gather_entries(
+	    &gather, rows + 3,
+	    "-G: tie a packet's records by its skb pointer (default) or its content");
+	capture_opts_entries(&o, rows + 3 + CAPTURE_GATHER_ENTRIES,
+			     "Hook point(s) to capture at (see below)");
 	g_set_prgname("netcap skb");
 	g_option_context_add_main_entries(ctx, rows, NULL);
 	g_option_context_set_description(ctx, description);
@@ -69,6 +81,10 @@ int cmd_skb(int argc, char **argv)
 				"tracepoint:net:netif_receive_skb\n");
 		goto out;
 	}
+	if (capture_gather_finish(&gather, "skb", &o,
+				  "tp:net:net_dev_queue,tp:net:netif_receive_skb"))
+		goto out;
+	r.gather = gather.on ? &gather.opts : NULL;
 	r.specs = (char *const *)o.specs->pdata;
 	r.n_specs = o.specs->len;
 	r.iface = iface;
@@ -80,7 +96,8 @@ int cmd_skb(int argc, char **argv)
 	r.ring_bytes = o.ring_bytes;
 	r.stacks = stacks;
 	r.out = o.out;
-	r.out.annotate = stacks && o.out.format == NC_SINK_TEXT; /* stacks under each packet */
+	/* stacks and paths under each packet */
+	r.out.annotate = (stacks || gather.on) && o.out.format == NC_SINK_TEXT;
 	r.ready_file = o.ready;
 	nc_load_set_verbose(o.verbose);
 	capture_signals(&stop);
@@ -94,6 +111,7 @@ int cmd_skb(int argc, char **argv)
 	status = 0;
 out:
 	capture_opts_clear(&o);
+	capture_gather_clear(&gather);
 	g_strfreev(all_argv);
 	g_option_context_free(ctx);
 	return status;

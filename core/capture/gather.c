@@ -17,7 +17,7 @@ struct hit {
 
 struct key {
 	uint64_t value; /* the pointer, or the content hash */
-	uint32_t pid;	/* pointer mode; 0 in content mode (packets move between processes) */
+	uint32_t pid;	/* mbuf pointers; 0 for content and skb pointers */
 	uint32_t pad;
 };
 
@@ -159,7 +159,7 @@ int nc_gather_add(struct nc_gather *g, const struct nc_record *rec, const uint8_
 		key.value = nc_gather_content_hash(rec->wire_len, data, rec->cap_len);
 	} else {
 		key.value = rec->object;
-		key.pid = rec->pid;
+		key.pid = g->o.kernel ? 0 : rec->pid;
 	}
 	h = malloc(sizeof(*h) + rec->cap_len);
 	if (!h)
@@ -212,7 +212,7 @@ static const char *hit_name(const struct nc_gather *g, const struct path *p, uin
 {
 	const struct nc_gather_point *pt = &g->points[p->hits[i].point];
 
-	return p->hits[i].pid != p->hits[0].pid ? pt->name : pt->what;
+	return !g->o.kernel && p->hits[i].pid != p->hits[0].pid ? pt->name : pt->what;
 }
 
 static void append_us(GString *s, int64_t ns)

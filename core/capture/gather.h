@@ -24,8 +24,9 @@
 #include "../../bpf/nc_record.h"
 
 enum nc_gather_match {
-	NC_GATHER_POINTER = 0, /* the mbuf/skb pointer, in its process (pid + pointer) */
-	NC_GATHER_CONTENT,     /* wire length and the first NC_GATHER_CONTENT_BYTES bytes */
+	NC_GATHER_POINTER =
+	    0,		   /* the mbuf pointer in its process (pid + pointer), the skb pointer */
+	NC_GATHER_CONTENT, /* wire length and the first NC_GATHER_CONTENT_BYTES bytes */
 };
 
 #define NC_GATHER_CONTENT_BYTES 128
@@ -35,6 +36,7 @@ enum nc_gather_match {
 struct nc_gather_opts {
 	enum nc_gather_match match;
 	uint64_t timeout_ms; /* a path not at its last stage after this long is closed */
+	bool kernel; /* skb pointers: one address space, whichever task is current (no pid) */
 };
 
 /* What the gather needs to know of each hook point */

@@ -39,6 +39,7 @@ struct capture {
 	size_t n;
 	uint32_t ifindex;
 	uint64_t netns;
+	uint32_t stage; /* the index of the spec being planned (-G) */
 };
 
 /* Tracepoints whose packets are received or sent (the rest: no direction) */
@@ -74,6 +75,9 @@ static int add_points(struct capture *c, struct nc_skb_point *pt, const char *ba
 	if (!ret)
 		ret = nc_session_add_point(&c->session, l3, desc, l2, NC_LINKTYPE_RAW,
 					   &pt->cfg.hook_l3, err, errlen);
+	if (!ret) /* -G: both are the spec's stage, named by the L2 name */
+		c->session.points[pt->cfg.hook_l2].stage =
+		    c->session.points[pt->cfg.hook_l3].stage = c->stage;
 	return ret;
 }
 
@@ -368,12 +372,24 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 				   .detach = detach_all,
 				   .counters = counters,
 				   .comment = comment};
+	struct nc_gather_opts gather = {0};
 	int ret;
 
 	memset(res, 0, sizeof(*res));
 	if (!r->n_specs)
 		return nc_err(err, errlen, EINVAL,
 			      "give a hook point, e.g. -f tracepoint:net:netif_receive_skb");
+	if (r->gather && r->n_specs < 2)
+		return nc_err(err, errlen, EINVAL,
+			      "-G follows packets from point to point: give two hook points or "
+			      "more (-f A,B)");
+	if (r->gather) {
+		gather = *r->gather;
+		gather.kernel = true; /* an skb is the same wherever, whichever task runs */
+		so.gather = &gather;
+		so.stages = r->specs;
+		so.n_stages = (uint32_t)r->n_specs;
+	}
 	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
 		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
 			      r->snaplen, NC_MAX_SNAPLEN);
@@ -391,6 +407,7 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 	for (size_t i = 0; !ret && i < r->n_specs; i++) {
 		const char *spec = r->specs[i];
 
+		c.stage = (uint32_t)i;
 		if (strchr(spec, '@'))
 			ret = plan_function(&c, spec, err, errlen);
 		else if (strchr(spec, ':'))

@@ -22,6 +22,8 @@ struct nc_skb_request {
 	const char *ready_file;
 	volatile sig_atomic_t *stop;
 	struct nc_capture_hooks hooks; /* optional */
+	/* -G: follow each packet (by skb pointer or content) from spec to spec; NULL = off */
+	const struct nc_gather_opts *gather;
 };
 
 /* Runs the capture; 0 with res filled (nc_capture_result_free()), or -errno with one line in

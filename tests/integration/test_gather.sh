@@ -6,6 +6,8 @@
 # the path and ordered rx <= fwd_burst <= tx; -t prints a path under each packet's first line;
 # --match content gives the same paths; a point that is never called is "not seen at" for every
 # packet (comment and summary); bad -G input gets one exact line, exit 2, nothing loaded.
+# In the kernel (netcap skb -G): pings across a veth pair between two namespaces made here are
+# followed by skb pointer from net_dev_queue through net_dev_xmit to netif_receive_skb.
 # Usage: test_gather.sh NETCAP   (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -169,4 +171,54 @@ expect_error "netcap mbuf: -G writes each packet's path in its comment, which cl
 	-G -P -f rx_burst,tx_burst -w "$tmp/bad.pcap"
 nc_fwd_stop >/dev/null || true
 echo "bad input: 6 refusals with their messages, exit 2, nothing loaded"
+
+# the kernel: a veth pair between two namespaces; each ping and its reply pass net_dev_queue and
+# net_dev_xmit on one side and netif_receive_skb on the other, in the same skb
+na=ncgta$$ nb=ncgtb$$
+cleanup() {
+	ip netns del "$na" 2>/dev/null || true
+	ip netns del "$nb" 2>/dev/null || true
+	nc_cleanup
+}
+trap cleanup EXIT
+ip netns add "$na"
+ip netns add "$nb"
+ip link add v0 netns "$na" type veth peer name v1 netns "$nb"
+ip -n "$na" addr add 10.96.0.1/24 dev v0
+ip -n "$nb" addr add 10.96.0.2/24 dev v1
+for ns in "$na" "$nb"; do
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+done
+ip -n "$na" link set v0 up
+ip -n "$nb" link set v1 up
+kpoints=net:net_dev_queue,net:net_dev_xmit,net:netif_receive_skb
+for how in pointer content; do
+	"$netcap" skb -f "$kpoints" -G --match "$how" -e "icmp and host 10.96.0.2" -w "$tmp/k$how.pcapng" \
+		--duration 30 --ready-file "$tmp/k$how.ready" 2>"$tmp/k$how.err" &
+	nc_pid=$!
+	for _ in $(seq 100); do [[ -e $tmp/k$how.ready ]] && break; sleep 0.1; done
+	[[ -e $tmp/k$how.ready ]] || fail "skb -G: netcap did not attach: $(cat "$tmp/k$how.err")"
+	remember_progs "$nc_pid"
+	ip netns exec "$na" ping -c 3 -i 0.2 10.96.0.2 >/dev/null || fail "skb -G: ping failed"
+	sleep 0.2
+	kill -INT "$nc_pid"
+	wait "$nc_pid" || fail "skb -G --match $how: netcap failed: $(cat "$tmp/k$how.err")"
+	[[ $(probes_left) == 0 ]] || fail "skb -G: probes left"
+	grep -qx "netcap: -G: 6 packets followed, 6 seen at all 3 points" "$tmp/k$how.err" ||
+		fail "skb -G --match $how: $(cat "$tmp/k$how.err")"
+	fields "$tmp/k$how.pcapng" -e frame.comment | sed 's/^[^\\]*\\n//; s/+[0-9]*[.][0-9]* µs/T/g' |
+		sort | uniq -c | sed 's/^ *//' >"$tmp/k$how.paths"
+	# T: a time, non-negative
+	printf '%s\n' "6 T at net:net_dev_xmit (since net:net_dev_queue)" \
+		"6 T at net:netif_receive_skb (since net:net_dev_xmit), T since net:net_dev_queue" \
+		"6 path: net:net_dev_queue → T net:net_dev_xmit → T net:netif_receive_skb" |
+		sort >"$tmp/kwant"
+	diff -u "$tmp/kwant" "$tmp/k$how.paths" || fail "skb -G --match $how: paths differ"
+done
+status=0
+"$netcap" skb -G -f net:net_dev_queue -w "$tmp/kbad.pcapng" 2>"$tmp/kbad.err" || status=$?
+[[ $status == 2 && $(cat "$tmp/kbad.err") == "netcap skb: -G follows packets from point to point: give two hook points or more, e.g. -f tp:net:net_dev_queue,tp:net:netif_receive_skb (got 1)" ]] ||
+	fail "skb -G with one point: exit $status, $(cat "$tmp/kbad.err")"
+echo "kernel: 3 pings and 3 replies followed net_dev_queue -> net_dev_xmit -> netif_receive_skb by skb pointer and by content; one point refused"
 echo "gather: all checks passed"
