@@ -3,9 +3,9 @@
  * Multi-point capture (-G): each packet followed from hook point to hook point. The points form
  * stages in the order the user gave them (-f a,b,c); a record joins the oldest open path of its
  * key (the mbuf pointer in its process, the skb pointer, or a hash of its bytes) that has not
- * yet reached its stage, else it starts a new path. A path closes when it reaches the last stage, when its
- * timeout passes, when its pointer comes back at a stage it already passed (DPDK reused the
- * mbuf for a new packet), or when the capture ends.
+ * yet reached its stage, else it starts a new path. A path closes when it reaches the last
+ * stage, when its timeout passes, when its pointer comes back at a stage it already passed (DPDK
+ * reused the mbuf for a new packet), or when the capture ends.
  *
  * Records are held, in arrival order, until their path closes, then handed out with the lines
  * that describe the path: the file keeps the order it would have had without -G, and every
