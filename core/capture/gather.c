@@ -49,6 +49,7 @@ struct nc_gather {
 	GQueue open;	  /* every open path, oldest first (for the timeout) */
 	GQueue held;	  /* records in arrival order */
 	size_t held_bytes;
+	GString *lines; /* of the record being written */
 	struct nc_gather_summary sum;
 };
 
@@ -103,6 +104,7 @@ int nc_gather_new(const struct nc_gather_opts *o, const struct nc_gather_point *
 	g->keys = g_hash_table_new_full(key_hash, key_equal, g_free, free_queue);
 	g_queue_init(&g->open);
 	g_queue_init(&g->held);
+	g->lines = g_string_sized_new(256);
 	/* a stage is named by its points' short name when they agree, else by its spec */
 	for (uint32_t k = 0; k < n_stages; k++) {
 		const char *what = NULL;
@@ -215,9 +217,13 @@ static const char *hit_name(const struct nc_gather *g, const struct path *p, uin
 	return !g->o.kernel && p->hits[i].pid != p->hits[0].pid ? pt->name : pt->what;
 }
 
+/* "+1.834 µs": nanoseconds in µs, exactly (no floating point) */
 static void append_us(GString *s, int64_t ns)
 {
-	g_string_append_printf(s, "%+.3f µs", (double)ns / 1000.0);
+	uint64_t abs = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+
+	g_string_append_printf(s, "%c%llu.%03llu µs", ns < 0 ? '-' : '+',
+			       (unsigned long long)(abs / 1000), (unsigned long long)(abs % 1000));
 }
 
 /*
@@ -264,7 +270,7 @@ int nc_gather_release(struct nc_gather *g, uint64_t now_ns, bool all, nc_gather_
 		      void *ctx)
 {
 	uint64_t timeout_ns = g->o.timeout_ms * 1000000ull;
-	GString *lines = g_string_new(NULL);
+	GString *lines = g->lines;
 	int written = 0;
 
 	while (!g_queue_is_empty(&g->open)) {
@@ -296,7 +302,6 @@ int nc_gather_release(struct nc_gather *g, uint64_t now_ns, bool all, nc_gather_
 		}
 		written++;
 	}
-	g_string_free(lines, TRUE);
 	return written;
 }
 
@@ -329,6 +334,7 @@ void nc_gather_free(struct nc_gather *g)
 	/* paths without held records are not kept */
 	g_queue_clear(&g->open);
 	g_hash_table_destroy(g->keys);
+	g_string_free(g->lines, TRUE);
 	for (uint32_t i = 0; i < g->n_stages; i++)
 		g_free(g->stage_names[i]);
 	g_free(g->points);
