@@ -2,7 +2,8 @@
 # bench/startup: how long from starting the capture tool until its uprobe is attached, and its
 # peak memory, for netcap (`netcap mbuf -f fwd_burst@1@2`, attached when it writes its ready
 # file) against bpftrace attaching the same uprobe (counted from its "Attaching 1 probe" line,
-# printed just before it attaches, which flatters bpftrace slightly). Medians of several runs.
+# printed just before it attaches, which flatters bpftrace slightly; its stdout is line-buffered
+# with stdbuf, else the line reaches the file only when it exits). Medians of several runs.
 # Usage: startup.sh NETCAP NC_FWD [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,10 +41,13 @@ for _ in $(seq "$runs"); do
 
 	rm -f "$tmp/bt.out" "$tmp/bt.time"
 	t0=$(now)
-	/usr/bin/time -f %M -o "$tmp/bt.time" bpftrace -e "uprobe:$exe:fwd_burst { @n = count(); }" \
+	/usr/bin/time -f %M -o "$tmp/bt.time" stdbuf -oL bpftrace -e "uprobe:$exe:fwd_burst { @n = count(); }" \
 		>"$tmp/bt.out" 2>/dev/null &
 	bt=$!
-	wait_for 'grep -q Attaching "$tmp/bt.out" 2>/dev/null' || nc_fail "bpftrace did not attach"
+	if ! wait_for 'grep -q Attaching "$tmp/bt.out" 2>/dev/null'; then
+		pkill -KILL -P "$bt" bpftrace 2>/dev/null || true
+		nc_fail "bpftrace did not attach in 20 s"
+	fi
 	t1=$(now)
 	sleep 0.3
 	pkill -INT -P "$bt" bpftrace 2>/dev/null || true
