@@ -221,6 +221,28 @@ struct mbuf_hdr {
 	__u8 b[NC_MBUF_HDR];
 };
 
+/*
+ * The mbuf's first NC_MBUF_PRE bytes, read at once: the header (128), the usual headroom (128)
+ * and the start of the data, which in a DPDK mempool follows the header. One user-memory read
+ * per packet instead of two for packets that fit (the per-call cost of bpf_probe_read_user, not
+ * the bytes, is most of a small packet's capture cost; docs/performance.md).
+ */
+#define NC_MBUF_PRE 512
+
+struct mbuf_pre {
+	__u64 at;   /* the mbuf's user address */
+	__u32 have; /* bytes of b[] read: NC_MBUF_PRE, or NC_MBUF_HDR when that failed */
+	__u32 pad;
+	__u8 b[NC_MBUF_PRE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mbuf_pre);
+} pre_map SEC(".maps");
+
 /* copy_packet(): the segment chain was longer than NC_MAX_SEGS and the copy stopped short */
 #define COPY_CUT (1 << 30)
 
@@ -257,12 +279,12 @@ __noinline int copy_chunk(__u64 addr, __u32 len, __u32 off, __u32 limit)
  * Global, so that the verifier checks its segment loop once rather than at each of its two call
  * sites (this was most of the time to attach).
  */
-__noinline int copy_packet(const struct mbuf_hdr *m, __u32 limit, __u64 tags, __u32 ntags)
+__noinline int copy_packet(const struct mbuf_pre *m, __u32 limit, __u64 tags, __u32 ntags)
 {
 	struct mbuf_hdr seg;
 	struct scratch *s = nc_scratch();
 	__u64 addr, next;
-	__u32 len, nb_segs, off = 0;
+	__u32 len, nb_segs, off = 0, chunk;
 
 	if (!m || !s)
 		return -1;
@@ -294,7 +316,19 @@ __noinline int copy_packet(const struct mbuf_hdr *m, __u32 limit, __u64 tags, __
 
 		if (off >= limit)
 			break;
-		ret = copy_chunk(addr, len, off, limit);
+		/* the first segment's bytes may be in the copy read with the header */
+		chunk = len < limit - off ? len : limit - off;
+		if (i == 0 && addr >= m->at && addr - m->at <= m->have &&
+		    chunk <= m->have - (addr - m->at)) {
+			chunk = nc_clamp(chunk);
+			if (chunk &&
+			    bpf_probe_read_kernel(s->data + (off & (NC_MAX_SNAPLEN - 1)), chunk,
+						  m->b + ((addr - m->at) & (NC_MBUF_PRE - 1))))
+				return -1;
+			ret = off + chunk;
+		} else {
+			ret = copy_chunk(addr, len, off, limit);
+		}
 		if (ret < 0)
 			return -1;
 		off = ret;
@@ -316,8 +350,9 @@ __noinline int copy_packet(const struct mbuf_hdr *m, __u32 limit, __u64 tags, __
  */
 __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_queue)
 {
-	struct mbuf_hdr m;
-	__u8 *hdr = m.b, tags[8] = {};
+	struct mbuf_pre *m;
+	__u8 *hdr, tags[8] = {};
+	__u32 zero = 0;
 	struct nc_counters *cnt = nc_counters_of(hook);
 	__u32 ntags = 0, wire, limit, copied;
 	struct scratch *s;
@@ -330,7 +365,16 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	s = nc_scratch();
 	if (!s)
 		return 0;
-	if (!mbuf || bpf_probe_read_user(&m, sizeof(m), (void *)mbuf)) {
+	m = bpf_map_lookup_elem(&pre_map, &zero);
+	if (!m)
+		return 0;
+	hdr = m->b;
+	m->at = mbuf;
+	m->have = NC_MBUF_PRE;
+	if (mbuf && bpf_probe_read_user(m->b, NC_MBUF_PRE, (void *)mbuf))
+		m->have = NC_MBUF_HDR; /* the mbuf ends a mapping: its header alone */
+	if (!mbuf ||
+	    (m->have == NC_MBUF_HDR && bpf_probe_read_user(m->b, NC_MBUF_HDR, (void *)mbuf))) {
 		cnt->readerr++;
 		return 0;
 	}
@@ -363,7 +407,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	/* the header window first, the filter on it, the rest only on a match */
 	limit = cfg.window < cfg.snaplen ? cfg.window : cfg.snaplen;
 	__builtin_memcpy(&tag_bytes, tags, sizeof(tag_bytes));
-	ret = copy_packet(&m, limit, tag_bytes, ntags);
+	ret = copy_packet(m, limit, tag_bytes, ntags);
 	if (ret < 0) {
 		cnt->readerr++;
 		return 0;
@@ -374,7 +418,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 		return 0;
 	cnt->matched++;
 	if (copied == limit && limit < cfg.snaplen && copied < wire) {
-		ret = copy_packet(&m, cfg.snaplen, tag_bytes, ntags);
+		ret = copy_packet(m, cfg.snaplen, tag_bytes, ntags);
 		if (ret < 0) {
 			cnt->readerr++;
 			return 0;
