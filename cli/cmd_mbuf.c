@@ -2,7 +2,7 @@
 /*
  * netcap mbuf -f SPEC[,SPEC...] --pid PID [--pid PID...] [-e EXPR] [-w FILE|-] [-P]
  *             [-t "TCPDUMP FLAGS"] [-c N] [-s SNAPLEN] [--duration SECONDS] [-S]
- *             [-G [--match pointer|content] [--gather-timeout MS]]
+ *             [-G [--match pointer|content] [--gather-timeout MS]] [-i IFACE [--netns PATH]]
  * Parses the options into a request for core/capture and prints the summary.
  */
 #include <glib.h>
@@ -27,6 +27,9 @@ static const char description[] =
     "                     a USDT probe (sys/sdt.h): its argument N is the mbuf, or\n"
     "                     the array with argument M the count (usdt:OBJECT:P:N@...\n"
     "                     for a probe in a library); its semaphore is raised\n"
+    "  skb:SPEC           a kernel point in the same run, SPEC as netcap skb takes it\n"
+    "                     (skb:net:netif_receive_skb, skb:FUNC@N); -i and --netns\n"
+    "                     keep the kernel points to one interface\n"
     "FUNC is looked up in the executable, then in its shared libraries.\n"
     "-S puts the user stack of each packet's hook call in its comment (needs frame\n"
     "pointers: DPDK's own libraries are usually built without them).\n"
@@ -37,7 +40,8 @@ static const char description[] =
     "record carries its path (\"path: A → +1.800 µs B → ...\", \"not seen at C\"), each\n"
     "later one the time since the point before; in pcapng as packet comments, with -t\n"
     "under each packet. Records wait until their packet reaches the last point or\n"
-    "--gather-timeout passes.\n"
+    "--gather-timeout passes. With kernel points (skb:...), -G follows a packet the\n"
+    "application hands to the kernel (a TAP device) by content (--match content).\n"
     "\n"
     "Output: pcapng (-w FILE, or standard output when it is not a terminal), classic\n"
     "pcap (-P), or text through tcpdump (-t FLAGS; the default on a terminal).\n"
@@ -50,6 +54,8 @@ static const char description[] =
     "  netcap mbuf -f rx_burst -e \"tcp port 80\" -t \"-nnve\" -c 10 --pid 1234\n"
     "  netcap mbuf -f fwd_burst@1@2,tx_burst:1 --pid 1234 -w cap.pcapng\n"
     "  netcap mbuf -f rx_burst:0,fwd_burst@1@2,tx_burst:0 -G -t \"-nn\" --pid 1234\n"
+    "  netcap mbuf -f tx_burst:1,skb:net:netif_receive_skb -i dtap0 -G --match content "
+    "--pid 1234\n"
     "  netcap mbuf -f librte_net_pcap.so.23.0+0x6e00@2@ret16 --pid 1234 -w - | tshark -r -\n";
 
 int cmd_mbuf(int argc, char **argv)
@@ -59,11 +65,16 @@ int cmd_mbuf(int argc, char **argv)
 	g_auto(GStrv) pid_args = NULL;
 	gboolean stacks = FALSE;
 	struct capture_gather gather = {0};
-	GOptionEntry rows[2 + CAPTURE_GATHER_ENTRIES + CAPTURE_OPTS_ENTRIES] = {
+	g_autofree char *iface = NULL, *netns = NULL;
+	GOptionEntry rows[4 + CAPTURE_GATHER_ENTRIES + CAPTURE_OPTS_ENTRIES] = {
 	    {"pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args, "The DPDK process (repeatable)",
 	     "PID"},
 	    {"stack", 'S', 0, G_OPTION_ARG_NONE, &stacks,
-	     "User stack of each packet's hook call (needs frame pointers)", NULL}};
+	     "User stack of each packet's hook call (needs frame pointers)", NULL},
+	    {"interface", 'i', 0, G_OPTION_ARG_STRING, &iface,
+	     "Kernel points (skb:...): only packets of this interface", "IFACE"},
+	    {"netns", 0, 0, G_OPTION_ARG_FILENAME, &netns,
+	     "The network namespace of -i (/run/netns/NAME, /proc/PID/ns/net)", "PATH"}};
 	GOptionContext *ctx =
 	    g_option_context_new("[EXPRESSION] - capture packets of a DPDK process");
 	g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
@@ -73,11 +84,12 @@ int cmd_mbuf(int argc, char **argv)
 	struct nc_capture_result res;
 	char err[512];
 	int status = 2;
+	guint kernel = 0;
 
 	capture_gather_entries(
-	    &gather, rows + 2,
+	    &gather, rows + 4,
 	    "-G: tie a packet's records by its mbuf pointer (default) or its content");
-	capture_opts_entries(&o, rows + 2 + CAPTURE_GATHER_ENTRIES,
+	capture_opts_entries(&o, rows + 4 + CAPTURE_GATHER_ENTRIES,
 			     "Hook point(s) to capture at (see below)");
 	g_set_prgname("netcap mbuf");
 	g_option_context_add_main_entries(ctx, rows, NULL);
@@ -104,6 +116,29 @@ int cmd_mbuf(int argc, char **argv)
 	}
 	if (capture_gather_finish(&gather, "mbuf", &o, "rx_burst,tx_burst"))
 		goto out;
+	for (guint i = 0; i < o.specs->len; i++)
+		kernel += g_str_has_prefix(o.specs->pdata[i], NC_MBUF_SKB_PREFIX);
+	if (!kernel && (iface || netns)) {
+		fprintf(stderr,
+			"netcap mbuf: %s names the interface of kernel points: give one, e.g. -f "
+			"tx_burst,skb:net:netif_receive_skb\n",
+			iface ? "-i" : "--netns");
+		goto out;
+	}
+	if (kernel == o.specs->len) {
+		fprintf(stderr,
+			"netcap mbuf: only kernel points (skb:...) given: capture them with "
+			"netcap skb, or add a DPDK hook point\n");
+		goto out;
+	}
+	if (kernel && gather.on && gather.opts.match != NC_GATHER_CONTENT) {
+		fprintf(stderr,
+			"netcap mbuf: -G from DPDK to kernel points follows packets by "
+			"content (the kernel copies them into an skb): add --match content\n");
+		goto out;
+	}
+	r.iface = iface;
+	r.netns = netns;
 	r.gather = gather.on ? &gather.opts : NULL;
 	r.pids = (const pid_t *)pids->data;
 	r.n_pids = pids->len;

@@ -161,7 +161,7 @@ int nc_gather_add(struct nc_gather *g, const struct nc_record *rec, const uint8_
 		key.value = nc_gather_content_hash(rec->wire_len, data, rec->cap_len);
 	} else {
 		key.value = rec->object;
-		key.pid = g->o.kernel ? 0 : rec->pid;
+		key.pid = g->o.kernel || g->points[rec->hook].kernel ? 0 : rec->pid;
 	}
 	h = malloc(sizeof(*h) + rec->cap_len);
 	if (!h)
@@ -213,8 +213,9 @@ int nc_gather_add(struct nc_gather *g, const struct nc_record *rec, const uint8_
 static const char *hit_name(const struct nc_gather *g, const struct path *p, uint32_t i)
 {
 	const struct nc_gather_point *pt = &g->points[p->hits[i].point];
+	bool kernel = g->o.kernel || pt->kernel || g->points[p->hits[0].point].kernel;
 
-	return !g->o.kernel && p->hits[i].pid != p->hits[0].pid ? pt->name : pt->what;
+	return !kernel && p->hits[i].pid != p->hits[0].pid ? pt->name : pt->what;
 }
 
 /* "+1.834 µs": nanoseconds in µs, exactly (no floating point) */

@@ -44,6 +44,7 @@ struct nc_gather_point {
 	uint32_t stage;	  /* index of its -f spec */
 	const char *what; /* its short name: "rx_burst:port0", "fwd_burst" */
 	const char *name; /* its interface name: "nc_fwd[1234]:rx_burst:port0" */
+	bool kernel;	  /* a kernel (skb) point in a run that also has DPDK points */
 };
 
 /* Paths and what they missed, over the records handed out */

@@ -45,7 +45,8 @@ struct capture {
 	struct nc_attach_point attach[NC_MAX_HOOKS];
 	char *attach_paths[NC_MAX_HOOKS];
 	uint32_t n_attach;
-	uint32_t stage; /* the index of the spec being planned (-G) */
+	uint32_t stage;		  /* the index of the spec being planned (-G) */
+	const uint32_t *stage_of; /* with kernel points: the stage of each DPDK spec */
 };
 
 static const char *proc_name(const struct nc_dpdk_proc *p)
@@ -503,7 +504,7 @@ static int plan(struct capture *c, GArray *queues, char *err, size_t errlen)
 			ret = nc_spec_parse(r->specs[k], &s, err, errlen);
 			if (ret)
 				return ret;
-			c->stage = (uint32_t)k;
+			c->stage = c->stage_of ? c->stage_of[k] : (uint32_t)k;
 			if (s.type == NC_SPEC_RX_BURST || s.type == NC_SPEC_TX_BURST)
 				ret = plan_burst(c, c->procs[i], &s, queues, err, errlen);
 			else if (s.type == NC_SPEC_USDT)
@@ -518,10 +519,77 @@ static int plan(struct capture *c, GArray *queues, char *err, size_t errlen)
 	return 0;
 }
 
+static int mbuf_capture(const struct nc_mbuf_request *r, const struct nc_mbuf_request *all,
+			const uint32_t *stage_of, const struct nc_skb_request *kr,
+			const uint32_t *kstages, struct nc_capture_result *res, char *err,
+			size_t errlen);
+
+/* Kernel points among the specs: the DPDK and the kernel specs apart, each with its stage */
 int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *res, char *err,
 		    size_t errlen)
 {
-	struct capture c = {.r = r};
+	size_t plen = strlen(NC_MBUF_SKB_PREFIX), nk = 0;
+	struct nc_mbuf_request mr = *r;
+	struct nc_skb_request kr = {0};
+	g_autofree char **mspecs = NULL, **kspecs = NULL;
+	g_autofree uint32_t *mstages = NULL, *kstages = NULL;
+
+	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; i < r->n_specs; i++)
+		nk += g_str_has_prefix(r->specs[i], NC_MBUF_SKB_PREFIX);
+	if (!nk) {
+		if (r->iface || r->netns)
+			return nc_err(err, errlen, EINVAL,
+				      "%s names the interface of kernel points: give one, e.g. -f "
+				      "tx_burst,skb:net:netif_receive_skb",
+				      r->iface ? "-i" : "--netns");
+		return mbuf_capture(r, r, NULL, NULL, NULL, res, err, errlen);
+	}
+	if (nk == r->n_specs)
+		return nc_err(
+		    err, errlen, EINVAL,
+		    "only kernel points (skb:...) given: capture them with netcap skb, or "
+		    "add a DPDK hook point");
+	if (r->gather && r->gather->match != NC_GATHER_CONTENT)
+		return nc_err(
+		    err, errlen, EINVAL,
+		    "-G from DPDK to kernel points follows packets by content (the kernel "
+		    "copies them into an skb): add --match content");
+	mspecs = calloc(r->n_specs, sizeof(*mspecs));
+	kspecs = calloc(r->n_specs, sizeof(*kspecs));
+	mstages = calloc(r->n_specs, sizeof(*mstages));
+	kstages = calloc(r->n_specs, sizeof(*kstages));
+	if (!mspecs || !kspecs || !mstages || !kstages)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	mr.n_specs = 0;
+	for (size_t i = 0; i < r->n_specs; i++) {
+		if (g_str_has_prefix(r->specs[i], NC_MBUF_SKB_PREFIX)) {
+			kstages[kr.n_specs] = (uint32_t)i;
+			kspecs[kr.n_specs++] = r->specs[i] + plen;
+		} else {
+			mstages[mr.n_specs] = (uint32_t)i;
+			mspecs[mr.n_specs++] = r->specs[i];
+		}
+	}
+	mr.specs = mspecs;
+	kr.specs = kspecs;
+	kr.iface = r->iface;
+	kr.netns = r->netns;
+	kr.filter = r->filter;
+	kr.snaplen = r->snaplen;
+	kr.ring_bytes = r->ring_bytes;
+	kr.stacks = r->stacks;
+	return mbuf_capture(&mr, r, mstages, &kr, kstages, res, err, errlen);
+}
+
+/* r: the DPDK specs; all: the request as given (every spec, for -G's stages) */
+static int mbuf_capture(const struct nc_mbuf_request *r, const struct nc_mbuf_request *all,
+			const uint32_t *stage_of, const struct nc_skb_request *kr,
+			const uint32_t *kstages, struct nc_capture_result *res, char *err,
+			size_t errlen)
+{
+	struct capture c = {.r = r, .stage_of = stage_of};
+	struct nc_skb_part *kpart = NULL;
 	g_autoptr(GArray) queues = g_array_new(FALSE, FALSE, sizeof(struct planned_queue));
 	struct nc_mbuf_probe_opts po = {0};
 	struct nc_session_opts so = {.out = &r->out,
@@ -535,19 +603,19 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 				     .watch = r->pids,
 				     .n_watch = r->n_pids,
 				     .gather = r->gather,
-				     .stages = r->specs,
-				     .n_stages = (uint32_t)r->n_specs};
-	struct nc_probe_ops ops = {.probe = &c,
-				   .attach = attach_all,
-				   .detach = detach_all,
-				   .counters = counters,
-				   .comment = comment};
+				     .stages = all->specs,
+				     .n_stages = (uint32_t)all->n_specs};
+	struct nc_probe_ops ops[2] = {{.probe = &c,
+				       .attach = attach_all,
+				       .detach = detach_all,
+				       .counters = counters,
+				       .comment = comment}};
 	int ret;
 
 	memset(res, 0, sizeof(*res));
 	if (!r->n_pids || !r->n_specs)
 		return nc_err(err, errlen, EINVAL, "give a process (--pid) and a hook point (-f)");
-	if (r->gather && r->n_specs < 2)
+	if (r->gather && all->n_specs < 2)
 		return nc_err(err, errlen, EINVAL,
 			      "-G follows packets from point to point: give two hook points or "
 			      "more (-f A,B)");
@@ -593,10 +661,15 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 		ret = nc_mbuf_probe_add_queue(c.probe, e->pid, e->ptr, &e->id, err, errlen);
 	}
 	if (!ret) {
-		ops.ring_fd = nc_mbuf_probe_ring_fd(c.probe);
-		ret = nc_session_run(&c.session, &so, &ops, res, err, errlen);
+		ops[0].ring_fd = nc_mbuf_probe_ring_fd(c.probe);
+		ops[0].n_hooks = c.session.n_points;
 	}
+	if (!ret && kr)
+		ret = nc_skb_part_open(kr, kstages, &c.session, &kpart, &ops[1], err, errlen);
+	if (!ret)
+		ret = nc_session_run_probes(&c.session, &so, ops, kr ? 2 : 1, res, err, errlen);
 out:
+	nc_skb_part_close(kpart);
 	free_capture(&c);
 	return ret;
 }

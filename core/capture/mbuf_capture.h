@@ -21,7 +21,8 @@
 struct nc_mbuf_request {
 	const pid_t *pids;
 	size_t n_pids;
-	char *const *specs; /* hook specs (core/plan/spec.h) */
+	char *const
+	    *specs; /* hook specs (core/plan/spec.h); "skb:SPEC": a kernel point (skb mode) */
 	size_t n_specs;
 	const char *filter;   /* tcpdump expression; NULL or "" captures everything */
 	uint32_t snaplen;     /* 1..NC_MAX_SNAPLEN */
@@ -36,11 +37,18 @@ struct nc_mbuf_request {
 	/* -G: follow each packet from spec to spec (at least 2 specs); NULL = off */
 	const struct nc_gather_opts *gather;
 	bool verbose;
+	/* the kernel points' interface and its namespace (netcap skb's -i, --netns); may be NULL */
+	const char *iface;
+	const char *netns;
 };
 
+#define NC_MBUF_SKB_PREFIX "skb:"
+
 /*
- * Runs the capture. Returns 0 with res filled (free with nc_capture_result_free()), or a negative
- * errno with one line in err; nothing stays attached either way.
+ * Runs the capture. Kernel points among the specs ("skb:tp:net:netif_receive_skb") join the run
+ * with a probe of their own: one file, one -G path from DPDK points to kernel points. Returns 0
+ * with res filled (free with nc_capture_result_free()), or a negative errno with one line in err;
+ * nothing stays attached either way.
  */
 int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *res, char *err,
 		    size_t errlen);

@@ -19,6 +19,9 @@ struct run {
 	struct nc_session *s;
 	const struct nc_session_opts *o;
 	const struct nc_probe_ops *ops;
+	size_t n_ops;
+	GPtrArray *pending; /* several rings: records read, not yet handed on (struct pending) */
+	uint64_t seq;
 	struct nc_sink *sink;
 	struct nc_consumer *consumer;
 	struct nc_clock clock;
@@ -27,6 +30,23 @@ struct run {
 	char write_err[256];
 	int write_ret;
 };
+
+/* A record read from one of several rings, waiting for the others to be read past it */
+struct pending {
+	uint64_t seq; /* read order, for equal timestamps */
+	struct nc_record rec;
+	uint8_t data[];
+};
+
+/* The probe that owns a hook point */
+static const struct nc_probe_ops *ops_of(const struct run *r, uint32_t hook)
+{
+	for (size_t i = 0; i < r->n_ops; i++)
+		if (!r->ops[i].n_hooks || (hook >= r->ops[i].first_hook &&
+					   hook - r->ops[i].first_hook < r->ops[i].n_hooks))
+			return &r->ops[i];
+	return &r->ops[0];
+}
 
 int nc_session_add_point(struct nc_session *s, const char *name, const char *description,
 			 const char *label, uint16_t linktype, uint32_t *hook, char *err,
@@ -66,7 +86,9 @@ static int write_record(void *ctx, const struct nc_record *rec, const uint8_t *d
 	char comment[6144]; /* with a kernel stack of 127 frames, and a path */
 	struct nc_pcapng_packet pkt = {0};
 
-	r->ops->comment(r->ops->probe, rec, pt, comment, sizeof(comment));
+	const struct nc_probe_ops *ops = ops_of(r, rec->hook);
+
+	ops->comment(ops->probe, rec, pt, comment, sizeof(comment));
 	if (lines && *lines) {
 		size_t n = strlen(comment);
 
@@ -93,9 +115,8 @@ static int write_record(void *ctx, const struct nc_record *rec, const uint8_t *d
 	return 0;
 }
 
-static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data)
+static int deliver(struct run *r, const struct nc_record *rec, const uint8_t *data)
 {
-	struct run *r = ctx;
 	struct nc_session_point *pt;
 	int ret;
 
@@ -117,6 +138,76 @@ static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data
 	}
 	ret = nc_gather_release(r->gather, nc_clock_monotonic_ns(), false, write_record, r);
 	return ret < 0 ? ret : 0;
+}
+
+static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data)
+{
+	struct run *r = ctx;
+	struct pending *p;
+
+	if (!r->pending)
+		return deliver(r, rec, data);
+	p = malloc(sizeof(*p) + rec->cap_len);
+	if (!p) {
+		snprintf(r->write_err, sizeof(r->write_err), "out of memory merging the rings");
+		return r->write_ret = -ENOMEM;
+	}
+	p->seq = r->seq++;
+	p->rec = *rec;
+	memcpy(p->data, data, rec->cap_len);
+	g_ptr_array_add(r->pending, p);
+	return 0;
+}
+
+static gint by_time(gconstpointer a, gconstpointer b)
+{
+	const struct pending *x = *(struct pending *const *)a, *y = *(struct pending *const *)b;
+
+	if (x->rec.ts_ns != y->rec.ts_ns)
+		return x->rec.ts_ns < y->rec.ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Hands on, in timestamp order, the pending records taken before `before`; how many, or the
+ * first negative value deliver returned */
+static int hand_on(struct run *r, uint64_t before)
+{
+	guint i = 0;
+	int ret = 0;
+
+	g_ptr_array_sort(r->pending, by_time);
+	while (i < r->pending->len && !ret) {
+		struct pending *p = g_ptr_array_index(r->pending, i);
+
+		if (p->rec.ts_ns >= before)
+			break;
+		ret = deliver(r, &p->rec, p->data);
+		i++;
+	}
+	g_ptr_array_remove_range(r->pending, 0, i);
+	return ret < 0 ? ret : (int)i;
+}
+
+/*
+ * Reads the ring(s). With several rings, records are held and handed on in timestamp order once
+ * every ring has been read past them: a record stamped before this poll began was reserved
+ * before every ring was read to its end, so nothing older can still come (a DPDK point's record
+ * reaches the gather before the kernel's record of the same packet).
+ */
+static int poll_rings(struct run *r, int timeout_ms)
+{
+	uint64_t before;
+	int n, rounds = 0;
+
+	if (!r->pending)
+		return nc_consumer_poll(r->consumer, timeout_ms);
+	before = nc_clock_monotonic_ns();
+	do
+		n = nc_consumer_poll(r->consumer, rounds ? 0 : timeout_ms);
+	while (n > 0 && ++rounds < 16);
+	if (n < 0)
+		return n;
+	return hand_on(r, before);
 }
 
 /* -G: writes what the timeout (or with all, the end) releases; how many, or a negative errno */
@@ -154,9 +245,10 @@ static void tick(struct run *r)
 	if (!r->o->hooks.tick)
 		return;
 	for (uint32_t i = 0; i < r->s->n_points; i++) {
+		const struct nc_probe_ops *ops = ops_of(r, i);
 		struct nc_counters k;
 
-		if (r->ops->counters(r->ops->probe, i, &k))
+		if (ops->counters(ops->probe, i, &k))
 			continue;
 		total.seen += k.seen;
 		total.matched += k.matched;
@@ -190,7 +282,7 @@ static int loop(struct run *r, char **end, char *err, size_t errlen)
 	for (;;) {
 		uint64_t now;
 		pid_t pid;
-		int n = nc_consumer_poll(r->consumer, POLL_MS);
+		int n = poll_rings(r, POLL_MS);
 		int released = n >= 0 ? release(r, false) : 0;
 
 		n = released < 0 ? released : n + released;
@@ -239,10 +331,17 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 		   const struct nc_probe_ops *ops, struct nc_capture_result *res, char *err,
 		   size_t errlen)
 {
-	struct run r = {.s = s, .o = o, .ops = ops};
+	return nc_session_run_probes(s, o, ops, 1, res, err, errlen);
+}
+
+int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
+			  const struct nc_probe_ops *ops, size_t n_ops,
+			  struct nc_capture_result *res, char *err, size_t errlen)
+{
+	struct run r = {.s = s, .o = o, .ops = ops, .n_ops = n_ops};
 	struct nc_pcapng_stats stats[NC_MAX_HOOKS] = {0};
 	uint64_t start_real, end_real;
-	bool attached = false;
+	size_t attached = 0;
 	char *end = NULL;
 	int ret;
 
@@ -264,19 +363,24 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 			gp[i] = (struct nc_gather_point){
 			    .stage = s->points[i].stage,
 			    .what = s->points[i].what ? s->points[i].what : s->points[i].label,
-			    .name = s->points[i].name};
+			    .name = s->points[i].name,
+			    .kernel = s->points[i].kernel};
 		ret = gp ? nc_gather_new(o->gather, gp, s->n_points, o->stages, o->n_stages,
 					 &r.gather, err, errlen)
 			 : nc_err(err, errlen, ENOMEM, "out of memory");
 		free(gp);
 	}
 	if (!ret)
-		ret = nc_consumer_new(ops->ring_fd, on_record, &r, &r.consumer, err, errlen);
+		ret = nc_consumer_new(ops[0].ring_fd, on_record, &r, &r.consumer, err, errlen);
+	for (size_t i = 1; !ret && i < n_ops; i++)
+		ret = nc_consumer_add(r.consumer, ops[i].ring_fd, err, errlen);
+	if (!ret && n_ops > 1)
+		r.pending = g_ptr_array_new_with_free_func(free);
 	nc_clock_sync(&r.clock);
 	start_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
-	if (!ret) {
-		attached = true;
-		ret = ops->attach(ops->probe, err, errlen);
+	for (size_t i = 0; !ret && i < n_ops; i++) {
+		attached = i + 1;
+		ret = ops[i].attach(ops[i].probe, err, errlen);
 	}
 	if (!ret)
 		log_line(&r, "attached at %u hook point(s)", s->n_points);
@@ -287,14 +391,17 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 
 	/* detach first, then take what is left in the ring, then the counters */
 	if (attached) {
-		ops->detach(ops->probe);
+		for (size_t i = 0; i < attached; i++)
+			ops[i].detach(ops[i].probe);
 		log_line(&r, "detached (%s)", end ? end : "error");
 	}
 	if (!ret && r.write_ret != -EPIPE && (!o->count || r.written < o->count)) {
 		int n;
 
-		while ((n = nc_consumer_poll(r.consumer, 0)) > 0)
+		while ((n = poll_rings(&r, 0)) > 0)
 			;
+		if (n >= 0 && r.pending)
+			n = hand_on(&r, UINT64_MAX);
 		/* -G: the paths still open end with the capture */
 		if (n >= 0)
 			n = release(&r, true);
@@ -302,6 +409,8 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 			ret = nc_err(err, errlen, -r.write_ret, "%s", r.write_err);
 	}
 	nc_consumer_free(r.consumer);
+	if (r.pending)
+		g_ptr_array_free(r.pending, TRUE);
 	if (r.gather) {
 		res->gathered = true;
 		nc_gather_summarize(r.gather, &res->gather);
@@ -312,9 +421,10 @@ int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 		res->hooks = calloc(s->n_points, sizeof(*res->hooks));
 		res->n_hooks = res->hooks ? s->n_points : 0;
 		for (uint32_t i = 0; i < s->n_points; i++) {
+			const struct nc_probe_ops *po = ops_of(&r, i);
 			struct nc_counters k = {0};
 
-			ops->counters(ops->probe, i, &k);
+			po->counters(po->probe, i, &k);
 			stats[i] = (struct nc_pcapng_stats){.start_ns = start_real,
 							    .end_ns = end_real,
 							    .ifrecv = k.seen,

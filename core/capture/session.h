@@ -27,6 +27,7 @@ struct nc_session_point {
 	uint64_t skipped; /* of another link type than a pcap or text output's */
 	uint32_t stage;	  /* -G: the index of the -f spec it comes from */
 	char *what;	  /* -G: its short name ("rx_burst:port0"); NULL = label */
+	bool kernel;	  /* a kernel (skb) point: -G keys its skb pointer without a pid */
 };
 
 /* One hook point (one interface of the file) at the end of a capture */
@@ -72,10 +73,14 @@ struct nc_session_opts {
 	uint32_t n_stages;
 };
 
-/* What the session needs of a loaded probe */
+/* What the session needs of a loaded probe. A session may hold several probes (DPDK and kernel
+ * points in one run), each with its own ring and the hook ids first_hook .. first_hook + n_hooks
+ * - 1 of the session's points (n_hooks 0: all of them, the only probe). */
 struct nc_probe_ops {
 	void *probe;
 	int ring_fd;
+	uint32_t first_hook;
+	uint32_t n_hooks;
 	int (*attach)(void *probe, char *err, size_t errlen); /* attach every planned point */
 	void (*detach)(void *probe);
 	int (*counters)(void *probe, uint32_t hook, struct nc_counters *sum);
@@ -102,6 +107,12 @@ int nc_session_add_point(struct nc_session *s, const char *name, const char *des
 int nc_session_run(struct nc_session *s, const struct nc_session_opts *o,
 		   const struct nc_probe_ops *ops, struct nc_capture_result *res, char *err,
 		   size_t errlen);
+
+/* The same with n_ops probes, whose hook ranges do not overlap. With more than one, the records
+ * of their rings are merged in timestamp order (held until every ring has been read past them). */
+int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
+			  const struct nc_probe_ops *ops, size_t n_ops,
+			  struct nc_capture_result *res, char *err, size_t errlen);
 
 void nc_session_clear(struct nc_session *s);
 void nc_capture_result_free(struct nc_capture_result *res);

@@ -33,7 +33,9 @@ struct capture {
 	struct nc_filter *filter;
 	struct nc_skb_probe *probe;
 	struct nc_kallsyms *ksyms;
-	struct nc_session session;
+	struct nc_session *session; /* own, or a DPDK run's (nc_skb_part_open) */
+	struct nc_session own;
+	const uint32_t *stages; /* the stage of each spec; NULL = its index */
 	struct nc_skb_point points[NC_SKB_MAX_TRACEPOINTS];
 	char *names[NC_SKB_MAX_TRACEPOINTS];
 	size_t n;
@@ -69,15 +71,18 @@ static int add_points(struct capture *c, struct nc_skb_point *pt, const char *ba
 	g_autofree char *l2 =
 	    g_strdup_printf("%s%s%s", base, one ? "@" : "", one ? c->r->iface : "");
 	g_autofree char *l3 = g_strdup_printf("%s:raw", l2);
-	int ret = nc_session_add_point(&c->session, l2, desc, l2, NC_LINKTYPE_ETHERNET,
+	int ret = nc_session_add_point(c->session, l2, desc, l2, NC_LINKTYPE_ETHERNET,
 				       &pt->cfg.hook_l2, err, errlen);
 
 	if (!ret)
-		ret = nc_session_add_point(&c->session, l3, desc, l2, NC_LINKTYPE_RAW,
+		ret = nc_session_add_point(c->session, l3, desc, l2, NC_LINKTYPE_RAW,
 					   &pt->cfg.hook_l3, err, errlen);
-	if (!ret) /* -G: both are the spec's stage, named by the L2 name */
-		c->session.points[pt->cfg.hook_l2].stage =
-		    c->session.points[pt->cfg.hook_l3].stage = c->stage;
+	if (!ret) { /* -G: both are the spec's stage, named by the L2 name, keyed without a pid */
+		c->session->points[pt->cfg.hook_l2].stage =
+		    c->session->points[pt->cfg.hook_l3].stage = c->stage;
+		c->session->points[pt->cfg.hook_l2].kernel =
+		    c->session->points[pt->cfg.hook_l3].kernel = true;
+	}
 	return ret;
 }
 
@@ -355,6 +360,103 @@ static void comment(void *ctx, const struct nc_record *rec, const struct nc_sess
 	g_string_free(s, TRUE);
 }
 
+static void free_capture(struct capture *c)
+{
+	nc_skb_probe_close(c->probe);
+	nc_session_clear(&c->own);
+	nc_kallsyms_free(c->ksyms);
+	for (size_t i = 0; i < c->n; i++)
+		g_free(c->names[i]);
+	nc_filter_free(c->filter);
+	btf__free(c->btf);
+}
+
+/* Plans the points into c->session, loads the probe and fills ops */
+static int open_capture(struct capture *c, struct nc_probe_ops *ops, char *err, size_t errlen)
+{
+	const struct nc_skb_request *r = c->r;
+	uint32_t first = c->session->n_points;
+	int ret;
+
+	if (r->iface && (ret = check_iface(r->iface, err, errlen)))
+		return ret;
+	ret = nc_guard_skb(r, err, errlen); /* before anything is read or loaded */
+	if (ret)
+		return ret;
+	c->btf = nc_kernel_btf(err, errlen);
+	if (!c->btf)
+		return -ENOTSUP;
+	ret = nc_filter_new(r->filter ? r->filter : "", r->snaplen, 1, &c->filter, err, errlen);
+	if (!ret)
+		ret = resolve_iface(c, err, errlen);
+	for (size_t i = 0; !ret && i < r->n_specs; i++) {
+		const char *spec = r->specs[i];
+
+		c->stage = c->stages ? c->stages[i] : (uint32_t)i;
+		if (strchr(spec, '@'))
+			ret = plan_function(c, spec, err, errlen);
+		else if (strchr(spec, ':'))
+			ret = plan_tracepoint(c, spec, err, errlen);
+		else
+			ret = nc_err(err, errlen, EINVAL,
+				     "hook spec \"%s\": give tracepoint:CATEGORY:NAME or FUNC@N",
+				     spec);
+	}
+	if (!ret && r->stacks)
+		ret = nc_kallsyms_load(&c->ksyms, err, errlen);
+	if (!ret)
+		ret = nc_skb_probe_open(c->points, c->n, c->filter,
+					r->ring_bytes ? r->ring_bytes : RING_BYTES, r->stacks,
+					&c->probe, err, errlen);
+	if (ret)
+		return ret;
+	*ops = (struct nc_probe_ops){.probe = c,
+				     .ring_fd = nc_skb_probe_ring_fd(c->probe),
+				     .first_hook = first,
+				     .n_hooks = c->session->n_points - first,
+				     .attach = attach_all,
+				     .detach = detach_all,
+				     .counters = counters,
+				     .comment = comment};
+	return 0;
+}
+
+struct nc_skb_part {
+	struct capture c;
+};
+
+int nc_skb_part_open(const struct nc_skb_request *r, const uint32_t *stages, struct nc_session *s,
+		     struct nc_skb_part **out, struct nc_probe_ops *ops, char *err, size_t errlen)
+{
+	struct nc_skb_part *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	p->c.r = r;
+	p->c.session = s;
+	p->c.stages = stages;
+	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
+		ret = nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
+			     r->snaplen, NC_MAX_SNAPLEN);
+	else
+		ret = open_capture(&p->c, ops, err, errlen);
+	if (ret) {
+		nc_skb_part_close(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+void nc_skb_part_close(struct nc_skb_part *p)
+{
+	if (!p)
+		return;
+	free_capture(&p->c);
+	free(p);
+}
+
 int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res, char *err,
 		   size_t errlen)
 {
@@ -367,14 +469,11 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 				     .ready_file = r->ready_file,
 				     .stop = r->stop,
 				     .hooks = r->hooks};
-	struct nc_probe_ops ops = {.probe = &c,
-				   .attach = attach_all,
-				   .detach = detach_all,
-				   .counters = counters,
-				   .comment = comment};
+	struct nc_probe_ops ops;
 	struct nc_gather_opts gather = {0};
 	int ret;
 
+	c.session = &c.own;
 	memset(res, 0, sizeof(*res));
 	if (!r->n_specs)
 		return nc_err(err, errlen, EINVAL,
@@ -393,46 +492,11 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
 		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
 			      r->snaplen, NC_MAX_SNAPLEN);
-	if (r->iface && (ret = check_iface(r->iface, err, errlen)))
-		return ret;
-	ret = nc_guard_skb(r, err, errlen); /* before anything is read or loaded */
-	if (ret)
-		return ret;
-	c.btf = nc_kernel_btf(err, errlen);
-	if (!c.btf)
-		return -ENOTSUP;
-	ret = nc_filter_new(r->filter ? r->filter : "", r->snaplen, 1, &c.filter, err, errlen);
-	if (!ret)
-		ret = resolve_iface(&c, err, errlen);
-	for (size_t i = 0; !ret && i < r->n_specs; i++) {
-		const char *spec = r->specs[i];
-
-		c.stage = (uint32_t)i;
-		if (strchr(spec, '@'))
-			ret = plan_function(&c, spec, err, errlen);
-		else if (strchr(spec, ':'))
-			ret = plan_tracepoint(&c, spec, err, errlen);
-		else
-			ret = nc_err(err, errlen, EINVAL,
-				     "hook spec \"%s\": give tracepoint:CATEGORY:NAME or FUNC@N",
-				     spec);
-	}
-	if (!ret && r->stacks)
-		ret = nc_kallsyms_load(&c.ksyms, err, errlen);
-	if (!ret)
-		ret = nc_skb_probe_open(c.points, c.n, c.filter,
-					r->ring_bytes ? r->ring_bytes : RING_BYTES, r->stacks,
-					&c.probe, err, errlen);
+	ret = open_capture(&c, &ops, err, errlen);
 	if (!ret) {
-		ops.ring_fd = nc_skb_probe_ring_fd(c.probe);
-		ret = nc_session_run(&c.session, &so, &ops, res, err, errlen);
+		ops.n_hooks = 0; /* the only probe */
+		ret = nc_session_run(c.session, &so, &ops, res, err, errlen);
 	}
-	nc_skb_probe_close(c.probe);
-	nc_session_clear(&c.session);
-	nc_kallsyms_free(c.ksyms);
-	for (size_t i = 0; i < c.n; i++)
-		g_free(c.names[i]);
-	nc_filter_free(c.filter);
-	btf__free(c.btf);
+	free_capture(&c);
 	return ret;
 }

@@ -31,4 +31,16 @@ struct nc_skb_request {
 int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res, char *err,
 		   size_t errlen);
 
+/*
+ * The kernel points of a run that also has DPDK points (netcap mbuf -f ...,skb:SPEC): r's specs
+ * planned into s (spec i is stage stages[i]), the probe loaded, ops filled for
+ * nc_session_run_probes(). r's iface, netns, filter, snaplen, ring_bytes and stacks are used.
+ * Close with nc_skb_part_close() after the run.
+ */
+struct nc_skb_part;
+
+int nc_skb_part_open(const struct nc_skb_request *r, const uint32_t *stages, struct nc_session *s,
+		     struct nc_skb_part **out, struct nc_probe_ops *ops, char *err, size_t errlen);
+void nc_skb_part_close(struct nc_skb_part *p);
+
 #endif

@@ -71,6 +71,16 @@ int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer 
 	return 0;
 }
 
+int nc_consumer_add(struct nc_consumer *c, int ring_fd, char *err, size_t errlen)
+{
+	int ret = ring_buffer__add(c->rb, ring_fd, on_sample, c);
+
+	if (ret < 0)
+		return nc_err(err, errlen, -ret, "opening the probe's ring buffer: %s",
+			      strerror(-ret));
+	return 0;
+}
+
 int nc_consumer_poll(struct nc_consumer *c, int timeout_ms)
 {
 	int ret;

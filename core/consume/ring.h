@@ -21,6 +21,9 @@ struct nc_consumer;
 int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer **out, char *err,
 		    size_t errlen);
 
+/* Reads another probe's ring too (libbpf's ring_buffer__add); one poll serves both */
+int nc_consumer_add(struct nc_consumer *c, int ring_fd, char *err, size_t errlen);
+
 /* Delivers what is pending (at most a few thousand records, so that the caller keeps control
  * under load), waiting up to timeout_ms for the first record. Returns the number of records
  * delivered, or the callback's negative value; an interrupted wait returns 0. */

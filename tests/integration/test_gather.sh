@@ -8,6 +8,10 @@
 # packet (comment and summary); bad -G input gets one exact line, exit 2, nothing loaded.
 # In the kernel (netcap skb -G): pings across a veth pair between two namespaces made here are
 # followed by skb pointer from net_dev_queue through net_dev_xmit to netif_receive_skb.
+# Across DPDK and the kernel (netcap mbuf -f tx_burst:1,skb:...): nc_fwd in a namespace made here
+# forwards the replay from net_pcap to a TAP device (DPDK's net_tap), whose kernel side receives
+# it; each packet is followed by content from tx_burst:port1 to netif_receive_skb on that TAP,
+# both interfaces byte-identical to the input; without -G the same run gives both interfaces.
 # Usage: test_gather.sh NETCAP   (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -169,8 +173,14 @@ expect_error "netcap mbuf: bad --gather-timeout \"0\": want a number from 1 to 3
 	-G --gather-timeout 0 -f rx_burst,tx_burst -w "$tmp/bad.pcapng"
 expect_error "netcap mbuf: -G writes each packet's path in its comment, which classic pcap cannot hold: drop -P" \
 	-G -P -f rx_burst,tx_burst -w "$tmp/bad.pcap"
+expect_error "netcap mbuf: -G from DPDK to kernel points follows packets by content (the kernel copies them into an skb): add --match content" \
+	-G -f tx_burst,skb:net:netif_receive_skb -w "$tmp/bad.pcapng"
+expect_error "netcap mbuf: -i names the interface of kernel points: give one, e.g. -f tx_burst,skb:net:netif_receive_skb" \
+	-i lo -f tx_burst -w "$tmp/bad.pcapng"
+expect_error "netcap mbuf: only kernel points (skb:...) given: capture them with netcap skb, or add a DPDK hook point" \
+	-f skb:net:netif_receive_skb -w "$tmp/bad.pcapng"
 nc_fwd_stop >/dev/null || true
-echo "bad input: 6 refusals with their messages, exit 2, nothing loaded"
+echo "bad input: 9 refusals with their messages, exit 2, nothing loaded"
 
 # the kernel: a veth pair between two namespaces; each ping and its reply pass net_dev_queue and
 # net_dev_xmit on one side and netif_receive_skb on the other, in the same skb
@@ -221,4 +231,98 @@ status=0
 [[ $status == 2 && $(cat "$tmp/kbad.err") == "netcap skb: -G follows packets from point to point: give two hook points or more, e.g. -f tp:net:net_dev_queue,tp:net:netif_receive_skb (got 1)" ]] ||
 	fail "skb -G with one point: exit $status, $(cat "$tmp/kbad.err")"
 echo "kernel: 3 pings and 3 replies followed net_dev_queue -> net_dev_xmit -> netif_receive_skb by skb pointer and by content; one point refused"
+
+# DPDK to the kernel: nc_fwd runs in a namespace of its own (ip netns exec keeps its PID), where
+# DPDK's TAP PMD makes the interface; the kernel side has no address and IPv6 off, so it answers
+# nothing and nc_fwd receives nothing on the TAP: port 0 (the replay) goes out on port 1 only.
+nx=ncgtx$$ tap=nctap$$
+cleanup() {
+	nc_cleanup # the fixture first: its TAP goes with it
+	ip netns del "$na" 2>/dev/null || true
+	ip netns del "$nb" 2>/dev/null || true
+	ip netns del "$nx" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns add "$nx"
+ip netns exec "$nx" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip netns exec "$nx" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+real_fwd=$NC_FWD
+printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$nx" "$real_fwd" >"$tmp/fwd_in_ns"
+chmod +x "$tmp/fwd_in_ns"
+# mixed NAME NETCAP_ARGS...: one replay through net_pcap -> TAP while netcap captures
+mixed() {
+	local name=$1 status=0
+	shift
+	NC_FWD=$tmp/fwd_in_ns nc_fwd_start --count "$n" --stats -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap" \
+		--vdev "net_tap0,iface=$tap" || fail "$name: nc_fwd with a TAP port did not start"
+	pid=$NC_FWD_PID
+	"$netcap" mbuf --ready-file "$tmp/$name.ready" --duration 60 --pid "$pid" -i "$tap" \
+		--netns "/run/netns/$nx" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	nc_pid=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/$name.ready ]] && break
+		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited early: $(cat "$tmp/$name.err")"
+		sleep 0.1
+	done
+	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach within 20 s"
+	remember_progs "$nc_pid"
+	nc_fwd_go
+	wait "$nc_pid" || status=$?
+	[[ $status == 0 ]] || fail "$name: netcap exited $status: $(cat "$tmp/$name.err")"
+	status=0
+	nc_fwd_wait || status=$?
+	[[ $status == 0 ]] || fail "$name: nc_fwd exited $status"
+	# the TAP received nothing from the kernel: all it sent was the replay
+	grep -qx "nc_fwd: rx $n tx $n dropped 0" "$NC_FWD_OUT" || fail "$name: nc_fwd: $(cat "$NC_FWD_OUT")"
+	[[ $(probes_left) == 0 ]] || fail "$name: probes still loaded after netcap exited"
+}
+kpt=net:netif_receive_skb@$tap
+mixed dk -f tx_burst:1,skb:net:netif_receive_skb -G --match content -c $((2 * n)) -w "$tmp/dk.pcapng"
+mnames=("nc_fwd[$pid]:tx_burst:port1" "$kpt" "$kpt:raw")
+for i in 0 1 2; do
+	tshark -r "$tmp/dk.pcapng" -Y "frame.interface_id == $i" -w "$tmp/dk$i.pcapng" 2>/dev/null
+done
+[[ $(capinfos "$tmp/dk.pcapng" | grep -c "Number of stat entries = 1") == 3 ]] ||
+	fail "DPDK to kernel: not three interfaces (tx_burst, the TAP's Ethernet and raw): $(capinfos "$tmp/dk.pcapng")"
+[[ ! -s $tmp/dk2.pcapng || $(capinfos -c -M "$tmp/dk2.pcapng" | awk '/Number of packets/ {print $NF}') == 0 ]] ||
+	fail "DPDK to kernel: packets at ${mnames[2]}"
+for i in 0 1; do
+	[[ $(fields "$tmp/dk$i.pcapng" -e frame.interface_name | sort -u) == "${mnames[$i]}" ]] ||
+		fail "DPDK to kernel: interface $i: $(fields "$tmp/dk$i.pcapng" -e frame.interface_name | sort -u), want ${mnames[$i]}"
+	nc_pcap_hex "$tmp/dk$i.pcapng" >"$tmp/dk$i.hex"
+	diff -u "$tmp/in.hex" "$tmp/dk$i.hex" >"$tmp/dk$i.diff" ||
+		fail "${mnames[$i]}: capture differs: $(head -c 1500 "$tmp/dk$i.diff")"
+	fields "$tmp/dk$i.pcapng" -e frame.comment >"$tmp/dkc$i"
+done
+# the k-th record at each point is the k-th packet (FIFO through the TAP); the path's hop is the
+# kernel record's, non-negative ('+')
+paste "$tmp/dkc0" "$tmp/dkc1" >"$tmp/dkpaths"
+awk -F'\t' -v n="$n" -v pid="$pid" -v k="$kpt" '
+function ns(s) { gsub(/[.]/, "", s); return s + 0 }
+{
+	want0 = "^pid " pid " tid " pid " cpu [0-9]+ [^\\\\]+\\\\npath: tx_burst:port1 → \\+[0-9]+[.][0-9][0-9][0-9] µs " k "$"
+	want1 = "^cpu [0-9]+ pid [0-9]+ " k "\\\\n\\+[0-9]+[.][0-9][0-9][0-9] µs at " k " \\(since tx_burst:port1\\)$"
+	if ($1 !~ want0) { print "packet " NR ": tx_burst record: " $1; bad = 1; exit 1 }
+	if ($2 !~ want1) { print "packet " NR ": kernel record: " $2; bad = 1; exit 1 }
+	split($1, a, "→ "); split(a[2], b, " "); hop = ns(substr(b[1], 2))
+	split($2, c, "\\\\n"); split(c[2], d, " "); khop = ns(substr(d[1], 2))
+	if (hop != khop) { print "packet " NR ": path says " hop " ns, the kernel record " khop; bad = 1; exit 1 }
+	if (hop > max) max = hop
+	if (NR == 1 || hop < min) min = hop
+}
+END { if (!bad && NR != n) { print NR " packets, want " n; exit 1 } if (!bad) print min " to " max }' \
+	"$tmp/dkpaths" >"$tmp/dkcheck" || fail "DPDK to kernel: comments: $(cat "$tmp/dkcheck")"
+grep -qx "netcap: -G: $n packets followed, $n seen at all 2 points" "$tmp/dk.err" ||
+	fail "DPDK to kernel: -G summary: $(cat "$tmp/dk.err")"
+echo "DPDK to kernel: $n packets byte-identical at tx_burst:port1 and at $kpt, each followed by content from the one to the other ($(cat "$tmp/dkcheck") ns)"
+
+# without -G: the two kinds of points in one file, each with every packet
+mixed dkplain -f tx_burst:1,skb:net:netif_receive_skb -c $((2 * n)) -w "$tmp/dkplain.pcapng"
+for i in 0 1; do
+	tshark -r "$tmp/dkplain.pcapng" -Y "frame.interface_id == $i" -w "$tmp/dkp$i.pcapng" 2>/dev/null
+	nc_pcap_hex "$tmp/dkp$i.pcapng" | sort >"$tmp/dkp$i.hex"
+	sort "$tmp/in.hex" | diff -u - "$tmp/dkp$i.hex" >"$tmp/dkp$i.diff" ||
+		fail "without -G: interface $i differs: $(head -c 1000 "$tmp/dkp$i.diff")"
+done
+echo "DPDK and kernel points without -G: both interfaces hold the $n packets"
 echo "gather: all checks passed"

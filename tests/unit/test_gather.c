@@ -13,8 +13,8 @@
 /* Points: 0 = a (stage 0), 1 = b (stage 1), 2 = c (stage 2), 3 = b2 (stage 1, another name),
  * 4 = c in process 2 */
 static const struct nc_gather_point points[] = {
-    {0, "a", "app[1]:a"},   {1, "b", "app[1]:b"}, {2, "c", "app[1]:c"},
-    {1, "b2", "app[1]:b2"}, {2, "c", "app[2]:c"},
+    {0, "a", "app[1]:a", false},   {1, "b", "app[1]:b", false}, {2, "c", "app[1]:c", false},
+    {1, "b2", "app[1]:b2", false}, {2, "c", "app[2]:c", false},
 };
 static char *const specs[] = {"A", "B", "C"};
 
