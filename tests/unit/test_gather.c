@@ -208,9 +208,58 @@ static void test_refuses_one_stage(void)
 	g_assert_null(g);
 }
 
+/* A DPDK point then two kernel points (netcap mbuf -f tx_burst,skb:...,skb:...): by content the
+ * packet goes from the one to the others, whatever task the kernel ran in, and the kernel points
+ * keep their short names; by pointer an skb is keyed without the task */
+static void test_dpdk_to_kernel(void)
+{
+	static const struct nc_gather_point mixed[] = {
+	    {0, "tx_burst:port1", "app[1]:tx_burst:port1", false},
+	    {1, "net:netif_receive_skb@t", "if:net:netif_receive_skb@t", true},
+	    {2, "skb:kfree_skb@t", "if:skb:kfree_skb@t", true},
+	};
+	static const char *const want_content[] = {
+	    "0 1|path: tx_burst:port1 → +0.050 µs net:netif_receive_skb@t → +0.010 µs "
+	    "skb:kfree_skb@t",
+	    "1 2|+0.050 µs at net:netif_receive_skb@t (since tx_burst:port1)",
+	    "2 2|+0.010 µs at skb:kfree_skb@t (since net:netif_receive_skb@t), +0.060 µs since "
+	    "tx_burst:port1",
+	};
+	static const char *const want_pointer[] = {
+	    "1 30|path: net:netif_receive_skb@t → +0.010 µs skb:kfree_skb@t\nnot seen at "
+	    "tx_burst:port1",
+	    "2 30|+0.010 µs at skb:kfree_skb@t (since net:netif_receive_skb@t)",
+	};
+	for (int m = 0; m < 2; m++) {
+		struct nc_gather_opts go = {.match = m ? NC_GATHER_POINTER : NC_GATHER_CONTENT,
+					    .timeout_ms = 1000};
+		struct out o = {g_ptr_array_new_with_free_func(g_free), 0};
+		struct nc_gather *g = NULL;
+		char err[256];
+
+		g_assert_cmpint(nc_gather_new(&go, mixed, 3, specs, 3, &g, err, sizeof(err)), ==,
+				0);
+		if (m == 0) {
+			add(g, 0, 0x1, 1, 100, "frame");
+			add(g, 1, 0x2, 7, 150, "frame"); /* a softirq in task 7 */
+			add(g, 2, 0x2, 8, 160, "frame");
+			g_assert_cmpint(release(g, 160, false, &o), ==, 3);
+			check(&o, want_content, G_N_ELEMENTS(want_content));
+		} else {
+			add(g, 1, 0x30, 7, 10, "frame");
+			add(g, 2, 0x30, 8, 20, "frame");
+			g_assert_cmpint(release(g, 20, false, &o), ==, 2);
+			check(&o, want_pointer, G_N_ELEMENTS(want_pointer));
+		}
+		nc_gather_free(g);
+		g_ptr_array_free(o.lines, TRUE);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/gather/dpdk-to-kernel", test_dpdk_to_kernel);
 	g_test_add_func("/gather/held-in-arrival-order", test_order);
 	g_test_add_func("/gather/pointer-reuse-and-processes", test_pointer_reuse);
 	g_test_add_func("/gather/content-identical-packets", test_content);
