@@ -50,7 +50,12 @@ for _ in $(seq "$runs"); do
 	fi
 	t1=$(now)
 	sleep 0.3
-	pkill -INT -P "$bt" bpftrace 2>/dev/null || true
+	# bpftrace may miss an interrupt that comes while it is still attaching: repeat it, then kill
+	for _ in $(seq 20); do
+		pkill -INT -P "$bt" bpftrace 2>/dev/null || break
+		sleep 0.5
+	done
+	pkill -KILL -P "$bt" bpftrace 2>/dev/null || true
 	wait "$bt" || true
 	bt_ms+=($(((t1 - t0) / 100000)))
 	bt_kb+=("$(tail -1 "$tmp/bt.time")")

@@ -124,7 +124,9 @@ wait "$epid" || fail "toolbar: netcap-extcap failed: $(cat "$tmp/toolbar.err")"
 wait "$reader" || fail "toolbar: bad control messages"
 grep -qx "0 2 attached at 1 hook point(s)" "$tmp/toolbar.msgs" || fail "toolbar: no attach log: $(cat "$tmp/toolbar.msgs")"
 grep -qx "0 2 detached (interrupted)" "$tmp/toolbar.msgs" || fail "toolbar: no detach log: $(cat "$tmp/toolbar.msgs")"
-grep -qE "^255 6 netcap: seen [1-9][0-9]*, matched [1-9][0-9]*, written [1-9][0-9]*, dropped 0$" "$tmp/toolbar.msgs" ||
+# an endless replay outruns an ASan-built reader: drops may be counted (their accounting is
+# test_overflow's); here the status bar must carry the counters
+grep -qE "^255 6 netcap: seen [1-9][0-9]*, matched [1-9][0-9]*, written [1-9][0-9]*, dropped [0-9]+$" "$tmp/toolbar.msgs" ||
 	fail "toolbar: no counters in the status bar: $(cat "$tmp/toolbar.msgs")"
 nc_fwd_stop >/dev/null || true
 echo "control pipes: attach and detach in the log, live counters in the status bar"
