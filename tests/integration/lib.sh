@@ -31,6 +31,11 @@
 #                                   number in NC_IN_COUNT
 #   nc_fail MESSAGE                 fail the test
 #   nc_wait_attached PROG [SECONDS] wait until BPF program PROG is attached (a uprobe link)
+#   nc_remember_progs PID           remember the BPF programs process PID (a netcap, attached)
+#                                   holds, read from its file descriptors
+#   nc_progs_left                   how many of the remembered programs are still loaded (0 once
+#                                   their netcap exited); others' captures running at the same
+#                                   time do not count
 #   nc_hugepages PAGES              reserve PAGES more 2 MB hugepages and mount a hugetlbfs;
 #                                   later fixtures use it instead of --no-huge (a DPDK secondary
 #                                   process such as dpdk-dumpcap needs it); both are undone at
@@ -217,6 +222,22 @@ _nc_kill() {
 		_nc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
 	fi
 	wait "$pid" 2>/dev/null || true
+}
+
+_nc_progs=()
+nc_remember_progs() {
+	local ids
+	mapfile -t ids < <(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
+	((${#ids[@]} > 0)) || nc_fail "netcap $1 holds no BPF program once attached"
+	_nc_progs+=("${ids[@]}")
+}
+
+nc_progs_left() {
+	local id count=0
+	for id in "${_nc_progs[@]}"; do
+		bpftool prog show id "$id" >/dev/null 2>&1 && count=$((count + 1))
+	done
+	echo "$count"
 }
 
 nc_hugepages() {

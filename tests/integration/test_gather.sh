@@ -27,20 +27,8 @@ n=$NC_IN_COUNT
 points=rx_burst:0,fwd_burst@1@2,tx_burst:0
 
 # the BPF programs of the netcap processes this test started (others may run in parallel)
-mine=()
-remember_progs() {
-	local ids
-	mapfile -t ids < <(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
-	((${#ids[@]} > 0)) || fail "netcap $1 holds no BPF program once attached"
-	mine+=("${ids[@]}")
-}
-probes_left() {
-	local id count=0
-	for id in "${mine[@]}"; do
-		bpftool prog show id "$id" >/dev/null 2>&1 && count=$((count + 1))
-	done
-	echo "$count"
-}
+remember_progs() { nc_remember_progs "$@"; }
+probes_left() { nc_progs_left; }
 
 # run NAME NETCAP_ARGS...: the fixture replays the input once while netcap captures; netcap's
 # output in $tmp/NAME.out, its messages in $tmp/NAME.err

@@ -19,22 +19,9 @@ nc_replay_input "$tmp"
 n=$NC_IN_COUNT
 src=$here/../apps/nc_fwd.c
 
-# the BPF programs of the netcap processes this test started (others may run in parallel): their
-# ids, read from the fds of each netcap once attached, are gone when it has exited
-mine=()
-remember_progs() {
-	local ids
-	mapfile -t ids < <(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
-	((${#ids[@]} > 0)) || fail "netcap $1 holds no BPF program once attached"
-	mine+=("${ids[@]}")
-}
-probes_left() {
-	local id count=0
-	for id in "${mine[@]}"; do
-		bpftool prog show id "$id" >/dev/null 2>&1 && count=$((count + 1))
-	done
-	echo "$count"
-}
+# the BPF programs of the netcap processes this test started (others may run in parallel)
+remember_progs() { nc_remember_progs "$@"; }
+probes_left() { nc_progs_left; }
 
 start_fixture() {
 	local name=$1
