@@ -261,3 +261,23 @@ void capture_report(const struct nc_capture_result *res)
 	fprintf(stderr, "netcap: %llu packets written (%s)\n", (unsigned long long)res->written,
 		res->end ? res->end : "done");
 }
+
+void capture_request(const struct capture_opts *o, const struct capture_gather *g, bool stacks,
+		     const char *iface, const char *netns, struct nc_capture_common *cap)
+{
+	cap->specs = (char *const *)o->specs->pdata;
+	cap->n_specs = o->specs->len;
+	cap->filter = o->expr;
+	cap->snaplen = o->snaplen;
+	cap->count = o->count;
+	cap->duration_ms = o->duration_ms;
+	cap->ring_bytes = o->ring_bytes;
+	cap->stacks = stacks;
+	cap->out = o->out;
+	/* stacks and paths under each packet */
+	cap->out.annotate = (stacks || g->on) && o->out.format == NC_SINK_TEXT;
+	cap->ready_file = o->ready;
+	cap->gather = g->on ? &g->opts : NULL;
+	cap->iface = iface;
+	cap->netns = netns;
+}

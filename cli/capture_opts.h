@@ -50,6 +50,12 @@ int capture_gather_finish(struct capture_gather *g, const char *cmd, const struc
 
 void capture_gather_clear(struct capture_gather *g);
 
+/* The request part every capture command fills the same way from its options (the stop flag
+ * aside): specs, filter, limits, output (stacks and -G paths printed under each packet in text
+ * mode), -S, -G, and the kernel points' interface and namespace (may be NULL). */
+void capture_request(const struct capture_opts *o, const struct capture_gather *g, bool stacks,
+		     const char *iface, const char *netns, struct nc_capture_common *cap);
+
 /* Writes the common option rows (and a terminating row) into rows. */
 void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char *func_help);
 

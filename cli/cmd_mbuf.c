@@ -80,7 +80,7 @@ int cmd_mbuf(int argc, char **argv)
 	g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	g_autoptr(GError) gerr = NULL;
 	char **all_argv = g_strdupv(argv);
-	struct nc_mbuf_request r = {.stop = &stop};
+	struct nc_mbuf_request r = {.cap.stop = &stop};
 	struct nc_capture_result res;
 	char err[512];
 	int status = 2;
@@ -137,23 +137,9 @@ int cmd_mbuf(int argc, char **argv)
 			"content (the kernel copies them into an skb): add --match content\n");
 		goto out;
 	}
-	r.iface = iface;
-	r.netns = netns;
-	r.gather = gather.on ? &gather.opts : NULL;
+	capture_request(&o, &gather, stacks, iface, netns, &r.cap);
 	r.pids = (const pid_t *)pids->data;
 	r.n_pids = pids->len;
-	r.specs = (char *const *)o.specs->pdata;
-	r.n_specs = o.specs->len;
-	r.filter = o.expr;
-	r.snaplen = o.snaplen;
-	r.count = o.count;
-	r.duration_ms = o.duration_ms;
-	r.ring_bytes = o.ring_bytes;
-	r.out = o.out;
-	r.stacks = stacks;
-	/* stacks and paths under each packet */
-	r.out.annotate = (stacks || gather.on) && o.out.format == NC_SINK_TEXT;
-	r.ready_file = o.ready;
 	r.verbose = o.verbose;
 	nc_load_set_verbose(o.verbose);
 	capture_signals(&stop);

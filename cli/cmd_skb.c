@@ -57,7 +57,7 @@ int cmd_skb(int argc, char **argv)
 	    g_option_context_new("[EXPRESSION] - capture packets in the kernel network stack");
 	g_autoptr(GError) gerr = NULL;
 	char **all_argv = g_strdupv(argv);
-	struct nc_skb_request r = {.stop = &stop};
+	struct nc_skb_request r = {.cap.stop = &stop};
 	struct nc_capture_result res;
 	char err[512];
 	int status = 2;
@@ -84,21 +84,7 @@ int cmd_skb(int argc, char **argv)
 	if (capture_gather_finish(&gather, "skb", &o,
 				  "tp:net:net_dev_queue,tp:net:netif_receive_skb"))
 		goto out;
-	r.gather = gather.on ? &gather.opts : NULL;
-	r.specs = (char *const *)o.specs->pdata;
-	r.n_specs = o.specs->len;
-	r.iface = iface;
-	r.netns = netns;
-	r.filter = o.expr;
-	r.snaplen = o.snaplen;
-	r.count = o.count;
-	r.duration_ms = o.duration_ms;
-	r.ring_bytes = o.ring_bytes;
-	r.stacks = stacks;
-	r.out = o.out;
-	/* stacks and paths under each packet */
-	r.out.annotate = (stacks || gather.on) && o.out.format == NC_SINK_TEXT;
-	r.ready_file = o.ready;
+	capture_request(&o, &gather, stacks, iface, netns, &r.cap);
 	nc_load_set_verbose(o.verbose);
 	capture_signals(&stop);
 	status = 1;

@@ -407,15 +407,17 @@ static int capture(const struct options *o, int fd, struct toolbar *t)
 			o->iface ? o->iface : "");
 		return 1;
 	}
+	struct nc_capture_common cap = {.filter = o->filter,
+					.snaplen = (uint32_t)o->snaplen,
+					.out = out,
+					.stop = &stop,
+					.hooks = hooks,
+					.n_specs = 1};
+
 	if (!strcmp(parts[1], "kernel")) {
 		g_autofree char *spec = NULL;
 		char *specs[1];
-		struct nc_skb_request r = {.filter = o->filter,
-					   .snaplen = (uint32_t)o->snaplen,
-					   .stacks = o->stacks,
-					   .out = out,
-					   .stop = &stop,
-					   .hooks = hooks};
+		struct nc_skb_request r = {.cap = cap};
 
 		for (size_t i = 0; i < G_N_ELEMENTS(kernel_points); i++)
 			if (!strcmp(strchr(kernel_points[i], ':') + 1, parts[2]))
@@ -423,17 +425,13 @@ static int capture(const struct options *o, int fd, struct toolbar *t)
 		if (!spec)
 			spec = g_strdup_printf("tracepoint:%s", parts[2]);
 		specs[0] = spec;
-		r.specs = specs;
-		r.n_specs = 1;
+		r.cap.specs = specs;
+		r.cap.stacks = o->stacks; /* the kernel's stacks: for kernel points only */
 		ret = nc_skb_capture(&r, &res, err, sizeof(err));
 	} else {
 		g_autofree char *spec = NULL;
 		pid_t pid;
-		struct nc_mbuf_request r = {.filter = o->filter,
-					    .snaplen = (uint32_t)o->snaplen,
-					    .out = out,
-					    .stop = &stop,
-					    .hooks = hooks};
+		struct nc_mbuf_request r = {.cap = cap};
 
 		ret = plan_mbuf(o, parts[1], parts[2], &pid, &spec, err, sizeof(err));
 		if (!ret) {
@@ -441,8 +439,7 @@ static int capture(const struct options *o, int fd, struct toolbar *t)
 
 			r.pids = &pid;
 			r.n_pids = 1;
-			r.specs = specs;
-			r.n_specs = 1;
+			r.cap.specs = specs;
 			ret = nc_mbuf_capture(&r, &res, err, sizeof(err));
 		}
 	}

@@ -16,12 +16,12 @@ int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
 	int ret;
 
 	/* the specs first: bad input is named before anything else is looked at */
-	for (size_t i = 0; i < r->n_specs; i++) {
+	for (size_t i = 0; i < r->cap.n_specs; i++) {
 		struct nc_hook_spec s;
 
-		for (const char *c = r->specs[i]; *c; c++)
+		for (const char *c = r->cap.specs[i]; *c; c++)
 			if (g_ascii_iscntrl(*c)) {
-				g_autofree char *shown = g_strescape(r->specs[i], NULL);
+				g_autofree char *shown = g_strescape(r->cap.specs[i], NULL);
 
 				return nc_err(
 				    err, errlen, EINVAL,
@@ -29,7 +29,7 @@ int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
 				    "a hook spec; see: netcap mbuf --help",
 				    shown);
 			}
-		ret = nc_spec_parse(r->specs[i], &s, err, errlen);
+		ret = nc_spec_parse(r->cap.specs[i], &s, err, errlen);
 		if (ret)
 			return ret;
 		if (s.type == NC_SPEC_OFFSET && !raw) {
@@ -52,13 +52,13 @@ int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
 		    "hook spec \"%s\": a file offset may point inside an instruction, and a "
 		    "uprobe there breaks every process that runs the file; netcap takes "
 		    "offsets from root only: hook a function by name, or rx_burst/tx_burst",
-		    r->specs[first_raw]);
+		    r->cap.specs[first_raw]);
 	return 0;
 }
 
 int nc_guard_skb(const struct nc_skb_request *r, char *err, size_t errlen)
 {
-	struct nc_privs_need need = {.netns = r->netns != NULL};
+	struct nc_privs_need need = {.netns = r->cap.netns != NULL};
 
 	return nc_privs_check(&need, err, errlen);
 }

@@ -498,10 +498,10 @@ static int plan(struct capture *c, GArray *queues, char *err, size_t errlen)
 				      c->procs[i]->version);
 	}
 	for (size_t i = 0; i < r->n_pids; i++) {
-		for (size_t k = 0; k < r->n_specs; k++) {
+		for (size_t k = 0; k < r->cap.n_specs; k++) {
 			struct nc_hook_spec s;
 
-			ret = nc_spec_parse(r->specs[k], &s, err, errlen);
+			ret = nc_spec_parse(r->cap.specs[k], &s, err, errlen);
 			if (ret)
 				return ret;
 			c->stage = c->stage_of ? c->stage_of[k] : (uint32_t)k;
@@ -535,50 +535,47 @@ int nc_mbuf_capture(const struct nc_mbuf_request *r, struct nc_capture_result *r
 	g_autofree uint32_t *mstages = NULL, *kstages = NULL;
 
 	memset(res, 0, sizeof(*res));
-	for (size_t i = 0; i < r->n_specs; i++)
-		nk += g_str_has_prefix(r->specs[i], NC_MBUF_SKB_PREFIX);
+	for (size_t i = 0; i < r->cap.n_specs; i++)
+		nk += g_str_has_prefix(r->cap.specs[i], NC_MBUF_SKB_PREFIX);
 	if (!nk) {
-		if (r->iface || r->netns)
+		if (r->cap.iface || r->cap.netns)
 			return nc_err(err, errlen, EINVAL,
 				      "%s names the interface of kernel points: give one, e.g. -f "
 				      "tx_burst,skb:net:netif_receive_skb",
-				      r->iface ? "-i" : "--netns");
+				      r->cap.iface ? "-i" : "--netns");
 		return mbuf_capture(r, r, NULL, NULL, NULL, res, err, errlen);
 	}
-	if (nk == r->n_specs)
+	if (nk == r->cap.n_specs)
 		return nc_err(
 		    err, errlen, EINVAL,
 		    "only kernel points (skb:...) given: capture them with netcap skb, or "
 		    "add a DPDK hook point");
-	if (r->gather && r->gather->match != NC_GATHER_CONTENT)
+	if (r->cap.gather && r->cap.gather->match != NC_GATHER_CONTENT)
 		return nc_err(
 		    err, errlen, EINVAL,
 		    "-G from DPDK to kernel points follows packets by content (the kernel "
 		    "copies them into an skb): add --match content");
-	mspecs = calloc(r->n_specs, sizeof(*mspecs));
-	kspecs = calloc(r->n_specs, sizeof(*kspecs));
-	mstages = calloc(r->n_specs, sizeof(*mstages));
-	kstages = calloc(r->n_specs, sizeof(*kstages));
+	mspecs = calloc(r->cap.n_specs, sizeof(*mspecs));
+	kspecs = calloc(r->cap.n_specs, sizeof(*kspecs));
+	mstages = calloc(r->cap.n_specs, sizeof(*mstages));
+	kstages = calloc(r->cap.n_specs, sizeof(*kstages));
 	if (!mspecs || !kspecs || !mstages || !kstages)
 		return nc_err(err, errlen, ENOMEM, "out of memory");
-	mr.n_specs = 0;
-	for (size_t i = 0; i < r->n_specs; i++) {
-		if (g_str_has_prefix(r->specs[i], NC_MBUF_SKB_PREFIX)) {
-			kstages[kr.n_specs] = (uint32_t)i;
-			kspecs[kr.n_specs++] = r->specs[i] + plen;
+	/* the kernel points take the request's filter, snap length, stacks, interface... */
+	kr.cap = r->cap;
+	kr.cap.n_specs = 0;
+	mr.cap.n_specs = 0;
+	for (size_t i = 0; i < r->cap.n_specs; i++) {
+		if (g_str_has_prefix(r->cap.specs[i], NC_MBUF_SKB_PREFIX)) {
+			kstages[kr.cap.n_specs] = (uint32_t)i;
+			kspecs[kr.cap.n_specs++] = r->cap.specs[i] + plen;
 		} else {
-			mstages[mr.n_specs] = (uint32_t)i;
-			mspecs[mr.n_specs++] = r->specs[i];
+			mstages[mr.cap.n_specs] = (uint32_t)i;
+			mspecs[mr.cap.n_specs++] = r->cap.specs[i];
 		}
 	}
-	mr.specs = mspecs;
-	kr.specs = kspecs;
-	kr.iface = r->iface;
-	kr.netns = r->netns;
-	kr.filter = r->filter;
-	kr.snaplen = r->snaplen;
-	kr.ring_bytes = r->ring_bytes;
-	kr.stacks = r->stacks;
+	mr.cap.specs = mspecs;
+	kr.cap.specs = kspecs;
 	return mbuf_capture(&mr, r, mstages, &kr, kstages, res, err, errlen);
 }
 
@@ -592,19 +589,7 @@ static int mbuf_capture(const struct nc_mbuf_request *r, const struct nc_mbuf_re
 	struct nc_skb_part *kpart = NULL;
 	g_autoptr(GArray) queues = g_array_new(FALSE, FALSE, sizeof(struct planned_queue));
 	struct nc_mbuf_probe_opts po = {0};
-	struct nc_session_opts so = {.out = &r->out,
-				     .filter = r->filter,
-				     .snaplen = r->snaplen,
-				     .count = r->count,
-				     .duration_ms = r->duration_ms,
-				     .ready_file = r->ready_file,
-				     .stop = r->stop,
-				     .hooks = r->hooks,
-				     .watch = r->pids,
-				     .n_watch = r->n_pids,
-				     .gather = r->gather,
-				     .stages = all->specs,
-				     .n_stages = (uint32_t)all->n_specs};
+	struct nc_session_opts so = nc_session_opts_of(&r->cap);
 	struct nc_probe_ops ops[2] = {{.probe = &c,
 				       .attach = attach_all,
 				       .detach = detach_all,
@@ -612,20 +597,25 @@ static int mbuf_capture(const struct nc_mbuf_request *r, const struct nc_mbuf_re
 				       .comment = comment}};
 	int ret;
 
+	so.watch = r->pids;
+	so.n_watch = r->n_pids;
+	so.stages = all->cap.specs;
+	so.n_stages = (uint32_t)all->cap.n_specs;
 	memset(res, 0, sizeof(*res));
-	if (!r->n_pids || !r->n_specs)
+	if (!r->n_pids || !r->cap.n_specs)
 		return nc_err(err, errlen, EINVAL, "give a process (--pid) and a hook point (-f)");
-	if (r->gather && all->n_specs < 2)
+	if (r->cap.gather && all->cap.n_specs < 2)
 		return nc_err(err, errlen, EINVAL,
 			      "-G follows packets from point to point: give two hook points or "
 			      "more (-f A,B)");
-	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
+	if (!r->cap.snaplen || r->cap.snaplen > NC_MAX_SNAPLEN)
 		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
-			      r->snaplen, NC_MAX_SNAPLEN);
+			      r->cap.snaplen, NC_MAX_SNAPLEN);
 	ret = nc_guard_mbuf(r, err, errlen); /* before anything is read or loaded */
 	if (ret)
 		return ret;
-	ret = nc_filter_new(r->filter ? r->filter : "", r->snaplen, 1, &c.filter, err, errlen);
+	ret = nc_filter_new(r->cap.filter ? r->cap.filter : "", r->cap.snaplen, 1, &c.filter, err,
+			    errlen);
 	if (!ret)
 		ret = plan(&c, queues, err, errlen);
 	if (ret)
@@ -642,11 +632,11 @@ static int mbuf_capture(const struct nc_mbuf_request *r, const struct nc_mbuf_re
 					   .vlan_tci = c.mbuf.vlan_tci,
 					   .vlan_tci_outer = c.mbuf.vlan_tci_outer,
 					   .next = c.mbuf.next};
-	po.snaplen = r->snaplen;
-	po.window = r->snaplen < NC_FILTER_WINDOW ? r->snaplen : NC_FILTER_WINDOW;
-	po.ring_bytes = r->ring_bytes ? r->ring_bytes : RING_BYTES;
-	po.stacks = r->stacks ? STACK_SLOTS : 0;
-	if (r->stacks && !(c.usym = nc_usym_new())) {
+	po.snaplen = r->cap.snaplen;
+	po.window = r->cap.snaplen < NC_FILTER_WINDOW ? r->cap.snaplen : NC_FILTER_WINDOW;
+	po.ring_bytes = r->cap.ring_bytes ? r->cap.ring_bytes : RING_BYTES;
+	po.stacks = r->cap.stacks ? STACK_SLOTS : 0;
+	if (r->cap.stacks && !(c.usym = nc_usym_new())) {
 		ret = nc_err(err, errlen, ENOMEM, "out of memory");
 		goto out;
 	}

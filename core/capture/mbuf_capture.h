@@ -21,25 +21,10 @@
 struct nc_mbuf_request {
 	const pid_t *pids;
 	size_t n_pids;
-	char *const
-	    *specs; /* hook specs (core/plan/spec.h); "skb:SPEC": a kernel point (skb mode) */
-	size_t n_specs;
-	const char *filter;   /* tcpdump expression; NULL or "" captures everything */
-	uint32_t snaplen;     /* 1..NC_MAX_SNAPLEN */
-	uint64_t count;	      /* stop after writing this many packets; 0 = no limit */
-	uint64_t duration_ms; /* stop after this long; 0 = no limit */
-	size_t ring_bytes;    /* a power of two >= NC_RING_BYTES_MIN; 0 = 16 MiB */
-	struct nc_sink_opts out;
-	const char *ready_file;	       /* created once every probe is attached; may be NULL */
-	volatile sig_atomic_t *stop;   /* set by a signal handler: detach, flush, finish */
-	struct nc_capture_hooks hooks; /* optional */
-	bool stacks; /* the user stack of each packet's hook call in its comment (-S) */
-	/* -G: follow each packet from spec to spec (at least 2 specs); NULL = off */
-	const struct nc_gather_opts *gather;
+	/* specs: core/plan/spec.h; "skb:SPEC" is a kernel point (skb mode), which iface and netns
+	 * (netcap skb's -i, --netns) select */
+	struct nc_capture_common cap;
 	bool verbose;
-	/* the kernel points' interface and its namespace (netcap skb's -i, --netns); may be NULL */
-	const char *iface;
-	const char *netns;
 };
 
 #define NC_MBUF_SKB_PREFIX "skb:"

@@ -461,3 +461,16 @@ void nc_capture_result_free(struct nc_capture_result *res)
 	g_free(res->end);
 	memset(res, 0, sizeof(*res));
 }
+
+struct nc_session_opts nc_session_opts_of(const struct nc_capture_common *c)
+{
+	return (struct nc_session_opts){.out = &c->out,
+					.filter = c->filter,
+					.snaplen = c->snaplen,
+					.count = c->count,
+					.duration_ms = c->duration_ms,
+					.ready_file = c->ready_file,
+					.stop = c->stop,
+					.hooks = c->hooks,
+					.gather = c->gather};
+}

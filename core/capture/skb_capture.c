@@ -67,9 +67,9 @@ static uint32_t direction_of(const char *name)
 static int add_points(struct capture *c, struct nc_skb_point *pt, const char *base,
 		      const char *desc, char *err, size_t errlen)
 {
-	bool one = c->r->iface && strcmp(c->r->iface, "any");
+	bool one = c->r->cap.iface && strcmp(c->r->cap.iface, "any");
 	g_autofree char *l2 =
-	    g_strdup_printf("%s%s%s", base, one ? "@" : "", one ? c->r->iface : "");
+	    g_strdup_printf("%s%s%s", base, one ? "@" : "", one ? c->r->cap.iface : "");
 	g_autofree char *l3 = g_strdup_printf("%s:raw", l2);
 	int ret = nc_session_add_point(c->session, l2, desc, l2, NC_LINKTYPE_ETHERNET,
 				       &pt->cfg.hook_l2, err, errlen);
@@ -91,8 +91,9 @@ static void common_cfg(const struct capture *c, struct nc_skb_point *pt)
 {
 	pt->cfg.ifindex = c->ifindex;
 	pt->cfg.netns = c->netns;
-	pt->cfg.snaplen = c->r->snaplen;
-	pt->cfg.window = c->r->snaplen < NC_FILTER_WINDOW ? c->r->snaplen : NC_FILTER_WINDOW;
+	pt->cfg.snaplen = c->r->cap.snaplen;
+	pt->cfg.window =
+	    c->r->cap.snaplen < NC_FILTER_WINDOW ? c->r->cap.snaplen : NC_FILTER_WINDOW;
 }
 
 /* The name of BTF type `id` as C spells a parameter: "struct sk_buff *" */
@@ -260,29 +261,29 @@ static int resolve_iface(struct capture *c, char *err, size_t errlen)
 	int self = -1, target = -1, ret = 0;
 	struct stat st;
 
-	if (!r->iface || !strcmp(r->iface, "any")) {
-		if (r->netns)
+	if (!r->cap.iface || !strcmp(r->cap.iface, "any")) {
+		if (r->cap.netns)
 			return nc_err(err, errlen, EINVAL,
 				      "--netns names the namespace of -i IFACE");
 		return 0;
 	}
-	if (r->netns) {
+	if (r->cap.netns) {
 		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		target = open(r->netns, O_RDONLY | O_CLOEXEC);
+		target = open(r->cap.netns, O_RDONLY | O_CLOEXEC);
 		if (target < 0) {
 			ret = nc_err(err, errlen, errno,
 				     "bad --netns \"%s\": %s; give a namespace file such as "
 				     "/run/netns/NAME or /proc/PID/ns/net",
-				     r->netns, strerror(errno));
+				     r->cap.netns, strerror(errno));
 			goto out;
 		}
 		if (self < 0 || setns(target, CLONE_NEWNET)) {
-			ret = nc_err(err, errlen, errno, "bad --netns \"%s\": %s", r->netns,
+			ret = nc_err(err, errlen, errno, "bad --netns \"%s\": %s", r->cap.netns,
 				     strerror(errno));
 			goto out;
 		}
 	}
-	c->ifindex = if_nametoindex(r->iface);
+	c->ifindex = if_nametoindex(r->cap.iface);
 	if (stat("/proc/thread-self/ns/net", &st) == 0)
 		c->netns = st.st_ino;
 	if (self >= 0 && setns(self, CLONE_NEWNET))
@@ -290,8 +291,8 @@ static int resolve_iface(struct capture *c, char *err, size_t errlen)
 			     strerror(errno));
 	if (!ret && !c->ifindex)
 		ret = nc_err(err, errlen, ENODEV, "no interface \"%s\" in %s; see: ip link%s%s",
-			     r->iface, r->netns ? r->netns : "this network namespace",
-			     r->netns ? " (in that namespace)" : "", "");
+			     r->cap.iface, r->cap.netns ? r->cap.netns : "this network namespace",
+			     r->cap.netns ? " (in that namespace)" : "", "");
 out:
 	if (self >= 0)
 		close(self);
@@ -333,7 +334,7 @@ static void comment(void *ctx, const struct nc_record *rec, const struct nc_sess
 		else
 			g_string_append_printf(s, ", drop reason %u", rec->aux);
 	}
-	if (c->r->stacks) {
+	if (c->r->cap.stacks) {
 		uint64_t ips[NC_STACK_DEPTH];
 		int n = nc_skb_probe_stack(c->probe, rec->stack_id, ips);
 
@@ -378,7 +379,7 @@ static int open_capture(struct capture *c, struct nc_probe_ops *ops, char *err, 
 	uint32_t first = c->session->n_points;
 	int ret;
 
-	if (r->iface && (ret = check_iface(r->iface, err, errlen)))
+	if (r->cap.iface && (ret = check_iface(r->cap.iface, err, errlen)))
 		return ret;
 	ret = nc_guard_skb(r, err, errlen); /* before anything is read or loaded */
 	if (ret)
@@ -386,11 +387,12 @@ static int open_capture(struct capture *c, struct nc_probe_ops *ops, char *err, 
 	c->btf = nc_kernel_btf(err, errlen);
 	if (!c->btf)
 		return -ENOTSUP;
-	ret = nc_filter_new(r->filter ? r->filter : "", r->snaplen, 1, &c->filter, err, errlen);
+	ret = nc_filter_new(r->cap.filter ? r->cap.filter : "", r->cap.snaplen, 1, &c->filter, err,
+			    errlen);
 	if (!ret)
 		ret = resolve_iface(c, err, errlen);
-	for (size_t i = 0; !ret && i < r->n_specs; i++) {
-		const char *spec = r->specs[i];
+	for (size_t i = 0; !ret && i < r->cap.n_specs; i++) {
+		const char *spec = r->cap.specs[i];
 
 		c->stage = c->stages ? c->stages[i] : (uint32_t)i;
 		if (strchr(spec, '@'))
@@ -402,12 +404,12 @@ static int open_capture(struct capture *c, struct nc_probe_ops *ops, char *err, 
 				     "hook spec \"%s\": give tracepoint:CATEGORY:NAME or FUNC@N",
 				     spec);
 	}
-	if (!ret && r->stacks)
+	if (!ret && r->cap.stacks)
 		ret = nc_kallsyms_load(&c->ksyms, err, errlen);
 	if (!ret)
 		ret = nc_skb_probe_open(c->points, c->n, c->filter,
-					r->ring_bytes ? r->ring_bytes : RING_BYTES, r->stacks,
-					&c->probe, err, errlen);
+					r->cap.ring_bytes ? r->cap.ring_bytes : RING_BYTES,
+					r->cap.stacks, &c->probe, err, errlen);
 	if (ret)
 		return ret;
 	*ops = (struct nc_probe_ops){.probe = c,
@@ -436,9 +438,9 @@ int nc_skb_part_open(const struct nc_skb_request *r, const uint32_t *stages, str
 	p->c.r = r;
 	p->c.session = s;
 	p->c.stages = stages;
-	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
+	if (!r->cap.snaplen || r->cap.snaplen > NC_MAX_SNAPLEN)
 		ret = nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
-			     r->snaplen, NC_MAX_SNAPLEN);
+			     r->cap.snaplen, NC_MAX_SNAPLEN);
 	else
 		ret = open_capture(&p->c, ops, err, errlen);
 	if (ret) {
@@ -461,37 +463,30 @@ int nc_skb_capture(const struct nc_skb_request *r, struct nc_capture_result *res
 		   size_t errlen)
 {
 	struct capture c = {.r = r};
-	struct nc_session_opts so = {.out = &r->out,
-				     .filter = r->filter,
-				     .snaplen = r->snaplen,
-				     .count = r->count,
-				     .duration_ms = r->duration_ms,
-				     .ready_file = r->ready_file,
-				     .stop = r->stop,
-				     .hooks = r->hooks};
+	struct nc_session_opts so = nc_session_opts_of(&r->cap);
 	struct nc_probe_ops ops;
 	struct nc_gather_opts gather = {0};
 	int ret;
 
 	c.session = &c.own;
 	memset(res, 0, sizeof(*res));
-	if (!r->n_specs)
+	if (!r->cap.n_specs)
 		return nc_err(err, errlen, EINVAL,
 			      "give a hook point, e.g. -f tracepoint:net:netif_receive_skb");
-	if (r->gather && r->n_specs < 2)
+	if (r->cap.gather && r->cap.n_specs < 2)
 		return nc_err(err, errlen, EINVAL,
 			      "-G follows packets from point to point: give two hook points or "
 			      "more (-f A,B)");
-	if (r->gather) {
-		gather = *r->gather;
+	if (r->cap.gather) {
+		gather = *r->cap.gather;
 		gather.kernel = true; /* an skb is the same wherever, whichever task runs */
 		so.gather = &gather;
-		so.stages = r->specs;
-		so.n_stages = (uint32_t)r->n_specs;
+		so.stages = r->cap.specs;
+		so.n_stages = (uint32_t)r->cap.n_specs;
 	}
-	if (!r->snaplen || r->snaplen > NC_MAX_SNAPLEN)
+	if (!r->cap.snaplen || r->cap.snaplen > NC_MAX_SNAPLEN)
 		return nc_err(err, errlen, EINVAL, "snap length %u: netcap copies 1 to %d bytes",
-			      r->snaplen, NC_MAX_SNAPLEN);
+			      r->cap.snaplen, NC_MAX_SNAPLEN);
 	ret = open_capture(&c, &ops, err, errlen);
 	if (!ret) {
 		ops.n_hooks = 0; /* the only probe */

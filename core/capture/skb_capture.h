@@ -8,22 +8,9 @@
 #include "session.h"
 
 struct nc_skb_request {
-	char *const *specs; /* "tracepoint:CAT:NAME", "tp:CAT:NAME", "FUNC@N" */
-	size_t n_specs;
-	const char *iface; /* NULL or "any": every interface */
-	const char *netns; /* the namespace of iface: a path such as /run/netns/NAME */
-	const char *filter;
-	uint32_t snaplen;
-	uint64_t count;
-	uint64_t duration_ms;
-	size_t ring_bytes; /* a power of two >= NC_RING_BYTES_MIN; 0 = 16 MiB */
-	bool stacks;	   /* -S: the kernel stack in each packet's comment */
-	struct nc_sink_opts out;
-	const char *ready_file;
-	volatile sig_atomic_t *stop;
-	struct nc_capture_hooks hooks; /* optional */
-	/* -G: follow each packet (by skb pointer or content) from spec to spec; NULL = off */
-	const struct nc_gather_opts *gather;
+	/* specs: "tracepoint:CAT:NAME", "tp:CAT:NAME", "FUNC@N"; -G follows each packet by skb
+	 * pointer or content */
+	struct nc_capture_common cap;
 };
 
 /* Runs the capture; 0 with res filled (nc_capture_result_free()), or -errno with one line in
