@@ -33,6 +33,8 @@ struct capture {
 	struct nc_filter *filter;
 	struct nc_skb_probe *probe;
 	struct nc_kallsyms *ksyms;
+	struct nc_addr_range *text; /* the probe's JIT images: its frames in a stack (-S) */
+	size_t n_text;
 	struct nc_session *session; /* own, or a DPDK run's (nc_skb_part_open) */
 	struct nc_session own;
 	const uint32_t *stages; /* the stage of each spec; NULL = its index */
@@ -341,19 +343,16 @@ static void comment(void *ctx, const struct nc_record *rec, const struct nc_sess
 		if (n < 0) {
 			g_string_append(s, "\nstack: lost (the stack map had no room)");
 		} else {
-			bool probe = true;
+			/* the first frames are netcap's probe and the tracing glue */
+			size_t skip =
+			    nc_kallsyms_probe_frames(c->ksyms, ips, (size_t)n, c->text, c->n_text);
 
 			g_string_append(s, "\nstack:");
-			for (int i = 0; i < n; i++) {
+			for (size_t i = skip; i < (size_t)n; i++) {
 				char sym[160];
 
 				nc_kallsyms_format(c->ksyms, ips[i], sym, sizeof(sym));
-				/* the first frames are netcap's probe and the tracing glue */
-				probe = probe && (g_str_has_prefix(sym, "bpf_") ||
-						  g_str_has_prefix(sym, "__bpf") ||
-						  g_str_has_prefix(sym, "0x"));
-				if (!probe)
-					g_string_append_printf(s, "\n  %s", sym);
+				g_string_append_printf(s, "\n  %s", sym);
 			}
 		}
 	}
@@ -366,6 +365,7 @@ static void free_capture(struct capture *c)
 	nc_skb_probe_close(c->probe);
 	nc_session_clear(&c->own);
 	nc_kallsyms_free(c->ksyms);
+	free(c->text);
 	for (size_t i = 0; i < c->n; i++)
 		g_free(c->names[i]);
 	nc_filter_free(c->filter);
@@ -404,12 +404,22 @@ static int open_capture(struct capture *c, struct nc_probe_ops *ops, char *err, 
 				     "hook spec \"%s\": give tracepoint:CATEGORY:NAME or FUNC@N",
 				     spec);
 	}
-	if (!ret && r->cap.stacks)
-		ret = nc_kallsyms_load(&c->ksyms, err, errlen);
 	if (!ret)
 		ret = nc_skb_probe_open(c->points, c->n, c->filter,
 					r->cap.ring_bytes ? r->cap.ring_bytes : RING_BYTES,
 					r->cap.stacks, &c->probe, err, errlen);
+	/* -S: the symbols read once the probe is loaded (its own are among them), and where its
+	 * code is, so that its frames are dropped by address */
+	if (!ret && r->cap.stacks) {
+		ret = nc_skb_probe_text(c->probe, &c->text, &c->n_text);
+		if (ret)
+			ret = nc_err(err, errlen, -ret,
+				     "-S: the kernel does not tell where the probe's code is (%s); "
+				     "run as root or without -S",
+				     strerror(-ret));
+	}
+	if (!ret && r->cap.stacks)
+		ret = nc_kallsyms_load(&c->ksyms, err, errlen);
 	if (ret)
 		return ret;
 	*ops = (struct nc_probe_ops){.probe = c,

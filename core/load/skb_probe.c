@@ -133,6 +133,68 @@ int nc_skb_probe_counters(const struct nc_skb_probe *p, uint32_t hook, struct nc
 	return nc_counters_sum(p->inst[0]->maps.counters, hook, sum);
 }
 
+/* Appends the JIT images of program fd's functions to *r (grown with realloc) */
+static int prog_text(int fd, struct nc_addr_range **r, size_t *n)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info), count;
+	__u64 *addrs;
+	__u32 *lens;
+	int ret;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	count = info.nr_jited_ksyms;
+	if (!count || count != info.nr_jited_func_lens)
+		return -ENOENT; /* not JITed, or its addresses hidden */
+	addrs = calloc(count, sizeof(*addrs));
+	lens = calloc(count, sizeof(*lens));
+	memset(&info, 0, sizeof(info));
+	info.nr_jited_ksyms = info.nr_jited_func_lens = count;
+	info.jited_ksyms = (__u64)(uintptr_t)addrs;
+	info.jited_func_lens = (__u64)(uintptr_t)lens;
+	len = sizeof(info);
+	ret = addrs && lens ? bpf_obj_get_info_by_fd(fd, &info, &len) : -ENOMEM;
+	if (!ret) {
+		struct nc_addr_range *grown = realloc(*r, (*n + count) * sizeof(**r));
+
+		if (!grown)
+			ret = -ENOMEM;
+		for (__u32 i = 0; grown && i < count; i++)
+			grown[(*n)++] = (struct nc_addr_range){addrs[i], addrs[i] + lens[i]};
+		if (grown)
+			*r = grown;
+	} else if (ret == -1) {
+		ret = -errno;
+	}
+	free(addrs);
+	free(lens);
+	return ret;
+}
+
+int nc_skb_probe_text(const struct nc_skb_probe *p, struct nc_addr_range **out, size_t *n)
+{
+	struct bpf_program *progs[3];
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; !ret && i < p->n; i++) {
+		progs[0] = p->inst[i]->progs.nc_skb;
+		progs[1] = p->inst[i]->progs.nc_skb_kprobe;
+		progs[2] = p->inst[i]->progs.nc_skb_fentry;
+		for (size_t j = 0; !ret && j < 3; j++)
+			if (bpf_program__fd(progs[j]) >= 0)
+				ret = prog_text(bpf_program__fd(progs[j]), out, n);
+	}
+	if (ret) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
 int nc_skb_probe_stack(const struct nc_skb_probe *p, int32_t id, uint64_t *ips)
 {
 	int n = 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../../bpf/nc_record.h"
+#include "../discover/kallsyms.h"
 #include "../filter/filter.h"
 
 #define NC_SKB_MAX_TRACEPOINTS 16
@@ -39,6 +40,10 @@ int nc_skb_probe_counters(const struct nc_skb_probe *p, uint32_t hook, struct nc
 /* The kernel addresses of stack `id` (at most NC_STACK_DEPTH, ending at the first 0); returns
  * how many, or a negative errno (-ENOENT: the map lost it) */
 int nc_skb_probe_stack(const struct nc_skb_probe *p, int32_t id, uint64_t *ips);
+
+/* The JIT images of every function of the loaded programs (the probe's own frames in a kernel
+ * stack), in *out (free with free()); a negative errno when the kernel does not tell them */
+int nc_skb_probe_text(const struct nc_skb_probe *p, struct nc_addr_range **out, size_t *n);
 
 void nc_skb_probe_close(struct nc_skb_probe *p);
 

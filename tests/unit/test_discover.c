@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "discover/dpdk.h"
 #include "discover/dwarf.h"
 #include "discover/elf.h"
+#include "discover/kallsyms.h"
 #include "discover/procmaps.h"
 
 #define READY_TIMEOUT_US (15 * G_USEC_PER_SEC) /* longest wait for testpmd's ports */
@@ -862,6 +864,90 @@ static void test_dwarf_mbuf_funcs(void)
 	g_assert_cmpuint(n, ==, 0);
 }
 
+/* A recorded /proc/kallsyms and /proc/modules (addresses shortened, the shape kept) */
+static const char kallsyms_text[] = "ffffffff81000000 T _stext\n"
+				    "ffffffff81000000 T startup_64\n"
+				    "ffffffff81100000 T sk_skb_reason_drop\n"
+				    "ffffffff81100200 T __udp4_lib_rcv\n"
+				    "ffffffff81200000 T bpf_trace_run4\n"
+				    "ffffffff81200400 t __bpf_trace_kfree_skb\n"
+				    "ffffffff81300000 T _etext\n"
+				    "ffffffff82000000 T _sinittext\n"
+				    "ffffffff82100000 T _einittext\n"
+				    "ffffffffc0001000 t veth_xmit\t[veth]\n"
+				    "ffffffffc0100000 t bpf_prog_0123456789abcdef_nc_skb\t[bpf]\n"
+				    "ffffffffc0200000 t bpf_trampoline_6442453466\t[bpf]\n";
+static const char modules_text[] = "veth 40960 0 - Live 0xffffffffc0000000\n";
+
+static struct nc_kallsyms *recorded_kallsyms(char **dir)
+{
+	struct nc_kallsyms *k = NULL;
+	char err[256] = "";
+	g_autofree char *ks = NULL, *mods = NULL;
+
+	*dir = g_dir_make_tmp("nc-kallsyms-XXXXXX", NULL);
+	g_assert_nonnull(*dir);
+	ks = g_build_filename(*dir, "kallsyms", NULL);
+	mods = g_build_filename(*dir, "modules", NULL);
+	g_assert_true(g_file_set_contents(ks, kallsyms_text, -1, NULL));
+	g_assert_true(g_file_set_contents(mods, modules_text, -1, NULL));
+	g_assert_cmpint(nc_kallsyms_load_from(ks, mods, &k, err, sizeof(err)), ==, 0);
+	g_assert_nonnull(k);
+	g_remove(ks);
+	g_remove(mods);
+	g_rmdir(*dir);
+	return k;
+}
+
+static void test_kallsyms_outside_text_is_unknown(void)
+{
+	g_autofree char *dir = NULL;
+	struct nc_kallsyms *k = recorded_kallsyms(&dir);
+	char buf[128];
+
+	g_assert_true(nc_kallsyms_format(k, 0xffffffff81100090, buf, sizeof(buf)));
+	g_assert_cmpstr(buf, ==, "sk_skb_reason_drop+0x90");
+	g_assert_true(nc_kallsyms_format(k, 0xffffffff81100200, buf, sizeof(buf)));
+	g_assert_cmpstr(buf, ==, "__udp4_lib_rcv");
+	g_assert_true(nc_kallsyms_format(k, 0xffffffffc0001010, buf, sizeof(buf)));
+	g_assert_cmpstr(buf, ==, "veth_xmit+0x10");
+	/* past the last symbol below it: not "_einittext+0x3ca151fc" */
+	g_assert_false(nc_kallsyms_format(k, 0xffffffffbeb15250, buf, sizeof(buf)));
+	g_assert_cmpstr(buf, ==, "0xffffffffbeb15250");
+	/* between _etext and the init text, and in module space outside every module */
+	g_assert_false(nc_kallsyms_format(k, 0xffffffff81400000, buf, sizeof(buf)));
+	g_assert_false(nc_kallsyms_format(k, 0xffffffffc0050000, buf, sizeof(buf)));
+	/* a BPF program: named near its symbol only */
+	g_assert_true(nc_kallsyms_format(k, 0xffffffffc0100040, buf, sizeof(buf)));
+	g_assert_cmpstr(buf, ==, "bpf_prog_0123456789abcdef_nc_skb+0x40");
+	g_assert_false(nc_kallsyms_format(k, 0xffffffffc01f0000, buf, sizeof(buf)));
+	nc_kallsyms_free(k);
+}
+
+static void test_kallsyms_probe_frames_by_address(void)
+{
+	g_autofree char *dir = NULL;
+	struct nc_kallsyms *k = recorded_kallsyms(&dir);
+	/* the probe's own code, wherever kallsyms says it is or not */
+	const struct nc_addr_range own[] = {{0xffffffffbeb15000, 0xffffffffbeb16000},
+					    {0xffffffffbeb17000, 0xffffffffbeb17100}};
+	const uint64_t raw_tp[] = {0xffffffffbeb15250, 0xffffffffbeb17010, 0xffffffff8120010d,
+				   0xffffffff81200410, 0xffffffff81100090, 0xffffffff811002f0};
+	const uint64_t fentry[] = {0xffffffffbeb15250, 0xffffffffc0200040, 0xffffffff81100005,
+				   0xffffffff811002f0};
+	/* a kprobe's stack starts at the probed function: nothing of the probe in it */
+	const uint64_t kprobe[] = {0xffffffff81100000, 0xffffffff811002f0};
+	/* the glue is dropped only after the probe's own frames */
+	const uint64_t glue_first[] = {0xffffffff8120010d, 0xffffffff81100090};
+
+	g_assert_cmpuint(nc_kallsyms_probe_frames(k, raw_tp, 6, own, 2), ==, 4);
+	g_assert_cmpuint(nc_kallsyms_probe_frames(k, fentry, 4, own, 2), ==, 2);
+	g_assert_cmpuint(nc_kallsyms_probe_frames(k, kprobe, 2, own, 2), ==, 0);
+	g_assert_cmpuint(nc_kallsyms_probe_frames(k, glue_first, 2, own, 2), ==, 0);
+	g_assert_cmpuint(nc_kallsyms_probe_frames(k, raw_tp, 6, NULL, 0), ==, 0);
+	nc_kallsyms_free(k);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -880,6 +966,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/dpdk/ol-flags-bits", test_ol_flags_bits);
 	g_test_add_func("/dpdk/abi-from-ethdev-soname", test_abi_from_ethdev_soname);
 	g_test_add_func("/dpdk/abi-unknown-soname-is-enotsup", test_abi_unknown_soname_is_enotsup);
+	g_test_add_func("/kallsyms/outside-kernel-and-module-text-is-unknown",
+			test_kallsyms_outside_text_is_unknown);
+	g_test_add_func("/kallsyms/probe-frames-go-by-address",
+			test_kallsyms_probe_frames_by_address);
 	g_test_add_func("/maps/parse-fields-and-paths", test_maps_parse_fields_and_paths);
 	g_test_add_func("/maps/bad-line-is-einval", test_maps_bad_line_is_einval);
 	g_test_add_func("/maps/own-function-translates-to-its-symbol-offset",
