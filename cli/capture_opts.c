@@ -258,6 +258,13 @@ void capture_report(const struct nc_capture_result *res)
 				fprintf(stderr, "netcap: -G: %llu not seen at %s\n",
 					(unsigned long long)g->missed[i], g->stage_names[i]);
 	}
+	/* libpcap 1.10 refuses a pcapng whose interfaces differ in link type (skb: Ethernet and
+	 * raw IP); Wireshark reads it */
+	if (res->libpcap_refuses)
+		fprintf(stderr,
+			"netcap: the pcapng %s: tcpdump and libpcap cannot read it, Wireshark and "
+			"tshark can\n",
+			res->libpcap_refuses);
 	fprintf(stderr, "netcap: %llu packets written (%s)\n", (unsigned long long)res->written,
 		res->end ? res->end : "done");
 }

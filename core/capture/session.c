@@ -425,11 +425,12 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 			struct nc_counters k = {0};
 
 			po->counters(po->probe, i, &k);
-			stats[i] = (struct nc_pcapng_stats){.start_ns = start_real,
-							    .end_ns = end_real,
-							    .ifrecv = k.seen,
-							    .filteraccept = k.matched,
-							    .ifdrop = k.ringfull + k.readerr};
+			stats[s->points[i].iface] =
+			    (struct nc_pcapng_stats){.start_ns = start_real,
+						     .end_ns = end_real,
+						     .ifrecv = k.seen,
+						     .filteraccept = k.matched,
+						     .ifdrop = k.ringfull + k.readerr};
 			if (res->hooks) {
 				res->hooks[i].name = g_strdup(s->points[i].name);
 				res->hooks[i].counters = k;
@@ -439,7 +440,7 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 			}
 		}
 		char why[256];
-		int closed = nc_sink_close(r.sink, stats, why, sizeof(why));
+		int closed = nc_sink_close(r.sink, stats, &res->libpcap_refuses, why, sizeof(why));
 
 		/* after the reader left, the statistics have nowhere to go: not an error */
 		if (closed && closed != -EPIPE && !ret)

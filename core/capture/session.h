@@ -46,6 +46,9 @@ struct nc_capture_result {
 	char *end; /* why it ended: "count reached", "interrupted", "process 1234 exited", ... */
 	bool gathered; /* -G: gather holds the paths' counts */
 	struct nc_gather_summary gather;
+	/* pcapng that libpcap (tcpdump) cannot read, why: nc_pcapng_libpcap_refuses() ("has
+	 * Ethernet and raw-IP interfaces"); NULL when it can, and for pcap and text */
+	const char *libpcap_refuses;
 };
 
 /* Optional observers of a capture: attach and detach (a line of text), and the counters of every

@@ -87,16 +87,26 @@ struct opt_list {
 	unsigned n;
 };
 
+/* A declared interface: its IDB goes out before its first packet, or at the end */
 struct iface_state {
+	uint16_t linktype;
 	uint32_t snaplen;
+	char *name, *description, *os; /* copies; NULL = left out (os: the SHB's) */
+	uint8_t *filter;	       /* if_filter's value (type byte, string); NULL = none */
+	size_t filter_len;
+	bool written;	    /* its IDB is in the file */
+	uint32_t file_id;   /* then: its interface id in the file */
 	uint64_t delivered; /* EPBs written: the ISB's isb_usrdeliv */
 };
 
 struct nc_pcapng {
 	struct nc_output out;
-	char *os; /* shb_os as written; the default if_os; NULL if none */
-	struct iface_state *ifaces;
+	char *os;		    /* shb_os as written; the default if_os; NULL if none */
+	struct iface_state *ifaces; /* declared, in call order */
 	uint32_t n_ifaces;
+	uint32_t *order; /* the declared index of each IDB written, in file id order */
+	uint32_t n_written;
+	bool finished; /* the ISBs are out: no more packets */
 	int error;     /* first failed write (positive errno); sticky */
 	bool cut;      /* after it, the file was cut back to whole blocks */
 	uint64_t kept; /* the packets it holds then */
@@ -242,7 +252,14 @@ static int write_shb(struct nc_pcapng *w, const struct nc_pcapng_section *shb, c
 
 static void free_writer(struct nc_pcapng *w)
 {
+	for (uint32_t i = 0; i < w->n_ifaces; i++) {
+		free(w->ifaces[i].name);
+		free(w->ifaces[i].description);
+		free(w->ifaces[i].os);
+		free(w->ifaces[i].filter);
+	}
 	free(w->ifaces);
+	free(w->order);
 	free(w->os);
 	nc_output_release(&w->out);
 	free(w);
@@ -298,14 +315,61 @@ int nc_pcapng_fdopen(int fd, const struct nc_pcapng_section *shb, struct nc_pcap
 	return ret ? ret : start(&o, shb, out, err, errlen);
 }
 
+/* The options of an IDB; -EINVAL for one too long (checked when the interface is declared) */
+static int idb_options(const struct nc_pcapng *w, const struct iface_state *st, struct opt_list *l,
+		       char *err, size_t errlen)
+{
+	static const uint8_t tsresol = TSRESOL_NS;
+	int ret = 0;
+
+	if (st->filter)
+		ret = opt_add(l, IF_FILTER, "if_filter (type byte and filter string)", st->filter,
+			      st->filter_len, err, errlen);
+	if (ret || (ret = opt_str(l, IF_NAME, "if_name", st->name, err, errlen)) ||
+	    (ret = opt_str(l, IF_DESCRIPTION, "if_description", st->description, err, errlen)) ||
+	    (ret = opt_add(l, IF_TSRESOL, "if_tsresol", &tsresol, 1, err, errlen)) ||
+	    (ret = opt_str(l, IF_OS, "if_os", st->os ? st->os : w->os, err, errlen)))
+		return ret;
+	return 0;
+}
+
+/* Writes the IDB of declared interface i, which gets the next interface id of the file */
+static int write_idb(struct nc_pcapng *w, uint32_t i, char *err, size_t errlen)
+{
+	struct iface_state *st = &w->ifaces[i];
+	struct opt_list l = {.n = 0};
+	struct idb_body body = {.linktype = st->linktype, .reserved = 0, .snaplen = st->snaplen};
+	int ret = idb_options(w, st, &l, err, errlen);
+
+	if (!ret)
+		ret = write_block(w, BT_IDB, &body, sizeof(body), NULL, 0, &l, err, errlen);
+	if (ret)
+		return ret;
+	st->written = true;
+	st->file_id = w->n_written;
+	w->order[w->n_written++] = i;
+	return 0;
+}
+
+static char *dup_opt(const char *s, bool *failed)
+{
+	char *d;
+
+	if (!s || !*s)
+		return NULL;
+	d = strdup(s);
+	*failed |= !d;
+	return d;
+}
+
 int nc_pcapng_add_interface(struct nc_pcapng *w, const struct nc_pcapng_iface *iface, uint32_t *id,
 			    char *err, size_t errlen)
 {
-	static const uint8_t tsresol = TSRESOL_NS;
+	struct iface_state st = {0};
 	struct opt_list l = {.n = 0};
 	struct iface_state *grown;
-	struct idb_body body;
-	uint8_t *filter = NULL;
+	uint32_t *order;
+	bool nomem = false;
 	int ret;
 
 	if ((ret = check_usable(w, err, errlen)))
@@ -321,47 +385,48 @@ int nc_pcapng_add_interface(struct nc_pcapng *w, const struct nc_pcapng_iface *i
 	if (w->n_ifaces == UINT32_MAX)
 		return nc_err(err, errlen, EINVAL, "pcapng: too many interfaces");
 
+	st.linktype = iface->linktype;
+	st.snaplen = iface->snaplen;
+	st.name = dup_opt(iface->name, &nomem);
+	st.description = dup_opt(iface->description, &nomem);
+	st.os = dup_opt(iface->os, &nomem);
 	if (iface->filter && *iface->filter) {
-		size_t n = strlen(iface->filter);
-
-		filter = malloc(n + 1);
-		if (!filter)
-			return nc_err(err, errlen, ENOMEM, "out of memory");
-		filter[0] = IF_FILTER_LIBPCAP;
-		memcpy(filter + 1, iface->filter, n);
-		ret = opt_add(&l, IF_FILTER, "if_filter (type byte and filter string)", filter,
-			      n + 1, err, errlen);
-		if (ret)
-			goto out;
+		st.filter_len = strlen(iface->filter) + 1;
+		st.filter = malloc(st.filter_len);
+		if (st.filter) {
+			st.filter[0] = IF_FILTER_LIBPCAP;
+			memcpy(st.filter + 1, iface->filter, st.filter_len - 1);
+		}
+		nomem |= !st.filter;
 	}
-	if ((ret = opt_str(&l, IF_NAME, "if_name", iface->name, err, errlen)) ||
-	    (ret =
-		 opt_str(&l, IF_DESCRIPTION, "if_description", iface->description, err, errlen)) ||
-	    (ret = opt_add(&l, IF_TSRESOL, "if_tsresol", &tsresol, 1, err, errlen)) ||
-	    (ret = opt_str(&l, IF_OS, "if_os", iface->os ? iface->os : w->os, err, errlen)))
-		goto out;
-
-	/* room for the interface's state first: after the IDB is out, nothing may fail */
-	grown = realloc(w->ifaces, (w->n_ifaces + 1) * sizeof(*w->ifaces));
+	if (nomem) {
+		ret = nc_err(err, errlen, ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* every option is checked now: writing the IDB later cannot fail on one */
+	if ((ret = idb_options(w, &st, &l, err, errlen)))
+		goto fail;
+	/* room for the interface and its place in the file's order, so that writing its IDB
+	 * needs no memory */
+	order = realloc(w->order, (w->n_ifaces + 1) * sizeof(*w->order));
+	if (order)
+		w->order = order;
+	grown = order ? realloc(w->ifaces, (w->n_ifaces + 1) * sizeof(*w->ifaces)) : NULL;
 	if (!grown) {
 		ret = nc_err(err, errlen, ENOMEM, "out of memory");
-		goto out;
+		goto fail;
 	}
 	w->ifaces = grown;
-
-	body.linktype = iface->linktype;
-	body.reserved = 0;
-	body.snaplen = iface->snaplen;
-	ret = write_block(w, BT_IDB, &body, sizeof(body), NULL, 0, &l, err, errlen);
-	if (ret)
-		goto out;
-	w->ifaces[w->n_ifaces].snaplen = iface->snaplen;
-	w->ifaces[w->n_ifaces].delivered = 0;
+	w->ifaces[w->n_ifaces] = st;
 	if (id)
 		*id = w->n_ifaces;
 	w->n_ifaces++;
-out:
-	free(filter);
+	return 0;
+fail:
+	free(st.name);
+	free(st.description);
+	free(st.os);
+	free(st.filter);
 	return ret;
 }
 
@@ -378,6 +443,9 @@ int nc_pcapng_packet(struct nc_pcapng *w, const struct nc_pcapng_packet *pkt, ch
 		return ret;
 	if (!pkt)
 		return nc_err(err, errlen, EINVAL, "pcapng packet: none given");
+	if (w->finished)
+		return nc_err(err, errlen, EINVAL,
+			      "pcapng packet after the statistics of %s were written", w->out.what);
 	if (pkt->iface_id >= w->n_ifaces)
 		return nc_err(err, errlen, EINVAL,
 			      "pcapng packet for interface %u, but %s has %u interface(s)",
@@ -412,7 +480,10 @@ int nc_pcapng_packet(struct nc_pcapng *w, const struct nc_pcapng_packet *pkt, ch
 	    (ret = opt_str(&l, OPT_COMMENT, "opt_comment", pkt->comment, err, errlen)))
 		return ret;
 
-	body.iface_id = pkt->iface_id;
+	/* the interface's IDB just before its first packet, once every check has passed */
+	if (!w->ifaces[pkt->iface_id].written && (ret = write_idb(w, pkt->iface_id, err, errlen)))
+		return ret;
+	body.iface_id = w->ifaces[pkt->iface_id].file_id;
 	body.ts_high = (uint32_t)(pkt->ts_ns >> 32);
 	body.ts_low = (uint32_t)pkt->ts_ns;
 	body.caplen = pkt->caplen;
@@ -445,7 +516,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Writes the ISB of interface i; s may be NULL (no counters known). */
+/* Writes the ISB of declared interface i, whose IDB is written; s may be NULL (no counters
+ * known). */
 static int write_isb(struct nc_pcapng *w, uint32_t i, const struct nc_pcapng_stats *s,
 		     uint64_t close_ns, char *err, size_t errlen)
 {
@@ -480,22 +552,59 @@ static int write_isb(struct nc_pcapng *w, uint32_t i, const struct nc_pcapng_sta
 			   sizeof(w->ifaces[i].delivered), err, errlen)))
 		return ret;
 
-	body.iface_id = i;
+	body.iface_id = w->ifaces[i].file_id;
 	body.ts_high = (uint32_t)(ts >> 32);
 	body.ts_low = (uint32_t)ts;
 	return write_block(w, BT_ISB, &body, sizeof(body), NULL, 0, &l, err, errlen);
 }
 
+/*
+ * Whether libpcap 1.10 still reads the file after one more IDB of st's kind: the first IDB sets
+ * the file's link type and snap length, every later one must have the same, and a second
+ * raw-IP one it refuses (it compares the IDB's LINKTYPE_RAW with its own DLT_RAW).
+ */
+static bool libpcap_takes(const struct nc_pcapng *w, const struct iface_state *st)
+{
+	const struct iface_state *first = w->n_written ? &w->ifaces[w->order[0]] : NULL;
+
+	return !first || (st->linktype == first->linktype && st->snaplen == first->snaplen &&
+			  st->linktype != NC_LINKTYPE_RAW);
+}
+
+int nc_pcapng_finish(struct nc_pcapng *w, const struct nc_pcapng_stats *stats, char *err,
+		     size_t errlen)
+{
+	uint64_t close_ns = now_ns();
+	int ret;
+
+	if ((ret = check_usable(w, err, errlen)) || w->finished)
+		return ret;
+	w->finished = true;
+	/* the interfaces that carried no packet: those whose counters show a loss, which the file
+	 * must report, and those libpcap reads beside the ones written */
+	for (uint32_t i = 0; !ret && i < w->n_ifaces; i++) {
+		const struct nc_pcapng_stats *s = stats ? &stats[i] : NULL;
+
+		if (!w->ifaces[i].written &&
+		    ((s && (s->ifdrop || s->osdrop)) || libpcap_takes(w, &w->ifaces[i])))
+			ret = write_idb(w, i, err, errlen);
+	}
+	/* one ISB per IDB, in the file's interface order */
+	for (uint32_t f = 0; !ret && f < w->n_written; f++)
+		ret = write_isb(w, w->order[f], stats ? &stats[w->order[f]] : NULL, close_ns, err,
+				errlen);
+	return ret;
+}
+
 int nc_pcapng_close(struct nc_pcapng *w, const struct nc_pcapng_stats *stats, char *err,
 		    size_t errlen)
 {
-	uint64_t close_ns = now_ns();
 	int ret = 0;
 
 	if (!w)
 		return 0;
-	for (uint32_t i = 0; !w->error && !ret && i < w->n_ifaces; i++)
-		ret = write_isb(w, i, stats ? &stats[i] : NULL, close_ns, err, errlen);
+	if (!w->error && !w->finished)
+		ret = nc_pcapng_finish(w, stats, err, errlen);
 	errno = 0;
 	if (!w->error && fflush(w->out.f) == EOF)
 		fail_write(w, errno, NULL, 0);
@@ -506,6 +615,27 @@ int nc_pcapng_close(struct nc_pcapng *w, const struct nc_pcapng_stats *stats, ch
 		ret = fail_write(w, w->error, err, errlen);
 	free_writer(w);
 	return ret;
+}
+
+const char *nc_pcapng_libpcap_refuses(const struct nc_pcapng *w)
+{
+	bool eth = false, raw = false, snaplens = false, raws = false;
+
+	for (uint32_t f = 0; w && f < w->n_written; f++) {
+		const struct iface_state *st = &w->ifaces[w->order[f]];
+
+		raws |= raw && st->linktype == NC_LINKTYPE_RAW;
+		eth |= st->linktype == NC_LINKTYPE_ETHERNET;
+		raw |= st->linktype == NC_LINKTYPE_RAW;
+		snaplens |= st->snaplen != w->ifaces[w->order[0]].snaplen;
+	}
+	if (eth && raw)
+		return "has Ethernet and raw-IP interfaces";
+	if (snaplens)
+		return "has interfaces of different snap lengths";
+	if (raws)
+		return "has more than one raw-IP interface";
+	return NULL;
 }
 
 uint32_t nc_pcapng_interface_count(const struct nc_pcapng *w)

@@ -5,6 +5,14 @@
  * one ISB). Written here because no C library in Debian writes pcapng: libpcap writes only
  * classic pcap, libwiretap is GPL and heavy, DPDK's rte_pcapng needs an EAL process.
  *
+ * Interfaces are declared up front but each IDB is written just before its interface's first
+ * packet (pcapng allows an IDB anywhere before its first use), so the interface ids of the file
+ * follow the order of first packets, not of declaration. A file whose packets all have one link
+ * type then has IDBs of that type only, and libpcap 1.10 (tcpdump) reads it: it refuses a file
+ * whose IDBs differ in link type or snap length, or that has two raw-IP IDBs. At the end, the
+ * interfaces that carried no packet get their IDB (and ISB) when libpcap still reads the file
+ * with it, or when their counters show a loss, which the file must report either way.
+ *
  * Output goes through stdio with a large buffer, in the machine's byte order, to a file, a FIFO,
  * a pipe or stdout; nothing seeks, so a reader can follow the stream. Data reaches the reader at
  * nc_pcapng_flush() or nc_pcapng_close().
@@ -43,7 +51,7 @@ struct nc_pcapng_section {
  * One capture interface (an IDB). Strings: NULL or "" leaves the option out.
  * Wireshark reads any mix of link types and snap lengths in one file; libpcap 1.10 (tcpdump)
  * refuses a file whose IDBs differ in either ("an interface has a type 101 different from the
- * type of the first interface"), so give every IDB the same ones where tcpdump should read it.
+ * type of the first interface"); nc_pcapng_libpcap_refuses() says whether a file is such.
  */
 struct nc_pcapng_iface {
 	uint16_t linktype;	 /* NC_LINKTYPE_ETHERNET or NC_LINKTYPE_RAW */
@@ -62,7 +70,7 @@ enum nc_pcapng_direction {
 
 /* One packet (an EPB). Options are written only when present. */
 struct nc_pcapng_packet {
-	uint32_t iface_id; /* as returned by nc_pcapng_add_interface() */
+	uint32_t iface_id; /* as nc_pcapng_add_interface() returned it (the file's may differ) */
 	uint64_t ts_ns;	   /* nanoseconds since 1970-01-01 00:00:00 UTC */
 	uint32_t caplen;   /* bytes at data; at most wirelen and the interface's snaplen */
 	uint32_t wirelen;  /* length on the wire */
@@ -104,16 +112,20 @@ int nc_pcapng_fdopen(int fd, const struct nc_pcapng_section *shb, struct nc_pcap
 		     size_t errlen);
 
 /*
- * Writes an IDB with if_tsresol = 9 (nanoseconds) and the set options; *id receives its
- * interface id (0, 1, ... in call order). Add every interface before its first packet.
- * -EINVAL for a string longer than NC_PCAPNG_OPT_MAX bytes, with nothing written.
+ * Declares an interface, whose IDB (if_tsresol = 9, nanoseconds, and the set options; the
+ * strings are copied) is written before its first packet or by nc_pcapng_finish(); *id
+ * receives the id packets and statistics name it by (0, 1, ... in call order; the id in the
+ * file is given when its IDB is written, in that order). -EINVAL for a string longer than
+ * NC_PCAPNG_OPT_MAX bytes, with nothing declared.
  */
 int nc_pcapng_add_interface(struct nc_pcapng *w, const struct nc_pcapng_iface *iface, uint32_t *id,
 			    char *err, size_t errlen);
 
 /*
- * Writes an EPB. -EINVAL, with nothing written, for an unknown interface id, caplen larger than
- * wirelen or the interface's snaplen, or a comment longer than NC_PCAPNG_OPT_MAX bytes.
+ * Writes an EPB, after its interface's IDB if this is the interface's first packet. -EINVAL,
+ * with nothing written, for an unknown interface id, caplen larger than wirelen or the
+ * interface's snaplen, a comment longer than NC_PCAPNG_OPT_MAX bytes, or a packet after
+ * nc_pcapng_finish().
  */
 int nc_pcapng_packet(struct nc_pcapng *w, const struct nc_pcapng_packet *pkt, char *err,
 		     size_t errlen);
@@ -122,17 +134,36 @@ int nc_pcapng_packet(struct nc_pcapng *w, const struct nc_pcapng_packet *pkt, ch
 int nc_pcapng_flush(struct nc_pcapng *w, char *err, size_t errlen);
 
 /*
- * Writes one ISB per interface, flushes and closes the output, then frees w (always, also on
- * failure; NULL is a no-op). stats is NULL or an array with one entry per interface, in id
- * order; without it the ISBs carry only the close time and isb_usrdeliv. Every ISB carries
- * isb_usrdeliv, the number of EPBs written for its interface. Returns 0 or the first error of
- * the writer's life (a failed write, flush or close), so a full disk is reported here at the
+ * Ends the capture: writes the IDBs of the interfaces that carried no packet where the file
+ * should have them (in declaration order: those whose stats show a loss, ifdrop or osdrop
+ * above 0, and those libpcap reads beside the IDBs already written: the same link type and
+ * snap length as the file's first IDB, and not a second raw-IP one; the first declared one
+ * when the file has none), then one ISB per IDB in the file's interface order. stats is NULL
+ * or an array with one entry per declared interface, in declaration order; without it the
+ * ISBs carry only the close time and isb_usrdeliv. Every ISB carries isb_usrdeliv, the number
+ * of EPBs written for its interface. Later packets are refused; a second call does nothing.
+ */
+int nc_pcapng_finish(struct nc_pcapng *w, const struct nc_pcapng_stats *stats, char *err,
+		     size_t errlen);
+
+/*
+ * nc_pcapng_finish(w, stats) unless it was called, then flushes and closes the output and
+ * frees w (always, also on failure; NULL is a no-op). Returns 0 or the first error of the
+ * writer's life (a failed write, flush or close), so a full disk is reported here at the
  * latest.
  */
 int nc_pcapng_close(struct nc_pcapng *w, const struct nc_pcapng_stats *stats, char *err,
 		    size_t errlen);
 
-/* Number of interfaces added so far (the length nc_pcapng_close() expects of stats). */
+/* Number of interfaces declared so far (the length nc_pcapng_finish() expects of stats). */
 uint32_t nc_pcapng_interface_count(const struct nc_pcapng *w);
+
+/*
+ * Why libpcap 1.10 (tcpdump, and every tool built on it) refuses the IDBs written so far, as a
+ * static phrase that follows "the file": "has Ethernet and raw-IP interfaces", "has interfaces
+ * of different snap lengths", "has more than one raw-IP interface"; NULL when it reads them.
+ * Wireshark and tshark read every file. Ask after nc_pcapng_finish() for the whole file.
+ */
+const char *nc_pcapng_libpcap_refuses(const struct nc_pcapng *w);
 
 #endif

@@ -240,14 +240,26 @@ int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen)
 	return s->ng ? nc_pcapng_flush(s->ng, err, errlen) : nc_pcap_flush(s->pcap, err, errlen);
 }
 
-int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *err, size_t errlen)
+int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats,
+		  const char **libpcap_refuses, char *err, size_t errlen)
 {
 	int ret;
 
+	if (libpcap_refuses)
+		*libpcap_refuses = NULL;
 	if (!s)
 		return 0;
-	ret = s->ng ? nc_pcapng_close(s->ng, stats, err, errlen)
-		    : nc_pcap_close(s->pcap, err, errlen);
+	if (s->ng) {
+		ret = nc_pcapng_finish(s->ng, stats, err, errlen);
+		if (libpcap_refuses)
+			*libpcap_refuses = nc_pcapng_libpcap_refuses(s->ng);
+		/* close reports a write error of finish's (or its own) as before the split */
+		int closed = nc_pcapng_close(s->ng, NULL, err, errlen);
+
+		ret = closed ? closed : ret;
+	} else {
+		ret = nc_pcap_close(s->pcap, err, errlen);
+	}
 	if (s->notes) {
 		pump_text(s, true);
 		close(s->text_fd);

@@ -48,7 +48,8 @@ int nc_sink_check_tcpdump_flags(const char *flags, char *err, size_t errlen);
  * unparsable flags). */
 int nc_sink_open(const struct nc_sink_opts *o, struct nc_sink **out, char *err, size_t errlen);
 
-/* Declares an interface (before the first packet). */
+/* Declares an interface (before the first packet). pcapng writes its IDB before its first
+ * packet, or at the end (nc_pcapng_finish()). */
 int nc_sink_add_interface(struct nc_sink *s, const struct nc_pcapng_iface *iface, uint32_t *id,
 			  char *err, size_t errlen);
 
@@ -57,9 +58,12 @@ int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *
 int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen);
 
 /*
- * Writes the statistics (pcapng: one ISB per interface; stats has one entry per interface or is
- * NULL), closes, and for text waits for tcpdump. Always frees s. Returns the first error.
+ * Writes the statistics (pcapng: nc_pcapng_finish(); stats has one entry per interface declared
+ * or is NULL), closes, and for text waits for tcpdump. Always frees s. Returns the first error.
+ * libpcap_refuses (may be NULL) receives, for pcapng, nc_pcapng_libpcap_refuses() of the file
+ * (a static phrase, or NULL when tcpdump reads it), and NULL for pcap and text.
  */
-int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats, char *err, size_t errlen);
+int nc_sink_close(struct nc_sink *s, const struct nc_pcapng_stats *stats,
+		  const char **libpcap_refuses, char *err, size_t errlen);
 
 #endif

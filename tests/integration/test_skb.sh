@@ -2,8 +2,10 @@
 # netcap skb in real network namespaces: two namespaces joined by a veth pair carry ICMP, UDP and
 # TCP made here; the capture at net:netif_receive_skb (received) and net:net_dev_queue (sent)
 # holds exactly what tcpdump -Q in / -Q out writes on the same interface at the same time, with a
-# filter and without; a tun device's packets come out as raw IP; skb:kfree_skb names drop
-# reasons; -S gives kernel stacks; -t prints what tcpdump prints; bad input is refused.
+# filter and without; a tun device's packets come out as raw IP; a file of one link type is read
+# by tcpdump (libpcap) too, the packets tshark reads; tun and veth in one file are read by tshark
+# with both link types, and the summary says tcpdump cannot; skb:kfree_skb names drop reasons; -S
+# gives kernel stacks; -t prints what tcpdump prints; bad input is refused.
 # Usage: test_skb.sh NETCAP
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -79,7 +81,10 @@ both() {
 	nc_pid=$!
 	for _ in $(seq 100); do [[ -e $tmp/$name.ready ]] && break; sleep 0.1; done
 	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach: $(cat "$tmp/$name.err")"
-	ip netns exec "$td_ns" tcpdump -U -w "$tmp/$name.want.pcap" "${td_args[@]}" 2>"$tmp/$name.td.err" &
+	# --immediate-mode: each packet handed over at once; otherwise what waits in libpcap's
+	# ring block (up to a second) when SIGINT comes is lost ("24 received by filter", 5 captured)
+	ip netns exec "$td_ns" tcpdump -U --immediate-mode -w "$tmp/$name.want.pcap" "${td_args[@]}" \
+		2>"$tmp/$name.td.err" &
 	td_pid=$!
 	for _ in $(seq 100); do grep -q listening "$tmp/$name.td.err" && break; sleep 0.1; done
 	traffic
@@ -92,6 +97,22 @@ both() {
 	diff -u "$tmp/$name.want.hex" "$tmp/$name.hex" >"$tmp/$name.diff" ||
 		fail "$name: capture differs from tcpdump's: $(head -c 1500 "$tmp/$name.diff")"
 	echo "$name: $(wc -l <"$tmp/$name.hex") packets, byte-identical to tcpdump"
+	libpcap_reads "$name"
+}
+
+# libpcap_reads NAME: tcpdump reads $tmp/NAME.pcapng (one link type: libpcap 1.10 refuses a file
+# whose interfaces differ in it) and gets the packets tshark gets ($tmp/NAME.hex); the summary
+# does not send the user to Wireshark
+libpcap_reads() {
+	local name=$1
+	tcpdump -r "$tmp/$name.pcapng" -w "$tmp/$name.libpcap.pcap" 2>"$tmp/$name.libpcap.err" ||
+		fail "$name: tcpdump cannot read the capture: $(cat "$tmp/$name.libpcap.err")"
+	nc_pcap_hex "$tmp/$name.libpcap.pcap" >"$tmp/$name.libpcap.hex"
+	cmp -s "$tmp/$name.hex" "$tmp/$name.libpcap.hex" ||
+		fail "$name: tcpdump reads $(wc -l <"$tmp/$name.libpcap.hex") packets, other than tshark's $(wc -l <"$tmp/$name.hex")"
+	! grep -q "tcpdump and libpcap cannot read it" "$tmp/$name.err" ||
+		fail "$name: the summary says libpcap cannot read it: $(cat "$tmp/$name.err")"
+	echo "$name: tcpdump reads the $(wc -l <"$tmp/$name.hex") packets tshark reads"
 }
 
 both rx -f tracepoint:net:netif_receive_skb -i v1 --netns "/run/netns/$b" -- "$b" -i v1 -Q in
@@ -109,16 +130,19 @@ ip -n "$c" link set tun0 up
 for filter in icmp udp; do
 	"$netcap" skb -f tracepoint:net:net_dev_queue -i tun0 --netns "/run/netns/$c" -e "$filter" \
 		-w "$tmp/tun-$filter.pcapng" --duration 30 --ready-file "$tmp/tun-$filter.ready" \
-		2>"$tmp/tun.err" &
+		2>"$tmp/tun-$filter.err" &
 	pid=$!
 	for _ in $(seq 100); do [[ -e $tmp/tun-$filter.ready ]] && break; sleep 0.1; done
 	ip netns exec "$c" ping -c 3 -i 0.2 -W 0.3 10.97.0.5 >/dev/null || true
 	kill -INT "$pid"
-	wait "$pid" || fail "tun: $(cat "$tmp/tun.err")"
+	wait "$pid" || fail "tun: $(cat "$tmp/tun-$filter.err")"
 done
 got=$(tshark -r "$tmp/tun-icmp.pcapng" -T fields -e frame.interface_name -e ip.dst -e icmp.type 2>/dev/null | sort | uniq -c | sed 's/^ *//')
 [[ $got == "3 net:net_dev_queue@tun0:raw	10.97.0.5	8" ]] || fail "tun: $got"
 capinfos "$tmp/tun-icmp.pcapng" | grep -q "Encapsulation = Raw IP" || fail "tun: no raw IP interface"
+# raw IP only: the file has the raw-IP interface alone, and tcpdump reads it too
+nc_pcap_hex "$tmp/tun-icmp.pcapng" >"$tmp/tun-icmp.hex"
+libpcap_reads tun-icmp
 [[ $(tshark -r "$tmp/tun-udp.pcapng" 2>/dev/null | wc -l) == 0 ]] || fail "tun: udp filter kept ICMP"
 # classic pcap carries one link type (Ethernet): the raw-IP packets are counted, not written
 "$netcap" skb -f tracepoint:net:net_dev_queue -i tun0 --netns "/run/netns/$c" -e icmp -P \
@@ -132,6 +156,28 @@ grep -qx "netcap: net:net_dev_queue@tun0:raw: seen 3, matched 3, written 0, drop
 	"$tmp/tun-pcap.err" || fail "tun pcap summary: $(cat "$tmp/tun-pcap.err")"
 [[ $(capinfos -c -M "$tmp/tun.pcap" | awk '/packets/{print $NF}') == 0 ]] || fail "tun pcap: raw packets written"
 echo "tun: 3 ICMP packets as raw IP; the udp filter keeps none"
+
+# tun and veth in one file: Ethernet and raw-IP interfaces, which tshark reads and libpcap 1.10
+# refuses; the summary says so
+"$netcap" skb -f tracepoint:net:net_dev_queue -e "icmp and (host 10.97.0.5 or host 10.98.0.2)" \
+	-w "$tmp/mixed.pcapng" --duration 30 --ready-file "$tmp/mixed.ready" 2>"$tmp/mixed.err" &
+pid=$!
+for _ in $(seq 100); do [[ -e $tmp/mixed.ready ]] && break; sleep 0.1; done
+ip netns exec "$c" ping -c 2 -i 0.2 -W 0.3 10.97.0.5 >/dev/null || true
+ip netns exec "$a" ping -c 2 -i 0.2 10.98.0.2 >/dev/null
+kill -INT "$pid"
+wait "$pid" || fail "mixed: $(cat "$tmp/mixed.err")"
+got=$(tshark -r "$tmp/mixed.pcapng" -T fields -e frame.interface_name -e frame.encap_type -e ip.dst -e icmp.type 2>/dev/null | sort | uniq -c | sed 's/^ *//')
+want="2 net:net_dev_queue	1	10.98.0.2	8
+2 net:net_dev_queue	1	10.98.0.1	0
+2 net:net_dev_queue:raw	7	10.97.0.5	8"
+[[ $(sort <<<"$got") == $(sort <<<"$want") ]] || fail "mixed: tshark reads '$got', want '$want'"
+grep -qx "netcap: the pcapng has Ethernet and raw-IP interfaces: tcpdump and libpcap cannot read it, Wireshark and tshark can" \
+	"$tmp/mixed.err" || fail "mixed: the summary does not send the user to Wireshark: $(cat "$tmp/mixed.err")"
+if tcpdump -r "$tmp/mixed.pcapng" -w /dev/null 2>"$tmp/mixed.libpcap.err"; then
+	fail "mixed: tcpdump reads a file with two link types; the summary line is wrong"
+fi
+echo "mixed: tshark reads the Ethernet and the raw-IP packets; the summary names Wireshark"
 
 # drops: UDP to a closed port is freed with a reason; -S gives kernel stacks
 "$netcap" skb -f skb:kfree_skb -i v1 --netns "/run/netns/$b" -e "udp port 9" -S -w "$tmp/drop.pcapng" \

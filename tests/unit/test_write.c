@@ -567,7 +567,8 @@ out:
 
 static void test_pcapng_block_layout(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t want_types[] = {0x0A0D0D0A, 1, 1, 6, 6, 6, 6, 5, 5};
+	/* each IDB right before its interface's first packet */
+	static const uint32_t want_types[] = {0x0A0D0D0A, 1, 6, 6, 1, 6, 6, 5, 5};
 	char *path = tmp_path(fx, "sample.pcapng");
 	char *rel = kernel_release();
 	GError *e = NULL;
@@ -623,7 +624,7 @@ static void test_pcapng_block_layout(struct fixture *fx, gconstpointer data)
 	g_array_free(opts, TRUE);
 
 	/* IDB 1: raw IP */
-	b = &g_array_index(blocks, struct block, 2);
+	b = &g_array_index(blocks, struct block, 4);
 	g_assert_cmpuint(rd16(b->body), ==, 101);
 	g_assert_cmpuint(rd32(b->body + 4), ==, 0);
 
@@ -778,6 +779,323 @@ static void test_pcapng_libpcap_reads_packets(struct fixture *fx, gconstpointer 
 
 	g_free(eth_path);
 	g_free(raw_path);
+}
+
+/* ---- pcapng: interfaces written as their packets come ---- */
+
+/* The if_name option of an IDB */
+static char *idb_name(const struct block *b)
+{
+	GArray *opts = walk_options(b->body + 8, b->len - 8);
+	char *name = NULL;
+
+	for (guint i = 0; i < opts->len; i++) {
+		const struct option *o = &g_array_index(opts, struct option, i);
+
+		if (o->code == 2)
+			name = g_strndup((const char *)o->val, o->len);
+	}
+	g_array_free(opts, TRUE);
+	return name;
+}
+
+/* The value of option code of an ISB (isb_ifrecv 4, isb_ifdrop 5, isb_usrdeliv 8) */
+static uint64_t isb_option(const struct block *b, uint16_t code)
+{
+	GArray *opts = walk_options(b->body + 12, b->len - 12);
+	uint64_t v = UINT64_MAX;
+
+	for (guint i = 0; i < opts->len; i++)
+		if (g_array_index(opts, struct option, i).code == code)
+			v = rd64(g_array_index(opts, struct option, i).val);
+	g_array_free(opts, TRUE);
+	return v;
+}
+
+/*
+ * A kernel capture's shape: an Ethernet and a raw-IP interface per hook point, declared up
+ * front. Packets come at eth-b, then eth-a, then eth-b again; eth-quiet, raw-lossy and
+ * raw-quiet carry none, raw-a neither.
+ */
+static const struct nc_pcapng_iface late_ifaces[] = {
+    {.linktype = NC_LINKTYPE_ETHERNET, .snaplen = 256, .name = "eth-a", .description = "A"},
+    {.linktype = NC_LINKTYPE_RAW, .snaplen = 256, .name = "raw-a"},
+    {.linktype = NC_LINKTYPE_ETHERNET, .snaplen = 256, .name = "eth-b", .filter = "tcp"},
+    {.linktype = NC_LINKTYPE_ETHERNET, .snaplen = 256, .name = "eth-quiet"},
+    {.linktype = NC_LINKTYPE_RAW, .snaplen = 256, .name = "raw-lossy"},
+    {.linktype = NC_LINKTYPE_RAW, .snaplen = 256, .name = "raw-quiet"},
+};
+
+/* Writes late_ifaces with packets at 2, 0, 2; raw-lossy's counters show lossy drops. Returns
+ * what nc_pcapng_libpcap_refuses() said after the packets and after nc_pcapng_finish(). */
+static void write_late(const char *path, uint64_t lossy, const char **before, const char **after)
+{
+	static const uint32_t at[] = {2, 0, 2};
+	struct nc_pcapng_stats stats[N_ELEMS(late_ifaces)];
+	struct nc_pcapng *w = NULL;
+	char err[256] = "";
+	uint32_t id;
+
+	g_assert_cmpint(nc_pcapng_open(path, NULL, &w, err, sizeof(err)), ==, 0);
+	for (uint32_t i = 0; i < N_ELEMS(late_ifaces); i++) {
+		g_assert_cmpint(nc_pcapng_add_interface(w, &late_ifaces[i], &id, err, sizeof(err)),
+				==, 0);
+		g_assert_cmpuint(id, ==, i); /* the declaration's id, not the file's */
+		stats[i] = (struct nc_pcapng_stats){.ifrecv = 100 + i, .filteraccept = i};
+	}
+	stats[4].ifdrop = lossy;
+	for (size_t i = 0; i < N_ELEMS(at); i++) {
+		struct nc_pcapng_packet pkt = {.iface_id = at[i],
+					       .ts_ns = 1700000000000000000ull + i,
+					       .caplen = 60,
+					       .wirelen = 60,
+					       .data = eth_syn};
+
+		g_assert_cmpint(nc_pcapng_packet(w, &pkt, err, sizeof(err)), ==, 0);
+	}
+	*before = nc_pcapng_libpcap_refuses(w);
+	g_assert_cmpint(nc_pcapng_finish(w, stats, err, sizeof(err)), ==, 0);
+	*after = nc_pcapng_libpcap_refuses(w);
+	g_assert_cmpint(nc_pcapng_close(w, NULL, err, sizeof(err)), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+}
+
+/*
+ * Each IDB goes out right before its interface's first packet, and the file numbers the
+ * interfaces in that order; at the end come the IDBs of the interfaces without packets that
+ * libpcap reads beside the others (eth-quiet) or whose counters show a loss (raw-lossy), then
+ * one ISB per IDB in the file's order with the counters of its own interface. raw-a and
+ * raw-quiet (another link type, nothing lost) are left out.
+ */
+static void test_pcapng_idb_at_first_packet(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t want_types[] = {0x0A0D0D0A, 1, 6, 1, 6, 6, 1, 1, 5, 5, 5, 5};
+	/* declared index of the file's interfaces 0..3 */
+	static const uint32_t file_order[] = {2, 0, 3, 4};
+	static const uint64_t delivered[] = {2, 1, 0, 0};
+	char *path = tmp_path(fx, "late.pcapng");
+	const char *before, *after;
+	GArray *blocks;
+	GError *e = NULL;
+	gchar *buf;
+	gsize len;
+
+	(void)data;
+	write_late(path, 5, &before, &after);
+	g_assert_null(before); /* eth-b and eth-a only: libpcap reads that */
+	g_assert_cmpstr(after, ==, "has Ethernet and raw-IP interfaces");
+
+	g_file_get_contents(path, &buf, &len, &e);
+	g_assert_no_error(e);
+	blocks = walk_blocks((const uint8_t *)buf, len);
+	g_assert_cmpuint(blocks->len, ==, N_ELEMS(want_types));
+	for (guint i = 0; i < blocks->len; i++)
+		g_assert_cmphex(g_array_index(blocks, struct block, i).type, ==, want_types[i]);
+	{
+		static const guint idbs[] = {1, 3, 6, 7};
+
+		for (guint f = 0; f < N_ELEMS(idbs); f++) {
+			const struct block *b = &g_array_index(blocks, struct block, idbs[f]);
+			char *name = idb_name(b);
+
+			g_assert_cmpstr(name, ==, late_ifaces[file_order[f]].name);
+			g_assert_cmpuint(rd16(b->body), ==, late_ifaces[file_order[f]].linktype);
+			g_free(name);
+		}
+	}
+	/* the EPBs name the file's ids: eth-b 0, eth-a 1, eth-b 0 */
+	g_assert_cmpuint(rd32(g_array_index(blocks, struct block, 2).body), ==, 0);
+	g_assert_cmpuint(rd32(g_array_index(blocks, struct block, 4).body), ==, 1);
+	g_assert_cmpuint(rd32(g_array_index(blocks, struct block, 5).body), ==, 0);
+	for (guint f = 0; f < 4; f++) {
+		const struct block *b = &g_array_index(blocks, struct block, 8 + f);
+
+		g_assert_cmpuint(rd32(b->body), ==, f);
+		g_assert_cmpuint(isb_option(b, 4), ==, 100 + file_order[f]); /* isb_ifrecv */
+		g_assert_cmpuint(isb_option(b, 5), ==, file_order[f] == 4 ? 5 : 0);
+		g_assert_cmpuint(isb_option(b, 8), ==, delivered[f]); /* isb_usrdeliv */
+	}
+	g_array_free(blocks, TRUE);
+	g_free(buf);
+
+	if (have_wireshark_tools()) {
+		const char *argv[] = {"tshark",
+				      "-r",
+				      path,
+				      "-T",
+				      "fields",
+				      "-e",
+				      "frame.interface_id",
+				      "-e",
+				      "frame.interface_name",
+				      NULL};
+		const char *const want[] = {"0\teth-b", "1\teth-a", "0\teth-b", NULL};
+		char *out = run_tool(argv);
+
+		assert_lines(out, want);
+		g_free(out);
+	}
+	g_free(path);
+}
+
+/* Without a loss at raw-lossy every IDB is Ethernet: libpcap (tcpdump) reads the file. */
+static void test_pcapng_one_link_type_read_by_libpcap(struct fixture *fx, gconstpointer data)
+{
+	const struct nc_pcapng_packet want[] = {
+	    {.ts_ns = 1700000000000000000ull, .caplen = 60, .wirelen = 60, .data = eth_syn},
+	    {.ts_ns = 1700000000000000001ull, .caplen = 60, .wirelen = 60, .data = eth_syn},
+	    {.ts_ns = 1700000000000000002ull, .caplen = 60, .wirelen = 60, .data = eth_syn},
+	};
+	char *path = tmp_path(fx, "eth.pcapng");
+	const char *before, *after;
+	GArray *blocks;
+	GError *e = NULL;
+	gchar *buf;
+	gsize len;
+
+	(void)data;
+	write_late(path, 0, &before, &after);
+	g_assert_null(before);
+	g_assert_null(after);
+	g_file_get_contents(path, &buf, &len, &e);
+	g_assert_no_error(e);
+	blocks = walk_blocks((const uint8_t *)buf, len);
+	/* SHB, IDB eth-b, EPB, IDB eth-a, EPB, EPB, IDB eth-quiet, 3 ISBs */
+	g_assert_cmpuint(blocks->len, ==, 10);
+	for (guint i = 0; i < blocks->len; i++)
+		if (g_array_index(blocks, struct block, i).type == 1)
+			g_assert_cmpuint(rd16(g_array_index(blocks, struct block, i).body), ==,
+					 NC_LINKTYPE_ETHERNET);
+	g_array_free(blocks, TRUE);
+	g_free(buf);
+	assert_libpcap_reads(path, DLT_EN10MB, want, N_ELEMS(want));
+	g_free(path);
+}
+
+/* Raw IP only (a tun device): one raw-IP IDB, and libpcap reads it; a second raw-IP interface
+ * with packets makes a file libpcap 1.10 refuses, and the writer says so. */
+static void test_pcapng_raw_ip_only(struct fixture *fx, gconstpointer data)
+{
+	static const struct nc_pcapng_iface ifc[] = {
+	    {.linktype = NC_LINKTYPE_ETHERNET, .snaplen = 256, .name = "rx"},
+	    {.linktype = NC_LINKTYPE_RAW, .snaplen = 256, .name = "rx:raw"},
+	    {.linktype = NC_LINKTYPE_ETHERNET, .snaplen = 256, .name = "tx"},
+	    {.linktype = NC_LINKTYPE_RAW, .snaplen = 256, .name = "tx:raw"},
+	};
+	const struct nc_pcapng_packet pkts[] = {
+	    {.iface_id = 1, .ts_ns = 1, .caplen = 31, .wirelen = 31, .data = ip_udp},
+	    {.iface_id = 1, .ts_ns = 2, .caplen = 20, .wirelen = 31, .data = ip_udp},
+	    {.iface_id = 3, .ts_ns = 3, .caplen = 31, .wirelen = 31, .data = ip_udp},
+	};
+
+	(void)data;
+	for (size_t n = 2; n <= 3; n++) {
+		char *path = tmp_path(fx, n == 2 ? "one-raw.pcapng" : "two-raw.pcapng");
+		struct nc_pcapng *w = NULL;
+		char err[256] = "";
+		GArray *blocks;
+		GError *e = NULL;
+		gchar *buf;
+		gsize len;
+		guint idbs = 0;
+
+		g_assert_cmpint(nc_pcapng_open(path, NULL, &w, err, sizeof(err)), ==, 0);
+		for (size_t i = 0; i < N_ELEMS(ifc); i++)
+			g_assert_cmpint(nc_pcapng_add_interface(w, &ifc[i], NULL, err, sizeof(err)),
+					==, 0);
+		for (size_t i = 0; i < n; i++)
+			g_assert_cmpint(nc_pcapng_packet(w, &pkts[i], err, sizeof(err)), ==, 0);
+		g_assert_cmpint(nc_pcapng_finish(w, NULL, err, sizeof(err)), ==, 0);
+		if (n == 2)
+			g_assert_null(nc_pcapng_libpcap_refuses(w));
+		else
+			g_assert_cmpstr(nc_pcapng_libpcap_refuses(w), ==,
+					"has more than one raw-IP interface");
+		g_assert_cmpint(nc_pcapng_close(w, NULL, err, sizeof(err)), ==, 0);
+
+		g_file_get_contents(path, &buf, &len, &e);
+		g_assert_no_error(e);
+		blocks = walk_blocks((const uint8_t *)buf, len);
+		for (guint i = 0; i < blocks->len; i++)
+			if (g_array_index(blocks, struct block, i).type == 1) {
+				g_assert_cmpuint(rd16(g_array_index(blocks, struct block, i).body),
+						 ==, NC_LINKTYPE_RAW);
+				idbs++;
+			}
+		g_assert_cmpuint(idbs, ==, n - 1);
+		g_array_free(blocks, TRUE);
+		g_free(buf);
+		if (n == 2) {
+			assert_libpcap_reads(path, DLT_RAW, pkts, n);
+		} else {
+			char errbuf[PCAP_ERRBUF_SIZE] = "";
+			pcap_t *p = pcap_open_offline(path, errbuf);
+			struct pcap_pkthdr *h;
+			const u_char *d;
+			int ret;
+
+			g_assert_nonnull(p);
+			while ((ret = pcap_next_ex(p, &h, &d)) == 1)
+				;
+			g_assert_cmpint(ret, ==, PCAP_ERROR);
+			pcap_close(p);
+		}
+		g_free(path);
+	}
+}
+
+/*
+ * A capture without packets still gets an IDB, so that libpcap opens it: the first declared
+ * interface, and the others libpcap reads beside it, each with its ISB. After the statistics no
+ * packet goes in, and a second finish writes nothing.
+ */
+static void test_pcapng_no_packets(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t want_types[] = {0x0A0D0D0A, 1, 1, 5, 5};
+	char *path = tmp_path(fx, "empty.pcapng");
+	struct nc_pcapng_packet pkt = {.caplen = 60, .wirelen = 60, .data = eth_syn};
+	struct nc_pcapng *w = NULL;
+	char err[256] = "";
+	char *want_err;
+	GArray *blocks;
+	GError *e = NULL;
+	gchar *buf;
+	gsize len;
+
+	(void)data;
+	g_assert_cmpint(nc_pcapng_open(path, NULL, &w, err, sizeof(err)), ==, 0);
+	for (size_t i = 0; i < 4; i++) /* eth-a, raw-a, eth-b, eth-quiet */
+		g_assert_cmpint(nc_pcapng_add_interface(w, &late_ifaces[i], NULL, err, sizeof(err)),
+				==, 0);
+	g_assert_cmpint(nc_pcapng_finish(w, NULL, err, sizeof(err)), ==, 0);
+	g_assert_null(nc_pcapng_libpcap_refuses(w));
+	g_assert_cmpint(nc_pcapng_finish(w, NULL, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(nc_pcapng_packet(w, &pkt, err, sizeof(err)), ==, -EINVAL);
+	want_err = g_strdup_printf("pcapng packet after the statistics of %s were written", path);
+	g_assert_cmpstr(err, ==, want_err);
+	g_free(want_err);
+	g_assert_cmpint(nc_pcapng_close(w, NULL, err, sizeof(err)), ==, 0);
+
+	g_file_get_contents(path, &buf, &len, &e);
+	g_assert_no_error(e);
+	blocks = walk_blocks((const uint8_t *)buf, len);
+	/* SHB, IDBs eth-a eth-b eth-quiet, their 3 ISBs */
+	g_assert_cmpuint(blocks->len, ==, 7);
+	for (guint i = 0; i < blocks->len; i++)
+		g_assert_cmphex(g_array_index(blocks, struct block, i).type, ==,
+				i == 0	? want_types[0]
+				: i < 4 ? 1u
+					: 5u);
+	for (guint f = 0; f < 3; f++) {
+		char *name = idb_name(&g_array_index(blocks, struct block, 1 + f));
+
+		g_assert_cmpstr(name, ==, late_ifaces[f == 0 ? 0 : f + 1].name);
+		g_free(name);
+	}
+	g_array_free(blocks, TRUE);
+	g_free(buf);
+	assert_libpcap_reads(path, DLT_EN10MB, NULL, 0);
+	g_free(path);
 }
 
 /* ---- pcapng through pipes, FIFOs, stdout ---- */
@@ -1364,6 +1682,12 @@ int main(int argc, char **argv)
 	ADD("/pcapng/isb-per-idb-even-without-counters", test_pcapng_isb_without_stats);
 	ADD("/pcapng/packets-and-ns-timestamps-read-back-by-libpcap",
 	    test_pcapng_libpcap_reads_packets);
+	ADD("/pcapng/idb-at-first-packet-ids-in-write-order-late-idbs-and-isbs",
+	    test_pcapng_idb_at_first_packet);
+	ADD("/pcapng/one-link-type-in-the-file-read-by-libpcap",
+	    test_pcapng_one_link_type_read_by_libpcap);
+	ADD("/pcapng/raw-ip-only-read-by-libpcap-two-raw-ip-refused", test_pcapng_raw_ip_only);
+	ADD("/pcapng/no-packets-still-idbs-and-isbs-nothing-after-finish", test_pcapng_no_packets);
 	ADD("/pcapng/pipe-gets-packets-at-flush-and-end-at-close", test_pcapng_pipe_flush_delivers);
 	ADD("/pcapng/tshark-reads-capture-from-a-pipe", test_pcapng_tshark_reads_pipe);
 	ADD("/pcapng/fifo-gets-same-bytes-as-a-file", test_pcapng_fifo_matches_file);
