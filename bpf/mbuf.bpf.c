@@ -510,7 +510,7 @@ int nc_mbuf_entry(struct pt_regs *ctx)
 	__u32 hook = (__u32)bpf_get_attach_cookie(ctx), pq;
 	struct nc_hook_cfg *h = bpf_map_lookup_elem(&hooks, &hook);
 
-	if (!h)
+	if (!h || (!nc_on && h->kind != NC_HOOK_RET_SAVE))
 		return 0;
 	if (h->kind != NC_HOOK_RET_SAVE)
 		set_stack_id(user_stack(ctx, h));
@@ -551,6 +551,10 @@ int nc_mbuf_return(struct pt_regs *ctx)
 	a = bpf_map_lookup_elem(&saved, &k);
 	if (!a)
 		return 0; /* the entry was missed (attached mid-call) */
+	if (!nc_on) {
+		bpf_map_delete_elem(&saved, &k);
+		return 0;
+	}
 	array = a->array;
 	queue = a->queue;
 	set_stack_id(a->stack_id);

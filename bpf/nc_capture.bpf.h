@@ -36,6 +36,13 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
+/*
+ * The capture window: user space sets it once every point of every probe is attached and clears
+ * it before the first is detached, so that every point counts and captures over the same span
+ * (attaching and detaching take milliseconds each). Checked before anything is counted.
+ */
+volatile __u32 nc_on;
+
 static __always_inline struct nc_counters *nc_counters_of(__u32 hook)
 {
 	return bpf_map_lookup_elem(&counters, &hook);

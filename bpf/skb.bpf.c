@@ -136,7 +136,7 @@ static __always_inline int capture_skb(void *ctx, struct sk_buff *skb, __u32 rea
 	__u16 mac, net, type;
 	bool l3, cut = false;
 
-	if (!skb)
+	if (!skb || !nc_on)
 		return 0;
 	dev = BPF_CORE_READ(skb, dev);
 	if (cfg.ifindex && (!dev || BPF_CORE_READ(dev, ifindex) != (int)cfg.ifindex ||

@@ -403,6 +403,11 @@ static int attach_all(void *ctx, char *err, size_t errlen)
 	return ret;
 }
 
+static void enable(void *ctx, bool on)
+{
+	nc_mbuf_probe_enable(((struct capture *)ctx)->probe, on);
+}
+
 static void detach_all(void *ctx)
 {
 	nc_mbuf_probe_detach(((struct capture *)ctx)->probe);
@@ -592,6 +597,7 @@ static int mbuf_capture(const struct nc_mbuf_request *r, const struct nc_mbuf_re
 	struct nc_session_opts so = nc_session_opts_of(&r->cap);
 	struct nc_probe_ops ops[2] = {{.probe = &c,
 				       .attach = attach_all,
+				       .enable = enable,
 				       .detach = detach_all,
 				       .counters = counters,
 				       .comment = comment}};

@@ -377,11 +377,14 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 	if (!ret && n_ops > 1)
 		r.pending = g_ptr_array_new_with_free_func(free);
 	nc_clock_sync(&r.clock);
-	start_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
 	for (size_t i = 0; !ret && i < n_ops; i++) {
 		attached = i + 1;
 		ret = ops[i].attach(ops[i].probe, err, errlen);
 	}
+	/* one window for every point: opened once all are attached, closed before any detach */
+	start_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
+	for (size_t i = 0; !ret && i < n_ops; i++)
+		ops[i].enable(ops[i].probe, true);
 	if (!ret)
 		log_line(&r, "attached at %u hook point(s)", s->n_points);
 	if (!ret && o->ready_file)
@@ -389,7 +392,10 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 	if (!ret)
 		ret = loop(&r, &end, err, errlen);
 
-	/* detach first, then take what is left in the ring, then the counters */
+	/* close the window, detach, then take what is left in the ring, then the counters */
+	end_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
+	for (size_t i = 0; i < attached; i++)
+		ops[i].enable(ops[i].probe, false);
 	if (attached) {
 		for (size_t i = 0; i < attached; i++)
 			ops[i].detach(ops[i].probe);
@@ -417,7 +423,6 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 		nc_gather_free(r.gather);
 	}
 	if (r.sink) {
-		end_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
 		res->hooks = calloc(s->n_points, sizeof(*res->hooks));
 		res->n_hooks = res->hooks ? s->n_points : 0;
 		for (uint32_t i = 0; i < s->n_points; i++) {

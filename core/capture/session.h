@@ -109,6 +109,9 @@ struct nc_probe_ops {
 	uint32_t first_hook;
 	uint32_t n_hooks;
 	int (*attach)(void *probe, char *err, size_t errlen); /* attach every planned point */
+	/* open (on) or close the capture window of every attached point; a point counts and
+	 * captures only while it is open, so that all points of a run share one window */
+	void (*enable)(void *probe, bool on);
 	void (*detach)(void *probe);
 	int (*counters)(void *probe, uint32_t hook, struct nc_counters *sum);
 	/* the packet comment of a record (its point is given) */

@@ -309,6 +309,11 @@ static int attach_all(void *ctx, char *err, size_t errlen)
 	return nc_skb_probe_attach(((struct capture *)ctx)->probe, err, errlen);
 }
 
+static void enable(void *ctx, bool on)
+{
+	nc_skb_probe_enable(((struct capture *)ctx)->probe, on);
+}
+
 static void detach_all(void *ctx)
 {
 	nc_skb_probe_detach(((struct capture *)ctx)->probe);
@@ -427,6 +432,7 @@ static int open_capture(struct capture *c, struct nc_probe_ops *ops, char *err, 
 				     .first_hook = first,
 				     .n_hooks = c->session->n_points - first,
 				     .attach = attach_all,
+				     .enable = enable,
 				     .detach = detach_all,
 				     .counters = counters,
 				     .comment = comment};

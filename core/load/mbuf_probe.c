@@ -202,6 +202,12 @@ int nc_mbuf_probe_stack(const struct nc_mbuf_probe *p, int32_t id, uint64_t *ips
 	return n;
 }
 
+void nc_mbuf_probe_enable(struct nc_mbuf_probe *p, bool on)
+{
+	if (p)
+		p->skel->bss->nc_on = on;
+}
+
 void nc_mbuf_probe_detach(struct nc_mbuf_probe *p)
 {
 	if (!p)

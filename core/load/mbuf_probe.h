@@ -52,6 +52,8 @@ int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *
 			 size_t errlen);
 
 /* Detaches every probe (the maps stay readable); p may be NULL. */
+/* Opens (on) or closes the capture window: attached points count and capture only while open */
+void nc_mbuf_probe_enable(struct nc_mbuf_probe *p, bool on);
 void nc_mbuf_probe_detach(struct nc_mbuf_probe *p);
 
 /* The ring buffer's map fd, for the consumer */

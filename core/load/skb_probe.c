@@ -115,6 +115,12 @@ int nc_skb_probe_attach(struct nc_skb_probe *p, char *err, size_t errlen)
 	return 0;
 }
 
+void nc_skb_probe_enable(struct nc_skb_probe *p, bool on)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		p->inst[i]->bss->nc_on = on;
+}
+
 void nc_skb_probe_detach(struct nc_skb_probe *p)
 {
 	for (size_t i = 0; p && i < p->n; i++) {

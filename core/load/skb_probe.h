@@ -33,6 +33,8 @@ int nc_skb_probe_open(const struct nc_skb_point *points, size_t n, const struct 
 		      size_t errlen);
 
 int nc_skb_probe_attach(struct nc_skb_probe *p, char *err, size_t errlen);
+/* Opens (on) or closes the capture window: attached points count and capture only while open */
+void nc_skb_probe_enable(struct nc_skb_probe *p, bool on);
 void nc_skb_probe_detach(struct nc_skb_probe *p);
 int nc_skb_probe_ring_fd(const struct nc_skb_probe *p);
 int nc_skb_probe_counters(const struct nc_skb_probe *p, uint32_t hook, struct nc_counters *sum);

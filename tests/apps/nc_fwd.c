@@ -51,7 +51,7 @@ unsigned short nc_fwd_one_semaphore __attribute__((unused, section(".probes")));
 #define POOL_MBUFS   4095 /* fits in --no-huge -m 256 */
 #define POOL_CACHE   64
 #define RING_SIZE    1024
-#define MAX_SEGMENTS 8
+#define MAX_SEGMENTS 16	       /* more than netcap follows (8), to see its cut */
 #define GO_POLL_NS   10000000L /* --go-file is checked every 10 ms */
 
 /*
@@ -184,7 +184,7 @@ static void usage(const char *prog)
 	    "  --go-file PATH     do not receive until PATH exists (checked every 10 ms)\n"
 	    "  --count N          exit after forwarding N packets\n"
 	    "  --idle-exit MS     exit when nothing arrived for MS ms after the first packet\n"
-	    "  --segments K       turn every packet into a chain of K segments (1-8, default 1)\n"
+	    "  --segments K       turn every packet into a chain of K segments (1-16, default 1)\n"
 	    "  --garbage          call fwd_inspect() with bad mbuf pointers before forwarding\n"
 	    "  --strip-vlan       strip 802.1Q tags into vlan_tci/ol_flags like a NIC offload\n"
 	    "  --idle-sleep US    sleep US microseconds after a poll round that got nothing\n"

@@ -30,16 +30,25 @@
 #   nc_replay_input DIR             the corpus' whole frames as DIR/in.pcap and DIR/in.hex, their
 #                                   number in NC_IN_COUNT
 #   nc_fail MESSAGE                 fail the test
-#   nc_wait_attached PROG [SECONDS] wait until BPF program PROG is attached (a uprobe link)
+#   nc_wait_attached PID [SECONDS]  wait until process PID (a netcap, or the extcap) holds a BPF
+#                                   program attached through a perf-event link (a uprobe), and
+#                                   remember its programs (nc_remember_progs)
 #   nc_remember_progs PID           remember the BPF programs process PID (a netcap, attached)
-#                                   holds, read from its file descriptors
+#                                   holds, read from its file descriptors; fails if it holds none
 #   nc_progs_left                   how many of the remembered programs are still loaded (0 once
 #                                   their netcap exited); others' captures running at the same
-#                                   time do not count
+#                                   time do not count; a bpftool that fails otherwise than with
+#                                   "no such program" fails the test
+#   nc_prog_snapshot                remember the BPF programs loaded now (before a netcap that is
+#                                   expected to refuse)
+#   nc_progs_new                    how many programs named nc_* were loaded since the snapshot
 #   nc_hugepages PAGES              reserve PAGES more 2 MB hugepages and mount a hugetlbfs;
 #                                   later fixtures use it instead of --no-huge (a DPDK secondary
 #                                   process such as dpdk-dumpcap needs it); both are undone at
 #                                   exit. Returns 1 if the kernel could not reserve them.
+#   nc_adopt PID [PREFIX]           a process this test started by itself (e.g. dpdk-testpmd), killed
+#                                   at exit like the fixtures; PREFIX: its DPDK --file-prefix,
+#                                   whose runtime directory is removed
 #   nc_cleanup                      what the EXIT trap runs
 
 : "${NC_FWD:=${1:-}}"
@@ -61,15 +70,22 @@ nc_fail() {
 	exit 1
 }
 
-# nc_wait_attached PROG [SECONDS]: wait (default 20 s) until a BPF program named PROG is attached
-# through a perf-event link (a uprobe), i.e. until a capture started elsewhere is live
+# nc_wait_attached PID [SECONDS]: wait (default 20 s) until process PID holds a BPF program
+# attached through a perf-event link (a uprobe), i.e. until its capture is live; its programs are
+# remembered (nc_remember_progs)
 nc_wait_attached() {
-	local i ids
+	local i id ids links
 	for ((i = 0; i < ${2:-20} * 10; i++)); do
-		ids=$(bpftool prog show 2>/dev/null | awk -v p="$1" '$4 == p {sub(":", "", $1); print $1}')
-		for id in $ids; do
-			bpftool link show 2>/dev/null | grep -qE "perf_event +prog $id\b" && return 0
-		done
+		mapfile -t ids < <(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
+		if ((${#ids[@]} > 0)); then
+			links=$(bpftool link show) || nc_fail "bpftool link show failed"
+			for id in "${ids[@]}"; do
+				if grep -qE "perf_event +prog $id\b" <<<"$links"; then
+					nc_remember_progs "$1"
+					return 0
+				fi
+			done
+		fi
 		sleep 0.1
 	done
 	return 1
@@ -233,11 +249,27 @@ nc_remember_progs() {
 }
 
 nc_progs_left() {
-	local id count=0
+	local id count=0 out
 	for id in "${_nc_progs[@]}"; do
-		bpftool prog show id "$id" >/dev/null 2>&1 && count=$((count + 1))
+		if out=$(bpftool prog show id "$id" 2>&1); then
+			count=$((count + 1))
+		elif [[ $out != *"No such file or directory"* ]]; then
+			nc_fail "bpftool prog show id $id: $out"
+		fi
 	done
 	echo "$count"
+}
+
+_nc_snapshot=
+nc_prog_snapshot() {
+	_nc_snapshot=$(bpftool prog show -j | jq -r '.[].id' | sort) || nc_fail "bpftool prog show failed"
+}
+
+nc_progs_new() {
+	local now
+	now=$(bpftool prog show -j | jq -r '.[] | select(.name // "" | startswith("nc_")) | .id' | sort) ||
+		nc_fail "bpftool prog show failed"
+	comm -13 <(echo "$_nc_snapshot") <(echo "$now") | grep -c . || true
 }
 
 nc_hugepages() {
@@ -252,6 +284,11 @@ nc_hugepages() {
 	fi
 	mount -t hugetlbfs -o pagesize=2M nodev "$dir" || return 1
 	_nc_huge_dir=$dir
+}
+
+nc_adopt() {
+	_nc_fwd_pids+=("$1")
+	[[ -z ${2:-} ]] || _nc_fwd_prefixes+=("$2")
 }
 
 nc_cleanup() {

@@ -19,7 +19,19 @@ n=$NC_IN_COUNT
 export HOME=$tmp/home
 mkdir -p "$HOME/.config/wireshark/extcap"
 cp "$extcap" "$HOME/.config/wireshark/extcap/netcap-extcap"
-probes_left() { bpftool prog show 2>/dev/null | grep -c 'nc_mbuf_' || true; }
+# the BPF programs of the extcap processes this test started (nc_wait_attached remembers them)
+probes_left() { nc_progs_left; }
+# the extcap that tshark's dumpcap started from this test's own extcap folder
+extcap_pid() {
+	local pid
+	for _ in $(seq 200); do
+		pid=$(pgrep -f -- "^$HOME/.config/wireshark/extcap/netcap-extcap .*--capture" | head -1)
+		[[ -n $pid ]] && echo "$pid" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+nc_prog_snapshot
 
 nc_fwd_start --count "$n" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/tx.pcap"
 
@@ -31,7 +43,7 @@ for iface in "netcap:nc_fwd:rx_burst (netcap: nc_fwd/rx_burst)" "netcap:nc_fwd:t
 	"netcap:nc_fwd:fwd_burst (netcap: nc_fwd/fwd_burst)" "netcap:kernel:netif_receive_skb (netcap: kernel/netif_receive_skb)"; do
 	grep -qF ". $iface" "$tmp/D" || fail "tshark -D lacks $iface: $(grep netcap "$tmp/D")"
 done
-[[ $(probes_left) == 0 ]] || fail "listing attached something"
+[[ $(nc_progs_new) == 0 ]] || fail "listing loaded a BPF program"
 tshark -L -i netcap:nc_fwd:fwd_burst 2>/dev/null | grep -q "EN10MB (Ethernet)" || fail "tshark -L"
 echo "tshark -D lists the fixture's hook points (tshark -D took $ms ms); -L: Ethernet"
 
@@ -42,7 +54,8 @@ m=$(wc -l <"$tmp/want.hex")
 tshark -i netcap:nc_fwd:fwd_burst -f "udp" -c "$m" -a duration:30 -w "$tmp/cap.pcapng" \
 	>"$tmp/tshark.out" 2>"$tmp/tshark.err" &
 tpid=$!
-nc_wait_attached nc_mbuf_entry || fail "the extcap did not attach: $(cat "$tmp/tshark.err")"
+epid=$(extcap_pid) || fail "tshark started no extcap: $(cat "$tmp/tshark.err")"
+nc_wait_attached "$epid" || fail "the extcap did not attach: $(cat "$tmp/tshark.err")"
 nc_fwd_go
 wait "$tpid" || fail "tshark failed: $(cat "$tmp/tshark.err")"
 ! grep -q "Error by extcap pipe" "$tmp/tshark.err" || fail "netcap complained at the end: $(cat "$tmp/tshark.err")"
@@ -65,7 +78,11 @@ echo "tshark -i netcap:nc_fwd:fwd_burst -f udp -c $m: the $m udp packets, byte-i
 nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
 nc_fwd_go
 tshark -i netcap:nc_fwd:fwd_burst -o extcap.netcap_nc_fwd_fwd_burst.snaplen:64 -a duration:3 \
-	-w "$tmp/snap.pcapng" >/dev/null 2>"$tmp/snap.err" || fail "tshark -a duration: $(cat "$tmp/snap.err")"
+	-w "$tmp/snap.pcapng" >/dev/null 2>"$tmp/snap.err" &
+tpid=$!
+epid=$(extcap_pid) || fail "-a duration: tshark started no extcap: $(cat "$tmp/snap.err")"
+nc_wait_attached "$epid" || fail "-a duration: the extcap did not attach: $(cat "$tmp/snap.err")"
+wait "$tpid" || fail "tshark -a duration: $(cat "$tmp/snap.err")"
 max=$(tshark -r "$tmp/snap.pcapng" -T fields -e frame.cap_len 2>/dev/null | sort -n | tail -1)
 [[ -n $max && $max -le 64 ]] || fail "snaplen option: largest captured length $max"
 for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
@@ -83,13 +100,14 @@ echo "the process selector lists nc_fwd[$NC_FWD_PID]; -o …port:0 and …pid re
 echo "-o extcap.….snaplen:64 keeps at most $max bytes; -a duration:3 stops netcap, nothing left, the app runs on"
 
 # a bad filter: tshark ends within seconds with netcap's message
+nc_prog_snapshot
 start=$(date +%s)
 status=0
 timeout 20 tshark -i netcap:nc_fwd:fwd_burst -f "tcp port" -w "$tmp/bad.pcapng" >/dev/null 2>"$tmp/bad.err" || status=$?
 [[ $status != 124 ]] || fail "bad filter: tshark hung"
 grep -q 'netcap: bad filter "tcp port": can.t parse filter expression: syntax error' "$tmp/bad.err" ||
 	fail "bad filter: $(cat "$tmp/bad.err")"
-[[ $(probes_left) == 0 ]] || fail "bad filter: probes left"
+[[ $(nc_progs_new) == 0 ]] || fail "bad filter: a BPF program was left"
 echo "bad filter: tshark stopped after $(($(date +%s) - start)) s with netcap's message"
 
 # the capture-filter check of the GUI
@@ -117,7 +135,7 @@ reader=$!
 "$extcap" --capture --extcap-interface netcap:nc_fwd:fwd_burst --fifo "$tmp/toolbar.pcapng" \
 	--extcap-control-in "$tmp/ctl_in" --extcap-control-out "$tmp/ctl_out" 2>"$tmp/toolbar.err" &
 epid=$!
-nc_wait_attached nc_mbuf_entry || fail "toolbar: not attached: $(cat "$tmp/toolbar.err")"
+nc_wait_attached "$epid" || fail "toolbar: not attached: $(cat "$tmp/toolbar.err")"
 sleep 2.5
 kill -TERM "$epid"
 wait "$epid" || fail "toolbar: netcap-extcap failed: $(cat "$tmp/toolbar.err")"
@@ -156,6 +174,7 @@ trap 'kill "$sshd" 2>/dev/null || true; nc_cleanup' EXIT
 for _ in $(seq 50); do grep -q "Server listening" "$ssh/sshd.log" 2>/dev/null && break; sleep 0.1; done
 nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
 nc_fwd_go
+nc_prog_snapshot
 timeout 60 tshark -i sshdump -o extcap.sshdump.remotehost:127.0.0.1 -o "extcap.sshdump.remoteport:$port" \
 	-o extcap.sshdump.remoteusername:root -o "extcap.sshdump.sshkey:$ssh/user" \
 	-o "extcap.sshdump.remotecapturecommand:$extcap --capture --extcap-interface netcap:nc_fwd:fwd_burst --extcap-capture-filter udp --fifo -" \
@@ -165,8 +184,8 @@ timeout 60 tshark -i sshdump -o extcap.sshdump.remotehost:127.0.0.1 -o "extcap.s
 # each one among the input's packets that tcpdump's "udp" keeps
 nc_pcap_hex "$tmp/ssh.pcapng" >"$tmp/ssh.hex"
 [[ $(grep -cxFf "$tmp/want.hex" "$tmp/ssh.hex") == 10 ]] || fail "sshdump: packets outside the udp filter"
-for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
-[[ $(probes_left) == 0 ]] || fail "sshdump: probes left"
+for _ in $(seq 50); do [[ $(nc_progs_new) == 0 ]] && break; sleep 0.1; done
+[[ $(nc_progs_new) == 0 ]] || fail "sshdump: BPF programs left"
 kill "$sshd"
 nc_fwd_stop >/dev/null || true
 echo "sshdump: 10 udp packets captured remotely with netcap's interface name, nothing left attached"

@@ -105,8 +105,8 @@ expect_usage() { # WANT_STDERR_LINE APP_OPTS...
 }
 expect_usage 'nc_fwd: bad --count "12x": want a number from 1 to 18446744073709551615' --count 12x
 expect_usage 'nc_fwd: bad --count "": want a number from 1 to 18446744073709551615' --count ''
-expect_usage 'nc_fwd: bad --segments "9": want a number from 1 to 8' --segments 9
-expect_usage 'nc_fwd: bad --segments " 2": want a number from 1 to 8' --segments ' 2'
+expect_usage 'nc_fwd: bad --segments "17": want a number from 1 to 16' --segments 17
+expect_usage 'nc_fwd: bad --segments " 2": want a number from 1 to 16' --segments ' 2'
 expect_usage 'nc_fwd: bad --idle-exit "-5": want a number from 1 to 86400000' --idle-exit -5
 expect_usage 'nc_fwd: --count needs a value' --count
 expect_usage 'nc_fwd: unknown option "--bogus"' --bogus

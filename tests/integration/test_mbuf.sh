@@ -17,8 +17,8 @@ nc_tmpdir tmp
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
 
-probes_left() { bpftool prog show 2>/dev/null | grep -c 'nc_mbuf_' || true; }
-[[ $(probes_left) == 0 ]] || fail "mbuf probes are loaded before the test starts"
+# the BPF programs of the netcap processes this test started (others may run in parallel)
+probes_left() { nc_progs_left; }
 
 # start_fixture NAME [nc_fwd options...]: one net_pcap port replaying the input onto itself
 start_fixture() {
@@ -36,7 +36,7 @@ start_netcap() {
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	nc_pid=$!
 	for _ in $(seq 200); do
-		[[ -e $tmp/$name.ready ]] && return 0
+		[[ -e $tmp/$name.ready ]] && nc_remember_progs "$nc_pid" && return 0
 		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited early: $(cat "$tmp/$name.err")"
 		sleep 0.1
 	done
@@ -67,6 +67,14 @@ capture() {
 	start_fixture "$name" "${fwd_opts[@]}"
 	start_netcap "$name" --pid "$NC_FWD_PID" -w "$tmp/$name.pcapng" "$@"
 	finish "$name"
+}
+
+# in_order FILE.hex: each packet of the dump is the input packet after the one before it, the
+# input read round and round (an endless replay); the first may be any input packet
+in_order() {
+	awk 'NR == FNR { want[NR - 1] = $0; n = NR; next }
+		FNR == 1 { for (i = 0; i < n && want[i] != $0; i++); if (i == n) exit 1; next }
+		{ i = (i + 1) % n; if (want[i] != $0) exit 1 }' "$tmp/in.hex" "$1"
 }
 
 # same_as NAME WANT.hex: the capture holds exactly these packets, in order
@@ -122,11 +130,20 @@ echo "filter: tcp port 80 kept the same $m packets as tcpdump"
 # chained mbufs and offloaded VLAN tags come out as the wire bytes
 capture segments --segments 3 -- -f fwd_burst@1@2 -c "$n"
 same_as segments "$tmp/in.hex"
+capture segments8 --segments 8 -- -f fwd_burst@1@2 -c "$n"
+same_as segments8 "$tmp/in.hex"
+# a chain longer than netcap follows (8 segments): the first 8 segments' bytes, marked as cut
+capture segments12 --segments 12 -- -f fwd_burst@1@2 -c "$n"
+awk '{ l = $2; s = int(l / 12); e = l % 12; c = 8 * s + (e < 8 ? e : 8); if (l < 12) c = (l < 8 ? l : 8)
+	print c, l, substr($3, 1, 2 * c) }' "$tmp/in.hex" >"$tmp/segments12.want"
+same_as segments12 "$tmp/segments12.want"
+[[ $(fields "$tmp/segments12.pcapng" -e frame.comment | grep -c ", segments beyond the 8th not copied$") == "$n" ]] ||
+	fail "segments12: not every packet says it was cut: $(fields "$tmp/segments12.pcapng" -e frame.comment | head -2)"
 capture vlan --strip-vlan -- -f fwd_one@1 -c "$n"
 same_as vlan "$tmp/in.hex"
 v=$(fields "$tmp/vlan.pcapng" -e frame.comment | grep -c "VLAN tag re-inserted" || true)
 [[ $v -ge 3 ]] || fail "only $v packets say their VLAN tag was re-inserted"
-echo "multi-segment (3 segments) and stripped VLAN tags ($v re-inserted): byte-identical"
+echo "multi-segment (3 and 8 segments) and stripped VLAN tags ($v re-inserted): byte-identical; 12 segments: the first 8 copied, each packet marked"
 
 # an offset in a stripped PMD, as netcap list shows it; its size comes from the unwind
 # information (without it the probe line would say "entry (function size unknown)")
@@ -157,6 +174,7 @@ start_fixture text
 	-t "-nn -t -e" >"$tmp/text.out" 2>"$tmp/text.err" &
 nc_pid=$!
 for _ in $(seq 200); do [[ -e $tmp/text.ready ]] && break; sleep 0.1; done
+nc_remember_progs "$nc_pid"
 finish text
 tcpdump -r "$tmp/in.pcap" -nn -t -e >"$tmp/text.want" 2>/dev/null
 diff -u "$tmp/text.want" "$tmp/text.out" || fail "text output differs from tcpdump's"
@@ -172,12 +190,14 @@ touch "$go_a"
 finish two
 for name in "nc_fwd[$pid_a]:fwd_burst" "nc_fwd[$pid_a]:tx_burst:port0" "nc_fwd[$pid_b]:fwd_burst" \
 	"nc_fwd[$pid_b]:tx_burst:port0"; do
-	got=$(fields "$tmp/two.pcapng" -e frame.interface_name | grep -cxF "$name" || true)
-	[[ $got == "$n" ]] || fail "two processes: $got packets on $name, want $n"
+	tshark -r "$tmp/two.pcapng" -Y "frame.interface_name == \"$name\"" -w "$tmp/two.one.pcapng" 2>/dev/null
+	nc_pcap_hex "$tmp/two.one.pcapng" >"$tmp/two.one.hex"
+	diff -q "$tmp/in.hex" "$tmp/two.one.hex" >/dev/null ||
+		fail "two processes: $name holds $(wc -l <"$tmp/two.one.hex") packets, not the $n input packets"
 done
 [[ $(capinfos "$tmp/two.pcapng" | grep -c "Number of stat entries = 1") == 4 ]] ||
 	fail "two processes: not one statistics block per interface"
-echo "two processes x two hook points: 4 interfaces with $n packets each"
+echo "two processes x two hook points: 4 interfaces with the $n input packets each, byte-identical"
 
 # the end of a capture: SIGINT, and the target process exiting, both finish the file cleanly
 start_fixture sigint
@@ -208,14 +228,52 @@ kill -KILL "$nc_pid"
 wait "$nc_pid" 2>/dev/null || true
 for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
 [[ $(probes_left) == 0 ]] || fail "SIGKILL: probes left loaded"
-bpftool link show 2>/dev/null | grep -q perf_event && fail "SIGKILL: a perf-event link is left"
-before=$(tshark -r "$tmp/killed.pcapng" 2>/dev/null | wc -l || true)
+# what was written before the kill (the last block may be cut by the kill): each packet of each
+# interface a replayed one, in replay order
+before=0
+for name in "nc_fwd[$NC_FWD_PID]:fwd_burst" "nc_fwd[$NC_FWD_PID]:rx_burst:port0"; do
+	tshark -r "$tmp/killed.pcapng" -Y "frame.interface_name == \"$name\"" -w "$tmp/killed.one.pcapng" \
+		>/dev/null 2>&1 || true
+	nc_pcap_hex "$tmp/killed.one.pcapng" >"$tmp/killed.hex" || fail "SIGKILL: the file's packets cannot be read"
+	k=$(wc -l <"$tmp/killed.hex")
+	((k == 0)) || in_order "$tmp/killed.hex" || fail "SIGKILL: the $k packets written at $name are not the replay's"
+	before=$((before + k))
+done
 kill -0 "$NC_FWD_PID" || fail "SIGKILL: the app died"
 start_netcap again --pid "$NC_FWD_PID" -w "$tmp/again.pcapng" -f fwd_burst@1@2 -c 50
 wait "$nc_pid" || fail "after SIGKILL: a new netcap failed: $(cat "$tmp/again.err")"
-[[ $(tshark -r "$tmp/again.pcapng" 2>/dev/null | wc -l) == 50 ]] || fail "after SIGKILL: no capture"
+nc_pcap_hex "$tmp/again.pcapng" >"$tmp/again.hex"
+[[ $(wc -l <"$tmp/again.hex") == 50 ]] || fail "after SIGKILL: $(wc -l <"$tmp/again.hex") packets, want 50"
+in_order "$tmp/again.hex" || fail "after SIGKILL: the 50 packets are not consecutive replayed packets"
 nc_fwd_stop >/dev/null || true
-echo "SIGKILL: nothing left attached ($before packets were flushed before), the app forwarded on, a new netcap captured 50"
+echo "SIGKILL: nothing left attached ($before whole packets were flushed before, in replay order), the app forwarded on, a new netcap captured 50 consecutive ones"
+
+# one window for every point: dpdk-testpmd io-forwards between two net_null ports, so what port
+# 0 receives port 1 sends and the other way round; the four points must count over the same span
+# (attached one after another and detached one after another, they differed by hundreds of
+# thousands). A burst in flight at either end of the window may be counted at one point and not
+# the next: two bursts (64) at most.
+prefix="nctest-$$-testpmd"
+dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$prefix" -l 0-1 --vdev net_null0 \
+	--vdev net_null1 -- --forward-mode=io --stats-period 3600 --total-num-mbufs 8192 \
+	>"$tmp/testpmd.out" 2>&1 </dev/null &
+testpmd=$!
+nc_adopt "$testpmd" "$prefix"
+for _ in $(seq 200); do
+	grep -q "^Port 1: " "$tmp/testpmd.out" && break
+	sleep 0.1
+done
+"$netcap" mbuf --pid "$testpmd" -f rx_burst:0,tx_burst:1,rx_burst:1,tx_burst:0 --duration 1 \
+	-e "ether proto 0x88b5" -w /dev/null 2>"$tmp/window.err" || fail "window: $(cat "$tmp/window.err")"
+seen() { sed -n "s/^netcap: dpdk-testpmd\[$testpmd\]:$1: seen \([0-9]*\), .*/\1/p" "$tmp/window.err"; }
+rx0=$(seen rx_burst:port0) tx1=$(seen tx_burst:port1) rx1=$(seen rx_burst:port1) tx0=$(seen tx_burst:port0)
+[[ -n $rx0 && -n $tx1 && -n $rx1 && -n $tx0 ]] || fail "window: $(cat "$tmp/window.err")"
+((rx0 > 100000)) || fail "window: port 0 received only $rx0"
+for d in $((rx0 - tx1)) $((rx1 - tx0)) $((rx0 - rx1)); do
+	((d >= -64 && d <= 64)) || fail "window: counts differ by $d: $(cat "$tmp/window.err")"
+done
+kill -TERM "$testpmd"
+echo "one window: rx_burst:0 $rx0, tx_burst:1 $tx1, rx_burst:1 $rx1, tx_burst:0 $tx0 (within two bursts)"
 
 # garbage where an mbuf pointer should be: the app does not notice, netcap counts what it could
 # not read and carries on
@@ -236,13 +294,14 @@ echo "garbage: 5 bad mbufs (${BASH_REMATCH[4]} unreadable) counted, the app forw
 start_fixture bad
 sleep 30 &
 sleeper=$!
+nc_prog_snapshot
 expect_error() { # MESSAGE ARGS...
 	local want=$1 status=0
 	shift
 	"$netcap" mbuf -w "$tmp/bad.pcapng" "$@" >"$tmp/bad.out" 2>"$tmp/bad.err" || status=$?
 	[[ $status == 1 ]] || fail "netcap mbuf $*: exit $status, want 1"
 	[[ $(cat "$tmp/bad.err") == "$want" ]] || fail "netcap mbuf $*: '$(cat "$tmp/bad.err")', want '$want'"
-	[[ $(probes_left) == 0 ]] || fail "netcap mbuf $*: probes left loaded"
+	[[ $(nc_progs_new) == 0 ]] || fail "netcap mbuf $*: a BPF program was left"
 	kill -0 "$NC_FWD_PID" || fail "netcap mbuf $*: the fixture died"
 }
 expect_error "netcap: no process with pid 999999999" -f fwd_one@1 --pid 999999999

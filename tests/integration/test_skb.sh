@@ -233,13 +233,14 @@ diff -u "$tmp/text.want.cut" "$tmp/text.out.cut" || fail "text differs from tcpd
 echo "-t -nnve: $(grep -c ICMP "$tmp/text.out") packets printed as tcpdump prints them"
 
 # bad input
+nc_prog_snapshot
 expect() { # MESSAGE ARGS...
 	local want=$1 status=0
 	shift
 	"$netcap" skb -w "$tmp/bad.pcapng" "$@" >/dev/null 2>"$tmp/bad.err" || status=$?
 	[[ $status == 1 ]] || fail "netcap skb $*: exit $status"
 	[[ $(cat "$tmp/bad.err") == "$want" ]] || fail "netcap skb $*: '$(cat "$tmp/bad.err")', want '$want'"
-	[[ $(bpftool prog show | grep -c nc_skb || true) == 0 ]] || fail "netcap skb $*: probe left"
+	[[ $(nc_progs_new) == 0 ]] || fail "netcap skb $*: a BPF program was left"
 }
 serve=$(printf '%s' "net:netif_receive_skb, net:net_dev_queue, net:net_dev_xmit, net:netif_rx, skb:kfree_skb, skb:consume_skb")
 expect "netcap: no tracepoint \"no_such_tp\" in this kernel; tracepoints that carry an skb: $serve" \
