@@ -212,21 +212,25 @@ int nc_skb(struct bpf_raw_tracepoint_args *ctx)
 			   cfg.reason_arg >= 0 ? (__u32)targ(ctx, cfg.reason_arg) : 0);
 }
 
-/* FUNC@N through a kprobe: argument N (skb_arg + 1) in its register */
+/* FUNC@N through a kprobe: argument N (skb_arg + 1) in its register, the drop reason (a
+ * kfree_skb_reason-like function) in the register of reason_arg */
 SEC("netcap.kprobe")
 int nc_skb_kprobe(struct pt_regs *ctx)
 {
 	__u64 a[6] = {PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx),
 		      PT_REGS_PARM4(ctx), PT_REGS_PARM5(ctx), 0};
 
-	return capture_skb(ctx, (struct sk_buff *)a[cfg.skb_arg < 5 ? cfg.skb_arg : 5], 0);
+	return capture_skb(ctx, (struct sk_buff *)a[cfg.skb_arg < 5 ? cfg.skb_arg : 5],
+			   cfg.reason_arg >= 0 ? (__u32)a[cfg.reason_arg < 5 ? cfg.reason_arg : 5]
+					       : 0);
 }
 
 /* FUNC@N through fentry: the arguments are the context's words */
 SEC("netcap.fentry")
 int nc_skb_fentry(__u64 *ctx)
 {
-	return capture_skb(ctx, (struct sk_buff *)targ((void *)ctx, cfg.skb_arg), 0);
+	return capture_skb(ctx, (struct sk_buff *)targ((void *)ctx, cfg.skb_arg),
+			   cfg.reason_arg >= 0 ? (__u32)targ((void *)ctx, cfg.reason_arg) : 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

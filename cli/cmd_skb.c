@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * netcap skb -f SPEC[,SPEC...] [-i IFACE] [--netns PATH] [-e EXPR] [-S] [-w FILE|-] [-P]
+ * netcap skb -f SPEC[,SPEC...] [-i IFACE] [--netns PATH] [--attach fentry|kprobe] [-e EXPR] [-S]
+ *            [-w FILE|-] [-P]
  *            [-t FLAGS] [-c N] [-s SNAPLEN] [--duration SECONDS]
  * Kernel capture at tracepoints that carry a struct sk_buff *.
  */
 #include <glib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "capture/skb_capture.h"
 #include "capture_opts.h"
@@ -18,8 +20,10 @@ static const char description[] =
     "                       e.g. net:netif_receive_skb, net:net_dev_queue, net:net_dev_xmit,\n"
     "                       skb:kfree_skb (the drop reason goes into each packet's comment),\n"
     "                       skb:consume_skb\n"
-    "  FUNC@N               a kernel function whose argument N is the skb (kprobe or fentry,\n"
-    "                       where the kernel has them)\n"
+    "  FUNC@N               a kernel function whose argument N is the skb, through fentry\n"
+    "                       where the kernel allows it, else a kprobe (--attach chooses);\n"
+    "                       e.g. icmp_rcv@1, __dev_queue_xmit@1, kfree_skb_reason@1 (its\n"
+    "                       drop reason goes into each packet's comment)\n"
     "\n"
     "Packets with a MAC header go to an Ethernet interface of the file, packets without one\n"
     "(tun, ipip, ...) to a raw-IP interface; the filter runs in the matching form. pcap and\n"
@@ -44,15 +48,18 @@ int cmd_skb(int argc, char **argv)
 {
 	static volatile sig_atomic_t stop;
 	struct capture_opts o = {0};
-	g_autofree char *iface = NULL, *netns = NULL;
+	g_autofree char *iface = NULL, *netns = NULL, *attach = NULL;
 	gboolean stacks = FALSE;
 	struct capture_gather gather = {0};
-	GOptionEntry rows[3 + CAPTURE_GATHER_ENTRIES + CAPTURE_OPTS_ENTRIES] = {
+	GOptionEntry rows[4 + CAPTURE_GATHER_ENTRIES + CAPTURE_OPTS_ENTRIES] = {
 	    {"interface", 'i', 0, G_OPTION_ARG_STRING, &iface,
 	     "Only packets of this interface (and namespace); any: all", "IFACE"},
 	    {"netns", 0, 0, G_OPTION_ARG_FILENAME, &netns,
 	     "The network namespace of -i (/run/netns/NAME, /proc/PID/ns/net)", "PATH"},
-	    {"stack", 'S', 0, G_OPTION_ARG_NONE, &stacks, "Kernel stack of each packet", NULL}};
+	    {"stack", 'S', 0, G_OPTION_ARG_NONE, &stacks, "Kernel stack of each packet", NULL},
+	    {"attach", 0, 0, G_OPTION_ARG_STRING, &attach,
+	     "Hook FUNC@N through fentry or a kprobe (default: fentry where the kernel allows it)",
+	     "fentry|kprobe"}};
 	GOptionContext *ctx =
 	    g_option_context_new("[EXPRESSION] - capture packets in the kernel network stack");
 	g_autoptr(GError) gerr = NULL;
@@ -63,9 +70,9 @@ int cmd_skb(int argc, char **argv)
 	int status = 2;
 
 	capture_gather_entries(
-	    &gather, rows + 3,
+	    &gather, rows + 4,
 	    "-G: tie a packet's records by its skb pointer (default) or its content");
-	capture_opts_entries(&o, rows + 3 + CAPTURE_GATHER_ENTRIES,
+	capture_opts_entries(&o, rows + 4 + CAPTURE_GATHER_ENTRIES,
 			     "Hook point(s) to capture at (see below)");
 	g_set_prgname("netcap skb");
 	g_option_context_add_main_entries(ctx, rows, NULL);
@@ -84,6 +91,13 @@ int cmd_skb(int argc, char **argv)
 	if (capture_gather_finish(&gather, "skb", &o,
 				  "tp:net:net_dev_queue,tp:net:netif_receive_skb"))
 		goto out;
+	if (attach && strcmp(attach, "fentry") && strcmp(attach, "kprobe")) {
+		fprintf(stderr, "netcap skb: bad --attach \"%s\": give fentry or kprobe\n", attach);
+		goto out;
+	}
+	r.attach = !attach		       ? NC_SKB_TRACEPOINT
+		   : !strcmp(attach, "fentry") ? NC_SKB_FENTRY
+					       : NC_SKB_KPROBE;
 	capture_request(&o, &gather, stacks, iface, netns, &r.cap);
 	nc_load_set_verbose(o.verbose);
 	capture_signals(&stop);

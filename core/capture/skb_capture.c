@@ -128,12 +128,21 @@ static int plan_function(struct capture *c, const char *spec, char *err, size_t 
 	guint64 n;
 	char tname[128];
 
-	if (id < 0)
+	if (id < 0) {
+		g_autofree char *inner = g_strdup_printf("__%s", func);
+
+		/* an inline wrapper (dev_queue_xmit in 6.x) has no function of its own */
+		if (btf__find_by_name_kind(c->btf, inner, BTF_KIND_FUNC) > 0)
+			return nc_err(err, errlen, ENOENT,
+				      "no kernel function \"%s\" in this kernel (an inline wrapper "
+				      "here); hook the function that serves it: %s@%s",
+				      func, inner, spec + strlen(func) + 1);
 		return nc_err(
 		    err, errlen, ENOENT,
 		    "no kernel function \"%s\" in the kernel's BTF; tracepoints that carry "
 		    "an skb: %s",
 		    func, serve);
+	}
 	if (!g_ascii_string_to_unsigned(spec + strlen(func) + 1, 10, 1, 5, &n, NULL))
 		return nc_err(err, errlen, EINVAL,
 			      "hook spec \"%s\": FUNC@N with N from 1 to 5, the skb's argument",
@@ -149,8 +158,19 @@ static int plan_function(struct capture *c, const char *spec, char *err, size_t 
 	if (c->n >= NC_SKB_MAX_TRACEPOINTS)
 		return nc_err(err, errlen, E2BIG, "at most %d hook points", NC_SKB_MAX_TRACEPOINTS);
 	pt = &c->points[c->n];
-	if (nc_kskb_fentry_works(id))
+	if (c->r->attach == NC_SKB_KPROBE && !kprobes)
+		return nc_err(err, errlen, ENOTSUP,
+			      "\"%s\": --attach kprobe: this kernel has no kprobes (no kprobe "
+			      "event source); try --attach fentry",
+			      spec);
+	if (c->r->attach != NC_SKB_KPROBE && nc_kskb_fentry_works(id))
 		pt->how = NC_SKB_FENTRY;
+	else if (c->r->attach == NC_SKB_FENTRY)
+		return nc_err(
+		    err, errlen, ENOTSUP,
+		    "\"%s\": --attach fentry: the kernel refuses an fentry program at %s; "
+		    "try --attach kprobe",
+		    spec, func);
 	else if (kprobes)
 		pt->how = NC_SKB_KPROBE;
 	else
@@ -164,6 +184,12 @@ static int plan_function(struct capture *c, const char *spec, char *err, size_t 
 	pt->target = c->names[c->n++];
 	pt->cfg.skb_arg = (__u32)n - 1;
 	pt->cfg.reason_arg = -1;
+	/* a drop function (kfree_skb_reason): its reason is the argument after the skb */
+	if (btf_vlen(proto) > n && n < 5) {
+		type_name(c->btf, btf_params(proto)[n].type, tname, sizeof(tname));
+		if (!strcmp(tname, "skb_drop_reason") || !strcmp(tname, "enum skb_drop_reason"))
+			pt->cfg.reason_arg = (__s32)n;
+	}
 	pt->cfg.direction = NC_DIR_NONE;
 	common_cfg(c, pt);
 	desc = g_strdup_printf("netcap skb capture at kernel function %s (%s)", func,

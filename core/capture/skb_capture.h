@@ -11,6 +11,9 @@ struct nc_skb_request {
 	/* specs: "tracepoint:CAT:NAME", "tp:CAT:NAME", "FUNC@N"; -G follows each packet by skb
 	 * pointer or content */
 	struct nc_capture_common cap;
+	/* FUNC@N through this (NC_SKB_FENTRY or NC_SKB_KPROBE); NC_SKB_TRACEPOINT (0): fentry where
+	 * the kernel allows it, else a kprobe */
+	enum nc_skb_attach attach;
 };
 
 /* Runs the capture; 0 with res filled (nc_capture_result_free()), or -errno with one line in

@@ -102,13 +102,30 @@ fail:
 
 int nc_skb_probe_attach(struct nc_skb_probe *p, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		p->links[i] =
-		    bpf_program__attach_raw_tracepoint(p->inst[i]->progs.nc_skb, p->names[i]);
-		if (!p->links[i]) {
-			char what[96];
+	static const char *const kind[] = {[NC_SKB_TRACEPOINT] = "tracepoint",
+					   [NC_SKB_KPROBE] = "kprobe",
+					   [NC_SKB_FENTRY] = "fentry"};
 
-			snprintf(what, sizeof(what), "attaching to tracepoint %s", p->names[i]);
+	for (size_t i = 0; i < p->n; i++) {
+		struct nc_skb_bpf *s = p->inst[i];
+		char what[128];
+
+		switch (p->how[i]) {
+		case NC_SKB_TRACEPOINT:
+			p->links[i] =
+			    bpf_program__attach_raw_tracepoint(s->progs.nc_skb, p->names[i]);
+			break;
+		case NC_SKB_KPROBE:
+			p->links[i] =
+			    bpf_program__attach_kprobe(s->progs.nc_skb_kprobe, false, p->names[i]);
+			break;
+		case NC_SKB_FENTRY: /* the target was set before the load */
+			p->links[i] = bpf_program__attach_trace(s->progs.nc_skb_fentry);
+			break;
+		}
+		if (!p->links[i]) {
+			snprintf(what, sizeof(what), "attaching a %s to %s", kind[p->how[i]],
+				 p->names[i]);
 			return nc_bpf_refused(err, errlen, -errno, what);
 		}
 	}
