@@ -234,6 +234,8 @@ struct mbuf_pre {
 	__u32 have; /* bytes of b[] read: NC_MBUF_PRE, or NC_MBUF_HDR when that failed */
 	__u32 pad;
 	__u8 b[NC_MBUF_PRE];
+	struct mbuf_hdr seg; /* the header of a later segment (here: 512 bytes of stack is all a
+			      * call chain has, 5.x to 6.1 count every frame of it) */
 };
 
 struct {
@@ -272,16 +274,18 @@ __noinline int copy_chunk(__u64 addr, __u32 len, __u32 off, __u32 limit)
 }
 
 /*
- * Copies up to `limit` bytes of the packet whose mbuf header is `m` into the CPU's scratch
- * record, walking the segment chain, with `ntags` VLAN tags (`tags`, 8 bytes in memory order)
- * inserted after the 12 address bytes. Returns the bytes copied, with COPY_CUT set when the
- * chain had more than NC_MAX_SEGS segments, or -1 if packet memory could not be read.
- * Global, so that the verifier checks its segment loop once rather than at each of its two call
- * sites (this was most of the time to attach).
+ * Copies up to `limit` bytes of the packet whose mbuf header the CPU's pre_map slot holds into
+ * the CPU's scratch record, walking the segment chain, with `ntags` VLAN tags (`tags`, 8 bytes
+ * in memory order) inserted after the 12 address bytes. Returns the bytes copied, with COPY_CUT
+ * set when the chain had more than NC_MAX_SEGS segments, or -1 if packet memory could not be
+ * read. Global, so that the verifier checks its segment loop once rather than at each of its two
+ * call sites (this was most of the time to attach); scalar arguments only, as global functions
+ * take before Linux 5.12.
  */
-__noinline int copy_packet(const struct mbuf_pre *m, __u32 limit, __u64 tags, __u32 ntags)
+__noinline int copy_packet(__u32 limit, __u64 tags, __u32 ntags)
 {
-	struct mbuf_hdr seg;
+	__u32 zero = 0;
+	struct mbuf_pre *m = bpf_map_lookup_elem(&pre_map, &zero);
 	struct scratch *s = nc_scratch();
 	__u64 addr, next;
 	__u32 len, nb_segs, off = 0, chunk;
@@ -334,12 +338,12 @@ __noinline int copy_packet(const struct mbuf_pre *m, __u32 limit, __u64 tags, __
 		off = ret;
 		if (i + 1 >= (int)nb_segs || !next)
 			return off;
-		if (bpf_probe_read_user(&seg, sizeof(seg), (void *)next))
+		if (bpf_probe_read_user(&m->seg, sizeof(m->seg), (void *)next))
 			return -1;
-		addr =
-		    FIELD(seg.b, __u64, cfg.mbuf.buf_addr) + FIELD(seg.b, __u16, cfg.mbuf.data_off);
-		len = FIELD(seg.b, __u16, cfg.mbuf.data_len);
-		next = FIELD(seg.b, __u64, cfg.mbuf.next);
+		addr = FIELD(m->seg.b, __u64, cfg.mbuf.buf_addr) +
+		       FIELD(m->seg.b, __u16, cfg.mbuf.data_off);
+		len = FIELD(m->seg.b, __u16, cfg.mbuf.data_len);
+		next = FIELD(m->seg.b, __u64, cfg.mbuf.next);
 	}
 	return off | (off < limit && nb_segs > NC_MAX_SEGS ? COPY_CUT : 0);
 }
@@ -407,7 +411,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	/* the header window first, the filter on it, the rest only on a match */
 	limit = cfg.window < cfg.snaplen ? cfg.window : cfg.snaplen;
 	__builtin_memcpy(&tag_bytes, tags, sizeof(tag_bytes));
-	ret = copy_packet(m, limit, tag_bytes, ntags);
+	ret = copy_packet(limit, tag_bytes, ntags);
 	if (ret < 0) {
 		cnt->readerr++;
 		return 0;
@@ -418,7 +422,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 		return 0;
 	cnt->matched++;
 	if (copied == limit && limit < cfg.snaplen && copied < wire) {
-		ret = copy_packet(m, cfg.snaplen, tag_bytes, ntags);
+		ret = copy_packet(cfg.snaplen, tag_bytes, ntags);
 		if (ret < 0) {
 			cnt->readerr++;
 			return 0;
@@ -458,29 +462,15 @@ static __always_inline bool port_queue_of(const struct nc_hook_cfg *h, __u64 que
 	return q || !h->queue_only;
 }
 
-struct burst_loop {
-	struct burst *b;
-	__u32 hook, direction, pq;
-};
-
-static long capture_slot(__u64 i, void *data)
-{
-	struct burst_loop *l = data;
-
-	if (i >= NC_MAX_BURST)
-		return 1;
-	capture_mbuf(l->hook, l->b->mbufs[i], l->direction, l->pq);
-	return 0;
-}
-
 /*
- * Captures `count` mbufs of the array at user address `array`. The slots are visited by
- * bpf_loop(), which the verifier checks once, rather than by a loop it would walk slot by slot.
+ * Captures `count` mbufs of the array at user address `array`: a bounded loop that calls the
+ * global capture_mbuf(), so the verifier walks NC_MAX_BURST short iterations (bpf_loop() would
+ * need Linux 5.17).
  */
 static __always_inline void capture_burst(__u32 hook, const struct nc_hook_cfg *h, __u64 array,
 					  __u32 count, __u32 pq)
 {
-	__u32 key = 0;
+	__u32 key = 0, direction = h->direction;
 	struct burst *b = bpf_map_lookup_elem(&burst_map, &key);
 	__u64 size;
 
@@ -499,9 +489,11 @@ static __always_inline void capture_burst(__u32 hook, const struct nc_hook_cfg *
 			cnt->readerr++;
 		return;
 	}
-	struct burst_loop l = {.b = b, .hook = hook, .direction = h->direction, .pq = pq};
-
-	bpf_loop(count, capture_slot, &l, 0);
+	for (__u32 i = 0; i < NC_MAX_BURST; i++) {
+		if (i >= count)
+			break;
+		capture_mbuf(hook, b->mbufs[i], direction, pq);
+	}
 }
 
 SEC("netcap.uprobe")

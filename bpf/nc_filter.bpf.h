@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Filter placeholders for probe programs (see nc_filter_abi.h for the contract). Include this
- * header in exactly one .bpf.c per object. The functions are global so that the verifier checks
- * each once, not at every call site; their bodies are opaque to the compiler (inline asm that takes
+ * header in exactly one .bpf.c per object. The functions are static: a global function may take
+ * no pointer but the context before Linux 5.12, so the verifier checks the filter at each call
+ * site (one or two per program); their bodies are opaque to the compiler (inline asm that takes
  * every argument), so calls are neither folded nor stripped of their arguments.
  */
 #ifndef NC_FILTER_BPF_H
@@ -13,8 +14,8 @@
 #define NC__STR(x) #x
 #define NC_STR(x)  NC__STR(x)
 
-__attribute__((noinline)) int nc_filter_l2(const struct nc_filter_window *win, __u32 caplen,
-					   __u32 wirelen)
+static __attribute__((noinline, unused)) int nc_filter_l2(const struct nc_filter_window *win,
+							  __u32 caplen, __u32 wirelen)
 {
 	long ret;
 
@@ -24,8 +25,8 @@ __attribute__((noinline)) int nc_filter_l2(const struct nc_filter_window *win, _
 	return (int)ret;
 }
 
-__attribute__((noinline)) int nc_filter_l3(const struct nc_filter_window *win, __u32 caplen,
-					   __u32 wirelen)
+static __attribute__((noinline, unused)) int nc_filter_l3(const struct nc_filter_window *win,
+							  __u32 caplen, __u32 wirelen)
 {
 	long ret;
 
