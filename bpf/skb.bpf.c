@@ -42,11 +42,34 @@ extern const void vmemmap_base __ksym __weak;
 #define PAGE_OFFSET_FIXED  0xffff888000000000ULL
 #define VMEMMAP_BASE_FIXED 0xffffea0000000000ULL
 
-/* skb_frag_t before 6.2 (struct bio_vec), a CO-RE flavour of the current struct skb_frag */
-struct skb_frag___bio_vec {
+/*
+ * The layouts of a page fragment (skb_frag_t), as CO-RE flavours of the kernel's types: a
+ * struct bio_vec up to 6.1 (typedef struct bio_vec skb_frag_t), then a struct skb_frag with the
+ * same bv_ names, then with page/len/offset, and with a netmem_ref in place of the page (6.10+).
+ * Which one the running kernel has is asked field by field, never by version.
+ */
+struct bio_vec___frag {
 	struct page *bv_page;
 	unsigned int bv_len;
 	unsigned int bv_offset;
+} __attribute__((preserve_access_index));
+
+struct skb_frag___bv {
+	struct page *bv_page;
+	unsigned int bv_len;
+	unsigned int bv_offset;
+} __attribute__((preserve_access_index));
+
+struct skb_frag___page {
+	struct page *page;
+	unsigned int len;
+	unsigned int offset;
+} __attribute__((preserve_access_index));
+
+struct skb_frag___netmem {
+	unsigned long netmem;
+	unsigned int len;
+	unsigned int offset;
 } __attribute__((preserve_access_index));
 
 struct {
@@ -66,16 +89,43 @@ static __always_inline __u64 targ(struct bpf_raw_tracepoint_args *ctx, __u32 i)
 	return v;
 }
 
-/* A fragment in the pre-6.2 layout. Out of line: the compiler would otherwise compute its field
- * addresses ahead of the branch that picks the layout, and on a newer kernel those relocations
- * cannot be resolved (libbpf poisons them; they must stay unreached). */
+/* A fragment in each layout. Out of line: the compiler would otherwise compute field addresses
+ * of every layout ahead of the branch that picks one, and relocations of the layouts this kernel
+ * does not have cannot be resolved (libbpf poisons them; they must stay unreached). */
 static __noinline void read_bio_vec(void *frag, __u64 *page, __u32 *len, __u32 *off)
 {
-	struct skb_frag___bio_vec *b = frag;
+	struct bio_vec___frag *b = frag;
 
 	*page = (__u64)BPF_CORE_READ(b, bv_page);
 	*len = BPF_CORE_READ(b, bv_len);
 	*off = BPF_CORE_READ(b, bv_offset);
+}
+
+static __noinline void read_frag_bv(void *frag, __u64 *page, __u32 *len, __u32 *off)
+{
+	struct skb_frag___bv *b = frag;
+
+	*page = (__u64)BPF_CORE_READ(b, bv_page);
+	*len = BPF_CORE_READ(b, bv_len);
+	*off = BPF_CORE_READ(b, bv_offset);
+}
+
+static __noinline void read_frag_page(void *frag, __u64 *page, __u32 *len, __u32 *off)
+{
+	struct skb_frag___page *b = frag;
+
+	*page = (__u64)BPF_CORE_READ(b, page);
+	*len = BPF_CORE_READ(b, len);
+	*off = BPF_CORE_READ(b, offset);
+}
+
+static __noinline void read_frag_netmem(void *frag, __u64 *page, __u32 *len, __u32 *off)
+{
+	struct skb_frag___netmem *b = frag;
+
+	*page = BPF_CORE_READ(b, netmem);
+	*len = BPF_CORE_READ(b, len);
+	*off = BPF_CORE_READ(b, offset);
 }
 
 /*
@@ -96,20 +146,22 @@ static __always_inline int copy_frags(struct scratch *s, struct sk_buff *skb, __
 	    (&vmemmap_base && bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base)))
 		return -1;
 	for (__u32 i = 0; i < MAX_FRAGS; i++) {
-		skb_frag_t *f = &sh->frags[i];
+		void *f = (void *)sh->frags + i * bpf_core_type_size(skb_frag_t);
 		__u64 page, addr;
 		__u32 len, off, chunk;
 
 		if (i >= nr || copied >= limit)
 			break;
-		if (bpf_core_field_exists(f->netmem)) {
-			page = BPF_CORE_READ(f, netmem);
-			len = BPF_CORE_READ(f, len);
-			off = BPF_CORE_READ(f, offset);
+		if (bpf_core_field_exists(struct skb_frag___netmem, netmem)) {
+			read_frag_netmem(f, &page, &len, &off);
 			if (page & 1) { /* a net_iov (device memory), not a page */
 				*cut = true;
 				break;
 			}
+		} else if (bpf_core_field_exists(struct skb_frag___page, page)) {
+			read_frag_page(f, &page, &len, &off);
+		} else if (bpf_core_field_exists(struct skb_frag___bv, bv_page)) {
+			read_frag_bv(f, &page, &len, &off);
 		} else {
 			read_bio_vec(f, &page, &len, &off);
 		}
