@@ -2,8 +2,11 @@
 # bench/mbuf_rate: the nc_fwd forwarder at saturation between two net_null ports (64-byte
 # packets, bursts of 32), packets per second with no capture, then with netcap attached at each
 # hook kind, with a filter that matches nothing and one that matches everything (snap length
-# 128, written to /dev/null). Medians of several runs; prints a Markdown table with the rate kept
-# as a share of the no-capture baseline measured in the same run. Reports, never asserts.
+# 128, written to /dev/null). The forwarder's lcore busy-polls CPU 0 and times its own window
+# (--run-ms); netcap runs on CPU 1 (taskset) and is stopped 1 s after the window, once its ring
+# is drained, and its summary gives the packets it dropped. Medians of several runs (per column);
+# prints a Markdown table with the rate kept as a share of the no-capture baseline measured in
+# the same run. Reports, never asserts.
 # Usage: mbuf_rate.sh NETCAP NC_FWD [SECONDS_PER_RUN] [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,44 +18,57 @@ runs=${4:-3}
 source "$here/../tests/integration/lib.sh"
 tmp=
 nc_tmpdir tmp
+# the forwarder's lcore is CPU 0 (nc_fwd_start: -l 0); netcap runs on this one
+tool_cpu=1
+taskset -c "$tool_cpu" true 2>/dev/null ||
+	nc_fail "bench/mbuf_rate needs CPU $tool_cpu for netcap, besides the forwarder's CPU 0"
 
-# rate SPEC FILTER: forwarded packets per second over one run (SPEC "" = no capture), in $RATE.
+# rate SPEC FILTER: forwarded packets per second over one run (SPEC "" = no capture), in $RATE;
+# the packets netcap reports dropped (ring full, unreadable), in $DROPPED.
 # Not called in $(...): lib.sh must see the fixture it starts to clean up after it.
 rate() {
 	local spec=$1 filter=$2 nc_pid="" rx
-	nc_fwd_start --stats -- --vdev net_null0 --vdev net_null1 >/dev/null
+	# the fixture forwards for exactly the window, then idles with the capture still attached
+	nc_fwd_start --stats --run-ms $((secs * 1000)) -- --vdev net_null0 --vdev net_null1 >/dev/null
 	if [[ -n $spec ]]; then
 		rm -f "$tmp/ready"
-		"$netcap" mbuf --pid "$NC_FWD_PID" -f "$spec" -e "$filter" -s 128 -w /dev/null \
-			--ready-file "$tmp/ready" 2>"$tmp/netcap.err" &
+		taskset -c "$tool_cpu" "$netcap" mbuf --pid "$NC_FWD_PID" -f "$spec" -e "$filter" -s 128 \
+			-w /dev/null --ready-file "$tmp/ready" 2>"$tmp/netcap.err" &
 		nc_pid=$!
 		for _ in $(seq 200); do [[ -e $tmp/ready ]] && break; sleep 0.1; done
 		[[ -e $tmp/ready ]] || { cat "$tmp/netcap.err" >&2; exit 1; }
 	fi
 	nc_fwd_go
 	sleep "$secs"
+	DROPPED=0
+	if [[ -n $nc_pid ]]; then
+		sleep 1 # the ring drained: netcap wakes its reader at least every 100 ms
+		kill -INT "$nc_pid" 2>/dev/null || true
+		wait "$nc_pid" || echo "bench/mbuf_rate: netcap exited $? before the end of the run: $(tail -3 "$tmp/netcap.err")" >&2
+		# its summary lines: "netcap: POINT: seen S, matched M, written W, dropped D (...)"
+		DROPPED=$(awk '/: seen .* dropped/ {for (i = 1; i < NF; i++) if ($i == "dropped") d += $(i+1)} END {print d + 0}' "$tmp/netcap.err")
+	fi
 	nc_fwd_stop >/dev/null || true
-	[[ -z $nc_pid ]] || wait "$nc_pid" || true
 	rx=$(awk '/^nc_fwd: rx/ {print $3}' "$NC_FWD_OUT")
 	RATE=$((rx / secs))
 }
 
 median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
-measure() { # SPEC FILTER: the median rate in $RATE
-	local all=()
+measure() { # SPEC FILTER: the median rate in $RATE, the median drops in $DROPPED
+	local all=() drops=()
 	for _ in $(seq "$runs"); do
 		rate "$1" "$2"
-		all+=("$RATE")
+		all+=("$RATE") drops+=("$DROPPED")
 	done
-	RATE=$(echo "${all[*]}" | median)
+	RATE=$(echo "${all[*]}" | median) DROPPED=$(echo "${drops[*]}" | median)
 }
 
 measure "" ""
 base=$RATE
-printf 'Forwarder: nc_fwd, one lcore, net_null0 <-> net_null1 (64-byte packets, bursts of 32), %s s per run, median of %s runs. netcap writes pcapng to /dev/null, snap length 128.\n\n' "$secs" "$runs"
-printf '| hook point | kind | filter | forwarded Mpps | kept |\n|---|---|---|---:|---:|\n'
-printf '| none | – | – | %.2f | 100%% |\n' "$(echo "$base / 1000000" | bc -l)"
+printf 'Forwarder: nc_fwd, one lcore busy-polling CPU 0, net_null0 <-> net_null1 (64-byte packets, bursts of 32); it forwards for %s s per run (`--run-ms`), median of %s runs (per column). netcap runs on CPU 1 (`taskset -c 1`), writes pcapng to /dev/null, snap length 128, and stops 1 s after the window; "dropped" is what its summary reports (ring full and unreadable, all hook points).\n\n' "$secs" "$runs"
+printf '| hook point | kind | filter | forwarded Mpps | kept | dropped |\n|---|---|---|---:|---:|---:|\n'
+printf '| none | – | – | %.2f | 100%% | – |\n' "$(echo "$base / 1000000" | bc -l)"
 for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array + count)" \
 	"fwd_rx@2@ret|return side (array filled by the call)" "rx_burst|PMD rx, read on return" \
 	"tx_burst|PMD tx, read on entry"; do
@@ -62,7 +78,7 @@ for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array 
 		r=$RATE
 		label="all"
 		[[ -z $filter ]] || label="none (\`$filter\`)"
-		printf '| `%s` | %s | %s | %.2f | %.1f%% |\n' "$spec" "$kind" "$label" \
-			"$(echo "$r / 1000000" | bc -l)" "$(echo "100 * $r / $base" | bc -l)"
+		printf '| `%s` | %s | %s | %.2f | %.1f%% | %s |\n' "$spec" "$kind" "$label" \
+			"$(echo "$r / 1000000" | bc -l)" "$(echo "100 * $r / $base" | bc -l)" "$DROPPED"
 	done
 done
