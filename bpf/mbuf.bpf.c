@@ -496,10 +496,17 @@ static __always_inline void capture_burst(__u32 hook, const struct nc_hook_cfg *
 	}
 }
 
+/* The hook of this call: this instance's own, or the attach cookie (where the kernel has them;
+ * on older kernels the branch is never taken and the verifier does not see the helper) */
+static __always_inline __u32 hook_of(struct pt_regs *ctx)
+{
+	return cfg.hook ? cfg.hook - 1 : (__u32)bpf_get_attach_cookie(ctx);
+}
+
 SEC("netcap.uprobe")
 int nc_mbuf_entry(struct pt_regs *ctx)
 {
-	__u32 hook = (__u32)bpf_get_attach_cookie(ctx), pq;
+	__u32 hook = hook_of(ctx), pq;
 	struct nc_hook_cfg *h = bpf_map_lookup_elem(&hooks, &hook);
 
 	if (!h || (!nc_on && h->kind != NC_HOOK_RET_SAVE))
@@ -532,7 +539,7 @@ int nc_mbuf_entry(struct pt_regs *ctx)
 SEC("netcap.uretprobe")
 int nc_mbuf_return(struct pt_regs *ctx)
 {
-	__u32 hook = (__u32)bpf_get_attach_cookie(ctx), pq, count;
+	__u32 hook = hook_of(ctx), pq, count;
 	struct saved_key k = {.tid = (__u32)bpf_get_current_pid_tgid(), .hook = hook};
 	struct nc_hook_cfg *h = bpf_map_lookup_elem(&hooks, &hook);
 	struct saved_args *a;

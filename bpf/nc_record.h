@@ -123,7 +123,8 @@ struct nc_mbuf_probe_cfg {
 	__u32 window;	  /* bytes copied before filtering, <= NC_FILTER_WINDOW */
 	__u64 wake_bytes; /* wake the reader when this much data is pending */
 	__u32 stacks;	  /* -S: distinct user stacks kept (ustacks, ustack_ids); 0 off */
-	__u32 pad;
+	__u32 hook;	  /* hook id + 1 of every call of this instance; 0: the attach cookie is the
+			   * hook id (cookies need Linux 5.15: older ones load an instance per hook) */
 };
 
 #define NC_USTACK_DEPTH 32   /* user frames recorded per hook call (-S) */

@@ -19,10 +19,88 @@
 #define MAX_LINKS (2 * NC_MAX_HOOKS)
 
 struct nc_mbuf_probe {
-	struct nc_mbuf_bpf *skel;
+	struct nc_mbuf_bpf *skel; /* every map; its programs serve all hooks by attach cookie */
+	/* without attach cookies (Linux < 5.15): an instance per hook, its id in its rodata,
+	 * sharing skel's maps */
+	struct nc_mbuf_bpf *own[NC_MAX_HOOKS];
+	size_t n_own;
+	bool cookies;
+	struct nc_mbuf_probe_opts o; /* for the instances loaded at attach */
 	struct bpf_link *links[MAX_LINKS];
 	size_t n_links;
 };
+
+/* Whether the kernel has attach cookies for uprobes (bpf_get_attach_cookie, 5.15).
+ * NETCAP_NO_ATTACH_COOKIES=1 takes the older kernels' way here too (tests). */
+static bool have_cookies(void)
+{
+	const char *no = getenv("NETCAP_NO_ATTACH_COOKIES");
+
+	if (no && !strcmp(no, "1"))
+		return false;
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, NULL) == 1;
+}
+
+/* Instance `first`'s maps for every map of s but its read-only data (which holds the hook id) */
+static int share_maps(struct nc_mbuf_bpf *first, struct nc_mbuf_bpf *s)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map (m, s->obj) {
+		const char *name = bpf_map__name(m);
+		struct bpf_map *same = bpf_object__find_map_by_name(first->obj, name);
+		int ret;
+
+		if (strstr(name, ".rodata") || strstr(name, ".kconfig") || !same)
+			continue;
+		ret = bpf_map__reuse_fd(m, bpf_map__fd(same));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Opens, configures and loads one instance of the probe: the programs serve hook `hook` alone
+ * (hook + 1 in rodata; 0: every hook, by cookie), the entry program if need_entry, the return
+ * program if need_return; with `first`, its maps are used.
+ */
+static int load_instance(const struct nc_mbuf_probe_opts *o, uint32_t hook, bool need_entry,
+			 bool need_return, struct nc_mbuf_bpf *first, struct nc_mbuf_bpf **out,
+			 char *err, size_t errlen)
+{
+	struct nc_mbuf_bpf *skel = nc_mbuf_bpf__open();
+	int ret;
+
+	*out = skel;
+	if (!skel)
+		return nc_bpf_refused(err, errlen, -errno, "opening the mbuf probe");
+	/* the kernel verifies each program loaded: only what is used (an instance that only
+	 * holds the maps for the per-hook ones loads none) */
+	bpf_program__set_autoload(skel->progs.nc_mbuf_entry, need_entry);
+	bpf_program__set_autoload(skel->progs.nc_mbuf_return, need_return);
+	skel->rodata->cfg.mbuf = o->mbuf;
+	skel->rodata->cfg.snaplen = o->snaplen;
+	skel->rodata->cfg.window = o->window;
+	/* wake the reader once an eighth of the ring is pending; it also polls on a timer */
+	skel->rodata->cfg.wake_bytes = o->ring_bytes / 8;
+	skel->rodata->cfg.stacks = o->stacks;
+	skel->rodata->cfg.hook = hook;
+	ret = bpf_map__set_max_entries(skel->maps.ring, (__u32)o->ring_bytes);
+	if (!ret && o->stacks)
+		ret = bpf_map__set_max_entries(skel->maps.ustacks, o->stacks);
+	if (!ret && o->stacks)
+		ret = bpf_map__set_max_entries(skel->maps.ustack_ids, o->stacks);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.scratch_map,
+					       (__u32)libbpf_num_possible_cpus());
+	if (!ret && first)
+		ret = share_maps(first, skel);
+	if (ret)
+		return nc_err(err, errlen, -ret, "sizing the mbuf probe's maps: %s",
+			      strerror(-ret));
+	return nc_splice_load(skel->skeleton, o->filter, "the mbuf probe", err, errlen);
+}
 
 int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe **out, char *err,
 		       size_t errlen)
@@ -43,31 +121,10 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return nc_err(err, errlen, ENOMEM, "out of memory");
-	p->skel = nc_mbuf_bpf__open();
-	if (!p->skel) {
-		ret = nc_bpf_refused(err, errlen, -errno, "opening the mbuf probe");
-		goto fail;
-	}
-	/* the kernel verifies each program loaded (~0.2 s each here): only what is used */
-	bpf_program__set_autoload(p->skel->progs.nc_mbuf_return, o->need_return);
-	p->skel->rodata->cfg.mbuf = o->mbuf;
-	p->skel->rodata->cfg.snaplen = o->snaplen;
-	p->skel->rodata->cfg.window = o->window;
-	/* wake the reader once an eighth of the ring is pending; it also polls on a timer */
-	p->skel->rodata->cfg.wake_bytes = o->ring_bytes / 8;
-	p->skel->rodata->cfg.stacks = o->stacks;
-	ret = bpf_map__set_max_entries(p->skel->maps.ring, (__u32)o->ring_bytes);
-	if (!ret && o->stacks)
-		ret = bpf_map__set_max_entries(p->skel->maps.ustacks, o->stacks);
-	if (!ret && o->stacks)
-		ret = bpf_map__set_max_entries(p->skel->maps.ustack_ids, o->stacks);
-	if (!ret)
-		ret = bpf_map__set_max_entries(p->skel->maps.scratch_map,
-					       (__u32)libbpf_num_possible_cpus());
-	if (!ret)
-		ret = nc_splice_load(p->skel->skeleton, o->filter, "the mbuf probe", err, errlen);
-	else
-		nc_err(err, errlen, -ret, "sizing the mbuf probe's maps: %s", strerror(-ret));
+	p->o = *o;
+	p->cookies = have_cookies();
+	ret = load_instance(o, 0, p->cookies, p->cookies && o->need_return, NULL, &p->skel, err,
+			    errlen);
 	if (ret)
 		goto fail;
 	*out = p;
@@ -130,8 +187,8 @@ static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 		      const struct nc_attach_point *a, bool retprobe, char *err, size_t errlen)
 {
 	/* the kernel raises a USDT semaphore (ref_ctr_offset) while the uprobe is attached */
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = a->hook, .retprobe = retprobe,
-		    .ref_ctr_offset = (size_t)a->ref_ctr_offset);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = p->cookies ? a->hook : 0,
+		    .retprobe = retprobe, .ref_ctr_offset = (size_t)a->ref_ctr_offset);
 	struct bpf_link *link;
 
 	if (p->n_links >= MAX_LINKS)
@@ -158,6 +215,7 @@ static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *a, char *err,
 			 size_t errlen)
 {
+	struct nc_mbuf_bpf *skel;
 	int ret;
 
 	if (a->hook >= NC_MAX_HOOKS)
@@ -167,9 +225,20 @@ int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *
 				 sizeof(a->cfg), BPF_ANY))
 		return nc_err(err, errlen, errno, "configuring hook %u: %s", a->hook,
 			      strerror(errno));
-	ret = attach_one(p, p->skel->progs.nc_mbuf_entry, a, false, err, errlen);
+	skel = p->skel;
+	if (!p->cookies) {
+		if (p->n_own >= NC_MAX_HOOKS)
+			return nc_err(err, errlen, E2BIG, "too many hook points (at most %d)",
+				      NC_MAX_HOOKS);
+		ret = load_instance(&p->o, a->hook + 1, true, a->cfg.kind == NC_HOOK_RET_SAVE,
+				    p->skel, &p->own[p->n_own], err, errlen);
+		skel = p->own[p->n_own++];
+		if (ret)
+			return ret;
+	}
+	ret = attach_one(p, skel->progs.nc_mbuf_entry, a, false, err, errlen);
 	if (!ret && a->cfg.kind == NC_HOOK_RET_SAVE)
-		ret = attach_one(p, p->skel->progs.nc_mbuf_return, a, true, err, errlen);
+		ret = attach_one(p, skel->progs.nc_mbuf_return, a, true, err, errlen);
 	return ret;
 }
 
@@ -204,7 +273,7 @@ int nc_mbuf_probe_stack(const struct nc_mbuf_probe *p, int32_t id, uint64_t *ips
 
 void nc_mbuf_probe_enable(struct nc_mbuf_probe *p, bool on)
 {
-	if (p)
+	if (p) /* every instance shares this .bss */
 		p->skel->bss->nc_on = on;
 }
 
@@ -222,6 +291,8 @@ void nc_mbuf_probe_close(struct nc_mbuf_probe *p)
 	if (!p)
 		return;
 	nc_mbuf_probe_detach(p);
+	for (size_t i = 0; i < p->n_own; i++)
+		nc_mbuf_bpf__destroy(p->own[i]);
 	nc_mbuf_bpf__destroy(p->skel);
 	free(p);
 }

@@ -47,13 +47,16 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, pid_t pid, uint64_t queue,
 			    const struct nc_queue_id *q, char *err, size_t errlen);
 
-/* Configures hook a->hook and attaches its uprobe (and uretprobe for NC_HOOK_RET_SAVE). */
+/* Configures hook a->hook and attaches its uprobe (and uretprobe for NC_HOOK_RET_SAVE); on a
+ * kernel without attach cookies (before 5.15) an instance of the programs for this hook alone is
+ * loaded first. */
 int nc_mbuf_probe_attach(struct nc_mbuf_probe *p, const struct nc_attach_point *a, char *err,
 			 size_t errlen);
 
-/* Detaches every probe (the maps stay readable); p may be NULL. */
 /* Opens (on) or closes the capture window: attached points count and capture only while open */
 void nc_mbuf_probe_enable(struct nc_mbuf_probe *p, bool on);
+
+/* Detaches every probe (the maps stay readable); p may be NULL. */
 void nc_mbuf_probe_detach(struct nc_mbuf_probe *p);
 
 /* The ring buffer's map fd, for the consumer */
