@@ -80,18 +80,12 @@ struct {
 	__type(value, struct burst);
 } burst_map SEC(".maps");
 
-/* -S: each distinct user stack gets the next id (ustack_ids) and is kept at that index (ustacks);
- * a stack trace map cannot be used because a probe at a function's entry needs a frame put in */
+/* -S: each distinct user stack is kept under its hash (31 bits), the id its records carry. A
+ * hash, not a counter: a shared counter needs an atomic fetch-and-add, which kernels before 5.12
+ * refuse anywhere in a program. Two stacks with one hash: the second is reported as lost. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1); /* user space sizes both with -S */
-	__type(key, struct nc_ustack);
-	__type(value, __u32);
-} ustack_ids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 1); /* user space sizes it with -S */
 	__type(key, __u32);
 	__type(value, struct nc_ustack);
 } ustacks SEC(".maps");
@@ -103,8 +97,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nc_ustack);
 } ustack_buf SEC(".maps");
-
-__u64 ustack_next; /* the next stack id (64-bit: clang's BPF v1 fetch-add) */
 
 /* A field of a struct rte_mbuf read into `hdr`, at an offset from the layout (rodata) */
 #define FIELD(hdr, type, off) (*(type *)((hdr) + ((off) & (NC_MBUF_HDR - sizeof(type)))))
@@ -170,8 +162,8 @@ static __always_inline __u64 loc_arg(struct pt_regs *ctx, const struct nc_arg_lo
 static __always_inline __s64 user_stack(struct pt_regs *ctx, const struct nc_hook_cfg *h)
 {
 	struct nc_ustack *st, *kept;
-	__u32 zero = 0, *id, next;
-	__u64 ret = 0, seq;
+	__u32 zero = 0, id;
+	__u64 ret = 0, hash = 0xcbf29ce484222325ULL;
 
 	if (!cfg.stacks)
 		return NC_USTACK_NONE;
@@ -188,23 +180,25 @@ static __always_inline __s64 user_stack(struct pt_regs *ctx, const struct nc_hoo
 	} else if (bpf_get_stack(ctx, st->ips, sizeof(st->ips), BPF_F_USER_STACK) <= 0) {
 		return NC_USTACK_NONE;
 	}
-	id = bpf_map_lookup_elem(&ustack_ids, st);
-	if (id)
-		return *id;
-	/* a new stack: keep it at its id first, then publish the id */
-	seq = __sync_fetch_and_add(&ustack_next, 1);
-	if (seq >= cfg.stacks)
-		return NC_USTACK_FULL;
-	next = (__u32)seq;
-	kept = bpf_map_lookup_elem(&ustacks, &next);
-	if (!kept)
-		return NC_USTACK_FULL;
-	__builtin_memcpy(kept, st, sizeof(*st));
-	if (bpf_map_update_elem(&ustack_ids, st, &next, BPF_NOEXIST)) {
-		id = bpf_map_lookup_elem(&ustack_ids, st); /* another CPU was first */
-		return id ? *id : NC_USTACK_FULL;
+	/* FNV-1a over the frames (bpf_get_stack zeroes the rest), 64-bit, folded to 31 bits */
+	for (int i = 0; i < NC_USTACK_DEPTH; i++) {
+		hash ^= st->ips[i];
+		hash *= 0x100000001b3ULL;
 	}
-	return next;
+	id = (__u32)(hash ^ hash >> 32) & 0x7fffffff;
+	kept = bpf_map_lookup_elem(&ustacks, &id);
+	if (!kept) {
+		if (bpf_map_update_elem(&ustacks, &id, st, BPF_NOEXIST) == 0)
+			return id;
+		kept = bpf_map_lookup_elem(&ustacks, &id); /* another CPU was first, or full */
+		if (!kept)
+			return NC_USTACK_FULL;
+	}
+	/* this stack, or another one of the same hash */
+	for (int i = 0; i < NC_USTACK_DEPTH; i++)
+		if (kept->ips[i] != st->ips[i])
+			return NC_USTACK_FULL;
+	return id;
 }
 
 /* The stack id the records of this hook call carry (set before capture_mbuf, per CPU) */

@@ -129,10 +129,12 @@ struct nc_mbuf_probe_cfg {
 
 #define NC_USTACK_DEPTH 32   /* user frames recorded per hook call (-S) */
 #define NC_USTACK_NONE	(-1) /* record stack_id: the user stack could not be read */
-#define NC_USTACK_FULL	(-2) /* record stack_id: no room for another distinct stack */
+#define NC_USTACK_FULL                                                                             \
+	(-2) /* record stack_id: no room for another distinct stack (or its hash                   \
+	      * was another's) */
 
-/* A user stack (mbuf probe, -S): each distinct one gets an id (the `ustack_ids` hash) and is kept
- * at that index of the `ustacks` array for the whole capture */
+/* A user stack (mbuf probe, -S): each distinct one is kept in the `ustacks` hash map under its
+ * 31-bit hash, the id its records carry, for the whole capture */
 struct nc_ustack {
 	__u64 ips[NC_USTACK_DEPTH]; /* innermost first, 0 after the last */
 };

@@ -425,8 +425,9 @@ static void append_stack(struct capture *c, const struct nc_record *rec, GString
 	int n = nc_mbuf_probe_stack(c->probe, rec->stack_id, ips);
 
 	if (n == -ENOSPC) {
-		g_string_append_printf(s, "\nstack: lost (more than %d distinct stacks)",
-				       STACK_SLOTS);
+		g_string_append_printf(
+		    s, "\nstack: lost (more than %d distinct stacks, or two of one hash)",
+		    STACK_SLOTS);
 		return;
 	}
 	if (n <= 0) {

@@ -89,8 +89,6 @@ static int load_instance(const struct nc_mbuf_probe_opts *o, uint32_t hook, bool
 	ret = bpf_map__set_max_entries(skel->maps.ring, (__u32)o->ring_bytes);
 	if (!ret && o->stacks)
 		ret = bpf_map__set_max_entries(skel->maps.ustacks, o->stacks);
-	if (!ret && o->stacks)
-		ret = bpf_map__set_max_entries(skel->maps.ustack_ids, o->stacks);
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.scratch_map,
 					       (__u32)libbpf_num_possible_cpus());
@@ -260,7 +258,7 @@ int nc_mbuf_probe_stack(const struct nc_mbuf_probe *p, int32_t id, uint64_t *ips
 
 	if (id == NC_USTACK_FULL)
 		return -ENOSPC;
-	if (id < 0 || (uint32_t)id >= p->skel->rodata->cfg.stacks)
+	if (id < 0)
 		return -ENOENT;
 	if (bpf_map__lookup_elem(p->skel->maps.ustacks, &key, sizeof(key), &st, sizeof(st), 0))
 		return -errno;
