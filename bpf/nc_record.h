@@ -122,7 +122,7 @@ struct nc_mbuf_probe_cfg {
 	__u32 snaplen;	  /* <= NC_MAX_SNAPLEN */
 	__u32 window;	  /* bytes copied before filtering, <= NC_FILTER_WINDOW */
 	__u64 wake_bytes; /* wake the reader when this much data is pending */
-	__u32 stacks;	  /* -S: distinct user stacks kept (ustacks, ustack_ids); 0 off */
+	__u32 stacks;	  /* -S: distinct user stacks kept (ustacks); 0 off */
 	__u32 hook;	  /* hook id + 1 of every call of this instance; 0: the attach cookie is the
 			   * hook id (cookies need Linux 5.15: older ones load an instance per hook) */
 };
