@@ -252,12 +252,7 @@ expect "netcap: tracepoint \"sched_switch\" carries no struct sk_buff; tracepoin
 	-f tracepoint:sched:sched_switch
 expect "netcap: no kernel function \"no_such_fn\" in the kernel's BTF; tracepoints that carry an skb: $serve" \
 	-f no_such_fn@1
-if [[ ! -e /sys/bus/event_source/devices/kprobe ]]; then
-	expect "netcap: \"ip_rcv@1\": this kernel has no kprobes (no kprobe event source) and refuses fentry programs, so kernel functions cannot be hooked; use a tracepoint that carries the skb: $serve" \
-		-f ip_rcv@1
-else
-	echo "SKIP: kernel function hooks: this kernel has kprobes; netcap does not hook kernel functions yet"
-fi
+# FUNC@N, captured or refused where the kernel cannot hook functions: test_kernel.sh
 expect "netcap: argument 2 of ip_rcv is struct net_device *, not struct sk_buff *" -f ip_rcv@2
 expect "netcap: no interface \"nosuch0\" in /run/netns/$b; see: ip link (in that namespace)" \
 	-f tracepoint:net:netif_receive_skb -i nosuch0 --netns "/run/netns/$b"
