@@ -202,9 +202,15 @@ static __always_inline int capture_skb(void *ctx, struct sk_buff *skb, __u32 rea
 	mac = BPF_CORE_READ(skb, mac_header);
 	net = BPF_CORE_READ(skb, network_header);
 
-	/* where the packet starts: never at head by mistake */
+	/* where the packet starts: never at head by mistake. On the way out the link header is
+	 * pushed before the MAC header offset is set (__dev_queue_xmit sets it): then it starts at
+	 * data, in front of the network header */
 	l3 = !(type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK) || mac == NO_HEADER;
-	start = l3 ? (net != NO_HEADER ? head + net : data) : head + mac;
+	if (l3 && (type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK) && net != NO_HEADER &&
+	    data < head + net)
+		l3 = false, start = data;
+	else
+		start = l3 ? (net != NO_HEADER ? head + net : data) : head + mac;
 	hook = l3 ? cfg.hook_l3 : cfg.hook_l2;
 	cnt = nc_counters_of(hook);
 	s = nc_scratch();
