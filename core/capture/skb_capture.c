@@ -115,10 +115,30 @@ static void type_name(const struct btf *btf, __u32 id, char *buf, size_t len)
 		 stars ? " " : "", stars, "****");
 }
 
+/* The type letter of the kernel's own text symbol `name` in /proc/kallsyms (T global, t local),
+ * or 0 when it has none */
+static char ksym_type(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], type = 0;
+
+	while (f && !type && fgets(line, sizeof(line), f)) {
+		char t, sym[256], rest[8];
+
+		if (sscanf(line, "%*s %c %255s %7s", &t, sym, rest) == 2 &&
+		    (t == 'T' || t == 't') && !strcmp(sym, name))
+			type = t;
+	}
+	if (f)
+		fclose(f);
+	return type;
+}
+
 /* FUNC@N: a kernel function whose argument N is the skb, through fentry or a kprobe */
 static int plan_function(struct capture *c, const char *spec, char *err, size_t errlen)
 {
 	g_autofree char *func = g_strndup(spec, strcspn(spec, "@"));
+	g_autofree char *inner = g_strdup_printf("__%s", func);
 	g_autofree char *serve = nc_tracepoints_with_skb(c->btf);
 	g_autofree char *desc = NULL;
 	bool kprobes = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
@@ -128,15 +148,16 @@ static int plan_function(struct capture *c, const char *spec, char *err, size_t 
 	guint64 n;
 	char tname[128];
 
+	/* an inline wrapper (dev_queue_xmit in 6.x, around __dev_queue_xmit) is no function of the
+	 * kernel's: absent, or a local copy some file emitted ("t" in kallsyms), which cannot be
+	 * hooked as the function (fentry refuses it: EBUSY) */
+	if (ksym_type(func) != 'T' && ksym_type(inner) == 'T' &&
+	    btf__find_by_name_kind(c->btf, inner, BTF_KIND_FUNC) > 0)
+		return nc_err(err, errlen, ENOENT,
+			      "no kernel function \"%s\" in this kernel (an inline wrapper here); "
+			      "hook the function that serves it: %s@%s",
+			      func, inner, spec + strlen(func) + 1);
 	if (id < 0) {
-		g_autofree char *inner = g_strdup_printf("__%s", func);
-
-		/* an inline wrapper (dev_queue_xmit in 6.x) has no function of its own */
-		if (btf__find_by_name_kind(c->btf, inner, BTF_KIND_FUNC) > 0)
-			return nc_err(err, errlen, ENOENT,
-				      "no kernel function \"%s\" in this kernel (an inline wrapper "
-				      "here); hook the function that serves it: %s@%s",
-				      func, inner, spec + strlen(func) + 1);
 		return nc_err(
 		    err, errlen, ENOENT,
 		    "no kernel function \"%s\" in the kernel's BTF; tracepoints that carry "
