@@ -35,6 +35,7 @@
 #                                   remember its programs (nc_remember_progs)
 #   nc_remember_progs PID           remember the BPF programs process PID (a netcap, attached)
 #                                   holds, read from its file descriptors; fails if it holds none
+#                                   while it runs
 #   nc_progs_left                   how many of the remembered programs are still loaded (0 once
 #                                   their netcap exited); others' captures running at the same
 #                                   time do not count; a bpftool that fails otherwise than with
@@ -244,7 +245,8 @@ _nc_progs=()
 nc_remember_progs() {
 	local ids
 	mapfile -t ids < <(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
-	((${#ids[@]} > 0)) || nc_fail "netcap $1 holds no BPF program once attached"
+	# a netcap that already finished (-c N on a fast replay) took its programs with it
+	((${#ids[@]} > 0)) || ! _nc_alive "$1" || nc_fail "netcap $1 holds no BPF program once attached"
 	_nc_progs+=("${ids[@]}")
 }
 
