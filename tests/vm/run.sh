@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh --kernel VERSION --cache DIR [--build DIR] [--tmpfs PATH]... [--timeout SEC] [--mem MB]
+# run.sh --kernel VERSION --cache DIR [--build DIR] [--source DIR] [--tmpfs PATH]... [--timeout SEC] [--mem MB]
 #        [--smp N] -- COMMAND [ARGS...]
 # Boots Debian's kernel VERSION (5.10, 6.1, 6.12; fetched into DIR by kernel.sh) under qemu
 # (TCG) with this machine's root as the guest's root, read-only over 9p, and runs COMMAND in it
@@ -16,16 +16,17 @@ die() {
 	exit 1
 }
 usage() {
-	die "usage: run.sh --kernel VERSION --cache DIR [--build DIR] [--tmpfs PATH]... [--timeout SEC] [--mem MB] [--smp N] -- COMMAND [ARGS...]"
+	die "usage: run.sh --kernel VERSION --cache DIR [--build DIR] [--source DIR] [--tmpfs PATH]... [--timeout SEC] [--mem MB] [--smp N] -- COMMAND [ARGS...]"
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
-kernel='' cache='' build='' timeout=600 mem=2048 smp=2 tmpfs=()
+kernel='' cache='' build='' source='' timeout=600 mem=2048 smp=2 tmpfs=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel) kernel=${2:-} ;;
 	--cache) cache=${2:-} ;;
 	--build) build=${2:-} ;;
+	--source) source=${2:-} ;;
 	--tmpfs) tmpfs+=("${2:-}") ;;
 	--timeout) timeout=${2:-} ;;
 	--mem) mem=${2:-} ;;
@@ -59,6 +60,10 @@ if [[ -n $build ]]; then
 	[[ -d $build ]] || die "--build $build: no such directory"
 	build=$(abspath "$build")
 fi
+if [[ -n $source ]]; then
+	[[ -d $source ]] || die "--source $source: no such directory"
+	source=$(abspath "$source")
+fi
 for i in "${!tmpfs[@]}"; do
 	tmpfs[i]=$(abspath "${tmpfs[i]}")
 done
@@ -88,6 +93,7 @@ trap 'exit 129' HUP
 
 {
 	echo "VM_BUILD='$build'"
+	echo "VM_SOURCE='$source'"
 	echo "VM_TMPFS='${tmpfs[*]}'"
 	echo "VM_MODULES='$modules'"
 } >"$ctl/vm.conf"
@@ -121,6 +127,7 @@ args=(
 	-virtfs "local,path=$kdir/root,mount_tag=kernel,security_model=none,readonly=on"
 )
 [[ -z $build ]] || args+=(-virtfs "local,path=$build,mount_tag=build,security_model=none,multidevs=remap")
+[[ -z $source ]] || args+=(-virtfs "local,path=$source,mount_tag=source,security_model=none,readonly=on,multidevs=remap")
 
 start=$(date +%s.%N)
 timeout -k 5 "$timeout" $qemu "${args[@]}" </dev/null &
