@@ -47,6 +47,9 @@
 #                                   later fixtures use it instead of --no-huge (a DPDK secondary
 #                                   process such as dpdk-dumpcap needs it); both are undone at
 #                                   exit. Returns 1 if the kernel could not reserve them.
+#   nc_veth_pair A B ADDR_A ADDR_B  network namespaces A and B (removed at exit) joined by a veth
+#                                   pair, v0 in A with ADDR_A/24, v1 in B with ADDR_B/24; lo up,
+#                                   no IPv6 (no autoconfiguration chatter at random times)
 #   nc_adopt PID [PREFIX]           a process this test started by itself (e.g. dpdk-testpmd), killed
 #                                   at exit like the fixtures; PREFIX: its DPDK --file-prefix,
 #                                   whose runtime directory is removed
@@ -288,13 +291,32 @@ nc_hugepages() {
 	_nc_huge_dir=$dir
 }
 
+_nc_netns=()
+nc_veth_pair() {
+	local ns
+	ip netns add "$1" || return 1
+	_nc_netns+=("$1")
+	ip netns add "$2" || return 1
+	_nc_netns+=("$2")
+	ip link add v0 netns "$1" type veth peer name v1 netns "$2" || return 1
+	ip -n "$1" addr add "$3/24" dev v0
+	ip -n "$2" addr add "$4/24" dev v1
+	for ns in "$1" "$2"; do
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip -n "$1" link set v0 up
+	ip -n "$2" link set v1 up
+}
+
 nc_adopt() {
 	_nc_fwd_pids+=("$1")
 	[[ -z ${2:-} ]] || _nc_fwd_prefixes+=("$2")
 }
 
 nc_cleanup() {
-	local pid prefix dir
+	local pid prefix dir ns
 	for pid in "${_nc_fwd_pids[@]}"; do
 		_nc_kill "$pid"
 	done
@@ -313,6 +335,10 @@ nc_cleanup() {
 	for dir in "${_nc_tmpdirs[@]}"; do
 		rm -rf "$dir"
 	done
+	for ns in "${_nc_netns[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	_nc_netns=()
 	_nc_fwd_pids=()
 	_nc_fwd_prefixes=()
 	_nc_tmpdirs=()

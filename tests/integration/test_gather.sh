@@ -174,23 +174,7 @@ echo "bad input: 9 refusals with their messages, exit 2, nothing loaded"
 # the kernel: a veth pair between two namespaces; each ping and its reply pass net_dev_queue and
 # net_dev_xmit on one side and netif_receive_skb on the other, in the same skb
 na=ncgta$$ nb=ncgtb$$
-cleanup() {
-	ip netns del "$na" 2>/dev/null || true
-	ip netns del "$nb" 2>/dev/null || true
-	nc_cleanup
-}
-trap cleanup EXIT
-ip netns add "$na"
-ip netns add "$nb"
-ip link add v0 netns "$na" type veth peer name v1 netns "$nb"
-ip -n "$na" addr add 10.96.0.1/24 dev v0
-ip -n "$nb" addr add 10.96.0.2/24 dev v1
-for ns in "$na" "$nb"; do
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
-ip -n "$na" link set v0 up
-ip -n "$nb" link set v1 up
+nc_veth_pair "$na" "$nb" 10.96.0.1 10.96.0.2 || fail "no veth pair between two namespaces"
 kpoints=net:net_dev_queue,net:net_dev_xmit,net:netif_receive_skb
 for how in pointer content; do
 	"$netcap" skb -f "$kpoints" -G --match "$how" -e "icmp and host 10.96.0.2" -w "$tmp/k$how.pcapng" \
@@ -226,9 +210,7 @@ echo "kernel: 3 pings and 3 replies followed net_dev_queue -> net_dev_xmit -> ne
 # nothing and nc_fwd receives nothing on the TAP: port 0 (the replay) goes out on port 1 only.
 nx=ncgtx$$ tap=nctap$$
 cleanup() {
-	nc_cleanup # the fixture first: its TAP goes with it
-	ip netns del "$na" 2>/dev/null || true
-	ip netns del "$nb" 2>/dev/null || true
+	nc_cleanup # the fixture first: its TAP goes with it (and nc_veth_pair's namespaces)
 	ip netns del "$nx" 2>/dev/null || true
 }
 trap cleanup EXIT

@@ -22,6 +22,18 @@ tmp=
 nc_tmpdir tmp
 echo "kernel $(uname -r)"
 
+# attached NAME PID: wait (60 s at most: TCG is slow) for netcap PID's ready file, remember its
+# programs
+attached() {
+	for _ in $(seq 600); do
+		[[ -e $tmp/$1.ready ]] && break
+		kill -0 "$2" 2>/dev/null || fail "$1: netcap exited: $(cat "$tmp/$1.err")"
+		sleep 0.1
+	done
+	[[ -e $tmp/$1.ready ]] || fail "$1: netcap did not attach in 60 s"
+	nc_remember_progs "$2"
+}
+
 # ---- mbuf mode ----
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
@@ -33,13 +45,7 @@ mbuf() {
 	"$netcap" mbuf --pid "$NC_FWD_PID" -f "$spec" -c "$n" -w "$tmp/$name.pcapng" --duration 300 \
 		--ready-file "$tmp/$name.ready" 2>"$tmp/$name.err" &
 	local pid=$!
-	for _ in $(seq 600); do
-		[[ -e $tmp/$name.ready ]] && break
-		kill -0 "$pid" 2>/dev/null || fail "$name: netcap exited: $(cat "$tmp/$name.err")"
-		sleep 0.1
-	done
-	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach in 60 s"
-	nc_remember_progs "$pid"
+	attached "$name" "$pid"
 	nc_fwd_go
 	wait "$pid" || status=$?
 	((status == 0)) || fail "$name: netcap exited $status: $(cat "$tmp/$name.err")"
@@ -56,24 +62,7 @@ mbuf usdt usdt:nc_fwd:burst@1@2
 
 # ---- skb mode ----
 a=nckra$$ b=nckrb$$
-cleanup() {
-	ip netns del "$a" 2>/dev/null || true
-	ip netns del "$b" 2>/dev/null || true
-	nc_cleanup
-}
-trap cleanup EXIT
-ip netns add "$a"
-ip netns add "$b"
-ip link add v0 netns "$a" type veth peer name v1 netns "$b"
-ip -n "$a" addr add 10.96.0.1/24 dev v0
-ip -n "$b" addr add 10.96.0.2/24 dev v1
-for ns in "$a" "$b"; do
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n "$a" link set v0 up
-ip -n "$b" link set v1 up
+nc_veth_pair "$a" "$b" 10.96.0.1 10.96.0.2 || fail "no veth pair between two namespaces"
 # the neighbours known up front: no ARP at random times
 ip -n "$a" neigh add 10.96.0.2 lladdr "$(ip -n "$b" -br link show v1 | awk '{print $3}')" dev v0
 ip -n "$b" neigh add 10.96.0.1 lladdr "$(ip -n "$a" -br link show v0 | awk '{print $3}')" dev v1
@@ -95,13 +84,7 @@ start() {
 	"$netcap" skb "$@" --duration 300 --ready-file "$tmp/$name.ready" >"$tmp/$name.out" \
 		2>"$tmp/$name.err" &
 	nc_pid=$!
-	for _ in $(seq 600); do
-		[[ -e $tmp/$name.ready ]] && break
-		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited: $(cat "$tmp/$name.err")"
-		sleep 0.1
-	done
-	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach in 60 s"
-	nc_remember_progs "$nc_pid"
+	attached "$name" "$nc_pid"
 }
 
 # tcpdump_start NS ARGS...: tcpdump in namespace NS until it listens

@@ -17,26 +17,12 @@ tmp=
 nc_tmpdir tmp
 
 a=ncska$$ b=ncskb$$ c=ncskc$$
-cleanup() {
-	ip netns del "$a" 2>/dev/null || true
-	ip netns del "$b" 2>/dev/null || true
+cleanup() { # $a and $b: nc_veth_pair's, removed by nc_cleanup
 	ip netns del "$c" 2>/dev/null || true
 	nc_cleanup
 }
 trap cleanup EXIT
-ip netns add "$a"
-ip netns add "$b"
-ip link add v0 netns "$a" type veth peer name v1 netns "$b"
-ip -n "$a" addr add 10.98.0.1/24 dev v0
-ip -n "$b" addr add 10.98.0.2/24 dev v1
-for ns in "$a" "$b"; do
-	ip -n "$ns" link set lo up
-	# no IPv6 autoconfiguration chatter (MLD, router solicitations) at random times
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n "$a" link set v0 up
-ip -n "$b" link set v1 up
+nc_veth_pair "$a" "$b" 10.98.0.1 10.98.0.2 || fail "no veth pair between two namespaces"
 python=$(command -v python3)
 
 # traffic from $a to $b: pings of several sizes, UDP to a listener and to a closed port, TCP
