@@ -1,0 +1,1023 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libnetcap-agent.so: netcap's in-process capture agent (docs/inproc.md). Loaded into a running,
+ * unmodified DPDK application; nc_agent_main() runs on a thread of its own, connects to netcap,
+ * takes the capture's configuration and shared memory (agent/nc_agent_abi.h), replaces the burst
+ * pointers of rte_eth_fp_ops[port] with wrappers of its own, and copies what the wrappers see into
+ * single-producer rings until netcap asks it to stop or goes away. Then it puts every pointer
+ * back, waits until no thread is inside a wrapper, unmaps the memory and returns; the library
+ * stays loaded (-z nodelete), and a later nc_agent_main() serves another capture.
+ *
+ * No DPDK header: every offset comes from netcap. Nothing received is trusted: the region and
+ * rte_eth_fp_ops are checked against /proc/self/maps, the layouts against their structs' sizes.
+ * The wrappers never block and never allocate; a full ring drops the packet and counts it.
+ *
+ * x86-64 only: rdtscp gives the burst's time and CPU in one instruction.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "nc_agent_abi.h"
+
+#if !defined(__x86_64__)
+#error "libnetcap-agent is x86-64 only (rdtscp)"
+#endif
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define TICK_MS	     50	  /* control loop: re-arm, clock pair, watch netcap */
+#define CONFIG_MS    5000 /* the configuration follows the hello within this */
+#define WAIT_IN_MS   2000 /* the longest wait for threads to leave the wrappers */
+#define TX_CHUNK     256  /* TX packets staged per PMD call */
+#define FILTER_BATCH 64	  /* packets per filter call (a 64-bit verdict) */
+#define MBUF_HDR     128  /* bytes of struct rte_mbuf the offsets may point into */
+#define MIN_RING     65536
+
+typedef uint16_t (*burst_fn)(void *queue, void **pkts, uint16_t n);
+
+/*
+ * The filter seam: bit i of the result set = mbufs[i] is kept (n <= 64). ctx is the filter's own.
+ * core/jit's compiled burst filter plugs in here.
+ */
+typedef uint64_t (*nc_agent_filter_fn)(const void *ctx, void *const *mbufs, uint32_t n);
+
+/* One application thread's use of one (direction, port): single writer, the thread */
+struct slot {
+	_Atomic unsigned long owner; /* pthread_self() of the thread, 0 free */
+	_Atomic uint64_t use;	     /* odd while the thread is inside the capture part */
+	uint32_t tid;
+	uint16_t last_queue; /* queue index of last_q */
+	void *last_q;
+	uint64_t tail_seen; /* the consumer's tail as last read */
+} __attribute__((aligned(64)));
+
+/* A hooked burst pointer: rte_eth_fp_ops[port].{rx,tx}_pkt_burst */
+struct port_hook {
+	_Atomic(burst_fn) orig;	 /* what the wrapper calls: the PMD's function */
+	_Atomic uint32_t active; /* capture on: rings mapped, counters live */
+	uint32_t hook;		 /* index in the configuration */
+	uint32_t n_slots;
+	uint16_t queue; /* or NC_AGENT_QUEUE_ANY */
+	uint8_t direction;
+	uint8_t rx;
+	uintptr_t fn_addr;   /* &rte_eth_fp_ops[port].{rx,tx}_pkt_burst */
+	uintptr_t qdata_addr; /* &rte_eth_fp_ops[port].{rx,tx}q.data */
+	burst_fn wrapper;
+	struct nc_agent_ring *rings[NC_AGENT_MAX_SLOTS]; /* this capture's ring per slot */
+	_Atomic uint64_t noslot; /* bursts not captured: every slot had another thread */
+	struct slot slots[NC_AGENT_MAX_SLOTS];
+};
+
+/* What the wrappers read while a capture runs: set before any hook is active */
+static struct {
+	struct nc_agent_mbuf_layout mbuf;
+	uint32_t snaplen;
+	uint64_t ring_mask; /* ring_bytes - 1 */
+	nc_agent_filter_fn filter;
+	const void *filter_ctx;
+} cfg;
+
+static struct port_hook hooks[2][NC_AGENT_MAX_PORTS]; /* [0] rx, [1] tx */
+static atomic_flag busy = ATOMIC_FLAG_INIT;	      /* one capture at a time */
+static uint32_t captures;			      /* served, for the hello */
+
+/* ---- the wrappers (lcore threads) ---- */
+
+static inline uint16_t rd16(const uint8_t *p, uint16_t off)
+{
+	uint16_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static inline uint32_t rd32(const uint8_t *p, uint16_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static inline uint64_t rd64(const uint8_t *p, uint16_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+/* The calling thread's slot of h, claimed on first use; NULL when every slot is another's */
+static inline struct slot *slot_of(struct port_hook *h)
+{
+	unsigned long self = (unsigned long)pthread_self();
+
+	for (uint32_t i = 0; i < h->n_slots; i++) {
+		struct slot *s = &h->slots[i];
+		unsigned long o = atomic_load_explicit(&s->owner, memory_order_relaxed);
+
+		if (o == self)
+			return s;
+		if (o == 0) {
+			if (atomic_compare_exchange_strong(&s->owner, &o, self)) {
+				s->tid = (uint32_t)syscall(SYS_gettid);
+				s->last_q = NULL;
+				return s;
+			}
+			if (o == self)
+				return s;
+		}
+	}
+	return NULL;
+}
+
+/* Enter the capture part (odd), then see whether the capture is still on (Dekker with leave()) */
+static inline bool enter(struct port_hook *h, struct slot *s)
+{
+	atomic_store_explicit(&s->use, atomic_load_explicit(&s->use, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	return atomic_load_explicit(&h->active, memory_order_acquire);
+}
+
+static inline void leave_slot(struct slot *s)
+{
+	atomic_store_explicit(&s->use, atomic_load_explicit(&s->use, memory_order_relaxed) + 1,
+			      memory_order_release);
+}
+
+/* The queue index of q in rte_eth_fp_ops[port].{rx,tx}q.data[], or NC_AGENT_QUEUE_ANY */
+static inline uint16_t queue_of(const struct port_hook *h, struct slot *s, void *q)
+{
+	void *const *data;
+
+	if (q == s->last_q)
+		return s->last_queue;
+	memcpy(&data, (const void *)h->qdata_addr, sizeof(data));
+	if (!data)
+		return NC_AGENT_QUEUE_ANY;
+	for (uint16_t i = 0; i < 64; i++) {
+		if (!data[i])
+			break;
+		if (data[i] == q) {
+			s->last_q = q;
+			s->last_queue = i;
+			return i;
+		}
+	}
+	return NC_AGENT_QUEUE_ANY;
+}
+
+/*
+ * Copies up to limit bytes of the packet of mbuf m to dst, walking its segments (at most
+ * NC_AGENT_MAX_SEGS), with ntags VLAN tags (tags, in wire order) put after the 12 address bytes:
+ * the same bytes as bpf/mbuf.bpf.c's copy_packet(). *cut is set when the chain had more segments
+ * than are followed and the copy stopped short.
+ */
+static uint32_t copy_packet(const uint8_t *m, uint8_t *dst, uint32_t limit, const uint8_t *tags,
+			    uint32_t ntags, bool *cut)
+{
+	const struct nc_agent_mbuf_layout *l = &cfg.mbuf;
+	const uint8_t *addr = (const uint8_t *)(uintptr_t)rd64(m, l->buf_addr) + rd16(m, l->data_off);
+	uint32_t len = rd16(m, l->data_len), nb_segs = rd16(m, l->nb_segs), off = 0, chunk;
+	const uint8_t *next = (const uint8_t *)(uintptr_t)rd64(m, l->next);
+
+	*cut = false;
+	if (ntags) {
+		if (len < 12 || limit < 12 + 4 * ntags) {
+			ntags = 0;
+		} else {
+			memcpy(dst, addr, 12);
+			memcpy(dst + 12, tags, 4 * ntags);
+			off = 12 + 4 * ntags;
+			addr += 12;
+			len -= 12;
+		}
+	}
+	for (uint32_t i = 0; i < NC_AGENT_MAX_SEGS; i++) {
+		if (off >= limit)
+			return off;
+		chunk = len < limit - off ? len : limit - off;
+		memcpy(dst + off, addr, chunk);
+		off += chunk;
+		if (i + 1 >= nb_segs || !next)
+			return off;
+		addr = (const uint8_t *)(uintptr_t)rd64(next, l->buf_addr) + rd16(next, l->data_off);
+		len = rd16(next, l->data_len);
+		next = (const uint8_t *)(uintptr_t)rd64(next, l->next);
+	}
+	*cut = off < limit && nb_segs > NC_AGENT_MAX_SEGS;
+	return off;
+}
+
+/*
+ * The tags a NIC stripped (RX) or is to insert (TX), outer first, as bpf/mbuf.bpf.c's
+ * capture_mbuf() finds them; returns how many (0..2).
+ */
+static inline uint32_t vlan_tags(const uint8_t *m, uint8_t direction, uint8_t tags[8])
+{
+	const struct nc_agent_mbuf_layout *l = &cfg.mbuf;
+	uint64_t fl = rd64(m, l->ol_flags);
+	const uint64_t rx_vlan = 1ull << 6, rx_qinq = 1ull << 15, tx_qinq = 1ull << 49,
+		       tx_vlan = 1ull << 57;
+	bool in = direction != 2, out = direction != 1;
+
+	if ((in && (fl & rx_qinq) && (fl & rx_vlan)) || (out && (fl & tx_qinq))) {
+		uint16_t outer = rd16(m, l->vlan_tci_outer), inner = rd16(m, l->vlan_tci);
+
+		tags[0] = 0x88, tags[1] = 0xa8, tags[2] = outer >> 8, tags[3] = outer & 0xff;
+		tags[4] = 0x81, tags[5] = 0x00, tags[6] = inner >> 8, tags[7] = inner & 0xff;
+		return 2;
+	}
+	if ((in && (fl & rx_qinq)) || (in && (fl & rx_vlan)) || (out && (fl & tx_vlan))) {
+		/* QinQ stripped without VLAN stripped: only the outer tag was removed */
+		uint16_t tci = (fl & rx_qinq) ? rd16(m, l->vlan_tci_outer) : rd16(m, l->vlan_tci);
+
+		tags[0] = 0x81, tags[1] = 0x00, tags[2] = tci >> 8, tags[3] = tci & 0xff;
+		return 1;
+	}
+	return 0;
+}
+
+/* Where the producer writes: its head, the data, and the tail it last saw */
+struct writer {
+	struct nc_agent_ring *r;
+	uint8_t *data;
+	uint64_t head;
+	uint64_t tsc;
+	uint32_t cpu;
+	uint16_t queue;
+	uint8_t direction;
+	bool timed;
+};
+
+/*
+ * Writes one packet's record at w->head (not published). Returns false when the ring has no
+ * room for it (nothing written).
+ */
+static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m)
+{
+	uint64_t size = cfg.ring_mask + 1, pos = w->head & cfg.ring_mask, need, wrap = 0;
+	uint8_t tags[8];
+	uint32_t ntags = vlan_tags(m, w->direction, tags);
+	uint32_t wire = rd32(m, cfg.mbuf.pkt_len) + 4 * ntags;
+	uint32_t want = wire < cfg.snaplen ? wire : cfg.snaplen, cap;
+	struct nc_agent_record *rec;
+	bool cut;
+
+	need = NC_AGENT_ALIGN(sizeof(*rec) + want);
+	if (pos + need > size)
+		wrap = size - pos;
+	if (w->head + wrap + need - s->tail_seen > size) {
+		s->tail_seen = __atomic_load_n(&w->r->tail, __ATOMIC_ACQUIRE);
+		if (w->head + wrap + need - s->tail_seen > size)
+			return false;
+	}
+	if (wrap) {
+		rec = (struct nc_agent_record *)(w->data + pos);
+		rec->size = (uint32_t)wrap;
+		rec->kind = NC_AGENT_REC_WRAP;
+		w->head += wrap;
+		pos = 0;
+	}
+	if (!w->timed) {
+		unsigned int aux;
+
+		w->tsc = __rdtscp(&aux);
+		w->cpu = aux & 0xfff;
+		w->timed = true;
+	}
+	rec = (struct nc_agent_record *)(w->data + pos);
+	/* at most the room taken: a chain holding more bytes than its pkt_len says is cut there */
+	cap = copy_packet(m, (uint8_t *)(rec + 1), want, tags, ntags, &cut);
+	rec->size = (uint32_t)NC_AGENT_ALIGN(sizeof(*rec) + cap);
+	rec->kind = NC_AGENT_REC_PACKET;
+	rec->flags = (ntags ? NC_AGENT_REC_VLAN_REINSERTED : 0) |
+		     (cap < wire ? NC_AGENT_REC_TRUNCATED : 0) | (cut ? NC_AGENT_REC_SEGS_CUT : 0);
+	rec->queue = w->queue;
+	rec->cap_len = cap;
+	rec->wire_len = wire;
+	rec->tsc = w->tsc;
+	rec->mbuf = (uint64_t)(uintptr_t)m;
+	rec->cpu = w->cpu;
+	rec->pad = 0;
+	w->head += rec->size;
+	return true;
+}
+
+/* The filter's verdict on pkts[0..n) (n <= 64) */
+static inline uint64_t verdict(void **pkts, uint32_t n)
+{
+	uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1;
+
+	return cfg.filter ? cfg.filter(cfg.filter_ctx, pkts, n) & all : all;
+}
+
+static inline struct writer writer_of(struct port_hook *h, struct slot *s, uint16_t queue)
+{
+	struct nc_agent_ring *r = h->rings[s - h->slots];
+	struct writer w = {.r = r,
+			   .data = (uint8_t *)(r + 1),
+			   .head = r->head,
+			   .queue = queue,
+			   .direction = h->direction};
+
+	if (r->tid != s->tid)
+		r->tid = s->tid;
+	return w;
+}
+
+static inline void add(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+/* RX: the packets the PMD returned, all kept or dropped here */
+static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void **pkts,
+		       uint16_t n)
+{
+	struct writer w = writer_of(h, s, queue);
+	uint64_t matched = 0, written = 0;
+
+	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
+		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
+		uint64_t keep = verdict(pkts + off, m);
+
+		while (keep) {
+			uint32_t i = (uint32_t)__builtin_ctzll(keep);
+
+			keep &= keep - 1;
+			matched++;
+			written += put_record(&w, s, pkts[off + i]);
+		}
+	}
+	add(&w.r->seen, n);
+	add(&w.r->matched, matched);
+	add(&w.r->written, written);
+	add(&w.r->ringfull, matched - written);
+	__atomic_store_n(&w.r->head, w.head, __ATOMIC_RELEASE);
+}
+
+#define ST_SKIP 0
+#define ST_PUT	1
+#define ST_FULL 2
+
+/*
+ * TX: copies pkts[0..n) (n <= TX_CHUNK) before the PMD sees them (it may free them), calls it,
+ * then publishes the records of the first `ret` (accepted) packets only: a packet the PMD
+ * refused and the application sends again is captured once.
+ */
+static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void *q,
+			   uint16_t queue, void **pkts, uint16_t n)
+{
+	struct writer w = writer_of(h, s, queue);
+	uint64_t end[TX_CHUNK], commit = w.head, matched = 0, written = 0;
+	uint8_t st[TX_CHUNK];
+	uint16_t ret;
+
+	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
+		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
+		uint64_t keep = verdict(pkts + off, m);
+
+		for (uint32_t i = 0; i < m; i++) {
+			st[off + i] = ST_SKIP;
+			if (keep >> i & 1)
+				st[off + i] = put_record(&w, s, pkts[off + i]) ? ST_PUT : ST_FULL;
+			end[off + i] = w.head;
+		}
+	}
+	ret = f(q, pkts, n);
+	if (ret > n)
+		ret = n;
+	for (uint16_t i = 0; i < ret; i++) {
+		matched += st[i] != ST_SKIP;
+		written += st[i] == ST_PUT;
+		commit = end[i];
+	}
+	add(&w.r->seen, ret);
+	add(&w.r->matched, matched);
+	add(&w.r->written, written);
+	add(&w.r->ringfull, matched - written);
+	__atomic_store_n(&w.r->head, commit, __ATOMIC_RELEASE);
+	return ret;
+}
+
+static inline uint16_t rx_wrap(struct port_hook *h, void *q, void **pkts, uint16_t n)
+{
+	burst_fn f = atomic_load_explicit(&h->orig, memory_order_relaxed);
+	uint16_t nb = f(q, pkts, n), queue;
+	struct slot *s;
+
+	if (!nb || !atomic_load_explicit(&h->active, memory_order_relaxed))
+		return nb;
+	s = slot_of(h);
+	if (!s) {
+		atomic_fetch_add_explicit(&h->noslot, 1, memory_order_relaxed);
+		return nb;
+	}
+	if (enter(h, s)) {
+		queue = queue_of(h, s, q);
+		if (queue != NC_AGENT_QUEUE_ANY && (h->queue == NC_AGENT_QUEUE_ANY || h->queue == queue))
+			capture_rx(h, s, queue, pkts, nb);
+	}
+	leave_slot(s);
+	return nb;
+}
+
+static inline uint16_t tx_wrap(struct port_hook *h, void *q, void **pkts, uint16_t n)
+{
+	burst_fn f = atomic_load_explicit(&h->orig, memory_order_relaxed);
+	uint16_t done = 0, queue;
+	struct slot *s;
+
+	if (!n || !atomic_load_explicit(&h->active, memory_order_relaxed))
+		return f(q, pkts, n);
+	s = slot_of(h);
+	if (!s) {
+		atomic_fetch_add_explicit(&h->noslot, 1, memory_order_relaxed);
+		return f(q, pkts, n);
+	}
+	if (!enter(h, s)) {
+		leave_slot(s);
+		return f(q, pkts, n);
+	}
+	queue = queue_of(h, s, q);
+	if (queue == NC_AGENT_QUEUE_ANY || (h->queue != NC_AGENT_QUEUE_ANY && h->queue != queue)) {
+		leave_slot(s);
+		return f(q, pkts, n);
+	}
+	while (done < n) {
+		uint16_t m = n - done < TX_CHUNK ? n - done : TX_CHUNK;
+		uint16_t ret = capture_tx(h, s, f, q, queue, pkts + done, m);
+
+		done += ret;
+		if (ret < m)
+			break;
+	}
+	leave_slot(s);
+	return done;
+}
+
+/* One wrapper per port and direction: the port is a constant of the function */
+#define WRAPPERS(P)                                                                                \
+	static uint16_t rx_##P(void *q, void **pkts, uint16_t n)                                   \
+	{                                                                                          \
+		return rx_wrap(&hooks[0][P], q, pkts, n);                                          \
+	}                                                                                          \
+	static uint16_t tx_##P(void *q, void **pkts, uint16_t n)                                   \
+	{                                                                                          \
+		return tx_wrap(&hooks[1][P], q, pkts, n);                                          \
+	}
+#define WRAPPERS8(A, B, C, D, E, F, G, H)                                                          \
+	WRAPPERS(A) WRAPPERS(B) WRAPPERS(C) WRAPPERS(D) WRAPPERS(E) WRAPPERS(F) WRAPPERS(G)        \
+	WRAPPERS(H)
+WRAPPERS8(0, 1, 2, 3, 4, 5, 6, 7)
+WRAPPERS8(8, 9, 10, 11, 12, 13, 14, 15)
+WRAPPERS8(16, 17, 18, 19, 20, 21, 22, 23)
+WRAPPERS8(24, 25, 26, 27, 28, 29, 30, 31)
+
+#define W2(P) {rx_##P, tx_##P}
+static const burst_fn wrappers[NC_AGENT_MAX_PORTS][2] = {
+    W2(0),  W2(1),  W2(2),  W2(3),  W2(4),  W2(5),  W2(6),  W2(7),  W2(8),  W2(9),  W2(10),
+    W2(11), W2(12), W2(13), W2(14), W2(15), W2(16), W2(17), W2(18), W2(19), W2(20), W2(21),
+    W2(22), W2(23), W2(24), W2(25), W2(26), W2(27), W2(28), W2(29), W2(30), W2(31)};
+
+/* The filter seam's stand-in until compiled filters arrive: keeps nothing */
+__attribute__((noinline)) static uint64_t filter_reject(const void *ctx, void *const *mbufs,
+							uint32_t n)
+{
+	(void)ctx;
+	(void)mbufs;
+	(void)n;
+	return 0;
+}
+
+/* ---- the agent thread ---- */
+
+struct agent {
+	int sock, memfd, pidfd;
+	struct nc_agent_config c;
+	struct nc_agent_region *region;
+	size_t region_bytes;
+	struct port_hook *active[NC_AGENT_MAX_HOOKS];
+	uint64_t noslot_start[NC_AGENT_MAX_HOOKS];
+	uint32_t n_active;
+};
+
+static int fail(char *text, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *text, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, NC_AGENT_TEXT, fmt, ap);
+	va_end(ap);
+	return -errnum;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The tightest of a few (tsc, clock) readings */
+static void clock_pair(struct nc_agent_clock *p)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t t0 = __rdtsc(), mono = clock_ns(CLOCK_MONOTONIC), t1 = __rdtsc();
+
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			p->tsc = t0 + (t1 - t0) / 2;
+			p->mono_ns = mono;
+			p->real_ns = clock_ns(CLOCK_REALTIME) - (clock_ns(CLOCK_MONOTONIC) - mono);
+		}
+	}
+}
+
+static void publish_clock(struct nc_agent_region *r, bool base)
+{
+	struct nc_agent_clock p;
+
+	clock_pair(&p);
+	__atomic_store_n(&r->clock_seq, r->clock_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (base)
+		r->base = p;
+	r->now = p;
+	__atomic_store_n(&r->clock_seq, r->clock_seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Exactly len bytes, or -errno (-EPIPE at end of stream) */
+static int read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		int r = poll(&pfd, 1, timeout_ms);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_msg(int fd, uint16_t type, const void *payload, uint32_t len)
+{
+	struct nc_agent_msg h = {
+	    .magic = NC_AGENT_MAGIC, .version = NC_AGENT_VERSION, .type = type, .len = len};
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+	ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == sizeof(h) + len ? 0 : -EIO;
+}
+
+/* The CONFIG message and its memfd */
+static int recv_config(struct agent *a, char *text)
+{
+	struct nc_agent_msg h;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {&h, sizeof(h)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct pollfd pfd = {.fd = a->sock, .events = POLLIN};
+	struct cmsghdr *cm;
+	ssize_t n;
+	int r;
+
+	do
+		r = poll(&pfd, 1, CONFIG_MS);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return fail(text, r ? errno : ETIMEDOUT, "no configuration from netcap");
+	n = recvmsg(a->sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	if (n != (ssize_t)sizeof(h))
+		return fail(text, EPROTO, "short configuration header");
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&a->memfd, CMSG_DATA(cm), sizeof(int));
+	if (mh.msg_flags & MSG_CTRUNC)
+		return fail(text, EPROTO, "configuration: ancillary data truncated");
+	if (h.magic != NC_AGENT_MAGIC || h.version != NC_AGENT_VERSION ||
+	    h.type != NC_AGENT_CONFIG || h.len != sizeof(a->c))
+		return fail(text, EPROTO,
+			    "configuration of another protocol (magic %#x version %u type %u len "
+			    "%u; this agent speaks version %u)",
+			    h.magic, h.version, h.type, h.len, NC_AGENT_VERSION);
+	if (a->memfd < 0)
+		return fail(text, EPROTO, "configuration without its shared memory");
+	r = read_full(a->sock, &a->c, sizeof(a->c), CONFIG_MS);
+	return r ? fail(text, -r, "configuration body: %s", strerror(-r)) : 0;
+}
+
+/* True when [addr, addr + len) lies in one mapping of this process with all of `perms` */
+static bool mapped(uintptr_t addr, size_t len, const char *perms)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool ok = false;
+
+	if (!f)
+		return false;
+	while (!ok && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char p[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) != 3)
+			continue;
+		if (addr >= lo && addr < hi && len <= hi - addr)
+			ok = (!strchr(perms, 'r') || p[0] == 'r') && (!strchr(perms, 'w') || p[1] == 'w') &&
+			     (!strchr(perms, 'x') || p[2] == 'x');
+	}
+	fclose(f);
+	return ok;
+}
+
+static bool is_wrapper(burst_fn f)
+{
+	for (int p = 0; p < NC_AGENT_MAX_PORTS; p++)
+		if (f == wrappers[p][0] || f == wrappers[p][1])
+			return true;
+	return false;
+}
+
+static int check_config(struct agent *a, char *text)
+{
+	const struct nc_agent_config *c = &a->c;
+	const struct nc_agent_fp_ops_layout *fl = &c->fp_ops;
+	const uint16_t *mo = &c->mbuf.buf_addr;
+	static const uint8_t mbuf_sizes[10] = {8, 2, 2, 2, 8, 4, 2, 2, 2, 8};
+	struct stat sb;
+	const struct nc_agent_region *r;
+	uint64_t rings;
+
+	if (c->n_hooks < 1 || c->n_hooks > NC_AGENT_MAX_HOOKS)
+		return fail(text, EINVAL, "%u hooks: 1 to %d", c->n_hooks, NC_AGENT_MAX_HOOKS);
+	if (c->snaplen < 1 || c->snaplen > NC_AGENT_MAX_SNAPLEN)
+		return fail(text, EINVAL, "snap length %u: 1 to %d", c->snaplen,
+			    NC_AGENT_MAX_SNAPLEN);
+	if (c->filter != NC_AGENT_FILTER_NONE && c->filter != NC_AGENT_FILTER_REJECT)
+		return fail(text, ENOTSUP, "filter kind %u not known to this agent", c->filter);
+	for (int i = 0; i < 10; i++)
+		if (mo[i] + mbuf_sizes[i] > MBUF_HDR)
+			return fail(text, EINVAL, "mbuf field %d at offset %u: past the header", i,
+				    mo[i]);
+	if (fl->size < 64 || fl->size > 1024 || fl->size % 8 || fl->rx_pkt_burst % 8 ||
+	    fl->tx_pkt_burst % 8 || fl->rxq_data % 8 || fl->txq_data % 8 ||
+	    fl->rx_pkt_burst + 8 > fl->size || fl->tx_pkt_burst + 8 > fl->size ||
+	    fl->rxq_data + 8 > fl->size || fl->txq_data + 8 > fl->size)
+		return fail(text, EINVAL, "bad rte_eth_fp_ops layout (size %u)", fl->size);
+	if (c->fp_ops_count < 1 || c->fp_ops_count > 1024 || c->fp_ops_addr % 8 ||
+	    !mapped((uintptr_t)c->fp_ops_addr, (size_t)c->fp_ops_count * fl->size, "rw"))
+		return fail(text, EFAULT,
+			    "rte_eth_fp_ops at %#llx (%u entries) is not writable memory of "
+			    "process %d",
+			    (unsigned long long)c->fp_ops_addr, c->fp_ops_count, (int)getpid());
+	for (uint32_t i = 0; i < c->n_hooks; i++) {
+		const struct nc_agent_hook *h = &c->hooks[i];
+
+		if ((h->kind != NC_AGENT_RX && h->kind != NC_AGENT_TX) || h->port >= c->fp_ops_count ||
+		    h->port >= NC_AGENT_MAX_PORTS || (h->direction != 1 && h->direction != 2))
+			return fail(text, EINVAL, "hook %u: kind %u port %u direction %u", i,
+				    h->kind, h->port, h->direction);
+		for (uint32_t k = 0; k < i; k++)
+			if (c->hooks[k].kind == h->kind && c->hooks[k].port == h->port)
+				return fail(text, EINVAL, "hooks %u and %u: the same port %u", k, i,
+					    h->port);
+	}
+	if (fstat(a->memfd, &sb) || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != c->region_bytes ||
+	    c->region_bytes < 4096 || c->region_bytes > (1ull << 36))
+		return fail(text, EINVAL, "shared memory of %llu bytes, configuration says %llu",
+			    (unsigned long long)sb.st_size, (unsigned long long)c->region_bytes);
+	a->region = mmap(NULL, c->region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, a->memfd, 0);
+	if (a->region == MAP_FAILED) {
+		a->region = NULL;
+		return fail(text, errno, "mapping the shared memory: %s", strerror(errno));
+	}
+	a->region_bytes = c->region_bytes;
+	r = a->region;
+	if (r->magic != NC_AGENT_MAGIC || r->version != NC_AGENT_VERSION ||
+	    r->n_hooks != c->n_hooks || r->n_slots < 1 || r->n_slots > NC_AGENT_MAX_SLOTS ||
+	    r->ring_bytes < MIN_RING || r->ring_bytes > (1ull << 30) ||
+	    (r->ring_bytes & (r->ring_bytes - 1)) ||
+	    r->ring_stride != sizeof(struct nc_agent_ring) + r->ring_bytes ||
+	    r->rings_off < sizeof(*r) || r->rings_off % 4096)
+		return fail(text, EINVAL, "bad shared memory header");
+	rings = (uint64_t)r->n_hooks * r->n_slots * r->ring_stride;
+	if (r->rings_off > c->region_bytes || rings > c->region_bytes - r->rings_off)
+		return fail(text, EINVAL, "the rings do not fit in the shared memory");
+	return 0;
+}
+
+/* Installs h's wrapper if the slot holds something else; returns false if it could not */
+static bool arm(struct port_hook *h)
+{
+	uint64_t cur = __atomic_load_n((uint64_t *)h->fn_addr, __ATOMIC_ACQUIRE);
+	uint64_t want = (uint64_t)(uintptr_t)h->wrapper;
+
+	if (cur == want)
+		return true;
+	if (!cur || is_wrapper((burst_fn)(uintptr_t)cur) ||
+	    !mapped((uintptr_t)cur, 1, "x"))
+		return false;
+	/* DPDK rewrote it (port stop/start): that is the function to call now */
+	atomic_store_explicit(&h->orig, (burst_fn)(uintptr_t)cur, memory_order_release);
+	return __atomic_compare_exchange_n((uint64_t *)h->fn_addr, &cur, want, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+/* Puts the PMD's pointer back where the wrapper still is */
+static void disarm(struct port_hook *h)
+{
+	uint64_t want = (uint64_t)(uintptr_t)h->wrapper;
+	uint64_t orig = (uint64_t)(uintptr_t)atomic_load(&h->orig);
+
+	__atomic_compare_exchange_n((uint64_t *)h->fn_addr, &want, orig, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_RELAXED);
+}
+
+static int install(struct agent *a, char *text)
+{
+	const struct nc_agent_config *c = &a->c;
+	struct nc_agent_region *r = a->region;
+
+	cfg.mbuf = c->mbuf;
+	cfg.snaplen = c->snaplen;
+	cfg.ring_mask = r->ring_bytes - 1;
+	cfg.filter = c->filter == NC_AGENT_FILTER_REJECT ? filter_reject : NULL;
+	cfg.filter_ctx = NULL;
+	publish_clock(r, true);
+	for (uint32_t i = 0; i < c->n_hooks; i++) {
+		const struct nc_agent_hook *ch = &c->hooks[i];
+		int rx = ch->kind == NC_AGENT_RX;
+		struct port_hook *h = &hooks[!rx][ch->port];
+		uintptr_t entry = (uintptr_t)c->fp_ops_addr + (uintptr_t)ch->port * c->fp_ops.size;
+
+		h->hook = i;
+		h->n_slots = r->n_slots;
+		h->queue = ch->queue;
+		h->direction = ch->direction;
+		h->rx = (uint8_t)rx;
+		h->fn_addr = entry + (rx ? c->fp_ops.rx_pkt_burst : c->fp_ops.tx_pkt_burst);
+		h->qdata_addr = entry + (rx ? c->fp_ops.rxq_data : c->fp_ops.txq_data);
+		h->wrapper = wrappers[ch->port][!rx];
+		for (uint32_t s = 0; s < NC_AGENT_MAX_SLOTS; s++) {
+			h->rings[s] = s < r->n_slots ? (struct nc_agent_ring *)((uint8_t *)r + r->rings_off +
+								      ((uint64_t)i * r->n_slots + s) *
+									  r->ring_stride)
+						     : NULL;
+			h->slots[s].tail_seen = 0;
+		}
+		a->noslot_start[i] = atomic_load(&h->noslot);
+		a->active[a->n_active++] = h;
+	}
+	for (uint32_t i = 0; i < a->n_active; i++) {
+		struct port_hook *h = a->active[i];
+
+		atomic_store_explicit(&h->active, 1, memory_order_release);
+		if (!arm(h)) {
+			uint64_t cur = __atomic_load_n((uint64_t *)h->fn_addr, __ATOMIC_ACQUIRE);
+
+			return fail(text, ENOTSUP,
+				    "%s_pkt_burst of port %u is %#llx, not code of this process "
+				    "(port not set up?)",
+				    h->rx ? "rx" : "tx", c->hooks[h->hook].port,
+				    (unsigned long long)cur);
+		}
+	}
+	__atomic_store_n(&r->armed, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * Undoes install(): hooks off, pointers back, then waits until no thread is inside a wrapper's
+ * capture part (odd use); only then are the rings unmapped. Returns false if a thread stayed
+ * inside for WAIT_IN_MS (the memory is then left mapped rather than pulled from under it).
+ */
+static bool uninstall(struct agent *a)
+{
+	struct timespec pause = {0, 20000};
+	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + WAIT_IN_MS * 1000000ull;
+	bool out = true;
+
+	for (uint32_t i = 0; i < a->n_active; i++)
+		atomic_store(&a->active[i]->active, 0);
+	for (uint32_t i = 0; i < a->n_active; i++)
+		disarm(a->active[i]);
+	for (uint32_t i = 0; i < a->n_active && out; i++) {
+		struct port_hook *h = a->active[i];
+
+		for (uint32_t s = 0; s < NC_AGENT_MAX_SLOTS && out; s++) {
+			uint64_t use = atomic_load(&h->slots[s].use);
+
+			while ((use & 1) && atomic_load(&h->slots[s].use) == use) {
+				if (clock_ns(CLOCK_MONOTONIC) > deadline) {
+					out = false;
+					break;
+				}
+				nanosleep(&pause, NULL);
+			}
+		}
+	}
+	if (a->region) {
+		for (uint32_t i = 0; i < a->n_active; i++) {
+			struct port_hook *h = a->active[i];
+
+			a->region->noslot[i] = atomic_load(&h->noslot) - a->noslot_start[i];
+		}
+		__atomic_store_n(&a->region->armed, 0, __ATOMIC_RELEASE);
+	}
+	for (uint32_t i = 0; i < a->n_active && out; i++)
+		for (uint32_t s = 0; s < NC_AGENT_MAX_SLOTS; s++)
+			a->active[i]->rings[s] = NULL;
+	return out;
+}
+
+static uint64_t noslot_total(const struct agent *a)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < a->n_active; i++)
+		n += atomic_load(&a->active[i]->noslot) - a->noslot_start[i];
+	return n;
+}
+
+/* What netcap says while capturing: 1 = stop, 0 = nothing yet, < 0 = netcap gone */
+static int control_msg(struct agent *a)
+{
+	struct nc_agent_msg h;
+	int r = read_full(a->sock, &h, sizeof(h), 1000);
+
+	if (r)
+		return r;
+	if (h.magic != NC_AGENT_MAGIC || h.version != NC_AGENT_VERSION || h.len)
+		return -EPROTO;
+	return h.type == NC_AGENT_STOP ? 1 : 0;
+}
+
+/* Capture until netcap asks to stop (returns true) or goes away (false) */
+static bool serve(struct agent *a)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = a->sock, .events = POLLIN},
+				      {.fd = a->pidfd, .events = POLLIN}};
+		int n = poll(p, a->pidfd >= 0 ? 2 : 1, TICK_MS);
+
+		if (n < 0 && errno != EINTR)
+			return false;
+		if (n > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			return false;
+		if (n > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			int r = control_msg(a);
+
+			if (r < 0)
+				return false;
+			if (r == 1)
+				return true;
+		}
+		for (uint32_t i = 0; i < a->n_active; i++)
+			arm(a->active[i]);
+		publish_clock(a->region, false);
+	}
+}
+
+static int connect_to(const char *name, char *text)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t len = name ? strnlen(name, NC_AGENT_NAME_MAX + 1) : 0;
+	int fd;
+
+	if (len < 1 || len > NC_AGENT_NAME_MAX)
+		return fail(text, EINVAL, "socket name of %zu bytes: 1 to %d", len,
+			    NC_AGENT_NAME_MAX);
+	memcpy(sa.sun_path + 1, name, len);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(text, errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len))) {
+		int e = errno;
+
+		close(fd);
+		return fail(text, e, "connect to @%s: %s", name, strerror(e));
+	}
+	return fd;
+}
+
+/*
+ * The agent's entry: serves one capture for the netcap listening on the abstract socket `arg`,
+ * on the calling thread (never an lcore), and returns when it is over: 0 after a capture netcap
+ * stopped or left, a negative errno when there was none (no netcap listening, a configuration
+ * refused, another capture running). Nothing of the capture remains in the process afterwards.
+ */
+EXPORT int nc_agent_main(const char *arg)
+{
+	struct agent a = {.sock = -1, .memfd = -1, .pidfd = -1};
+	struct nc_agent_status st = {0};
+	struct nc_agent_hello hello = {.pid = (uint32_t)getpid(),
+				       .tid = (uint32_t)syscall(SYS_gettid)};
+	bool stop = false, left = true;
+	int r;
+
+	if (atomic_flag_test_and_set(&busy))
+		return -EBUSY;
+	hello.captures = captures;
+	r = connect_to(arg, st.text);
+	if (r < 0)
+		goto out;
+	a.sock = r;
+	r = send_msg(a.sock, NC_AGENT_HELLO, &hello, sizeof(hello));
+	if (r)
+		goto out;
+	r = recv_config(&a, st.text);
+	if (!r)
+		r = check_config(&a, st.text);
+	if (!r) {
+		a.pidfd = (int)syscall(SYS_pidfd_open, (pid_t)a.c.netcap_pid, 0);
+		if (a.pidfd < 0 && errno != ENOSYS)
+			r = fail(st.text, errno, "netcap's pid %u: %s", a.c.netcap_pid,
+				 strerror(errno));
+	}
+	if (!r) {
+		a.region->agent_pid = hello.pid;
+		r = install(&a, st.text);
+	}
+	st.status = r;
+	if (r) {
+		left = uninstall(&a);
+		send_msg(a.sock, NC_AGENT_READY, &st, sizeof(st));
+		goto out;
+	}
+	send_msg(a.sock, NC_AGENT_READY, &st, sizeof(st));
+	stop = serve(&a);
+	left = uninstall(&a);
+	st.noslot = noslot_total(&a);
+	if (!left)
+		st.status = fail(st.text, EBUSY,
+				 "a thread stayed inside a wrapper for %d ms: shared memory left "
+				 "mapped",
+				 WAIT_IN_MS);
+	if (stop)
+		send_msg(a.sock, NC_AGENT_STOPPED, &st, sizeof(st));
+	r = 0;
+	captures++;
+out:
+	if (a.region && left)
+		munmap(a.region, a.region_bytes);
+	if (a.memfd >= 0)
+		close(a.memfd);
+	if (a.pidfd >= 0)
+		close(a.pidfd);
+	if (a.sock >= 0)
+		close(a.sock);
+	atomic_flag_clear(&busy);
+	return r;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The contract between netcap and its in-process agent (libnetcap-agent.so, loaded into a running
+ * DPDK application for `netcap mbuf --inject`; docs/inproc.md). Included by agent/agent.c and by
+ * core/inproc/client.c; no DPDK header, no netcap header: fixed-width fields, natural alignment,
+ * explicit padding, sizes pinned by _Static_assert at the end.
+ *
+ * Control: netcap listens on an abstract Unix stream socket whose name (without the leading NUL)
+ * is the agent's argument string; the agent connects and the two exchange messages, each a
+ * struct nc_agent_msg header followed by `len` bytes of payload:
+ *
+ *   agent  -> netcap  HELLO    struct nc_agent_hello
+ *   netcap -> agent   CONFIG   struct nc_agent_config, and the memfd (SCM_RIGHTS)
+ *   agent  -> netcap  READY    struct nc_agent_status (0: hooks installed; or -errno + reason,
+ *                              after which the agent has left)
+ *   netcap -> agent   STOP     (no payload)
+ *   agent  -> netcap  STOPPED  struct nc_agent_status: every pointer restored, no lcore inside
+ *                              a wrapper, the region unmapped; the agent closes the socket
+ *
+ * The agent leaves the same way, without STOPPED, when the socket closes or netcap's pid (watched
+ * with pidfd_open) exits: netcap killed with SIGKILL leaves nothing behind in the application.
+ *
+ * Shared memory: a memfd made and sized by netcap. At offset 0 a struct nc_agent_region (what
+ * netcap laid out, the clock pairs the agent publishes); at rings_off, n_hooks * n_slots rings of
+ * ring_stride bytes each, ring (hook h, slot s) at rings_off + (h * n_slots + s) * ring_stride.
+ * A slot belongs to one application thread (an lcore) for the whole capture: each ring has one
+ * producer (that thread) and one consumer (netcap).
+ *
+ * A ring: struct nc_agent_ring (head and the producer's counters on one cache line, tail two lines
+ * further), then ring_bytes of data (a power of two). head and tail count bytes since the start
+ * (free-running, offset = pos & (ring_bytes - 1)); the producer writes records at head and
+ * publishes head once per burst (release); the consumer reads up to head (acquire) and publishes
+ * tail (release). A record: struct nc_agent_record, cap_len packet bytes, padding to a multiple of
+ * 8. A record never wraps: where the next one does not fit before the end, the producer writes a
+ * NC_AGENT_REC_WRAP marker (size = the bytes to the end) and starts again at offset 0. A full
+ * ring drops the packet and counts it (ringfull).
+ *
+ * Time: one rdtscp per burst with something to keep (its TSC_AUX gives the CPU); netcap converts
+ * with the (tsc, CLOCK_MONOTONIC, CLOCK_REALTIME) pairs of the region: `base` taken when the hooks
+ * are installed, `now` re-taken by the agent about every 50 ms (a sequence lock: odd while
+ * written).
+ */
+#ifndef NC_AGENT_ABI_H
+#define NC_AGENT_ABI_H
+
+#include <stdint.h>
+
+#define NC_AGENT_MAGIC	     0x4741434eu /* "NCAG" */
+#define NC_AGENT_VERSION     1
+#define NC_AGENT_MAX_HOOKS   64	  /* hooks in one capture (one per port and direction) */
+#define NC_AGENT_MAX_PORTS   32	  /* RTE_MAX_ETHPORTS of the builds netcap knows */
+#define NC_AGENT_MAX_SLOTS   16	  /* application threads per hook (rings per hook) */
+#define NC_AGENT_MAX_QUEUES  1024 /* RTE_MAX_QUEUES_PER_PORT */
+#define NC_AGENT_MAX_SEGS    8	  /* segments followed per packet (NC_MAX_SEGS) */
+#define NC_AGENT_MAX_SNAPLEN 16384 /* NC_MAX_SNAPLEN */
+#define NC_AGENT_QUEUE_ANY   0xffff
+#define NC_AGENT_NAME_MAX    100 /* abstract socket name, without the leading NUL */
+#define NC_AGENT_TEXT	     160 /* reason text in a status message, NUL-terminated */
+
+enum nc_agent_msg_type {
+	NC_AGENT_HELLO = 1,
+	NC_AGENT_CONFIG = 2,
+	NC_AGENT_READY = 3,
+	NC_AGENT_STOP = 4,
+	NC_AGENT_STOPPED = 5,
+};
+
+struct nc_agent_msg {
+	uint32_t magic;	  /* NC_AGENT_MAGIC */
+	uint16_t version; /* NC_AGENT_VERSION */
+	uint16_t type;	  /* enum nc_agent_msg_type */
+	uint32_t len;	  /* payload bytes that follow: exactly the payload's struct size */
+	uint32_t pad;
+};
+
+struct nc_agent_hello {
+	uint32_t pid; /* the application's (getpid() in the agent) */
+	uint32_t tid; /* the agent thread */
+	uint32_t captures; /* captures this agent served before this one */
+	uint32_t pad;
+};
+
+struct nc_agent_status {
+	int32_t status; /* 0 or a negative errno */
+	uint32_t pad;
+	uint64_t noslot; /* bursts not captured: more threads than slots (all hooks) */
+	char text[NC_AGENT_TEXT];
+};
+
+enum nc_agent_hook_kind {
+	NC_AGENT_RX = 1, /* rte_eth_fp_ops[port].rx_pkt_burst: what the PMD returns, after it */
+	NC_AGENT_TX = 2, /* .tx_pkt_burst: what is handed to the PMD, the accepted ones only */
+};
+
+/* What the agent should do with a burst before copying (the seam of the in-process filter) */
+enum nc_agent_filter_kind {
+	NC_AGENT_FILTER_NONE = 0,   /* keep everything */
+	NC_AGENT_FILTER_REJECT = 1, /* a filter function that keeps nothing (cost of the hook) */
+};
+
+struct nc_agent_hook {
+	uint32_t id;	  /* netcap's hook id, for its records (the interface of the file) */
+	uint8_t kind;	  /* enum nc_agent_hook_kind */
+	uint8_t direction; /* enum nc_direction of bpf/nc_record.h: 1 in, 2 out */
+	uint16_t port;	  /* < fp_ops_count and < NC_AGENT_MAX_PORTS */
+	uint16_t queue;	  /* a queue index, or NC_AGENT_QUEUE_ANY */
+	uint16_t pad[3];
+};
+
+/* Byte offsets of the struct rte_mbuf fields the agent reads (as struct nc_mbuf_layout) */
+struct nc_agent_mbuf_layout {
+	uint16_t buf_addr, data_off, nb_segs, port, ol_flags, pkt_len, data_len, vlan_tci,
+	    vlan_tci_outer, next;
+};
+
+/* Byte offsets in struct rte_eth_fp_ops (as struct nc_fp_ops_layout) */
+struct nc_agent_fp_ops_layout {
+	uint16_t rx_pkt_burst, rxq_data, tx_pkt_burst, txq_data, size;
+	uint16_t pad[3];
+};
+
+struct nc_agent_config {
+	uint64_t fp_ops_addr;  /* &rte_eth_fp_ops[0] in the application */
+	uint32_t fp_ops_count; /* entries of rte_eth_fp_ops (RTE_MAX_ETHPORTS) */
+	uint32_t netcap_pid;   /* the agent leaves when it exits */
+	struct nc_agent_fp_ops_layout fp_ops;
+	struct nc_agent_mbuf_layout mbuf;
+	uint16_t filter;   /* enum nc_agent_filter_kind */
+	uint16_t pad;
+	uint32_t snaplen;  /* 1..NC_AGENT_MAX_SNAPLEN */
+	uint32_t n_hooks;  /* 1..NC_AGENT_MAX_HOOKS */
+	uint64_t region_bytes; /* the memfd's size; the agent checks it with fstat */
+	struct nc_agent_hook hooks[NC_AGENT_MAX_HOOKS];
+};
+
+/* One (tsc, clock) pair */
+struct nc_agent_clock {
+	uint64_t tsc;
+	uint64_t mono_ns;
+	uint64_t real_ns;
+};
+
+/* Offset 0 of the memfd */
+struct nc_agent_region {
+	/* written by netcap before the agent maps it; the agent checks them */
+	uint32_t magic;	  /* NC_AGENT_MAGIC */
+	uint32_t version; /* NC_AGENT_VERSION */
+	uint32_t n_hooks; /* = config n_hooks */
+	uint32_t n_slots; /* rings per hook, 1..NC_AGENT_MAX_SLOTS */
+	uint64_t ring_bytes;  /* data bytes per ring: a power of two, >= 4096 */
+	uint64_t ring_stride; /* sizeof(struct nc_agent_ring) + ring_bytes */
+	uint64_t rings_off;   /* offset of ring 0: a multiple of 4096 */
+	uint64_t pad0[3];
+	/* written by the agent */
+	uint64_t clock_seq; /* odd while the pairs are being written */
+	struct nc_agent_clock base;
+	struct nc_agent_clock now;
+	uint32_t agent_pid;
+	uint32_t armed; /* 1 while the hooks are installed */
+	uint64_t pad1[8];
+	/* bursts a hook did not capture because every slot had another thread (atomic adds) */
+	uint64_t noslot[NC_AGENT_MAX_HOOKS];
+};
+
+/* Ring header; data follows */
+struct nc_agent_ring {
+	/* producer's line */
+	uint64_t head;
+	uint64_t seen;	   /* packets the hook saw (TX: accepted by the PMD) */
+	uint64_t matched;  /* of those, kept by the filter */
+	uint64_t written;  /* records published */
+	uint64_t ringfull; /* matched but no room */
+	uint32_t tid;	   /* the thread that owns the ring, 0 until it is used */
+	uint32_t pad0;
+	uint64_t pad1[2];
+	uint64_t gap[8]; /* keeps the adjacent-line prefetcher off the consumer's line */
+	/* consumer's line */
+	uint64_t tail;
+	uint64_t pad2[15];
+};
+
+/* Record flags: bpf/nc_record.h's NC_REC_* values */
+#define NC_AGENT_REC_VLAN_REINSERTED (1u << 0)
+#define NC_AGENT_REC_TRUNCATED	     (1u << 1)
+#define NC_AGENT_REC_SEGS_CUT	     (1u << 2)
+
+enum nc_agent_rec_kind {
+	NC_AGENT_REC_PACKET = 1,
+	NC_AGENT_REC_WRAP = 2, /* padding to the end of the data: go on at offset 0 */
+};
+
+struct nc_agent_record {
+	uint32_t size; /* this record's bytes: header, cap_len bytes, padding to 8 */
+	uint8_t kind;  /* enum nc_agent_rec_kind; a WRAP marker has only size and kind */
+	uint8_t flags; /* NC_AGENT_REC_* */
+	uint16_t queue;
+	uint32_t cap_len;
+	uint32_t wire_len; /* pkt_len plus re-inserted tags */
+	uint64_t tsc;	   /* rdtscp of the burst */
+	uint64_t mbuf;	   /* the mbuf's address */
+	uint32_t cpu;	   /* the CPU of the burst (rdtscp's TSC_AUX & 0xfff) */
+	uint32_t pad;
+};
+
+#define NC_AGENT_ALIGN(n) (((n) + 7u) & ~7u)
+
+_Static_assert(sizeof(struct nc_agent_msg) == 16, "nc_agent_msg");
+_Static_assert(sizeof(struct nc_agent_hello) == 16, "nc_agent_hello");
+_Static_assert(sizeof(struct nc_agent_status) == 16 + NC_AGENT_TEXT, "nc_agent_status");
+_Static_assert(sizeof(struct nc_agent_hook) == 16, "nc_agent_hook");
+_Static_assert(sizeof(struct nc_agent_config) == 72 + 16 * NC_AGENT_MAX_HOOKS, "nc_agent_config");
+_Static_assert(sizeof(struct nc_agent_region) == 192 + 8 * NC_AGENT_MAX_HOOKS, "nc_agent_region");
+_Static_assert(sizeof(struct nc_agent_ring) == 256, "nc_agent_ring");
+_Static_assert(__builtin_offsetof(struct nc_agent_ring, tail) == 128, "tail two lines off head");
+_Static_assert(sizeof(struct nc_agent_record) == 40, "nc_agent_record");
+
+#endif
