@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * netcap list --pid PID: what netcap can hook in a DPDK process — its DPDK release, each port's
- * PMD burst functions (symbol, or file+offset for stripped PMDs) and queues, functions taking
- * mbufs, USDT probes.
+ * netcap list --pid PID: what netcap can hook in a DPDK process (core/discover/listing.h) — its
+ * DPDK release, each port's PMD burst functions (symbol, or file+offset for stripped PMDs) and
+ * queues, functions taking mbufs, USDT probes — with where the plan would put each probe.
  * netcap list --kernel: the kernel's tracepoints that carry an skb and, where the kernel lets
  * netcap hook functions, the functions that take one (BTF).
  */
@@ -14,13 +14,9 @@
 #include <string.h>
 
 #include "commands.h"
-#include "discover/dpdk.h"
-#include "discover/dwarf.h"
-#include "discover/elf.h"
 #include "discover/kskb.h"
-#include "discover/procmaps.h"
+#include "discover/listing.h"
 #include "discover/tracepoint.h"
-#include "discover/usdt.h"
 #include "plan/placement.h"
 
 static void print_func(const char *dir, const struct nc_dpdk_func *f)
@@ -38,92 +34,63 @@ static void print_func(const char *dir, const struct nc_dpdk_func *f)
 		printf("      probe at %s\n", why);
 }
 
-/* Where an entry probe on f would sit (the return-side form stays at the entry) */
-static void print_site(const struct nc_elf *e, const char *exe, const struct nc_mbuf_func *f)
+/* The executable's functions that take mbufs (DWARF), with the specs that would hook them and
+ * where an entry probe would sit (the return-side form stays at the entry) */
+static void print_functions(const struct nc_listing *l)
 {
-	uint64_t off, size, site;
-	char why[192];
+	const char *exe = l->proc->exe;
 
-	if (!e || nc_elf_func(e, f->name, &off, &size, NULL, 0) ||
-	    nc_probe_site(exe, off, size, &site, why, sizeof(why)))
-		return;
-	printf("      entry probe at %s\n", why);
-}
-
-/* The executable's functions that take mbufs (DWARF), with the specs that would hook them */
-static void list_functions(const char *exe)
-{
-	struct nc_elf *e = NULL;
-
-	struct nc_mbuf_func *f;
-	size_t n;
-	char err[512];
-
-	if (nc_dwarf_mbuf_funcs(exe, &f, &n, err, sizeof(err))) {
-		printf("functions: %s\n", err);
+	if (l->funcs_err) {
+		printf("functions: %s\n", l->funcs_err);
 		return;
 	}
-	if (!n) {
+	if (!l->n_funcs) {
 		printf("functions taking struct rte_mbuf: none found (no DWARF in %s?)\n", exe);
 		return;
 	}
 	printf("functions taking struct rte_mbuf (DWARF of %s):\n", exe);
-	if (nc_elf_open(exe, &e, NULL, 0))
-		e = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!f[i].array)
-			printf("  %s@%u", f[i].name, f[i].arg_pkt);
-		if (f[i].array && f[i].arg_cnt)
-			printf("  %s@%u@%u", f[i].name, f[i].arg_pkt, f[i].arg_cnt);
-		if (f[i].array && f[i].ret_count)
-			printf("  %s@%u@ret", f[i].name, f[i].arg_pkt);
-		printf("    %s\n", f[i].proto);
-		print_site(e, exe, &f[i]);
+	for (size_t i = 0; i < l->n_funcs; i++) {
+		const struct nc_listing_func *f = &l->funcs[i];
+		uint64_t site;
+		char why[192];
+
+		for (size_t k = 0; k < f->n_specs; k++)
+			printf("  %s", f->specs[k]);
+		printf("    %s\n", f->proto);
+		if (f->has_symbol &&
+		    !nc_probe_site(exe, f->offset, f->size, &site, why, sizeof(why)))
+			printf("      entry probe at %s\n", why);
 	}
-	nc_mbuf_funcs_free(f, n);
-	nc_elf_close(e);
 }
 
 /* The USDT probes of every mapped ELF file, with the spec that hooks each */
-static void list_usdt(const struct nc_dpdk_proc *p)
+static void print_usdt(const struct nc_listing *l)
 {
-	struct nc_maps_file *files = NULL;
-	size_t n = 0, total = 0;
+	for (size_t i = 0; i < l->n_usdt; i++) {
+		const struct nc_listing_usdt *u = &l->usdt[i];
 
-	if (nc_maps_elf_files(p->maps, &files, &n, NULL, 0))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		const char *base = strrchr(files[i].path, '/');
-		bool exe = !strcmp(files[i].path, p->exe);
-		struct nc_usdt_probe *v;
-		size_t m;
-
-		if (nc_usdt_list(files[i].path, &v, &m, NULL, 0) || !m)
-			continue;
-		printf("USDT probes in %s (usdt:...@N: argument N is the mbuf; @N@M: the array "
-		       "and the count):\n",
-		       files[i].path);
-		for (size_t k = 0; k < m; k++)
-			printf("  usdt:%s%s%s:%s    %u argument(s): %s%s\n", exe ? "" : base + 1,
-			       exe ? "" : ":", v[k].provider, v[k].name, nc_usdt_nargs(v[k].args),
-			       *v[k].args ? v[k].args : "-", v[k].sem_offset ? ", semaphore" : "");
-		total += m;
-		nc_usdt_free(v, m);
+		if (!i || strcmp(u->path, l->usdt[i - 1].path))
+			printf("USDT probes in %s (usdt:...@N: argument N is the mbuf; @N@M: the "
+			       "array and the count):\n",
+			       u->path);
+		printf("  %s    %u argument(s): %s%s\n", u->spec, u->nargs,
+		       *u->args ? u->args : "-", u->semaphore ? ", semaphore" : "");
 	}
-	if (!total)
+	if (!l->n_usdt)
 		printf("USDT probes: none\n");
-	free(files);
 }
 
 static int list_one(pid_t pid)
 {
-	struct nc_dpdk_proc *p;
+	struct nc_listing *l;
+	const struct nc_dpdk_proc *p;
 	char err[512];
 
-	if (nc_dpdk_inspect(pid, &p, err, sizeof(err))) {
+	if (nc_listing_read(pid, &l, err, sizeof(err))) {
 		fprintf(stderr, "netcap: %s\n", err);
 		return 1;
 	}
+	p = l->proc;
 	printf("%s[%d]: DPDK %s, %s\n", p->comm, (int)p->pid, p->version, p->exe);
 	if (!p->n_ports)
 		printf("  no started port\n");
@@ -135,9 +102,9 @@ static int list_one(pid_t pid)
 		print_func("rx_burst", &port->rx);
 		print_func("tx_burst", &port->tx);
 	}
-	list_functions(p->exe);
-	list_usdt(p);
-	nc_dpdk_free(p);
+	print_functions(l);
+	print_usdt(l);
+	nc_listing_free(l);
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#define _GNU_SOURCE /* asprintf */
 #include "procmaps.h"
 
 #include <errno.h>
@@ -184,6 +185,56 @@ const struct nc_maps_entry *nc_maps_find(const struct nc_maps *m, uint64_t addr)
 			return e;
 	}
 	return NULL;
+}
+
+const struct nc_maps_entry *nc_maps_find_path(const struct nc_maps *m, const char *path)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->v[i].path, path))
+			return &m->v[i];
+	return NULL;
+}
+
+const struct nc_maps_entry *nc_maps_find_name(const struct nc_maps *m, const char *prefix)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const char *base = strrchr(m->v[i].path, '/');
+
+		if (base && !strncmp(base + 1, prefix, strlen(prefix)))
+			return &m->v[i];
+	}
+	return NULL;
+}
+
+bool nc_maps_pid_has_name(pid_t pid, const char *prefix)
+{
+	struct nc_maps *m;
+	bool found;
+
+	if (nc_maps_read(pid, &m, NULL, 0))
+		return false;
+	found = nc_maps_find_name(m, prefix) != NULL;
+	nc_maps_free(m);
+	return found;
+}
+
+char *nc_maps_file_link(pid_t pid, const char *path)
+{
+	const struct nc_maps_entry *e;
+	struct nc_maps *m = NULL;
+	char *link = NULL;
+
+	if (path[0] == '/' && strncmp(path, "/proc/", 6) && !nc_maps_read(pid, &m, NULL, 0) &&
+	    (e = nc_maps_find_path(m, path)) &&
+	    asprintf(&link, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start, e->end) <
+		0)
+		link = NULL;
+	nc_maps_free(m);
+	if (link && access(link, F_OK)) { /* not ours to follow */
+		free(link);
+		link = NULL;
+	}
+	return link ? link : strdup(path);
 }
 
 int nc_maps_to_file(const struct nc_maps *m, uint64_t addr, const char **path, uint64_t *offset,

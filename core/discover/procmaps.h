@@ -13,6 +13,7 @@
 #ifndef NC_PROCMAPS_H
 #define NC_PROCMAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -56,6 +57,30 @@ void nc_maps_free(struct nc_maps *m);
 
 /* The mapping containing addr, or NULL. The pointer lives as long as m. */
 const struct nc_maps_entry *nc_maps_find(const struct nc_maps *m, uint64_t addr);
+
+/* The first mapping of the file path (the whole path compared), or NULL. Lives as long as m. */
+const struct nc_maps_entry *nc_maps_find_path(const struct nc_maps *m, const char *path);
+
+/*
+ * The first mapping of a file whose name (what follows the path's last '/') starts with prefix,
+ * e.g. "librte_ethdev.so", or NULL. Lives as long as m.
+ */
+const struct nc_maps_entry *nc_maps_find_name(const struct nc_maps *m, const char *prefix);
+
+/*
+ * Whether process pid maps a file whose name starts with prefix: nc_maps_read() then
+ * nc_maps_find_name(), false when the map cannot be read (no such process, not this user's).
+ */
+bool nc_maps_pid_has_name(pid_t pid, const char *prefix);
+
+/*
+ * The path a uprobe on path in process pid goes in by: /proc/PID/map_files/START-END of the
+ * first mapping of path there, which the kernel resolves to the very file the process maps.
+ * Following map_files takes CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE); without it, when pid
+ * does not map path (it may have exited), or for a path that is not absolute or is under
+ * /proc/: path itself. NULL only when out of memory; free with free().
+ */
+char *nc_maps_file_link(pid_t pid, const char *path);
 
 /*
  * Translates addr to (mapping path, addr - mapping start + mapping offset). *path is borrowed

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../../bpf/nc_filter_abi.h"
+#include "../discover/procmaps.h"
 #include "../util/err.h"
 #include "counters.h"
 #include "mbuf.skel.h"
@@ -143,44 +144,6 @@ int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, pid_t pid, uint64_t queue,
 	return 0;
 }
 
-/*
- * The path a uprobe goes in by: /proc/PID/map_files/START-END of a mapping of path in process
- * pid. The kernel resolves it to the very file the process maps, so a file put at path since
- * netcap read it cannot receive the probe (a member of the capture group could otherwise move a
- * probe planned in a file of their own into a shared library). Following map_files takes
- * CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE); without it, or when pid does not map path (it may
- * have exited), path itself. Free with free().
- */
-static char *mapped_path(pid_t pid, const char *path)
-{
-	char maps[40], line[4096], *found = NULL;
-	FILE *f;
-
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
-	f = path[0] == '/' && strncmp(path, "/proc/", 6) ? fopen(maps, "re") : NULL;
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		unsigned long long start, end;
-		int at = 0;
-		char *file;
-
-		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &start, &end, &at) < 2 || !at)
-			continue;
-		file = line + at;
-		file[strcspn(file, "\n")] = '\0';
-		if (strcmp(file, path))
-			continue;
-		if (asprintf(&found, "/proc/%d/map_files/%llx-%llx", (int)pid, start, end) < 0)
-			found = NULL;
-	}
-	if (f)
-		fclose(f);
-	if (found && access(found, F_OK)) { /* not ours to follow */
-		free(found);
-		found = NULL;
-	}
-	return found ? found : strdup(path);
-}
-
 static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 		      const struct nc_attach_point *a, bool retprobe, char *err, size_t errlen)
 {
@@ -191,7 +154,9 @@ static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 
 	if (p->n_links >= MAX_LINKS)
 		return nc_err(err, errlen, E2BIG, "too many probes (at most %d)", MAX_LINKS);
-	char *path = mapped_path(a->pid, a->path);
+	/* by /proc/PID/map_files: a file put at a->path since it was read cannot get the probe (a
+	 * member of the capture group could otherwise move it into a shared library) */
+	char *path = nc_maps_file_link(a->pid, a->path);
 
 	if (!path)
 		return nc_err(err, errlen, ENOMEM, "out of memory");
