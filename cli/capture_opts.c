@@ -52,7 +52,9 @@ void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char
 	    {"ready-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ready,
 	     "Create PATH (holding netcap's pid) once the probes are attached", "PATH"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
-	     "Show libbpf's messages and the verifier's statistics", NULL},
+	     "Show the plan (hook points, where each probe sits), libbpf's messages and the "
+	     "verifier's statistics",
+	     NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 
@@ -72,8 +74,7 @@ void capture_gather_entries(struct capture_gather *g, GOptionEntry *rows, const 
 	memcpy(rows, gather, sizeof(gather));
 }
 
-int capture_gather_finish(struct capture_gather *g, const char *cmd, const struct capture_opts *o,
-			  const char *example)
+int capture_gather_finish(struct capture_gather *g, const char *cmd)
 {
 	g->opts = (struct nc_gather_opts){.match = NC_GATHER_POINTER, .timeout_ms = 1000};
 	if (!g->on && (g->match_arg || g->timeout_arg)) {
@@ -94,22 +95,6 @@ int capture_gather_finish(struct capture_gather *g, const char *cmd, const struc
 		if (capture_parse_u64(cmd, "--gather-timeout", g->timeout_arg, 1, 3600000, &ms))
 			return 2;
 		g->opts.timeout_ms = ms;
-	}
-	if (g->on && o->specs->len < 2) {
-		fprintf(
-		    stderr,
-		    "netcap %s: -G follows packets from point to point: give two hook points or "
-		    "more, e.g. -f %s (got %u)\n",
-		    cmd, example, o->specs->len);
-		return 2;
-	}
-	if (g->on && o->out.format == NC_SINK_PCAP) {
-		fprintf(
-		    stderr,
-		    "netcap %s: -G writes each packet's path in its comment, which classic pcap "
-		    "cannot hold: drop -P\n",
-		    cmd);
-		return 2;
 	}
 	return 0;
 }
@@ -158,13 +143,7 @@ int capture_opts_finish(struct capture_opts *o, const char *cmd, int argc, char 
 	if (o->snap_arg) {
 		if (capture_parse_u64(cmd, "--snaplen", o->snap_arg, 0, 262144, &v))
 			return 2;
-		if (v > NC_MAX_SNAPLEN) {
-			fprintf(stderr,
-				"netcap %s: snap length %llu: netcap copies at most %d bytes per "
-				"packet\n",
-				cmd, (unsigned long long)v, NC_MAX_SNAPLEN);
-			return 2;
-		}
+		/* above NC_MAX_SNAPLEN: nc_request_check() says so */
 		o->snaplen = v ? (uint32_t)v : NC_MAX_SNAPLEN;
 	}
 	if (o->buffer_arg) {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "capture/gather.h"
-#include "capture/session.h"
+#include "capture/request.h"
 #include "write/sink.h"
 
 #define CAPTURE_OPTS_ENTRIES 12 /* rows capture_opts_entries() writes, terminator included */
@@ -40,13 +40,10 @@ struct capture_gather {
 /* Writes the -G rows; match_help describes --match for the command */
 void capture_gather_entries(struct capture_gather *g, GOptionEntry *rows, const char *match_help);
 
-/*
- * Checks the -G options of command cmd after capture_opts_finish(): at least two specs (example
- * names two for the message), --match and --gather-timeout only with -G, no classic pcap.
- * Returns 0, or prints one line and returns 2.
- */
-int capture_gather_finish(struct capture_gather *g, const char *cmd, const struct capture_opts *o,
-			  const char *example);
+/* Checks the -G options of command cmd: --match and --gather-timeout only with -G, and their
+ * values (the rules of -G with the rest of the request: nc_request_check()). Returns 0, or
+ * prints one line and returns 2. */
+int capture_gather_finish(struct capture_gather *g, const char *cmd);
 
 void capture_gather_clear(struct capture_gather *g);
 

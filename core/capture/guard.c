@@ -8,20 +8,21 @@
 #include "../util/err.h"
 #include "../util/privs.h"
 
-int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
+int nc_guard_mbuf(char *const *specs, size_t n_specs, const pid_t *pids, size_t n_pids, char *err,
+		  size_t errlen)
 {
-	struct nc_privs_need need = {.uprobes = true, .pids = r->pids, .n_pids = r->n_pids};
+	struct nc_privs_need need = {.uprobes = true, .pids = pids, .n_pids = n_pids};
 	bool raw = false;
 	size_t first_raw = 0;
 	int ret;
 
 	/* the specs first: bad input is named before anything else is looked at */
-	for (size_t i = 0; i < r->cap.n_specs; i++) {
+	for (size_t i = 0; i < n_specs; i++) {
 		struct nc_hook_spec s;
 
-		for (const char *c = r->cap.specs[i]; *c; c++)
+		for (const char *c = specs[i]; *c; c++)
 			if (g_ascii_iscntrl(*c)) {
-				g_autofree char *shown = g_strescape(r->cap.specs[i], NULL);
+				g_autofree char *shown = g_strescape(specs[i], NULL);
 
 				return nc_err(
 				    err, errlen, EINVAL,
@@ -29,7 +30,7 @@ int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
 				    "a hook spec; see: netcap mbuf --help",
 				    shown);
 			}
-		ret = nc_spec_parse(r->cap.specs[i], &s, err, errlen);
+		ret = nc_spec_parse(specs[i], &s, err, errlen);
 		if (ret)
 			return ret;
 		if (s.type == NC_SPEC_OFFSET && !raw) {
@@ -41,8 +42,8 @@ int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
 	ret = nc_privs_check(&need, err, errlen);
 	if (ret || nc_privs_is_root())
 		return ret;
-	for (size_t i = 0; i < r->n_pids; i++) {
-		ret = nc_privs_may_trace(r->pids[i], err, errlen);
+	for (size_t i = 0; i < n_pids; i++) {
+		ret = nc_privs_may_trace(pids[i], err, errlen);
 		if (ret && ret != -ESRCH)
 			return ret;
 	}
@@ -52,13 +53,13 @@ int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen)
 		    "hook spec \"%s\": a file offset may point inside an instruction, and a "
 		    "uprobe there breaks every process that runs the file; netcap takes "
 		    "offsets from root only: hook a function by name, or rx_burst/tx_burst",
-		    r->cap.specs[first_raw]);
+		    specs[first_raw]);
 	return 0;
 }
 
-int nc_guard_skb(const struct nc_skb_request *r, char *err, size_t errlen)
+int nc_guard_skb(bool netns, char *err, size_t errlen)
 {
-	struct nc_privs_need need = {.netns = r->cap.netns != NULL};
+	struct nc_privs_need need = {.netns = netns};
 
 	return nc_privs_check(&need, err, errlen);
 }

@@ -7,10 +7,9 @@
 #ifndef NC_GUARD_H
 #define NC_GUARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
-
-#include "mbuf_capture.h"
-#include "skb_capture.h"
+#include <sys/types.h>
 
 /*
  * mbuf: the hook specs parse (-EINVAL with the parser's line otherwise); the capabilities (CAP_BPF,
@@ -19,9 +18,11 @@
  * and no hook spec is a raw file offset (a uprobe inside an instruction of a shared file would
  * break every process that runs it). Returns 0 or -EPERM with one line in err.
  */
-int nc_guard_mbuf(const struct nc_mbuf_request *r, char *err, size_t errlen);
+int nc_guard_mbuf(char *const *specs, size_t n_specs, const pid_t *pids, size_t n_pids, char *err,
+		  size_t errlen);
 
-/* skb: CAP_BPF and CAP_PERFMON, CAP_SYS_ADMIN to enter --netns. 0 or -EPERM with one line. */
-int nc_guard_skb(const struct nc_skb_request *r, char *err, size_t errlen);
+/* skb: CAP_BPF and CAP_PERFMON, CAP_SYS_ADMIN to enter a namespace (--netns). 0 or -EPERM with
+ * one line. */
+int nc_guard_skb(bool netns, char *err, size_t errlen);
 
 #endif

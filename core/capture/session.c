@@ -88,7 +88,7 @@ static int write_record(void *ctx, const struct nc_record *rec, const uint8_t *d
 
 	const struct nc_probe_ops *ops = ops_of(r, rec->hook);
 
-	ops->comment(ops->probe, rec, pt, comment, sizeof(comment));
+	ops->b->comment(ops->state, rec, pt->label, comment, sizeof(comment));
 	if (lines && *lines) {
 		size_t n = strlen(comment);
 
@@ -248,7 +248,7 @@ static void tick(struct run *r)
 		const struct nc_probe_ops *ops = ops_of(r, i);
 		struct nc_counters k;
 
-		if (ops->counters(ops->probe, i, &k))
+		if (ops->b->counters(ops->state, i, &k))
 			continue;
 		total.seen += k.seen;
 		total.matched += k.matched;
@@ -379,12 +379,12 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 	nc_clock_sync(&r.clock);
 	for (size_t i = 0; !ret && i < n_ops; i++) {
 		attached = i + 1;
-		ret = ops[i].attach(ops[i].probe, err, errlen);
+		ret = ops[i].b->attach(ops[i].state, err, errlen);
 	}
 	/* one window for every point: opened once all are attached, closed before any detach */
 	start_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
 	for (size_t i = 0; !ret && i < n_ops; i++)
-		ops[i].enable(ops[i].probe, true);
+		ops[i].b->enable(ops[i].state, true);
 	if (!ret)
 		log_line(&r, "attached at %u hook point(s)", s->n_points);
 	if (!ret && o->ready_file)
@@ -395,10 +395,10 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 	/* close the window, detach, then take what is left in the ring, then the counters */
 	end_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
 	for (size_t i = 0; i < attached; i++)
-		ops[i].enable(ops[i].probe, false);
+		ops[i].b->enable(ops[i].state, false);
 	if (attached) {
 		for (size_t i = 0; i < attached; i++)
-			ops[i].detach(ops[i].probe);
+			ops[i].b->detach(ops[i].state);
 		log_line(&r, "detached (%s)", end ? end : "error");
 	}
 	if (!ret && r.write_ret != -EPIPE && (!o->count || r.written < o->count)) {
@@ -429,7 +429,7 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 			const struct nc_probe_ops *po = ops_of(&r, i);
 			struct nc_counters k = {0};
 
-			po->counters(po->probe, i, &k);
+			po->b->counters(po->state, i, &k);
 			stats[s->points[i].iface] =
 			    (struct nc_pcapng_stats){.start_ns = start_real,
 						     .end_ns = end_real,
@@ -466,17 +466,4 @@ void nc_capture_result_free(struct nc_capture_result *res)
 	nc_gather_summary_clear(&res->gather);
 	g_free(res->end);
 	memset(res, 0, sizeof(*res));
-}
-
-struct nc_session_opts nc_session_opts_of(const struct nc_capture_common *c)
-{
-	return (struct nc_session_opts){.out = &c->out,
-					.filter = c->filter,
-					.snaplen = c->snaplen,
-					.count = c->count,
-					.duration_ms = c->duration_ms,
-					.ready_file = c->ready_file,
-					.stop = c->stop,
-					.hooks = c->hooks,
-					.gather = c->gather};
 }

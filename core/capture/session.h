@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "../../bpf/nc_record.h"
+#include "../load/backend.h"
 #include "../write/sink.h"
 #include "gather.h"
 
@@ -76,47 +77,15 @@ struct nc_session_opts {
 	uint32_t n_stages;
 };
 
-/* What every capture request holds, whatever its hook points (mbuf and skb mode) */
-struct nc_capture_common {
-	char *const *specs; /* hook specs */
-	size_t n_specs;
-	const char *filter;   /* tcpdump expression; NULL or "" captures everything */
-	uint32_t snaplen;     /* 1..NC_MAX_SNAPLEN */
-	uint64_t count;	      /* stop after writing this many packets; 0 = no limit */
-	uint64_t duration_ms; /* stop after this long; 0 = no limit */
-	size_t ring_bytes;    /* a power of two >= NC_RING_BYTES_MIN; 0 = 16 MiB */
-	bool stacks;	      /* -S: the stack of each packet's hook call in its comment */
-	struct nc_sink_opts out;
-	const char *ready_file;	       /* created once every probe is attached; may be NULL */
-	volatile sig_atomic_t *stop;   /* set by a signal handler: detach, flush, finish */
-	struct nc_capture_hooks hooks; /* optional */
-	/* -G: follow each packet from spec to spec (at least 2 specs); NULL = off */
-	const struct nc_gather_opts *gather;
-	/* kernel points: the interface (NULL or "any": every one) and its namespace (a path) */
-	const char *iface;
-	const char *netns;
-};
-
-/* The session options a request gives (watch and stages are the mode's to add) */
-struct nc_session_opts nc_session_opts_of(const struct nc_capture_common *c);
-
-/* What the session needs of a loaded probe. A session may hold several probes (DPDK and kernel
- * points in one run), each with its own ring and the hook ids first_hook .. first_hook + n_hooks
- * - 1 of the session's points (n_hooks 0: all of them, the only probe). */
+/* A loaded backend (core/load/backend.h) as the session runs it. A session may run several (DPDK
+ * and kernel points in one run), each with its own ring and the hook ids first_hook ..
+ * first_hook + n_hooks - 1 of the session's points. */
 struct nc_probe_ops {
-	void *probe;
+	const struct nc_backend *b;
+	void *state;
 	int ring_fd;
 	uint32_t first_hook;
 	uint32_t n_hooks;
-	int (*attach)(void *probe, char *err, size_t errlen); /* attach every planned point */
-	/* open (on) or close the capture window of every attached point; a point counts and
-	 * captures only while it is open, so that all points of a run share one window */
-	void (*enable)(void *probe, bool on);
-	void (*detach)(void *probe);
-	int (*counters)(void *probe, uint32_t hook, struct nc_counters *sum);
-	/* the packet comment of a record (its point is given) */
-	void (*comment)(void *probe, const struct nc_record *rec, const struct nc_session_point *pt,
-			char *buf, size_t len);
 };
 
 struct nc_session {

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The seam where a probe backend plugs into a capture: every backend opens the probes of the
+ * plan's points it serves (nc_plan_point.backend), with the filter, and then gives the session
+ * the same operations: its ring, attach, the capture window, counters, each record's comment,
+ * detach, close. The uprobe backend serves DPDK points, the kernel backend tracepoints and kernel
+ * functions; a capture with points of both runs both, their rings merged by time.
+ */
+#ifndef NC_BACKEND_H
+#define NC_BACKEND_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../bpf/nc_record.h"
+#include "../filter/filter.h"
+#include "../plan/plan.h"
+
+struct nc_backend_opts {
+	const struct nc_filter *filter; /* NULL accepts every packet */
+	uint32_t snaplen;		/* 1..NC_MAX_SNAPLEN */
+	size_t ring_bytes;		/* a power of two >= NC_RING_BYTES_MIN; 0 = 16 MiB */
+	bool stacks;			/* -S: the stack of each hook call, in the comment */
+};
+
+struct nc_backend {
+	const char *name; /* "uprobe", "kernel" */
+	/* Loads the probes of plan's points of this backend (nothing attached yet): 0 and
+	 * *state, or a negative errno with one line in err */
+	int (*open)(const struct nc_plan *plan, const struct nc_backend_opts *o, void **state,
+		    char *err, size_t errlen);
+	int (*ring_fd)(void *state); /* the BPF ring buffer the records come through */
+	int (*attach)(void *state, char *err, size_t errlen); /* every planned probe */
+	/* opens (on) or closes the capture window of every attached probe: a point counts and
+	 * captures only while it is open, so that all points of a run share one window */
+	void (*enable)(void *state, bool on);
+	void (*detach)(void *state);
+	int (*counters)(void *state, uint32_t hook, struct nc_counters *sum);
+	/* the packet comment of a record of point `label` */
+	void (*comment)(void *state, const struct nc_record *rec, const char *label, char *buf,
+			size_t len);
+	void (*close)(void *state); /* detaches and unloads; state may be NULL */
+};
+
+extern const struct nc_backend nc_uprobe_backend;
+extern const struct nc_backend nc_kernel_backend;
+
+/* The backend that serves points of kind b */
+const struct nc_backend *nc_backend_of(enum nc_plan_backend b);
+
+#endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The uprobe backend: the plan's DPDK points through the mbuf probe (mbuf_probe.h) */
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../bpf/nc_filter_abi.h"
+#include "../discover/usym.h"
+#include "../util/err.h"
+#include "backend.h"
+#include "mbuf_probe.h"
+
+#define RING_BYTES  (16u << 20)
+#define STACK_SLOTS 4096 /* -S: distinct user stacks kept (~2 MiB) */
+
+struct uprobes {
+	const struct nc_plan *plan;
+	struct nc_mbuf_probe *probe;
+	struct nc_usym *usym; /* -S */
+};
+
+static void close_(void *state)
+{
+	struct uprobes *u = state;
+
+	if (!u)
+		return;
+	nc_mbuf_probe_close(u->probe);
+	nc_usym_free(u->usym);
+	free(u);
+}
+
+static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, void **state,
+		 char *err, size_t errlen)
+{
+	const struct nc_mbuf_layout *m = &plan->mbuf;
+	struct nc_mbuf_probe_opts po = {.filter = o->filter,
+					.mbuf = {.buf_addr = m->buf_addr,
+						 .data_off = m->data_off,
+						 .nb_segs = m->nb_segs,
+						 .port = m->port,
+						 .ol_flags = m->ol_flags,
+						 .pkt_len = m->pkt_len,
+						 .data_len = m->data_len,
+						 .vlan_tci = m->vlan_tci,
+						 .vlan_tci_outer = m->vlan_tci_outer,
+						 .next = m->next},
+					.snaplen = o->snaplen,
+					.window = o->snaplen < NC_FILTER_WINDOW ? o->snaplen
+										: NC_FILTER_WINDOW,
+					.ring_bytes = o->ring_bytes ? o->ring_bytes : RING_BYTES,
+					.need_return = nc_plan_needs_return(plan),
+					.stacks = o->stacks ? STACK_SLOTS : 0};
+	struct uprobes *u = calloc(1, sizeof(*u));
+	int ret;
+
+	if (!u)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	u->plan = plan;
+	if (o->stacks && !(u->usym = nc_usym_new())) {
+		close_(u);
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; u->usym && i < plan->n_procs; i++)
+		nc_usym_watch(u->usym, plan->procs[i].pid);
+	ret = nc_mbuf_probe_open(&po, &u->probe, err, errlen);
+	for (size_t i = 0; !ret && i < plan->n_queues; i++)
+		ret = nc_mbuf_probe_add_queue(u->probe, plan->queues[i].pid, plan->queues[i].ptr,
+					      &plan->queues[i].id, err, errlen);
+	if (ret) {
+		close_(u);
+		return ret;
+	}
+	*state = u;
+	return 0;
+}
+
+static int ring_fd(void *state)
+{
+	return nc_mbuf_probe_ring_fd(((struct uprobes *)state)->probe);
+}
+
+static int attach(void *state, char *err, size_t errlen)
+{
+	struct uprobes *u = state;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < u->plan->n_uprobes; i++) {
+		const struct nc_plan_uprobe *p = &u->plan->uprobes[i];
+		struct nc_attach_point a = {.path = p->path,
+					    .offset = p->offset,
+					    .pid = p->pid,
+					    .hook = p->hook,
+					    .cfg = p->cfg,
+					    .ref_ctr_offset = p->ref_ctr_offset};
+
+		ret = nc_mbuf_probe_attach(u->probe, &a, err, errlen);
+	}
+	return ret;
+}
+
+static void enable(void *state, bool on)
+{
+	nc_mbuf_probe_enable(((struct uprobes *)state)->probe, on);
+}
+
+static void detach(void *state)
+{
+	nc_mbuf_probe_detach(((struct uprobes *)state)->probe);
+}
+
+static int counters(void *state, uint32_t hook, struct nc_counters *sum)
+{
+	return nc_mbuf_probe_counters(((struct uprobes *)state)->probe, hook, sum);
+}
+
+/* -S: "\nstack:\n  fwd_one+0x3 (nc_fwd.c:120)\n  main+0xb98 (nc_fwd.c:515)..." */
+static void append_stack(struct uprobes *u, const struct nc_record *rec, GString *s)
+{
+	uint64_t ips[NC_USTACK_DEPTH];
+	int n = nc_mbuf_probe_stack(u->probe, rec->stack_id, ips);
+
+	if (n == -ENOSPC) {
+		g_string_append_printf(
+		    s, "\nstack: lost (more than %d distinct stacks, or two of one hash)",
+		    STACK_SLOTS);
+		return;
+	}
+	if (n <= 0) {
+		g_string_append(s, "\nstack: none (the user stack could not be read)");
+		return;
+	}
+	g_string_append(s, "\nstack:");
+	for (int i = 0; i < n; i++) {
+		/* the kernel may have put the entry's return address in itself */
+		if (i == 2 && ips[2] == ips[1])
+			continue;
+		nc_usym_append(u->usym, (pid_t)rec->pid, ips[i], i > 0, s);
+	}
+}
+
+static void comment(void *state, const struct nc_record *rec, const char *label, char *buf,
+		    size_t len)
+{
+	struct uprobes *u = state;
+	GString *s = g_string_new(NULL);
+
+	g_string_printf(s, "pid %u tid %u cpu %u %s%s%s", rec->pid, rec->tid, rec->cpu, label,
+			rec->flags & NC_REC_VLAN_REINSERTED ? ", VLAN tag re-inserted" : "",
+			rec->flags & NC_REC_SEGS_CUT ? ", segments beyond the 8th not copied" : "");
+	if (u->usym)
+		append_stack(u, rec, s);
+	snprintf(buf, len, "%s", s->str);
+	g_string_free(s, TRUE);
+}
+
+const struct nc_backend nc_uprobe_backend = {.name = "uprobe",
+					     .open = open_,
+					     .ring_fd = ring_fd,
+					     .attach = attach,
+					     .enable = enable,
+					     .detach = detach,
+					     .counters = counters,
+					     .comment = comment,
+					     .close = close_};
+
+const struct nc_backend *nc_backend_of(enum nc_plan_backend b)
+{
+	return b == NC_BACKEND_UPROBE ? &nc_uprobe_backend : &nc_kernel_backend;
+}
