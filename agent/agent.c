@@ -80,7 +80,7 @@ struct port_hook {
 	uint16_t queue; /* or NC_AGENT_QUEUE_ANY */
 	uint8_t direction;
 	uint8_t rx;
-	uintptr_t fn_addr;   /* &rte_eth_fp_ops[port].{rx,tx}_pkt_burst */
+	uintptr_t fn_addr;    /* &rte_eth_fp_ops[port].{rx,tx}_pkt_burst */
 	uintptr_t qdata_addr; /* &rte_eth_fp_ops[port].{rx,tx}q.data */
 	burst_fn wrapper;
 	struct nc_agent_ring *rings[NC_AGENT_MAX_SLOTS]; /* this capture's ring per slot */
@@ -198,7 +198,8 @@ static uint32_t copy_packet(const uint8_t *m, uint8_t *dst, uint32_t limit, cons
 			    uint32_t ntags, bool *cut)
 {
 	const struct nc_agent_mbuf_layout *l = &cfg.mbuf;
-	const uint8_t *addr = (const uint8_t *)(uintptr_t)rd64(m, l->buf_addr) + rd16(m, l->data_off);
+	const uint8_t *addr =
+	    (const uint8_t *)(uintptr_t)rd64(m, l->buf_addr) + rd16(m, l->data_off);
 	uint32_t len = rd16(m, l->data_len), nb_segs = rd16(m, l->nb_segs), off = 0, chunk;
 	const uint8_t *next = (const uint8_t *)(uintptr_t)rd64(m, l->next);
 
@@ -222,7 +223,8 @@ static uint32_t copy_packet(const uint8_t *m, uint8_t *dst, uint32_t limit, cons
 		off += chunk;
 		if (i + 1 >= nb_segs || !next)
 			return off;
-		addr = (const uint8_t *)(uintptr_t)rd64(next, l->buf_addr) + rd16(next, l->data_off);
+		addr =
+		    (const uint8_t *)(uintptr_t)rd64(next, l->buf_addr) + rd16(next, l->data_off);
 		len = rd16(next, l->data_len);
 		next = (const uint8_t *)(uintptr_t)rd64(next, l->next);
 	}
@@ -353,8 +355,7 @@ static inline void add(uint64_t *counter, uint64_t n)
 }
 
 /* RX: the packets the PMD returned, all kept or dropped here */
-static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void **pkts,
-		       uint16_t n)
+static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void **pkts, uint16_t n)
 {
 	struct writer w = writer_of(h, s, queue);
 	uint64_t matched = 0, written = 0;
@@ -387,8 +388,8 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
  * then publishes the records of the first `ret` (accepted) packets only: a packet the PMD
  * refused and the application sends again is captured once.
  */
-static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void *q,
-			   uint16_t queue, void **pkts, uint16_t n)
+static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void *q, uint16_t queue,
+			   void **pkts, uint16_t n)
 {
 	struct writer w = writer_of(h, s, queue);
 	uint64_t end[TX_CHUNK], commit = w.head, matched = 0, written = 0;
@@ -437,7 +438,8 @@ static inline uint16_t rx_wrap(struct port_hook *h, void *q, void **pkts, uint16
 	}
 	if (enter(h, s)) {
 		queue = queue_of(h, s, q);
-		if (queue != NC_AGENT_QUEUE_ANY && (h->queue == NC_AGENT_QUEUE_ANY || h->queue == queue))
+		if (queue != NC_AGENT_QUEUE_ANY &&
+		    (h->queue == NC_AGENT_QUEUE_ANY || h->queue == queue))
 			capture_rx(h, s, queue, pkts, nb);
 	}
 	leave_slot(s);
@@ -489,14 +491,17 @@ static inline uint16_t tx_wrap(struct port_hook *h, void *q, void **pkts, uint16
 		return tx_wrap(&hooks[1][P], q, pkts, n);                                          \
 	}
 #define WRAPPERS8(A, B, C, D, E, F, G, H)                                                          \
-	WRAPPERS(A) WRAPPERS(B) WRAPPERS(C) WRAPPERS(D) WRAPPERS(E) WRAPPERS(F) WRAPPERS(G)        \
-	WRAPPERS(H)
+	WRAPPERS(A)                                                                                \
+	WRAPPERS(B) WRAPPERS(C) WRAPPERS(D) WRAPPERS(E) WRAPPERS(F) WRAPPERS(G) WRAPPERS(H)
 WRAPPERS8(0, 1, 2, 3, 4, 5, 6, 7)
 WRAPPERS8(8, 9, 10, 11, 12, 13, 14, 15)
 WRAPPERS8(16, 17, 18, 19, 20, 21, 22, 23)
 WRAPPERS8(24, 25, 26, 27, 28, 29, 30, 31)
 
-#define W2(P) {rx_##P, tx_##P}
+#define W2(P)                                                                                      \
+	{                                                                                          \
+		rx_##P, tx_##P                                                                     \
+	}
 static const burst_fn wrappers[NC_AGENT_MAX_PORTS][2] = {
     W2(0),  W2(1),  W2(2),  W2(3),  W2(4),  W2(5),  W2(6),  W2(7),  W2(8),  W2(9),  W2(10),
     W2(11), W2(12), W2(13), W2(14), W2(15), W2(16), W2(17), W2(18), W2(19), W2(20), W2(21),
@@ -625,8 +630,10 @@ static int recv_config(struct agent *a, char *text)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {&h, sizeof(h)};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	struct pollfd pfd = {.fd = a->sock, .events = POLLIN};
 	struct cmsghdr *cm;
 	ssize_t n;
@@ -674,7 +681,8 @@ static bool mapped(uintptr_t addr, size_t len, const char *perms)
 		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) != 3)
 			continue;
 		if (addr >= lo && addr < hi && len <= hi - addr)
-			ok = (!strchr(perms, 'r') || p[0] == 'r') && (!strchr(perms, 'w') || p[1] == 'w') &&
+			ok = (!strchr(perms, 'r') || p[0] == 'r') &&
+			     (!strchr(perms, 'w') || p[1] == 'w') &&
 			     (!strchr(perms, 'x') || p[2] == 'x');
 	}
 	fclose(f);
@@ -724,8 +732,9 @@ static int check_config(struct agent *a, char *text)
 	for (uint32_t i = 0; i < c->n_hooks; i++) {
 		const struct nc_agent_hook *h = &c->hooks[i];
 
-		if ((h->kind != NC_AGENT_RX && h->kind != NC_AGENT_TX) || h->port >= c->fp_ops_count ||
-		    h->port >= NC_AGENT_MAX_PORTS || (h->direction != 1 && h->direction != 2))
+		if ((h->kind != NC_AGENT_RX && h->kind != NC_AGENT_TX) ||
+		    h->port >= c->fp_ops_count || h->port >= NC_AGENT_MAX_PORTS ||
+		    (h->direction != 1 && h->direction != 2))
 			return fail(text, EINVAL, "hook %u: kind %u port %u direction %u", i,
 				    h->kind, h->port, h->direction);
 		for (uint32_t k = 0; k < i; k++)
@@ -733,8 +742,9 @@ static int check_config(struct agent *a, char *text)
 				return fail(text, EINVAL, "hooks %u and %u: the same port %u", k, i,
 					    h->port);
 	}
-	if (fstat(a->memfd, &sb) || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != c->region_bytes ||
-	    c->region_bytes < 4096 || c->region_bytes > (1ull << 36))
+	if (fstat(a->memfd, &sb) || !S_ISREG(sb.st_mode) ||
+	    (uint64_t)sb.st_size != c->region_bytes || c->region_bytes < 4096 ||
+	    c->region_bytes > (1ull << 36))
 		return fail(text, EINVAL, "shared memory of %llu bytes, configuration says %llu",
 			    (unsigned long long)sb.st_size, (unsigned long long)c->region_bytes);
 	a->region = mmap(NULL, c->region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, a->memfd, 0);
@@ -765,8 +775,7 @@ static bool arm(struct port_hook *h)
 
 	if (cur == want)
 		return true;
-	if (!cur || is_wrapper((burst_fn)(uintptr_t)cur) ||
-	    !mapped((uintptr_t)cur, 1, "x"))
+	if (!cur || is_wrapper((burst_fn)(uintptr_t)cur) || !mapped((uintptr_t)cur, 1, "x"))
 		return false;
 	/* DPDK rewrote it (port stop/start): that is the function to call now */
 	atomic_store_explicit(&h->orig, (burst_fn)(uintptr_t)cur, memory_order_release);
@@ -794,7 +803,10 @@ static int install(struct agent *a, char *text)
 	cfg.ring_mask = r->ring_bytes - 1;
 	cfg.filter = c->filter == NC_AGENT_FILTER_REJECT ? filter_reject : NULL;
 	cfg.filter_ctx = NULL;
+	/* two pairs 10 ms apart before the first record: netcap has a TSC rate from the start */
 	publish_clock(r, true);
+	nanosleep(&(struct timespec){0, 10000000}, NULL);
+	publish_clock(r, false);
 	for (uint32_t i = 0; i < c->n_hooks; i++) {
 		const struct nc_agent_hook *ch = &c->hooks[i];
 		int rx = ch->kind == NC_AGENT_RX;
@@ -810,10 +822,12 @@ static int install(struct agent *a, char *text)
 		h->qdata_addr = entry + (rx ? c->fp_ops.rxq_data : c->fp_ops.txq_data);
 		h->wrapper = wrappers[ch->port][!rx];
 		for (uint32_t s = 0; s < NC_AGENT_MAX_SLOTS; s++) {
-			h->rings[s] = s < r->n_slots ? (struct nc_agent_ring *)((uint8_t *)r + r->rings_off +
-								      ((uint64_t)i * r->n_slots + s) *
-									  r->ring_stride)
-						     : NULL;
+			h->rings[s] =
+			    s < r->n_slots
+				? (struct nc_agent_ring *)((uint8_t *)r + r->rings_off +
+							   ((uint64_t)i * r->n_slots + s) *
+							       r->ring_stride)
+				: NULL;
 			h->slots[s].tail_seen = 0;
 		}
 		a->noslot_start[i] = atomic_load(&h->noslot);

@@ -47,11 +47,11 @@
 
 #define NC_AGENT_MAGIC	     0x4741434eu /* "NCAG" */
 #define NC_AGENT_VERSION     1
-#define NC_AGENT_MAX_HOOKS   64	  /* hooks in one capture (one per port and direction) */
-#define NC_AGENT_MAX_PORTS   32	  /* RTE_MAX_ETHPORTS of the builds netcap knows */
-#define NC_AGENT_MAX_SLOTS   16	  /* application threads per hook (rings per hook) */
-#define NC_AGENT_MAX_QUEUES  1024 /* RTE_MAX_QUEUES_PER_PORT */
-#define NC_AGENT_MAX_SEGS    8	  /* segments followed per packet (NC_MAX_SEGS) */
+#define NC_AGENT_MAX_HOOKS   64	   /* hooks in one capture (one per port and direction) */
+#define NC_AGENT_MAX_PORTS   32	   /* RTE_MAX_ETHPORTS of the builds netcap knows */
+#define NC_AGENT_MAX_SLOTS   16	   /* application threads per hook (rings per hook) */
+#define NC_AGENT_MAX_QUEUES  1024  /* RTE_MAX_QUEUES_PER_PORT */
+#define NC_AGENT_MAX_SEGS    8	   /* segments followed per packet (NC_MAX_SEGS) */
 #define NC_AGENT_MAX_SNAPLEN 16384 /* NC_MAX_SNAPLEN */
 #define NC_AGENT_QUEUE_ANY   0xffff
 #define NC_AGENT_NAME_MAX    100 /* abstract socket name, without the leading NUL */
@@ -74,8 +74,8 @@ struct nc_agent_msg {
 };
 
 struct nc_agent_hello {
-	uint32_t pid; /* the application's (getpid() in the agent) */
-	uint32_t tid; /* the agent thread */
+	uint32_t pid;	   /* the application's (getpid() in the agent) */
+	uint32_t tid;	   /* the agent thread */
 	uint32_t captures; /* captures this agent served before this one */
 	uint32_t pad;
 };
@@ -99,11 +99,11 @@ enum nc_agent_filter_kind {
 };
 
 struct nc_agent_hook {
-	uint32_t id;	  /* netcap's hook id, for its records (the interface of the file) */
-	uint8_t kind;	  /* enum nc_agent_hook_kind */
+	uint32_t id;	   /* netcap's hook id, for its records (the interface of the file) */
+	uint8_t kind;	   /* enum nc_agent_hook_kind */
 	uint8_t direction; /* enum nc_direction of bpf/nc_record.h: 1 in, 2 out */
-	uint16_t port;	  /* < fp_ops_count and < NC_AGENT_MAX_PORTS */
-	uint16_t queue;	  /* a queue index, or NC_AGENT_QUEUE_ANY */
+	uint16_t port;	   /* < fp_ops_count and < NC_AGENT_MAX_PORTS */
+	uint16_t queue;	   /* a queue index, or NC_AGENT_QUEUE_ANY */
 	uint16_t pad[3];
 };
 
@@ -125,10 +125,10 @@ struct nc_agent_config {
 	uint32_t netcap_pid;   /* the agent leaves when it exits */
 	struct nc_agent_fp_ops_layout fp_ops;
 	struct nc_agent_mbuf_layout mbuf;
-	uint16_t filter;   /* enum nc_agent_filter_kind */
+	uint16_t filter; /* enum nc_agent_filter_kind */
 	uint16_t pad;
-	uint32_t snaplen;  /* 1..NC_AGENT_MAX_SNAPLEN */
-	uint32_t n_hooks;  /* 1..NC_AGENT_MAX_HOOKS */
+	uint32_t snaplen;      /* 1..NC_AGENT_MAX_SNAPLEN */
+	uint32_t n_hooks;      /* 1..NC_AGENT_MAX_HOOKS */
 	uint64_t region_bytes; /* the memfd's size; the agent checks it with fstat */
 	struct nc_agent_hook hooks[NC_AGENT_MAX_HOOKS];
 };
@@ -143,10 +143,10 @@ struct nc_agent_clock {
 /* Offset 0 of the memfd */
 struct nc_agent_region {
 	/* written by netcap before the agent maps it; the agent checks them */
-	uint32_t magic;	  /* NC_AGENT_MAGIC */
-	uint32_t version; /* NC_AGENT_VERSION */
-	uint32_t n_hooks; /* = config n_hooks */
-	uint32_t n_slots; /* rings per hook, 1..NC_AGENT_MAX_SLOTS */
+	uint32_t magic;	      /* NC_AGENT_MAGIC */
+	uint32_t version;     /* NC_AGENT_VERSION */
+	uint32_t n_hooks;     /* = config n_hooks */
+	uint32_t n_slots;     /* rings per hook, 1..NC_AGENT_MAX_SLOTS */
 	uint64_t ring_bytes;  /* data bytes per ring: a power of two, >= 4096 */
 	uint64_t ring_stride; /* sizeof(struct nc_agent_ring) + ring_bytes */
 	uint64_t rings_off;   /* offset of ring 0: a multiple of 4096 */

@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#define _GNU_SOURCE
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../agent/nc_agent_abi.h"
+#include "../util/err.h"
+
+#define DEFAULT_RING  (4u << 20)
+#define DEFAULT_SLOTS 4
+#define MIN_RING      65536
+#define POLL_BATCH    4096
+#define POLL_STEP_MS  5 /* the rings have no wakeup: looked at this often while waiting */
+#define HDR_BYTES     sizeof(struct nc_agent_record)
+
+_Static_assert(NC_AGENT_MAX_SNAPLEN == NC_MAX_SNAPLEN, "snap length limits agree");
+_Static_assert(NC_AGENT_MAX_SEGS == NC_MAX_SEGS, "segment limits agree");
+_Static_assert(NC_AGENT_REC_VLAN_REINSERTED == NC_REC_VLAN_REINSERTED &&
+		   NC_AGENT_REC_TRUNCATED == NC_REC_TRUNCATED &&
+		   NC_AGENT_REC_SEGS_CUT == NC_REC_SEGS_CUT,
+	       "record flags agree");
+_Static_assert(NC_AGENT_MAX_HOOKS == NC_MAX_HOOKS, "hook limits agree");
+
+/* One ring being read */
+struct cursor {
+	struct nc_agent_ring *r;
+	uint32_t hook; /* index in the options */
+	uint64_t pos;  /* next record */
+	uint64_t head; /* published end, as read at the start of this poll */
+};
+
+struct nc_inproc {
+	pid_t pid;
+	int listen_fd, sock, memfd;
+	char name[NC_AGENT_NAME_MAX + 1];
+	struct nc_agent_region *region;
+	size_t region_bytes;
+	struct nc_agent_config cfg;
+	uint32_t n_slots;
+	uint64_t ring_bytes;
+	size_t n_rings;
+	struct cursor *cur;
+	uint64_t malformed;
+	bool ready, gone, stopped;
+};
+
+/* ---- messages ---- */
+
+static int read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int r = poll(&pfd, 1, timeout_ms);
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A message of `type` whose payload is exactly len bytes */
+static int read_msg(int fd, uint16_t type, void *payload, uint32_t len, int timeout_ms)
+{
+	struct nc_agent_msg h;
+	int r = read_full(fd, &h, sizeof(h), timeout_ms);
+
+	if (r)
+		return r;
+	if (h.magic != NC_AGENT_MAGIC || h.version != NC_AGENT_VERSION || h.type != type ||
+	    h.len != len)
+		return -EPROTO;
+	return len ? read_full(fd, payload, len, timeout_ms) : 0;
+}
+
+static int send_msg(int fd, uint16_t type, const void *payload, uint32_t len, int pass_fd)
+{
+	struct nc_agent_msg h = {
+	    .magic = NC_AGENT_MAGIC, .version = NC_AGENT_VERSION, .type = type, .len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+	size_t want = sizeof(h) + len;
+	ssize_t n;
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	}
+	n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	/* the rest of a short write (the ancillary data went with the first byte) */
+	if ((size_t)n < want) {
+		uint8_t buf[sizeof(h) + sizeof(struct nc_agent_config)];
+
+		if (want > sizeof(buf))
+			return -EIO;
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), payload, len);
+		while ((size_t)n < want) {
+			ssize_t k = send(fd, buf + n, want - (size_t)n, MSG_NOSIGNAL);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				return k < 0 ? -errno : -EIO;
+			n += k;
+		}
+	}
+	return 0;
+}
+
+/* ---- setup ---- */
+
+static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
+{
+	size_t ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING;
+	uint32_t slots = o->slots ? o->slots : DEFAULT_SLOTS;
+
+	if (!o->n_hooks || o->n_hooks > NC_AGENT_MAX_HOOKS || !o->hooks)
+		return nc_err(err, errlen, EINVAL, "%zu hook points: 1 to %d", o->n_hooks,
+			      NC_AGENT_MAX_HOOKS);
+	if (!o->snaplen || o->snaplen > NC_MAX_SNAPLEN)
+		return nc_err(err, errlen, EINVAL, "snap length %u: 1 to %d", o->snaplen,
+			      NC_MAX_SNAPLEN);
+	if (ring < MIN_RING || ring > (1u << 30) || (ring & (ring - 1)))
+		return nc_err(err, errlen, EINVAL,
+			      "ring size %zu: a power of two from 64 KiB to 1 GiB", ring);
+	if (slots > NC_AGENT_MAX_SLOTS)
+		return nc_err(err, errlen, EINVAL, "%u rings per hook: 1 to %d", slots,
+			      NC_AGENT_MAX_SLOTS);
+	if (!o->fp_ops_addr || !o->fp_ops_count || !o->fp_ops.size)
+		return nc_err(err, errlen, EINVAL,
+			      "no rte_eth_fp_ops address or layout: inspect the process first");
+	if (o->name && (!o->name[0] || strlen(o->name) > NC_AGENT_NAME_MAX))
+		return nc_err(err, errlen, EINVAL, "socket name \"%s\": 1 to %d bytes", o->name,
+			      NC_AGENT_NAME_MAX);
+	for (size_t i = 0; i < o->n_hooks; i++) {
+		const struct nc_inproc_hook *h = &o->hooks[i];
+
+		if (h->port >= NC_AGENT_MAX_PORTS || h->port >= o->fp_ops_count)
+			return nc_err(err, errlen, EINVAL,
+				      "port %u: in-process capture serves ports 0 to %u", h->port,
+				      (o->fp_ops_count < NC_AGENT_MAX_PORTS ? o->fp_ops_count
+									    : NC_AGENT_MAX_PORTS) -
+					  1);
+		if (h->queue < -1 || h->queue >= NC_AGENT_MAX_QUEUES)
+			return nc_err(err, errlen, EINVAL, "queue %d of port %u", h->queue,
+				      h->port);
+		for (size_t k = 0; k < i; k++)
+			if (o->hooks[k].tx == h->tx && o->hooks[k].port == h->port)
+				return nc_err(err, errlen, EINVAL,
+					      "%s_burst of port %u given twice",
+					      h->tx ? "tx" : "rx", h->port);
+	}
+	return 0;
+}
+
+static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
+{
+	struct nc_agent_config *k = &c->cfg;
+
+	k->fp_ops_addr = o->fp_ops_addr;
+	k->fp_ops_count = o->fp_ops_count;
+	k->netcap_pid = (uint32_t)getpid();
+	k->fp_ops = (struct nc_agent_fp_ops_layout){.rx_pkt_burst = o->fp_ops.rx_pkt_burst,
+						    .rxq_data = o->fp_ops.rxq_data,
+						    .tx_pkt_burst = o->fp_ops.tx_pkt_burst,
+						    .txq_data = o->fp_ops.txq_data,
+						    .size = o->fp_ops.size};
+	k->mbuf = (struct nc_agent_mbuf_layout){.buf_addr = o->mbuf.buf_addr,
+						.data_off = o->mbuf.data_off,
+						.nb_segs = o->mbuf.nb_segs,
+						.port = o->mbuf.port,
+						.ol_flags = o->mbuf.ol_flags,
+						.pkt_len = o->mbuf.pkt_len,
+						.data_len = o->mbuf.data_len,
+						.vlan_tci = o->mbuf.vlan_tci,
+						.vlan_tci_outer = o->mbuf.vlan_tci_outer,
+						.next = o->mbuf.next};
+	k->filter = o->keep_none ? NC_AGENT_FILTER_REJECT : NC_AGENT_FILTER_NONE;
+	k->snaplen = o->snaplen;
+	k->n_hooks = (uint32_t)o->n_hooks;
+	k->region_bytes = c->region_bytes;
+	for (size_t i = 0; i < o->n_hooks; i++) {
+		const struct nc_inproc_hook *h = &o->hooks[i];
+
+		k->hooks[i] = (struct nc_agent_hook){.id = h->id,
+						     .kind = h->tx ? NC_AGENT_TX : NC_AGENT_RX,
+						     .direction = h->tx ? NC_DIR_OUT : NC_DIR_IN,
+						     .port = h->port,
+						     .queue = h->queue < 0 ? NC_AGENT_QUEUE_ANY
+									   : (uint16_t)h->queue};
+	}
+}
+
+static int make_region(struct nc_inproc *c, char *err, size_t errlen)
+{
+	struct nc_agent_region *r;
+	uint64_t stride = sizeof(struct nc_agent_ring) + c->ring_bytes;
+
+	c->n_rings = c->cfg.n_hooks * (size_t)c->n_slots;
+	c->region_bytes = 4096 + c->n_rings * stride;
+	c->memfd = memfd_create("netcap-inproc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (c->memfd < 0)
+		return nc_err(err, errlen, errno, "memfd_create: %s", strerror(errno));
+	if (ftruncate(c->memfd, (off_t)c->region_bytes))
+		return nc_err(err, errlen, errno, "sizing the shared memory (%zu bytes): %s",
+			      c->region_bytes, strerror(errno));
+	/* the agent checks the size once: it must not change under it */
+	if (fcntl(c->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
+		return nc_err(err, errlen, errno, "sealing the shared memory: %s", strerror(errno));
+	r = mmap(NULL, c->region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, c->memfd, 0);
+	if (r == MAP_FAILED)
+		return nc_err(err, errlen, errno, "mapping the shared memory: %s", strerror(errno));
+	c->region = r;
+	r->magic = NC_AGENT_MAGIC;
+	r->version = NC_AGENT_VERSION;
+	r->n_hooks = c->cfg.n_hooks;
+	r->n_slots = c->n_slots;
+	r->ring_bytes = c->ring_bytes;
+	r->ring_stride = stride;
+	r->rings_off = 4096;
+	c->cur = calloc(c->n_rings, sizeof(*c->cur));
+	if (!c->cur)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->n_rings; i++) {
+		c->cur[i].r = (struct nc_agent_ring *)((uint8_t *)r + r->rings_off + i * stride);
+		c->cur[i].hook = (uint32_t)(i / c->n_slots);
+	}
+	return 0;
+}
+
+static int make_socket(struct nc_inproc *c, const char *name, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t len;
+
+	if (name) {
+		snprintf(c->name, sizeof(c->name), "%s", name);
+	} else {
+		uint64_t rnd = 0;
+
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+		snprintf(c->name, sizeof(c->name), "netcap-inproc.%d.%016llx", (int)c->pid,
+			 (unsigned long long)rnd);
+	}
+	len = strlen(c->name);
+	memcpy(sa.sun_path + 1, c->name, len);
+	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->listen_fd < 0)
+		return nc_err(err, errlen, errno, "socket: %s", strerror(errno));
+	if (bind(c->listen_fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) ||
+	    listen(c->listen_fd, 4))
+		return nc_err(err, errlen, errno, "listening on @%s: %s", c->name, strerror(errno));
+	return 0;
+}
+
+int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char *err, size_t errlen)
+{
+	struct nc_inproc *c;
+	int r = check_opts(o, err, errlen);
+
+	if (r)
+		return r;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	c->pid = o->pid;
+	c->listen_fd = c->sock = c->memfd = -1;
+	c->ring_bytes = o->ring_bytes ? o->ring_bytes : DEFAULT_RING;
+	c->n_slots = o->slots ? o->slots : DEFAULT_SLOTS;
+	c->cfg.n_hooks = (uint32_t)o->n_hooks;
+	r = make_region(c, err, errlen);
+	if (!r) {
+		fill_config(c, o);
+		r = make_socket(c, o->name, err, errlen);
+	}
+	if (r) {
+		nc_inproc_close(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+const char *nc_inproc_name(const struct nc_inproc *c)
+{
+	return c->name;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The agent's connection, from the application only */
+static int accept_agent(struct nc_inproc *c, int timeout_ms, char *err, size_t errlen)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+
+	for (;;) {
+		struct pollfd p = {.fd = c->listen_fd, .events = POLLIN};
+		int64_t left = (int64_t)(end - now_ms());
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		int fd, r;
+
+		if (left <= 0)
+			return nc_err(err, errlen, ETIMEDOUT,
+				      "no agent connected to @%s within %d ms", c->name,
+				      timeout_ms);
+		r = poll(&p, 1, (int)left);
+		if (r < 0 && errno != EINTR)
+			return nc_err(err, errlen, errno, "waiting for the agent: %s",
+				      strerror(errno));
+		if (r <= 0)
+			continue;
+		fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return nc_err(err, errlen, errno, "accept: %s", strerror(errno));
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+		    (c->pid > 0 && cred.pid != c->pid)) {
+			close(fd); /* not the application's: not ours to talk to */
+			continue;
+		}
+		c->sock = fd;
+		return 0;
+	}
+}
+
+int nc_inproc_accept(struct nc_inproc *c, int timeout_ms, char *err, size_t errlen)
+{
+	struct nc_agent_hello hello;
+	struct nc_agent_status st;
+	int r = accept_agent(c, timeout_ms, err, errlen);
+
+	close(c->listen_fd);
+	c->listen_fd = -1;
+	if (r)
+		return r;
+	r = read_msg(c->sock, NC_AGENT_HELLO, &hello, sizeof(hello), timeout_ms);
+	if (r)
+		return nc_err(err, errlen, -r, "the agent's hello: %s",
+			      r == -EPROTO ? "another protocol or version" : strerror(-r));
+	if (c->pid > 0 && hello.pid != (uint32_t)c->pid)
+		return nc_err(err, errlen, EPROTO, "the agent says it runs in process %u, not %d",
+			      hello.pid, (int)c->pid);
+	r = send_msg(c->sock, NC_AGENT_CONFIG, &c->cfg, sizeof(c->cfg), c->memfd);
+	if (r)
+		return nc_err(err, errlen, -r, "sending the configuration: %s", strerror(-r));
+	r = read_msg(c->sock, NC_AGENT_READY, &st, sizeof(st), timeout_ms);
+	if (r)
+		return nc_err(err, errlen, -r, "the agent's answer to the configuration: %s",
+			      r == -EPROTO ? "another protocol or version" : strerror(-r));
+	if (st.status) {
+		st.text[sizeof(st.text) - 1] = '\0';
+		return nc_err(err, errlen, st.status < 0 ? -st.status : EPROTO,
+			      "the agent in process %d refused: %s", (int)c->pid, st.text);
+	}
+	c->ready = true;
+	return 0;
+}
+
+/* ---- reading ---- */
+
+/* The latest clock pairs (sequence lock); false if the agent is writing them all along */
+static bool read_clock(const struct nc_agent_region *r, struct nc_agent_clock *base,
+		       struct nc_agent_clock *now)
+{
+	for (int i = 0; i < 1000; i++) {
+		uint64_t s0 = __atomic_load_n(&r->clock_seq, __ATOMIC_ACQUIRE);
+
+		if (s0 & 1)
+			continue;
+		*base = r->base;
+		*now = r->now;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&r->clock_seq, __ATOMIC_RELAXED) == s0)
+			return true;
+	}
+	return false;
+}
+
+struct tsc_conv {
+	struct nc_agent_clock now;
+	double ns_per_tsc;
+};
+
+static uint64_t tsc_to_mono(const struct tsc_conv *t, uint64_t tsc)
+{
+	double d = (double)(int64_t)(tsc - t->now.tsc) * t->ns_per_tsc;
+
+	return (uint64_t)((int64_t)t->now.mono_ns + (int64_t)d);
+}
+
+/* Checks the record at the cursor; its size, or 0 when it is malformed */
+static uint32_t record_ok(const struct nc_inproc *c, const struct cursor *k,
+			  const struct nc_agent_record *rec)
+{
+	uint64_t off = k->pos & (c->ring_bytes - 1), left = k->head - k->pos;
+	uint32_t size = rec->size;
+
+	if (size < 8 || size % 8 || size > left || size > c->ring_bytes - off)
+		return 0;
+	if (rec->kind == NC_AGENT_REC_WRAP)
+		return off + size == c->ring_bytes ? size : 0;
+	if (rec->kind != NC_AGENT_REC_PACKET || size < HDR_BYTES || rec->cap_len > c->cfg.snaplen ||
+	    rec->cap_len > rec->wire_len || NC_AGENT_ALIGN(HDR_BYTES + rec->cap_len) != size)
+		return 0;
+	return size;
+}
+
+/* The next packet record of the ring (WRAP markers passed), or NULL at its head */
+static const struct nc_agent_record *peek(struct nc_inproc *c, struct cursor *k)
+{
+	while (k->pos < k->head) {
+		const uint8_t *data = (const uint8_t *)(k->r + 1);
+		const struct nc_agent_record *rec =
+		    (const void *)(data + (k->pos & (c->ring_bytes - 1)));
+		uint32_t size = record_ok(c, k, rec);
+
+		if (!size) {
+			c->malformed++;
+			k->pos = k->head;
+			return NULL;
+		}
+		if (rec->kind == NC_AGENT_REC_PACKET)
+			return rec;
+		k->pos += size;
+	}
+	return NULL;
+}
+
+/* Snapshots each ring's head; true if any has something */
+static bool snapshot(struct nc_inproc *c)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < c->n_rings; i++) {
+		struct cursor *k = &c->cur[i];
+		uint64_t head = __atomic_load_n(&k->r->head, __ATOMIC_ACQUIRE);
+
+		k->pos = k->r->tail;
+		if (head < k->pos || head - k->pos > c->ring_bytes) {
+			c->malformed++;
+			head = k->pos; /* nothing of it can be trusted this time */
+		}
+		k->head = head;
+		any |= head != k->pos;
+	}
+	return any;
+}
+
+static void agent_check(struct nc_inproc *c)
+{
+	struct pollfd p = {.fd = c->sock, .events = POLLIN};
+
+	if (c->sock < 0 || c->gone || c->stopped)
+		return;
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+		char b;
+
+		if (recv(c->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+			c->gone = true;
+	}
+}
+
+int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	struct nc_agent_clock base;
+	struct tsc_conv conv;
+	int n = 0, ret = 0;
+
+	if (!c->ready)
+		return 0;
+	while (!snapshot(c)) {
+		int64_t left = (int64_t)(end - now_ms());
+		struct timespec step = {0, POLL_STEP_MS * 1000000L};
+
+		agent_check(c);
+		if (left <= 0 || c->gone)
+			return 0;
+		if (left < POLL_STEP_MS)
+			step.tv_nsec = left * 1000000L;
+		nanosleep(&step, NULL);
+	}
+	if (!read_clock(c->region, &base, &conv.now))
+		return 0;
+	conv.ns_per_tsc = conv.now.tsc > base.tsc ? (double)(conv.now.mono_ns - base.mono_ns) /
+							(double)(conv.now.tsc - base.tsc)
+						  : 0;
+	while (n < POLL_BATCH) {
+		const struct nc_agent_record *best = NULL;
+		struct cursor *bk = NULL;
+		struct nc_record rec;
+
+		for (size_t i = 0; i < c->n_rings; i++) {
+			const struct nc_agent_record *r = peek(c, &c->cur[i]);
+
+			if (r && (!best || (int64_t)(r->tsc - best->tsc) < 0)) {
+				best = r;
+				bk = &c->cur[i];
+			}
+		}
+		if (!best)
+			break;
+		memset(&rec, 0, sizeof(rec));
+		rec.ts_ns = tsc_to_mono(&conv, best->tsc);
+		rec.object = best->mbuf;
+		rec.hook = c->cfg.hooks[bk->hook].id;
+		rec.cpu = best->cpu;
+		rec.pid = (uint32_t)c->pid;
+		rec.tid = bk->r->tid;
+		rec.wire_len = best->wire_len;
+		rec.cap_len = best->cap_len;
+		rec.port = c->cfg.hooks[bk->hook].port;
+		rec.queue = best->queue;
+		rec.direction = c->cfg.hooks[bk->hook].direction;
+		rec.flags = best->flags;
+		rec.stack_id = NC_USTACK_NONE;
+		ret = fn(ctx, &rec, (const uint8_t *)(best + 1));
+		bk->pos += best->size;
+		n++;
+		if (ret < 0)
+			break;
+	}
+	for (size_t i = 0; i < c->n_rings; i++)
+		__atomic_store_n(&c->cur[i].r->tail, c->cur[i].pos, __ATOMIC_RELEASE);
+	return ret < 0 ? ret : n;
+}
+
+bool nc_inproc_gone(struct nc_inproc *c)
+{
+	agent_check(c);
+	return c->gone;
+}
+
+int nc_inproc_counters(const struct nc_inproc *c, size_t hook, struct nc_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	if (hook >= c->cfg.n_hooks)
+		return -EINVAL;
+	for (uint32_t s = 0; s < c->n_slots; s++) {
+		const struct nc_agent_ring *r = c->cur[hook * c->n_slots + s].r;
+
+		sum->seen += __atomic_load_n(&r->seen, __ATOMIC_RELAXED);
+		sum->matched += __atomic_load_n(&r->matched, __ATOMIC_RELAXED);
+		sum->written += __atomic_load_n(&r->written, __ATOMIC_RELAXED);
+		sum->ringfull += __atomic_load_n(&r->ringfull, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+uint64_t nc_inproc_noslot(const struct nc_inproc *c, size_t hook)
+{
+	return hook < c->cfg.n_hooks ? __atomic_load_n(&c->region->noslot[hook], __ATOMIC_RELAXED)
+				     : 0;
+}
+
+uint64_t nc_inproc_malformed(const struct nc_inproc *c)
+{
+	return c->malformed;
+}
+
+int nc_inproc_stop(struct nc_inproc *c, int timeout_ms, char *err, size_t errlen)
+{
+	struct nc_agent_status st;
+	int r;
+
+	if (!c->ready || c->stopped)
+		return 0;
+	if (c->gone)
+		return nc_err(err, errlen, EPIPE, "the agent in process %d had already left",
+			      (int)c->pid);
+	r = send_msg(c->sock, NC_AGENT_STOP, NULL, 0, -1);
+	if (!r)
+		r = read_msg(c->sock, NC_AGENT_STOPPED, &st, sizeof(st), timeout_ms);
+	if (r) {
+		c->gone = true;
+		return nc_err(err, errlen, -r,
+			      "the agent in process %d did not confirm it left: %s", (int)c->pid,
+			      strerror(-r));
+	}
+	c->stopped = true;
+	if (st.status) {
+		st.text[sizeof(st.text) - 1] = '\0';
+		return nc_err(err, errlen, st.status < 0 ? -st.status : EPROTO,
+			      "the agent in process %d: %s", (int)c->pid, st.text);
+	}
+	return 0;
+}
+
+void nc_inproc_close(struct nc_inproc *c)
+{
+	if (!c)
+		return;
+	if (c->region)
+		munmap(c->region, c->region_bytes);
+	if (c->memfd >= 0)
+		close(c->memfd);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	if (c->sock >= 0)
+		close(c->sock);
+	free(c->cur);
+	free(c);
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * netcap's side of the in-process agent (agent/nc_agent_abi.h, docs/inproc.md): the shared memory
+ * and the listening socket, the configuration sent to the agent once it connects, the rings read
+ * back as struct nc_record + packet bytes (what core/capture's session writes), the counters, and
+ * the stop handshake.
+ *
+ *   nc_inproc_open()    memfd (sealed to its size) + abstract socket nc_inproc_name()
+ *   ... the agent is started in the application with nc_inproc_name() as its argument ...
+ *   nc_inproc_accept()  the agent's connection (its pid checked), CONFIG + memfd, READY
+ *   nc_inproc_poll()    records, oldest burst first across the rings
+ *   nc_inproc_stop()    STOP, then STOPPED: every pointer restored, the agent unmapped
+ *   nc_inproc_poll()    what the rings still hold
+ *   nc_inproc_close()
+ *
+ * Errors: 0 or a negative errno with one line in err (errlen bytes, may be NULL); nothing prints.
+ */
+#ifndef NC_INPROC_CLIENT_H
+#define NC_INPROC_CLIENT_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../bpf/nc_record.h"
+#include "../consume/ring.h"
+#include "../discover/dpdk.h"
+
+/* One hook point: a burst pointer of one port */
+struct nc_inproc_hook {
+	uint32_t id;   /* the session's hook id, given back in each record's hook */
+	bool tx;       /* tx_pkt_burst (before the PMD, accepted packets only), else rx_pkt_burst */
+	uint16_t port; /* < 32 */
+	int32_t queue; /* a queue index, or -1 for every queue of the port */
+};
+
+struct nc_inproc_opts {
+	pid_t pid;	       /* the application: the agent's connection must come from it */
+	const char *name;      /* the abstract socket's name; NULL: "netcap-inproc.PID.RANDOM" */
+	uint64_t fp_ops_addr;  /* &rte_eth_fp_ops[0] in the application (nc_dpdk_inspect) */
+	uint32_t fp_ops_count; /* its entries */
+	struct nc_fp_ops_layout fp_ops;
+	struct nc_mbuf_layout mbuf;
+	uint32_t snaplen; /* 1..NC_MAX_SNAPLEN */
+	bool keep_none;	  /* the filter seam keeps nothing (measures the hooks' cost) */
+	const struct nc_inproc_hook *hooks;
+	size_t n_hooks;	   /* 1..64, one per (port, direction) */
+	size_t ring_bytes; /* per ring: a power of two >= 64 KiB; 0 = 4 MiB */
+	uint32_t slots;	   /* rings per hook (application threads on it); 0 = 4 */
+};
+
+struct nc_inproc;
+
+/*
+ * Creates the shared memory and listens on the abstract socket. Nothing is sent to the
+ * application yet. -EINVAL naming the option for a bad one; -EADDRINUSE for a name in use.
+ */
+int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char *err,
+		   size_t errlen);
+
+/* The name the agent connects to (its argument string), without the leading NUL */
+const char *nc_inproc_name(const struct nc_inproc *c);
+
+/*
+ * Waits up to timeout_ms for the agent, checks it runs in the application (SO_PEERCRED), sends
+ * the configuration with the memfd and waits for READY. -ETIMEDOUT "no agent connected within
+ * ..."; the agent's own reason (its errno) when it refused; -EPROTO for a peer speaking something
+ * else. The listening socket is closed either way.
+ */
+int nc_inproc_accept(struct nc_inproc *c, int timeout_ms, char *err, size_t errlen);
+
+/*
+ * Hands fn each record the rings hold (at most about 4096 per call), oldest burst first, waiting
+ * up to timeout_ms for the first. rec->ts_ns is CLOCK_MONOTONIC, rec->pid the application,
+ * rec->tid its thread, rec->cpu the CPU, rec->stack_id NC_USTACK_NONE. Returns the number
+ * delivered, or fn's negative value. A malformed record is counted (nc_inproc_malformed) and its
+ * ring skipped to its head.
+ */
+int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_ms);
+
+/* True once the agent closed the connection without being asked (it left, or the application
+ * exited): what the rings hold can still be read */
+bool nc_inproc_gone(struct nc_inproc *c);
+
+/* The counters of the hook at index `hook` of the options, summed over its rings */
+int nc_inproc_counters(const struct nc_inproc *c, size_t hook, struct nc_counters *sum);
+
+/* Bursts a hook missed because more application threads called it than it has rings */
+uint64_t nc_inproc_noslot(const struct nc_inproc *c, size_t hook);
+
+uint64_t nc_inproc_malformed(const struct nc_inproc *c);
+
+/*
+ * Asks the agent to leave and waits up to timeout_ms for its answer: every burst pointer put
+ * back, no application thread inside a wrapper, the shared memory unmapped on its side. 0, or
+ * -EPIPE when the agent was already gone, -ETIMEDOUT, or the agent's error with its reason.
+ */
+int nc_inproc_stop(struct nc_inproc *c, int timeout_ms, char *err, size_t errlen);
+
+/* Closes everything (the agent, if still connected, leaves on its own); NULL is a no-op */
+void nc_inproc_close(struct nc_inproc *c);
+
+#endif
