@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The agent (libnetcap-agent.so, dlopened as the injector will) and its client (core/inproc) in
+ * one process, against a stand-in for DPDK: an rte_eth_fp_ops array with the 22.11 layout whose
+ * burst pointers are this file's functions, and mbufs built with the 22.11 offsets. Checks the
+ * bytes of every record against what bpf/mbuf.bpf.c produces (VLAN and QinQ tags re-inserted,
+ * segments followed up to 8 and the cut flagged, the snap length), TX records for the accepted
+ * packets only and copied before the PMD, a full ring counted, the pointers put back, re-armed
+ * after "DPDK" rewrote them, netcap vanishing, a second capture, refusals.
+ *
+ * NC_AGENT_LIB names the agent (ctest sets it).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <glib.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "discover/dpdk.h"
+#include "inproc/client.h"
+
+#define PORTS 4
+#define BURST 64
+
+typedef uint16_t (*burst_fn)(void *q, void **pkts, uint16_t n);
+
+static int (*agent_main)(const char *arg);
+
+/* ---- a stand-in for DPDK 22.11 ---- */
+
+static uint8_t fp_ops[PORTS][128] __attribute__((aligned(64)));
+static uint8_t rxq0, txq0, rxq1;
+static void *rxq_data[PORTS][4], *txq_data[PORTS][4];
+static const struct nc_mbuf_layout *L;
+static const struct nc_fp_ops_layout *F;
+
+static void *rx_next[BURST]; /* what the rx function returns next */
+static uint16_t rx_n;
+static uint16_t tx_accept = 0xffff; /* packets the tx function takes */
+static uint32_t tx_calls, rx_calls, other_calls;
+
+static uint16_t fake_rx(void *q, void **pkts, uint16_t n)
+{
+	uint16_t k = rx_n < n ? rx_n : n;
+
+	(void)q;
+	rx_calls++;
+	memcpy(pkts, rx_next, k * sizeof(void *));
+	rx_n = 0;
+	return k;
+}
+
+/* Takes tx_accept packets and "frees" them: their bytes are overwritten */
+static uint16_t fake_tx(void *q, void **pkts, uint16_t n)
+{
+	uint16_t k = tx_accept < n ? tx_accept : n;
+
+	(void)q;
+	tx_calls++;
+	for (uint16_t i = 0; i < k; i++) {
+		uint8_t *m = pkts[i], *buf;
+		uint16_t off, len;
+
+		memcpy(&buf, m + L->buf_addr, sizeof(buf));
+		memcpy(&off, m + L->data_off, 2);
+		memcpy(&len, m + L->data_len, 2);
+		memset(buf + off, 0xee, len);
+	}
+	return k;
+}
+
+static uint16_t other_rx(void *q, void **pkts, uint16_t n)
+{
+	other_calls++;
+	return fake_rx(q, pkts, n);
+}
+
+static void set_fn(unsigned port, uint16_t off, burst_fn f)
+{
+	__atomic_store_n((uint64_t *)(fp_ops[port] + off), (uint64_t)(uintptr_t)f,
+			 __ATOMIC_SEQ_CST);
+}
+
+static burst_fn get_fn(unsigned port, uint16_t off)
+{
+	return (burst_fn)(uintptr_t)__atomic_load_n((uint64_t *)(fp_ops[port] + off),
+						    __ATOMIC_SEQ_CST);
+}
+
+static void fake_dpdk(void)
+{
+	void *p;
+
+	memset(fp_ops, 0, sizeof(fp_ops));
+	for (unsigned port = 0; port < PORTS; port++) {
+		set_fn(port, F->rx_pkt_burst, fake_rx);
+		set_fn(port, F->tx_pkt_burst, fake_tx);
+		p = rxq_data[port];
+		memcpy(fp_ops[port] + F->rxq_data, &p, sizeof(p));
+		p = txq_data[port];
+		memcpy(fp_ops[port] + F->txq_data, &p, sizeof(p));
+	}
+	rxq_data[0][0] = &rxq0;
+	rxq_data[0][1] = &rxq1;
+	txq_data[0][0] = &txq0;
+	tx_accept = 0xffff;
+}
+
+/* An mbuf of 22.11 (IOVA in the mbuf: next at 64) holding one segment */
+struct mbuf {
+	uint8_t hdr[128];
+	uint8_t room[2048];
+};
+
+static struct mbuf *mbuf_new(const uint8_t *data, uint16_t len)
+{
+	struct mbuf *m = g_malloc0(sizeof(*m));
+	uint8_t *buf = m->room;
+	uint16_t off = 128;
+	uint32_t pkt = len;
+	uint16_t one = 1;
+
+	memcpy(m->hdr + L->buf_addr, &buf, sizeof(buf));
+	memcpy(m->hdr + L->data_off, &off, 2);
+	memcpy(m->hdr + L->nb_segs, &one, 2);
+	memcpy(m->hdr + L->pkt_len, &pkt, 4);
+	memcpy(m->hdr + L->data_len, &len, 2);
+	memcpy(m->room + off, data, len);
+	return m;
+}
+
+/* A chain of k segments holding data, split as evenly as nc_fwd --segments does */
+static struct mbuf *chain_new(const uint8_t *data, uint16_t len, unsigned k)
+{
+	uint16_t share = len / k, extra = len % k, off = 0;
+	struct mbuf *first = NULL, *prev = NULL;
+	uint16_t nb = (uint16_t)k;
+	uint32_t pkt = len;
+
+	for (unsigned i = 0; i < k; i++) {
+		uint16_t n = share + (i < extra);
+		struct mbuf *m = mbuf_new(data + off, n);
+
+		off += n;
+		if (prev)
+			memcpy(prev->hdr + L->next, &m, sizeof(m));
+		else
+			first = m;
+		prev = m;
+	}
+	memcpy(first->hdr + L->nb_segs, &nb, 2);
+	memcpy(first->hdr + L->pkt_len, &pkt, 4);
+	return first;
+}
+
+static void mbuf_free(struct mbuf *m)
+{
+	while (m) {
+		struct mbuf *next;
+
+		memcpy(&next, m->hdr + L->next, sizeof(next));
+		g_free(m);
+		m = next;
+	}
+}
+
+static void set_vlan(struct mbuf *m, uint64_t flags, uint16_t tci, uint16_t outer)
+{
+	memcpy(m->hdr + L->ol_flags, &flags, 8);
+	memcpy(m->hdr + L->vlan_tci, &tci, 2);
+	memcpy(m->hdr + L->vlan_tci_outer, &outer, 2);
+}
+
+static void packet(uint8_t *p, uint16_t len, uint8_t seed)
+{
+	for (uint16_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+/* ---- the capture ---- */
+
+struct got {
+	struct nc_record rec;
+	uint8_t data[NC_MAX_SNAPLEN];
+};
+
+static GArray *got; /* struct got */
+
+static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data)
+{
+	struct got g;
+
+	(void)ctx;
+	g.rec = *rec;
+	memcpy(g.data, data, rec->cap_len);
+	g_array_append_val(got, g);
+	return 0;
+}
+
+static void *agent_thread(void *arg)
+{
+	return GINT_TO_POINTER(agent_main(arg));
+}
+
+struct run {
+	struct nc_inproc *c;
+	pthread_t thread;
+	char name[128];
+	int agent_ret;
+	bool joined;
+};
+
+static void run_start(struct run *r, struct nc_inproc_opts *o)
+{
+	char err[256] = "";
+	int ret;
+
+	o->pid = getpid();
+	o->fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
+	o->fp_ops_count = PORTS;
+	o->fp_ops = *F;
+	o->mbuf = *L;
+	if (!o->snaplen)
+		o->snaplen = NC_MAX_SNAPLEN;
+	ret = nc_inproc_open(o, &r->c, err, sizeof(err));
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(ret, ==, 0);
+	snprintf(r->name, sizeof(r->name), "%s", nc_inproc_name(r->c));
+	g_assert_cmpint(pthread_create(&r->thread, NULL, agent_thread, r->name), ==, 0);
+	r->joined = false;
+	ret = nc_inproc_accept(r->c, 5000, err, sizeof(err));
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(ret, ==, 0);
+	if (got)
+		g_array_set_size(got, 0);
+	else
+		got = g_array_new(FALSE, FALSE, sizeof(struct got));
+}
+
+static void run_join(struct run *r)
+{
+	void *ret;
+
+	g_assert_cmpint(pthread_join(r->thread, &ret), ==, 0);
+	r->agent_ret = GPOINTER_TO_INT(ret);
+	r->joined = true;
+}
+
+static void run_stop(struct run *r)
+{
+	char err[256] = "";
+
+	g_assert_cmpint(nc_inproc_stop(r->c, 5000, err, sizeof(err)), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	run_join(r);
+	g_assert_cmpint(r->agent_ret, ==, 0);
+	while (nc_inproc_poll(r->c, on_record, NULL, 0) > 0)
+		;
+}
+
+/* Is the shared memory mapped in this process (by either side)? */
+static unsigned memfd_mappings(void)
+{
+	g_autofree char *maps = NULL;
+	unsigned n = 0;
+
+	g_assert_true(g_file_get_contents("/proc/self/maps", &maps, NULL, NULL));
+	for (char *p = maps; (p = strstr(p, "memfd:netcap-inproc")); p++)
+		n++;
+	return n;
+}
+
+static void rx_burst(unsigned port, void *q, struct mbuf **m, uint16_t n, uint16_t *got_n)
+{
+	void *pkts[BURST];
+	burst_fn f = get_fn(port, F->rx_pkt_burst);
+
+	for (uint16_t i = 0; i < n; i++)
+		rx_next[i] = m[i];
+	rx_n = n;
+	*got_n = f(q, pkts, BURST);
+}
+
+static uint16_t tx_burst(unsigned port, void *q, struct mbuf **m, uint16_t n)
+{
+	burst_fn f = get_fn(port, F->tx_pkt_burst);
+
+	return f(q, (void **)m, n);
+}
+
+/* ---- tests ---- */
+
+static void test_rx_bytes(void)
+{
+	struct nc_inproc_hook h = {.id = 7, .port = 0, .queue = -1};
+	struct nc_inproc_opts o = {.hooks = &h, .n_hooks = 1};
+	uint8_t p[3][300], want[308];
+	struct mbuf *m[5];
+	struct nc_counters cnt;
+	struct run r;
+	uint16_t n;
+
+	fake_dpdk();
+	packet(p[0], 60, 1);
+	packet(p[1], 100, 2);
+	packet(p[2], 300, 3);
+	m[0] = mbuf_new(p[0], 60);
+	m[1] = mbuf_new(p[1], 100); /* a tag stripped into vlan_tci */
+	set_vlan(m[1], NC_MBUF_F_RX_VLAN | NC_MBUF_F_RX_VLAN_STRIPPED, 0x0123, 0);
+	m[2] = chain_new(p[2], 300, 3);
+	m[3] = chain_new(p[2], 300, 12); /* more segments than are followed */
+	m[4] = mbuf_new(p[1], 100);	 /* QinQ stripped: two tags */
+	set_vlan(m[4], NC_MBUF_F_RX_VLAN_STRIPPED | NC_MBUF_F_RX_QINQ_STRIPPED, 0x0005, 0x0abc);
+
+	run_start(&r, &o);
+	g_assert_true(get_fn(0, F->rx_pkt_burst) != fake_rx);
+	rx_burst(0, &rxq0, m, 5, &n);
+	g_assert_cmpint(n, ==, 5);
+	run_stop(&r);
+	g_assert_true(get_fn(0, F->rx_pkt_burst) == fake_rx);
+
+	g_assert_cmpuint(got->len, ==, 5);
+	for (unsigned i = 0; i < got->len; i++) {
+		const struct nc_record *rec = &g_array_index(got, struct got, i).rec;
+
+		g_assert_cmpuint(rec->hook, ==, 7);
+		g_assert_cmpuint(rec->port, ==, 0);
+		g_assert_cmpuint(rec->queue, ==, 0);
+		g_assert_cmpuint(rec->direction, ==, NC_DIR_IN);
+		g_assert_cmpuint(rec->pid, ==, (uint32_t)getpid());
+		g_assert_cmpuint(rec->tid, ==, (uint32_t)gettid());
+		g_assert_cmpuint(rec->object, ==, (uint64_t)(uintptr_t)m[i]);
+		g_assert_cmpint(rec->stack_id, ==, NC_USTACK_NONE);
+	}
+	/* plain */
+	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.wire_len, ==, 60);
+	g_assert_cmpmem(g_array_index(got, struct got, 0).data, 60, p[0], 60);
+	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.flags, ==, 0);
+	/* VLAN: 12 address bytes, 81 00 01 23, the rest */
+	memcpy(want, p[1], 12);
+	memcpy(want + 12, "\x81\x00\x01\x23", 4);
+	memcpy(want + 16, p[1] + 12, 88);
+	g_assert_cmpuint(g_array_index(got, struct got, 1).rec.wire_len, ==, 104);
+	g_assert_cmpmem(g_array_index(got, struct got, 1).data, 104, want, 104);
+	g_assert_cmpuint(g_array_index(got, struct got, 1).rec.flags, ==, NC_REC_VLAN_REINSERTED);
+	/* three segments */
+	g_assert_cmpmem(g_array_index(got, struct got, 2).data,
+			g_array_index(got, struct got, 2).rec.cap_len, p[2], 300);
+	g_assert_cmpuint(g_array_index(got, struct got, 2).rec.flags, ==, 0);
+	/* twelve segments of 25 bytes: eight copied, then cut */
+	g_assert_cmpuint(g_array_index(got, struct got, 3).rec.wire_len, ==, 300);
+	g_assert_cmpmem(g_array_index(got, struct got, 3).data,
+			g_array_index(got, struct got, 3).rec.cap_len, p[2], 200);
+	g_assert_cmpuint(g_array_index(got, struct got, 3).rec.flags, ==,
+			 NC_REC_SEGS_CUT | NC_REC_TRUNCATED);
+	/* QinQ: 88 a8 0a bc, 81 00 00 05 */
+	memcpy(want, p[1], 12);
+	memcpy(want + 12, "\x88\xa8\x0a\xbc\x81\x00\x00\x05", 8);
+	memcpy(want + 20, p[1] + 12, 88);
+	g_assert_cmpmem(g_array_index(got, struct got, 4).data,
+			g_array_index(got, struct got, 4).rec.cap_len, want, 108);
+
+	g_assert_cmpint(nc_inproc_counters(r.c, 0, &cnt), ==, 0);
+	g_assert_cmpuint(cnt.seen, ==, 5);
+	g_assert_cmpuint(cnt.matched, ==, 5);
+	g_assert_cmpuint(cnt.written, ==, 5);
+	g_assert_cmpuint(cnt.ringfull, ==, 0);
+	g_assert_cmpuint(nc_inproc_malformed(r.c), ==, 0);
+	nc_inproc_close(r.c);
+	g_assert_cmpuint(memfd_mappings(), ==, 0);
+	for (unsigned i = 0; i < 5; i++)
+		mbuf_free(m[i]);
+}
+
+static void test_snaplen(void)
+{
+	struct nc_inproc_hook h = {.id = 1, .port = 0, .queue = 0};
+	struct nc_inproc_opts o = {.hooks = &h, .n_hooks = 1, .snaplen = 14};
+	uint8_t p[100], want[14];
+	struct mbuf *m[3];
+	struct run r;
+	uint16_t n;
+
+	fake_dpdk();
+	packet(p, 100, 9);
+	m[0] = mbuf_new(p, 100);
+	m[1] = mbuf_new(p, 100);
+	set_vlan(m[1], NC_MBUF_F_RX_VLAN_STRIPPED, 0x0fff, 0);
+	m[2] = mbuf_new(p, 100);
+	run_start(&r, &o);
+	rx_burst(0, &rxq0, m, 2, &n);
+	rx_burst(0, &rxq1, m + 2, 1, &n); /* queue 1: not this hook's */
+	run_stop(&r);
+	g_assert_cmpuint(got->len, ==, 2);
+	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.cap_len, ==, 14);
+	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.flags, ==, NC_REC_TRUNCATED);
+	/* no room for the tag after the 12 address bytes: none is put in, but the wire length and
+	 * the flag say it was there (as bpf/mbuf.bpf.c's copy_packet() does) */
+	memcpy(want, p, 14);
+	g_assert_cmpmem(g_array_index(got, struct got, 1).data, 14, want, 14);
+	g_assert_cmpuint(g_array_index(got, struct got, 1).rec.wire_len, ==, 104);
+	g_assert_cmpuint(g_array_index(got, struct got, 1).rec.flags, ==,
+			 NC_REC_TRUNCATED | NC_REC_VLAN_REINSERTED);
+	nc_inproc_close(r.c);
+	for (unsigned i = 0; i < 3; i++)
+		mbuf_free(m[i]);
+}
+
+static void test_tx_accepted(void)
+{
+	struct nc_inproc_hook h = {.id = 3, .tx = true, .port = 0, .queue = -1};
+	struct nc_inproc_opts o = {.hooks = &h, .n_hooks = 1};
+	uint8_t p[5][80];
+	struct mbuf *m[5];
+	struct nc_counters cnt;
+	struct run r;
+
+	fake_dpdk();
+	for (unsigned i = 0; i < 5; i++) {
+		packet(p[i], 80, (uint8_t)(40 + i));
+		m[i] = mbuf_new(p[i], 80);
+	}
+	set_vlan(m[1], 1ull << 57, 0x0042, 0); /* TX_VLAN: the NIC is to insert it */
+	run_start(&r, &o);
+	tx_accept = 3;
+	g_assert_cmpint(tx_burst(0, &txq0, m, 5), ==, 3);
+	tx_accept = 0xffff;
+	g_assert_cmpint(tx_burst(0, &txq0, m + 3, 2), ==, 2); /* the two refused, sent again */
+	run_stop(&r);
+	g_assert_cmpuint(got->len, ==, 5);
+	for (unsigned i = 0; i < 5; i++) {
+		const struct got *g = &g_array_index(got, struct got, i);
+
+		g_assert_cmpuint(g->rec.object, ==, (uint64_t)(uintptr_t)m[i]);
+		g_assert_cmpuint(g->rec.direction, ==, NC_DIR_OUT);
+		if (i == 1) {
+			g_assert_cmpuint(g->rec.wire_len, ==, 84);
+			g_assert_cmpmem(g->data, 12, p[1], 12);
+			g_assert_cmpmem(g->data + 12, 4, "\x81\x00\x00\x42", 4);
+			g_assert_cmpmem(g->data + 16, 68, p[1] + 12, 68);
+		} else {
+			g_assert_cmpmem(g->data, g->rec.cap_len, p[i], 80); /* before the PMD */
+		}
+	}
+	g_assert_cmpint(nc_inproc_counters(r.c, 0, &cnt), ==, 0);
+	g_assert_cmpuint(cnt.seen, ==, 5);
+	g_assert_cmpuint(cnt.written, ==, 5);
+	nc_inproc_close(r.c);
+	for (unsigned i = 0; i < 5; i++)
+		mbuf_free(m[i]);
+}
+
+/* A 64 KiB ring, bursts of 1500-byte packets without reading: drops counted, what was kept is
+ * whole, and reading between bursts makes the records wrap around the end */
+static void test_ring_full(void)
+{
+	struct nc_inproc_hook h = {.id = 0, .port = 0, .queue = -1};
+	struct nc_inproc_opts o = {.hooks = &h, .n_hooks = 1, .ring_bytes = 65536, .slots = 1};
+	static uint8_t p[1500];
+	struct mbuf *m[32];
+	struct nc_counters cnt;
+	struct run r;
+	uint16_t n;
+	uint64_t total = 0;
+
+	fake_dpdk();
+	packet(p, 1500, 5);
+	for (unsigned i = 0; i < 32; i++)
+		m[i] = mbuf_new(p, 1500);
+	run_start(&r, &o);
+	rx_burst(0, &rxq0, m, 32, &n);
+	rx_burst(0, &rxq0, m, 32, &n);
+	g_assert_cmpint(nc_inproc_counters(r.c, 0, &cnt), ==, 0);
+	g_assert_cmpuint(cnt.seen, ==, 64);
+	g_assert_cmpuint(cnt.written, ==, 65536 / (1500 + 40 + 4));
+	g_assert_cmpuint(cnt.written + cnt.ringfull, ==, 64);
+	total = cnt.written;
+	for (unsigned i = 0; i < 20; i++) {
+		while (nc_inproc_poll(r.c, on_record, NULL, 0) > 0)
+			;
+		rx_burst(0, &rxq0, m, 7, &n);
+		total += 7;
+	}
+	run_stop(&r);
+	g_assert_cmpint(nc_inproc_counters(r.c, 0, &cnt), ==, 0);
+	g_assert_cmpuint(cnt.written, ==, total);
+	g_assert_cmpuint(got->len, ==, total);
+	for (unsigned i = 0; i < got->len; i++)
+		g_assert_cmpmem(g_array_index(got, struct got, i).data, 1500, p, 1500);
+	g_assert_cmpuint(nc_inproc_malformed(r.c), ==, 0);
+	nc_inproc_close(r.c);
+	for (unsigned i = 0; i < 32; i++)
+		mbuf_free(m[i]);
+}
+
+/* "DPDK" restarts the port (another function in the slot): the agent wraps the new one */
+static void test_rearm(void)
+{
+	struct nc_inproc_hook h[2] = {{.id = 0, .port = 0, .queue = -1},
+				      {.id = 1, .port = 1, .tx = true, .queue = -1}};
+	struct nc_inproc_opts o = {.hooks = h, .n_hooks = 2, .keep_none = true};
+	struct nc_counters cnt;
+	uint8_t p[64];
+	struct mbuf *m;
+	struct run r;
+	uint16_t n;
+
+	fake_dpdk();
+	packet(p, 64, 0);
+	m = mbuf_new(p, 64);
+	run_start(&r, &o);
+	set_fn(0, F->rx_pkt_burst, other_rx);
+	for (int i = 0; i < 100 && get_fn(0, F->rx_pkt_burst) == other_rx; i++)
+		g_usleep(10000);
+	g_assert_true(get_fn(0, F->rx_pkt_burst) != other_rx);
+	other_calls = 0;
+	rx_burst(0, &rxq0, &m, 1, &n);
+	g_assert_cmpuint(other_calls, ==, 1);
+	run_stop(&r);
+	g_assert_true(get_fn(0, F->rx_pkt_burst) == other_rx);
+	g_assert_true(get_fn(1, F->tx_pkt_burst) == fake_tx);
+	g_assert_cmpint(nc_inproc_counters(r.c, 0, &cnt), ==, 0);
+	g_assert_cmpuint(cnt.seen, ==, 1);
+	g_assert_cmpuint(cnt.matched, ==, 0); /* keep_none */
+	g_assert_cmpuint(got->len, ==, 0);
+	nc_inproc_close(r.c);
+	mbuf_free(m);
+}
+
+/* netcap closes everything without a word (as when it is killed): the agent leaves */
+static void test_netcap_gone(void)
+{
+	struct nc_inproc_hook h = {.id = 0, .port = 2, .queue = -1};
+	struct nc_inproc_opts o = {.hooks = &h, .n_hooks = 1};
+	struct run r;
+
+	for (int round = 0; round < 3; round++) {
+		fake_dpdk();
+		run_start(&r, &o);
+		g_assert_true(get_fn(2, F->rx_pkt_burst) != fake_rx);
+		nc_inproc_close(r.c);
+		run_join(&r);
+		g_assert_cmpint(r.agent_ret, ==, 0);
+		g_assert_true(get_fn(2, F->rx_pkt_burst) == fake_rx);
+		g_assert_cmpuint(memfd_mappings(), ==, 0);
+	}
+}
+
+static void test_refused(void)
+{
+	struct nc_inproc_hook h = {.id = 0, .port = 3, .queue = -1};
+	struct nc_inproc_opts o = {.hooks = &h, .n_hooks = 1, .snaplen = 64};
+	char err[256] = "";
+	struct nc_inproc *c;
+	pthread_t t;
+	void *ret;
+
+	fake_dpdk();
+	set_fn(3, F->rx_pkt_burst, NULL); /* a port never set up */
+	o.pid = getpid();
+	o.fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
+	o.fp_ops_count = PORTS;
+	o.fp_ops = *F;
+	o.mbuf = *L;
+	g_assert_cmpint(nc_inproc_open(&o, &c, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(pthread_create(&t, NULL, agent_thread, (void *)nc_inproc_name(c)), ==, 0);
+	g_assert_cmpint(nc_inproc_accept(c, 5000, err, sizeof(err)), ==, -ENOTSUP);
+	g_assert_nonnull(strstr(err, "rx_pkt_burst of port 3 is 0"));
+	pthread_join(t, &ret);
+	nc_inproc_close(c);
+	g_assert_cmpuint(memfd_mappings(), ==, 0);
+	g_assert_true(get_fn(3, F->rx_pkt_burst) == NULL);
+
+	/* rte_eth_fp_ops somewhere unmapped */
+	o.fp_ops_addr = 4096;
+	g_assert_cmpint(nc_inproc_open(&o, &c, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(pthread_create(&t, NULL, agent_thread, (void *)nc_inproc_name(c)), ==, 0);
+	g_assert_cmpint(nc_inproc_accept(c, 5000, err, sizeof(err)), ==, -EFAULT);
+	g_assert_nonnull(strstr(err, "is not writable memory of process"));
+	pthread_join(t, &ret);
+	nc_inproc_close(c);
+
+	/* no netcap listening: the agent returns at once */
+	g_assert_cmpint(agent_main("netcap-inproc.nobody-listens"), ==, -ECONNREFUSED);
+	g_assert_cmpint(agent_main(""), ==, -EINVAL);
+	g_assert_cmpint(agent_main(NULL), ==, -EINVAL);
+
+	/* options the client refuses itself */
+	o.fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
+	o.ring_bytes = 100000;
+	g_assert_cmpint(nc_inproc_open(&o, &c, err, sizeof(err)), ==, -EINVAL);
+	g_assert_cmpstr(err, ==, "ring size 100000: a power of two from 64 KiB to 1 GiB");
+}
+
+int main(int argc, char **argv)
+{
+	const char *lib = g_getenv("NC_AGENT_LIB");
+	void *h;
+
+	g_test_init(&argc, &argv, NULL);
+	L = nc_dpdk_mbuf_layout(NC_DPDK_22_11, true);
+	F = nc_dpdk_fp_ops_layout(NC_DPDK_22_11);
+	h = lib ? dlopen(lib, RTLD_NOW | RTLD_LOCAL) : NULL;
+	if (!h) {
+		g_printerr("cannot load the agent (NC_AGENT_LIB=%s): %s\n", lib ? lib : "unset",
+			   lib ? dlerror() : "");
+		return 1;
+	}
+	agent_main = (int (*)(const char *))dlsym(h, "nc_agent_main");
+	g_assert_nonnull(agent_main);
+	g_test_add_func("/agent/rx-bytes-vlan-segments", test_rx_bytes);
+	g_test_add_func("/agent/snaplen-and-queue", test_snaplen);
+	g_test_add_func("/agent/tx-accepted-only-copied-before", test_tx_accepted);
+	g_test_add_func("/agent/ring-full-counted-and-wrap", test_ring_full);
+	g_test_add_func("/agent/rearm-after-port-restart", test_rearm);
+	g_test_add_func("/agent/netcap-gone-leaves", test_netcap_gone);
+	g_test_add_func("/agent/refused", test_refused);
+	return g_test_run();
+}
