@@ -30,8 +30,8 @@ static const char *const versions[] = {
 };
 
 /*
- * Byte offsets are the same in 21.11 to 24.11 (dpdk.md §1.2); only next moves with the IOVA build
- * option (§1.3).
+ * Byte offsets are the same in 21.11 to 24.11 (lib/mbuf/rte_mbuf_core.h at each tag); only next
+ * moves with the IOVA build option (enable_iova_as_pa, 22.11+).
  */
 #define MBUF_COMMON                                                                                \
 	.buf_addr = 0, .data_off = 16, .nb_segs = 20, .port = 22, .ol_flags = 24, .pkt_len = 36,   \
@@ -40,7 +40,7 @@ static const char *const versions[] = {
 static const struct nc_mbuf_layout mbuf_iova = {MBUF_COMMON, .next = 64};
 static const struct nc_mbuf_layout mbuf_no_iova = {MBUF_COMMON, .next = 8};
 
-/* dpdk.md §7.3: 23.11 moved rxq/txq to the front of each half. */
+/* lib/ethdev/rte_ethdev_core.h: 23.11 moved rxq/txq to the front of each half. */
 static const struct nc_fp_ops_layout fp_ops_21_11 = {
     .rx_pkt_burst = 0, .rxq_data = 24, .tx_pkt_burst = 64, .txq_data = 88, .size = 128};
 static const struct nc_fp_ops_layout fp_ops_23_11 = {

@@ -3,8 +3,8 @@
  * What netcap needs to know about a running DPDK process before it attaches probes: the DPDK
  * release (from the mapped librte_ethdev soname), the rte_mbuf and rte_eth_fp_ops layouts of that
  * release, and, read from rte_eth_fp_ops through /proc/PID/mem, the PMD burst functions of every
- * started port as (file, file offset) with their queue pointers (docs: reference/dpdk.md §0, §1,
- * §5-§7).
+ * started port as (file, file offset) with their queue pointers (DPDK's lib/ethdev/rte_ethdev.h:
+ * rte_eth_rx_burst() calls through rte_eth_fp_ops[port]; lib/ethdev/ethdev_private.c fills it).
  *
  * The layout tables are pure data (values from lib/mbuf/rte_mbuf_core.h and
  * lib/ethdev/rte_ethdev_core.h at each release tag; 22.11 checked with offsetof against Debian's
@@ -52,7 +52,7 @@ struct nc_fp_ops_layout {
 	uint16_t size; /* sizeof(struct rte_eth_fp_ops): 128 in every release */
 };
 
-/* ol_flags bits (RTE_MBUF_F_*) a capture needs to put VLAN tags back (dpdk.md §3). */
+/* ol_flags bits (RTE_MBUF_F_*) a capture needs to put VLAN tags back (lib/mbuf/rte_mbuf_core.h). */
 #define NC_MBUF_F_RX_VLAN	   (UINT64_C(1) << 0)
 #define NC_MBUF_F_RX_VLAN_STRIPPED (UINT64_C(1) << 6)
 #define NC_MBUF_F_RX_QINQ_STRIPPED (UINT64_C(1) << 15)
@@ -80,7 +80,8 @@ int nc_dpdk_abi_from_soname(const char *name, enum nc_dpdk_abi *abi, char *err, 
  */
 const struct nc_mbuf_layout *nc_dpdk_mbuf_layout(enum nc_dpdk_abi abi, bool iova_in_mbuf);
 
-/* The rte_eth_fp_ops layout of a release (§7.3), or NULL for an unknown abi. Static data. */
+/* The rte_eth_fp_ops layout of a release (lib/ethdev/rte_ethdev_core.h), or NULL for an unknown
+ * abi. Static data. */
 const struct nc_fp_ops_layout *nc_dpdk_fp_ops_layout(enum nc_dpdk_abi abi);
 
 /* A burst function pointer of a port and where it lives. */

@@ -2,7 +2,7 @@
 /*
  * Where to put a function's entry uprobe. A uprobe on an instruction the kernel must single-step
  * costs ~9.5 us per hit here, on one it emulates (push, a relative jmp/jcc/call) ~0.7 us, on a
- * 5-byte nop ~0.5 us (../shared/reference/costs.md). Optimised code often starts with a
+ * 5-byte nop ~0.5 us (docs/performance.md). Optimised code often starts with a
  * single-stepped instruction (`test %rsi,%rsi`), so the probe moves forward to the first
  * emulated instruction, provided the straight-line instructions before it leave the argument
  * registers alone and nothing in the function jumps into the skipped stretch. Decoded with
