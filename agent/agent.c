@@ -665,28 +665,31 @@ static int recv_config(struct agent *a, char *text)
 	return r ? fail(text, -r, "configuration body: %s", strerror(-r)) : 0;
 }
 
-/* True when [addr, addr + len) lies in one mapping of this process with all of `perms` */
+/*
+ * True when [addr, addr + len) is covered by adjacent mappings of this process that all have
+ * `perms` (an executable's .bss may run from its file-backed mapping into an anonymous one)
+ */
 static bool mapped(uintptr_t addr, size_t len, const char *perms)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
+	uintptr_t at = addr, end = addr + len;
 	char line[512];
-	bool ok = false;
 
-	if (!f)
-		return false;
-	while (!ok && fgets(line, sizeof(line), f)) {
+	if (!f || end < addr)
+		return f ? (fclose(f), false) : false;
+	while (at < end && fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
 		char p[5];
 
-		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) != 3)
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) != 3 || at < lo || at >= hi)
 			continue;
-		if (addr >= lo && addr < hi && len <= hi - addr)
-			ok = (!strchr(perms, 'r') || p[0] == 'r') &&
-			     (!strchr(perms, 'w') || p[1] == 'w') &&
-			     (!strchr(perms, 'x') || p[2] == 'x');
+		if ((strchr(perms, 'r') && p[0] != 'r') || (strchr(perms, 'w') && p[1] != 'w') ||
+		    (strchr(perms, 'x') && p[2] != 'x'))
+			break;
+		at = hi; /* the maps are sorted: the next line may go on from here */
 	}
 	fclose(f);
-	return ok;
+	return at >= end;
 }
 
 static bool is_wrapper(burst_fn f)
