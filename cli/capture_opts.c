@@ -244,6 +244,11 @@ void capture_report(const struct nc_capture_result *res)
 			"netcap: the pcapng %s: tcpdump and libpcap cannot read it, Wireshark and "
 			"tshark can\n",
 			res->libpcap_refuses);
+	if (res->malformed)
+		fprintf(stderr,
+			"netcap: %llu ring records were malformed and skipped (a netcap bug: "
+			"please report it with the command line)\n",
+			(unsigned long long)res->malformed);
 	fprintf(stderr, "netcap: %llu packets written (%s)\n", (unsigned long long)res->written,
 		res->end ? res->end : "done");
 }

@@ -340,6 +340,7 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 {
 	struct run r = {.s = s, .o = o, .ops = ops, .n_ops = n_ops};
 	struct nc_pcapng_stats stats[NC_MAX_HOOKS] = {0};
+	char malformed[128] = "";
 	uint64_t start_real, end_real;
 	size_t attached = 0;
 	char *end = NULL;
@@ -414,6 +415,11 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 		if (n < 0 && n != -ECANCELED && r.write_ret && r.write_ret != -EPIPE)
 			ret = nc_err(err, errlen, -r.write_ret, "%s", r.write_err);
 	}
+	res->malformed = r.consumer ? nc_consumer_malformed(r.consumer) : 0;
+	if (res->malformed)
+		snprintf(malformed, sizeof(malformed),
+			 "%llu malformed ring records skipped (not attributable to an interface)",
+			 (unsigned long long)res->malformed);
 	nc_consumer_free(r.consumer);
 	if (r.pending)
 		g_ptr_array_free(r.pending, TRUE);
@@ -435,7 +441,8 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 						     .end_ns = end_real,
 						     .ifrecv = k.seen,
 						     .filteraccept = k.matched,
-						     .ifdrop = k.ringfull + k.readerr};
+						     .ifdrop = k.ringfull + k.readerr,
+						     .comment = malformed[0] ? malformed : NULL};
 			if (res->hooks) {
 				res->hooks[i].name = g_strdup(s->points[i].name);
 				res->hooks[i].counters = k;

@@ -45,7 +45,8 @@ struct nc_capture_result {
 	size_t n_hooks;
 	uint64_t written;
 	char *end; /* why it ended: "count reached", "interrupted", "process 1234 exited", ... */
-	bool gathered; /* -G: gather holds the paths' counts */
+	uint64_t malformed; /* ring records that failed their checks: skipped, not written */
+	bool gathered;	    /* -G: gather holds the paths' counts */
 	struct nc_gather_summary gather;
 	/* pcapng that libpcap (tcpdump) cannot read, why: nc_pcapng_libpcap_refuses() ("has
 	 * Ethernet and raw-IP interfaces"); NULL when it can, and for pcap and text */

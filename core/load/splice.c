@@ -25,11 +25,12 @@ struct splice {
 	uint32_t func_info_cnt;
 	uint8_t *line_info; /* records of line_info_rec_size bytes, struct bpf_line_info first */
 	uint32_t line_info_cnt;
+	char
+	    error[256]; /* why the splice failed: prepare_load's only way out to nc_splice_load() */
 };
 
 /* libbpf's handler API is process-global and not thread-safe; so is this list. */
 static struct splice *splices;
-static char last_error[256];
 
 static struct splice *find(const struct bpf_program *prog, bool create)
 {
@@ -83,11 +84,6 @@ void nc_splice_release(struct bpf_object *obj)
 	}
 }
 
-const char *nc_splice_last_error(void)
-{
-	return last_error;
-}
-
 #define REC(base, i, size) ((void *)((base) + (size_t)(i) * (size)))
 
 static bool is_magic(const struct bpf_insn *in, size_t left, uint64_t magic)
@@ -106,7 +102,7 @@ static bool is_pseudo_ref(const struct bpf_insn *in)
 /*
  * Replaces the function that holds the placeholder `magic` with body. The function's extent is
  * taken from func_info (sorted by insn_off). Returns 0 (also when the program does not call this
- * placeholder), or a negative errno with last_error set.
+ * placeholder), or a negative errno with s->error set.
  */
 static int splice_one(struct splice *s, uint32_t fi_size, uint32_t li_size, uint64_t magic,
 		      const struct bpf_insn *body, size_t body_cnt)
@@ -128,7 +124,7 @@ static int splice_one(struct splice *s, uint32_t fi_size, uint32_t li_size, uint
 		  ? ((struct bpf_func_info *)REC(s->func_info, fn + 1, fi_size))->insn_off
 		  : cnt;
 	if (fn == 0 || start > pos) {
-		nc_err(last_error, sizeof(last_error), EINVAL,
+		nc_err(s->error, sizeof(s->error), EINVAL,
 		       "filter placeholder of %s is not a function of its own (bad BPF object)",
 		       bpf_program__name(s->prog));
 		return -EINVAL;
@@ -154,7 +150,7 @@ static int splice_one(struct splice *s, uint32_t fi_size, uint32_t li_size, uint
 		target = (size_t)((long)o + 1 + s->insns[o].imm);
 		if (target > start && target < end) {
 			free(out);
-			nc_err(last_error, sizeof(last_error), EINVAL,
+			nc_err(s->error, sizeof(s->error), EINVAL,
 			       "a call into the middle of the filter placeholder of %s",
 			       bpf_program__name(s->prog));
 			return -EINVAL;
@@ -215,12 +211,12 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *opt
 	int err;
 
 	(void)cookie;
-	last_error[0] = '\0';
 	if (!s)
 		return -ENOMEM;
+	s->error[0] = '\0';
 	clear(s);
 	if (!opts->func_info || !opts->func_info_cnt) {
-		nc_err(last_error, sizeof(last_error), EINVAL,
+		nc_err(s->error, sizeof(s->error), EINVAL,
 		       "program %s has no BTF func_info to place the filter by",
 		       bpf_program__name(prog));
 		return -EINVAL;
@@ -253,8 +249,8 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *opt
 	opts->line_info_cnt = s->line_info_cnt;
 	return 0;
 fail:
-	if (!last_error[0])
-		nc_err(last_error, sizeof(last_error), -err, "placing the filter into %s: %s",
+	if (!s->error[0])
+		nc_err(s->error, sizeof(s->error), -err, "placing the filter into %s: %s",
 		       bpf_program__name(prog), strerror(-err));
 	clear(s);
 	return err;
@@ -385,6 +381,7 @@ int nc_splice_load(struct bpf_object_skeleton *skel, const struct nc_filter *f, 
 	struct bpf_object *obj = *skel->obj;
 	struct bpf_program *prog;
 	char *log = calloc(1, NC_VERIFIER_LOG_SIZE);
+	const char *spliced = NULL;
 	int ret = 0;
 
 	if (!log)
@@ -397,10 +394,18 @@ int nc_splice_load(struct bpf_object_skeleton *skel, const struct nc_filter *f, 
 	}
 	if (!ret)
 		ret = load_with_stats(skel, log);
-	nc_splice_release(obj);
+	if (ret)
+		bpf_object__for_each_program (prog, obj) {
+			const struct splice *s = find(prog, false);
+
+			if (s && s->error[0]) {
+				spliced = s->error;
+				break;
+			}
+		}
 	if (ret) {
-		if (nc_splice_last_error()[0]) {
-			nc_err(err, errlen, -ret, "%s", nc_splice_last_error());
+		if (spliced) {
+			nc_err(err, errlen, -ret, "%s", spliced);
 		} else if (ret != -EPERM && log[0]) {
 			dump_log(log);
 			nc_err(err, errlen, -ret, "the kernel verifier refused %s: %s", what,
@@ -412,6 +417,7 @@ int nc_splice_load(struct bpf_object_skeleton *skel, const struct nc_filter *f, 
 			nc_bpf_refused(err, errlen, ret, doing);
 		}
 	}
+	nc_splice_release(obj);
 	free(log);
 	return ret;
 }

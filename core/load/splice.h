@@ -35,9 +35,6 @@ int nc_splice_bind(struct bpf_program *prog, const struct nc_filter *f);
 /* Frees what bind and the load kept for the programs of obj; call after loading it. */
 void nc_splice_release(struct bpf_object *obj);
 
-/* The reason of the last failed splice (empty if none), for the loader's error message. */
-const char *nc_splice_last_error(void);
-
 /*
  * Loads an opened skeleton with filter f (NULL: accept all) spliced into each of its programs,
  * keeping the verifier's log. what names the object in messages ("the mbuf probe"). Returns 0,

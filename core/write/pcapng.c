@@ -44,7 +44,7 @@
 #define IF_FILTER_LIBPCAP 0 /* if_filter type byte: a libpcap filter string follows */
 #define TSRESOL_NS	  9 /* if_tsresol: 10^-9 s */
 
-#define MAX_OPTS 8 /* the most any block below carries is 7 (ISB) */
+#define MAX_OPTS 8 /* the most any block below carries is 8 (ISB) */
 
 struct shb_body {
 	uint32_t byte_order_magic;
@@ -549,7 +549,9 @@ static int write_isb(struct nc_pcapng *w, uint32_t i, const struct nc_pcapng_sta
 		   (ret = opt_add(&l, ISB_OSDROP, "isb_osdrop", &s->osdrop, sizeof(s->osdrop), err,
 				  errlen)))) ||
 	    (ret = opt_add(&l, ISB_USRDELIV, "isb_usrdeliv", &w->ifaces[i].delivered,
-			   sizeof(w->ifaces[i].delivered), err, errlen)))
+			   sizeof(w->ifaces[i].delivered), err, errlen)) ||
+	    (s && s->comment &&
+	     (ret = opt_str(&l, OPT_COMMENT, "opt_comment", s->comment, err, errlen))))
 		return ret;
 
 	body.iface_id = w->ifaces[i].file_id;

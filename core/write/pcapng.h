@@ -94,6 +94,7 @@ struct nc_pcapng_stats {
 	uint64_t ifdrop;       /* isb_ifdrop: lost by netcap (ring full, read errors) */
 	uint64_t filteraccept; /* isb_filteraccept: passed the capture filter */
 	uint64_t osdrop;       /* isb_osdrop: lost by the operating system */
+	const char *comment;   /* opt_comment, or NULL */
 };
 
 /*

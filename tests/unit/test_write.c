@@ -173,7 +173,8 @@ static const struct nc_pcapng_stats sample_stats[] = {
      .ifrecv = 2,
      .ifdrop = 0,
      .filteraccept = 2,
-     .osdrop = 3},
+     .osdrop = 3,
+     .comment = "4 malformed ring records skipped"},
 };
 
 /* What `tshark -T fields` prints for the sample, with the fields of tshark_fields_argv(). */
@@ -650,7 +651,7 @@ static void test_pcapng_block_layout(struct fixture *fx, gconstpointer data)
 		g_assert_cmpuint(rd32(b->body + 4), ==, s->end_ns >> 32);
 		g_assert_cmpuint(rd32(b->body + 8), ==, s->end_ns & 0xffffffffu);
 		opts = walk_options(b->body + 12, b->len - 12);
-		g_assert_cmpuint(opts->len, ==, s->start_ns ? 7 : 6);
+		g_assert_cmpuint(opts->len, ==, (s->start_ns ? 7 : 6) + (s->comment ? 1 : 0));
 		if (s->start_ns)
 			assert_option_ts(opts, k++, 2, s->start_ns);
 		assert_option_ts(opts, k++, 3, s->end_ns);
@@ -659,6 +660,12 @@ static void test_pcapng_block_layout(struct fixture *fx, gconstpointer data)
 		assert_option_u64(opts, k++, 6, s->filteraccept);
 		assert_option_u64(opts, k++, 7, s->osdrop);
 		assert_option_u64(opts, k++, 8, 2); /* isb_usrdeliv: EPBs written */
+		if (s->comment) {		    /* opt_comment */
+			g_assert_cmpuint(g_array_index(opts, struct option, k).code, ==, 1);
+			g_assert_cmpmem(g_array_index(opts, struct option, k).val,
+					g_array_index(opts, struct option, k).len, s->comment,
+					strlen(s->comment));
+		}
 		g_array_free(opts, TRUE);
 	}
 	g_array_free(blocks, TRUE);
