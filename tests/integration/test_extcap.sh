@@ -3,7 +3,8 @@
 # "netcap: nc_fwd/…" interfaces, the link type is Ethernet, a capture with a capture filter holds
 # exactly tcpdump's packets of the replay with netcap's interface names and filter in the file,
 # -o options reach netcap, a bad filter ends tshark quickly with netcap's message, -a duration and
-# -c stop it, and nothing stays attached. The extcap is installed in a temporary HOME
+# -c stop it, the log options write the log file at the level given, and nothing stays
+# attached. The extcap is installed in a temporary HOME
 # (~/.config/wireshark/extcap, Wireshark 4.0's personal folder), removed afterwards.
 # Usage: test_extcap.sh NETCAP_EXTCAP   (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
@@ -148,6 +149,37 @@ grep -qE "^255 6 netcap: seen [1-9][0-9]*, matched [1-9][0-9]*, written [1-9][0-
 	fail "toolbar: no counters in the status bar: $(cat "$tmp/toolbar.msgs")"
 nc_fwd_stop >/dev/null || true
 echo "control pipes: attach and detach in the log, live counters in the status bar"
+
+# the log options of the dialog's Debug tab (-o …loglevel, …logfile): the file holds the lines
+# of the level given and of those above it (noisy < debug < info < message), none below
+nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
+nc_fwd_go
+tshark -i netcap:nc_fwd:fwd_burst -o extcap.netcap_nc_fwd_fwd_burst.loglevel:debug \
+	-o "extcap.netcap_nc_fwd_fwd_burst.logfile:$tmp/debug.log" -c 3 -w "$tmp/log.pcapng" >/dev/null 2>"$tmp/log.err" ||
+	fail "log options: $(cat "$tmp/log.err")"
+[[ -s $tmp/debug.log ]] || fail "--log-level debug: no log file $tmp/debug.log"
+line='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{3} \[[0-9]+\]'
+grep -qE "$line debug: command line: .*--capture.* --log-level debug" "$tmp/debug.log" ||
+	fail "--log-level debug: no command line: $(cat "$tmp/debug.log")"
+grep -qE "$line info: netcap:nc_fwd:fwd_burst: process $NC_FWD_PID at fwd_burst@1@2, " "$tmp/debug.log" ||
+	fail "--log-level debug: no info line: $(cat "$tmp/debug.log")"
+grep -qE "$line message: attached at 1 hook point\(s\)$" "$tmp/debug.log" ||
+	fail "--log-level debug: no message line: $(cat "$tmp/debug.log")"
+! grep -q '\] noisy: ' "$tmp/debug.log" || fail "--log-level debug: noisy lines: $(cat "$tmp/debug.log")"
+: >"$tmp/message.pcapng"
+"$extcap" --capture --extcap-interface netcap:nc_fwd:fwd_burst --fifo "$tmp/message.pcapng" \
+	--log-level message --log-file "$tmp/message.log" 2>"$tmp/message.err" &
+epid=$!
+nc_wait_attached "$epid" || fail "--log-level message: not attached: $(cat "$tmp/message.err")"
+kill -TERM "$epid"
+wait "$epid" || fail "--log-level message: netcap-extcap failed: $(cat "$tmp/message.err")"
+grep -qE "$line message: attached at 1 hook point\(s\)$" "$tmp/message.log" ||
+	fail "--log-level message: no attach line: $(cat "$tmp/message.log")"
+grep -qE "$line message: detached \(interrupted\)$" "$tmp/message.log" ||
+	fail "--log-level message: no detach line: $(cat "$tmp/message.log")"
+! grep -qE '\] (info|debug|noisy): ' "$tmp/message.log" || fail "--log-level message: lines below it: $(cat "$tmp/message.log")"
+nc_fwd_stop >/dev/null || true
+echo "log options: debug writes the command line, info and message lines; message only attach and detach"
 
 # remotely through sshdump: our own sshd on 127.0.0.1 (key authentication), removed afterwards
 ssh=$tmp/ssh
