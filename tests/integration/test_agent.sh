@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The in-process agent in real DPDK processes (the nc_fwd fixture), loaded by the test-only
+# agent_shim (LD_PRELOAD) and driven by agent_cap (core/inproc): rx_burst and tx_burst captures
+# hold exactly the replayed input's bytes, with chained mbufs and VLAN tags restored before TX, at
+# full and at a 64-byte snap length, with exact counts; netcap's side SIGKILLed during a capture
+# leaves the application forwarding with no mapping of the shared memory; 20 captures in a row
+# against one application, each leaving nothing mapped.
+# Usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB   (environment: NC_FWD, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cap=${1:?usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB}
+shim=${2:?}
+lib=${3:?}
+if [[ $EUID != 0 ]]; then
+	echo "test_agent: needs root (DPDK's memory, /proc/PID/mem of the fixture)" >&2
+	exit 77
+fi
+command -v tshark >/dev/null || {
+	echo "test_agent: needs tshark (byte dumps of the captures)" >&2
+	exit 77
+}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+fail() { nc_fail "$@"; }
+
+tmp=
+nc_tmpdir tmp
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+sock=nctest-agent-$$-$RANDOM
+
+# fixture APP_OPTS... -- EAL_ARGS...: nc_fwd with the agent preloaded
+fixture() {
+	export LD_PRELOAD=$shim NC_AGENT_LIB=$lib NC_AGENT_SOCKET=$sock
+	nc_fwd_start "$@" || fail "nc_fwd did not start"
+	unset LD_PRELOAD NC_AGENT_LIB NC_AGENT_SOCKET
+}
+
+# start_cap NAME ARGS...: agent_cap in the background until the agent has installed its hooks
+start_cap() {
+	local name=$1
+	shift
+	rm -f "$tmp/$name.ready"
+	"$cap" --pid "$NC_FWD_PID" --name "$sock" --ready-file "$tmp/$name.ready" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err" &
+	cap_pid=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/$name.ready ]] && return 0
+		kill -0 "$cap_pid" 2>/dev/null || fail "$name: agent_cap exited early: $(cat "$tmp/$name.err")"
+		sleep 0.05
+	done
+	fail "$name: the agent did not answer within 10 s"
+}
+
+# counter NAME HOOK FIELD: a counter from agent_cap's summary
+counter() {
+	awk -v h="$2" -v f="$3" '$2 == h { for (i = 3; i < NF; i++) if ($i == f) print $(i + 1) }' \
+		"$tmp/$1.out"
+}
+
+memfd_maps() { grep -c 'memfd:netcap-inproc' "/proc/$NC_FWD_PID/maps" || true; }
+
+# cut_hex SNAP < HEX: the dump lines as a capture at that snap length has them
+cut_hex() {
+	awk -v s="$1" '{ c = $1 < s ? $1 : s; print c, $2, substr($3, 1, 2 * c) }'
+}
+
+# replay NAME SNAP FIXTURE_OPTS...: the input replayed once through net_pcap0 onto itself,
+# captured at rx_burst:0 and tx_burst:0; both captures are the input, in order
+replay() {
+	local name=$1 snap=$2 status=0 want
+	shift 2
+	fixture --count "$n" "$@" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/$name.tx.pcap"
+	start_cap "$name" -f rx:0,tx:0 -s "$snap" -w "$tmp/$name"
+	nc_fwd_go
+	nc_fwd_wait || fail "$name: nc_fwd exited $?"
+	wait "$cap_pid" || status=$?
+	[[ $status == 0 ]] || fail "$name: agent_cap exited $status: $(cat "$tmp/$name.err")"
+	grep -qx 'agent_cap: end agent gone' "$tmp/$name.out" ||
+		fail "$name: agent_cap did not end with the application: $(cat "$tmp/$name.out")"
+	want=$(cut_hex "$snap" <"$tmp/in.hex")
+	for hook in rx0 tx0; do
+		[[ $(nc_pcap_hex "$tmp/$name.$hook.pcap") == "$want" ]] ||
+			fail "$name: the $hook capture is not the input's bytes"
+		for f in seen matched written records; do
+			[[ $(counter "$name" "$hook" "$f") == "$n" ]] ||
+				fail "$name: $hook $f is $(counter "$name" "$hook" "$f"), want $n"
+		done
+		[[ $(counter "$name" "$hook" ringfull) == 0 ]] || fail "$name: $hook drops"
+	done
+	# the application's own output too: the agent changed nothing on the way
+	[[ $(nc_pcap_hex "$tmp/$name.tx.pcap") == "$(cat "$tmp/in.hex")" ]] ||
+		fail "$name: nc_fwd's tx file differs from its input"
+	nc_log "$name: $n packets at rx_burst and tx_burst, byte for byte (snap $snap)"
+}
+
+replay plain 16384
+replay snap64 64
+# chains of 3 segments and VLAN tags stripped after rx, restored before tx: tx_burst sees chains
+replay segments 16384 --stats --segments 3 --strip-vlan
+grep -q ", [1-9][0-9]* chains built" "$NC_FWD_ERR" || fail "segments: nc_fwd built no chains"
+
+# endless forwarding between two null ports for the rest
+fixture --stats -- --vdev net_null0 --vdev net_null1
+nc_fwd_go
+
+# netcap's side killed (SIGKILL) while capturing: the agent leaves by itself
+start_cap killed -f rx:0,tx:1 -s 64
+sleep 0.3
+kill -KILL "$cap_pid"
+wait "$cap_pid" 2>/dev/null || true
+for _ in $(seq 100); do
+	[[ $(memfd_maps) == 0 ]] && break
+	sleep 0.02
+done
+[[ $(memfd_maps) == 0 ]] || fail "killed: the shared memory is still mapped in the application"
+kill -0 "$NC_FWD_PID" || fail "killed: the application died"
+nc_log "killed: the agent left, nothing mapped, application alive"
+
+# 20 captures in a row: each sees the application forwarding and leaves nothing mapped
+for i in $(seq 20); do
+	start_cap "round$i" -f rx:0,tx:1 -s 64 --duration 100
+	wait "$cap_pid" || fail "round $i: agent_cap failed: $(cat "$tmp/round$i.err")"
+	grep -qx 'agent_cap: end duration reached' "$tmp/round$i.out" ||
+		fail "round $i: $(cat "$tmp/round$i.out")"
+	seen=$(counter "round$i" rx0 seen)
+	((seen > 0)) || fail "round $i: the application was not forwarding (rx0 seen $seen)"
+	written=$(counter "round$i" rx0 written)
+	records=$(counter "round$i" rx0 records)
+	[[ $written == "$records" ]] || fail "round $i: $written written, $records read"
+	[[ $(memfd_maps) == 0 ]] || fail "round $i: the shared memory is still mapped after the capture"
+done
+nc_log "20 captures in a row: each saw the application forwarding and left nothing mapped"
+
+nc_fwd_stop || fail "nc_fwd did not exit cleanly: $?"
+grep -q '^nc_fwd: rx [1-9]' "$NC_FWD_OUT" || fail "nc_fwd forwarded nothing: $(cat "$NC_FWD_OUT")"
+echo "test_agent: pass"
