@@ -1,0 +1,929 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cBPF -> x86-64 over a burst of mbufs (contract in burst_jit.h).
+ *
+ * A check pass refuses what libpcap's interpreter would not run the same way; then the code is
+ * generated pass after pass until its size no longer changes: the first pass makes every jump
+ * long (rel32), later passes make a jump short (rel8) when the previous pass shows its target
+ * near, or drop it when its target is the next byte. Code only shrinks from pass to pass, so the
+ * addresses settle; the last pass writes the bytes with the settled addresses.
+ *
+ * Registers of the generated code:
+ *   callee-saved, for the whole burst:  r12 mbufs, r13d n, r14 verdict, r15d i, ebx matches,
+ *                                        rbp ctx; [rsp + SLOW] the slow-path function
+ *   per packet (nothing is called):     r10 the mbuf, rdi its data, esi the bytes the filter may
+ *                                        read in place (min(data_len, window)), r9d pkt_len,
+ *                                        eax A, r8d X (both kept zero-extended), ecx/edx/r11
+ *                                        scratch (shift count, division)
+ * Frame: M[0..15] at [rsp], the slow function at [rsp + 64], the backward-jump budget at
+ * [rsp + 72]; 6 pushes + 88 bytes keep rsp 16-byte aligned at the slow-path call.
+ */
+#include "burst_jit.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+/* x86 condition codes (the low nibble of Jcc / CMOVcc); cc ^ 1 is the inverse */
+enum cc { CC_B = 0x2, CC_AE = 0x3, CC_E = 0x4, CC_NE = 0x5, CC_BE = 0x6, CC_A = 0x7 };
+
+/* group-1 ALU operations: the /digit of 0x81/0x83, and (<< 3 | 1) their r/m32, r32 opcode */
+enum alu { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7 };
+
+#define FRAME	    88
+#define SLOW_SLOT   64
+#define BACK_SLOT   72
+#define M_SLOT(k)   ((int32_t)(4 * (k)))
+#define NO_INDEX    (-1)
+#define JMP_ALWAYS  (-1)
+#define MAX_PASSES  32
+#define EXTRA_JUMPS 16 /* jumps outside the translated instructions */
+
+/* labels after the program's own instructions (label i < len is cBPF instruction i) */
+enum label { L_LOOP, L_REJECT, L_STORE, L_DONE, L_OOB, L_SLOW, L_COUNT };
+
+struct jit {
+	uint8_t *buf; /* NULL until the writing pass */
+	size_t pos;
+	const struct nc_jit_layout *lay;
+	unsigned len;	    /* cBPF instructions */
+	size_t *lab_old;    /* label addresses of the previous pass (len + L_COUNT) */
+	size_t *lab_new;    /* ... of this pass */
+	bool *placed;	    /* this pass has placed the label */
+	size_t *jend_old;   /* end of jump m in the previous pass */
+	size_t *jend_new;   /* ... in this pass */
+	size_t njumps;	    /* jumps emitted this pass */
+	size_t max_jumps;   /* room in jend_* */
+	bool long_only;	    /* every jump rel32 (the first pass, and the fallback) */
+	bool jumps_overrun; /* more jumps than max_jumps: a bug, reported as such */
+};
+
+static int jit_err(char *err, size_t errlen, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int jit_err(char *err, size_t errlen, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -errnum;
+}
+
+/* ---- bytes ---- */
+
+static void byte(struct jit *j, uint8_t v)
+{
+	if (j->buf)
+		j->buf[j->pos] = v;
+	j->pos++;
+}
+
+static void imm32(struct jit *j, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		byte(j, (uint8_t)(v >> (8 * i)));
+}
+
+static void imm64(struct jit *j, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		byte(j, (uint8_t)(v >> (8 * i)));
+}
+
+static bool fits8(int64_t v)
+{
+	return v >= -128 && v <= 127;
+}
+
+/* REX prefix if any of its bits is needed: w 64-bit operand, r ModRM.reg, x SIB.index, b base */
+static void rex(struct jit *j, int w, int r, int x, int b)
+{
+	uint8_t v = (uint8_t)(0x40 | w << 3 | (r >> 3 & 1) << 2 | (x >> 3 & 1) << 1 | (b >> 3 & 1));
+
+	if (v != 0x40)
+		byte(j, v);
+}
+
+static void modrm(struct jit *j, int mod, int reg, int rm)
+{
+	byte(j, (uint8_t)(mod << 6 | (reg & 7) << 3 | (rm & 7)));
+}
+
+/* ModRM (+SIB, +displacement) for [base + index * 2^scale + disp]; index may be NO_INDEX */
+static void mem(struct jit *j, int reg, int base, int index, int scale, int32_t disp)
+{
+	int mod = disp == 0 && (base & 7) != RBP ? 0 : fits8(disp) ? 1 : 2;
+
+	if (index == NO_INDEX && (base & 7) != RSP) {
+		modrm(j, mod, reg, base);
+	} else {
+		modrm(j, mod, reg, RSP);
+		byte(j, (uint8_t)(scale << 6 | ((index == NO_INDEX ? RSP : index) & 7) << 3 |
+				  (base & 7)));
+	}
+	if (mod == 1)
+		byte(j, (uint8_t)disp);
+	else if (mod == 2)
+		imm32(j, (uint32_t)disp);
+}
+
+/* op reg, [mem] (or op [mem], reg), with one- or two-byte opcode op (0x0fXX), w 64-bit */
+static void op_mem(struct jit *j, int w, unsigned op, int reg, int base, int index, int scale,
+		   int32_t disp)
+{
+	rex(j, w, reg, index == NO_INDEX ? 0 : index, base);
+	if (op > 0xff)
+		byte(j, (uint8_t)(op >> 8));
+	byte(j, (uint8_t)op);
+	mem(j, reg, base, index, scale, disp);
+}
+
+/* op with ModRM register form: reg field `reg`, r/m field `rm` */
+static void op_reg(struct jit *j, int w, unsigned op, int reg, int rm)
+{
+	rex(j, w, reg, 0, rm);
+	if (op > 0xff)
+		byte(j, (uint8_t)(op >> 8));
+	byte(j, (uint8_t)op);
+	modrm(j, 3, reg, rm);
+}
+
+/* ---- instructions ---- */
+
+static void push(struct jit *j, int r)
+{
+	rex(j, 0, 0, 0, r);
+	byte(j, (uint8_t)(0x50 | (r & 7)));
+}
+
+static void pop(struct jit *j, int r)
+{
+	rex(j, 0, 0, 0, r);
+	byte(j, (uint8_t)(0x58 | (r & 7)));
+}
+
+/* mov dst, src (32-bit: zero-extends; w: 64-bit) */
+static void mov_rr(struct jit *j, int w, int dst, int src)
+{
+	op_reg(j, w, 0x89, src, dst);
+}
+
+/* alu dst, src (32-bit, or 64-bit with w) */
+static void alu_rr(struct jit *j, int w, enum alu op, int dst, int src)
+{
+	op_reg(j, w, (unsigned)op << 3 | 1, src, dst);
+}
+
+/* alu dst32, imm */
+static void alu_ri(struct jit *j, enum alu op, int dst, uint32_t imm)
+{
+	if (fits8((int32_t)imm)) {
+		op_reg(j, 0, 0x83, op, dst);
+		byte(j, (uint8_t)imm);
+	} else if (dst == RAX) {
+		byte(j, (uint8_t)(op << 3 | 5));
+		imm32(j, imm);
+	} else {
+		op_reg(j, 0, 0x81, op, dst);
+		imm32(j, imm);
+	}
+}
+
+/* mov dst32, imm (zero-extends) */
+static void mov_ri(struct jit *j, int dst, uint32_t imm)
+{
+	if (imm == 0) {
+		alu_rr(j, 0, ALU_XOR, dst, dst);
+		return;
+	}
+	rex(j, 0, 0, 0, dst);
+	byte(j, (uint8_t)(0xb8 | (dst & 7)));
+	imm32(j, imm);
+}
+
+static void test_rr(struct jit *j, int w, int a, int b)
+{
+	op_reg(j, w, 0x85, b, a);
+}
+
+/* test eax, imm32 */
+static void test_eax_imm(struct jit *j, uint32_t imm)
+{
+	byte(j, 0xa9);
+	imm32(j, imm);
+}
+
+/* shl/shr r32, imm (ext 4 shl, 5 shr) */
+static void shift_ri(struct jit *j, int ext, int r, uint8_t n)
+{
+	op_reg(j, 0, 0xc1, ext, r);
+	byte(j, n);
+}
+
+/* jmp or jcc to label l; see the file comment for the choice of size */
+static void jump(struct jit *j, int cc, unsigned l)
+{
+	size_t m = j->njumps++;
+	int64_t target, dist;
+	bool is_short;
+
+	if (m >= j->max_jumps) {
+		j->jumps_overrun = true;
+		return;
+	}
+	if (j->placed[l]) { /* backward: this pass's address is final for this pass */
+		target = (int64_t)j->lab_new[l];
+		is_short = !j->long_only && fits8(target - (int64_t)(j->pos + 2));
+	} else { /* forward: the previous pass's distance, which only shrinks */
+		target = (int64_t)j->lab_old[l];
+		dist = target - (int64_t)j->jend_old[m];
+		if (!j->long_only && dist == 0) { /* to the next byte: no jump at all */
+			j->jend_new[m] = j->pos;
+			return;
+		}
+		is_short = !j->long_only && dist <= 127;
+	}
+	if (is_short) {
+		byte(j, cc == JMP_ALWAYS ? 0xeb : (uint8_t)(0x70 | cc));
+		byte(j, (uint8_t)(target - (int64_t)(j->pos + 1)));
+	} else if (cc == JMP_ALWAYS) {
+		byte(j, 0xe9);
+		imm32(j, (uint32_t)(target - (int64_t)(j->pos + 4)));
+	} else {
+		byte(j, 0x0f);
+		byte(j, (uint8_t)(0x80 | cc));
+		imm32(j, (uint32_t)(target - (int64_t)(j->pos + 4)));
+	}
+	j->jend_new[m] = j->pos;
+}
+
+static void place(struct jit *j, unsigned l)
+{
+	j->lab_new[l] = j->pos;
+	j->placed[l] = true;
+}
+
+static unsigned label(const struct jit *j, enum label l)
+{
+	return j->len + l;
+}
+
+/* ---- the check pass ---- */
+
+static int bad_insn(char *err, size_t errlen, unsigned i, const struct nc_cbpf_insn *p,
+		    const char *why)
+{
+	return jit_err(err, errlen, EINVAL, "cBPF instruction %u (code 0x%02x, k %u): %s", i,
+		       p->code, p->k, why);
+}
+
+/* Refuses what the generated code cannot run the way libpcap's interpreter would. */
+static int check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_t errlen)
+{
+	if (len == 0 || len > BPF_MAXINSNS)
+		return jit_err(err, errlen, len ? E2BIG : EINVAL,
+			       "cBPF program of %u instructions (1..%d allowed)", len,
+			       BPF_MAXINSNS);
+	for (unsigned i = 0; i < len; i++) {
+		const struct nc_cbpf_insn *p = &prog[i];
+
+		switch (p->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+		case BPF_LD | BPF_H | BPF_ABS:
+		case BPF_LD | BPF_B | BPF_ABS:
+			if (p->k >= (uint32_t)SKF_LL_OFF)
+				return bad_insn(err, errlen, i, p,
+						"a Linux socket extension load (SKF_AD_OFF, "
+						"SKF_NET_OFF, SKF_LL_OFF): packet bytes only here");
+			break;
+		case BPF_LD | BPF_W | BPF_IND:
+		case BPF_LD | BPF_H | BPF_IND:
+		case BPF_LD | BPF_B | BPF_IND:
+		case BPF_LDX | BPF_B | BPF_MSH:
+		case BPF_LD | BPF_W | BPF_LEN:
+		case BPF_LDX | BPF_W | BPF_LEN:
+		case BPF_LD | BPF_IMM:
+		case BPF_LDX | BPF_IMM:
+		case BPF_RET | BPF_K:
+		case BPF_RET | BPF_A:
+		case BPF_MISC | BPF_TAX:
+		case BPF_MISC | BPF_TXA:
+		case BPF_ALU | BPF_NEG:
+		case BPF_ALU | BPF_ADD | BPF_K:
+		case BPF_ALU | BPF_SUB | BPF_K:
+		case BPF_ALU | BPF_MUL | BPF_K:
+		case BPF_ALU | BPF_AND | BPF_K:
+		case BPF_ALU | BPF_OR | BPF_K:
+		case BPF_ALU | BPF_XOR | BPF_K:
+		case BPF_ALU | BPF_ADD | BPF_X:
+		case BPF_ALU | BPF_SUB | BPF_X:
+		case BPF_ALU | BPF_MUL | BPF_X:
+		case BPF_ALU | BPF_DIV | BPF_X:
+		case BPF_ALU | BPF_MOD | BPF_X:
+		case BPF_ALU | BPF_AND | BPF_X:
+		case BPF_ALU | BPF_OR | BPF_X:
+		case BPF_ALU | BPF_XOR | BPF_X:
+		case BPF_ALU | BPF_LSH | BPF_X:
+		case BPF_ALU | BPF_RSH | BPF_X: break;
+		case BPF_LD | BPF_MEM:
+		case BPF_LDX | BPF_MEM:
+		case BPF_ST:
+		case BPF_STX:
+			if (p->k >= BPF_MEMWORDS)
+				return bad_insn(err, errlen, i, p,
+						"scratch memory index out of range");
+			break;
+		case BPF_ALU | BPF_DIV | BPF_K:
+		case BPF_ALU | BPF_MOD | BPF_K:
+			if (p->k == 0)
+				return bad_insn(err, errlen, i, p, "division by the constant 0");
+			break;
+		case BPF_ALU | BPF_LSH | BPF_K:
+		case BPF_ALU | BPF_RSH | BPF_K:
+			if (p->k >= 32) /* C's shift in libpcap 1.10.3: undefined */
+				return bad_insn(err, errlen, i, p, "shift by 32 or more bits");
+			break;
+		case BPF_JMP | BPF_JA: {
+			/* backward jumps exist: libpcap implements `protochain` with them */
+			int64_t t = (int64_t)i + 1 + (int32_t)p->k;
+
+			if (t < 0 || t >= len)
+				return bad_insn(err, errlen, i, p, "jump out of the program");
+			break;
+		}
+		case BPF_JMP | BPF_JEQ | BPF_K:
+		case BPF_JMP | BPF_JGT | BPF_K:
+		case BPF_JMP | BPF_JGE | BPF_K:
+		case BPF_JMP | BPF_JSET | BPF_K:
+		case BPF_JMP | BPF_JEQ | BPF_X:
+		case BPF_JMP | BPF_JGT | BPF_X:
+		case BPF_JMP | BPF_JGE | BPF_X:
+		case BPF_JMP | BPF_JSET | BPF_X:
+			if (i + 1 + p->jt >= len || i + 1 + p->jf >= len)
+				return bad_insn(err, errlen, i, p, "jump out of the program");
+			break;
+		default:
+			return bad_insn(err, errlen, i, p,
+					"opcode not in libpcap's instruction set");
+		}
+	}
+	if (BPF_CLASS(prog[len - 1].code) != BPF_RET)
+		return bad_insn(err, errlen, len - 1, &prog[len - 1],
+				"program does not end in ret");
+	return 0;
+}
+
+static int check_layout(const struct nc_jit_layout *lay, char *err, size_t errlen)
+{
+	if (lay->window < 1 || lay->window > NC_JIT_MAX_WINDOW)
+		return jit_err(err, errlen, EINVAL, "filter window of %u bytes (1..%d allowed)",
+			       lay->window, NC_JIT_MAX_WINDOW);
+	return 0;
+}
+
+/* ---- code ---- */
+
+static int size_of(uint16_t code)
+{
+	switch (BPF_SIZE(code)) {
+	case BPF_W: return 4;
+	case BPF_H: return 2;
+	default: return 1;
+	}
+}
+
+/*
+ * A = the big-endian value of `size` bytes at [rdi + index + disp], the bounds already checked.
+ */
+static void load_packet(struct jit *j, int size, int index, int32_t disp)
+{
+	switch (size) {
+	case 1: op_mem(j, 0, 0x0fb6, RAX, RDI, index, 0, disp); break; /* movzx eax, byte */
+	case 2:
+		op_mem(j, 0, 0x0fb7, RAX, RDI, index, 0, disp); /* movzx eax, word */
+		byte(j, 0x66);					/* rol ax, 8 */
+		byte(j, 0xc1);
+		byte(j, 0xc0);
+		byte(j, 8);
+		break;
+	default:
+		op_mem(j, 0, 0x8b, RAX, RDI, index, 0, disp); /* mov eax, dword */
+		byte(j, 0x0f);				      /* bswap eax */
+		byte(j, 0xc8);
+		break;
+	}
+}
+
+/* if (A op k|X) goto jt else goto jf */
+static void cond_jump(struct jit *j, const struct nc_cbpf_insn *p, unsigned i)
+{
+	unsigned t = i + 1 + p->jt, f = i + 1 + p->jf;
+	enum cc cc;
+
+	if (p->jt == p->jf) {
+		jump(j, JMP_ALWAYS, t);
+		return;
+	}
+	if (BPF_OP(p->code) == BPF_JSET) {
+		if (BPF_SRC(p->code) == BPF_X)
+			test_rr(j, 0, RAX, R8);
+		else
+			test_eax_imm(j, p->k);
+		cc = CC_NE;
+	} else {
+		if (BPF_SRC(p->code) == BPF_X)
+			alu_rr(j, 0, ALU_CMP, RAX, R8);
+		else
+			alu_ri(j, ALU_CMP, RAX, p->k);
+		cc = BPF_OP(p->code) == BPF_JEQ ? CC_E : BPF_OP(p->code) == BPF_JGT ? CC_A : CC_AE;
+	}
+	if (p->jf == 0) {
+		jump(j, cc, t);
+	} else if (p->jt == 0) {
+		jump(j, cc ^ 1, f);
+	} else {
+		jump(j, cc, t);
+		jump(j, JMP_ALWAYS, f);
+	}
+}
+
+static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned i)
+{
+	uint32_t window = j->lay->window;
+	int size = size_of(p->code);
+
+	switch (p->code) {
+	/* A = P[k:size]: inside the first segment, else the out-of-segment path */
+	case BPF_LD | BPF_W | BPF_ABS:
+	case BPF_LD | BPF_H | BPF_ABS:
+	case BPF_LD | BPF_B | BPF_ABS:
+		if ((uint64_t)p->k + (unsigned)size > window) { /* never inside the window */
+			jump(j, JMP_ALWAYS, label(j, L_REJECT));
+			break;
+		}
+		alu_ri(j, ALU_CMP, RSI, p->k + (unsigned)size);
+		jump(j, CC_B, label(j, L_OOB));
+		load_packet(j, size, NO_INDEX, (int32_t)p->k);
+		break;
+	/* A = P[X + k:size]; X + k in 64 bits, so it cannot wrap */
+	case BPF_LD | BPF_W | BPF_IND:
+	case BPF_LD | BPF_H | BPF_IND:
+	case BPF_LD | BPF_B | BPF_IND:
+		if ((uint64_t)p->k + (unsigned)size > window) {
+			jump(j, JMP_ALWAYS, label(j, L_REJECT));
+			break;
+		}
+		op_mem(j, 1, 0x8d, R11, R8, NO_INDEX, 0,
+		       (int32_t)(p->k + (unsigned)size)); /* lea r11, [r8 + k + size] */
+		alu_rr(j, 1, ALU_CMP, R11, RSI);
+		jump(j, CC_A, label(j, L_OOB));
+		load_packet(j, size, R8, (int32_t)p->k);
+		break;
+	/* X = 4 * (P[k] & 0xf) */
+	case BPF_LDX | BPF_B | BPF_MSH:
+		if ((uint64_t)p->k + 1 > window) {
+			jump(j, JMP_ALWAYS, label(j, L_REJECT));
+			break;
+		}
+		alu_ri(j, ALU_CMP, RSI, p->k + 1);
+		jump(j, CC_B, label(j, L_OOB));
+		op_mem(j, 0, 0x0fb6, R8, RDI, NO_INDEX, 0, (int32_t)p->k); /* movzx r8d, byte */
+		alu_ri(j, ALU_AND, R8, 0xf);
+		shift_ri(j, 4, R8, 2);
+		break;
+	/* A = len, X = len */
+	case BPF_LD | BPF_W | BPF_LEN: mov_rr(j, 0, RAX, R9); break;
+	case BPF_LDX | BPF_W | BPF_LEN: mov_rr(j, 0, R8, R9); break;
+	/* A = k, X = k */
+	case BPF_LD | BPF_IMM: mov_ri(j, RAX, p->k); break;
+	case BPF_LDX | BPF_IMM: mov_ri(j, R8, p->k); break;
+	/* A = M[k], X = M[k], M[k] = A, M[k] = X */
+	case BPF_LD | BPF_MEM: op_mem(j, 0, 0x8b, RAX, RSP, NO_INDEX, 0, M_SLOT(p->k)); break;
+	case BPF_LDX | BPF_MEM: op_mem(j, 0, 0x8b, R8, RSP, NO_INDEX, 0, M_SLOT(p->k)); break;
+	case BPF_ST: op_mem(j, 0, 0x89, RAX, RSP, NO_INDEX, 0, M_SLOT(p->k)); break;
+	case BPF_STX: op_mem(j, 0, 0x89, R8, RSP, NO_INDEX, 0, M_SLOT(p->k)); break;
+	/* A op= k */
+	case BPF_ALU | BPF_ADD | BPF_K: alu_ri(j, ALU_ADD, RAX, p->k); break;
+	case BPF_ALU | BPF_SUB | BPF_K: alu_ri(j, ALU_SUB, RAX, p->k); break;
+	case BPF_ALU | BPF_AND | BPF_K: alu_ri(j, ALU_AND, RAX, p->k); break;
+	case BPF_ALU | BPF_OR | BPF_K: alu_ri(j, ALU_OR, RAX, p->k); break;
+	case BPF_ALU | BPF_XOR | BPF_K: alu_ri(j, ALU_XOR, RAX, p->k); break;
+	case BPF_ALU | BPF_MUL | BPF_K: /* imul eax, eax, k: the low 32 bits are unsigned's */
+		op_reg(j, 0, 0x69, RAX, RAX);
+		imm32(j, p->k);
+		break;
+	case BPF_ALU | BPF_LSH | BPF_K:
+		if (p->k)
+			shift_ri(j, 4, RAX, (uint8_t)p->k);
+		break;
+	case BPF_ALU | BPF_RSH | BPF_K:
+		if (p->k)
+			shift_ri(j, 5, RAX, (uint8_t)p->k);
+		break;
+	case BPF_ALU | BPF_DIV | BPF_K:
+	case BPF_ALU | BPF_MOD | BPF_K: /* k != 0 (checked) */
+		mov_ri(j, RCX, p->k);
+		mov_ri(j, RDX, 0);
+		op_reg(j, 0, 0xf7, 6, RCX); /* div ecx */
+		if (BPF_OP(p->code) == BPF_MOD)
+			mov_rr(j, 0, RAX, RDX);
+		break;
+	/* A op= X */
+	case BPF_ALU | BPF_ADD | BPF_X: alu_rr(j, 0, ALU_ADD, RAX, R8); break;
+	case BPF_ALU | BPF_SUB | BPF_X: alu_rr(j, 0, ALU_SUB, RAX, R8); break;
+	case BPF_ALU | BPF_AND | BPF_X: alu_rr(j, 0, ALU_AND, RAX, R8); break;
+	case BPF_ALU | BPF_OR | BPF_X: alu_rr(j, 0, ALU_OR, RAX, R8); break;
+	case BPF_ALU | BPF_XOR | BPF_X: alu_rr(j, 0, ALU_XOR, RAX, R8); break;
+	case BPF_ALU | BPF_MUL | BPF_X: op_reg(j, 0, 0x0faf, RAX, R8); break; /* imul eax, r8d */
+	case BPF_ALU | BPF_DIV | BPF_X:
+	case BPF_ALU | BPF_MOD | BPF_X: /* X == 0 rejects */
+		test_rr(j, 0, R8, R8);
+		jump(j, CC_E, label(j, L_REJECT));
+		mov_ri(j, RDX, 0);
+		op_reg(j, 0, 0xf7, 6, R8); /* div r8d */
+		if (BPF_OP(p->code) == BPF_MOD)
+			mov_rr(j, 0, RAX, RDX);
+		break;
+	case BPF_ALU | BPF_LSH | BPF_X:
+	case BPF_ALU | BPF_RSH | BPF_X: /* X >= 32 gives 0 (x86 would shift by X & 31) */
+		mov_rr(j, 0, RCX, R8);
+		op_reg(j, 0, 0xd3, BPF_OP(p->code) == BPF_LSH ? 4 : 5, RAX); /* shl/shr eax, cl */
+		mov_ri(j, RDX, 0);
+		alu_ri(j, ALU_CMP, R8, 32);
+		op_reg(j, 0, 0x0f40 | CC_AE, RAX, RDX); /* cmovae eax, edx */
+		break;
+	/* A = -A */
+	case BPF_ALU | BPF_NEG: op_reg(j, 0, 0xf7, 3, RAX); break;
+	/* X = A, A = X */
+	case BPF_MISC | BPF_TAX: mov_rr(j, 0, R8, RAX); break;
+	case BPF_MISC | BPF_TXA: mov_rr(j, 0, RAX, R8); break;
+	/* return k, return A */
+	case BPF_RET | BPF_K:
+		if (p->k == 0) {
+			jump(j, JMP_ALWAYS, label(j, L_REJECT));
+		} else {
+			mov_ri(j, RAX, p->k);
+			jump(j, JMP_ALWAYS, label(j, L_STORE));
+		}
+		break;
+	case BPF_RET | BPF_A: jump(j, JMP_ALWAYS, label(j, L_STORE)); break;
+	/* goto k; backward (signed k) only NC_JIT_MAX_BACKWARD times per packet */
+	case BPF_JMP | BPF_JA: {
+		unsigned t = (unsigned)((int64_t)i + 1 + (int32_t)p->k);
+
+		if (t <= i) {
+			op_mem(j, 0, 0x83, ALU_SUB, RSP, NO_INDEX, 0, BACK_SLOT); /* sub [..], 1 */
+			byte(j, 1);
+			jump(j, CC_B, label(j, L_REJECT));
+		}
+		jump(j, JMP_ALWAYS, t);
+		break;
+	}
+	default: cond_jump(j, p, i); break;
+	}
+}
+
+/* What the per-packet prologue must set up. */
+struct needs {
+	bool len;		     /* `len` is read: load pkt_len */
+	bool backward;		     /* a backward jump: reset the budget */
+	bool mem_read[BPF_MEMWORDS]; /* M[k] is read: zero it */
+};
+
+/*
+ * The flags test: `test [r10 + ol_flags + lo], mask >> 8 * lo` of the narrowest width (1, 2 or
+ * 4 bytes, inside the 8 of ol_flags) that holds every set bit, else through r11.
+ */
+static void flags_test(struct jit *j)
+{
+	uint64_t mask = j->lay->slow_flags;
+	int lo = 0, hi = 7, width = 1;
+
+	while (!(mask >> (8 * lo) & 0xff))
+		lo++;
+	while (!(mask >> (8 * hi) & 0xff))
+		hi--;
+	while (width < hi - lo + 1)
+		width *= 2;
+	if (lo > 8 - width)
+		lo = 8 - width;
+
+	uint64_t m = mask >> (8 * lo);
+	int32_t disp = (int32_t)j->lay->ol_flags + lo;
+
+	switch (width) {
+	case 1:
+		op_mem(j, 0, 0xf6, 0, R10, NO_INDEX, 0, disp); /* test byte [..], imm8 */
+		byte(j, (uint8_t)m);
+		break;
+	case 2:
+		byte(j, 0x66); /* test word [..], imm16 */
+		op_mem(j, 0, 0xf7, 0, R10, NO_INDEX, 0, disp);
+		byte(j, (uint8_t)m);
+		byte(j, (uint8_t)(m >> 8));
+		break;
+	case 4:
+		op_mem(j, 0, 0xf7, 0, R10, NO_INDEX, 0, disp); /* test dword [..], imm32 */
+		imm32(j, (uint32_t)m);
+		break;
+	default:
+		rex(j, 1, 0, 0, R11); /* mov r11, imm64 */
+		byte(j, (uint8_t)(0xb8 | (R11 & 7)));
+		imm64(j, mask);
+		op_mem(j, 1, 0x85, R11, R10, NO_INDEX, 0, (int32_t)j->lay->ol_flags);
+		break;
+	}
+}
+
+/* One pass: the whole function. */
+static void gen(struct jit *j, const struct nc_cbpf_insn *prog, const bool *reach,
+		const struct needs *nd)
+{
+	const struct nc_jit_layout *lay = j->lay;
+	static const int saved[] = {RBX, RBP, R12, R13, R14, R15};
+
+	j->pos = 0;
+	j->njumps = 0;
+	memset(j->placed, 0, (j->len + L_COUNT) * sizeof(*j->placed));
+
+	/* prologue: keep the arguments in callee-saved registers */
+	for (size_t r = 0; r < sizeof(saved) / sizeof(saved[0]); r++)
+		push(j, saved[r]);
+	rex(j, 1, 0, 0, RSP); /* sub rsp, FRAME */
+	byte(j, 0x83);
+	modrm(j, 3, ALU_SUB, RSP);
+	byte(j, FRAME);
+	mov_rr(j, 1, R12, RDI);
+	mov_rr(j, 0, R13, RSI);
+	mov_rr(j, 1, R14, RDX);
+	op_mem(j, 1, 0x89, RCX, RSP, NO_INDEX, 0, SLOW_SLOT);
+	mov_rr(j, 1, RBP, R8);
+	mov_ri(j, RBX, 0);
+	mov_ri(j, R15, 0);
+	test_rr(j, 0, R13, R13);
+	jump(j, CC_E, label(j, L_DONE));
+
+	/* per packet: the mbuf, the slow-path test, the first segment */
+	place(j, label(j, L_LOOP));
+	op_mem(j, 1, 0x8b, R10, R12, R15, 3, 0); /* mov r10, [r12 + r15 * 8] */
+	test_rr(j, 1, R10, R10);
+	jump(j, CC_E, label(j, L_REJECT));
+	if (lay->slow_flags) {
+		flags_test(j);
+		jump(j, CC_NE, label(j, L_SLOW));
+	}
+	op_mem(j, 1, 0x8b, RDI, R10, NO_INDEX, 0, lay->buf_addr);   /* mov rdi, buf_addr */
+	op_mem(j, 0, 0x0fb7, RCX, R10, NO_INDEX, 0, lay->data_off); /* movzx ecx, data_off */
+	alu_rr(j, 1, ALU_ADD, RDI, RCX);
+	op_mem(j, 0, 0x0fb7, RSI, R10, NO_INDEX, 0, lay->data_len); /* movzx esi, data_len */
+	mov_ri(j, RCX, lay->window);
+	alu_rr(j, 0, ALU_CMP, RSI, RCX);
+	op_reg(j, 0, 0x0f40 | CC_A, RSI, RCX); /* cmova esi, ecx */
+	if (nd->len)
+		op_mem(j, 0, 0x8b, R9, R10, NO_INDEX, 0, lay->pkt_len); /* mov r9d, pkt_len */
+	mov_ri(j, RAX, 0);
+	mov_ri(j, R8, 0);
+	for (unsigned m = 0; m < BPF_MEMWORDS; m++) {
+		if (nd->mem_read[m]) { /* mov dword [rsp + 4m], 0 */
+			op_mem(j, 0, 0xc7, 0, RSP, NO_INDEX, 0, M_SLOT(m));
+			imm32(j, 0);
+		}
+	}
+	if (nd->backward) { /* mov dword [rsp + BACK_SLOT], NC_JIT_MAX_BACKWARD */
+		op_mem(j, 0, 0xc7, 0, RSP, NO_INDEX, 0, BACK_SLOT);
+		imm32(j, NC_JIT_MAX_BACKWARD);
+	}
+
+	/* the filter */
+	for (unsigned i = 0; i < j->len; i++) {
+		place(j, i);
+		if (reach[i])
+			translate_one(j, &prog[i], i);
+	}
+
+	/* verdict[i] = eax; count it; next packet */
+	place(j, label(j, L_REJECT));
+	mov_ri(j, RAX, 0);
+	place(j, label(j, L_STORE));
+	op_mem(j, 0, 0x89, RAX, R14, R15, 2, 0); /* mov [r14 + r15 * 4], eax */
+	alu_ri(j, ALU_CMP, RAX, 1);		 /* matches += eax != 0 */
+	op_reg(j, 0, 0x83, 3, RBX);		 /* sbb ebx, -1 */
+	byte(j, 0xff);
+	op_reg(j, 0, 0xff, 0, R15); /* inc r15d */
+	alu_rr(j, 0, ALU_CMP, R15, R13);
+	jump(j, CC_B, label(j, L_LOOP));
+	place(j, label(j, L_DONE));
+	mov_rr(j, 0, RAX, RBX);
+	rex(j, 1, 0, 0, RSP); /* add rsp, FRAME */
+	byte(j, 0x83);
+	modrm(j, 3, ALU_ADD, RSP);
+	byte(j, FRAME);
+	for (size_t r = sizeof(saved) / sizeof(saved[0]); r-- > 0;)
+		pop(j, saved[r]);
+	byte(j, 0xc3); /* ret */
+
+	/* a load beyond the bytes in place: reject if they were the whole window or the whole
+	 * packet, else the slow path */
+	place(j, label(j, L_OOB));
+	alu_ri(j, ALU_CMP, RSI, lay->window);
+	jump(j, CC_AE, label(j, L_REJECT));
+	op_mem(j, 1, 0x8b, R10, R12, R15, 3, 0);
+	byte(j, 0x66); /* cmp word [r10 + nb_segs], 1 */
+	op_mem(j, 0, 0x83, ALU_CMP, R10, NO_INDEX, 0, lay->nb_segs);
+	byte(j, 1);
+	jump(j, CC_A, label(j, L_SLOW));
+	op_mem(j, 0, 0x0fb7, RCX, R10, NO_INDEX, 0, lay->data_len);
+	op_mem(j, 0, 0x39, RCX, R10, NO_INDEX, 0, lay->pkt_len); /* cmp pkt_len, ecx */
+	jump(j, CC_BE, label(j, L_REJECT));
+
+	/* verdict = slow(ctx, mbuf, i) */
+	place(j, label(j, L_SLOW));
+	mov_rr(j, 1, RDI, RBP);
+	op_mem(j, 1, 0x8b, RSI, R12, R15, 3, 0);
+	mov_rr(j, 0, RDX, R15);
+	op_mem(j, 0, 0xff, 2, RSP, NO_INDEX, 0, SLOW_SLOT); /* call [rsp + SLOW_SLOT] */
+	jump(j, JMP_ALWAYS, label(j, L_STORE));
+}
+
+/* Marks the instructions some path reaches (the others are not generated). */
+static int find_reachable(const struct nc_cbpf_insn *prog, unsigned len, bool *reach)
+{
+	unsigned *stack = malloc(len * sizeof(*stack)), top = 0;
+
+	if (!stack)
+		return -ENOMEM;
+	memset(reach, 0, len * sizeof(*reach));
+	reach[0] = true;
+	stack[top++] = 0;
+	while (top) {
+		unsigned i = stack[--top], succ[2], n = 0;
+		const struct nc_cbpf_insn *p = &prog[i];
+
+		if (BPF_CLASS(p->code) == BPF_RET)
+			continue;
+		if (p->code == (BPF_JMP | BPF_JA)) {
+			succ[n++] = (unsigned)((int64_t)i + 1 + (int32_t)p->k);
+		} else if (BPF_CLASS(p->code) == BPF_JMP) {
+			succ[n++] = i + 1 + p->jt;
+			succ[n++] = i + 1 + p->jf;
+		} else {
+			succ[n++] = i + 1;
+		}
+		for (unsigned s = 0; s < n; s++) {
+			if (!reach[succ[s]]) {
+				reach[succ[s]] = true;
+				stack[top++] = succ[s];
+			}
+		}
+	}
+	free(stack);
+	return 0;
+}
+
+static void find_needs(const struct nc_cbpf_insn *prog, unsigned len, const bool *reach,
+		       struct needs *nd)
+{
+	memset(nd, 0, sizeof(*nd));
+	for (unsigned i = 0; i < len; i++) {
+		const struct nc_cbpf_insn *p = &prog[i];
+
+		if (!reach[i])
+			continue;
+		if (p->code == (BPF_LD | BPF_W | BPF_LEN) || p->code == (BPF_LDX | BPF_W | BPF_LEN))
+			nd->len = true;
+		if (p->code == (BPF_LD | BPF_MEM) || p->code == (BPF_LDX | BPF_MEM))
+			nd->mem_read[p->k] = true;
+		if (p->code == (BPF_JMP | BPF_JA) && (int32_t)p->k < 0)
+			nd->backward = true;
+	}
+}
+
+/* Ends a pass: true if no address moved since the previous one. */
+static bool settle(struct jit *j)
+{
+	size_t nl = j->len + L_COUNT;
+	bool same = !memcmp(j->lab_old, j->lab_new, nl * sizeof(*j->lab_old)) &&
+		    !memcmp(j->jend_old, j->jend_new, j->njumps * sizeof(*j->jend_old));
+	size_t *t;
+
+	t = j->lab_old, j->lab_old = j->lab_new, j->lab_new = t;
+	t = j->jend_old, j->jend_old = j->jend_new, j->jend_new = t;
+	return same;
+}
+
+int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
+		   const struct nc_jit_layout *layout, uint8_t **code, size_t *code_len, char *err,
+		   size_t errlen)
+{
+	struct jit j = {.lay = layout, .len = len};
+	struct needs nd;
+	bool *reach = NULL, stable = false;
+	size_t size;
+	int ret;
+
+	ret = check_layout(layout, err, errlen);
+	if (!ret)
+		ret = check(prog, len, err, errlen);
+	if (ret)
+		return ret;
+	j.max_jumps = 2 * (size_t)len + EXTRA_JUMPS;
+	reach = malloc(len * sizeof(*reach));
+	j.lab_old = calloc(len + L_COUNT, sizeof(*j.lab_old));
+	j.lab_new = calloc(len + L_COUNT, sizeof(*j.lab_new));
+	j.placed = calloc(len + L_COUNT, sizeof(*j.placed));
+	j.jend_old = calloc(j.max_jumps, sizeof(*j.jend_old));
+	j.jend_new = calloc(j.max_jumps, sizeof(*j.jend_new));
+	if (!reach || !j.lab_old || !j.lab_new || !j.placed || !j.jend_old || !j.jend_new ||
+	    find_reachable(prog, len, reach)) {
+		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
+		goto out;
+	}
+	find_needs(prog, len, reach, &nd);
+
+	/* every jump long, then shorter until nothing moves; if that never happens, long */
+	j.long_only = true;
+	gen(&j, prog, reach, &nd);
+	settle(&j);
+	j.long_only = false;
+	for (int pass = 0; pass < MAX_PASSES && !stable; pass++) {
+		gen(&j, prog, reach, &nd);
+		stable = settle(&j);
+	}
+	if (!stable) {
+		j.long_only = true;
+		gen(&j, prog, reach, &nd);
+		settle(&j);
+	}
+	if (j.jumps_overrun) {
+		ret =
+		    jit_err(err, errlen, EFAULT, "filter compiler: more jumps than planned (bug)");
+		goto out;
+	}
+	size = j.pos;
+	j.buf = malloc(size);
+	if (!j.buf) {
+		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
+		goto out;
+	}
+	gen(&j, prog, reach, &nd);
+	if (j.pos != size || !settle(&j)) {
+		free(j.buf);
+		ret = jit_err(err, errlen, EFAULT, "filter compiler: addresses moved (bug)");
+		goto out;
+	}
+	*code = j.buf;
+	*code_len = size;
+out:
+	free(j.jend_new);
+	free(j.jend_old);
+	free(j.placed);
+	free(j.lab_new);
+	free(j.lab_old);
+	free(reach);
+	return ret;
+}
+
+int nc_jit_map(const uint8_t *code, size_t code_len, nc_jit_burst_fn *fn, char *err, size_t errlen)
+{
+	void *p;
+	int e;
+
+	if (!code_len)
+		return jit_err(err, errlen, EINVAL, "no code to map");
+	p = mmap(NULL, code_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		e = errno;
+		return jit_err(err, errlen, e, "mapping the filter code: %s", strerror(e));
+	}
+	memcpy(p, code, code_len);
+	if (mprotect(p, code_len, PROT_READ | PROT_EXEC)) {
+		e = errno;
+		munmap(p, code_len);
+		return jit_err(err, errlen, e, "making the filter code executable: %s",
+			       strerror(e));
+	}
+	/* a data pointer to a function pointer: POSIX (dlsym) guarantees this works */
+	memcpy(fn, &p, sizeof(*fn));
+	return 0;
+}
+
+void nc_jit_unmap(nc_jit_burst_fn fn, size_t code_len)
+{
+	void *p;
+
+	if (!fn)
+		return;
+	memcpy(&p, &fn, sizeof(p));
+	munmap(p, code_len);
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The in-process packet filter: a classic BPF program (libpcap's, see core/filter/cbpf.h)
+ * compiled to x86-64 machine code that filters a whole burst of DPDK mbufs in one call, for the
+ * agent that captures inside a DPDK application at its PMD burst functions.
+ *
+ * Plain C, libc only, no global state: the agent library links this file as it is.
+ *
+ * The generated function (System V ABI, position independent, no relocations):
+ *
+ *   uint32_t fn(void *const *mbufs, uint32_t n, uint32_t *verdict, nc_jit_slow_fn slow,
+ *               void *ctx);
+ *
+ * For i in 0..n-1 it writes verdict[i], the value libpcap's bpf_filter() returns for mbufs[i]
+ * presented as netcap's kernel probe presents it (bpf/mbuf.bpf.c): the packet's first
+ * `layout->window` bytes (at most NC_JIT_MAX_WINDOW), gathered across segments, with the VLAN
+ * tags the NIC stripped (or is to insert) put back, and its wire length (pkt_len plus 4 per
+ * tag). 0 means no match; otherwise the program's `ret` value (the snap length for libpcap's
+ * programs). It returns how many verdicts are not 0. n == 0 returns 0 and touches nothing.
+ *
+ * Fast path: the filter reads the first segment directly (buf_addr + data_off, data_len bytes,
+ * at most the window) and `len` is pkt_len. A NULL entry in mbufs gets verdict 0 (the kernel
+ * path counts it unreadable and captures nothing) and no call.
+ *
+ * Slow path: the generated code calls
+ *
+ *   verdict[i] = slow(ctx, mbufs[i], i);
+ *
+ * for exactly the packets it cannot decide alone, at most once per packet, in burst order, on
+ * the calling thread, and moves on to packet i + 1 with whatever slow returned:
+ *  - ol_flags & layout->slow_flags is not 0 (a tag to put back: the caller picks the flags of
+ *    its direction, see struct nc_jit_layout), before the filter runs;
+ *  - the filter loads a byte beyond the first segment's data_len, inside the window, and the
+ *    packet has more (nb_segs > 1 or pkt_len > data_len); the partial run is dropped, the filter
+ *    has no side effects.
+ * slow must return what libpcap's bpf_filter() returns for that packet as the kernel probe
+ * presents it (linearize the window across segments, put the tags back, run an interpreter). It
+ * may read mbufs and verdict[0..i-1], must not write them, and must not unwind (longjmp) out
+ * of the generated code. It is called with the stack 16-byte aligned.
+ *
+ * Loads outside the window, or outside a single-segment packet's data, reject (verdict 0), as in
+ * bpf_filter(). Division or modulo by X == 0 rejects; a shift by X >= 32 gives 0. `M[]` starts
+ * zeroed for every packet, A and X start at 0. Backward jumps (libpcap's `protochain`) are
+ * followed up to NC_JIT_MAX_BACKWARD times per packet, then the packet is rejected, as
+ * libpcap 1.10.5+ does (1.10.3 loops for ever on a program that loops for ever).
+ */
+#ifndef NC_BURST_JIT_H
+#define NC_BURST_JIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../filter/cbpf.h"
+
+/* the most bytes of a packet the filter sees: NC_FILTER_WINDOW of the kernel path */
+#define NC_JIT_MAX_WINDOW 512
+
+/* backward jumps followed per packet before it is rejected (libpcap's MAX_BACKWARD_JUMPS) */
+#define NC_JIT_MAX_BACKWARD 64
+
+/* Where the fields the filter reads are in struct rte_mbuf, and what the filter sees. */
+struct nc_jit_layout {
+	/* byte offsets in struct rte_mbuf: nc_dpdk_mbuf_layout() (core/discover/dpdk.h) */
+	uint16_t buf_addr; /* void * */
+	uint16_t data_off; /* uint16_t */
+	uint16_t data_len; /* uint16_t */
+	uint16_t pkt_len;  /* uint32_t */
+	uint16_t nb_segs;  /* uint16_t */
+	uint16_t ol_flags; /* uint64_t */
+	/* the bytes the filter sees at most: min(snap length, NC_JIT_MAX_WINDOW), 1..512 */
+	uint32_t window;
+	/*
+	 * ol_flags bits that send a packet to the slow path: the flags under which the kernel
+	 * probe re-inserts tags. An rx hook: NC_MBUF_F_RX_VLAN_STRIPPED |
+	 * NC_MBUF_F_RX_QINQ_STRIPPED; a tx hook: NC_MBUF_F_TX_VLAN | NC_MBUF_F_TX_QINQ; a hook of
+	 * unknown direction: all four.
+	 */
+	uint64_t slow_flags;
+};
+
+/* The slow path's callback: the verdict of mbufs[index] (see above). */
+typedef uint32_t (*nc_jit_slow_fn)(void *ctx, void *mbuf, uint32_t index);
+
+/* The generated function (see above). */
+typedef uint32_t (*nc_jit_burst_fn)(void *const *mbufs, uint32_t n, uint32_t *verdict,
+				    nc_jit_slow_fn slow, void *ctx);
+
+/*
+ * Compiles the classic BPF program prog[0..len-1] for the mbuf layout. On success *code is a
+ * malloc'ed buffer of *code_len bytes of the generated function (free() it; run it from a copy
+ * in executable memory, e.g. nc_jit_map()) and 0 is returned. On failure returns -EINVAL
+ * (a program libpcap's interpreter would not run the same way: Linux socket extension loads at
+ * SKF_AD_OFF/SKF_LL_OFF, a constant division by 0 or shift by 32 or more, a jump out of the
+ * program, an unknown opcode, no final ret, a bad layout), -E2BIG (over BPF_MAXINSNS
+ * instructions) or -ENOMEM, with one line in err, and leaves *code and *code_len unchanged.
+ */
+int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
+		   const struct nc_jit_layout *layout, uint8_t **code, size_t *code_len, char *err,
+		   size_t errlen);
+
+/*
+ * Copies code into fresh executable memory (mmap, then mprotect to read+execute: never
+ * writable and executable at once) and returns it as the function in *fn. 0 or a negative
+ * errno with one line in err. Release with nc_jit_unmap(*fn, code_len).
+ */
+int nc_jit_map(const uint8_t *code, size_t code_len, nc_jit_burst_fn *fn, char *err, size_t errlen);
+void nc_jit_unmap(nc_jit_burst_fn fn, size_t code_len);
+
+#endif
