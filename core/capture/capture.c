@@ -185,22 +185,22 @@ static int make_plan(const struct nc_request *r, const struct split *sp, struct 
 }
 
 /* The session's points: the plan's, in the same order (the hook id is the index) */
-static int session_of(const struct nc_plan *plan, struct nc_session *s, char *err, size_t errlen)
+static void session_of(const struct nc_plan *plan, struct nc_session *s)
 {
 	for (uint32_t i = 0; i < plan->n_points; i++) {
 		const struct nc_plan_point *pt = &plan->points[i];
-		uint32_t hook;
-		int ret = nc_session_add_point(s, pt->name, pt->description, pt->label,
-					       pt->linktype, &hook, err, errlen);
 
-		if (ret)
-			return ret;
-		s->points[hook].stage = pt->stage;
-		s->points[hook].what = g_strdup(pt->what);
-		/* -G keys a kernel point's skb pointer without a pid */
-		s->points[hook].kernel = pt->backend == NC_BACKEND_KERNEL;
+		s->points[i] = (struct nc_session_point){
+		    .name = g_strdup(pt->name),
+		    .description = g_strdup(pt->description),
+		    .label = g_strdup(pt->label),
+		    .linktype = pt->linktype,
+		    .stage = pt->stage,
+		    .what = g_strdup(pt->what),
+		    /* -G keys a kernel point's skb pointer without a pid */
+		    .kernel = pt->backend == NC_BACKEND_KERNEL};
 	}
-	return 0;
+	s->n_points = plan->n_points;
 }
 
 int nc_capture(const struct nc_request *r, struct nc_capture_result *res, char *err, size_t errlen)
@@ -251,9 +251,8 @@ int nc_capture(const struct nc_request *r, struct nc_capture_result *res, char *
 		o->ring_fd = o->b->ring_fd(o->state);
 		n_ops++;
 	}
-	if (!ret)
-		ret = session_of(&plan, &session, err, errlen);
 	if (!ret) {
+		session_of(&plan, &session);
 		if (r->mode == NC_MODE_MBUF) {
 			so.watch = r->pids;
 			so.n_watch = r->n_pids;

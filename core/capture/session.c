@@ -48,24 +48,6 @@ static const struct nc_probe_ops *ops_of(const struct run *r, uint32_t hook)
 	return &r->ops[0];
 }
 
-int nc_session_add_point(struct nc_session *s, const char *name, const char *description,
-			 const char *label, uint16_t linktype, uint32_t *hook, char *err,
-			 size_t errlen)
-{
-	struct nc_session_point *pt;
-
-	if (s->n_points >= NC_MAX_HOOKS)
-		return nc_err(err, errlen, E2BIG, "too many hook points (at most %d)",
-			      NC_MAX_HOOKS);
-	pt = &s->points[s->n_points];
-	pt->name = g_strdup(name);
-	pt->description = g_strdup(description);
-	pt->label = g_strdup(label);
-	pt->linktype = linktype;
-	*hook = s->n_points++;
-	return 0;
-}
-
 void nc_session_clear(struct nc_session *s)
 {
 	for (uint32_t i = 0; i < s->n_points; i++) {

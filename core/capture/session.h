@@ -94,11 +94,6 @@ struct nc_session {
 	uint32_t n_points;
 };
 
-/* A new hook point, whose hook id is returned in *hook. -E2BIG past NC_MAX_HOOKS. */
-int nc_session_add_point(struct nc_session *s, const char *name, const char *description,
-			 const char *label, uint16_t linktype, uint32_t *hook, char *err,
-			 size_t errlen);
-
 /*
  * Runs the capture: opens the sink and declares the points, attaches, reads until the end,
  * detaches, drains, writes the statistics. Returns 0 with res filled (free with
