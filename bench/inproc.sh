@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# In-process capture (the agent, docs/inproc.md): dpdk-testpmd forwarding net_null0 <-> net_null1
+# (io mode, forwarding lcore 1 on CPU 1), its port-0 receive rate read from its telemetry socket
+# over 1 s windows, alternating in one run: no hook; the agent at rx_burst:0 (and at rx_burst:0 +
+# tx_burst:0) keeping nothing (the filter seam returns 0 for every burst); the agent capturing
+# everything at snap 64, the records read (not written) by agent_cap on CPU 0. Prints the median
+# of each condition over ROUNDS rounds and its share of the no-hook median, as markdown.
+#
+# Usage: bench/inproc.sh BUILD_DIR [ROUNDS]   (root; BUILD_DIR has agent_cap, agent_shim, the agent)
+# The agent is loaded by the test-only agent_shim (LD_PRELOAD) until the injector lands.
+set -euo pipefail
+build=${1:?usage: bench/inproc.sh BUILD_DIR [ROUNDS]}
+rounds=${2:-5}
+cap=$build/tests/integration/agent_cap
+shim=$build/tests/integration/libagent_shim.so
+lib=$build/agent/libnetcap-agent.so
+for f in "$cap" "$shim" "$lib"; do
+	[[ -e $f ]] || {
+		echo "inproc.sh: $f missing: build agent_cap agent_shim netcap-agent in $build" >&2
+		exit 1
+	}
+done
+[[ $EUID == 0 ]] || {
+	echo "inproc.sh: needs root" >&2
+	exit 1
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nc-inproc.XXXXXX")
+prefix=nc-inproc-$$
+sock=nc-inproc-bench-$$
+pmd=
+cleanup() {
+	[[ -z $pmd ]] || {
+		kill -TERM "$pmd" 2>/dev/null || true
+		wait "$pmd" 2>/dev/null || true
+	}
+	rm -rf "$tmp" "/var/run/dpdk/$prefix"
+}
+trap cleanup EXIT
+
+LD_PRELOAD=$shim NC_AGENT_LIB=$lib NC_AGENT_SOCKET=$sock \
+	dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$prefix" -l 0-1 \
+	--vdev net_null0 --vdev net_null1 -- --forward-mode=io --stats-period 3600 \
+	--total-num-mbufs 8192 >"$tmp/testpmd.out" 2>&1 </dev/null &
+pmd=$!
+for _ in $(seq 200); do
+	grep -q 'Port 1: ' "$tmp/testpmd.out" && break
+	sleep 0.05
+done
+telemetry=/var/run/dpdk/$prefix/dpdk_telemetry.v2
+for _ in $(seq 100); do
+	[[ -S $telemetry ]] && break
+	sleep 0.05
+done
+[[ -S $telemetry ]] || {
+	echo "inproc.sh: testpmd did not start: $(cat "$tmp/testpmd.out")" >&2
+	exit 1
+}
+
+# rate: port 0's received packets per second over 1 s, read twice from the telemetry socket
+rate() {
+	python3 - "$telemetry" <<'EOF'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(16384)
+def sample():
+    s.send(b"/ethdev/stats,0")
+    n = json.loads(s.recv(16384))["/ethdev/stats"]["ipackets"]
+    return n, time.monotonic()
+n0, t0 = sample()
+time.sleep(1)
+n1, t1 = sample()
+print(int((n1 - n0) / (t1 - t0)))
+EOF
+}
+
+# with_agent NAME AGENT_CAP_ARGS...: the rate while agent_cap (on CPU 0) holds the hooks
+with_agent() {
+	local name=$1 pid r
+	shift
+	rm -f "$tmp/ready"
+	taskset -c 0 "$cap" --pid "$pmd" --name "$sock" --ready-file "$tmp/ready" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err" &
+	pid=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/ready ]] && break
+		sleep 0.02
+	done
+	[[ -e $tmp/ready ]] || {
+		echo "inproc.sh: agent_cap did not start: $(cat "$tmp/$name.err")" >&2
+		exit 1
+	}
+	sleep 0.1
+	r=$(rate)
+	kill -INT "$pid"
+	wait "$pid"
+	echo "$r"
+	cat "$tmp/$name.out" >>"$tmp/$name.all"
+}
+
+conds=(none_rx all_rx none_rxtx all_rxtx)
+declare -A args=(
+	[none_rx]="-f rx:0 --keep-none"
+	[all_rx]="-f rx:0 -s 64"
+	[none_rxtx]="-f rx:0,tx:0 --keep-none"
+	[all_rxtx]="-f rx:0,tx:0 -s 64"
+)
+declare -A rates=([base]="")
+sleep 1 # testpmd warms up
+for ((i = 0; i < rounds; i++)); do
+	rates[base]+=" $(rate)"
+	for c in "${conds[@]}"; do
+		# shellcheck disable=SC2086 # the arguments are words
+		rates[$c]+=" $(with_agent "$c" ${args[$c]})"
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+base=$(median <<<"${rates[base]}")
+declare -A label=(
+	[base]="no hook"
+	[none_rx]="agent at rx_burst:0, keeping nothing"
+	[all_rx]="agent at rx_burst:0, capturing everything, snap 64"
+	[none_rxtx]="agent at rx_burst:0 + tx_burst:0, keeping nothing"
+	[all_rxtx]="agent at rx_burst:0 + tx_burst:0, capturing everything, snap 64"
+)
+echo "| condition | port 0 rx rate (median of $rounds x 1 s) | kept | per-window rates (Mpps) |"
+echo "|---|---:|---:|---|"
+for c in base "${conds[@]}"; do
+	m=$(median <<<"${rates[$c]}")
+	windows=$(tr ' ' '\n' <<<"${rates[$c]}" | grep . | awk '{ printf "%s%.1f", NR > 1 ? " " : "", $1 / 1e6 }')
+	awk -v l="${label[$c]}" -v m="$m" -v b="$base" -v w="$windows" \
+		'BEGIN { printf "| %s | %.2f Mpps | %.0f %% | %s |\n", l, m / 1e6, 100 * m / b, w }'
+done
+echo
+echo "Capture side (agent_cap, last round):"
+for c in all_rx all_rxtx; do
+	tail -n 4 "$tmp/$c.all" | grep -E '^agent_cap: [rt]x' | sed "s/^/    $c: /"
+done
