@@ -212,3 +212,28 @@ void nc_kallsyms_free(struct nc_kallsyms *k)
 	g_string_chunk_free(k->names);
 	g_free(k);
 }
+
+int nc_kallsyms_text_types(const char *path, const char *const *names, size_t n, char *types)
+{
+	FILE *f = fopen(path ? path : "/proc/kallsyms", "re");
+	char line[512];
+	size_t left = n;
+
+	memset(types, 0, n);
+	if (!f)
+		return -errno;
+	while (left && fgets(line, sizeof(line), f)) {
+		char t, sym[256], rest[8];
+
+		/* "addr t name" with no "[module]" after it */
+		if (sscanf(line, "%*s %c %255s %7s", &t, sym, rest) != 2 || (t != 'T' && t != 't'))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (!types[i] && !strcmp(sym, names[i])) {
+				types[i] = t;
+				left--;
+			}
+	}
+	fclose(f);
+	return 0;
+}

@@ -45,6 +45,14 @@ bool nc_kallsyms_format(const struct nc_kallsyms *k, uint64_t addr, char *buf, s
 size_t nc_kallsyms_probe_frames(const struct nc_kallsyms *k, const uint64_t *ips, size_t n,
 				const struct nc_addr_range *own, size_t n_own);
 
+/*
+ * The type letter of the kernel's own text symbols names[0..n-1] in one pass over a kallsyms
+ * file (NULL: /proc/kallsyms): types[i] = 'T' (global) or 't' (local: a copy some file emitted,
+ * e.g. of an inline wrapper), 0 when it has none (module symbols do not count). Returns 0 or a
+ * negative errno when the file cannot be read (types all 0).
+ */
+int nc_kallsyms_text_types(const char *path, const char *const *names, size_t n, char *types);
+
 void nc_kallsyms_free(struct nc_kallsyms *k);
 
 #endif

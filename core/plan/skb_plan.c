@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../discover/kallsyms.h"
 #include "../discover/kskb.h"
 #include "../discover/tracepoint.h"
 #include "../util/err.h"
@@ -81,25 +82,6 @@ static void type_name(const struct btf *btf, __u32 id, char *buf, size_t len)
 		 stars ? " " : "", stars, "****");
 }
 
-/* The type letter of the kernel's own text symbol `name` in /proc/kallsyms (T global, t local),
- * or 0 when it has none */
-static char ksym_type(const char *name)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], type = 0;
-
-	while (f && !type && fgets(line, sizeof(line), f)) {
-		char t, sym[256], rest[8];
-
-		if (sscanf(line, "%*s %c %255s %7s", &t, sym, rest) == 2 &&
-		    (t == 'T' || t == 't') && !strcmp(sym, name))
-			type = t;
-	}
-	if (f)
-		fclose(f);
-	return type;
-}
-
 /* FUNC@N: a kernel function whose argument N is the skb, through fentry or a kprobe */
 static int plan_function(struct planner *c, const char *spec, char *err, size_t errlen)
 {
@@ -112,12 +94,13 @@ static int plan_function(struct planner *c, const char *spec, char *err, size_t 
 	const struct btf_type *proto;
 	struct nc_plan_kpoint *pt;
 	guint64 n;
-	char tname[128];
+	char tname[128], types[2];
 
 	/* an inline wrapper (dev_queue_xmit in 6.x, around __dev_queue_xmit) is no function of the
 	 * kernel's: absent, or a local copy some file emitted ("t" in kallsyms), which cannot be
 	 * hooked as the function (fentry refuses it: EBUSY) */
-	if (ksym_type(func) != 'T' && ksym_type(inner) == 'T' &&
+	if (nc_kallsyms_text_types(NULL, (const char *const[]){func, inner}, 2, types) == 0 &&
+	    types[0] != 'T' && types[1] == 'T' &&
 	    btf__find_by_name_kind(c->btf, inner, BTF_KIND_FUNC) > 0)
 		return nc_err(err, errlen, ENOENT,
 			      "no kernel function \"%s\" in this kernel (an inline wrapper here); "

@@ -948,6 +948,33 @@ static void test_kallsyms_probe_frames_by_address(void)
 	nc_kallsyms_free(k);
 }
 
+/* One pass over a kallsyms file: the kernel's own text symbols, T or t; module and data
+ * symbols and absent names are 0 */
+static void test_kallsyms_text_types(void)
+{
+	static const char text[] = "ffffffff81100000 T __dev_queue_xmit\n"
+				   "ffffffff81100800 t dev_queue_xmit\n"
+				   "ffffffff81200000 D some_data\n"
+				   "ffffffffc0001000 t veth_xmit\t[veth]\n"
+				   "ffffffff81300000 T dev_queue_xmit\n";
+	g_autofree char *dir = g_dir_make_tmp("nc-kallsyms-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "kallsyms", NULL);
+	const char *const names[] = {"dev_queue_xmit", "__dev_queue_xmit", "some_data", "veth_xmit",
+				     "absent"};
+	char types[5];
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_cmpint(nc_kallsyms_text_types(path, names, 5, types), ==, 0);
+	g_assert_cmpint(types[0], ==, 't'); /* the first one listed */
+	g_assert_cmpint(types[1], ==, 'T');
+	g_assert_cmpint(types[2], ==, 0);
+	g_assert_cmpint(types[3], ==, 0);
+	g_assert_cmpint(types[4], ==, 0);
+	g_remove(path);
+	g_rmdir(dir);
+	g_assert_cmpint(nc_kallsyms_text_types(path, names, 5, types), ==, -ENOENT);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -970,6 +997,7 @@ int main(int argc, char **argv)
 			test_kallsyms_outside_text_is_unknown);
 	g_test_add_func("/kallsyms/probe-frames-go-by-address",
 			test_kallsyms_probe_frames_by_address);
+	g_test_add_func("/kallsyms/text-types-in-one-pass", test_kallsyms_text_types);
 	g_test_add_func("/maps/parse-fields-and-paths", test_maps_parse_fields_and_paths);
 	g_test_add_func("/maps/bad-line-is-einval", test_maps_bad_line_is_einval);
 	g_test_add_func("/maps/own-function-translates-to-its-symbol-offset",
