@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The injector (core/inject) against real processes: inject_target (tests/apps/inject_target.c:
+ * a busy thread and threads sleeping in epoll_wait, poll, clock_nanosleep and read) and
+ * inject_lib (its entry appends its argument to a file). Needs ptrace: skipped with the reason
+ * without it. NC_INJECT_TARGET, NC_INJECT_LIB, NC_INJECT_STATIC name the programs (ctest).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inject/inject.h"
+#include "inject/inject_int.h"
+
+/* ---- the pieces on their own ---- */
+
+#define ERESTARTSYS	      512
+#define ERESTARTNOHAND	      514
+#define ERESTART_RESTARTBLOCK 516
+
+static void test_resume_regs(void)
+{
+	static const struct {
+		const char *name;
+		struct nc_inject_regs in, out;
+		bool restart;
+	} cases[] = {
+	    {"read: -ERESTARTSYS restarts read",
+	     {-(uint64_t)ERESTARTSYS, 0, 0x1002},
+	     {0, -1ull, 0x1000},
+	     true},
+	    {"select: -ERESTARTNOHAND restarts",
+	     {-(uint64_t)ERESTARTNOHAND, 23, 0x1002},
+	     {23, -1ull, 0x1000},
+	     true},
+	    {"poll: -ERESTART_RESTARTBLOCK goes through restart_syscall",
+	     {-(uint64_t)ERESTART_RESTARTBLOCK, 7, 0x1002},
+	     {SYS_restart_syscall, -1ull, 0x1000},
+	     true},
+	    {"epoll_wait: -EINTR is returned",
+	     {-(uint64_t)EINTR, 232, 0x1002},
+	     {-(uint64_t)EINTR, -1ull, 0x1002},
+	     false},
+	    {"a finished call keeps its result", {5, 0, 0x1002}, {5, -1ull, 0x1002}, false},
+	    {"not in a system call: nothing to restart",
+	     {-(uint64_t)ERESTARTSYS, -1ull, 0x1002},
+	     {-(uint64_t)ERESTARTSYS, -1ull, 0x1002},
+	     false},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct nc_inject_regs r = cases[i].in;
+		bool restart = nc_inject_resume_regs(&r);
+
+		g_test_message("%s", cases[i].name);
+		g_assert_cmpint(restart, ==, cases[i].restart);
+		g_assert_cmphex(r.rax, ==, cases[i].out.rax);
+		g_assert_cmphex(r.orig_rax, ==, cases[i].out.orig_rax);
+		g_assert_cmphex(r.rip, ==, cases[i].out.rip);
+	}
+}
+
+static void test_thread_kind(void)
+{
+	g_assert_cmpint(nc_inject_thread_kind("rte-worker-1"), ==, NC_THREAD_LCORE);
+	g_assert_cmpint(nc_inject_thread_kind("lcore-worker-3"), ==, NC_THREAD_LCORE);
+	g_assert_cmpint(nc_inject_thread_kind("dpdk-worker2"), ==, NC_THREAD_LCORE);
+	g_assert_cmpint(nc_inject_thread_kind("eal-intr-thread"), ==, NC_THREAD_CONTROL);
+	g_assert_cmpint(nc_inject_thread_kind("rte_mp_handle"), ==, NC_THREAD_CONTROL);
+	g_assert_cmpint(nc_inject_thread_kind("telemetry-v2"), ==, NC_THREAD_CONTROL);
+	g_assert_cmpint(nc_inject_thread_kind("dpdk-intr"), ==, NC_THREAD_CONTROL);
+	g_assert_cmpint(nc_inject_thread_kind("nc_fwd"), ==, NC_THREAD_OTHER);
+}
+
+static void test_restorer(void)
+{
+	static const unsigned char code[] = {0x90, 0x90, 0x48, 0xc7, 0xc0, 0x0f,
+					     0,	   0,	 0,    0x0f, 0x05, 0xc3};
+	static const unsigned char other[] = {0x48, 0xc7, 0xc0, 0x0e, 0, 0, 0, 0x0f, 0x05};
+
+	g_assert_cmpint(nc_inject_find_restorer(code, sizeof(code)), ==, 2);
+	g_assert_cmpint(nc_inject_find_restorer(other, sizeof(other)), ==, -1);
+}
+
+/* ---- real processes ---- */
+
+static const char *env(const char *name)
+{
+	const char *v = g_getenv(name);
+
+	if (!v)
+		g_error("%s is not set (run through ctest)", name);
+	return v;
+}
+
+struct target {
+	GPid pid;
+	int in;	   /* its stdin */
+	FILE *out; /* its stdout */
+	pid_t busy, epoll, poll, nanosleep;
+};
+
+static void target_start(struct target *t)
+{
+	char *argv[] = {(char *)env("NC_INJECT_TARGET"), NULL};
+	g_autoptr(GError) e = NULL;
+	char line[256];
+	int out, main_pid;
+
+	memset(t, 0, sizeof(*t));
+	g_assert_true(g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+					       NULL, &t->pid, &t->in, &out, NULL, &e));
+	t->out = fdopen(out, "r");
+	g_assert_nonnull(fgets(line, sizeof(line), t->out));
+	g_assert_cmpint(sscanf(line, "ready main=%d busy=%d epoll=%d poll=%d nanosleep=%d",
+			       &main_pid, &t->busy, &t->epoll, &t->poll, &t->nanosleep),
+			==, 5);
+	g_assert_cmpint(main_pid, ==, t->pid);
+	g_usleep(50000); /* into their sleeping calls */
+}
+
+static void target_stop(struct target *t)
+{
+	int st;
+
+	if (!t->pid)
+		return;
+	kill(t->pid, SIGKILL);
+	waitpid(t->pid, &st, 0);
+	fclose(t->out);
+	close(t->in);
+	t->pid = 0;
+}
+
+struct stats {
+	uint64_t count, max_gap_us;
+	int eintr, bad;
+	char what[128];
+};
+
+/* Asks the target for its statistics (wakes its main thread: a read() that returns data). */
+static void target_stats(struct target *t, struct stats *s)
+{
+	char line[512];
+
+	g_assert_cmpint(write(t->in, "s\n", 2), ==, 2);
+	g_assert_nonnull(fgets(line, sizeof(line), t->out));
+	memset(s, 0, sizeof(*s));
+	g_assert_cmpint(
+	    sscanf(line, "count=%" SCNu64 " max_gap_us=%" SCNu64 " eintr=%d bad=%d what=%127[^\n]",
+		   &s->count, &s->max_gap_us, &s->eintr, &s->bad, s->what),
+	    ==, 5);
+}
+
+static void target_reset_gap(struct target *t)
+{
+	g_assert_cmpint(write(t->in, "r\n", 2), ==, 2);
+}
+
+/* A number from /proc/PID/task/TID/status ("voluntary_ctxt_switches:", "TracerPid:") */
+static long task_status(pid_t pid, pid_t tid, const char *field)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/status", (int)pid, (int)tid);
+	g_autofree char *text = NULL;
+	char *l;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	l = strstr(text, field);
+	g_assert_nonnull(l);
+	return strtol(l + strlen(field), NULL, 10);
+}
+
+static char *read_maps(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/maps", (int)pid);
+	char *text = NULL;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	return text;
+}
+
+/* The scratch page pairs left in pid: anonymous read-write-execute memory, 8 KiB each (the
+ * kernel merges neighbours into one mapping) */
+static int scratch_pages(pid_t pid)
+{
+	g_autofree char *maps = read_maps(pid);
+	g_auto(GStrv) lines = g_strsplit(maps, "\n", -1);
+	unsigned long long bytes = 0;
+
+	for (char **l = lines; *l; l++) {
+		unsigned long long a, b, off;
+		char perms[8];
+		int consumed = 0;
+
+		if (sscanf(*l, "%llx-%llx %7s %llx %*s %*s%n", &a, &b, perms, &off, &consumed) >=
+			4 &&
+		    !strcmp(perms, "rwxp") && consumed &&
+		    !(*l)[consumed + strspn(*l + consumed, " ")])
+			bytes += b - a;
+	}
+	return (int)(bytes / 0x2000);
+}
+
+/* No thread of pid is traced any more. */
+static void assert_untraced(pid_t pid)
+{
+	g_autofree char *dir = g_strdup_printf("/proc/%d/task", (int)pid);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d)))
+		g_assert_cmpint(task_status(pid, (pid_t)atoi(name), "TracerPid:"), ==, 0);
+}
+
+/* Skips the test (true) when this process may not ptrace. */
+static bool skip_without_ptrace(pid_t pid)
+{
+	char err[512];
+	int r = nc_inject_check(pid, NULL, err, sizeof(err));
+
+	if (r == -EPERM) {
+		g_test_skip(err);
+		return true;
+	}
+	g_assert_cmpint(r, ==, 0);
+	return false;
+}
+
+static char *out_path(const char *tag)
+{
+	return g_strdup_printf("%s/nc-inject-%d-%s.out", g_get_tmp_dir(), (int)getpid(), tag);
+}
+
+static const char *thread_name(const struct target *t, pid_t tid)
+{
+	return tid == t->epoll	     ? "epoll"
+	       : tid == t->poll	     ? "poll"
+	       : tid == t->nanosleep ? "nanosleep"
+	       : tid == t->pid	     ? "main"
+				     : "?";
+}
+
+/*
+ * One injection into thread tid (0: the injector's choice) of a running target: the library ran
+ * with the argument on a thread of its own, the library is in the maps, the busy thread never
+ * stopped, every sleeping call returned only what it may.
+ */
+static void inject_one(struct target *t, pid_t tid, struct nc_inject_result *res)
+{
+	g_autofree char *out = out_path(tid ? thread_name(t, tid) : "auto");
+	g_autofree char *text = NULL, *maps = NULL, *want = NULL;
+	struct nc_inject_opts o = {.tid = tid};
+	struct stats before, after;
+	long vol0, vol1;
+	char err[512];
+	int r;
+
+	g_unlink(out);
+	target_stats(t, &before);
+	target_reset_gap(t);
+	vol0 = task_status(t->pid, t->busy, "voluntary_ctxt_switches:");
+	r = nc_inject(t->pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", out, &o, res, err,
+		      sizeof(err));
+	if (r < 0)
+		g_error("nc_inject: %s", err);
+	g_assert_cmpint(res->tid, !=, t->busy);
+	if (tid)
+		g_assert_cmpint(res->tid, ==, tid);
+	/* entry may still be writing: wait for its line */
+	for (int i = 0;
+	     i < 500 && !(g_file_get_contents(out, &text, NULL, NULL) && strchr(text, '\n')); i++) {
+		g_clear_pointer(&text, g_free);
+		g_usleep(2000);
+	}
+	g_assert_nonnull(text);
+	want = g_strdup_printf("arg=%s pid=%d tid=%d ", out, (int)t->pid, (int)res->agent_tid);
+	g_assert_true(g_str_has_prefix(text, want));
+	g_assert_cmpint(res->agent_tid, !=, res->tid);
+	g_assert_true(g_str_has_suffix(text, " comm=nc-agent\n"));
+	maps = read_maps(t->pid);
+	g_assert_nonnull(strstr(maps, env("NC_INJECT_LIB")));
+	assert_untraced(t->pid);
+	g_usleep(20000);
+	vol1 = task_status(t->pid, t->busy, "voluntary_ctxt_switches:");
+	target_stats(t, &after);
+	g_assert_cmpint(vol1, ==, vol0); /* a ptrace stop would be a voluntary switch */
+	g_assert_cmpuint(after.count, >, before.count);
+	if (after.bad)
+		g_error("%s", after.what);
+	g_test_message("stopped %s (tid %d, syscall %ld) for %" PRIu64 " us; busy thread's "
+		       "longest gap meanwhile %" PRIu64 " us; call %" PRIu64 " us",
+		       res->comm, (int)res->tid, res->syscall_nr, res->stop_ns / 1000,
+		       after.max_gap_us, res->total_ns / 1000);
+	g_unlink(out);
+}
+
+static void test_each_thread(void)
+{
+	struct nc_inject_result res;
+	struct target t;
+	struct stats s;
+	uint64_t max_stop = 0, quiet_gap;
+
+	target_start(&t);
+	if (skip_without_ptrace(t.pid)) {
+		target_stop(&t);
+		return;
+	}
+	/* the busy thread's longest gap with nothing going on, for comparison */
+	target_reset_gap(&t);
+	g_usleep(300000);
+	target_stats(&t, &s);
+	quiet_gap = s.max_gap_us;
+	pid_t tids[] = {t.epoll, t.poll, t.nanosleep, t.pid, 0};
+	for (size_t i = 0; i < G_N_ELEMENTS(tids); i++) {
+		inject_one(&t, tids[i], &res);
+		if (res.stop_ns > max_stop)
+			max_stop = res.stop_ns;
+		if (!tids[i]) /* the injector's choice: a sleeping thread that is not main */
+			g_assert_cmpint(res.tid, ==, t.epoll);
+	}
+	/* a second and a third load of the same library into the same process */
+	inject_one(&t, t.poll, &res);
+	g_assert_cmpint(scratch_pages(t.pid), ==, 6);
+	target_stats(&t, &s);
+	g_assert_cmpint(s.bad, ==, 0);
+	g_assert_cmpint(s.eintr, >=, 1); /* the epoll thread's, expected */
+	g_test_message("longest stop %" PRIu64 " us; busy thread's longest gap when quiet %" PRIu64
+		       " us",
+		       max_stop / 1000, quiet_gap);
+	target_stop(&t);
+}
+
+static void test_refuse_no_process(void)
+{
+	char err[512], want[128];
+	pid_t pid = fork();
+	int st;
+
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, &st, 0); /* pid is free now */
+	g_assert_cmpint(nc_inject_check(pid, NULL, err, sizeof(err)), ==, -ESRCH);
+	snprintf(want, sizeof(want), "no process with pid %d", (int)pid);
+	g_assert_cmpstr(err, ==, want);
+	g_assert_cmpint(nc_inject(pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", "x", NULL,
+				  NULL, err, sizeof(err)),
+			==, -ESRCH);
+	g_assert_cmpstr(err, ==, want);
+}
+
+static void test_refuse_static(void)
+{
+	char *argv[] = {(char *)env("NC_INJECT_STATIC"), NULL};
+	g_autofree char *maps0 = NULL, *maps1 = NULL, *want = NULL;
+	g_autoptr(GError) e = NULL;
+	char err[512];
+	GPid pid;
+	int st;
+
+	g_assert_true(
+	    g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &e));
+	g_usleep(50000);
+	maps0 = read_maps(pid);
+	want = g_strdup_printf("process %d (inject_static) has no libc.so.6 mapped (a static or "
+			       "non-glibc binary): injection goes through glibc's dlopen; capture "
+			       "without --inject",
+			       (int)pid);
+	if (nc_inject_check(pid, NULL, err, sizeof(err)) == -EPERM) {
+		g_test_skip(err);
+	} else {
+		g_assert_cmpint(nc_inject_check(pid, NULL, err, sizeof(err)), ==, -ENOEXEC);
+		g_assert_cmpstr(err, ==, want);
+		g_assert_cmpint(nc_inject(pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", "x",
+					  NULL, NULL, err, sizeof(err)),
+				==, -ENOEXEC);
+		g_assert_cmpstr(err, ==, want);
+		maps1 = read_maps(pid);
+		g_assert_cmpstr(maps1, ==, maps0); /* nothing left in the target */
+		assert_untraced(pid);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+/* A library the target cannot see, and an entry the library lacks: refused with dlerror()'s
+ * text where it comes from the target, and the target works on. */
+static void test_refuse_library(void)
+{
+	g_autofree char *maps0 = NULL, *maps1 = NULL, *want = NULL, *prefix = NULL;
+	struct nc_inject_result res;
+	struct target t;
+	struct stats s;
+	char err[512];
+
+	target_start(&t);
+	if (skip_without_ptrace(t.pid)) {
+		target_stop(&t);
+		return;
+	}
+	maps0 = read_maps(t.pid);
+	g_assert_cmpint(
+	    nc_inject(t.pid, "/nonexistent/agent.so", "entry", "", NULL, &res, err, sizeof(err)),
+	    ==, -ENOENT);
+	want = g_strdup_printf("process %d sees no /nonexistent/agent.so to load: No such file or "
+			       "directory",
+			       (int)t.pid);
+	g_assert_cmpstr(err, ==, want);
+	maps1 = read_maps(t.pid);
+	g_assert_cmpstr(maps1, ==, maps0);
+	g_assert_cmpint(res.stop_ns, ==, 0); /* refused before anything was stopped */
+
+	g_assert_cmpint(nc_inject(t.pid, env("NC_INJECT_LIB"), "no_such_entry", "", NULL, &res, err,
+				  sizeof(err)),
+			==, -ENOENT);
+	prefix = g_strdup_printf(
+	    "%s loaded into process %d has no no_such_entry: ", env("NC_INJECT_LIB"), (int)t.pid);
+	g_assert_true(g_str_has_prefix(err, prefix));
+	g_assert_nonnull(strstr(err, "undefined symbol: no_such_entry"));
+	assert_untraced(t.pid);
+	target_stats(&t, &s);
+	g_assert_cmpint(s.bad, ==, 0);
+	target_stop(&t);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The injecting process SIGKILLed at random moments, 50 times, each time into another of the
+ * sleeping threads: half of the kills anywhere in a whole injection, half around the time the
+ * thread is stopped. The target survives each, no thread stays traced, every sleeping call
+ * returned only what it may, the busy thread never stopped.
+ */
+static void test_killed_injector(void)
+{
+	g_autofree char *out = out_path("kill");
+	struct nc_inject_result res;
+	struct target t;
+	struct stats s, prev;
+	pid_t tids[4];
+	uint64_t total, stop_at, stop_len;
+	int during = 0, ran = 0, pages_before, pages;
+	long vol0;
+	GRand *rnd = g_rand_new();
+	char err[512];
+
+	target_start(&t);
+	if (skip_without_ptrace(t.pid)) {
+		target_stop(&t);
+		g_rand_free(rnd);
+		return;
+	}
+	tids[0] = t.epoll;
+	tids[1] = t.poll;
+	tids[2] = t.nanosleep;
+	tids[3] = t.pid;
+	/* one whole injection in a child, to know how long its parts take */
+	g_assert_cmpint(nc_inject(t.pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", out, NULL,
+				  &res, err, sizeof(err)),
+			==, 0);
+	total = res.total_ns;
+	stop_at = res.stop_at_ns;
+	stop_len = res.stop_ns;
+	g_test_message("one injection: %" PRIu64 " us, the thread stopped at %" PRIu64
+		       " us for %" PRIu64 " us",
+		       total / 1000, stop_at / 1000, stop_len / 1000);
+	vol0 = task_status(t.pid, t.busy, "voluntary_ctxt_switches:");
+	target_stats(&t, &prev);
+	for (int i = 0; i < 50; i++) {
+		struct nc_inject_opts o = {.tid = tids[i % 4]};
+		uint64_t delay, t0;
+		pid_t child;
+		int st;
+
+		if (i % 2 == 0)
+			delay = (uint64_t)g_rand_double_range(rnd, 0, (double)total * 1.2);
+		else
+			delay = (uint64_t)g_rand_double_range(rnd, (double)stop_at * 0.8,
+							      (double)(stop_at + stop_len) * 1.2);
+		pages_before = scratch_pages(t.pid);
+		g_unlink(out);
+		child = fork();
+		g_assert_cmpint(child, >=, 0);
+		if (child == 0)
+			_exit(nc_inject(t.pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", out,
+					&o, NULL, NULL, 0)
+				  ? 1
+				  : 0);
+		t0 = mono_ns();
+		while (mono_ns() - t0 < delay)
+			;
+		kill(child, SIGKILL);
+		waitpid(child, &st, 0);
+		g_usleep(30000); /* the agent thread, if it was started, finishes */
+		g_assert_cmpint(waitpid(t.pid, &st, WNOHANG), ==, 0); /* alive */
+		assert_untraced(t.pid);
+		pages = scratch_pages(t.pid);
+		if (g_file_test(out, G_FILE_TEST_EXISTS))
+			ran++;
+		else if (pages > pages_before)
+			during++; /* killed between the stop and the start of the agent */
+		target_stats(&t, &s);
+		if (s.bad)
+			g_error("kill %d (%s thread, %" PRIu64 " us): %s", i,
+				thread_name(&t, tids[i % 4]), delay / 1000, s.what);
+		g_assert_cmpuint(s.count, >, prev.count);
+		prev = s;
+	}
+	g_assert_cmpint(task_status(t.pid, t.busy, "voluntary_ctxt_switches:"), ==, vol0);
+	g_test_message("50 kills: %d after the agent ran, %d after the scratch pages were mapped "
+		       "but before the agent ran, %d before; the target survived all",
+		       ran, during, 50 - ran - during);
+	g_unlink(out);
+	g_rand_free(rnd);
+	target_stop(&t);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/inject/resume-registers-like-the-kernel", test_resume_regs);
+	g_test_add_func("/inject/lcore-threads-by-name", test_thread_kind);
+	g_test_add_func("/inject/rt-sigreturn-trampoline", test_restorer);
+	g_test_add_func("/inject/refuses-a-pid-that-does-not-exist", test_refuse_no_process);
+	g_test_add_func("/inject/refuses-a-static-binary", test_refuse_static);
+	g_test_add_func("/inject/refuses-a-missing-library-or-entry", test_refuse_library);
+	g_test_add_func("/inject/each-sleeping-thread-resumes", test_each_thread);
+	g_test_add_func("/inject/target-survives-a-killed-injector", test_killed_injector);
+	return g_test_run();
+}
