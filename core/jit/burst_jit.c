@@ -6,13 +6,15 @@
  * generated pass after pass until its size no longer changes: the first pass makes every jump
  * long (rel32), later passes make a jump short (rel8) when the previous pass shows its target
  * near, or drop it when its target is the next byte. Code only shrinks from pass to pass, so the
- * addresses settle; the last pass writes the bytes with the settled addresses.
+ * addresses settle; the last pass writes the bytes with the settled addresses. A bounds check
+ * that earlier checks prove on every path is left out (find_known()).
  *
  * Registers of the generated code:
  *   callee-saved, for the whole burst:  r12 mbufs, r13d n, r14 verdict, r15d i, ebx matches,
  *                                        rbp ctx; [rsp + SLOW] the slow-path function
  *   per packet (nothing is called):     r10 the mbuf, rdi its data, esi the bytes the filter may
- *                                        read in place (min(data_len, window)), r9d pkt_len,
+ *                                        read in place (data_len; clamped to the window if the
+ *                                        program has indirect loads), r9d pkt_len,
  *                                        eax A, r8d X (both kept zero-extended), ecx/edx/r11
  *                                        scratch (shift count, division)
  * Frame: M[0..15] at [rsp], the slow function at [rsp + 64], the backward-jump budget at
@@ -53,16 +55,17 @@ struct jit {
 	uint8_t *buf; /* NULL until the writing pass */
 	size_t pos;
 	const struct nc_jit_layout *lay;
-	unsigned len;	    /* cBPF instructions */
-	size_t *lab_old;    /* label addresses of the previous pass (len + L_COUNT) */
-	size_t *lab_new;    /* ... of this pass */
-	bool *placed;	    /* this pass has placed the label */
-	size_t *jend_old;   /* end of jump m in the previous pass */
-	size_t *jend_new;   /* ... in this pass */
-	size_t njumps;	    /* jumps emitted this pass */
-	size_t max_jumps;   /* room in jend_* */
-	bool long_only;	    /* every jump rel32 (the first pass, and the fallback) */
-	bool jumps_overrun; /* more jumps than max_jumps: a bug, reported as such */
+	unsigned len;	       /* cBPF instructions */
+	size_t *lab_old;       /* label addresses of the previous pass (len + L_COUNT) */
+	size_t *lab_new;       /* ... of this pass */
+	bool *placed;	       /* this pass has placed the label */
+	size_t *jend_old;      /* end of jump m in the previous pass */
+	size_t *jend_new;      /* ... in this pass */
+	size_t njumps;	       /* jumps emitted this pass */
+	size_t max_jumps;      /* room in jend_* */
+	const uint32_t *known; /* known[i]: bytes in place proven on every path to insn i */
+	bool long_only;	       /* every jump rel32 (the first pass, and the fallback) */
+	bool jumps_overrun;    /* more jumps than max_jumps: a bug, reported as such */
 };
 
 static int jit_err(char *err, size_t errlen, int errnum, const char *fmt, ...)
@@ -472,8 +475,10 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 			jump(j, JMP_ALWAYS, label(j, L_REJECT));
 			break;
 		}
-		alu_ri(j, ALU_CMP, RSI, p->k + (unsigned)size);
-		jump(j, CC_B, label(j, L_OOB));
+		if (j->known[i] < p->k + (unsigned)size) {
+			alu_ri(j, ALU_CMP, RSI, p->k + (unsigned)size);
+			jump(j, CC_B, label(j, L_OOB));
+		}
 		load_packet(j, size, NO_INDEX, (int32_t)p->k);
 		break;
 	/* A = P[X + k:size]; X + k in 64 bits, so it cannot wrap */
@@ -496,8 +501,10 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 			jump(j, JMP_ALWAYS, label(j, L_REJECT));
 			break;
 		}
-		alu_ri(j, ALU_CMP, RSI, p->k + 1);
-		jump(j, CC_B, label(j, L_OOB));
+		if (j->known[i] < p->k + 1) {
+			alu_ri(j, ALU_CMP, RSI, p->k + 1);
+			jump(j, CC_B, label(j, L_OOB));
+		}
 		op_mem(j, 0, 0x0fb6, R8, RDI, NO_INDEX, 0, (int32_t)p->k); /* movzx r8d, byte */
 		alu_ri(j, ALU_AND, R8, 0xf);
 		shift_ri(j, 4, R8, 2);
@@ -598,6 +605,7 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 struct needs {
 	bool len;		     /* `len` is read: load pkt_len */
 	bool backward;		     /* a backward jump: reset the budget */
+	bool ind;		     /* an indirect load: clamp esi to the window */
 	bool mem_read[BPF_MEMWORDS]; /* M[k] is read: zero it */
 };
 
@@ -687,9 +695,11 @@ static void gen(struct jit *j, const struct nc_cbpf_insn *prog, const bool *reac
 	op_mem(j, 0, 0x0fb7, RCX, R10, NO_INDEX, 0, lay->data_off); /* movzx ecx, data_off */
 	alu_rr(j, 1, ALU_ADD, RDI, RCX);
 	op_mem(j, 0, 0x0fb7, RSI, R10, NO_INDEX, 0, lay->data_len); /* movzx esi, data_len */
-	mov_ri(j, RCX, lay->window);
-	alu_rr(j, 0, ALU_CMP, RSI, RCX);
-	op_reg(j, 0, 0x0f40 | CC_A, RSI, RCX); /* cmova esi, ecx */
+	if (nd->ind) { /* absolute loads never reach past the window: only X + k needs this */
+		mov_ri(j, RCX, lay->window);
+		alu_rr(j, 0, ALU_CMP, RSI, RCX);
+		op_reg(j, 0, 0x0f40 | CC_A, RSI, RCX); /* cmova esi, ecx */
+	}
 	if (nd->len)
 		op_mem(j, 0, 0x8b, R9, R10, NO_INDEX, 0, lay->pkt_len); /* mov r9d, pkt_len */
 	mov_ri(j, RAX, 0);
@@ -806,6 +816,53 @@ static void find_needs(const struct nc_cbpf_insn *prog, unsigned len, const bool
 			nd->mem_read[p->k] = true;
 		if (p->code == (BPF_JMP | BPF_JA) && (int32_t)p->k < 0)
 			nd->backward = true;
+		if (BPF_CLASS(p->code) == BPF_LD && BPF_MODE(p->code) == BPF_IND)
+			nd->ind = true;
+	}
+}
+
+/*
+ * known[i]: how many bytes in place (esi) a check already proved on every path to instruction
+ * i, so that its own check can go. Jumps go forward, so one pass in order sees every
+ * predecessor first; the target of a backward jump starts with nothing proved.
+ */
+static void find_known(const struct nc_cbpf_insn *prog, unsigned len, const bool *reach,
+		       uint32_t window, uint32_t *known)
+{
+	for (unsigned i = 0; i < len; i++)
+		known[i] = UINT32_MAX;
+	known[0] = 0;
+	for (unsigned i = 0; i < len; i++)
+		if (reach[i] && prog[i].code == (BPF_JMP | BPF_JA) && (int32_t)prog[i].k < 0)
+			known[(int64_t)i + 1 + (int32_t)prog[i].k] = 0;
+	for (unsigned i = 0; i < len; i++) {
+		const struct nc_cbpf_insn *p = &prog[i];
+		uint32_t out = known[i];
+		uint64_t need = 0;
+		unsigned succ[2], n = 0;
+
+		if (!reach[i] || BPF_CLASS(p->code) == BPF_RET)
+			continue;
+		if (BPF_CLASS(p->code) == BPF_LD && BPF_MODE(p->code) == BPF_ABS)
+			need = (uint64_t)p->k + (unsigned)size_of(p->code);
+		else if (p->code == (BPF_LDX | BPF_B | BPF_MSH))
+			need = (uint64_t)p->k + 1;
+		if (need > window) /* always rejects: no path goes on from here */
+			continue;
+		if (need > out)
+			out = (uint32_t)need;
+		if (p->code == (BPF_JMP | BPF_JA)) {
+			if ((int32_t)p->k >= 0)
+				succ[n++] = i + 1 + p->k;
+		} else if (BPF_CLASS(p->code) == BPF_JMP) {
+			succ[n++] = i + 1 + p->jt;
+			succ[n++] = i + 1 + p->jf;
+		} else {
+			succ[n++] = i + 1;
+		}
+		for (unsigned k = 0; k < n; k++)
+			if (out < known[succ[k]])
+				known[succ[k]] = out;
 	}
 }
 
@@ -829,6 +886,7 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	struct jit j = {.lay = layout, .len = len};
 	struct needs nd;
 	bool *reach = NULL, stable = false;
+	uint32_t *known = NULL;
 	size_t size;
 	int ret;
 
@@ -839,17 +897,20 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 		return ret;
 	j.max_jumps = 2 * (size_t)len + EXTRA_JUMPS;
 	reach = malloc(len * sizeof(*reach));
+	known = malloc(len * sizeof(*known));
 	j.lab_old = calloc(len + L_COUNT, sizeof(*j.lab_old));
 	j.lab_new = calloc(len + L_COUNT, sizeof(*j.lab_new));
 	j.placed = calloc(len + L_COUNT, sizeof(*j.placed));
 	j.jend_old = calloc(j.max_jumps, sizeof(*j.jend_old));
 	j.jend_new = calloc(j.max_jumps, sizeof(*j.jend_new));
-	if (!reach || !j.lab_old || !j.lab_new || !j.placed || !j.jend_old || !j.jend_new ||
-	    find_reachable(prog, len, reach)) {
+	if (!reach || !known || !j.lab_old || !j.lab_new || !j.placed || !j.jend_old ||
+	    !j.jend_new || find_reachable(prog, len, reach)) {
 		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
 		goto out;
 	}
 	find_needs(prog, len, reach, &nd);
+	find_known(prog, len, reach, layout->window, known);
+	j.known = known;
 
 	/* every jump long, then shorter until nothing moves; if that never happens, long */
 	j.long_only = true;
@@ -890,6 +951,7 @@ out:
 	free(j.placed);
 	free(j.lab_new);
 	free(j.lab_old);
+	free(known);
 	free(reach);
 	return ret;
 }

@@ -41,8 +41,9 @@
  * Loads outside the window, or outside a single-segment packet's data, reject (verdict 0), as in
  * bpf_filter(). Division or modulo by X == 0 rejects; a shift by X >= 32 gives 0. `M[]` starts
  * zeroed for every packet, A and X start at 0. Backward jumps (libpcap's `protochain`) are
- * followed up to NC_JIT_MAX_BACKWARD times per packet, then the packet is rejected, as
- * libpcap 1.10.5+ does (1.10.3 loops for ever on a program that loops for ever).
+ * followed up to NC_JIT_MAX_BACKWARD times per packet, then the packet is rejected, as libpcap's
+ * current interpreter does (MAX_BACKWARD_JUMPS); Debian 12's libpcap 1.10.3 has no such limit,
+ * and follows a program that loops for ever for ever.
  */
 #ifndef NC_BURST_JIT_H
 #define NC_BURST_JIT_H
