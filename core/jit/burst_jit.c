@@ -49,7 +49,16 @@ enum alu { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_C
 #define EXTRA_JUMPS 16 /* jumps outside the translated instructions */
 
 /* labels after the program's own instructions (label i < len is cBPF instruction i) */
-enum label { L_LOOP, L_REJECT, L_STORE, L_DONE, L_OOB, L_SLOW, L_COUNT };
+enum label {
+	L_LOOP,	  /* the next packet */
+	L_REJECT, /* verdict 0 */
+	L_STORE,  /* verdict eax, counted if not 0 */
+	L_PUT,	  /* verdict eax, already counted */
+	L_DONE,
+	L_OOB,	/* a load past the bytes in place */
+	L_SLOW, /* verdict from the slow path */
+	L_COUNT
+};
 
 struct jit {
 	uint8_t *buf; /* NULL until the writing pass */
@@ -581,7 +590,8 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 			jump(j, JMP_ALWAYS, label(j, L_REJECT));
 		} else {
 			mov_ri(j, RAX, p->k);
-			jump(j, JMP_ALWAYS, label(j, L_STORE));
+			op_reg(j, 0, 0xff, 0, RBX); /* inc ebx: one match more */
+			jump(j, JMP_ALWAYS, label(j, L_PUT));
 		}
 		break;
 	case BPF_RET | BPF_A: jump(j, JMP_ALWAYS, label(j, L_STORE)); break;
@@ -610,8 +620,8 @@ struct needs {
 };
 
 /*
- * The flags test: `test [r10 + ol_flags + lo], mask >> 8 * lo` of the narrowest width (1, 2 or
- * 4 bytes, inside the 8 of ol_flags) that holds every set bit, else through r11.
+ * The flags test: `test [r10 + ol_flags + lo], mask >> 8 * lo` of the narrowest width (1 or 4
+ * bytes, inside the 8 of ol_flags) that holds every set bit, else through r11.
  */
 static void flags_test(struct jit *j)
 {
@@ -624,6 +634,8 @@ static void flags_test(struct jit *j)
 		hi--;
 	while (width < hi - lo + 1)
 		width *= 2;
+	if (width == 2) /* no imm16: a length-changing prefix stalls Intel's decoders */
+		width = 4;
 	if (lo > 8 - width)
 		lo = 8 - width;
 
@@ -634,12 +646,6 @@ static void flags_test(struct jit *j)
 	case 1:
 		op_mem(j, 0, 0xf6, 0, R10, NO_INDEX, 0, disp); /* test byte [..], imm8 */
 		byte(j, (uint8_t)m);
-		break;
-	case 2:
-		byte(j, 0x66); /* test word [..], imm16 */
-		op_mem(j, 0, 0xf7, 0, R10, NO_INDEX, 0, disp);
-		byte(j, (uint8_t)m);
-		byte(j, (uint8_t)(m >> 8));
 		break;
 	case 4:
 		op_mem(j, 0, 0xf7, 0, R10, NO_INDEX, 0, disp); /* test dword [..], imm32 */
@@ -722,15 +728,12 @@ static void gen(struct jit *j, const struct nc_cbpf_insn *prog, const bool *reac
 			translate_one(j, &prog[i], i);
 	}
 
-	/* verdict[i] = eax; count it; next packet */
+	/* verdict[i] = eax; next packet */
 	place(j, label(j, L_REJECT));
 	mov_ri(j, RAX, 0);
-	place(j, label(j, L_STORE));
+	place(j, label(j, L_PUT));
 	op_mem(j, 0, 0x89, RAX, R14, R15, 2, 0); /* mov [r14 + r15 * 4], eax */
-	alu_ri(j, ALU_CMP, RAX, 1);		 /* matches += eax != 0 */
-	op_reg(j, 0, 0x83, 3, RBX);		 /* sbb ebx, -1 */
-	byte(j, 0xff);
-	op_reg(j, 0, 0xff, 0, R15); /* inc r15d */
+	op_reg(j, 0, 0xff, 0, R15);		 /* inc r15d */
 	alu_rr(j, 0, ALU_CMP, R15, R13);
 	jump(j, CC_B, label(j, L_LOOP));
 	place(j, label(j, L_DONE));
@@ -742,6 +745,13 @@ static void gen(struct jit *j, const struct nc_cbpf_insn *prog, const bool *reac
 	for (size_t r = sizeof(saved) / sizeof(saved[0]); r-- > 0;)
 		pop(j, saved[r]);
 	byte(j, 0xc3); /* ret */
+
+	/* ret A and the slow path: count eax if not 0 */
+	place(j, label(j, L_STORE));
+	alu_ri(j, ALU_CMP, RAX, 1); /* ebx += eax != 0 */
+	op_reg(j, 0, 0x83, 3, RBX); /* sbb ebx, -1 */
+	byte(j, 0xff);
+	jump(j, JMP_ALWAYS, label(j, L_PUT));
 
 	/* a load beyond the bytes in place: reject if they were the whole window or the whole
 	 * packet, else the slow path */
