@@ -7,14 +7,13 @@
  * long (rel32), later passes make a jump short (rel8) when the previous pass shows its target
  * near, or drop it when its target is the next byte. Code only shrinks from pass to pass, so the
  * addresses settle; the last pass writes the bytes with the settled addresses. A bounds check
- * that earlier checks prove on every path is left out (find_known()).
+ * that earlier checks prove on every path is left out (analyse()).
  *
  * Registers of the generated code:
  *   callee-saved, for the whole burst:  r12 mbufs, r13d n, r14 verdict, r15d i, ebx matches,
  *                                        rbp ctx; [rsp + SLOW] the slow-path function
  *   per packet (nothing is called):     r10 the mbuf, rdi its data, esi the bytes the filter may
- *                                        read in place (data_len; clamped to the window if the
- *                                        program has indirect loads), r9d pkt_len,
+ *                                        read in place (data_len), r9d pkt_len,
  *                                        eax A, r8d X (both kept zero-extended), ecx/edx/r11
  *                                        scratch (shift count, division)
  * Frame: M[0..15] at [rsp], the slow function at [rsp + 64], the backward-jump budget at
@@ -500,6 +499,9 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 		}
 		op_mem(j, 1, 0x8d, R11, R8, NO_INDEX, 0,
 		       (int32_t)(p->k + (unsigned)size)); /* lea r11, [r8 + k + size] */
+		op_reg(j, 1, 0x81, ALU_CMP, R11);	  /* cmp r11, window */
+		imm32(j, window);
+		jump(j, CC_A, label(j, L_REJECT));
 		alu_rr(j, 1, ALU_CMP, R11, RSI);
 		jump(j, CC_A, label(j, L_OOB));
 		load_packet(j, size, R8, (int32_t)p->k);
@@ -615,7 +617,7 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 struct needs {
 	bool len;		     /* `len` is read: load pkt_len */
 	bool backward;		     /* a backward jump: reset the budget */
-	bool ind;		     /* an indirect load: clamp esi to the window */
+	bool zero_a, zero_x;	     /* A or X may be read before it is written */
 	bool mem_read[BPF_MEMWORDS]; /* M[k] is read: zero it */
 };
 
@@ -701,15 +703,12 @@ static void gen(struct jit *j, const struct nc_cbpf_insn *prog, const bool *reac
 	op_mem(j, 0, 0x0fb7, RCX, R10, NO_INDEX, 0, lay->data_off); /* movzx ecx, data_off */
 	alu_rr(j, 1, ALU_ADD, RDI, RCX);
 	op_mem(j, 0, 0x0fb7, RSI, R10, NO_INDEX, 0, lay->data_len); /* movzx esi, data_len */
-	if (nd->ind) { /* absolute loads never reach past the window: only X + k needs this */
-		mov_ri(j, RCX, lay->window);
-		alu_rr(j, 0, ALU_CMP, RSI, RCX);
-		op_reg(j, 0, 0x0f40 | CC_A, RSI, RCX); /* cmova esi, ecx */
-	}
 	if (nd->len)
 		op_mem(j, 0, 0x8b, R9, R10, NO_INDEX, 0, lay->pkt_len); /* mov r9d, pkt_len */
-	mov_ri(j, RAX, 0);
-	mov_ri(j, R8, 0);
+	if (nd->zero_a)
+		mov_ri(j, RAX, 0);
+	if (nd->zero_x)
+		mov_ri(j, R8, 0);
 	for (unsigned m = 0; m < BPF_MEMWORDS; m++) {
 		if (nd->mem_read[m]) { /* mov dword [rsp + 4m], 0 */
 			op_mem(j, 0, 0xc7, 0, RSP, NO_INDEX, 0, M_SLOT(m));
@@ -826,32 +825,74 @@ static void find_needs(const struct nc_cbpf_insn *prog, unsigned len, const bool
 			nd->mem_read[p->k] = true;
 		if (p->code == (BPF_JMP | BPF_JA) && (int32_t)p->k < 0)
 			nd->backward = true;
-		if (BPF_CLASS(p->code) == BPF_LD && BPF_MODE(p->code) == BPF_IND)
-			nd->ind = true;
+	}
+}
+
+#define REG_A 1
+#define REG_X 2
+
+/* which of A and X instruction p reads (*rd) and writes (*wr) */
+static void regs_of(const struct nc_cbpf_insn *p, unsigned *rd, unsigned *wr)
+{
+	*rd = *wr = 0;
+	switch (BPF_CLASS(p->code)) {
+	case BPF_LD:
+		*wr = REG_A;
+		*rd = BPF_MODE(p->code) == BPF_IND ? REG_X : 0;
+		break;
+	case BPF_LDX: *wr = REG_X; break;
+	case BPF_ST: *rd = REG_A; break;
+	case BPF_STX: *rd = REG_X; break;
+	case BPF_ALU:
+		*rd = REG_A | (BPF_OP(p->code) != BPF_NEG && BPF_SRC(p->code) == BPF_X ? REG_X : 0);
+		*wr = REG_A;
+		break;
+	case BPF_JMP:
+		if (BPF_OP(p->code) != BPF_JA)
+			*rd = REG_A | (BPF_SRC(p->code) == BPF_X ? REG_X : 0);
+		break;
+	case BPF_RET: *rd = BPF_RVAL(p->code) == BPF_A ? REG_A : 0; break;
+	default: /* BPF_MISC */
+		*rd = p->code == (BPF_MISC | BPF_TAX) ? REG_A : REG_X;
+		*wr = p->code == (BPF_MISC | BPF_TAX) ? REG_X : REG_A;
+		break;
 	}
 }
 
 /*
- * known[i]: how many bytes in place (esi) a check already proved on every path to instruction
- * i, so that its own check can go. Jumps go forward, so one pass in order sees every
- * predecessor first; the target of a backward jump starts with nothing proved.
+ * Two facts per instruction i, true on every path that reaches it: known[i], how many bytes in
+ * place (esi) earlier checks proved, so that its own check can go; def[i], which of A and X
+ * some instruction has written, so that the prologue zeroes only what may be read first
+ * (nd->zero_a, nd->zero_x). Jumps go forward, so one pass in order sees every predecessor
+ * first; the target of a backward jump starts with nothing known.
  */
-static void find_known(const struct nc_cbpf_insn *prog, unsigned len, const bool *reach,
-		       uint32_t window, uint32_t *known)
+static void analyse(const struct nc_cbpf_insn *prog, unsigned len, const bool *reach,
+		    uint32_t window, uint32_t *known, uint8_t *def, struct needs *nd)
 {
-	for (unsigned i = 0; i < len; i++)
+	for (unsigned i = 0; i < len; i++) {
 		known[i] = UINT32_MAX;
+		def[i] = REG_A | REG_X;
+	}
 	known[0] = 0;
-	for (unsigned i = 0; i < len; i++)
-		if (reach[i] && prog[i].code == (BPF_JMP | BPF_JA) && (int32_t)prog[i].k < 0)
+	def[0] = 0;
+	for (unsigned i = 0; i < len; i++) {
+		if (reach[i] && prog[i].code == (BPF_JMP | BPF_JA) && (int32_t)prog[i].k < 0) {
 			known[(int64_t)i + 1 + (int32_t)prog[i].k] = 0;
+			def[(int64_t)i + 1 + (int32_t)prog[i].k] = 0;
+		}
+	}
 	for (unsigned i = 0; i < len; i++) {
 		const struct nc_cbpf_insn *p = &prog[i];
 		uint32_t out = known[i];
 		uint64_t need = 0;
-		unsigned succ[2], n = 0;
+		unsigned succ[2], n = 0, rd, wr;
 
-		if (!reach[i] || BPF_CLASS(p->code) == BPF_RET)
+		if (!reach[i])
+			continue;
+		regs_of(p, &rd, &wr);
+		nd->zero_a |= (rd & REG_A) && !(def[i] & REG_A);
+		nd->zero_x |= (rd & REG_X) && !(def[i] & REG_X);
+		if (BPF_CLASS(p->code) == BPF_RET)
 			continue;
 		if (BPF_CLASS(p->code) == BPF_LD && BPF_MODE(p->code) == BPF_ABS)
 			need = (uint64_t)p->k + (unsigned)size_of(p->code);
@@ -870,9 +911,11 @@ static void find_known(const struct nc_cbpf_insn *prog, unsigned len, const bool
 		} else {
 			succ[n++] = i + 1;
 		}
-		for (unsigned k = 0; k < n; k++)
+		for (unsigned k = 0; k < n; k++) {
 			if (out < known[succ[k]])
 				known[succ[k]] = out;
+			def[succ[k]] &= (uint8_t)(def[i] | wr);
+		}
 	}
 }
 
@@ -897,6 +940,7 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	struct needs nd;
 	bool *reach = NULL, stable = false;
 	uint32_t *known = NULL;
+	uint8_t *def = NULL;
 	size_t size;
 	int ret;
 
@@ -908,18 +952,19 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	j.max_jumps = 2 * (size_t)len + EXTRA_JUMPS;
 	reach = malloc(len * sizeof(*reach));
 	known = malloc(len * sizeof(*known));
+	def = malloc(len * sizeof(*def));
 	j.lab_old = calloc(len + L_COUNT, sizeof(*j.lab_old));
 	j.lab_new = calloc(len + L_COUNT, sizeof(*j.lab_new));
 	j.placed = calloc(len + L_COUNT, sizeof(*j.placed));
 	j.jend_old = calloc(j.max_jumps, sizeof(*j.jend_old));
 	j.jend_new = calloc(j.max_jumps, sizeof(*j.jend_new));
-	if (!reach || !known || !j.lab_old || !j.lab_new || !j.placed || !j.jend_old ||
+	if (!reach || !known || !def || !j.lab_old || !j.lab_new || !j.placed || !j.jend_old ||
 	    !j.jend_new || find_reachable(prog, len, reach)) {
 		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
 		goto out;
 	}
 	find_needs(prog, len, reach, &nd);
-	find_known(prog, len, reach, layout->window, known);
+	analyse(prog, len, reach, layout->window, known, def, &nd);
 	j.known = known;
 
 	/* every jump long, then shorter until nothing moves; if that never happens, long */
@@ -961,6 +1006,7 @@ out:
 	free(j.placed);
 	free(j.lab_new);
 	free(j.lab_old);
+	free(def);
 	free(known);
 	free(reach);
 	return ret;

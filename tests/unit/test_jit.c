@@ -1022,6 +1022,35 @@ static void test_rows(void)
 	}
 }
 
+/* A and X start at 0 for every packet, whatever the previous packet left in them. */
+static void test_registers_start_at_zero(void)
+{
+	static const struct nc_cbpf_insn progs[][5] = {
+	    {BPF_STMT(BPF_LDX | BPF_IMM, 5), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+	     BPF_STMT(BPF_RET | BPF_K, 1), BPF_STMT(BPF_RET | BPF_K, 2)},
+	    {BPF_STMT(BPF_MISC | BPF_TXA, 0), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+	     BPF_STMT(BPF_RET | BPF_K, 1), BPF_STMT(BPF_RET | BPF_K, 2)},
+	    /* X written on one path only */
+	    {BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0), BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 0x7f, 0, 1),
+	     BPF_STMT(BPF_LDX | BPF_IMM, 9), BPF_STMT(BPF_MISC | BPF_TXA, 0),
+	     BPF_STMT(BPF_RET | BPF_A, 0)},
+	};
+	static const unsigned lens[] = {4, 4, 5};
+	struct nc_jit_layout lay = layout(NC_JIT_MAX_WINDOW, RX_FLAGS);
+
+	for (size_t p = 0; p < G_N_ELEMENTS(progs); p++) {
+		struct tally t = {0};
+		struct code c;
+
+		compile_ok(progs[p], lens[p], &lay, &c);
+		run_fakes("zero", progs[p], lens[p], &c, NC_JIT_MAX_WINDOW, DIR_IN,
+			  eth_sets.s[0].fakes, eth_sets.s[0].n, &t, false, true);
+		g_assert_cmpuint(t.differed, ==, 0);
+		g_assert_cmpuint(t.matched, >, 0);
+		nc_jit_unmap(c.fn, c.len);
+	}
+}
+
 /* A NULL mbuf: verdict 0, no slow-path call; n == 0 writes nothing and calls nothing. */
 static void test_null_and_empty(void)
 {
@@ -1378,6 +1407,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/jit/snaplen-64-window", test_small_window);
 	g_test_add_func("/jit/protochain-and-window-edges", test_extra);
 	g_test_add_func("/jit/edge-cases", test_rows);
+	g_test_add_func("/jit/a-and-x-start-at-zero", test_registers_start_at_zero);
 	g_test_add_func("/jit/null-mbuf-and-empty-burst", test_null_and_empty);
 	g_test_add_func("/jit/slow-path-only-when-needed", test_slow_only_when_needed);
 	g_test_add_func("/jit/random-programs-agree-with-libpcap", test_random_programs);
