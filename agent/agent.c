@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -99,7 +100,10 @@ static struct {
 
 static struct port_hook hooks[2][NC_AGENT_MAX_PORTS]; /* [0] rx, [1] tx */
 static atomic_flag busy = ATOMIC_FLAG_INIT;	      /* one capture at a time */
-static uint32_t captures;			      /* served, for the hello */
+/* membarrier(PRIVATE_EXPEDITED) is registered: leaving makes every thread of the process execute
+ * a full barrier, so the wrappers' entry needs none of its own (only ever set, never cleared) */
+static bool light_enter;
+static uint32_t captures; /* served, for the hello */
 
 /* ---- the wrappers (lcore threads) ---- */
 
@@ -130,7 +134,7 @@ static inline uint64_t rd64(const uint8_t *p, uint16_t off)
 /* The calling thread's slot of h, claimed on first use; NULL when every slot is another's */
 static inline struct slot *slot_of(struct port_hook *h)
 {
-	unsigned long self = (unsigned long)pthread_self();
+	unsigned long self = (unsigned long)__builtin_thread_pointer(); /* per thread, never 0 */
 
 	for (uint32_t i = 0; i < h->n_slots; i++) {
 		struct slot *s = &h->slots[i];
@@ -151,12 +155,20 @@ static inline struct slot *slot_of(struct port_hook *h)
 	return NULL;
 }
 
-/* Enter the capture part (odd), then see whether the capture is still on (Dekker with leave()) */
+/*
+ * Enter the capture part (use odd), then see whether the capture is still on: a store then a load,
+ * ordered against uninstall()'s store of active then load of use (Dekker). The store-load order
+ * needs a full barrier on one side of each pair: here (mfence, ~30 cycles a burst), or, once
+ * membarrier is registered, on the leaving side only (it makes every running thread execute one).
+ */
 static inline bool enter(struct port_hook *h, struct slot *s)
 {
 	atomic_store_explicit(&s->use, atomic_load_explicit(&s->use, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
+	if (__atomic_load_n(&light_enter, __ATOMIC_RELAXED))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
 	return atomic_load_explicit(&h->active, memory_order_acquire);
 }
 
@@ -867,6 +879,8 @@ static bool uninstall(struct agent *a)
 
 	for (uint32_t i = 0; i < a->n_active; i++)
 		atomic_store(&a->active[i]->active, 0);
+	if (!light_enter || syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
+		atomic_thread_fence(memory_order_seq_cst); /* the wrappers fence themselves */
 	for (uint32_t i = 0; i < a->n_active; i++)
 		disarm(a->active[i]);
 	for (uint32_t i = 0; i < a->n_active && out; i++) {
@@ -986,6 +1000,9 @@ EXPORT int nc_agent_main(const char *arg)
 
 	if (atomic_flag_test_and_set(&busy))
 		return -EBUSY;
+	if (!light_enter &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+		__atomic_store_n(&light_enter, true, __ATOMIC_SEQ_CST);
 	hello.captures = captures;
 	r = connect_to(arg, st.text);
 	if (r < 0)

@@ -4,7 +4,8 @@
 # over 1 s windows, alternating in one run: no hook; the agent at rx_burst:0 (and at rx_burst:0 +
 # tx_burst:0) keeping nothing (the filter seam returns 0 for every burst); the agent capturing
 # everything at snap 64, the records read (not written) by agent_cap on CPU 0. Prints the median
-# of each condition over ROUNDS rounds and its share of the no-hook median, as markdown.
+# of each condition over ROUNDS rounds and the median of its share of the no-hook windows just
+# before and after each of its windows (the load of a shared machine drifts), as markdown.
 #
 # Usage: bench/inproc.sh BUILD_DIR [ROUNDS]   (root; BUILD_DIR has agent_cap, agent_shim, the agent)
 # The agent is loaded by the test-only agent_shim (LD_PRELOAD) until the injector lands.
@@ -106,17 +107,24 @@ declare -A args=(
 	[none_rxtx]="-f rx:0,tx:0 --keep-none"
 	[all_rxtx]="-f rx:0,tx:0 -s 64"
 )
-declare -A rates=([base]="")
+declare -A rates=([base]="") ratios=()
 sleep 1 # testpmd warms up
 for ((i = 0; i < rounds; i++)); do
-	rates[base]+=" $(rate)"
+	# a no-hook window before and after each hooked one: the machine's load drifts
+	b0=$(rate)
+	rates[base]+=" $b0"
 	for c in "${conds[@]}"; do
 		# shellcheck disable=SC2086 # the arguments are words
-		rates[$c]+=" $(with_agent "$c" ${args[$c]})"
+		r=$(with_agent "$c" ${args[$c]})
+		b1=$(rate)
+		rates[base]+=" $b1"
+		rates[$c]+=" $r"
+		ratios[$c]+=" $(awk -v r="$r" -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f", 2 * r / (a + b) }')"
+		b0=$b1
 	done
 done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 base=$(median <<<"${rates[base]}")
 declare -A label=(
 	[base]="no hook"
@@ -125,13 +133,15 @@ declare -A label=(
 	[none_rxtx]="agent at rx_burst:0 + tx_burst:0, keeping nothing"
 	[all_rxtx]="agent at rx_burst:0 + tx_burst:0, capturing everything, snap 64"
 )
-echo "| condition | port 0 rx rate (median of $rounds x 1 s) | kept | per-window rates (Mpps) |"
+echo "| condition | port 0 rx rate, median of the 1 s windows | kept: median of (window / mean of the no-hook windows around it) | windows (Mpps) |"
 echo "|---|---:|---:|---|"
 for c in base "${conds[@]}"; do
 	m=$(median <<<"${rates[$c]}")
-	windows=$(tr ' ' '\n' <<<"${rates[$c]}" | grep . | awk '{ printf "%s%.1f", NR > 1 ? " " : "", $1 / 1e6 }')
-	awk -v l="${label[$c]}" -v m="$m" -v b="$base" -v w="$windows" \
-		'BEGIN { printf "| %s | %.2f Mpps | %.0f %% | %s |\n", l, m / 1e6, 100 * m / b, w }'
+	windows=$(tr ' ' '\n' <<<"${rates[$c]}" | grep . | awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 / 1e6 }')
+	k=1
+	[[ $c == base ]] || k=$(median <<<"${ratios[$c]}")
+	awk -v l="${label[$c]}" -v m="$m" -v k="$k" -v w="$windows" \
+		'BEGIN { printf "| %s | %.2f Mpps | %.0f %% | %s |\n", l, m / 1e6, 100 * k, w }'
 done
 echo
 echo "Capture side (agent_cap, last round):"
