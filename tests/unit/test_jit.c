@@ -372,7 +372,9 @@ static uint32_t linearize(const uint8_t *m, int direction, uint32_t limit, uint8
 	return off;
 }
 
-static uint32_t slow_path(void *ctx, void *mbuf, uint32_t index)
+uint32_t nc_test_jit_slow_path(void *ctx, void *mbuf, uint32_t index);
+
+uint32_t nc_test_jit_slow_path(void *ctx, void *mbuf, uint32_t index)
 {
 	struct slow_ctx *c = ctx;
 	uint8_t win[NC_JIT_MAX_WINDOW];
@@ -387,6 +389,23 @@ static uint32_t slow_path(void *ctx, void *mbuf, uint32_t index)
 		return 0xdeadbeef;
 	return nc_cbpf_run(c->prog, win, wire, n);
 }
+
+/*
+ * What the generated code calls: checks that the stack was 16-byte aligned at the call (rsp is
+ * 8 past a multiple of 16 at entry, as the System V ABI wants), then goes on to the slow path.
+ */
+uint32_t nc_test_jit_slow_entry(void *ctx, void *mbuf, uint32_t index);
+__asm__(".text\n"
+	".globl nc_test_jit_slow_entry\n"
+	".type nc_test_jit_slow_entry, @function\n"
+	"nc_test_jit_slow_entry:\n"
+	"	mov %rsp, %rax\n"
+	"	and $15, %eax\n"
+	"	cmp $8, %eax\n"
+	"	jne 1f\n"
+	"	jmp nc_test_jit_slow_path@PLT\n"
+	"1:	ud2\n"
+	".size nc_test_jit_slow_entry, . - nc_test_jit_slow_entry\n");
 
 /* ---- running ---- */
 
@@ -469,7 +488,7 @@ static void run_fakes(const char *what, const struct nc_cbpf_insn *prog, unsigne
 			mbufs[i] = fakes[first + i].mbuf;
 		for (unsigned i = 0; i <= MAX_BURST; i++)
 			verdict[i] = CANARY;
-		ret = c->fn(mbufs, b, verdict, slow_path, &sc);
+		ret = c->fn(mbufs, b, verdict, nc_test_jit_slow_entry, &sc);
 		g_assert_cmpuint(verdict[b], ==, CANARY);
 		g_assert_cmpuint(sc.wrong_args, ==, 0);
 		for (unsigned i = 0; i < b; i++) {
@@ -1010,7 +1029,7 @@ static void test_rows(void)
 		build(&f, pkt, row->caplen, row->wirelen, lens, 1, true);
 		put32(f.mbuf, ml->pkt_len, row->wirelen);
 		mbufs[0] = f.mbuf;
-		ret = c.fn(mbufs, 1, verdict, slow_path, &sc);
+		ret = c.fn(mbufs, 1, verdict, nc_test_jit_slow_entry, &sc);
 		if (verdict[0] != row->expect)
 			g_error("%s: jit %u, expected %u", row->name, verdict[0], row->expect);
 		g_assert_cmpuint(ret, ==, row->expect != 0);
@@ -1069,9 +1088,9 @@ static void test_null_and_empty(void)
 	compile_ok(accept, 1, &lay, &c);
 	build(&f, pkt, 60, 60, lens, 1, false);
 	mbufs[0] = f.mbuf, mbufs[1] = NULL, mbufs[2] = f.mbuf;
-	g_assert_cmpuint(c.fn(mbufs, 0, verdict, slow_path, &sc), ==, 0);
+	g_assert_cmpuint(c.fn(mbufs, 0, verdict, nc_test_jit_slow_entry, &sc), ==, 0);
 	g_assert_cmpuint(verdict[0], ==, CANARY);
-	g_assert_cmpuint(c.fn(mbufs, 3, verdict, slow_path, &sc), ==, 2);
+	g_assert_cmpuint(c.fn(mbufs, 3, verdict, nc_test_jit_slow_entry, &sc), ==, 2);
 	g_assert_cmpuint(verdict[0], ==, 1);
 	g_assert_cmpuint(verdict[1], ==, 0);
 	g_assert_cmpuint(verdict[2], ==, 1);
@@ -1116,7 +1135,7 @@ static void test_slow_only_when_needed(void)
 		lens[0] = 20;
 		build(&small, pk->data, pk->caplen, pk->wirelen, lens, 2, false);
 		mbufs[0] = big.mbuf, mbufs[1] = small.mbuf;
-		c.fn(mbufs, 2, verdict, slow_path, &sc);
+		c.fn(mbufs, 2, verdict, nc_test_jit_slow_entry, &sc);
 		g_assert_false(called[0]);
 		g_assert_true(called[1]);
 		g_assert_cmpuint(verdict[0], ==,
