@@ -260,20 +260,37 @@ static bool main_only_sleeps(pid_t pid)
 	return true;
 }
 
-/* The rank of a thread as the one to stop (lower first), or -1: never. */
+/*
+ * Calls whose interruption may leave a restart block (a timeout that goes on): if netcap died
+ * while the thread is in the fallback path (inject.c's step 2), the call would start over or
+ * return EINTR (sigreturn_regs()). Threads in other calls are preferred.
+ */
+static bool restart_block_call(long nr)
+{
+	return nr == SYS_restart_syscall || nr == SYS_nanosleep || nr == SYS_clock_nanosleep ||
+	       nr == SYS_poll || nr == SYS_futex;
+}
+
+/*
+ * The rank of a thread as the one to stop (lower first), or -1: never. DPDK's own sleeping
+ * threads first, then the application's other sleeping threads, then its main thread, which in
+ * a DPDK process is lcore 0 unless it only sleeps; within each, calls without a restart block
+ * first.
+ */
 static int thread_rank(pid_t pid, const struct thread *t, bool dpdk)
 {
 	enum nc_inject_kind k = nc_inject_thread_kind(t->comm);
+	int rb = restart_block_call(t->nr);
 
 	if (!sleeping(t) || (dpdk && k == NC_THREAD_LCORE))
 		return -1;
 	if (dpdk && k == NC_THREAD_CONTROL)
-		return 0;
+		return 0 + rb;
 	if (!t->main)
-		return 1;
+		return 2 + rb;
 	if (dpdk && !main_only_sleeps(pid))
 		return -1;
-	return 2;
+	return 4 + rb;
 }
 
 /* The libc functions and code the injection uses, as addresses in the target. */

@@ -1,0 +1,9 @@
+# The injector (core/inject, docs/inject.md) against the nc_fwd fixture and dpdk-testpmd:
+# injection, the lcore never stopped, forwarding goes on, 50 SIGKILLs of the injector.
+# inject_tool and inject_lib are defined in tests/unit/inject.cmake.
+add_test(NAME inject_dpdk
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_inject.sh $<TARGET_FILE:inject_tool>
+                 $<TARGET_FILE:inject_lib>)
+set_tests_properties(inject_dpdk PROPERTIES
+                     ENVIRONMENT "NC_FWD=$<TARGET_FILE:nc_fwd>;NC_TEST_DATA=${CMAKE_BINARY_DIR}/tests/data"
+                     TIMEOUT 600 SKIP_RETURN_CODE 77)
