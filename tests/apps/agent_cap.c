@@ -5,13 +5,14 @@
  * in the application: tests/apps/agent_shim.c preloaded with NC_AGENT_SOCKET=NAME.
  *
  *   agent_cap --pid PID --name NAME -f rx:0[,tx:1...] [-s SNAPLEN] [--keep-none] [-c COUNT]
- *             [--duration MS] [-w PREFIX] [--ready-file PATH] [--ring BYTES]
+ *             [--duration MS] [-w PREFIX] [--ready-file PATH] [--ring BYTES] [--progress MS]
  *
  * -w PREFIX writes each hook's packets to PREFIX.rx0.pcap, PREFIX.tx1.pcap ... (nanosecond
  * pcap). It ends after COUNT records, MS milliseconds, SIGINT/SIGTERM, or when the agent goes away
  * (the application exited); then asks the agent to stop, drains the rings and prints one line per
  * hook: "agent_cap: rx0 seen N matched N written N ringfull N records N noslot N", then
- * "agent_cap: end REASON". Exit status 0, 1 on an error (one line on stderr), 2 on usage.
+ * "agent_cap: end REASON". --progress MS prints "agent_cap: progress HOOK seen N written N" every
+ * MS ms while capturing. Exit status 0, 1 on an error (one line on stderr), 2 on usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,7 +72,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: agent_cap --pid PID --name NAME -f rx:0[,tx:1...] [-s SNAPLEN] "
 			"[--keep-none] [-c COUNT] [--duration MS] [-w PREFIX] [--ready-file PATH] "
-			"[--ring BYTES]\n");
+			"[--ring BYTES] [--progress MS]\n");
 	return 2;
 }
 
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
 	struct nc_inproc_hook hooks[MAX_HOOKS];
 	struct nc_inproc_opts o = {.snaplen = NC_MAX_SNAPLEN, .hooks = hooks};
 	const char *prefix = NULL, *ready = NULL, *end = "interrupted";
-	uint64_t count = 0, duration = 0, start;
+	uint64_t count = 0, duration = 0, progress = 0, start, last = 0;
 	struct nc_dpdk_proc *p = NULL;
 	struct nc_inproc *c = NULL;
 	struct out out = {0};
@@ -141,6 +142,8 @@ int main(int argc, char **argv)
 			prefix = v;
 		else if (!strcmp(a, "--ready-file"))
 			ready = v;
+		else if (!strcmp(a, "--progress"))
+			progress = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--ring"))
 			o.ring_bytes = strtoull(v, NULL, 10);
 		else
@@ -202,6 +205,18 @@ int main(int argc, char **argv)
 		if (nc_inproc_gone(c)) {
 			end = "agent gone";
 			break;
+		}
+		if (progress && now_ms() - last >= progress) {
+			last = now_ms();
+			for (size_t i = 0; i < o.n_hooks; i++) {
+				struct nc_counters k;
+
+				nc_inproc_counters(c, i, &k);
+				printf("agent_cap: progress %s%u seen %llu written %llu\n",
+				       hooks[i].tx ? "tx" : "rx", hooks[i].port,
+				       (unsigned long long)k.seen, (unsigned long long)k.written);
+			}
+			fflush(stdout);
 		}
 		ret = nc_inproc_poll(c, on_record, &out, 50);
 		if (ret < 0) {

@@ -41,7 +41,7 @@ start_cap() {
 	local name=$1
 	shift
 	rm -f "$tmp/$name.ready"
-	"$cap" --pid "$NC_FWD_PID" --name "$sock" --ready-file "$tmp/$name.ready" "$@" \
+	"$cap" --pid "${cap_target:-$NC_FWD_PID}" --name "${cap_sock:-$sock}" --ready-file "$tmp/$name.ready" "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	cap_pid=$!
 	for _ in $(seq 200); do
@@ -134,4 +134,53 @@ nc_log "20 captures in a row: each saw the application forwarding and left nothi
 
 nc_fwd_stop || fail "nc_fwd did not exit cleanly: $?"
 grep -q '^nc_fwd: rx [1-9]' "$NC_FWD_OUT" || fail "nc_fwd forwarded nothing: $(cat "$NC_FWD_OUT")"
+
+# dpdk-testpmd (interactive, commands through a FIFO) stops and starts port 0 during a capture:
+# DPDK rewrites rte_eth_fp_ops[0] twice, the agent wraps the new pointers, the capture goes on
+progress() { grep "^agent_cap: progress $2 " "$tmp/$1.out" | tail -n 1 | awk '{ print $5 }'; }
+if command -v dpdk-testpmd >/dev/null; then
+	mkfifo "$tmp/cmd"
+	tp_prefix=nctest-agent-tp-$$-$RANDOM
+	cap_sock=$sock-tp
+	LD_PRELOAD=$shim NC_AGENT_LIB=$lib NC_AGENT_SOCKET=$cap_sock \
+		dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$tp_prefix" -l 0-1 \
+		--vdev net_null0 --vdev net_null1 -- -i --forward-mode=io --total-num-mbufs 8192 \
+		<"$tmp/cmd" >"$tmp/testpmd.out" 2>&1 &
+	cap_target=$!
+	nc_adopt "$cap_target" "$tp_prefix"
+	exec 3>"$tmp/cmd"
+	for _ in $(seq 200); do
+		grep -q 'Port 1: ' "$tmp/testpmd.out" && break
+		sleep 0.05
+	done
+	grep -q 'Port 1: ' "$tmp/testpmd.out" || fail "testpmd did not start: $(cat "$tmp/testpmd.out")"
+	echo start >&3
+	start_cap restart -f rx:0,tx:1 -s 64 --progress 100
+	sleep 0.5
+	before=$(progress restart rx0)
+	printf 'stop\nport stop 0\nport start 0\nstart\n' >&3
+	sleep 1
+	after=$(progress restart rx0)
+	sleep 0.5
+	later=$(progress restart rx0)
+	((before > 0 && later > after)) ||
+		fail "restart: rx0 seen $before before, $after and $later after the port restarted"
+	[[ $(grep -c 'Port 0: ' "$tmp/testpmd.out") -ge 2 ]] ||
+		fail "restart: testpmd did not restart port 0: $(cat "$tmp/testpmd.out")"
+	kill -INT "$cap_pid"
+	wait "$cap_pid" || fail "restart: agent_cap failed: $(cat "$tmp/restart.err")"
+	[[ $(counter restart rx0 written) == "$(counter restart rx0 records)" ]] ||
+		fail "restart: $(cat "$tmp/restart.out")"
+	[[ $(grep -c 'memfd:netcap-inproc' "/proc/$cap_target/maps" || true) == 0 ]] ||
+		fail "restart: the shared memory is still mapped in testpmd"
+	printf 'stop\nquit\n' >&3
+	exec 3>&-
+	for _ in $(seq 200); do
+		kill -0 "$cap_target" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$cap_target" || fail "restart: testpmd exited $?"
+	nc_log "restart: testpmd's port 0 stopped and started during a capture, which went on"
+	unset cap_target cap_sock
+fi
 echo "test_agent: pass"
