@@ -19,8 +19,10 @@
  * programs). It returns how many verdicts are not 0. n == 0 returns 0 and touches nothing.
  *
  * Fast path: the filter reads the first segment directly (buf_addr + data_off, data_len bytes,
- * at most the window) and `len` is pkt_len. A NULL entry in mbufs gets verdict 0 (the kernel
- * path counts it unreadable and captures nothing) and no call.
+ * at most the window; nothing past them, and no later segment) and `len` is pkt_len. A NULL
+ * entry in mbufs gets verdict 0 (the kernel path counts it unreadable and captures nothing) and
+ * no call. The code writes nothing but verdict[0..n-1], keeps no state between calls, and may
+ * run on any number of threads at once.
  *
  * Slow path: the generated code calls
  *
@@ -33,17 +35,17 @@
  *  - the filter loads a byte beyond the first segment's data_len, inside the window, and the
  *    packet has more (nb_segs > 1 or pkt_len > data_len); the partial run is dropped, the filter
  *    has no side effects.
- * slow must return what libpcap's bpf_filter() returns for that packet as the kernel probe
- * presents it (linearize the window across segments, put the tags back, run an interpreter). It
- * may read mbufs and verdict[0..i-1], must not write them, and must not unwind (longjmp) out
- * of the generated code. It is called with the stack 16-byte aligned.
+ * slow must not be NULL. It must return what libpcap's bpf_filter() returns for that packet as the
+ * kernel probe presents it (linearize the window across segments, put the tags back, run an
+ * interpreter). It may read mbufs and verdict[0..i-1], must not write them, and must not unwind
+ * (longjmp) out of the generated code. It is called with the stack 16-byte aligned.
  *
- * Loads outside the window, or outside a single-segment packet's data, reject (verdict 0), as in
- * bpf_filter(). Division or modulo by X == 0 rejects; a shift by X >= 32 gives 0. `M[]` starts
- * zeroed for every packet, A and X start at 0. Backward jumps (libpcap's `protochain`) are
- * followed up to NC_JIT_MAX_BACKWARD times per packet, then the packet is rejected, as libpcap's
- * current interpreter does (MAX_BACKWARD_JUMPS); Debian 12's libpcap 1.10.3 has no such limit,
- * and follows a program that loops for ever for ever.
+ * Loads outside the window reject (verdict 0), as in bpf_filter(); so do loads past the data of
+ * a packet whose first segment holds all of it. Division or modulo by X == 0 rejects; a shift by X
+ * >= 32 gives 0. `M[]` starts zeroed for every packet, A and X start at 0. Backward jumps
+ * (libpcap's `protochain`) are followed up to NC_JIT_MAX_BACKWARD times per packet, then the packet
+ * is rejected, as libpcap's current interpreter does (MAX_BACKWARD_JUMPS); Debian 12's
+ * libpcap 1.10.3 has no such limit, and follows a program that loops for ever for ever.
  */
 #ifndef NC_BURST_JIT_H
 #define NC_BURST_JIT_H
@@ -51,10 +53,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../bpf/nc_filter_abi.h"
 #include "../filter/cbpf.h"
 
-/* the most bytes of a packet the filter sees: NC_FILTER_WINDOW of the kernel path */
-#define NC_JIT_MAX_WINDOW 512
+/* the most bytes of a packet the filter sees: the kernel path's window */
+#define NC_JIT_MAX_WINDOW NC_FILTER_WINDOW
 
 /* backward jumps followed per packet before it is rejected (libpcap's MAX_BACKWARD_JUMPS) */
 #define NC_JIT_MAX_BACKWARD 64
