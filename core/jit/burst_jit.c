@@ -19,6 +19,7 @@
  * Frame: M[0..15] at [rsp], the slow function at [rsp + 64], the backward-jump budget at
  * [rsp + 72]; 6 pushes + 88 bytes keep rsp 16-byte aligned at the slow-path call.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c11, for the agent's own build */
 #include "burst_jit.h"
 
 #include <errno.h>
@@ -200,13 +201,13 @@ static void alu_rr(struct jit *j, int w, enum alu op, int dst, int src)
 static void alu_ri(struct jit *j, enum alu op, int dst, uint32_t imm)
 {
 	if (fits8((int32_t)imm)) {
-		op_reg(j, 0, 0x83, op, dst);
+		op_reg(j, 0, 0x83, (int)op, dst);
 		byte(j, (uint8_t)imm);
 	} else if (dst == RAX) {
 		byte(j, (uint8_t)(op << 3 | 5));
 		imm32(j, imm);
 	} else {
-		op_reg(j, 0, 0x81, op, dst);
+		op_reg(j, 0, 0x81, (int)op, dst);
 		imm32(j, imm);
 	}
 }
@@ -440,7 +441,7 @@ static void load_packet(struct jit *j, int size, int index, int32_t disp)
 static void cond_jump(struct jit *j, const struct nc_cbpf_insn *p, unsigned i)
 {
 	unsigned t = i + 1 + p->jt, f = i + 1 + p->jf;
-	enum cc cc;
+	int cc;
 
 	if (p->jt == p->jf) {
 		jump(j, JMP_ALWAYS, t);
