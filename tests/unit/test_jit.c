@@ -1070,6 +1070,53 @@ static void test_registers_start_at_zero(void)
 	}
 }
 
+static uint32_t slow_two(void *ctx, void *mbuf, uint32_t index)
+{
+	(void)ctx, (void)mbuf, (void)index;
+	return 2;
+}
+
+/* The ol_flags test, of each width it takes: every single bit, against masks of 1 to 8 bytes. */
+static void test_flags_widths(void)
+{
+	static const uint64_t masks[] = {
+	    NC_MBUF_F_RX_VLAN_STRIPPED,	  RX_FLAGS,	     TX_FLAGS,
+	    RX_FLAGS | TX_FLAGS,	  UINT64_C(1) << 63, UINT64_C(0x00ff000000000000),
+	    UINT64_C(0x8000000000000001), ~UINT64_C(0)};
+	struct nc_cbpf_insn accept[] = {BPF_STMT(BPF_RET | BPF_K, 1)};
+	uint8_t pkt[60] = {0};
+	uint32_t lens[1] = {60};
+	struct fake f[65];
+	void *mbufs[65];
+	uint32_t verdict[65];
+
+	for (unsigned b = 0; b <= 64; b++) {
+		build(&f[b], pkt, 60, 60, lens, 1, false);
+		put64(f[b].mbuf, ml->ol_flags, b < 64 ? UINT64_C(1) << b : 0);
+		mbufs[b] = f[b].mbuf;
+	}
+	for (size_t m = 0; m < G_N_ELEMENTS(masks); m++) {
+		struct nc_jit_layout lay = layout(NC_JIT_MAX_WINDOW, masks[m]);
+		unsigned slow = 0;
+		struct code c;
+
+		compile_ok(accept, 1, &lay, &c);
+		g_assert_cmpuint(c.fn(mbufs, 65, verdict, slow_two, NULL), ==, 65);
+		for (unsigned b = 0; b <= 64; b++) {
+			bool want_slow = b < 64 && (masks[m] >> b & 1);
+
+			if (verdict[b] != (want_slow ? 2u : 1u))
+				g_error("mask 0x%016" PRIx64 ", bit %u: verdict %u", masks[m], b,
+					verdict[b]);
+			slow += want_slow;
+		}
+		g_assert_cmpuint(slow, ==, (unsigned)__builtin_popcountll(masks[m]));
+		nc_jit_unmap(c.fn, c.len);
+	}
+	for (unsigned b = 0; b <= 64; b++)
+		release(&f[b]);
+}
+
 /* A NULL mbuf: verdict 0, no slow-path call; n == 0 writes nothing and calls nothing. */
 static void test_null_and_empty(void)
 {
@@ -1428,6 +1475,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/jit/edge-cases", test_rows);
 	g_test_add_func("/jit/a-and-x-start-at-zero", test_registers_start_at_zero);
 	g_test_add_func("/jit/null-mbuf-and-empty-burst", test_null_and_empty);
+	g_test_add_func("/jit/flags-test-of-every-width", test_flags_widths);
 	g_test_add_func("/jit/slow-path-only-when-needed", test_slow_only_when_needed);
 	g_test_add_func("/jit/random-programs-agree-with-libpcap", test_random_programs);
 	g_test_add_func("/jit/refusals", test_refusals);
