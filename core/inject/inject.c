@@ -524,7 +524,7 @@ static int check_privileges(pid_t pid, const char *comm, char *err, size_t errle
 
 static int make_plan(pid_t pid, pid_t want_tid, struct plan *p, char *err, size_t errlen)
 {
-	g_autofree char *seccomp = NULL, *tracer = NULL;
+	g_autofree char *seccomp = NULL, *tracer = NULL, *features = NULL;
 	g_autoptr(GArray) threads = NULL;
 	g_autoptr(GString) names = g_string_new(NULL);
 	char tcomm[16];
@@ -557,6 +557,12 @@ static int make_plan(pid_t pid, pid_t want_tid, struct plan *p, char *err, size_
 			      "injection makes (mmap, clone, openat) may be refused or kill it; "
 			      "capture without --inject",
 			      (int)pid, p->comm, !strcmp(seccomp, "1") ? "strict" : "filter");
+	features = status_field(pid, "x86_Thread_features:");
+	if (features && strstr(features, "shstk"))
+		return nc_err(err, errlen, ENOTSUP,
+			      "process %d (%s) runs with shadow stacks (x86_Thread_features: %s): "
+			      "injection's call and return would fault; capture without --inject",
+			      (int)pid, p->comm, features);
 	r = nc_maps_read(pid, &p->maps, err, errlen);
 	if (r < 0)
 		return r;
@@ -659,6 +665,8 @@ struct session {
 	int mem;      /* /proc/PID/mem */
 	bool seized;  /* attached with ptrace */
 	bool changed; /* the thread's registers are not its own any more (step 2 or 3) */
+	bool at_exit; /* stopped at mmap()'s return (step 3 may begin) */
+	bool started; /* set to call pthread_create() */
 	struct user_regs_struct saved;
 	uint64_t stopped_at, detached_at;
 };
@@ -904,6 +912,7 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 					      "mmap",
 					      (int)s->tid, (int)p->pid, (long long)r.orig_rax);
 			if (in_call) {
+				s->at_exit = true;
 				if (r.rax > (uint64_t)-4096)
 					return nc_err(err, errlen, (int)-r.rax,
 						      "mmap() in process %d failed: %s",
@@ -979,6 +988,7 @@ static int start_thread(struct session *s, const struct plan *p, uint64_t pages,
 	if (ptrace(PTRACE_SETREGS, s->tid, 0, &r))
 		return nc_err(err, errlen, errno, "cannot set the registers of thread %d: %s",
 			      (int)s->tid, strerror(errno));
+	s->started = true;
 	return 0;
 }
 
@@ -1080,6 +1090,13 @@ int nc_inject(pid_t pid, const char *lib_path, const char *entry_symbol, const c
 	if (r == 0) {
 		res->pages = pages;
 		r = start_thread(&s, &p, pages, lib_path, entry_symbol, arg, err, errlen);
+	}
+	if (r < 0 && s.at_exit && !s.started) {
+		/* netcap is here to put the thread back itself: the restart block stays intact
+		 * (if this fails the frame's rt_sigreturn does it) */
+		struct user_regs_struct back = resume_regs(&s.saved);
+
+		ptrace(PTRACE_SETREGS, s.tid, 0, &back);
 	}
 	let_go(&s);
 	if (s.stopped_at) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -180,6 +181,16 @@ static long task_status(pid_t pid, pid_t tid, const char *field)
 	return strtol(l + strlen(field), NULL, 10);
 }
 
+/* The system call thread tid sleeps in (/proc/PID/task/TID/syscall), -1 if none */
+static long task_syscall(pid_t pid, pid_t tid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	g_autofree char *text = NULL;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	return g_ascii_isdigit(text[0]) ? strtol(text, NULL, 10) : -1;
+}
+
 static char *read_maps(pid_t pid)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/maps", (int)pid);
@@ -329,6 +340,10 @@ static void test_each_thread(void)
 			max_stop = res.stop_ns;
 		if (!tids[i]) /* the injector's choice: a sleeping thread that is not main */
 			g_assert_cmpint(res.tid, ==, t.epoll);
+		/* the stub restarted poll and clock_nanosleep through restart_syscall, as the
+		 * kernel does: their restart blocks (the time left) were kept */
+		if (tids[i] == t.poll || tids[i] == t.nanosleep)
+			g_assert_cmpint(task_syscall(t.pid, tids[i]), ==, SYS_restart_syscall);
 	}
 	/* a second and a third load of the same library into the same process */
 	inject_one(&t, t.poll, &res);
@@ -432,6 +447,51 @@ static void test_refuse_library(void)
 	assert_untraced(t.pid);
 	target_stats(&t, &s);
 	g_assert_cmpint(s.bad, ==, 0);
+	target_stop(&t);
+}
+
+/*
+ * mmap() refused in the target (its address space limited to what it uses): the injection fails
+ * with mmap's error, and the thread, stopped in poll() with a restart block, is put back by
+ * netcap itself: poll goes on sleeping (no EINTR), nothing is loaded.
+ */
+static void test_mmap_refused(void)
+{
+	struct rlimit old, lim;
+	struct nc_inject_opts o;
+	struct nc_inject_result res;
+	struct target t;
+	struct stats s;
+	g_autofree char *want = NULL, *maps = NULL;
+	char err[512];
+
+	target_start(&t);
+	if (skip_without_ptrace(t.pid)) {
+		target_stop(&t);
+		return;
+	}
+	o = (struct nc_inject_opts){.tid = t.poll};
+	g_assert_cmpint(prlimit(t.pid, RLIMIT_AS, NULL, &old), ==, 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)task_status(t.pid, t.pid, "VmSize:") * 1024;
+	g_assert_cmpint(prlimit(t.pid, RLIMIT_AS, &lim, NULL), ==, 0);
+	g_assert_cmpint(nc_inject(t.pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", "x", &o,
+				  &res, err, sizeof(err)),
+			==, -ENOMEM);
+	g_assert_cmpint(prlimit(t.pid, RLIMIT_AS, &old, NULL), ==, 0);
+	want = g_strdup_printf("mmap() in process %d failed: Cannot allocate memory", (int)t.pid);
+	g_assert_cmpstr(err, ==, want);
+	g_assert_cmpuint(res.stop_ns, >, 0);
+	assert_untraced(t.pid);
+	g_usleep(20000);
+	g_assert_cmpint(scratch_pages(t.pid), ==, 0);
+	maps = read_maps(t.pid);
+	g_assert_null(strstr(maps, env("NC_INJECT_LIB")));
+	target_stats(&t, &s);
+	if (s.bad)
+		g_error("%s", s.what);
+	/* the poll thread sleeps on through restart_syscall: its restart block was kept */
+	g_assert_cmpint(task_syscall(t.pid, t.poll), ==, SYS_restart_syscall);
 	target_stop(&t);
 }
 
@@ -543,6 +603,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/inject/refuses-a-static-binary", test_refuse_static);
 	g_test_add_func("/inject/refuses-a-missing-library-or-entry", test_refuse_library);
 	g_test_add_func("/inject/each-sleeping-thread-resumes", test_each_thread);
+	g_test_add_func("/inject/mmap-refused-thread-put-back", test_mmap_refused);
 	g_test_add_func("/inject/target-survives-a-killed-injector", test_killed_injector);
 	return g_test_run();
 }
