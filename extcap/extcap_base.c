@@ -77,7 +77,7 @@ bool nc_extcap_option(struct nc_extcap *x, const char *name, const char *arg)
 	return false;
 }
 
-int nc_extcap_begin(struct nc_extcap *x, int argc, char **argv)
+static int begin(struct nc_extcap *x, int argc, char **argv)
 {
 	log_level = x->level;
 	if (x->log_file && !(log_out = fopen(x->log_file, "ae")) && !x->bad)
@@ -98,7 +98,7 @@ int nc_extcap_begin(struct nc_extcap *x, int argc, char **argv)
 	return 0;
 }
 
-void nc_extcap_end(struct nc_extcap *x)
+static void end(struct nc_extcap *x)
 {
 	if (log_out)
 		fclose(log_out);
@@ -148,7 +148,7 @@ void nc_extcap_error(const struct nc_extcap *x, const char *fmt, ...)
 	va_end(ap);
 }
 
-void nc_extcap_print_version(const char *version, const char *help, const char *display)
+static void print_version(const char *version, const char *help, const char *display)
 {
 	printf("extcap {version=%s}", version);
 	if (help)
@@ -163,7 +163,7 @@ void nc_extcap_print_interface(const char *value, const char *display)
 	printf("interface {value=%s}{display=%s}\n", value, display);
 }
 
-void nc_extcap_print_dlt(int number, const char *name, const char *display)
+static void print_dlt(int number, const char *name, const char *display)
 {
 	printf("dlt {number=%d}{name=%s}{display=%s}\n", number, name, display);
 }
@@ -197,7 +197,7 @@ void nc_extcap_usage(void)
 	    "  --extcap-control-out PATH, --help\n");
 }
 
-int nc_extcap_open_fifo(const struct nc_extcap *x)
+static int open_fifo(const struct nc_extcap *x)
 {
 	int fd;
 
@@ -225,7 +225,7 @@ static void on_stop(int sig)
 	nc_extcap_stop = 1;
 }
 
-void nc_extcap_catch_stop(void)
+static void catch_stop(void)
 {
 	struct sigaction sa = {.sa_handler = on_stop};
 
@@ -234,7 +234,7 @@ void nc_extcap_catch_stop(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-void nc_extcap_toolbar_open(struct nc_extcap_toolbar *t, const struct nc_extcap *x)
+static void toolbar_open(struct nc_extcap_toolbar *t, const struct nc_extcap *x)
 {
 	t->in = x->control_in ? open(x->control_in, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
 	t->out = x->control_out ? open(x->control_out, O_WRONLY | O_CLOEXEC) : -1;
@@ -243,7 +243,7 @@ void nc_extcap_toolbar_open(struct nc_extcap_toolbar *t, const struct nc_extcap 
 			      t->in >= 0 ? "open" : "absent", t->out >= 0 ? "open" : "absent");
 }
 
-void nc_extcap_toolbar_close(struct nc_extcap_toolbar *t)
+static void toolbar_close(struct nc_extcap_toolbar *t)
 {
 	if (t->in >= 0)
 		close(t->in);
@@ -279,4 +279,54 @@ void nc_extcap_control_drain(struct nc_extcap_toolbar *t)
 
 	while (t->in >= 0 && read(t->in, drain, sizeof(drain)) > 0)
 		;
+}
+
+/* The filter check of Wireshark's GUI: one line on stdout when bad, exit 0 either way */
+static int check_filter(const struct nc_extcap_tool *tool, const char *filter)
+{
+	char err[512];
+
+	if (tool->check_filter(filter, err, sizeof(err)))
+		printf("%s\n", err);
+	return 0;
+}
+
+static int capture(struct nc_extcap *x, const struct nc_extcap_tool *tool)
+{
+	struct nc_extcap_toolbar toolbar;
+	int fd = open_fifo(x), status;
+
+	if (fd < 0)
+		return 1;
+	catch_stop();
+	toolbar_open(&toolbar, x); /* after the FIFO; tshark gives none */
+	status = tool->capture(tool->ctx, x, fd, &toolbar);
+	toolbar_close(&toolbar);
+	close(fd);
+	return status;
+}
+
+int nc_extcap_run(struct nc_extcap *x, const struct nc_extcap_tool *tool, int argc, char **argv)
+{
+	int status = 0;
+
+	if (begin(x, argc, argv))
+		status = 1;
+	else if (x->help)
+		tool->usage();
+	else if (x->interfaces) {
+		print_version(tool->version, tool->help, tool->display);
+		tool->interfaces();
+	} else if (x->dlts)
+		print_dlt(tool->dlt, tool->dlt_name, tool->dlt_display);
+	else if (x->config)
+		tool->config(x);
+	else if (!x->capture && x->filter)
+		status = check_filter(tool, x->filter);
+	else if (!x->capture)
+		tool->usage();
+	else
+		status = capture(x, tool);
+	end(x);
+	return status;
 }

@@ -53,7 +53,7 @@ struct nc_extcap {
 	const char *iface, *filter, *fifo, *control_in, *control_out, *reload;
 	enum nc_extcap_level level;
 	const char *log_file;
-	char *bad; /* the last value refused; freed by nc_extcap_end() */
+	char *bad; /* the last value refused; freed by nc_extcap_run() */
 };
 
 /*
@@ -62,19 +62,9 @@ struct nc_extcap {
  */
 bool nc_extcap_option(struct nc_extcap *x, const char *name, const char *arg);
 
-/* Records a refused value: reported by nc_extcap_begin() or, in a capture, nc_extcap_open_fifo() */
+/* Records a refused value, for nc_extcap_run() to report */
 void nc_extcap_refuse(struct nc_extcap *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/*
- * After the options: opens the log file (appending; refused when it cannot be opened) and logs
- * the command line (debug). Outside a capture, a refused value is printed ("NAME: what") and 1
- * returned; otherwise 0.
- */
-int nc_extcap_begin(struct nc_extcap *x, int argc, char **argv);
-
-/* Closes the log file and frees what x holds. */
-void nc_extcap_end(struct nc_extcap *x);
 
 /* A line in the log file, when level is at or above the level asked for. */
 void nc_extcap_log(enum nc_extcap_level level, const char *fmt, ...)
@@ -84,10 +74,8 @@ void nc_extcap_log(enum nc_extcap_level level, const char *fmt, ...)
 void nc_extcap_error(const struct nc_extcap *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The protocol's sentences, one line each on stdout. help and display may be NULL. */
-void nc_extcap_print_version(const char *version, const char *help, const char *display);
+/* The protocol's sentences, one line each on stdout */
 void nc_extcap_print_interface(const char *value, const char *display);
-void nc_extcap_print_dlt(int number, const char *name, const char *display);
 /* def and range may be "": left out; reload: the selector has a reload button */
 void nc_extcap_print_arg(int number, const char *call, const char *display, const char *type,
 			 const char *def, const char *range, const char *tooltip, const char *group,
@@ -97,17 +85,9 @@ void nc_extcap_print_value(int arg, const char *value, const char *display, bool
 /* The protocol's options for --help, a few lines */
 void nc_extcap_usage(void);
 
-/*
- * Opens --fifo for writing ("-": a copy of stdout) before anything can fail in a capture:
- * dumpcap blocks opening it until the extcap does, even to read an error. Then a refused value
- * is reported. The descriptor, or -1 after a message on stderr.
- */
-int nc_extcap_open_fifo(const struct nc_extcap *x);
-
-/* Set by SIGINT, SIGTERM (Wireshark's stop) and SIGPIPE (the reader went away) once
- * nc_extcap_catch_stop() has been called; nothing else happens in the handler. */
+/* Set by SIGINT, SIGTERM (Wireshark's stop) and SIGPIPE (the reader went away) during a
+ * capture; nothing else happens in the handler. */
 extern volatile sig_atomic_t nc_extcap_stop;
-void nc_extcap_catch_stop(void);
 
 /* The control pipes of the toolbar (Wireshark's GUI gives them, tshark does not) */
 struct nc_extcap_toolbar {
@@ -128,10 +108,6 @@ enum nc_extcap_command {
 	NC_EXTCAP_CMD_ERROR = 9,
 };
 
-/* Opens the pipes x names (after the FIFO), the one to read non-blocking. */
-void nc_extcap_toolbar_open(struct nc_extcap_toolbar *t, const struct nc_extcap *x);
-void nc_extcap_toolbar_close(struct nc_extcap_toolbar *t);
-
 /* One message to Wireshark: 'T', a 24-bit length (payload + 2), control, command, payload (at
  * most 65535 bytes). A failed write closes the pipe: Wireshark went away, no toolbar any more. */
 void nc_extcap_control_send(struct nc_extcap_toolbar *t, uint8_t control,
@@ -139,5 +115,35 @@ void nc_extcap_control_send(struct nc_extcap_toolbar *t, uint8_t control,
 
 /* Reads and drops what Wireshark sent (Initialized, button presses), which needs no answer. */
 void nc_extcap_control_drain(struct nc_extcap_toolbar *t);
+
+/* What an extcap adds to the protocol: its sentences, its filter check and its capture */
+struct nc_extcap_tool {
+	const char *version, *help, *display; /* the `extcap` sentence; help may be NULL */
+	void (*usage)(void);		      /* --help, and a call that asks for nothing */
+	void (*interfaces)(void);	      /* the `interface` and `control` sentences */
+	int dlt;			      /* every interface's link type, for --extcap-dlts */
+	const char *dlt_name, *dlt_display;
+	/* the `arg` and `value` sentences of x->iface; with x->reload, that selector's values */
+	void (*config)(const struct nc_extcap *x);
+	/* whether filter can be captured with: 0, or a negative errno and why in err */
+	int (*check_filter)(const char *filter, char *err, size_t errlen);
+	/* the capture into fd (the FIFO, open), while nc_extcap_stop is 0: the exit status, 1
+	 * after nc_extcap_error() */
+	int (*capture)(void *ctx, const struct nc_extcap *x, int fd, struct nc_extcap_toolbar *t);
+	void *ctx;
+};
+
+/*
+ * Answers the call the options (nc_extcap_option()) make: opens the log file (appending; a
+ * refusal when it cannot) and logs the command line (debug); a refused value ends a call other
+ * than a capture at once ("NAME: what" on stderr, 1). Then --help, --extcap-interfaces (the
+ * `extcap` sentence first), --extcap-dlts, --extcap-config, the filter check of Wireshark's GUI
+ * (--extcap-capture-filter without --capture: the message as one line on stdout when the filter
+ * is bad, exit 0 either way), or --capture: the FIFO opened before anything can fail (dumpcap
+ * blocks opening it until the extcap does, even to read an error), the refused value reported
+ * after it, the stop signals caught, the control pipes opened, the tool's capture. Closes the
+ * log and frees what x holds. The exit status.
+ */
+int nc_extcap_run(struct nc_extcap *x, const struct nc_extcap_tool *tool, int argc, char **argv);
 
 #endif

@@ -15,8 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture/mbuf_capture.h"
-#include "capture/skb_capture.h"
+#include "capture/request.h"
 #include "extcap_base.h"
 #include "filter/filter.h"
 #include "interfaces.h"
@@ -52,11 +51,11 @@ struct options {
 	bool stacks;
 };
 
+/* the interfaces, then the toolbar: a log of attach and detach (the counters go to the status
+ * bar) */
 static void list_interfaces(void)
 {
-	nc_extcap_print_version(NETCAP_VERSION, NETCAP_EXTCAP_HELP, "netcap");
 	iface_list();
-	/* the toolbar: a log of attach and detach; the counters go to the status bar */
 	printf("control {number=%d}{type=button}{role=logger}{display=Log}"
 	       "{tooltip=netcap's attach and detach messages}\n",
 	       CONTROL_LOG);
@@ -82,11 +81,11 @@ static void toolbar_tick(void *ctx, const struct nc_counters *k, uint64_t writte
 	nc_extcap_control_send(ctx, NC_EXTCAP_CONTROL_NONE, NC_EXTCAP_CMD_STATUSBAR, text);
 }
 
-static void list_config(const char *iface, const char *reload)
+static void list_config(const struct nc_extcap *x)
 {
-	if (reload) { /* only the values of the selector to reload */
-		if (!strcmp(reload, "pid"))
-			iface_processes(ARG(PID), iface);
+	if (x->reload) { /* only the values of the selector to reload */
+		if (!strcmp(x->reload, "pid"))
+			iface_processes(ARG(PID), x->iface);
 		return;
 	}
 #define NC_ARG(id, call, display, type, def, range, tooltip, group)                                \
@@ -97,7 +96,7 @@ static void list_config(const char *iface, const char *reload)
 #include "extcap_args.def"
 #undef NC_ARG
 #undef NC_VALUE
-	iface_processes(ARG(PID), iface);
+	iface_processes(ARG(PID), x->iface);
 }
 
 static void usage(void)
@@ -114,55 +113,51 @@ static void usage(void)
 #undef NC_VALUE
 }
 
-/* The capture filter check Wireshark runs while the user types: one line when bad, exit 0 */
-static int check_filter(const char *filter)
+/* Whether netcap can capture with filter (compiled and translated, as a capture would) */
+static int check_filter(const char *filter, char *err, size_t errlen)
 {
 	struct nc_filter *f;
-	char err[512];
+	int ret = nc_filter_new(filter, NC_MAX_SNAPLEN, 1, &f, err, errlen);
 
-	if (nc_filter_new(filter, NC_MAX_SNAPLEN, 1, &f, err, sizeof(err)))
-		printf("%s\n", err);
-	else
+	if (!ret)
 		nc_filter_free(f);
-	return 0;
+	return ret;
 }
 
-static int capture(const struct nc_extcap *x, const struct options *o, int fd,
-		   struct nc_extcap_toolbar *t)
+static int capture(void *ctx, const struct nc_extcap *x, int fd, struct nc_extcap_toolbar *t)
 {
+	const struct options *o = ctx;
 	struct iface_target target;
 	struct nc_capture_result res;
-	struct nc_sink_opts out = {.format = NC_SINK_PCAPNG,
-				   .use_fd = true,
-				   .fd = fd,
-				   .linktype = NC_LINKTYPE_ETHERNET,
-				   .snaplen = (uint32_t)o->snaplen};
-	struct nc_capture_hooks hooks = {.log = toolbar_log, .tick = toolbar_tick, .ctx = t};
 	char err[512];
 	int ret =
 	    iface_resolve(x->iface, (pid_t)o->pid, o->port, o->hook, &target, err, sizeof(err));
-	struct nc_capture_common cap = {.filter = x->filter,
-					.snaplen = (uint32_t)o->snaplen,
-					.out = out,
-					.stop = &nc_extcap_stop,
-					.hooks = hooks,
-					.specs = &target.spec,
-					.n_specs = 1};
+	struct nc_request r = {
+	    .mode = target.kernel ? NC_MODE_SKB : NC_MODE_MBUF,
+	    .pids = &target.pid,
+	    .n_pids = !target.kernel,
+	    .cap = {.specs = &target.spec,
+		    .n_specs = 1,
+		    .filter = x->filter,
+		    .snaplen = (uint32_t)o->snaplen,
+		    .stacks = target.kernel && o->stacks, /* the kernel's stacks: kernel points */
+		    .out = {.format = NC_SINK_PCAPNG,
+			    .use_fd = true,
+			    .fd = fd,
+			    .linktype = NC_LINKTYPE_ETHERNET,
+			    .snaplen = (uint32_t)o->snaplen},
+		    .stop = &nc_extcap_stop,
+		    .hooks = {.log = toolbar_log, .tick = toolbar_tick, .ctx = t}}};
 
-	if (!ret && target.kernel) {
-		struct nc_skb_request r = {.cap = cap};
+	if (!ret) {
+		g_autofree char *who = target.kernel
+					   ? g_strdup("the kernel")
+					   : g_strdup_printf("process %d", (int)target.pid);
 
-		r.cap.stacks = o->stacks; /* the kernel's stacks: for kernel points only */
-		nc_extcap_log(NC_EXTCAP_INFO, "%s: the kernel at %s, filter \"%s\", snap length %u",
-			      x->iface, target.spec, x->filter ? x->filter : "", cap.snaplen);
-		ret = nc_skb_capture(&r, &res, err, sizeof(err));
-	} else if (!ret) {
-		struct nc_mbuf_request r = {.cap = cap, .pids = &target.pid, .n_pids = 1};
-
-		nc_extcap_log(NC_EXTCAP_INFO, "%s: process %d at %s, filter \"%s\", snap length %u",
-			      x->iface, (int)target.pid, target.spec, x->filter ? x->filter : "",
-			      cap.snaplen);
-		ret = nc_mbuf_capture(&r, &res, err, sizeof(err));
+		nc_extcap_log(NC_EXTCAP_INFO, "%s: %s at %s, filter \"%s\", snap length %u",
+			      x->iface, who, target.spec, x->filter ? x->filter : "",
+			      r.cap.snaplen);
+		ret = nc_capture(&r, &res, err, sizeof(err));
 	}
 	g_free(target.spec);
 	if (ret) {
@@ -209,36 +204,23 @@ int main(int argc, char **argv)
 {
 	struct nc_extcap x = {.name = "netcap-extcap", .tag = "netcap", .level = NC_EXTCAP_MESSAGE};
 	struct options o = {.snaplen = NC_MAX_SNAPLEN};
-	struct nc_extcap_toolbar toolbar;
-	int c, i = 0, fd, status = 0;
+	const struct nc_extcap_tool tool = {.version = NETCAP_VERSION,
+					    .help = NETCAP_EXTCAP_HELP,
+					    .display = "netcap",
+					    .usage = usage,
+					    .interfaces = list_interfaces,
+					    .dlt = 1,
+					    .dlt_name = "EN10MB",
+					    .dlt_display = "Ethernet",
+					    .config = list_config,
+					    .check_filter = check_filter,
+					    .capture = capture,
+					    .ctx = &o};
+	int c, i = 0;
 
 	while ((c = getopt_long(argc, argv, "", long_opts, &i)) != -1)
 		if (c == '?' || (!option(&o, &x, c, optarg) &&
 				 !nc_extcap_option(&x, long_opts[i].name, optarg)))
 			nc_extcap_refuse(&x, "unknown option; see: netcap-extcap --help");
-	if (nc_extcap_begin(&x, argc, argv))
-		status = 1;
-	else if (x.help)
-		usage();
-	else if (x.interfaces)
-		list_interfaces();
-	else if (x.dlts)
-		nc_extcap_print_dlt(1, "EN10MB", "Ethernet");
-	else if (x.config)
-		list_config(x.iface, x.reload);
-	else if (!x.capture && x.filter)
-		status = check_filter(x.filter);
-	else if (!x.capture)
-		usage();
-	else if ((fd = nc_extcap_open_fifo(&x)) < 0)
-		status = 1;
-	else {
-		nc_extcap_catch_stop();
-		nc_extcap_toolbar_open(&toolbar, &x); /* after the FIFO; tshark gives none */
-		status = capture(&x, &o, fd, &toolbar);
-		nc_extcap_toolbar_close(&toolbar);
-		close(fd);
-	}
-	nc_extcap_end(&x);
-	return status;
+	return nc_extcap_run(&x, &tool, argc, argv);
 }

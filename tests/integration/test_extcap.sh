@@ -154,8 +154,8 @@ echo "control pipes: attach and detach in the log, live counters in the status b
 # of the level given and of those above it (noisy < debug < info < message), none below
 nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
 nc_fwd_go
-tshark -i netcap:nc_fwd:fwd_burst -o extcap.netcap_nc_fwd_fwd_burst.loglevel:debug \
-	-o "extcap.netcap_nc_fwd_fwd_burst.logfile:$tmp/debug.log" -c 3 -w "$tmp/log.pcapng" >/dev/null 2>"$tmp/log.err" ||
+tshark -i netcap:nc_fwd:fwd_burst -o "extcap.netcap_nc_fwd_fwd_burst.pid:$NC_FWD_PID" \
+	-o extcap.netcap_nc_fwd_fwd_burst.loglevel:debug -o "extcap.netcap_nc_fwd_fwd_burst.logfile:$tmp/debug.log" -c 3 -w "$tmp/log.pcapng" >/dev/null 2>"$tmp/log.err" ||
 	fail "log options: $(cat "$tmp/log.err")"
 [[ -s $tmp/debug.log ]] || fail "--log-level debug: no log file $tmp/debug.log"
 line='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{3} \[[0-9]+\]'
@@ -167,7 +167,7 @@ grep -qE "$line message: attached at 1 hook point\(s\)$" "$tmp/debug.log" ||
 	fail "--log-level debug: no message line: $(cat "$tmp/debug.log")"
 ! grep -q '\] noisy: ' "$tmp/debug.log" || fail "--log-level debug: noisy lines: $(cat "$tmp/debug.log")"
 : >"$tmp/message.pcapng"
-"$extcap" --capture --extcap-interface netcap:nc_fwd:fwd_burst --fifo "$tmp/message.pcapng" \
+"$extcap" --capture --extcap-interface netcap:nc_fwd:fwd_burst --pid "$NC_FWD_PID" --fifo "$tmp/message.pcapng" \
 	--log-level message --log-file "$tmp/message.log" 2>"$tmp/message.err" &
 epid=$!
 nc_wait_attached "$epid" || fail "--log-level message: not attached: $(cat "$tmp/message.err")"
