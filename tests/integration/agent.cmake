@@ -11,8 +11,9 @@ add_executable(agent_cap ${CMAKE_SOURCE_DIR}/tests/apps/agent_cap.c)
 target_link_libraries(agent_cap PRIVATE netcap)
 
 add_test(NAME agent COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_agent.sh $<TARGET_FILE:agent_cap>
-                               $<TARGET_FILE:agent_shim> $<TARGET_FILE:netcap-agent>)
+                               $<TARGET_FILE:agent_shim> $<TARGET_FILE:netcap-agent>
+                               $<TARGET_FILE:netcap-cli>)
 set_tests_properties(agent PROPERTIES
   ENVIRONMENT "NC_FWD=$<TARGET_FILE:nc_fwd>;NC_TEST_DATA=${CMAKE_BINARY_DIR}/tests/data"
   TIMEOUT 600 SKIP_RETURN_CODE 77)
-add_dependencies(agent_cap agent_shim netcap-agent nc_fwd)
+add_dependencies(agent_cap agent_shim netcap-agent nc_fwd netcap-cli)

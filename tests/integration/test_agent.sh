@@ -5,12 +5,14 @@
 # full and at a 64-byte snap length, with exact counts; netcap's side SIGKILLed during a capture
 # leaves the application forwarding with no mapping of the shared memory; 20 captures in a row
 # against one application, each leaving nothing mapped.
-# Usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB   (environment: NC_FWD, NC_TEST_DATA)
+# The uprobe path (netcap mbuf) captures tx_burst:0 in the same run as the agent: the same bytes.
+# Usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB [NETCAP]   (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cap=${1:?usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB}
 shim=${2:?}
 lib=${3:?}
+netcap=${4:-}
 if [[ $EUID != 0 ]]; then
 	echo "test_agent: needs root (DPDK's memory, /proc/PID/mem of the fixture)" >&2
 	exit 77
@@ -99,6 +101,31 @@ replay snap64 64
 # chains of 3 segments and VLAN tags stripped after rx, restored before tx: tx_burst sees chains
 replay segments 16384 --stats --segments 3 --strip-vlan
 grep -q ", [1-9][0-9]* chains built" "$NC_FWD_ERR" || fail "segments: nc_fwd built no chains"
+
+# the uprobe path and the agent at tx_burst:0 in one run (chains of 3 segments): the same packets
+if [[ -n $netcap ]]; then
+	fixture --count "$n" --segments 3 -- \
+		--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/both.tx.pcap"
+	"$netcap" mbuf --ready-file "$tmp/both.nc.ready" --duration 60 --pid "$NC_FWD_PID" \
+		-f tx_burst:0 -w "$tmp/both.pcapng" >"$tmp/both.nc.out" 2>"$tmp/both.nc.err" &
+	nc_pid=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/both.nc.ready ]] && break
+		kill -0 "$nc_pid" 2>/dev/null || fail "both: netcap exited: $(cat "$tmp/both.nc.err")"
+		sleep 0.1
+	done
+	[[ -e $tmp/both.nc.ready ]] || fail "both: netcap did not attach within 20 s"
+	start_cap both -f tx:0 -w "$tmp/both"
+	nc_fwd_go
+	nc_fwd_wait || fail "both: nc_fwd exited $?"
+	wait "$cap_pid" || fail "both: agent_cap failed: $(cat "$tmp/both.err")"
+	wait "$nc_pid" || fail "both: netcap exited $?: $(cat "$tmp/both.nc.err")"
+	uprobe=$(nc_pcap_hex "$tmp/both.pcapng")
+	[[ $(wc -l <<<"$uprobe") == "$n" ]] || fail "both: netcap captured $(wc -l <<<"$uprobe") packets"
+	[[ $(nc_pcap_hex "$tmp/both.tx0.pcap") == "$uprobe" ]] ||
+		fail "both: the agent's and netcap's uprobe captures of tx_burst:0 differ"
+	nc_log "both: the agent and the uprobe path captured the same $n packets at tx_burst:0"
+fi
 
 # endless forwarding between two null ports for the rest
 fixture --stats -- --vdev net_null0 --vdev net_null1
