@@ -188,7 +188,7 @@ static inline uint16_t queue_of(const struct port_hook *h, struct slot *s, void 
 	memcpy(&data, (const void *)h->qdata_addr, sizeof(data));
 	if (!data)
 		return NC_AGENT_QUEUE_ANY;
-	for (uint16_t i = 0; i < 64; i++) {
+	for (uint16_t i = 0; i < NC_AGENT_MAX_QUEUES; i++) {
 		if (!data[i])
 			break;
 		if (data[i] == q) {

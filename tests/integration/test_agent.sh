@@ -134,6 +134,7 @@ nc_fwd_go
 # netcap's side killed (SIGKILL) while capturing: the agent leaves by itself
 start_cap killed -f rx:0,tx:1 -s 64
 sleep 0.3
+[[ $(memfd_maps) == 1 ]] || fail "killed: the shared memory is not mapped in the application while capturing"
 kill -KILL "$cap_pid"
 wait "$cap_pid" 2>/dev/null || true
 for _ in $(seq 100); do
