@@ -10,9 +10,9 @@
  *      trampoline (__restore_rt) over a signal frame netcap wrote on its stack below the red zone:
  *      all registers, flags, FP/vector state (as read with PTRACE_GETREGSET, rewritten only by the
  *      thread's own rt_sigreturn) and signal mask. On netcap's death the thread maps the pages,
- *      returns through rt_sigreturn and resumes; a restart is then already applied in the frame
- *      (a restart_syscall one returns -EINTR: rt_sigreturn cancels restart blocks, as after a
- *      signal handler).
+ *      returns through rt_sigreturn and resumes, its call restarted in the frame already (one
+ *      that needed a restart block is issued again: rt_sigreturn cancels restart blocks;
+ *      sigreturn_regs()).
  *   3. netcap sees mmap()'s return at its syscall-exit stop (PTRACE_SYSCALL), writes the stub and
  *      its data into the pages, and turns the thread into a call of pthread_create() that returns
  *      into the restore stub (stub.c), then detaches. From here nothing of netcap is needed.
@@ -870,7 +870,7 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 {
 	struct user_regs_struct r = s->saved;
 	bool in_call = false;
-	uint64_t frame;
+	uint64_t frame, mask;
 	int st, e;
 
 	e = write_frame(s, p->maps, p->libc.restorer, &frame, err, errlen);
@@ -921,6 +921,15 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 				return 0;
 			}
 			in_call = true;
+			/*
+			 * Out of its system call the thread has its own signal mask again: a call
+			 * like ppoll() shows the one it installed for the wait in SigBlk, which
+			 * the frame must not make permanent.
+			 */
+			if (!ptrace(PTRACE_GETSIGMASK, s->tid, (void *)sizeof(mask), &mask))
+				mem_write(s->mem,
+					  frame + offsetof(struct k_rt_sigframe, uc.uc_sigmask),
+					  &mask, sizeof(mask));
 		} else if (st >> 16 == PTRACE_EVENT_STOP) {
 			return nc_err(err, errlen, EAGAIN, "process %d was stopped meanwhile",
 				      (int)p->pid);

@@ -47,8 +47,9 @@ struct nc_inject_result {
  * Whether pid can be injected into, without touching it: 0, and the thread nc_inject() would
  * stop in *tid (may be NULL), or a negative errno with one line naming the obstacle and what to
  * do: -ESRCH no such process; -EPERM no CAP_SYS_PTRACE / Yama ptrace_scope / already traced;
- * -EACCES seccomp; -ENOEXEC a static or non-glibc process, or one that is not x86-64; -ENOENT a
- * glibc without the functions needed; -EBUSY no sleeping thread outside the DPDK lcores.
+ * -EACCES seccomp; -ENOTSUP shadow stacks; -ENOEXEC a static or non-glibc process, or one that
+ * is not x86-64; -ENOENT a glibc without the functions needed; -EBUSY no sleeping thread outside
+ * the DPDK lcores.
  */
 int nc_inject_check(pid_t pid, pid_t *tid, char *err, size_t errlen);
 
@@ -60,8 +61,9 @@ int nc_inject_check(pid_t pid, pid_t *tid, char *err, size_t errlen);
  * of nc_inject_check(), -EINVAL for arguments too long for the scratch pages, -ENOENT for a
  * library dlopen() refused or an entry dlsym() did not find (the message is dlerror()'s),
  * -ETIMEDOUT when the thread did not stop or entry was not called in time, -ESRCH when the
- * process exited meanwhile. On every path the thread is let go and the target keeps running;
- * after an error past the stop the scratch pages may stay mapped (res->pages, when known).
+ * process exited meanwhile, mmap()'s or pthread_create()'s error in the target. On every path the
+ * thread is let go and the target keeps running; after an error past the stop the scratch pages may
+ * stay mapped (res->pages, when known).
  */
 int nc_inject(pid_t pid, const char *lib_path, const char *entry_symbol, const char *arg,
 	      const struct nc_inject_opts *opts, struct nc_inject_result *res, char *err,
