@@ -15,10 +15,14 @@
  *
  * On stdin it takes one-letter commands: "s" prints one line of statistics,
  * "r" resets the longest gap, "q" exits 0. On start it prints "ready" and its threads' ids.
+ * With --seccomp it first installs a seccomp filter that allows everything (the injector must
+ * refuse it all the same).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -119,11 +123,19 @@ static void *sleep_thread(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	void *(*fn[])(void *) = {busy, epoll_thread, poll_thread, sleep_thread};
 	char buf[64];
 
+	if (argc > 1 && !strcmp(argv[1], "--seccomp")) {
+		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		struct sock_fprog prog = {.len = 1, .filter = &allow};
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+			return 1;
+	}
 	if (pipe(quiet_pipe))
 		return 1;
 	for (int i = 0; i < 4; i++) {

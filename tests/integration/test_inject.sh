@@ -36,8 +36,8 @@ voluntary() { awk '/^voluntary_ctxt_switches:/ {print $2}' "/proc/$1/task/$2/sta
 
 # the scratch page pairs (8 KiB each) left in process $1: its anonymous rwx memory
 scratch_pairs() {
-	local range perms off dev inode path bytes=0
-	while read -r range perms off dev inode path; do
+	local range perms path bytes=0
+	while read -r range perms _ _ _ path; do
 		[[ $perms == rwxp && -z $path ]] || continue
 		bytes=$((bytes + 16#${range#*-} - 16#${range%-*}))
 	done <"/proc/$1/maps"

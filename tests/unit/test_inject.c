@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -111,9 +112,9 @@ struct target {
 	pid_t busy, epoll, poll, nanosleep;
 };
 
-static void target_start(struct target *t)
+static void target_start_args(struct target *t, const char *opt)
 {
-	char *argv[] = {(char *)env("NC_INJECT_TARGET"), NULL};
+	char *argv[] = {(char *)env("NC_INJECT_TARGET"), (char *)opt, NULL};
 	g_autoptr(GError) e = NULL;
 	char line[256];
 	int out, main_pid;
@@ -128,6 +129,11 @@ static void target_start(struct target *t)
 			==, 5);
 	g_assert_cmpint(main_pid, ==, t->pid);
 	g_usleep(50000); /* into their sleeping calls */
+}
+
+static void target_start(struct target *t)
+{
+	target_start_args(t, NULL);
 }
 
 static void target_stop(struct target *t)
@@ -495,6 +501,63 @@ static void test_mmap_refused(void)
 	target_stop(&t);
 }
 
+/* A process under seccomp, and one a debugger traces: refused, nothing changed. */
+static void test_refuse_seccomp_and_traced(void)
+{
+	g_autofree char *maps0 = NULL, *maps1 = NULL, *want = NULL;
+	struct target t;
+	char err[512];
+	pid_t tracer;
+	int st, pipefd[2];
+
+	target_start(&t);
+	if (skip_without_ptrace(t.pid)) {
+		target_stop(&t);
+		return;
+	}
+	target_stop(&t);
+
+	target_start_args(&t, "--seccomp");
+	maps0 = read_maps(t.pid);
+	g_assert_cmpint(nc_inject(t.pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", "x", NULL,
+				  NULL, err, sizeof(err)),
+			==, -EACCES);
+	want = g_strdup_printf("process %d (inject_target) runs under seccomp (filter mode): the "
+			       "system calls injection makes (mmap, clone, openat) may be refused "
+			       "or kill it; capture without --inject",
+			       (int)t.pid);
+	g_assert_cmpstr(err, ==, want);
+	maps1 = read_maps(t.pid);
+	g_assert_cmpstr(maps1, ==, maps0);
+	assert_untraced(t.pid);
+	target_stop(&t);
+
+	target_start(&t);
+	g_assert_cmpint(pipe(pipefd), ==, 0);
+	tracer = fork();
+	g_assert_cmpint(tracer, >=, 0);
+	if (tracer == 0) { /* a debugger on the main thread, until killed */
+		char c = ptrace(PTRACE_SEIZE, t.pid, 0, 0) ? 'n' : 'y';
+
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	g_assert_cmpint(read(pipefd[0], &st, 1), ==, 1);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	g_clear_pointer(&want, g_free);
+	want = g_strdup_printf("process %d (inject_target) is traced by process %d (test_inject), "
+			       "a debugger?: detach it first, or capture without --inject",
+			       (int)t.pid, (int)tracer);
+	g_assert_cmpint(nc_inject_check(t.pid, NULL, err, sizeof(err)), ==, -EPERM);
+	g_assert_cmpstr(err, ==, want);
+	kill(tracer, SIGKILL);
+	waitpid(tracer, &st, 0);
+	target_stop(&t);
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -608,6 +671,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/inject/refuses-a-pid-that-does-not-exist", test_refuse_no_process);
 	g_test_add_func("/inject/refuses-a-static-binary", test_refuse_static);
 	g_test_add_func("/inject/refuses-a-missing-library-or-entry", test_refuse_library);
+	g_test_add_func("/inject/refuses-seccomp-and-a-traced-process",
+			test_refuse_seccomp_and_traced);
 	g_test_add_func("/inject/each-sleeping-thread-resumes", test_each_thread);
 	g_test_add_func("/inject/mmap-refused-thread-put-back", test_mmap_refused);
 	g_test_add_func("/inject/target-survives-a-killed-injector", test_killed_injector);
