@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -558,6 +559,40 @@ static void test_refuse_seccomp_and_traced(void)
 	target_stop(&t);
 }
 
+/* Another user's process, without CAP_SYS_PTRACE: refused (as root: checked from a child that
+ * became nobody, against this process). */
+static void test_refuse_other_user(void)
+{
+	char err[512] = "", want[64];
+	pid_t victim = getuid() == 0 ? getpid() : 1, child;
+	int st, fd[2];
+
+	g_assert_cmpint(pipe(fd), ==, 0);
+	child = fork();
+	g_assert_cmpint(child, >=, 0);
+	if (child == 0) {
+		int r;
+
+		if (getuid() == 0 && (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+				      setresuid(65534, 65534, 65534)))
+			_exit(2);
+		r = nc_inject_check(victim, NULL, err, sizeof(err));
+		if (write(fd[1], err, sizeof(err)) != (ssize_t)sizeof(err))
+			_exit(3);
+		_exit(r == -EPERM ? 0 : 1);
+	}
+	close(fd[1]);
+	g_assert_cmpint(read(fd[0], err, sizeof(err)), ==, sizeof(err));
+	close(fd[0]);
+	waitpid(child, &st, 0);
+	g_test_message("%s", err);
+	g_assert_true(WIFEXITED(st));
+	g_assert_cmpint(WEXITSTATUS(st), ==, 0);
+	snprintf(want, sizeof(want), "process %d (", (int)victim);
+	g_assert_true(g_str_has_prefix(err, want));
+	g_assert_nonnull(strstr(err, " runs as uid 0 (root)"));
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -673,6 +708,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/inject/refuses-a-missing-library-or-entry", test_refuse_library);
 	g_test_add_func("/inject/refuses-seccomp-and-a-traced-process",
 			test_refuse_seccomp_and_traced);
+	g_test_add_func("/inject/refuses-another-users-process", test_refuse_other_user);
 	g_test_add_func("/inject/each-sleeping-thread-resumes", test_each_thread);
 	g_test_add_func("/inject/mmap-refused-thread-put-back", test_mmap_refused);
 	g_test_add_func("/inject/target-survives-a-killed-injector", test_killed_injector);
