@@ -2,9 +2,10 @@
 /*
  * The Wireshark extcap protocol, apart from what an extcap captures (as Wireshark's own extcaps
  * share extcap-base): the protocol's options, the sentences of --extcap-interfaces, --extcap-dlts
- * and --extcap-config, the FIFO, the stop signals, the framing of the toolbar's control pipes,
- * and the log options (--log-level, --log-file). Protocol as Wireshark 4.0 behaves: see
- * docs/extcap.md.
+ * and --extcap-config, which call does what (nc_extcap_run()), the FIFO, the stop signals, the
+ * framing of the toolbar's control pipes, and the log options (--log-level, --log-file). The
+ * protocol as Wireshark 4.0 behaves (its developer's guide, chapter "Extcap"); how netcap uses
+ * it: docs/extcap.md.
  *
  * Messages: what Wireshark should show goes to stderr (during a capture, after the FIFO is open:
  * dumpcap waits for it); the log goes to --log-file only, never to stdout, which carries the
@@ -33,11 +34,9 @@
 	    {"fifo", required_argument, NULL, NC_EXTCAP_OPT},                                      \
 	    {"extcap-control-in", required_argument, NULL, NC_EXTCAP_OPT},                         \
 	    {"extcap-control-out", required_argument, NULL, NC_EXTCAP_OPT},                        \
-	{                                                                                          \
-		"help", no_argument, NULL, NC_EXTCAP_OPT                                           \
-	}
+	    {"help", no_argument, NULL, NC_EXTCAP_OPT},
 
-/* Wireshark's log levels, as its extcaps offer them: each writes its own lines and those above */
+/* Wireshark's log levels, as its extcaps offer them: a level keeps its lines and those above */
 enum nc_extcap_level {
 	NC_EXTCAP_NOISY,
 	NC_EXTCAP_DEBUG,

@@ -35,7 +35,7 @@ enum {
 #define ARG(id) (OPT_##id - OPT_BEFORE_ROWS - 1)
 
 static const struct option long_opts[] = {
-    NC_EXTCAP_OPTIONS,
+    NC_EXTCAP_OPTIONS
 #define NC_ARG(id, call, display, type, def, range, tooltip, group)                                \
 	{call, strcmp(type, "boolflag") ? required_argument : no_argument, NULL, OPT_##id},
 #define NC_VALUE(id, value, display, is_default)
