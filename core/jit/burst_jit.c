@@ -73,8 +73,11 @@ struct jit {
 	size_t njumps;	       /* jumps emitted this pass */
 	size_t max_jumps;      /* room in jend_* */
 	const uint32_t *known; /* known[i]: bytes in place proven on every path to insn i */
-	bool long_only;	       /* every jump rel32 (the first pass, and the fallback) */
-	bool jumps_overrun;    /* more jumps than max_jumps: a bug, reported as such */
+	const struct nc_cbpf_insn *prog;
+	const int32_t *adef; /* adef[i]: the load whose value A holds at insn i (find_raw()) */
+	const bool *raw;     /* raw[i]: load i leaves A in packet byte order */
+	bool long_only;	     /* every jump rel32 (the first pass, and the fallback) */
+	bool jumps_overrun;  /* more jumps than max_jumps: a bug, reported as such */
 };
 
 static int jit_err(char *err, size_t errlen, int errnum, const char *fmt, ...)
@@ -416,25 +419,57 @@ static int size_of(uint16_t code)
 }
 
 /*
- * A = the big-endian value of `size` bytes at [rdi + index + disp], the bounds already checked.
+ * A = the big-endian value of `size` bytes at [rdi + index + disp], the bounds already checked;
+ * left in packet byte order if raw.
  */
-static void load_packet(struct jit *j, int size, int index, int32_t disp)
+static void load_packet(struct jit *j, int size, int index, int32_t disp, bool raw)
 {
 	switch (size) {
 	case 1: op_mem(j, 0, 0x0fb6, RAX, RDI, index, 0, disp); break; /* movzx eax, byte */
 	case 2:
 		op_mem(j, 0, 0x0fb7, RAX, RDI, index, 0, disp); /* movzx eax, word */
-		byte(j, 0x66);					/* rol ax, 8 */
-		byte(j, 0xc1);
-		byte(j, 0xc0);
-		byte(j, 8);
+		if (!raw) {					/* rol ax, 8 */
+			byte(j, 0x66);
+			byte(j, 0xc1);
+			byte(j, 0xc0);
+			byte(j, 8);
+		}
 		break;
 	default:
 		op_mem(j, 0, 0x8b, RAX, RDI, index, 0, disp); /* mov eax, dword */
-		byte(j, 0x0f);				      /* bswap eax */
-		byte(j, 0xc8);
+		if (!raw) {				      /* bswap eax */
+			byte(j, 0x0f);
+			byte(j, 0xc8);
+		}
 		break;
 	}
+}
+
+static uint32_t swap16(uint32_t v)
+{
+	return (v >> 8 & 0xff) | (v & 0xff) << 8;
+}
+
+static uint32_t swap32(uint32_t v)
+{
+	return v >> 24 | (v >> 8 & 0xff00) | (v & 0xff00) << 8 | v << 24;
+}
+
+/*
+ * The constant of jeq #k / jset #k (instruction i) as it compares with A: swapped when A holds
+ * a load left in packet byte order. A 16-bit value never equals a k above 0xffff, swapped or not.
+ */
+static uint32_t cmp_const(const struct jit *j, const struct nc_cbpf_insn *p, unsigned i)
+{
+	int32_t d = j->adef[i];
+
+	if (d < 0 || !j->raw[d] || BPF_SRC(p->code) != BPF_K)
+		return p->k;
+	if (BPF_SIZE(j->prog[d].code) == BPF_W)
+		return swap32(p->k);
+	if (BPF_OP(p->code) == BPF_JSET)
+		return swap16(p->k & 0xffff);
+	return p->k > 0xffff ? p->k : swap16(p->k);
 }
 
 /* if (A op k|X) goto jt else goto jf */
@@ -451,13 +486,13 @@ static void cond_jump(struct jit *j, const struct nc_cbpf_insn *p, unsigned i)
 		if (BPF_SRC(p->code) == BPF_X)
 			test_rr(j, 0, RAX, R8);
 		else
-			test_eax_imm(j, p->k);
+			test_eax_imm(j, cmp_const(j, p, i));
 		cc = CC_NE;
 	} else {
 		if (BPF_SRC(p->code) == BPF_X)
 			alu_rr(j, 0, ALU_CMP, RAX, R8);
 		else
-			alu_ri(j, ALU_CMP, RAX, p->k);
+			alu_ri(j, ALU_CMP, RAX, cmp_const(j, p, i));
 		cc = BPF_OP(p->code) == BPF_JEQ ? CC_E : BPF_OP(p->code) == BPF_JGT ? CC_A : CC_AE;
 	}
 	if (p->jf == 0) {
@@ -488,7 +523,7 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 			alu_ri(j, ALU_CMP, RSI, p->k + (unsigned)size);
 			jump(j, CC_B, label(j, L_OOB));
 		}
-		load_packet(j, size, NO_INDEX, (int32_t)p->k);
+		load_packet(j, size, NO_INDEX, (int32_t)p->k, j->raw[i]);
 		break;
 	/* A = P[X + k:size]; X + k in 64 bits, so it cannot wrap */
 	case BPF_LD | BPF_W | BPF_IND:
@@ -505,7 +540,7 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 		jump(j, CC_A, label(j, L_REJECT));
 		alu_rr(j, 1, ALU_CMP, R11, RSI);
 		jump(j, CC_A, label(j, L_OOB));
-		load_packet(j, size, R8, (int32_t)p->k);
+		load_packet(j, size, R8, (int32_t)p->k, j->raw[i]);
 		break;
 	/* X = 4 * (P[k] & 0xf) */
 	case BPF_LDX | BPF_B | BPF_MSH:
@@ -920,6 +955,73 @@ static void analyse(const struct nc_cbpf_insn *prog, unsigned len, const bool *r
 	}
 }
 
+#define DEF_UNSET (-3) /* no path seen yet */
+#define DEF_MIXED (-2) /* different values on different paths */
+#define DEF_OTHER (-1) /* a value that is not a 16- or 32-bit packet load */
+
+/* merges `in`, what A holds coming from one predecessor, into adef[s] */
+static void merge_def(int32_t *adef, bool *raw, unsigned s, int32_t in)
+{
+	if (adef[s] == DEF_UNSET) {
+		adef[s] = in;
+	} else if (adef[s] != in) {
+		if (adef[s] >= 0)
+			raw[adef[s]] = false;
+		if (in >= 0)
+			raw[in] = false;
+		adef[s] = DEF_MIXED;
+	}
+}
+
+/*
+ * raw[i]: 16- or 32-bit load i may leave A in packet byte order, saving the swap, because every
+ * instruction that reads that value is a jeq #k or jset #k that sees no other (it compares
+ * with the constant swapped instead: cmp_const()). adef[i]: the load whose value A holds at
+ * instruction i on every path, else DEF_OTHER or DEF_MIXED. A value that meets another at a
+ * join, or reaches any other reader of A, is swapped as it is loaded. Programs with backward
+ * jumps are left alone.
+ */
+static void find_raw(const struct nc_cbpf_insn *prog, unsigned len, const bool *reach,
+		     int32_t *adef, bool *raw)
+{
+	for (unsigned i = 0; i < len; i++) {
+		raw[i] = false;
+		adef[i] = DEF_UNSET;
+	}
+	for (unsigned i = 0; i < len; i++)
+		if (reach[i] && prog[i].code == (BPF_JMP | BPF_JA) && (int32_t)prog[i].k < 0)
+			return;
+	for (unsigned i = 0; i < len; i++)
+		raw[i] = reach[i] && BPF_CLASS(prog[i].code) == BPF_LD &&
+			 (BPF_MODE(prog[i].code) == BPF_ABS || BPF_MODE(prog[i].code) == BPF_IND) &&
+			 BPF_SIZE(prog[i].code) != BPF_B;
+	adef[0] = DEF_OTHER;
+	for (unsigned i = 0; i < len; i++) {
+		const struct nc_cbpf_insn *p = &prog[i];
+		int32_t in = adef[i], out;
+		unsigned rd, wr;
+
+		if (!reach[i] || BPF_CLASS(p->code) == BPF_RET) {
+			if (reach[i] && BPF_RVAL(p->code) == BPF_A && in >= 0)
+				raw[in] = false;
+			continue;
+		}
+		regs_of(p, &rd, &wr);
+		if ((rd & REG_A) && in >= 0 && p->code != (BPF_JMP | BPF_JEQ | BPF_K) &&
+		    p->code != (BPF_JMP | BPF_JSET | BPF_K))
+			raw[in] = false;
+		out = !(wr & REG_A) ? in : raw[i] ? (int32_t)i : DEF_OTHER;
+		if (p->code == (BPF_JMP | BPF_JA)) {
+			merge_def(adef, raw, i + 1 + p->k, out);
+		} else if (BPF_CLASS(p->code) == BPF_JMP) {
+			merge_def(adef, raw, i + 1 + p->jt, out);
+			merge_def(adef, raw, i + 1 + p->jf, out);
+		} else {
+			merge_def(adef, raw, i + 1, out);
+		}
+	}
+}
+
 /* Ends a pass: true if no address moved since the previous one. */
 static bool settle(struct jit *j)
 {
@@ -942,6 +1044,8 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	bool *reach = NULL, stable = false;
 	uint32_t *known = NULL;
 	uint8_t *def = NULL;
+	int32_t *adef = NULL;
+	bool *raw = NULL;
 	size_t size;
 	int ret;
 
@@ -954,19 +1058,25 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	reach = malloc(len * sizeof(*reach));
 	known = malloc(len * sizeof(*known));
 	def = malloc(len * sizeof(*def));
+	adef = malloc(len * sizeof(*adef));
+	raw = malloc(len * sizeof(*raw));
 	j.lab_old = calloc(len + L_COUNT, sizeof(*j.lab_old));
 	j.lab_new = calloc(len + L_COUNT, sizeof(*j.lab_new));
 	j.placed = calloc(len + L_COUNT, sizeof(*j.placed));
 	j.jend_old = calloc(j.max_jumps, sizeof(*j.jend_old));
 	j.jend_new = calloc(j.max_jumps, sizeof(*j.jend_new));
-	if (!reach || !known || !def || !j.lab_old || !j.lab_new || !j.placed || !j.jend_old ||
-	    !j.jend_new || find_reachable(prog, len, reach)) {
+	if (!reach || !known || !def || !adef || !raw || !j.lab_old || !j.lab_new || !j.placed ||
+	    !j.jend_old || !j.jend_new || find_reachable(prog, len, reach)) {
 		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
 		goto out;
 	}
 	find_needs(prog, len, reach, &nd);
 	analyse(prog, len, reach, layout->window, known, def, &nd);
+	find_raw(prog, len, reach, adef, raw);
 	j.known = known;
+	j.prog = prog;
+	j.adef = adef;
+	j.raw = raw;
 
 	/* every jump long, then shorter until nothing moves; if that never happens, long */
 	j.long_only = true;
@@ -1007,6 +1117,8 @@ out:
 	free(j.placed);
 	free(j.lab_new);
 	free(j.lab_old);
+	free(raw);
+	free(adef);
 	free(def);
 	free(known);
 	free(reach);
