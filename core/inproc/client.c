@@ -22,7 +22,8 @@
 #define DEFAULT_SLOTS 4
 #define MIN_RING      65536
 #define POLL_BATCH    4096
-#define POLL_STEP_MS  5 /* the rings have no wakeup: looked at this often while waiting */
+#define POLL_STEP_MS  5	  /* the rings have no wakeup: looked at this often while waiting */
+#define TAIL_EVERY    256 /* records delivered between two publications of a ring's tail */
 #define HDR_BYTES     sizeof(struct nc_agent_record)
 
 _Static_assert(NC_AGENT_MAX_SNAPLEN == NC_MAX_SNAPLEN, "snap length limits agree");
@@ -36,9 +37,10 @@ _Static_assert(NC_AGENT_MAX_HOOKS == NC_MAX_HOOKS, "hook limits agree");
 /* One ring being read */
 struct cursor {
 	struct nc_agent_ring *r;
-	uint32_t hook; /* index in the options */
-	uint64_t pos;  /* next record */
-	uint64_t head; /* published end, as read at the start of this poll */
+	uint32_t hook;			    /* index in the options */
+	uint64_t pos;			    /* next record */
+	uint64_t head;			    /* published end, as read at the start of this poll */
+	const struct nc_agent_record *next; /* checked, not yet delivered */
 };
 
 struct nc_inproc {
@@ -52,6 +54,7 @@ struct nc_inproc {
 	uint64_t ring_bytes;
 	size_t n_rings;
 	struct cursor *cur;
+	struct cursor **live; /* rings with a record pending, during a poll */
 	uint64_t malformed;
 	bool ready, gone, stopped;
 };
@@ -261,7 +264,8 @@ static int make_region(struct nc_inproc *c, char *err, size_t errlen)
 	r->ring_stride = stride;
 	r->rings_off = 4096;
 	c->cur = calloc(c->n_rings, sizeof(*c->cur));
-	if (!c->cur)
+	c->live = calloc(c->n_rings, sizeof(*c->live));
+	if (!c->cur || !c->live)
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	for (size_t i = 0; i < c->n_rings; i++) {
 		c->cur[i].r = (struct nc_agent_ring *)((uint8_t *)r + r->rings_off + i * stride);
@@ -517,6 +521,7 @@ int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_
 	uint64_t end = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	struct nc_agent_clock base;
 	struct tsc_conv conv;
+	size_t n_live = 0;
 	int n = 0, ret = 0;
 
 	if (!c->ready)
@@ -537,21 +542,23 @@ int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_
 	conv.ns_per_tsc = conv.now.tsc > base.tsc ? (double)(conv.now.mono_ns - base.mono_ns) /
 							(double)(conv.now.tsc - base.tsc)
 						  : 0;
-	while (n < POLL_BATCH) {
-		const struct nc_agent_record *best = NULL;
-		struct cursor *bk = NULL;
+	/* the rings with something, each with its next record checked once */
+	for (size_t i = 0; i < c->n_rings; i++) {
+		c->cur[i].next = peek(c, &c->cur[i]);
+		if (c->cur[i].next)
+			c->live[n_live++] = &c->cur[i];
+	}
+	while (n < POLL_BATCH && n_live) {
+		size_t b = 0;
+		struct cursor *bk;
+		const struct nc_agent_record *best;
 		struct nc_record rec;
 
-		for (size_t i = 0; i < c->n_rings; i++) {
-			const struct nc_agent_record *r = peek(c, &c->cur[i]);
-
-			if (r && (!best || (int64_t)(r->tsc - best->tsc) < 0)) {
-				best = r;
-				bk = &c->cur[i];
-			}
-		}
-		if (!best)
-			break;
+		for (size_t i = 1; i < n_live; i++)
+			if ((int64_t)(c->live[i]->next->tsc - c->live[b]->next->tsc) < 0)
+				b = i;
+		bk = c->live[b];
+		best = bk->next;
 		memset(&rec, 0, sizeof(rec));
 		rec.ts_ns = tsc_to_mono(&conv, best->tsc);
 		rec.object = best->mbuf;
@@ -569,8 +576,14 @@ int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_
 		ret = fn(ctx, &rec, (const uint8_t *)(best + 1));
 		bk->pos += best->size;
 		n++;
+		/* room for the producer as soon as possible, not only at the end of the poll */
+		if (n % TAIL_EVERY == 0)
+			__atomic_store_n(&bk->r->tail, bk->pos, __ATOMIC_RELEASE);
 		if (ret < 0)
 			break;
+		bk->next = peek(c, bk);
+		if (!bk->next)
+			c->live[b] = c->live[--n_live];
 	}
 	for (size_t i = 0; i < c->n_rings; i++)
 		__atomic_store_n(&c->cur[i].r->tail, c->cur[i].pos, __ATOMIC_RELEASE);
@@ -651,5 +664,6 @@ void nc_inproc_close(struct nc_inproc *c)
 	if (c->sock >= 0)
 		close(c->sock);
 	free(c->cur);
+	free(c->live);
 	free(c);
 }
