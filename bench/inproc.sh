@@ -8,6 +8,7 @@
 # before and after each of its windows (the load of a shared machine drifts), as markdown.
 #
 # Usage: bench/inproc.sh BUILD_DIR [ROUNDS]   (root; BUILD_DIR has agent_cap, agent_shim, the agent)
+# NC_BENCH_RING=BYTES: the ring size of each (hook, thread) (default: the client's, 4 MiB)
 # The agent is loaded by the test-only agent_shim (LD_PRELOAD) until the injector lands.
 set -euo pipefail
 build=${1:?usage: bench/inproc.sh BUILD_DIR [ROUNDS]}
@@ -81,7 +82,8 @@ with_agent() {
 	local name=$1 pid r
 	shift
 	rm -f "$tmp/ready"
-	taskset -c 0 "$cap" --pid "$pmd" --name "$sock" --ready-file "$tmp/ready" "$@" \
+	taskset -c 0 "$cap" --pid "$pmd" --name "$sock" --ready-file "$tmp/ready" \
+		${NC_BENCH_RING:+--ring "$NC_BENCH_RING"} "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pid=$!
 	for _ in $(seq 200); do
