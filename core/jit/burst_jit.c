@@ -959,15 +959,15 @@ static void analyse(const struct nc_cbpf_insn *prog, unsigned len, const bool *r
 #define DEF_MIXED (-2) /* different values on different paths */
 #define DEF_OTHER (-1) /* a value that is not a 16- or 32-bit packet load */
 
-/* merges `in`, what A holds coming from one predecessor, into adef[s] */
-static void merge_def(int32_t *adef, bool *raw, unsigned s, int32_t in)
+/* merges `in`, what A holds coming from one predecessor, into adef[s]; live: A is read later */
+static void merge_def(int32_t *adef, bool *raw, unsigned s, int32_t in, bool live)
 {
 	if (adef[s] == DEF_UNSET) {
 		adef[s] = in;
 	} else if (adef[s] != in) {
-		if (adef[s] >= 0)
+		if (adef[s] >= 0 && live)
 			raw[adef[s]] = false;
-		if (in >= 0)
+		if (in >= 0 && live)
 			raw[in] = false;
 		adef[s] = DEF_MIXED;
 	}
@@ -978,11 +978,11 @@ static void merge_def(int32_t *adef, bool *raw, unsigned s, int32_t in)
  * instruction that reads that value is a jeq #k or jset #k that sees no other (it compares
  * with the constant swapped instead: cmp_const()). adef[i]: the load whose value A holds at
  * instruction i on every path, else DEF_OTHER or DEF_MIXED. A value that meets another at a
- * join, or reaches any other reader of A, is swapped as it is loaded. Programs with backward
- * jumps are left alone.
+ * join where A is still to be read (live[]), or reaches any other reader of A, is swapped as it
+ * is loaded. Programs with backward jumps are left alone.
  */
 static void find_raw(const struct nc_cbpf_insn *prog, unsigned len, const bool *reach,
-		     int32_t *adef, bool *raw)
+		     int32_t *adef, bool *raw, bool *live)
 {
 	for (unsigned i = 0; i < len; i++) {
 		raw[i] = false;
@@ -995,6 +995,24 @@ static void find_raw(const struct nc_cbpf_insn *prog, unsigned len, const bool *
 		raw[i] = reach[i] && BPF_CLASS(prog[i].code) == BPF_LD &&
 			 (BPF_MODE(prog[i].code) == BPF_ABS || BPF_MODE(prog[i].code) == BPF_IND) &&
 			 BPF_SIZE(prog[i].code) != BPF_B;
+	/* live[i]: some path from instruction i reads A before writing it (successors come later)
+	 */
+	for (unsigned i = len; i-- > 0;) {
+		const struct nc_cbpf_insn *p = &prog[i];
+		unsigned rd, wr;
+		bool after;
+
+		regs_of(p, &rd, &wr);
+		if (BPF_CLASS(p->code) == BPF_RET)
+			after = false;
+		else if (p->code == (BPF_JMP | BPF_JA))
+			after = live[i + 1 + p->k];
+		else if (BPF_CLASS(p->code) == BPF_JMP)
+			after = live[i + 1 + p->jt] || live[i + 1 + p->jf];
+		else
+			after = live[i + 1];
+		live[i] = (rd & REG_A) || (!(wr & REG_A) && after);
+	}
 	adef[0] = DEF_OTHER;
 	for (unsigned i = 0; i < len; i++) {
 		const struct nc_cbpf_insn *p = &prog[i];
@@ -1012,12 +1030,12 @@ static void find_raw(const struct nc_cbpf_insn *prog, unsigned len, const bool *
 			raw[in] = false;
 		out = !(wr & REG_A) ? in : raw[i] ? (int32_t)i : DEF_OTHER;
 		if (p->code == (BPF_JMP | BPF_JA)) {
-			merge_def(adef, raw, i + 1 + p->k, out);
+			merge_def(adef, raw, i + 1 + p->k, out, live[i + 1 + p->k]);
 		} else if (BPF_CLASS(p->code) == BPF_JMP) {
-			merge_def(adef, raw, i + 1 + p->jt, out);
-			merge_def(adef, raw, i + 1 + p->jf, out);
+			merge_def(adef, raw, i + 1 + p->jt, out, live[i + 1 + p->jt]);
+			merge_def(adef, raw, i + 1 + p->jf, out, live[i + 1 + p->jf]);
 		} else {
-			merge_def(adef, raw, i + 1, out);
+			merge_def(adef, raw, i + 1, out, live[i + 1]);
 		}
 	}
 }
@@ -1045,7 +1063,7 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	uint32_t *known = NULL;
 	uint8_t *def = NULL;
 	int32_t *adef = NULL;
-	bool *raw = NULL;
+	bool *raw = NULL, *live = NULL;
 	size_t size;
 	int ret;
 
@@ -1060,19 +1078,20 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	def = malloc(len * sizeof(*def));
 	adef = malloc(len * sizeof(*adef));
 	raw = malloc(len * sizeof(*raw));
+	live = malloc(len * sizeof(*live));
 	j.lab_old = calloc(len + L_COUNT, sizeof(*j.lab_old));
 	j.lab_new = calloc(len + L_COUNT, sizeof(*j.lab_new));
 	j.placed = calloc(len + L_COUNT, sizeof(*j.placed));
 	j.jend_old = calloc(j.max_jumps, sizeof(*j.jend_old));
 	j.jend_new = calloc(j.max_jumps, sizeof(*j.jend_new));
-	if (!reach || !known || !def || !adef || !raw || !j.lab_old || !j.lab_new || !j.placed ||
-	    !j.jend_old || !j.jend_new || find_reachable(prog, len, reach)) {
+	if (!reach || !known || !def || !adef || !raw || !live || !j.lab_old || !j.lab_new ||
+	    !j.placed || !j.jend_old || !j.jend_new || find_reachable(prog, len, reach)) {
 		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
 		goto out;
 	}
 	find_needs(prog, len, reach, &nd);
 	analyse(prog, len, reach, layout->window, known, def, &nd);
-	find_raw(prog, len, reach, adef, raw);
+	find_raw(prog, len, reach, adef, raw, live);
 	j.known = known;
 	j.prog = prog;
 	j.adef = adef;
@@ -1117,6 +1136,7 @@ out:
 	free(j.placed);
 	free(j.lab_new);
 	free(j.lab_old);
+	free(live);
 	free(raw);
 	free(adef);
 	free(def);
