@@ -6,8 +6,10 @@
  * generated pass after pass until its size no longer changes: the first pass makes every jump
  * long (rel32), later passes make a jump short (rel8) when the previous pass shows its target
  * near, or drop it when its target is the next byte. Code only shrinks from pass to pass, so the
- * addresses settle; the last pass writes the bytes with the settled addresses. A bounds check
- * that earlier checks prove on every path is left out (analyse()).
+ * addresses settle; the last pass writes the bytes with the settled addresses. Three facts
+ * found before make the code shorter: a bounds check that earlier checks prove on every path
+ * is left out, A and X are zeroed only if some path reads them first (analyse()), and a 16- or
+ * 32-bit load read only by jeq #k / jset #k stays in packet byte order (find_raw()).
  *
  * Registers of the generated code:
  *   callee-saved, for the whole burst:  r12 mbufs, r13d n, r14 verdict, r15d i, ebx matches,
