@@ -721,6 +721,7 @@ static int check_config(struct agent *a, char *text)
 	struct stat sb;
 	const struct nc_agent_region *r;
 	uint64_t rings;
+	int seals;
 
 	if (c->n_hooks < 1 || c->n_hooks > NC_AGENT_MAX_HOOKS)
 		return fail(text, EINVAL, "%u hooks: 1 to %d", c->n_hooks, NC_AGENT_MAX_HOOKS);
@@ -762,6 +763,10 @@ static int check_config(struct agent *a, char *text)
 	    c->region_bytes > (1ull << 36))
 		return fail(text, EINVAL, "shared memory of %llu bytes, configuration says %llu",
 			    (unsigned long long)sb.st_size, (unsigned long long)c->region_bytes);
+	/* a region that could shrink under the wrappers would be a SIGBUS in the application */
+	seals = fcntl(a->memfd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return fail(text, EPERM, "the shared memory is not sealed against shrinking");
 	a->region = mmap(NULL, c->region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, a->memfd, 0);
 	if (a->region == MAP_FAILED) {
 		a->region = NULL;

@@ -13,13 +13,18 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "../../agent/nc_agent_abi.h"
 #include "discover/dpdk.h"
 #include "inproc/client.h"
 
@@ -596,6 +601,163 @@ static void test_refused(void)
 	g_assert_cmpstr(err, ==, "ring size 100000: a power of two from 64 KiB to 1 GiB");
 }
 
+/* ---- the agent against a hand-made netcap side: what it refuses ---- */
+
+enum mutation {
+	M_NONE,
+	M_VERSION,
+	M_UNSEALED,
+	M_SIZE,
+	M_MBUF_OFFSET,
+	M_FP_LAYOUT,
+	M_SAME_PORT,
+	M_RING_SIZE,
+	M_RINGS_PAST_END,
+	M_SNAPLEN,
+	M_FILTER,
+};
+
+/*
+ * Plays netcap by hand (agent/nc_agent_abi.h), with one thing wrong, and returns the agent's
+ * READY status; its text in text. The agent thread has returned and left nothing mapped.
+ */
+static int raw_session(enum mutation m, char *text, size_t len)
+{
+	struct nc_agent_config cfg = {0};
+	struct nc_agent_region *r;
+	struct nc_agent_msg h = {.magic = NC_AGENT_MAGIC, .version = NC_AGENT_VERSION};
+	struct nc_agent_hello hello;
+	struct nc_agent_status st;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char name[64];
+	size_t ring = 65536, bytes = 4096 + 2 * (sizeof(struct nc_agent_ring) + ring);
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u = {0};
+	struct iovec iov[2] = {{&h, sizeof(h)}, {&cfg, sizeof(cfg)}};
+	struct msghdr mh = {
+	    .msg_iov = iov, .msg_iovlen = 2, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	int lfd, fd, memfd;
+	pthread_t t;
+	void *ret;
+
+	snprintf(name, sizeof(name), "nc-test-agent-raw.%d", (int)getpid());
+	memcpy(sa.sun_path + 1, name, strlen(name));
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	g_assert_cmpint(
+	    bind(lfd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))),
+	    ==, 0);
+	g_assert_cmpint(listen(lfd, 1), ==, 0);
+	g_assert_cmpint(pthread_create(&t, NULL, agent_thread, name), ==, 0);
+	fd = accept(lfd, NULL, NULL);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(read(fd, &h, sizeof(h)), ==, sizeof(h));
+	g_assert_cmpint(read(fd, &hello, sizeof(hello)), ==, sizeof(hello));
+	g_assert_cmpuint(hello.pid, ==, (uint32_t)getpid());
+
+	memfd = memfd_create("netcap-inproc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	g_assert_cmpint(ftruncate(memfd, (off_t)bytes), ==, 0);
+	if (m != M_UNSEALED)
+		g_assert_cmpint(fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), ==, 0);
+	r = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	g_assert_true(r != MAP_FAILED);
+	*r = (struct nc_agent_region){.magic = NC_AGENT_MAGIC,
+				      .version = NC_AGENT_VERSION,
+				      .n_hooks = 2,
+				      .n_slots = 1,
+				      .ring_bytes = ring,
+				      .ring_stride = sizeof(struct nc_agent_ring) + ring,
+				      .rings_off = 4096};
+	cfg.fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
+	cfg.fp_ops_count = PORTS;
+	cfg.netcap_pid = (uint32_t)getpid();
+	cfg.fp_ops = (struct nc_agent_fp_ops_layout){.rx_pkt_burst = F->rx_pkt_burst,
+						     .rxq_data = F->rxq_data,
+						     .tx_pkt_burst = F->tx_pkt_burst,
+						     .txq_data = F->txq_data,
+						     .size = F->size};
+	memcpy(&cfg.mbuf, L, sizeof(cfg.mbuf));
+	cfg.snaplen = 64;
+	cfg.n_hooks = 2;
+	cfg.region_bytes = bytes;
+	cfg.hooks[0] = (struct nc_agent_hook){
+	    .id = 0, .kind = NC_AGENT_RX, .direction = 1, .port = 0, .queue = NC_AGENT_QUEUE_ANY};
+	cfg.hooks[1] = (struct nc_agent_hook){
+	    .id = 1, .kind = NC_AGENT_TX, .direction = 2, .port = 1, .queue = NC_AGENT_QUEUE_ANY};
+	switch (m) {
+	case M_NONE:
+	case M_UNSEALED: break;
+	case M_VERSION: h.version = NC_AGENT_VERSION + 1; break;
+	case M_SIZE: cfg.region_bytes = bytes * 2; break;
+	case M_MBUF_OFFSET: cfg.mbuf.next = 124; break;
+	case M_FP_LAYOUT: cfg.fp_ops.tx_pkt_burst = 124; break;
+	case M_SAME_PORT: cfg.hooks[1].kind = NC_AGENT_RX, cfg.hooks[1].port = 0; break;
+	case M_RING_SIZE: r->ring_bytes = ring - 8; break;
+	case M_RINGS_PAST_END: r->n_slots = 2; break;
+	case M_SNAPLEN: cfg.snaplen = NC_MAX_SNAPLEN + 1; break;
+	case M_FILTER: cfg.filter = 77; break;
+	}
+	h.type = NC_AGENT_CONFIG;
+	h.len = sizeof(cfg);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &memfd, sizeof(int));
+	g_assert_cmpint(sendmsg(fd, &mh, 0), ==, sizeof(h) + sizeof(cfg));
+	g_assert_cmpint(read(fd, &h, sizeof(h)), ==, sizeof(h));
+	g_assert_cmpuint(h.type, ==, NC_AGENT_READY);
+	g_assert_cmpint(read(fd, &st, sizeof(st)), ==, sizeof(st));
+	snprintf(text, len, "%s", st.text);
+	close(fd); /* gone without STOP: the agent leaves */
+	pthread_join(t, &ret);
+	close(lfd);
+	munmap(r, bytes);
+	close(memfd);
+	g_assert_true(get_fn(0, F->rx_pkt_burst) == fake_rx);
+	g_assert_true(get_fn(1, F->tx_pkt_burst) == fake_tx);
+	g_assert_cmpuint(memfd_mappings(), ==, 0);
+	return st.status;
+}
+
+static void test_refused_raw(void)
+{
+	static const struct {
+		enum mutation m;
+		int status;
+		const char *text;
+	} cases[] = {
+	    {M_NONE, 0, ""},
+	    {M_VERSION, -EPROTO, "configuration of another protocol"},
+	    {M_UNSEALED, -EPERM, "not sealed against shrinking"},
+	    {M_SIZE, -EINVAL, "shared memory of"},
+	    {M_MBUF_OFFSET, -EINVAL, "mbuf field 9 at offset 124: past the header"},
+	    {M_FP_LAYOUT, -EINVAL, "bad rte_eth_fp_ops layout"},
+	    {M_SAME_PORT, -EINVAL, "hooks 0 and 1: the same port"},
+	    {M_RING_SIZE, -EINVAL, "bad shared memory header"},
+	    {M_RINGS_PAST_END, -EINVAL, "the rings do not fit in the shared memory"},
+	    {M_SNAPLEN, -EINVAL, "snap length 16385: 1 to 16384"},
+	    {M_FILTER, -ENOTSUP, "filter kind 77 not known to this agent"},
+	};
+
+	fake_dpdk();
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char text[NC_AGENT_TEXT];
+		int status = raw_session(cases[i].m, text, sizeof(text));
+
+		if (status != cases[i].status)
+			g_error("case %zu: status %d (\"%s\"), want %d", i, status, text,
+				cases[i].status);
+		if (!*cases[i].text)
+			g_assert_cmpstr(text, ==, "");
+		else if (!strstr(text, cases[i].text))
+			g_error("case %zu: \"%s\" does not say \"%s\"", i, text, cases[i].text);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *lib = g_getenv("NC_AGENT_LIB");
@@ -619,5 +781,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/rearm-after-port-restart", test_rearm);
 	g_test_add_func("/agent/netcap-gone-leaves", test_netcap_gone);
 	g_test_add_func("/agent/refused", test_refused);
+	g_test_add_func("/agent/refused-configurations", test_refused_raw);
 	return g_test_run();
 }
