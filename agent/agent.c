@@ -1009,7 +1009,7 @@ EXPORT int nc_agent_main(const char *arg)
 	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
 		__atomic_store_n(&light_enter, true, __ATOMIC_SEQ_CST);
 	hello.captures = captures;
-	r = connect_to(arg, st.text);
+	r = connect_to(arg, st.text); /* arg is not read after this */
 	if (r < 0)
 		goto out;
 	a.sock = r;
@@ -1043,6 +1043,10 @@ EXPORT int nc_agent_main(const char *arg)
 				 "a thread stayed inside a wrapper for %d ms: shared memory left "
 				 "mapped",
 				 WAIT_IN_MS);
+	if (left) { /* STOPPED means nothing of the capture is left mapped here */
+		munmap(a.region, a.region_bytes);
+		a.region = NULL;
+	}
 	if (stop)
 		send_msg(a.sock, NC_AGENT_STOPPED, &st, sizeof(st));
 	r = 0;
@@ -1058,4 +1062,15 @@ out:
 		close(a.sock);
 	atomic_flag_clear(&busy);
 	return r;
+}
+
+/*
+ * The same as a thread's start routine, for pthread_create() straight from the injected code: the
+ * thread detaches itself (nothing joins it) and ends after its capture.
+ */
+EXPORT void *nc_agent_thread(void *arg)
+{
+	pthread_detach(pthread_self());
+	nc_agent_main(arg);
+	return NULL;
 }

@@ -34,6 +34,7 @@
 typedef uint16_t (*burst_fn)(void *q, void **pkts, uint16_t n);
 
 static int (*agent_main)(const char *arg);
+static void *(*agent_thread_entry)(void *arg); /* nc_agent_thread: detaches itself */
 
 /* ---- a stand-in for DPDK 22.11 ---- */
 
@@ -555,6 +556,36 @@ static void test_netcap_gone(void)
 	}
 }
 
+/* nc_agent_thread: what the injector starts with pthread_create; it detaches itself */
+static void test_thread_entry(void)
+{
+	struct nc_inproc_hook h = {.id = 0, .port = 1, .queue = -1, .tx = true};
+	struct nc_inproc_opts o = {.hooks = &h, .n_hooks = 1, .snaplen = 64};
+	char err[256] = "";
+	struct nc_inproc *c;
+	pthread_t t;
+
+	fake_dpdk();
+	o.pid = getpid();
+	o.fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
+	o.fp_ops_count = PORTS;
+	o.fp_ops = *F;
+	o.mbuf = *L;
+	g_assert_cmpint(nc_inproc_open(&o, &c, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(pthread_create(&t, NULL, agent_thread_entry, (void *)nc_inproc_name(c)), ==,
+			0);
+	g_assert_cmpint(nc_inproc_accept(c, 5000, err, sizeof(err)), ==, 0);
+	g_assert_true(get_fn(1, F->tx_pkt_burst) != fake_tx);
+	g_assert_cmpint(nc_inproc_stop(c, 5000, err, sizeof(err)), ==, 0);
+	g_assert_true(get_fn(1, F->tx_pkt_burst) == fake_tx);
+	nc_inproc_close(c);
+	g_assert_cmpuint(memfd_mappings(), ==, 0);
+	/* the agent is free for the next capture once its thread has returned */
+	for (int i = 0; i < 100 && agent_main("netcap-inproc.nobody-listens") == -EBUSY; i++)
+		g_usleep(10000);
+	g_assert_cmpint(agent_main("netcap-inproc.nobody-listens"), ==, -ECONNREFUSED);
+}
+
 static void test_refused(void)
 {
 	struct nc_inproc_hook h = {.id = 0, .port = 3, .queue = -1};
@@ -774,12 +805,15 @@ int main(int argc, char **argv)
 	}
 	agent_main = (int (*)(const char *))dlsym(h, "nc_agent_main");
 	g_assert_nonnull(agent_main);
+	agent_thread_entry = (void *(*)(void *))dlsym(h, "nc_agent_thread");
+	g_assert_nonnull(agent_thread_entry);
 	g_test_add_func("/agent/rx-bytes-vlan-segments", test_rx_bytes);
 	g_test_add_func("/agent/snaplen-and-queue", test_snaplen);
 	g_test_add_func("/agent/tx-accepted-only-copied-before", test_tx_accepted);
 	g_test_add_func("/agent/ring-full-counted-and-wrap", test_ring_full);
 	g_test_add_func("/agent/rearm-after-port-restart", test_rearm);
 	g_test_add_func("/agent/netcap-gone-leaves", test_netcap_gone);
+	g_test_add_func("/agent/thread-entry", test_thread_entry);
 	g_test_add_func("/agent/refused", test_refused);
 	g_test_add_func("/agent/refused-configurations", test_refused_raw);
 	return g_test_run();
