@@ -4,7 +4,8 @@
 # hold exactly the replayed input's bytes, with chained mbufs and VLAN tags restored before TX, at
 # full and at a 64-byte snap length, with exact counts; netcap's side SIGKILLed during a capture
 # leaves the application forwarding with no mapping of the shared memory; 20 captures in a row
-# against one application, each leaving nothing mapped.
+# against one application, each leaving nothing mapped; the application SIGKILLed mid-capture:
+# every record it wrote is read; dpdk-testpmd restarting port 0 mid-capture: the capture goes on.
 # The uprobe path (netcap mbuf) captures tx_burst:0 in the same run as the agent: the same bytes.
 # Usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB [NETCAP]   (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
@@ -162,6 +163,21 @@ nc_log "20 captures in a row: each saw the application forwarding and left nothi
 
 nc_fwd_stop || fail "nc_fwd did not exit cleanly: $?"
 grep -q '^nc_fwd: rx [1-9]' "$NC_FWD_OUT" || fail "nc_fwd forwarded nothing: $(cat "$NC_FWD_OUT")"
+
+# the application SIGKILLed during a capture: the capturing side drains the rings and ends
+fixture -- --vdev net_null0 --vdev net_null1
+nc_fwd_go
+start_cap appkilled -f rx:0,tx:1 -s 64
+sleep 0.3
+kill -KILL "$NC_FWD_PID"
+wait "$cap_pid" || fail "appkilled: agent_cap exited $?: $(cat "$tmp/appkilled.err")"
+grep -qx 'agent_cap: end agent gone' "$tmp/appkilled.out" || fail "appkilled: $(cat "$tmp/appkilled.out")"
+for hook in rx0 tx1; do
+	w=$(counter appkilled $hook written)
+	((w > 0)) && [[ $w == "$(counter appkilled $hook records)" ]] ||
+		fail "appkilled: $hook: $(cat "$tmp/appkilled.out")"
+done
+nc_log "appkilled: the application killed mid-capture, every record written was read"
 
 # dpdk-testpmd (interactive, commands through a FIFO) stops and starts port 0 during a capture:
 # DPDK rewrites rte_eth_fp_ops[0] twice, the agent wraps the new pointers, the capture goes on
