@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -789,6 +790,141 @@ static void test_refused_raw(void)
 	}
 }
 
+/* ---- the client against a hand-made agent: what it does not trust ---- */
+
+struct fake_agent {
+	int fd, memfd;
+	struct nc_agent_config cfg;
+	struct nc_agent_region *r;
+};
+
+/* Connects to the client's socket as an agent would and takes its configuration */
+static void *fake_agent_run(void *arg)
+{
+	struct fake_agent *a = arg;
+	struct nc_agent_msg h = {.magic = NC_AGENT_MAGIC, .version = NC_AGENT_VERSION};
+	struct nc_agent_hello hello = {.pid = (uint32_t)getpid()};
+	struct nc_agent_status st = {0};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {&h, sizeof(h)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct stat sb;
+
+	h.type = NC_AGENT_HELLO;
+	h.len = sizeof(hello);
+	g_assert_cmpint(write(a->fd, &h, sizeof(h)), ==, sizeof(h));
+	g_assert_cmpint(write(a->fd, &hello, sizeof(hello)), ==, sizeof(hello));
+	g_assert_cmpint(recvmsg(a->fd, &mh, MSG_WAITALL), ==, sizeof(h));
+	memcpy(&a->memfd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
+	g_assert_cmpint(read(a->fd, &a->cfg, sizeof(a->cfg)), ==, sizeof(a->cfg));
+	g_assert_cmpint(fstat(a->memfd, &sb), ==, 0);
+	a->r = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, a->memfd, 0);
+	g_assert_true(a->r != MAP_FAILED);
+	h.type = NC_AGENT_READY;
+	h.len = sizeof(st);
+	g_assert_cmpint(write(a->fd, &h, sizeof(h)), ==, sizeof(h));
+	g_assert_cmpint(write(a->fd, &st, sizeof(st)), ==, sizeof(st));
+	return NULL;
+}
+
+/* Writes a ring (hook 0, slot 0) as a broken agent might, then publishes head */
+static void fake_records(struct fake_agent *a, const void *bytes, size_t len, uint64_t head)
+{
+	struct nc_agent_ring *ring = (void *)((uint8_t *)a->r + a->r->rings_off);
+
+	memcpy(ring + 1, bytes, len);
+	__atomic_store_n(&ring->head, head, __ATOMIC_RELEASE);
+}
+
+static void test_client_distrusts(void)
+{
+	struct nc_inproc_hook h = {.id = 5, .port = 0, .queue = -1};
+	struct nc_inproc_opts o = {
+	    .hooks = &h, .n_hooks = 1, .snaplen = 64, .slots = 1, .ring_bytes = 65536};
+	struct fake_agent a = {.memfd = -1};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct nc_inproc *c;
+	char err[256] = "";
+	struct {
+		struct nc_agent_record rec;
+		uint8_t data[64];
+	} good = {.rec = {.size = sizeof(good),
+			  .kind = NC_AGENT_REC_PACKET,
+			  .cap_len = 64,
+			  .wire_len = 100,
+			  .mbuf = 0x1234}},
+	  bad;
+	pthread_t t;
+
+	o.pid = getpid();
+	o.fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
+	o.fp_ops_count = PORTS;
+	o.fp_ops = *F;
+	o.mbuf = *L;
+	memset(good.data, 0xab, sizeof(good.data));
+	g_assert_cmpint(nc_inproc_open(&o, &c, err, sizeof(err)), ==, 0);
+	memcpy(sa.sun_path + 1, nc_inproc_name(c), strlen(nc_inproc_name(c)));
+	a.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	g_assert_cmpint(connect(a.fd, (struct sockaddr *)&sa,
+				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					    strlen(nc_inproc_name(c)))),
+			==, 0);
+	g_assert_cmpint(pthread_create(&t, NULL, fake_agent_run, &a), ==, 0);
+	g_assert_cmpint(nc_inproc_accept(c, 5000, err, sizeof(err)), ==, 0);
+	pthread_join(t, NULL);
+	g_assert_cmpuint(a.cfg.hooks[0].id, ==, 5);
+	g_assert_cmpuint(a.cfg.snaplen, ==, 64);
+	if (got)
+		g_array_set_size(got, 0);
+	else
+		got = g_array_new(FALSE, FALSE, sizeof(struct got));
+
+	/* a good record is delivered */
+	fake_records(&a, &good, sizeof(good), sizeof(good));
+	g_assert_cmpint(nc_inproc_poll(c, on_record, NULL, 0), ==, 1);
+	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.object, ==, 0x1234);
+	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.hook, ==, 5);
+	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.wire_len, ==, 100);
+	/* cap_len past the snap length, a size that does not match, a kind unknown, a head that
+	 * runs past the ring: each counted, nothing delivered, the ring skipped to its head */
+	for (int i = 0; i < 4; i++) {
+		uint64_t at = (i + 1) * sizeof(good), head = at + sizeof(bad);
+		struct nc_agent_ring *ring = (void *)((uint8_t *)a.r + a.r->rings_off);
+
+		bad = good;
+		if (i == 0)
+			bad.rec.cap_len = 65;
+		else if (i == 1)
+			bad.rec.size = 8;
+		else if (i == 2)
+			bad.rec.kind = 9;
+		else
+			head = at + 65536 + 8;
+		memcpy((uint8_t *)(ring + 1) + at, &bad, sizeof(bad));
+		__atomic_store_n(&ring->head, head, __ATOMIC_RELEASE);
+		g_assert_cmpint(nc_inproc_poll(c, on_record, NULL, 0), ==, 0);
+		g_assert_cmpuint(nc_inproc_malformed(c), ==, (uint64_t)i + 1);
+		g_assert_cmpuint(got->len, ==, 1);
+		if (i < 3) /* skipped to the head */
+			g_assert_cmpuint(__atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE), ==, head);
+	}
+	/* the agent goes away: seen, and stop says it had already left */
+	close(a.fd);
+	for (int i = 0; i < 100 && !nc_inproc_gone(c); i++)
+		g_usleep(10000);
+	g_assert_true(nc_inproc_gone(c));
+	g_assert_cmpint(nc_inproc_stop(c, 1000, err, sizeof(err)), ==, -EPIPE);
+	nc_inproc_close(c);
+	munmap(a.r, a.cfg.region_bytes);
+	close(a.memfd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *lib = g_getenv("NC_AGENT_LIB");
@@ -816,5 +952,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/thread-entry", test_thread_entry);
 	g_test_add_func("/agent/refused", test_refused);
 	g_test_add_func("/agent/refused-configurations", test_refused_raw);
+	g_test_add_func("/agent/client-distrusts-the-rings", test_client_distrusts);
 	return g_test_run();
 }
