@@ -50,17 +50,20 @@
 #define CONFIG_MS    5000 /* the configuration follows the hello within this */
 #define WAIT_IN_MS   2000 /* the longest wait for threads to leave the wrappers */
 #define TX_CHUNK     256  /* TX packets staged per PMD call */
-#define FILTER_BATCH 64	  /* packets per filter call (a 64-bit verdict) */
+#define FILTER_BATCH 64	  /* packets per filter call (a 64-bit mask of verdicts) */
 #define MBUF_HDR     128  /* bytes of struct rte_mbuf the offsets may point into */
 #define MIN_RING     65536
 
 typedef uint16_t (*burst_fn)(void *queue, void **pkts, uint16_t n);
 
 /*
- * The filter seam: bit i of the result set = mbufs[i] is kept (n <= 64). ctx is the filter's own.
- * core/jit's compiled burst filter plugs in here.
+ * The filter seam, with the signature of core/jit's compiled burst filter (core/jit/burst_jit.h):
+ * writes verdict[i] for mbufs[i] (0: not kept), returns how many are not 0; slow(ctx, mbuf, i)
+ * decides the packets the compiled code cannot alone. Called with n <= 64.
  */
-typedef uint64_t (*nc_agent_filter_fn)(const void *ctx, void *const *mbufs, uint32_t n);
+typedef uint32_t (*nc_agent_slow_fn)(void *ctx, void *mbuf, uint32_t index);
+typedef uint32_t (*nc_agent_filter_fn)(void *const *mbufs, uint32_t n, uint32_t *verdict,
+				       nc_agent_slow_fn slow, void *ctx);
 
 /* One application thread's use of one (direction, port): single writer, the thread */
 struct slot {
@@ -93,9 +96,10 @@ struct port_hook {
 static struct {
 	struct nc_agent_mbuf_layout mbuf;
 	uint32_t snaplen;
-	uint64_t ring_mask; /* ring_bytes - 1 */
-	nc_agent_filter_fn filter;
-	const void *filter_ctx;
+	uint64_t ring_mask;	   /* ring_bytes - 1 */
+	nc_agent_filter_fn filter; /* NULL: keep everything */
+	nc_agent_slow_fn slow;
+	void *filter_ctx;
 } cfg;
 
 static struct port_hook hooks[2][NC_AGENT_MAX_PORTS]; /* [0] rx, [1] tx */
@@ -339,12 +343,19 @@ static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m
 	return true;
 }
 
-/* The filter's verdict on pkts[0..n) (n <= 64) */
+/* The filter's verdict on pkts[0..n) (n <= 64): bit i set = keep pkts[i] */
 static inline uint64_t verdict(void **pkts, uint32_t n)
 {
-	uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1;
+	uint32_t v[FILTER_BATCH];
+	uint64_t keep = 0;
 
-	return cfg.filter ? cfg.filter(cfg.filter_ctx, pkts, n) & all : all;
+	if (!cfg.filter)
+		return n == 64 ? ~0ull : (1ull << n) - 1;
+	if (!cfg.filter(pkts, n, v, cfg.slow, cfg.filter_ctx))
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		keep |= (uint64_t)(v[i] != 0) << i;
+	return keep;
 }
 
 static inline struct writer writer_of(struct port_hook *h, struct slot *s, uint16_t queue)
@@ -519,13 +530,16 @@ static const burst_fn wrappers[NC_AGENT_MAX_PORTS][2] = {
     W2(11), W2(12), W2(13), W2(14), W2(15), W2(16), W2(17), W2(18), W2(19), W2(20), W2(21),
     W2(22), W2(23), W2(24), W2(25), W2(26), W2(27), W2(28), W2(29), W2(30), W2(31)};
 
-/* The filter seam's stand-in until compiled filters arrive: keeps nothing */
-__attribute__((noinline)) static uint64_t filter_reject(const void *ctx, void *const *mbufs,
-							uint32_t n)
+/* The filter seam's stand-in until compiled filters arrive: keeps nothing (its verdicts are not
+ * read when it returns 0) */
+__attribute__((noinline)) static uint32_t
+filter_reject(void *const *mbufs, uint32_t n, uint32_t *verdict, nc_agent_slow_fn slow, void *ctx)
 {
-	(void)ctx;
 	(void)mbufs;
 	(void)n;
+	(void)verdict;
+	(void)slow;
+	(void)ctx;
 	return 0;
 }
 
@@ -822,6 +836,7 @@ static int install(struct agent *a, char *text)
 	cfg.snaplen = c->snaplen;
 	cfg.ring_mask = r->ring_bytes - 1;
 	cfg.filter = c->filter == NC_AGENT_FILTER_REJECT ? filter_reject : NULL;
+	cfg.slow = NULL;
 	cfg.filter_ctx = NULL;
 	/* two pairs 10 ms apart before the first record: netcap has a TSC rate from the start */
 	publish_clock(r, true);
