@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bpf/nc_record.h"
+#include "netcap.h"
 
 static volatile sig_atomic_t *stop_flag;
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "capture/gather.h"
-#include "capture/request.h"
+#include "netcap.h"
 #include "write/sink.h"
 
 #define CAPTURE_OPTS_ENTRIES 12 /* rows capture_opts_entries() writes, terminator included */

@@ -13,10 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture/request.h"
 #include "capture_opts.h"
 #include "commands.h"
-#include "load/splice.h"
+#include "netcap.h"
 
 static const char mbuf_description[] =
     "Hook specs (-f, comma-separated or repeated):\n"

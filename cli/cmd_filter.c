@@ -9,8 +9,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
-#include "filter/filter.h"
-#include "load/filter_prog.h"
+#include "netcap.h"
 
 int cmd_filter(int argc, char **argv)
 {

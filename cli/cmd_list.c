@@ -14,10 +14,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "discover/kskb.h"
-#include "discover/listing.h"
-#include "discover/tracepoint.h"
-#include "plan/placement.h"
+#include "netcap.h"
 
 static void print_func(const char *dir, const struct nc_dpdk_func *f)
 {

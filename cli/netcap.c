@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "version.h"
+#include "netcap.h"
 
 static const struct {
 	const char *name;

@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "discover/listing.h"
 #include "extcap_base.h"
-#include "util/privs.h"
+#include "netcap.h"
 
 /* The kernel's interfaces */
 static const char *const kernel_points[] = {"net:netif_receive_skb", "net:net_dev_queue",

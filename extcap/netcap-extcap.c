@@ -15,11 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture/request.h"
 #include "extcap_base.h"
-#include "filter/filter.h"
 #include "interfaces.h"
-#include "version.h"
+#include "netcap.h"
 
 #define CONTROL_LOG 0 /* the toolbar's Log button */
 
