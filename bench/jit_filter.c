@@ -13,6 +13,9 @@
 #include <time.h>
 #include <x86intrin.h>
 
+#include <linux/types.h>
+
+#include "../bpf/nc_record.h"
 #include "discover/dpdk.h"
 #include "filter/cbpf.h"
 #include "jit/burst_jit.h"
@@ -290,16 +293,7 @@ int main(int argc, char **argv)
 	       "|\n|---|---:|---:|---:|---:|\n");
 	for (size_t e = 0; e < sizeof(benches) / sizeof(benches[0]); e++) {
 		const struct bench *b = &benches[e];
-		struct nc_jit_layout lay = {
-		    .buf_addr = ml->buf_addr,
-		    .data_off = ml->data_off,
-		    .data_len = ml->data_len,
-		    .pkt_len = ml->pkt_len,
-		    .nb_segs = ml->nb_segs,
-		    .ol_flags = ml->ol_flags,
-		    .window = 512,
-		    .slow_flags = SLOW_FLAGS,
-		};
+		struct nc_jit_layout lay;
 		struct nc_cbpf_insn *prog;
 		unsigned len;
 		uint8_t *code;
@@ -308,6 +302,7 @@ int main(int argc, char **argv)
 		static double res[WAY_COUNT][MAX_ROUNDS];
 		char err[256];
 
+		nc_jit_layout_init(&lay, ml, NC_DIR_IN, SNAPLEN);
 		if (nc_cbpf_compile(b->expr, NC_LINK_L2, SNAPLEN, 1, &prog, &len, err,
 				    sizeof(err)) ||
 		    nc_jit_compile(prog, len, &lay, &code, &code_len, err, sizeof(err)) ||

@@ -26,12 +26,15 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/types.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "../../bpf/nc_record.h"
 
 enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
@@ -1145,6 +1148,24 @@ out:
 	free(known);
 	free(reach);
 	return ret;
+}
+
+void nc_jit_layout_init(struct nc_jit_layout *lay, const struct nc_mbuf_layout *m,
+			unsigned direction, uint32_t snaplen)
+{
+	memset(lay, 0, sizeof(*lay));
+	lay->buf_addr = m->buf_addr;
+	lay->data_off = m->data_off;
+	lay->data_len = m->data_len;
+	lay->pkt_len = m->pkt_len;
+	lay->nb_segs = m->nb_segs;
+	lay->ol_flags = m->ol_flags;
+	lay->window = snaplen < NC_JIT_MAX_WINDOW ? snaplen : NC_JIT_MAX_WINDOW;
+	/* as bpf/mbuf.bpf.c: rx flags unless outbound, tx flags unless inbound */
+	if (direction != NC_DIR_OUT)
+		lay->slow_flags |= NC_MBUF_F_RX_VLAN_STRIPPED | NC_MBUF_F_RX_QINQ_STRIPPED;
+	if (direction != NC_DIR_IN)
+		lay->slow_flags |= NC_MBUF_F_TX_VLAN | NC_MBUF_F_TX_QINQ;
 }
 
 int nc_jit_map(const uint8_t *code, size_t code_len, nc_jit_burst_fn *fn, char *err, size_t errlen)

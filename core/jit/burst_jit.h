@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "../../bpf/nc_filter_abi.h"
+#include "../discover/dpdk.h"
 #include "../filter/cbpf.h"
 
 /* the most bytes of a packet the filter sees: the kernel path's window */
@@ -81,6 +82,15 @@ struct nc_jit_layout {
 	 */
 	uint64_t slow_flags;
 };
+
+/*
+ * Fills *lay for mbufs of layout m (nc_dpdk_mbuf_layout()), a hook of the given direction
+ * (NC_DIR_IN, NC_DIR_OUT or NC_DIR_NONE of bpf/nc_record.h: the tags the kernel probe puts back
+ * for it) and the capture's snap length (the window is the smaller of it and
+ * NC_JIT_MAX_WINDOW).
+ */
+void nc_jit_layout_init(struct nc_jit_layout *lay, const struct nc_mbuf_layout *m,
+			unsigned direction, uint32_t snaplen);
 
 /* The slow path's callback: the verdict of mbufs[index] (see above). */
 typedef uint32_t (*nc_jit_slow_fn)(void *ctx, void *mbuf, uint32_t index);

@@ -14,29 +14,27 @@
 #include <glib.h>
 #include <inttypes.h>
 #include <linux/filter.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../bpf/nc_filter_abi.h"
+#include "../../bpf/nc_record.h"
 #include "corpus.h"
 #include "discover/dpdk.h"
 #include "filter/filter.h"
 #include "jit/burst_jit.h"
 
-#define MBUF_HDR    128 /* struct rte_mbuf: two cache lines */
-#define HEADROOM    128 /* RTE_PKTMBUF_HEADROOM */
-#define MAX_SEGS    8	/* NC_MAX_SEGS: segments the kernel probe follows */
-#define SNAPLEN	    262144
-#define MAX_BURST   64
-#define VLAN_TPID   0x8100
-#define QINQ_TPID   0x88a8
-#define MAX_PKT	    2048
-#define CANARY	    0x5a5a5a5au
-#define DIR_IN	    1
-#define DIR_OUT	    2
-#define DIR_UNKNOWN 0
+#define MBUF_HDR  128 /* struct rte_mbuf: two cache lines */
+#define HEADROOM  128 /* RTE_PKTMBUF_HEADROOM */
+#define SNAPLEN	  262144
+#define MAX_BURST 64
+#define VLAN_TPID 0x8100
+#define QINQ_TPID 0x88a8
+#define MAX_PKT	  2048
+#define CANARY	  0x5a5a5a5au
 
 /* The expressions of test_filter_diff.c (kept equal to its list: /jit/expressions-as-diff). */
 static const char *const expressions[] = {
@@ -163,7 +161,7 @@ static const struct nc_mbuf_layout *ml;
 
 struct fake {
 	uint8_t *mbuf; /* MBUF_HDR bytes of header */
-	uint8_t *segs[MAX_SEGS + 1];
+	uint8_t *segs[NC_MAX_SEGS + 1];
 	void *map; /* the guarded mapping, or NULL */
 	size_t map_len;
 	/* the packet as the kernel probe presents it */
@@ -285,7 +283,7 @@ static void release(struct fake *f)
 		g_free(m);
 		m = next;
 	}
-	for (unsigned s = 0; s <= MAX_SEGS; s++)
+	for (unsigned s = 0; s <= NC_MAX_SEGS; s++)
 		g_free(f->segs[s]);
 	if (f->map)
 		munmap(f->map, f->map_len);
@@ -328,7 +326,7 @@ static uint32_t linearize(const uint8_t *m, int direction, uint32_t limit, uint8
 {
 	uint64_t fl = get64(m, ml->ol_flags);
 	uint16_t tci = get16(m, ml->vlan_tci), outer = get16(m, ml->vlan_tci_outer);
-	bool rx = direction != DIR_OUT, tx = direction != DIR_IN;
+	bool rx = direction != NC_DIR_OUT, tx = direction != NC_DIR_IN;
 	uint16_t tags[4];
 	unsigned ntags = 0, nb_segs = get16(m, ml->nb_segs);
 	uint32_t off = 0;
@@ -345,7 +343,7 @@ static uint32_t linearize(const uint8_t *m, int direction, uint32_t limit, uint8
 		ntags = 1;
 	}
 	*wire = get32(m, ml->pkt_len) + 4 * ntags;
-	for (unsigned s = 0; s < MAX_SEGS && seg && off < limit; s++) {
+	for (unsigned s = 0; s < NC_MAX_SEGS && seg && off < limit; s++) {
 		const uint8_t *d =
 		    (const uint8_t *)(uintptr_t)get64(seg, ml->buf_addr) + get16(seg, ml->data_off);
 		uint32_t n = get16(seg, ml->data_len);
@@ -538,7 +536,6 @@ struct set {
 	struct fake *fakes;
 	unsigned n;
 	int direction;
-	uint64_t slow_flags;
 };
 
 static void make_set(struct set *s, const char *name, const struct corpus *c, enum variant v,
@@ -547,12 +544,11 @@ static void make_set(struct set *s, const char *name, const struct corpus *c, en
 	s->name = name;
 	s->fakes = g_new0(struct fake, c->n);
 	s->n = 0;
-	s->direction = v == V_TX_VLAN || v == V_TX_RXFL ? DIR_OUT : DIR_IN;
-	s->slow_flags = s->direction == DIR_OUT ? TX_FLAGS : RX_FLAGS;
+	s->direction = v == V_TX_VLAN || v == V_TX_RXFL ? NC_DIR_OUT : NC_DIR_IN;
 	for (unsigned i = 0; i < c->n; i++) {
 		const struct corpus_pkt *pk = &c->pkts[i];
 		struct fake *f = &s->fakes[s->n];
-		uint32_t lens[MAX_SEGS];
+		uint32_t lens[NC_MAX_SEGS];
 		unsigned nsegs = 1;
 		uint16_t tags[4] = {VLAN_TPID, 0x2005, VLAN_TPID, 0x0123};
 		uint64_t fl = 0;
@@ -564,7 +560,7 @@ static void make_set(struct set *s, const char *name, const struct corpus *c, en
 			if (pk->caplen <= first_len)
 				continue;
 			lens[0] = first_len;
-			while (nsegs < MAX_SEGS - 1 && first_len + 40 * nsegs < pk->caplen)
+			while (nsegs < NC_MAX_SEGS - 1 && first_len + 40 * nsegs < pk->caplen)
 				lens[nsegs++] = 40;
 			nsegs++;
 		}
@@ -662,10 +658,11 @@ static void run_program(const struct nc_filter *f, enum nc_link link, uint32_t w
 
 	for (unsigned s = 0; s < ss->n; s++) {
 		const struct set *set = &ss->s[s];
-		struct nc_jit_layout lay = layout(window, set->slow_flags);
+		struct nc_jit_layout lay;
 		struct code c;
 		char what[256];
 
+		nc_jit_layout_init(&lay, ml, (unsigned)set->direction, window);
 		compile_ok(f->cbpf[link], f->cbpf_len[link], &lay, &c);
 		snprintf(what, sizeof(what), "\"%s\" %s %s window %u", f->expr,
 			 link == NC_LINK_L2 ? "Ethernet" : "raw IP", set->name, window);
@@ -718,6 +715,36 @@ static void test_extra(void)
 {
 	run_expressions(extra_expressions, G_N_ELEMENTS(extra_expressions), 1, NC_JIT_MAX_WINDOW);
 	run_expressions(extra_expressions, G_N_ELEMENTS(extra_expressions), 0, NC_JIT_MAX_WINDOW);
+}
+
+/* nc_jit_layout_init(): the release's offsets, the probe's tags for the direction, the window */
+static void test_layout_of_a_hook(void)
+{
+	static const struct {
+		unsigned direction;
+		uint32_t snaplen, window;
+		uint64_t flags;
+	} cases[] = {
+	    {NC_DIR_IN, 262144, 512, RX_FLAGS},
+	    {NC_DIR_OUT, 512, 512, TX_FLAGS},
+	    {NC_DIR_NONE, 64, 64, RX_FLAGS | TX_FLAGS},
+	    {NC_DIR_IN, 1, 1, RX_FLAGS},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct nc_jit_layout lay;
+
+		memset(&lay, 0xa5, sizeof(lay));
+		nc_jit_layout_init(&lay, ml, cases[i].direction, cases[i].snaplen);
+		g_assert_cmpuint(lay.buf_addr, ==, 0);
+		g_assert_cmpuint(lay.data_off, ==, 16);
+		g_assert_cmpuint(lay.nb_segs, ==, 20);
+		g_assert_cmpuint(lay.ol_flags, ==, 24);
+		g_assert_cmpuint(lay.pkt_len, ==, 36);
+		g_assert_cmpuint(lay.data_len, ==, 40);
+		g_assert_cmpuint(lay.window, ==, cases[i].window);
+		g_assert_cmpuint(lay.slow_flags, ==, cases[i].flags);
+	}
 }
 
 /* The list above is test_filter_diff.c's: every string of its expressions[] is here too. */
@@ -787,7 +814,7 @@ static void test_catches_flipped_jump(void)
 	g_assert_true(done);
 	compile_ok(flipped, len, &lay, &c);
 	/* the oracle runs the right program, the code is the flipped one */
-	run_fakes("flipped", f->cbpf[NC_LINK_L2], len, &c, NC_JIT_MAX_WINDOW, DIR_IN,
+	run_fakes("flipped", f->cbpf[NC_LINK_L2], len, &c, NC_JIT_MAX_WINDOW, NC_DIR_IN,
 		  eth_sets.s[0].fakes, eth_sets.s[0].n, &t, false, false);
 	g_test_message("flipped jump: %u of %u verdicts differ", t.differed, t.compared);
 	g_assert_cmpuint(t.differed, >, 0);
@@ -814,13 +841,13 @@ static void test_catches_wrong_slow_path(void)
 	compile_ok(f->cbpf[NC_LINK_L2], f->cbpf_len[NC_LINK_L2], &lay, &c);
 	/* the tag put back (0x2005: priority 1, VLAN 5) matches on every packet */
 	run_fakes("honest", f->cbpf[NC_LINK_L2], f->cbpf_len[NC_LINK_L2], &c, NC_JIT_MAX_WINDOW,
-		  DIR_IN, vlan->fakes, vlan->n, &t, false, true);
+		  NC_DIR_IN, vlan->fakes, vlan->n, &t, false, true);
 	g_assert_cmpuint(t.differed, ==, 0);
 	g_assert_cmpuint(t.matched, ==, vlan->n);
 	g_assert_cmpuint(t.slow_calls, ==, vlan->n);
 	memset(&t, 0, sizeof(t));
 	run_fakes("lying", f->cbpf[NC_LINK_L2], f->cbpf_len[NC_LINK_L2], &c, NC_JIT_MAX_WINDOW,
-		  DIR_IN, vlan->fakes, vlan->n, &t, true, false);
+		  NC_DIR_IN, vlan->fakes, vlan->n, &t, true, false);
 	g_assert_cmpuint(t.differed, ==, vlan->n);
 	nc_jit_unmap(c.fn, c.len);
 	nc_filter_free(f);
@@ -1115,7 +1142,7 @@ static void test_registers_start_at_zero(void)
 		struct code c;
 
 		compile_ok(progs[p], lens[p], &lay, &c);
-		run_fakes("zero", progs[p], lens[p], &c, NC_JIT_MAX_WINDOW, DIR_IN,
+		run_fakes("zero", progs[p], lens[p], &c, NC_JIT_MAX_WINDOW, NC_DIR_IN,
 			  eth_sets.s[0].fakes, eth_sets.s[0].n, &t, false, true);
 		g_assert_cmpuint(t.differed, ==, 0);
 		g_assert_cmpuint(t.matched, >, 0);
@@ -1394,10 +1421,10 @@ static void test_random_programs(void)
 			refused++;
 			continue;
 		}
-		run_fakes("random", prog, len, &c, NC_JIT_MAX_WINDOW, DIR_IN, single->fakes,
+		run_fakes("random", prog, len, &c, NC_JIT_MAX_WINDOW, NC_DIR_IN, single->fakes,
 			  single->n, &t, false, t.differed < 10);
-		run_fakes("random split", prog, len, &c, NC_JIT_MAX_WINDOW, DIR_IN, split14->fakes,
-			  split14->n, &t, false, t.differed < 10);
+		run_fakes("random split", prog, len, &c, NC_JIT_MAX_WINDOW, NC_DIR_IN,
+			  split14->fakes, split14->n, &t, false, t.differed < 10);
 		nc_jit_unmap(c.fn, c.len);
 		programs++;
 	}
@@ -1487,7 +1514,7 @@ static void test_long_program(void)
 	p[BPF_MAXINSNS - 1] = (struct nc_cbpf_insn)BPF_STMT(BPF_RET | BPF_K, 1);
 	g_assert_true(nc_cbpf_validate(p, BPF_MAXINSNS));
 	compile_ok(p, BPF_MAXINSNS, &lay, &c);
-	run_fakes("long", p, BPF_MAXINSNS, &c, NC_JIT_MAX_WINDOW, DIR_IN, eth_sets.s[0].fakes,
+	run_fakes("long", p, BPF_MAXINSNS, &c, NC_JIT_MAX_WINDOW, NC_DIR_IN, eth_sets.s[0].fakes,
 		  eth_sets.s[0].n, &t, false, true);
 	g_assert_cmpuint(t.differed, ==, 0);
 	g_assert_cmpuint(t.matched, >, 0);
@@ -1521,6 +1548,7 @@ int main(int argc, char **argv)
 	make_sets(&eth_sets, eth, true);
 	make_sets(&raw_sets, raw, false);
 	g_test_add_func("/jit/expressions-as-diff", test_expressions_as_diff);
+	g_test_add_func("/jit/layout-of-a-hook", test_layout_of_a_hook);
 	g_test_add_func("/jit/optimized-programs-agree-with-libpcap", test_optimized);
 	g_test_add_func("/jit/unoptimized-programs-agree-with-libpcap", test_unoptimized);
 	g_test_add_func("/jit/snaplen-64-window", test_small_window);
