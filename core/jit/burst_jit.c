@@ -656,6 +656,7 @@ static void translate_one(struct jit *j, const struct nc_cbpf_insn *p, unsigned 
 
 /* What the per-packet prologue must set up. */
 struct needs {
+	bool data;		     /* packet bytes are read: find the first segment */
 	bool len;		     /* `len` is read: load pkt_len */
 	bool backward;		     /* a backward jump: reset the budget */
 	bool zero_a, zero_x;	     /* A or X may be read before it is written */
@@ -740,10 +741,12 @@ static void gen(struct jit *j, const struct nc_cbpf_insn *prog, const bool *reac
 		flags_test(j);
 		jump(j, CC_NE, label(j, L_SLOW));
 	}
-	op_mem(j, 1, 0x8b, RDI, R10, NO_INDEX, 0, lay->buf_addr);   /* mov rdi, buf_addr */
-	op_mem(j, 0, 0x0fb7, RCX, R10, NO_INDEX, 0, lay->data_off); /* movzx ecx, data_off */
-	alu_rr(j, 1, ALU_ADD, RDI, RCX);
-	op_mem(j, 0, 0x0fb7, RSI, R10, NO_INDEX, 0, lay->data_len); /* movzx esi, data_len */
+	if (nd->data) {
+		op_mem(j, 1, 0x8b, RDI, R10, NO_INDEX, 0, lay->buf_addr);   /* mov rdi, buf_addr */
+		op_mem(j, 0, 0x0fb7, RCX, R10, NO_INDEX, 0, lay->data_off); /* movzx ecx, .. */
+		alu_rr(j, 1, ALU_ADD, RDI, RCX);
+		op_mem(j, 0, 0x0fb7, RSI, R10, NO_INDEX, 0, lay->data_len); /* movzx esi, .. */
+	}
 	if (nd->len)
 		op_mem(j, 0, 0x8b, R9, R10, NO_INDEX, 0, lay->pkt_len); /* mov r9d, pkt_len */
 	if (nd->zero_a)
@@ -862,6 +865,10 @@ static void find_needs(const struct nc_cbpf_insn *prog, unsigned len, const bool
 			continue;
 		if (p->code == (BPF_LD | BPF_W | BPF_LEN) || p->code == (BPF_LDX | BPF_W | BPF_LEN))
 			nd->len = true;
+		if ((BPF_CLASS(p->code) == BPF_LD &&
+		     (BPF_MODE(p->code) == BPF_ABS || BPF_MODE(p->code) == BPF_IND)) ||
+		    p->code == (BPF_LDX | BPF_B | BPF_MSH))
+			nd->data = true;
 		if (p->code == (BPF_LD | BPF_MEM) || p->code == (BPF_LDX | BPF_MEM))
 			nd->mem_read[p->k] = true;
 		if (p->code == (BPF_JMP | BPF_JA) && (int32_t)p->k < 0)

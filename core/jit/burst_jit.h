@@ -4,7 +4,8 @@
  * compiled to x86-64 machine code that filters a whole burst of DPDK mbufs in one call, for the
  * agent that captures inside a DPDK application at its PMD burst functions.
  *
- * Plain C, libc only, no global state: the agent library links this file as it is.
+ * Plain C, no global state, nothing but libc to link (headers: Linux's uapi and netcap's own):
+ * the agent library builds burst_jit.c as it is.
  *
  * The generated function (System V ABI, position independent, no relocations):
  *
