@@ -31,22 +31,23 @@
  *
  * for exactly the packets it cannot decide alone, at most once per packet, in burst order, on
  * the calling thread, and moves on to packet i + 1 with whatever slow returned:
- *  - ol_flags & layout->slow_flags is not 0 (a tag to put back: the caller picks the flags of
- *    its direction, see struct nc_jit_layout), before the filter runs;
+ *  - ol_flags & layout->slow_flags is not 0 (a tag to put back: nc_jit_layout_init() picks the
+ *    flags of the hook's direction), before the filter runs;
  *  - the filter loads a byte beyond the first segment's data_len, inside the window, and the
  *    packet has more (nb_segs > 1 or pkt_len > data_len); the partial run is dropped, the filter
  *    has no side effects.
- * slow must not be NULL. It must return what libpcap's bpf_filter() returns for that packet as the
- * kernel probe presents it (linearize the window across segments, put the tags back, run an
- * interpreter). It may read mbufs and verdict[0..i-1], must not write them, and must not unwind
- * (longjmp) out of the generated code. It is called with the stack 16-byte aligned.
+ * slow must not be NULL. It must return what libpcap's bpf_filter() returns for that packet as
+ * the kernel probe presents it (linearize the window across segments, put the tags back, run
+ * an interpreter). It may read mbufs and verdict[0..i-1], must not write them, and must not
+ * unwind (longjmp) out of the generated code. It is called with the stack 16-byte aligned.
  *
- * Loads outside the window reject (verdict 0), as in bpf_filter(); so do loads past the data of
- * a packet whose first segment holds all of it. Division or modulo by X == 0 rejects; a shift by X
- * >= 32 gives 0. `M[]` starts zeroed for every packet, A and X start at 0. Backward jumps
- * (libpcap's `protochain`) are followed up to NC_JIT_MAX_BACKWARD times per packet, then the packet
- * is rejected, as libpcap's current interpreter does (MAX_BACKWARD_JUMPS); Debian 12's
- * libpcap 1.10.3 has no such limit, and follows a program that loops for ever for ever.
+ * Loads outside the window reject (verdict 0), as in bpf_filter(); so do loads past the data
+ * of a packet whose first segment holds all of it. Division or modulo by X == 0 rejects; a
+ * shift by X >= 32 gives 0. `M[]` starts zeroed for every packet, A and X start at 0.
+ * Backward jumps (libpcap's `protochain`) are followed up to NC_JIT_MAX_BACKWARD times per
+ * packet, then the packet is rejected, as libpcap's current interpreter does
+ * (MAX_BACKWARD_JUMPS); Debian 12's libpcap 1.10.3 has no such limit, and follows a program
+ * that loops for ever for ever.
  */
 #ifndef NC_BURST_JIT_H
 #define NC_BURST_JIT_H
@@ -107,7 +108,8 @@ typedef uint32_t (*nc_jit_burst_fn)(void *const *mbufs, uint32_t n, uint32_t *ve
  * (a program libpcap's interpreter would not run the same way: Linux socket extension loads at
  * SKF_AD_OFF/SKF_LL_OFF, a constant division by 0 or shift by 32 or more, a jump out of the
  * program, an unknown opcode, no final ret, a bad layout), -E2BIG (over BPF_MAXINSNS
- * instructions) or -ENOMEM, with one line in err, and leaves *code and *code_len unchanged.
+ * instructions), -ENOMEM or -EFAULT (a bug of the compiler, named as such), with one line in
+ * err, and leaves *code and *code_len unchanged.
  */
 int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 		   const struct nc_jit_layout *layout, uint8_t **code, size_t *code_len, char *err,
