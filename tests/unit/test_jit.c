@@ -327,7 +327,7 @@ static uint32_t linearize(const uint8_t *m, int direction, uint32_t limit, uint8
 	uint64_t fl = get64(m, ml->ol_flags);
 	uint16_t tci = get16(m, ml->vlan_tci), outer = get16(m, ml->vlan_tci_outer);
 	bool rx = direction != NC_DIR_OUT, tx = direction != NC_DIR_IN;
-	uint16_t tags[4];
+	uint16_t tags[4] = {0};
 	unsigned ntags = 0, nb_segs = get16(m, ml->nb_segs);
 	uint32_t off = 0;
 	const uint8_t *seg = m;
