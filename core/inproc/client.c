@@ -37,9 +37,9 @@ _Static_assert(NC_AGENT_MAX_HOOKS == NC_MAX_HOOKS, "hook limits agree");
 /* One ring being read */
 struct cursor {
 	struct nc_agent_ring *r;
-	uint32_t hook;			    /* index in the options */
-	uint64_t pos;			    /* next record */
-	uint64_t head;			    /* published end, as read at the start of this poll */
+	uint32_t hook; /* index in the options */
+	uint64_t pos;  /* next record: ours, a multiple of 8, moved by checked records only */
+	uint64_t head; /* published end, as read at the start of this poll */
 	const struct nc_agent_record *next; /* checked, not yet delivered */
 };
 
@@ -491,7 +491,7 @@ static bool snapshot(struct nc_inproc *c)
 		struct cursor *k = &c->cur[i];
 		uint64_t head = __atomic_load_n(&k->r->head, __ATOMIC_ACQUIRE);
 
-		k->pos = k->r->tail;
+		/* k->pos is ours: the tail in shared memory is only written, never trusted back */
 		if (head < k->pos || head - k->pos > c->ring_bytes) {
 			c->malformed++;
 			head = k->pos; /* nothing of it can be trusted this time */
