@@ -1175,6 +1175,112 @@ void nc_jit_layout_init(struct nc_jit_layout *lay, const struct nc_mbuf_layout *
 		lay->slow_flags |= NC_MBUF_F_TX_VLAN | NC_MBUF_F_TX_QINQ;
 }
 
+/* big-endian value of n bytes at p */
+static uint32_t be(const uint8_t *p, int n)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+uint32_t nc_jit_run(const struct nc_cbpf_insn *prog, unsigned len, const uint8_t *pkt,
+		    uint32_t wirelen, uint32_t buflen)
+{
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = {0};
+	unsigned backward = 0;
+
+	for (unsigned pc = 0; pc < len; pc++) {
+		const struct nc_cbpf_insn *p = &prog[pc];
+		uint64_t off;
+		int size = size_of(p->code);
+
+		switch (p->code) {
+		case BPF_RET | BPF_K: return p->k;
+		case BPF_RET | BPF_A: return A;
+		case BPF_LD | BPF_W | BPF_ABS:
+		case BPF_LD | BPF_H | BPF_ABS:
+		case BPF_LD | BPF_B | BPF_ABS:
+		case BPF_LD | BPF_W | BPF_IND:
+		case BPF_LD | BPF_H | BPF_IND:
+		case BPF_LD | BPF_B | BPF_IND:
+			off = (uint64_t)p->k + (BPF_MODE(p->code) == BPF_IND ? X : 0);
+			if (off + (unsigned)size > buflen)
+				return 0;
+			A = be(pkt + off, size);
+			break;
+		case BPF_LDX | BPF_B | BPF_MSH:
+			if ((uint64_t)p->k + 1 > buflen)
+				return 0;
+			X = (pkt[p->k] & 0xfu) << 2;
+			break;
+		case BPF_LD | BPF_W | BPF_LEN: A = wirelen; break;
+		case BPF_LDX | BPF_W | BPF_LEN: X = wirelen; break;
+		case BPF_LD | BPF_IMM: A = p->k; break;
+		case BPF_LDX | BPF_IMM: X = p->k; break;
+		case BPF_LD | BPF_MEM: A = M[p->k % BPF_MEMWORDS]; break;
+		case BPF_LDX | BPF_MEM: X = M[p->k % BPF_MEMWORDS]; break;
+		case BPF_ST: M[p->k % BPF_MEMWORDS] = A; break;
+		case BPF_STX: M[p->k % BPF_MEMWORDS] = X; break;
+		case BPF_ALU | BPF_ADD | BPF_K: A += p->k; break;
+		case BPF_ALU | BPF_SUB | BPF_K: A -= p->k; break;
+		case BPF_ALU | BPF_MUL | BPF_K: A *= p->k; break;
+		case BPF_ALU | BPF_AND | BPF_K: A &= p->k; break;
+		case BPF_ALU | BPF_OR | BPF_K: A |= p->k; break;
+		case BPF_ALU | BPF_XOR | BPF_K: A ^= p->k; break;
+		case BPF_ALU | BPF_LSH | BPF_K: A = p->k < 32 ? A << p->k : 0; break;
+		case BPF_ALU | BPF_RSH | BPF_K: A = p->k < 32 ? A >> p->k : 0; break;
+		case BPF_ALU | BPF_ADD | BPF_X: A += X; break;
+		case BPF_ALU | BPF_SUB | BPF_X: A -= X; break;
+		case BPF_ALU | BPF_MUL | BPF_X: A *= X; break;
+		case BPF_ALU | BPF_AND | BPF_X: A &= X; break;
+		case BPF_ALU | BPF_OR | BPF_X: A |= X; break;
+		case BPF_ALU | BPF_XOR | BPF_X: A ^= X; break;
+		case BPF_ALU | BPF_LSH | BPF_X: A = X < 32 ? A << X : 0; break;
+		case BPF_ALU | BPF_RSH | BPF_X: A = X < 32 ? A >> X : 0; break;
+		case BPF_ALU | BPF_DIV | BPF_K:
+		case BPF_ALU | BPF_MOD | BPF_K:
+		case BPF_ALU | BPF_DIV | BPF_X:
+		case BPF_ALU | BPF_MOD | BPF_X: {
+			uint32_t d = BPF_SRC(p->code) == BPF_X ? X : p->k;
+
+			if (!d)
+				return 0;
+			A = BPF_OP(p->code) == BPF_DIV ? A / d : A % d;
+			break;
+		}
+		case BPF_ALU | BPF_NEG: A = 0u - A; break;
+		case BPF_MISC | BPF_TAX: X = A; break;
+		case BPF_MISC | BPF_TXA: A = X; break;
+		case BPF_JMP | BPF_JA:
+			if ((int32_t)p->k < 0 && backward++ >= NC_JIT_MAX_BACKWARD)
+				return 0;
+			pc = (unsigned)((int64_t)pc + (int32_t)p->k);
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+		case BPF_JMP | BPF_JGT | BPF_K:
+		case BPF_JMP | BPF_JGE | BPF_K:
+		case BPF_JMP | BPF_JSET | BPF_K:
+		case BPF_JMP | BPF_JEQ | BPF_X:
+		case BPF_JMP | BPF_JGT | BPF_X:
+		case BPF_JMP | BPF_JGE | BPF_X:
+		case BPF_JMP | BPF_JSET | BPF_X: {
+			uint32_t v = BPF_SRC(p->code) == BPF_X ? X : p->k;
+			bool taken = BPF_OP(p->code) == BPF_JEQ	  ? A == v
+				     : BPF_OP(p->code) == BPF_JGT ? A > v
+				     : BPF_OP(p->code) == BPF_JGE ? A >= v
+								  : (A & v) != 0;
+
+			pc += taken ? p->jt : p->jf;
+			break;
+		}
+		default: return 0; /* not a program nc_jit_compile() takes */
+		}
+	}
+	return 0; /* ran off the end (or jumped out): not a program nc_jit_compile() takes */
+}
+
 int nc_jit_map(const uint8_t *code, size_t code_len, nc_jit_burst_fn *fn, char *err, size_t errlen)
 {
 	void *p;

@@ -38,8 +38,8 @@
  *    has no side effects.
  * slow must not be NULL. It must return what libpcap's bpf_filter() returns for that packet as
  * the kernel probe presents it (linearize the window across segments, put the tags back, run
- * an interpreter). It may read mbufs and verdict[0..i-1], must not write them, and must not
- * unwind (longjmp) out of the generated code. It is called with the stack 16-byte aligned.
+ * an interpreter: nc_jit_run()). It may read mbufs and verdict[0..i-1], must not write them, and
+ * must not unwind (longjmp) out of the generated code. It is called with the stack 16-byte aligned.
  *
  * Loads outside the window reject (verdict 0), as in bpf_filter(); so do loads past the data
  * of a packet whose first segment holds all of it. Division or modulo by X == 0 rejects; a
@@ -114,6 +114,15 @@ typedef uint32_t (*nc_jit_burst_fn)(void *const *mbufs, uint32_t n, uint32_t *ve
 int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 		   const struct nc_jit_layout *layout, uint8_t **code, size_t *code_len, char *err,
 		   size_t errlen);
+
+/*
+ * The slow path's interpreter: the verdict of prog on the buflen bytes at pkt (the window, made
+ * as the kernel probe makes it) and the wire length, with exactly the generated code's
+ * semantics (above), which are libpcap's bpf_filter(). For a program nc_jit_compile() takes;
+ * any other ends with 0 where it goes wrong. No state, no allocation.
+ */
+uint32_t nc_jit_run(const struct nc_cbpf_insn *prog, unsigned len, const uint8_t *pkt,
+		    uint32_t wirelen, uint32_t buflen);
 
 /*
  * Copies code into fresh executable memory (mmap, then mprotect to read+execute: never

@@ -8,7 +8,8 @@
  * first window bytes gathered across segments, tags put back, the wire length). The test's
  * slow path is a model of the agent's: linearize the window as the probe does, interpret.
  * Then random programs, edge cases, refusals, and checks that the harness catches a wrong
- * compilation and a wrong slow path.
+ * compilation and a wrong slow path. nc_jit_run(), the slow path's interpreter, must agree with
+ * libpcap wherever the generated code is checked.
  */
 #include <errno.h>
 #include <glib.h>
@@ -493,7 +494,12 @@ static void run_fakes(const char *what, const struct nc_cbpf_insn *prog, unsigne
 			const struct fake *f = &fakes[first + i];
 			uint32_t want =
 			    nc_cbpf_run(prog, f->view, f->wire, MIN(f->view_len, window));
+			uint32_t interp =
+			    nc_jit_run(prog, len, f->view, f->wire, MIN(f->view_len, window));
 
+			if (interp != want)
+				g_error("%s packet %u: nc_jit_run %u, libpcap %u", what, first + i,
+					interp, want);
 			nonzero += verdict[i] != 0;
 			if (called[i] && !f->must_slow && !f->may_slow)
 				g_error("%s packet %u: slow path called for a packet the fast "
@@ -1116,6 +1122,10 @@ static void test_rows(void)
 		if (!row->skip_oracle)
 			g_assert_cmpuint(nc_cbpf_run(row->prog, pkt, row->wirelen, row->caplen), ==,
 					 row->expect);
+		if (nc_jit_run(row->prog, len, pkt, row->wirelen, row->caplen) != row->expect)
+			g_error("%s: nc_jit_run %u, expected %u", row->name,
+				nc_jit_run(row->prog, len, pkt, row->wirelen, row->caplen),
+				row->expect);
 		nc_jit_unmap(c.fn, c.len);
 		release(&f);
 	}
