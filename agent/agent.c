@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <linux/membarrier.h>
 #include <poll.h>
 #include <pthread.h>
@@ -46,13 +47,17 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-#define TICK_MS	     50	  /* control loop: re-arm, clock pair, watch netcap */
-#define CONFIG_MS    5000 /* the configuration follows the hello within this */
-#define WAIT_IN_MS   2000 /* the longest wait for threads to leave the wrappers */
-#define TX_CHUNK     256  /* TX packets staged per PMD call */
-#define FILTER_BATCH 64	  /* packets per filter call (a 64-bit mask of verdicts) */
-#define MBUF_HDR     128  /* bytes of struct rte_mbuf the offsets may point into */
-#define MIN_RING     65536
+#define TICK_MS	      50   /* control loop: re-arm, clock pair, watch netcap */
+#define CONFIG_MS     5000 /* the configuration follows the hello within this */
+#define WAIT_IN_MS    2000 /* the longest wait for threads to leave the wrappers */
+#define TX_CHUNK      256  /* TX packets staged per PMD call */
+#define FILTER_BATCH  64   /* packets per filter call (a 64-bit mask of verdicts) */
+#define MBUF_HDR      128  /* bytes of struct rte_mbuf the offsets may point into */
+#define MIN_RING      65536
+#define FILTER_WINDOW 512  /* NC_FILTER_WINDOW: the bytes the kernel probe filters on */
+#define MAX_PROG      4096 /* BPF_MAXINSNS */
+#define MAX_CODE      (1u << 20)
+#define MAX_BACKWARD  64 /* backward jumps followed per packet (libpcap's MAX_BACKWARD_JUMPS) */
 
 typedef uint16_t (*burst_fn)(void *queue, void **pkts, uint16_t n);
 
@@ -96,11 +101,27 @@ struct port_hook {
 static struct {
 	struct nc_agent_mbuf_layout mbuf;
 	uint32_t snaplen;
-	uint64_t ring_mask;	   /* ring_bytes - 1 */
-	nc_agent_filter_fn filter; /* NULL: keep everything */
-	nc_agent_slow_fn slow;
-	void *filter_ctx;
+	uint64_t ring_mask;	      /* ring_bytes - 1 */
+	nc_agent_filter_fn filter[2]; /* [0] RX hooks, [1] TX hooks; NULL: keep everything */
+	void *filter_ctx[2];
 } cfg;
+
+/* A compiled filter's slow path: the classic program, run on the packet as the kernel probe
+ * presents it to its filter */
+struct slow_ctx {
+	const struct sock_filter *prog;
+	uint32_t len;
+	uint32_t window;
+	uint8_t direction;
+};
+
+/* NC_AGENT_FILTER_COMPILED: the code (read+execute copies) and the program, per direction */
+static struct {
+	void *code[2];
+	size_t code_bytes[2];
+	struct sock_filter *prog;
+	struct slow_ctx slow[2];
+} compiled;
 
 static struct port_hook hooks[2][NC_AGENT_MAX_PORTS]; /* [0] rx, [1] tx */
 static atomic_flag busy = ATOMIC_FLAG_INIT;	      /* one capture at a time */
@@ -277,6 +298,148 @@ static inline uint32_t vlan_tags(const uint8_t *m, uint8_t direction, uint8_t ta
 	return 0;
 }
 
+static inline uint32_t be16_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static inline uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Classic BPF over pkt[0..buflen), wire length wirelen: what libpcap's bpf_filter() returns, with
+ * the rules core/jit follows where libpcap 1.10 has none (a shift by 32 or more gives 0, at most
+ * MAX_BACKWARD backward jumps). The program was checked by check_prog(): indexes in range.
+ */
+static uint32_t run_cbpf(const struct sock_filter *prog, uint32_t len, const uint8_t *pkt,
+			 uint32_t wirelen, uint32_t buflen)
+{
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = {0}, pc = 0, back = 0, k;
+
+	for (;;) {
+		const struct sock_filter *i;
+
+		if (pc >= len)
+			return 0;
+		i = &prog[pc++];
+		k = i->k;
+		switch (i->code) {
+		case BPF_RET | BPF_K: return k;
+		case BPF_RET | BPF_A: return A;
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (k > buflen || 4 > buflen - k)
+				return 0;
+			A = be32_at(pkt + k);
+			break;
+		case BPF_LD | BPF_H | BPF_ABS:
+			if (k > buflen || 2 > buflen - k)
+				return 0;
+			A = be16_at(pkt + k);
+			break;
+		case BPF_LD | BPF_B | BPF_ABS:
+			if (k >= buflen)
+				return 0;
+			A = pkt[k];
+			break;
+		case BPF_LD | BPF_W | BPF_IND:
+			if (k > buflen || X > buflen - k || 4 > buflen - k - X)
+				return 0;
+			A = be32_at(pkt + k + X);
+			break;
+		case BPF_LD | BPF_H | BPF_IND:
+			if (k > buflen || X > buflen - k || 2 > buflen - k - X)
+				return 0;
+			A = be16_at(pkt + k + X);
+			break;
+		case BPF_LD | BPF_B | BPF_IND:
+			if (k >= buflen || X >= buflen - k)
+				return 0;
+			A = pkt[k + X];
+			break;
+		case BPF_LD | BPF_W | BPF_LEN: A = wirelen; break;
+		case BPF_LDX | BPF_W | BPF_LEN: X = wirelen; break;
+		case BPF_LD | BPF_IMM: A = k; break;
+		case BPF_LDX | BPF_IMM: X = k; break;
+		case BPF_LD | BPF_MEM: A = M[k]; break;
+		case BPF_LDX | BPF_MEM: X = M[k]; break;
+		case BPF_LDX | BPF_MSH | BPF_B:
+			if (k >= buflen)
+				return 0;
+			X = (uint32_t)(pkt[k] & 0xf) << 2;
+			break;
+		case BPF_ST: M[k] = A; break;
+		case BPF_STX: M[k] = X; break;
+		case BPF_JMP | BPF_JA:
+			if ((int32_t)k < 0 && ++back > MAX_BACKWARD)
+				return 0;
+			pc += k;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K: pc += A > k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JGE | BPF_K: pc += A >= k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JEQ | BPF_K: pc += A == k ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JSET | BPF_K: pc += (A & k) ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JGT | BPF_X: pc += A > X ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JGE | BPF_X: pc += A >= X ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JEQ | BPF_X: pc += A == X ? i->jt : i->jf; break;
+		case BPF_JMP | BPF_JSET | BPF_X: pc += (A & X) ? i->jt : i->jf; break;
+		case BPF_ALU | BPF_ADD | BPF_X: A += X; break;
+		case BPF_ALU | BPF_SUB | BPF_X: A -= X; break;
+		case BPF_ALU | BPF_MUL | BPF_X: A *= X; break;
+		case BPF_ALU | BPF_DIV | BPF_X:
+			if (!X)
+				return 0;
+			A /= X;
+			break;
+		case BPF_ALU | BPF_MOD | BPF_X:
+			if (!X)
+				return 0;
+			A %= X;
+			break;
+		case BPF_ALU | BPF_AND | BPF_X: A &= X; break;
+		case BPF_ALU | BPF_OR | BPF_X: A |= X; break;
+		case BPF_ALU | BPF_XOR | BPF_X: A ^= X; break;
+		case BPF_ALU | BPF_LSH | BPF_X: A = X < 32 ? A << X : 0; break;
+		case BPF_ALU | BPF_RSH | BPF_X: A = X < 32 ? A >> X : 0; break;
+		case BPF_ALU | BPF_ADD | BPF_K: A += k; break;
+		case BPF_ALU | BPF_SUB | BPF_K: A -= k; break;
+		case BPF_ALU | BPF_MUL | BPF_K: A *= k; break;
+		case BPF_ALU | BPF_DIV | BPF_K: A /= k; break; /* k != 0: check_prog() */
+		case BPF_ALU | BPF_MOD | BPF_K: A %= k; break;
+		case BPF_ALU | BPF_AND | BPF_K: A &= k; break;
+		case BPF_ALU | BPF_OR | BPF_K: A |= k; break;
+		case BPF_ALU | BPF_XOR | BPF_K: A ^= k; break;
+		case BPF_ALU | BPF_LSH | BPF_K: A = k < 32 ? A << k : 0; break;
+		case BPF_ALU | BPF_RSH | BPF_K: A = k < 32 ? A >> k : 0; break;
+		case BPF_ALU | BPF_NEG: A = -A; break;
+		case BPF_MISC | BPF_TAX: X = A; break;
+		case BPF_MISC | BPF_TXA: A = X; break;
+		default: return 0;
+		}
+	}
+}
+
+/*
+ * The compiled filter's slow path (core/jit/burst_jit.h): the verdict of one packet as the kernel
+ * probe filters it, its first `window` bytes with its tags put back, its wire length with them
+ */
+static uint32_t slow_path(void *ctx, void *mbuf, uint32_t index)
+{
+	const struct slow_ctx *c = ctx;
+	uint8_t buf[FILTER_WINDOW], tags[8];
+	uint32_t ntags, wire, copied;
+	bool cut;
+
+	(void)index;
+	if (!mbuf)
+		return 0;
+	ntags = vlan_tags(mbuf, c->direction, tags);
+	wire = rd32(mbuf, cfg.mbuf.pkt_len) + 4 * ntags;
+	copied = copy_packet(mbuf, buf, c->window, tags, ntags, &cut);
+	return run_cbpf(c->prog, c->len, buf, wire, copied);
+}
+
 /* Where the producer writes: its head, the data, and the tail it last saw */
 struct writer {
 	struct nc_agent_ring *r;
@@ -343,15 +506,16 @@ static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m
 	return true;
 }
 
-/* The filter's verdict on pkts[0..n) (n <= 64): bit i set = keep pkts[i] */
-static inline uint64_t verdict(void **pkts, uint32_t n)
+/* The filter's verdict on pkts[0..n) (n <= 64) at a hook of direction d (0 RX, 1 TX): bit i set =
+ * keep pkts[i] */
+static inline uint64_t verdict(int d, void **pkts, uint32_t n)
 {
 	uint32_t v[FILTER_BATCH];
 	uint64_t keep = 0;
 
-	if (!cfg.filter)
+	if (!cfg.filter[d])
 		return n == 64 ? ~0ull : (1ull << n) - 1;
-	if (!cfg.filter(pkts, n, v, cfg.slow, cfg.filter_ctx))
+	if (!cfg.filter[d](pkts, n, v, slow_path, cfg.filter_ctx[d]))
 		return 0;
 	for (uint32_t i = 0; i < n; i++)
 		keep |= (uint64_t)(v[i] != 0) << i;
@@ -385,7 +549,7 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
 
 	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
 		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
-		uint64_t keep = verdict(pkts + off, m);
+		uint64_t keep = verdict(!h->rx, pkts + off, m);
 
 		while (keep) {
 			uint32_t i = (uint32_t)__builtin_ctzll(keep);
@@ -421,7 +585,7 @@ static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void
 
 	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
 		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
-		uint64_t keep = verdict(pkts + off, m);
+		uint64_t keep = verdict(!h->rx, pkts + off, m);
 
 		for (uint32_t i = 0; i < m; i++) {
 			st[off + i] = ST_SKIP;
@@ -742,7 +906,8 @@ static int check_config(struct agent *a, char *text)
 	if (c->snaplen < 1 || c->snaplen > NC_AGENT_MAX_SNAPLEN)
 		return fail(text, EINVAL, "snap length %u: 1 to %d", c->snaplen,
 			    NC_AGENT_MAX_SNAPLEN);
-	if (c->filter != NC_AGENT_FILTER_NONE && c->filter != NC_AGENT_FILTER_REJECT)
+	if (c->filter != NC_AGENT_FILTER_NONE && c->filter != NC_AGENT_FILTER_REJECT &&
+	    c->filter != NC_AGENT_FILTER_COMPILED)
 		return fail(text, ENOTSUP, "filter kind %u not known to this agent", c->filter);
 	for (int i = 0; i < 10; i++)
 		if (mo[i] + mbuf_sizes[i] > MBUF_HDR)
@@ -827,17 +992,135 @@ static void disarm(struct port_hook *h)
 				    __ATOMIC_RELAXED);
 }
 
+/* A classic program the interpreter may run: indexes of M[] and jump targets in range, no
+ * constant division by 0 (unknown opcodes stop it with 0) */
+static bool check_prog(const struct sock_filter *p, uint32_t len)
+{
+	for (uint32_t pc = 0; pc < len; pc++) {
+		const struct sock_filter *i = &p[pc];
+
+		switch (BPF_CLASS(i->code)) {
+		case BPF_LD:
+		case BPF_LDX:
+			if (BPF_MODE(i->code) == BPF_MEM && i->k >= BPF_MEMWORDS)
+				return false;
+			break;
+		case BPF_ST:
+		case BPF_STX:
+			if (i->k >= BPF_MEMWORDS)
+				return false;
+			break;
+		case BPF_JMP:
+			if (BPF_OP(i->code) == BPF_JA) {
+				if ((uint32_t)(pc + 1 + i->k) >= len)
+					return false;
+			} else if (pc + 1 + i->jt >= len || pc + 1 + i->jf >= len) {
+				return false;
+			}
+			break;
+		case BPF_ALU:
+			if ((BPF_OP(i->code) == BPF_DIV || BPF_OP(i->code) == BPF_MOD) &&
+			    BPF_SRC(i->code) == BPF_K && !i->k)
+				return false;
+			break;
+		}
+	}
+	return true;
+}
+
+static void free_compiled(void)
+{
+	for (int d = 0; d < 2; d++) {
+		if (compiled.code[d])
+			munmap(compiled.code[d], compiled.code_bytes[d]);
+		cfg.filter[d] = NULL;
+		cfg.filter_ctx[d] = NULL;
+	}
+	free(compiled.prog);
+	memset(&compiled, 0, sizeof(compiled));
+}
+
+/* True when [off, off + len) lies in the filter's part of the region (after the header page,
+ * before the rings) */
+static bool in_filter_area(const struct agent *a, uint64_t off, uint64_t len)
+{
+	uint64_t hi = a->region->rings_off;
+
+	return off >= 4096 && off <= hi && len <= hi - off;
+}
+
+/*
+ * NC_AGENT_FILTER_COMPILED: copies core/jit's code of each direction a hook has into memory of
+ * its own (read+execute, never writable at once) and the classic program of its slow path
+ */
+static int load_compiled(struct agent *a, char *text)
+{
+	const struct nc_agent_filter *f = &a->c.compiled;
+	const uint8_t *base = (const uint8_t *)a->region;
+	bool need[2] = {false, false};
+
+	for (uint32_t i = 0; i < a->c.n_hooks; i++)
+		need[a->c.hooks[i].kind == NC_AGENT_TX] = true;
+	if (f->prog_len < 1 || f->prog_len > MAX_PROG || f->prog_off % 4 ||
+	    !in_filter_area(a, f->prog_off, (uint64_t)f->prog_len * sizeof(struct sock_filter)))
+		return fail(text, EINVAL, "filter program of %u instructions at %u: out of place",
+			    f->prog_len, f->prog_off);
+	if (f->window < 1 || f->window > FILTER_WINDOW)
+		return fail(text, EINVAL, "filter window %u: 1 to %d", f->window, FILTER_WINDOW);
+	compiled.prog = malloc(f->prog_len * sizeof(struct sock_filter));
+	if (!compiled.prog)
+		return fail(text, ENOMEM, "out of memory");
+	memcpy(compiled.prog, base + f->prog_off, f->prog_len * sizeof(struct sock_filter));
+	if (!check_prog(compiled.prog, f->prog_len))
+		return fail(text, EINVAL, "the filter program has an index or a jump out of range");
+	for (int d = 0; d < 2; d++) {
+		size_t bytes;
+		void *m;
+
+		if (!need[d])
+			continue;
+		if (f->code_len[d] < 1 || f->code_len[d] > MAX_CODE ||
+		    !in_filter_area(a, f->code_off[d], f->code_len[d]))
+			return fail(text, EINVAL, "%s filter code of %u bytes at %u: out of place",
+				    d ? "TX" : "RX", f->code_len[d], f->code_off[d]);
+		bytes = (f->code_len[d] + 4095u) & ~4095u;
+		m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return fail(text, errno, "memory for the filter: %s", strerror(errno));
+		memcpy(m, base + f->code_off[d], f->code_len[d]);
+		compiled.code[d] = m;
+		compiled.code_bytes[d] = bytes;
+		if (mprotect(m, bytes, PROT_READ | PROT_EXEC))
+			return fail(text, errno, "making the filter executable: %s",
+				    strerror(errno));
+		compiled.slow[d] = (struct slow_ctx){.prog = compiled.prog,
+						     .len = f->prog_len,
+						     .window = f->window,
+						     .direction = (uint8_t)(d ? 2 : 1)};
+		cfg.filter[d] = (nc_agent_filter_fn)m;
+		cfg.filter_ctx[d] = &compiled.slow[d];
+	}
+	return 0;
+}
+
 static int install(struct agent *a, char *text)
 {
 	const struct nc_agent_config *c = &a->c;
 	struct nc_agent_region *r = a->region;
+	int ret;
 
 	cfg.mbuf = c->mbuf;
 	cfg.snaplen = c->snaplen;
 	cfg.ring_mask = r->ring_bytes - 1;
-	cfg.filter = c->filter == NC_AGENT_FILTER_REJECT ? filter_reject : NULL;
-	cfg.slow = NULL;
-	cfg.filter_ctx = NULL;
+	for (int d = 0; d < 2; d++) {
+		cfg.filter[d] = c->filter == NC_AGENT_FILTER_REJECT ? filter_reject : NULL;
+		cfg.filter_ctx[d] = NULL;
+	}
+	if (c->filter == NC_AGENT_FILTER_COMPILED) {
+		ret = load_compiled(a, text);
+		if (ret)
+			return ret;
+	}
 	/* two pairs 10 ms apart before the first record: netcap has a TSC rate from the start */
 	publish_clock(r, true);
 	nanosleep(&(struct timespec){0, 10000000}, NULL);
@@ -929,6 +1212,8 @@ static bool uninstall(struct agent *a)
 	for (uint32_t i = 0; i < a->n_active && out; i++)
 		for (uint32_t s = 0; s < NC_AGENT_MAX_SLOTS; s++)
 			a->active[i]->rings[s] = NULL;
+	if (out)
+		free_compiled(); /* no thread can be inside the filter any more */
 	return out;
 }
 

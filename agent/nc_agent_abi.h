@@ -96,6 +96,25 @@ enum nc_agent_hook_kind {
 enum nc_agent_filter_kind {
 	NC_AGENT_FILTER_NONE = 0,   /* keep everything */
 	NC_AGENT_FILTER_REJECT = 1, /* a filter function that keeps nothing (cost of the hook) */
+	NC_AGENT_FILTER_COMPILED =
+	    2, /* core/jit's code, and the classic program for its slow path */
+};
+
+/*
+ * NC_AGENT_FILTER_COMPILED: where its pieces are in the memfd, between the region header's page
+ * and rings_off. The code (core/jit/burst_jit.h's generated function) depends on the hooks'
+ * direction (the tags it leaves to the slow path): [0] serves RX hooks, [1] TX hooks (length 0:
+ * no hook of that direction). The program: prog_len classic BPF instructions (8 bytes each:
+ * code u16, jt u8, jf u8, k u32), run by the agent on the packets the code sends to its slow
+ * path, over the first `window` bytes of the packet with its tags put back.
+ */
+struct nc_agent_filter {
+	uint32_t code_off[2];
+	uint32_t code_len[2];
+	uint32_t prog_off;
+	uint32_t prog_len;
+	uint32_t window; /* min(snaplen, 512): the kernel probe's filter window */
+	uint32_t pad;
 };
 
 struct nc_agent_hook {
@@ -127,9 +146,10 @@ struct nc_agent_config {
 	struct nc_agent_mbuf_layout mbuf;
 	uint16_t filter; /* enum nc_agent_filter_kind */
 	uint16_t pad;
-	uint32_t snaplen;      /* 1..NC_AGENT_MAX_SNAPLEN */
-	uint32_t n_hooks;      /* 1..NC_AGENT_MAX_HOOKS */
-	uint64_t region_bytes; /* the memfd's size; the agent checks it with fstat */
+	uint32_t snaplen;		 /* 1..NC_AGENT_MAX_SNAPLEN */
+	uint32_t n_hooks;		 /* 1..NC_AGENT_MAX_HOOKS */
+	uint64_t region_bytes;		 /* the memfd's size; the agent checks it with fstat */
+	struct nc_agent_filter compiled; /* NC_AGENT_FILTER_COMPILED only */
 	struct nc_agent_hook hooks[NC_AGENT_MAX_HOOKS];
 };
 
@@ -208,7 +228,8 @@ _Static_assert(sizeof(struct nc_agent_msg) == 16, "nc_agent_msg");
 _Static_assert(sizeof(struct nc_agent_hello) == 16, "nc_agent_hello");
 _Static_assert(sizeof(struct nc_agent_status) == 16 + NC_AGENT_TEXT, "nc_agent_status");
 _Static_assert(sizeof(struct nc_agent_hook) == 16, "nc_agent_hook");
-_Static_assert(sizeof(struct nc_agent_config) == 72 + 16 * NC_AGENT_MAX_HOOKS, "nc_agent_config");
+_Static_assert(sizeof(struct nc_agent_filter) == 32, "nc_agent_filter");
+_Static_assert(sizeof(struct nc_agent_config) == 104 + 16 * NC_AGENT_MAX_HOOKS, "nc_agent_config");
 _Static_assert(sizeof(struct nc_agent_region) == 192 + 8 * NC_AGENT_MAX_HOOKS, "nc_agent_region");
 _Static_assert(sizeof(struct nc_agent_ring) == 256, "nc_agent_ring");
 _Static_assert(__builtin_offsetof(struct nc_agent_ring, tail) == 128, "tail two lines off head");

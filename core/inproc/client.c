@@ -16,15 +16,18 @@
 #include <unistd.h>
 
 #include "../../agent/nc_agent_abi.h"
+#include "../../bpf/nc_filter_abi.h"
+#include "../jit/burst_jit.h"
 #include "../util/err.h"
 
-#define DEFAULT_RING  (4u << 20)
-#define DEFAULT_SLOTS 4
-#define MIN_RING      65536
-#define POLL_BATCH    4096
-#define POLL_STEP_MS  5	  /* the rings have no wakeup: looked at this often while waiting */
-#define TAIL_EVERY    256 /* records delivered between two publications of a ring's tail */
-#define HDR_BYTES     sizeof(struct nc_agent_record)
+#define DEFAULT_RING	(4u << 20)
+#define DEFAULT_SLOTS	4
+#define MIN_RING	65536
+#define POLL_BATCH	4096
+#define POLL_STEP_MS	5   /* the rings have no wakeup: looked at this often while waiting */
+#define TAIL_EVERY	256 /* records delivered between two publications of a ring's tail */
+#define HDR_BYTES	sizeof(struct nc_agent_record)
+#define MAX_FILTER_PROG 4096 /* BPF_MAXINSNS */
 
 _Static_assert(NC_AGENT_MAX_SNAPLEN == NC_MAX_SNAPLEN, "snap length limits agree");
 _Static_assert(NC_AGENT_MAX_SEGS == NC_MAX_SEGS, "segment limits agree");
@@ -55,6 +58,9 @@ struct nc_inproc {
 	size_t n_rings;
 	struct cursor *cur;
 	struct cursor **live; /* rings with a record pending, during a poll */
+	uint8_t *code[2];     /* the compiled filter of each direction (nc_jit_compile) */
+	size_t code_len[2];
+	size_t filter_bytes; /* the filter's part of the region, a multiple of 4096 */
 	uint64_t malformed;
 	bool ready, gone, stopped;
 };
@@ -174,6 +180,11 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 	if (!o->fp_ops_addr || !o->fp_ops_count || !o->fp_ops.size)
 		return nc_err(err, errlen, EINVAL,
 			      "no rte_eth_fp_ops address or layout: inspect the process first");
+	if (o->keep_none && o->filter)
+		return nc_err(err, errlen, EINVAL, "a filter and keep_none: give one or the other");
+	if (o->filter && (!o->filter_len || o->filter_len > MAX_FILTER_PROG))
+		return nc_err(err, errlen, EINVAL, "a filter program of %u instructions: 1 to %d",
+			      o->filter_len, MAX_FILTER_PROG);
 	if (o->name && (!o->name[0] || strlen(o->name) > NC_AGENT_NAME_MAX))
 		return nc_err(err, errlen, EINVAL, "socket name \"%s\": 1 to %d bytes", o->name,
 			      NC_AGENT_NAME_MAX);
@@ -220,7 +231,9 @@ static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
 						.vlan_tci = o->mbuf.vlan_tci,
 						.vlan_tci_outer = o->mbuf.vlan_tci_outer,
 						.next = o->mbuf.next};
-	k->filter = o->keep_none ? NC_AGENT_FILTER_REJECT : NC_AGENT_FILTER_NONE;
+	k->filter = o->keep_none ? NC_AGENT_FILTER_REJECT
+		    : o->filter	 ? NC_AGENT_FILTER_COMPILED
+				 : NC_AGENT_FILTER_NONE;
 	k->snaplen = o->snaplen;
 	k->n_hooks = (uint32_t)o->n_hooks;
 	k->region_bytes = c->region_bytes;
@@ -236,13 +249,52 @@ static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
 	}
 }
 
-static int make_region(struct nc_inproc *c, char *err, size_t errlen)
+/*
+ * Compiles the filter for each direction a hook has (the code differs by the tags it leaves to
+ * the slow path) and sizes the filter's part of the region: code RX, code TX, the program.
+ */
+static int compile_filter(struct nc_inproc *c, const struct nc_inproc_opts *o, char *err,
+			  size_t errlen)
+{
+	struct nc_agent_filter *f = &c->cfg.compiled;
+	uint64_t at = 4096;
+
+	if (!o->filter)
+		return 0;
+	for (int d = 0; d < 2; d++) {
+		struct nc_jit_layout lay;
+		bool need = false;
+		int r;
+
+		for (size_t i = 0; i < o->n_hooks; i++)
+			need |= o->hooks[i].tx == (d == 1);
+		if (!need)
+			continue;
+		nc_jit_layout_init(&lay, &o->mbuf, d ? NC_DIR_OUT : NC_DIR_IN, o->snaplen);
+		r = nc_jit_compile(o->filter, o->filter_len, &lay, &c->code[d], &c->code_len[d],
+				   err, errlen);
+		if (r)
+			return r;
+		f->code_off[d] = (uint32_t)at;
+		f->code_len[d] = (uint32_t)c->code_len[d];
+		at = (at + c->code_len[d] + 15) & ~(uint64_t)15;
+	}
+	f->prog_off = (uint32_t)at;
+	f->prog_len = o->filter_len;
+	f->window = o->snaplen < NC_FILTER_WINDOW ? o->snaplen : NC_FILTER_WINDOW;
+	at += (uint64_t)o->filter_len * sizeof(struct nc_cbpf_insn);
+	c->filter_bytes = ((at - 4096) + 4095) & ~(uint64_t)4095;
+	return 0;
+}
+
+static int make_region(struct nc_inproc *c, const struct nc_inproc_opts *o, char *err,
+		       size_t errlen)
 {
 	struct nc_agent_region *r;
 	uint64_t stride = sizeof(struct nc_agent_ring) + c->ring_bytes;
 
 	c->n_rings = c->cfg.n_hooks * (size_t)c->n_slots;
-	c->region_bytes = 4096 + c->n_rings * stride;
+	c->region_bytes = 4096 + c->filter_bytes + c->n_rings * stride;
 	c->memfd = memfd_create("netcap-inproc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (c->memfd < 0)
 		return nc_err(err, errlen, errno, "memfd_create: %s", strerror(errno));
@@ -262,7 +314,16 @@ static int make_region(struct nc_inproc *c, char *err, size_t errlen)
 	r->n_slots = c->n_slots;
 	r->ring_bytes = c->ring_bytes;
 	r->ring_stride = stride;
-	r->rings_off = 4096;
+	r->rings_off = 4096 + c->filter_bytes;
+	if (o->filter) {
+		const struct nc_agent_filter *f = &c->cfg.compiled;
+
+		for (int d = 0; d < 2; d++)
+			if (c->code[d])
+				memcpy((uint8_t *)r + f->code_off[d], c->code[d], c->code_len[d]);
+		memcpy((uint8_t *)r + f->prog_off, o->filter,
+		       o->filter_len * sizeof(struct nc_cbpf_insn));
+	}
 	c->cur = calloc(c->n_rings, sizeof(*c->cur));
 	c->live = calloc(c->n_rings, sizeof(*c->live));
 	if (!c->cur || !c->live)
@@ -316,7 +377,9 @@ int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char 
 	c->ring_bytes = o->ring_bytes ? o->ring_bytes : DEFAULT_RING;
 	c->n_slots = o->slots ? o->slots : DEFAULT_SLOTS;
 	c->cfg.n_hooks = (uint32_t)o->n_hooks;
-	r = make_region(c, err, errlen);
+	r = compile_filter(c, o, err, errlen);
+	if (!r)
+		r = make_region(c, o, err, errlen);
 	if (!r) {
 		fill_config(c, o);
 		r = make_socket(c, o->name, err, errlen);
@@ -665,5 +728,7 @@ void nc_inproc_close(struct nc_inproc *c)
 		close(c->sock);
 	free(c->cur);
 	free(c->live);
+	free(c->code[0]);
+	free(c->code[1]);
 	free(c);
 }

@@ -27,6 +27,7 @@
 #include "../../bpf/nc_record.h"
 #include "../consume/ring.h"
 #include "../discover/dpdk.h"
+#include "../filter/cbpf.h"
 
 /* One hook point: a burst pointer of one port */
 struct nc_inproc_hook {
@@ -45,6 +46,10 @@ struct nc_inproc_opts {
 	struct nc_mbuf_layout mbuf;
 	uint32_t snaplen; /* 1..NC_MAX_SNAPLEN */
 	bool keep_none;	  /* the filter seam keeps nothing (measures the hooks' cost) */
+	/* the filter: libpcap's program for the capture (nc_cbpf_compile(expr, NC_LINK_L2,
+	 * snaplen, ...)), compiled here for the agent by core/jit; NULL keeps everything */
+	const struct nc_cbpf_insn *filter;
+	unsigned filter_len;
 	const struct nc_inproc_hook *hooks;
 	size_t n_hooks;	   /* 1..64, one per (port, direction) */
 	size_t ring_bytes; /* per ring: a power of two >= 64 KiB; 0 = 4 MiB */

@@ -26,7 +26,9 @@
 #include <unistd.h>
 
 #include "../../agent/nc_agent_abi.h"
+#include "corpus.h"
 #include "discover/dpdk.h"
+#include "filter/cbpf.h"
 #include "inproc/client.h"
 
 #define PORTS 4
@@ -925,6 +927,143 @@ static void test_client_distrusts(void)
 	close(a.memfd);
 }
 
+/* ---- the compiled filter (core/jit) in the agent, against libpcap's verdicts ---- */
+
+/* How a corpus packet is handed to the hook */
+enum shape {
+	SHAPE_PLAIN,   /* one segment */
+	SHAPE_CHAIN,   /* three segments: the filter's reads past the first go to the slow path */
+	SHAPE_STRIPPED /* an 802.1Q tag taken out into vlan_tci (RX stripped / TX to insert) */
+};
+
+/* The mbuf of packet p in shape sh for direction tx; NULL if the shape does not apply */
+static struct mbuf *shaped(const struct corpus_pkt *p, enum shape sh, bool tx)
+{
+	struct mbuf *m;
+	uint8_t buf[2048];
+
+	if (sh == SHAPE_CHAIN)
+		return p->caplen >= 3 ? chain_new(p->data, (uint16_t)p->caplen, 3) : NULL;
+	if (sh == SHAPE_PLAIN)
+		return mbuf_new(p->data, (uint16_t)p->caplen);
+	if (p->caplen < 18 || p->data[12] != 0x81 || p->data[13] != 0x00)
+		return NULL;
+	memcpy(buf, p->data, 12);
+	memcpy(buf + 12, p->data + 16, p->caplen - 16);
+	m = mbuf_new(buf, (uint16_t)(p->caplen - 4));
+	set_vlan(m, tx ? 1ull << 57 : NC_MBUF_F_RX_VLAN | NC_MBUF_F_RX_VLAN_STRIPPED,
+		 (uint16_t)(p->data[14] << 8 | p->data[15]), 0);
+	return m;
+}
+
+static void test_compiled_filter(void)
+{
+	static const char *const exprs[] = {"tcp",
+					    "udp port 53",
+					    "ip6",
+					    "vlan",
+					    "vlan and tcp",
+					    "len > 100",
+					    "tcp[13] & 2 != 0",
+					    "ether[12:2] = 0x8100",
+					    "not ip and not ip6",
+					    "ip[8] > 63"};
+	const char *dir = g_getenv("NC_TEST_DATA");
+	g_autofree char *path = g_build_filename(dir ? dir : ".", "corpus_eth.pcap", NULL);
+	char err[512] = "";
+	struct corpus *cp = corpus_load(path, err, sizeof(err));
+	unsigned checked = 0, kept_total = 0, slow_shapes = 0;
+
+	if (!cp) {
+		g_test_skip(err);
+		return;
+	}
+	fake_dpdk();
+	for (size_t e = 0; e < G_N_ELEMENTS(exprs); e++) {
+		struct nc_cbpf_insn *prog = NULL;
+		unsigned len = 0;
+
+		g_assert_cmpint(nc_cbpf_compile(exprs[e], NC_LINK_L2, NC_MAX_SNAPLEN, 1, &prog,
+						&len, err, sizeof(err)),
+				==, 0);
+		for (int tx = 0; tx < 2; tx++) {
+			for (int sh = SHAPE_PLAIN; sh <= SHAPE_STRIPPED; sh++) {
+				struct nc_inproc_hook h = {
+				    .id = 0, .port = 0, .queue = -1, .tx = tx};
+				struct nc_inproc_opts o = {
+				    .hooks = &h, .n_hooks = 1, .filter = prog, .filter_len = len};
+				GPtrArray *ms = g_ptr_array_new();
+				GHashTable *want = g_hash_table_new(NULL, NULL);
+				struct nc_counters cnt;
+				struct run r;
+
+				for (unsigned i = 0; i < cp->n; i++) {
+					const struct corpus_pkt *p = &cp->pkts[i];
+					struct mbuf *m;
+
+					if (p->caplen != p->wirelen || p->caplen > 2000)
+						continue;
+					m = shaped(p, (enum shape)sh, tx);
+					if (!m)
+						continue;
+					g_ptr_array_add(ms, m);
+					if (nc_cbpf_run(prog, p->data, p->wirelen,
+							p->caplen < 512 ? p->caplen : 512))
+						g_hash_table_add(want, m);
+				}
+				run_start(&r, &o);
+				for (unsigned i = 0; i < ms->len; i += 32) {
+					uint16_t n = ms->len - i < 32 ? (uint16_t)(ms->len - i)
+								      : 32,
+						 got_n;
+
+					if (tx)
+						g_assert_cmpint(
+						    tx_burst(0, &txq0,
+							     (struct mbuf **)ms->pdata + i, n),
+						    ==, n);
+					else
+						rx_burst(0, &rxq0, (struct mbuf **)ms->pdata + i, n,
+							 &got_n);
+				}
+				run_stop(&r);
+				g_assert_cmpint(nc_inproc_counters(r.c, 0, &cnt), ==, 0);
+				g_assert_cmpuint(cnt.seen, ==, ms->len);
+				if (cnt.matched != g_hash_table_size(want) ||
+				    got->len != cnt.matched)
+					g_error(
+					    "\"%s\" %s shape %d: %llu matched, %u records, libpcap "
+					    "keeps %u",
+					    exprs[e], tx ? "tx" : "rx", sh,
+					    (unsigned long long)cnt.matched, got->len,
+					    g_hash_table_size(want));
+				for (unsigned i = 0; i < got->len; i++) {
+					void *m =
+					    (void *)(uintptr_t)g_array_index(got, struct got, i)
+						.rec.object;
+
+					if (!g_hash_table_contains(want, m))
+						g_error("\"%s\": a packet libpcap does not keep",
+							exprs[e]);
+				}
+				checked += ms->len;
+				kept_total += got->len;
+				slow_shapes += sh != SHAPE_PLAIN;
+				nc_inproc_close(r.c);
+				for (unsigned i = 0; i < ms->len; i++)
+					mbuf_free(ms->pdata[i]);
+				g_ptr_array_free(ms, TRUE);
+				g_hash_table_destroy(want);
+			}
+		}
+		free(prog);
+	}
+	g_assert_cmpuint(kept_total, >, 0);
+	g_assert_cmpuint(kept_total, <, checked);
+	g_test_message("%u verdicts checked, %u kept", checked, kept_total);
+	corpus_free(cp);
+}
+
 int main(int argc, char **argv)
 {
 	const char *lib = g_getenv("NC_AGENT_LIB");
@@ -953,5 +1092,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/refused", test_refused);
 	g_test_add_func("/agent/refused-configurations", test_refused_raw);
 	g_test_add_func("/agent/client-distrusts-the-rings", test_client_distrusts);
+	g_test_add_func("/agent/compiled-filter-as-libpcap", test_compiled_filter);
 	return g_test_run();
 }
