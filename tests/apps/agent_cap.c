@@ -4,7 +4,8 @@
  * benchmark until `netcap mbuf --inject` drives it (never installed). The agent must already be
  * in the application: tests/apps/agent_shim.c preloaded with NC_AGENT_SOCKET=NAME.
  *
- *   agent_cap --pid PID --name NAME -f rx:0[,tx:1...] [-s SNAPLEN] [--keep-none] [-c COUNT]
+ *   agent_cap --pid PID --name NAME -f rx:0[,tx:1...] [-s SNAPLEN] [--keep-none | -e EXPR] [-c
+ * COUNT]
  *             [--duration MS] [-w PREFIX] [--ready-file PATH] [--ring BYTES] [--progress MS]
  *
  * -w PREFIX writes each hook's packets to PREFIX.rx0.pcap, PREFIX.tx1.pcap ... (nanosecond
@@ -27,6 +28,7 @@
 
 #include "consume/ring.h"
 #include "discover/dpdk.h"
+#include "filter/cbpf.h"
 #include "inproc/client.h"
 
 #define MAX_HOOKS 16
@@ -70,9 +72,11 @@ static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: agent_cap --pid PID --name NAME -f rx:0[,tx:1...] [-s SNAPLEN] "
-			"[--keep-none] [-c COUNT] [--duration MS] [-w PREFIX] [--ready-file PATH] "
-			"[--ring BYTES] [--progress MS]\n");
+	fprintf(
+	    stderr,
+	    "usage: agent_cap --pid PID --name NAME -f rx:0[,tx:1...] [-s SNAPLEN] "
+	    "[--keep-none | -e EXPR] [-c COUNT] [--duration MS] [-w PREFIX] [--ready-file PATH] "
+	    "[--ring BYTES] [--progress MS]\n");
 	return 2;
 }
 
@@ -106,7 +110,8 @@ int main(int argc, char **argv)
 {
 	struct nc_inproc_hook hooks[MAX_HOOKS];
 	struct nc_inproc_opts o = {.snaplen = NC_MAX_SNAPLEN, .hooks = hooks};
-	const char *prefix = NULL, *ready = NULL, *end = "interrupted";
+	const char *prefix = NULL, *ready = NULL, *end = "interrupted", *expr = NULL;
+	struct nc_cbpf_insn *prog = NULL;
 	uint64_t count = 0, duration = 0, progress = 0, start, last = 0;
 	struct nc_dpdk_proc *p = NULL;
 	struct nc_inproc *c = NULL;
@@ -138,6 +143,8 @@ int main(int argc, char **argv)
 			count = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--duration"))
 			duration = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "-e"))
+			expr = v;
 		else if (!strcmp(a, "-w"))
 			prefix = v;
 		else if (!strcmp(a, "--ready-file"))
@@ -155,6 +162,13 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (expr) {
+		ret = nc_cbpf_compile(expr, NC_LINK_L2, o.snaplen, 1, &prog, &o.filter_len, err,
+				      sizeof(err));
+		if (ret)
+			goto out;
+		o.filter = prog;
+	}
 	ret = nc_dpdk_inspect(o.pid, &p, err, sizeof(err));
 	if (ret)
 		goto out;
@@ -249,6 +263,7 @@ out:
 		pcap_close(out.dead);
 	nc_inproc_close(c);
 	nc_dpdk_free(p);
+	free(prog);
 	if (ret) {
 		fprintf(stderr, "agent_cap: %s\n", err);
 		return 1;

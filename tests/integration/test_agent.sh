@@ -2,7 +2,8 @@
 # The in-process agent in real DPDK processes (the nc_fwd fixture), loaded by the test-only
 # agent_shim (LD_PRELOAD) and driven by agent_cap (core/inproc): rx_burst and tx_burst captures
 # hold exactly the replayed input's bytes, with chained mbufs and VLAN tags restored before TX, at
-# full and at a 64-byte snap length, with exact counts; netcap's side SIGKILLed during a capture
+# full and at a 64-byte snap length, with exact counts; through the compiled filter exactly what
+# tcpdump keeps; netcap's side SIGKILLed during a capture
 # leaves the application forwarding with no mapping of the shared memory; 20 captures in a row
 # against one application, each leaving nothing mapped; the application SIGKILLed mid-capture:
 # every record it wrote is read; dpdk-testpmd restarting port 0 mid-capture: the capture goes on.
@@ -102,6 +103,38 @@ replay snap64 64
 # chains of 3 segments and VLAN tags stripped after rx, restored before tx: tx_burst sees chains
 replay segments 16384 --stats --segments 3 --strip-vlan
 grep -q ", [1-9][0-9]* chains built" "$NC_FWD_ERR" || fail "segments: nc_fwd built no chains"
+
+# filtered NAME EXPR FIXTURE_OPTS...: the replay captured through the compiled filter (core/jit
+# in the agent): at rx_burst and tx_burst exactly what tcpdump's own filter keeps of the input
+filtered() {
+	local name=$1 expr=$2 status=0 want count
+	shift 2
+	tcpdump -r "$tmp/in.pcap" -w "$tmp/$name.want.pcap" "$expr" 2>/dev/null ||
+		fail "$name: tcpdump refused \"$expr\""
+	want=$(nc_pcap_hex "$tmp/$name.want.pcap")
+	count=$(grep -c . <<<"$want")
+	((count > 0 && count < n)) || fail "$name: \"$expr\" keeps $count of $n: not a test"
+	fixture --count "$n" "$@" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/$name.tx.pcap"
+	start_cap "$name" -f rx:0,tx:0 -e "$expr" -w "$tmp/$name"
+	nc_fwd_go
+	nc_fwd_wait || fail "$name: nc_fwd exited $?"
+	wait "$cap_pid" || status=$?
+	[[ $status == 0 ]] || fail "$name: agent_cap exited $status: $(cat "$tmp/$name.err")"
+	for hook in rx0 tx0; do
+		[[ $(nc_pcap_hex "$tmp/$name.$hook.pcap") == "$want" ]] ||
+			fail "$name: the $hook capture is not what tcpdump keeps"
+		[[ $(counter "$name" "$hook" seen) == "$n" ]] || fail "$name: $hook seen"
+		for f in matched written records; do
+			[[ $(counter "$name" "$hook" "$f") == "$count" ]] ||
+				fail "$name: $hook $f is $(counter "$name" "$hook" "$f"), want $count"
+		done
+	done
+	nc_log "$name: \"$expr\": the $count packets tcpdump keeps of $n, at rx_burst and tx_burst"
+}
+
+filtered tcp "tcp"
+# chains at tx_burst: the filter's reads past the first segment take the slow path
+filtered vlan_dns "vlan or udp port 53 or ip6" --segments 3 --strip-vlan
 
 # the uprobe path and the agent at tx_burst:0 in one run (chains of 3 segments): the same packets
 if [[ -n $netcap ]]; then
