@@ -41,9 +41,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("tid=%d comm=%s syscall=%ld stop_us=%" PRIu64 " pages=0x%" PRIx64
-		       " agent_tid=%d total_us=%" PRIu64 "\n",
+		       " agent_tid=%d total_us=%" PRIu64 " stop_at_us=%" PRIu64 "\n",
 		       (int)res.tid, res.comm, res.syscall_nr, res.stop_ns / 1000, res.pages,
-		       (int)res.agent_tid, res.total_ns / 1000);
+		       (int)res.agent_tid, res.total_ns / 1000, res.stop_at_ns / 1000);
 		return 0;
 	}
 	fprintf(stderr, "usage: inject_tool check PID | inject PID LIB ENTRY ARG [TID]\n");
