@@ -92,7 +92,7 @@ static const char skb_description[] =
     "  netcap skb -f tp:skb:kfree_skb -S -w drops.pcapng\n"
     "  netcap skb -f net:net_dev_queue,net:net_dev_xmit,net:netif_receive_skb -G -t -nn\n";
 
-#define MODE_ROWS 4 /* the rows of each mode's own options */
+#define MODE_ROWS 5 /* the rows of each mode's own options */
 
 /* Parses, checks and runs one capture command; r->mode says which */
 static int capture_command(struct nc_request *r, int argc, char **argv)
@@ -102,7 +102,7 @@ static int capture_command(struct nc_request *r, int argc, char **argv)
 	const char *cmd = mbuf ? "mbuf" : "skb";
 	struct capture_opts o = {0};
 	g_auto(GStrv) pid_args = NULL;
-	gboolean stacks = FALSE;
+	gboolean stacks = FALSE, inject = FALSE;
 	struct capture_gather gather = {0};
 	g_autofree char *iface = NULL, *netns = NULL, *attach = NULL;
 	GOptionEntry rows[MODE_ROWS + CAPTURE_GATHER_ENTRIES + CAPTURE_OPTS_ENTRIES] = {
@@ -127,21 +127,27 @@ static int capture_command(struct nc_request *r, int argc, char **argv)
 	char err[512];
 	int status = 2, n = 3;
 
-	if (mbuf)
-		rows[n++] = (GOptionEntry){"pid",     'p',
-					   0,	      G_OPTION_ARG_STRING_ARRAY,
-					   &pid_args, "The DPDK process (repeatable)",
-					   "PID"};
-	else
-		rows[n++] = (GOptionEntry){
-		    "attach",
-		    0,
-		    0,
-		    G_OPTION_ARG_STRING,
-		    &attach,
-		    "Hook FUNC@N through fentry or a kprobe (default: fentry where the kernel "
-		    "allows it)",
-		    "fentry|kprobe"};
+	if (mbuf) {
+		const GOptionEntry own[] = {{"pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pid_args,
+					     "The DPDK process (repeatable)", "PID"},
+					    {"inject", 0, 0, G_OPTION_ARG_NONE, &inject,
+					     "Capture inside the process (netcap's agent, loaded "
+					     "with ptrace): rx_burst and "
+					     "tx_burst, no kernel trap per burst",
+					     NULL}};
+
+		memcpy(rows + n, own, sizeof(own));
+		n += 2;
+	} else {
+		const GOptionEntry own[] = {
+		    {"attach", 0, 0, G_OPTION_ARG_STRING, &attach,
+		     "Hook FUNC@N through fentry or a kprobe (default: fentry where the kernel "
+		     "allows it)",
+		     "fentry|kprobe"}};
+
+		memcpy(rows + n, own, sizeof(own));
+		n += 1;
+	}
 	capture_gather_entries(
 	    &gather, rows + n,
 	    mbuf ? "-G: tie a packet's records by its mbuf pointer (default) or its content"
@@ -179,6 +185,7 @@ static int capture_command(struct nc_request *r, int argc, char **argv)
 	capture_request(&o, &gather, stacks, iface, netns, &r->cap);
 	r->cap.stop = &stop;
 	r->pids = (const pid_t *)pids->data;
+	r->inject = inject;
 	r->n_pids = pids->len;
 	r->plan_out = o.verbose ? stderr : NULL; /* -v: the plan before anything is loaded */
 	if (nc_request_check(r, err, sizeof(err))) {

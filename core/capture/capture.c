@@ -57,6 +57,12 @@ int nc_request_check(const struct nc_request *r, char *err, size_t errlen)
 		return nc_err(err, errlen, EINVAL,
 			      "snap length %u: netcap copies 1 to %d bytes per packet", c->snaplen,
 			      NC_MAX_SNAPLEN);
+	if (!mbuf && r->inject)
+		return nc_err(err, errlen, EINVAL,
+			      "--inject captures inside a DPDK process: it goes with netcap mbuf");
+	if (r->inject && c->stacks)
+		return nc_err(err, errlen, EINVAL,
+			      "-S reads user stacks through uprobes: drop -S or --inject");
 	if (!mbuf)
 		return 0;
 	if (!nk && (c->iface || c->netns))
@@ -163,7 +169,7 @@ static int make_plan(const struct nc_request *r, const struct split *sp, struct 
 		if (!ret)
 			ret = nc_mbuf_plan(plan, procs, layouts, r->n_pids,
 					   sp->specs[NC_BACKEND_UPROBE], sp->n[NC_BACKEND_UPROBE],
-					   sp->stages[NC_BACKEND_UPROBE], err, errlen);
+					   sp->stages[NC_BACKEND_UPROBE], r->inject, err, errlen);
 		for (size_t i = 0; i < r->n_pids; i++)
 			nc_dpdk_free(procs[i]);
 		g_free(procs);
@@ -225,7 +231,7 @@ int nc_capture(const struct nc_request *r, struct nc_capture_result *res, char *
 	/* before anything is read or loaded */
 	if (sp.n[NC_BACKEND_UPROBE])
 		ret = nc_guard_mbuf(sp.specs[NC_BACKEND_UPROBE], sp.n[NC_BACKEND_UPROBE], r->pids,
-				    r->n_pids, err, errlen);
+				    r->n_pids, r->inject, err, errlen);
 	if (!ret && sp.n[NC_BACKEND_KERNEL])
 		ret = nc_guard_skb(r->cap.netns != NULL, err, errlen);
 	if (!ret)

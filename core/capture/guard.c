@@ -4,12 +4,13 @@
 #include <errno.h>
 #include <glib.h>
 
+#include "../inject/inject.h"
 #include "../plan/spec.h"
 #include "../util/err.h"
 #include "../util/privs.h"
 
-int nc_guard_mbuf(char *const *specs, size_t n_specs, const pid_t *pids, size_t n_pids, char *err,
-		  size_t errlen)
+int nc_guard_mbuf(char *const *specs, size_t n_specs, const pid_t *pids, size_t n_pids, bool inject,
+		  char *err, size_t errlen)
 {
 	struct nc_privs_need need = {.uprobes = true, .pids = pids, .n_pids = n_pids};
 	bool raw = false;
@@ -39,7 +40,15 @@ int nc_guard_mbuf(char *const *specs, size_t n_specs, const pid_t *pids, size_t 
 		}
 		nc_spec_clear(&s);
 	}
-	ret = nc_privs_check(&need, err, errlen);
+	/* --inject loads no BPF: ptrace into each process is what it needs */
+	for (size_t i = 0; inject && i < n_pids; i++) {
+		ret = nc_privs_is_root() ? 0 : nc_privs_may_trace(pids[i], err, errlen);
+		if (!ret || ret == -ESRCH)
+			ret = nc_inject_check(pids[i], NULL, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = inject ? 0 : nc_privs_check(&need, err, errlen);
 	if (ret || nc_privs_is_root())
 		return ret;
 	for (size_t i = 0; i < n_pids; i++) {

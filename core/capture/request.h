@@ -59,6 +59,9 @@ struct nc_request {
 	/* kernel functions (FUNC@N) through NC_SKB_FENTRY or NC_SKB_KPROBE; NC_SKB_TRACEPOINT
 	 * (0): fentry where the kernel allows it, else a kprobe */
 	enum nc_skb_attach attach;
+	/* mbuf: capture inside the process (netcap's agent, loaded with ptrace) instead of through
+	 * uprobes; rx_burst and tx_burst only */
+	bool inject;
 	FILE *plan_out; /* print the plan here before anything is loaded (-v); may be NULL */
 	bool dry_run;	/* stop after the plan: load nothing */
 };

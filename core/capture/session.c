@@ -176,16 +176,36 @@ static int hand_on(struct run *r, uint64_t before)
  * before every ring was read to its end, so nothing older can still come (a DPDK point's record
  * reaches the gather before the kernel's record of the same packet).
  */
+static int poll_sources(struct run *r, int timeout_ms)
+{
+	int total = 0, n = 0;
+
+	/* the backends that read their own memory wait; the BPF rings then only take what is
+	 * there */
+	for (size_t i = 0; i < r->n_ops && n >= 0; i++) {
+		if (r->ops[i].ring_fd >= 0)
+			continue;
+		n = r->ops[i].b->poll(r->ops[i].state, on_record, r, timeout_ms);
+		total += n > 0 ? n : 0;
+		timeout_ms = 0;
+	}
+	if (n >= 0 && r->consumer) {
+		n = nc_consumer_poll(r->consumer, timeout_ms);
+		total += n > 0 ? n : 0;
+	}
+	return n < 0 ? n : total;
+}
+
 static int poll_rings(struct run *r, int timeout_ms)
 {
 	uint64_t before;
 	int n, rounds = 0;
 
 	if (!r->pending)
-		return nc_consumer_poll(r->consumer, timeout_ms);
+		return poll_sources(r, timeout_ms);
 	before = nc_clock_monotonic_ns();
 	do
-		n = nc_consumer_poll(r->consumer, rounds ? 0 : timeout_ms);
+		n = poll_sources(r, rounds ? 0 : timeout_ms);
 	while (n > 0 && ++rounds < 16);
 	if (n < 0)
 		return n;
@@ -353,10 +373,13 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 			 : nc_err(err, errlen, ENOMEM, "out of memory");
 		free(gp);
 	}
-	if (!ret)
-		ret = nc_consumer_new(ops[0].ring_fd, on_record, &r, &r.consumer, err, errlen);
-	for (size_t i = 1; !ret && i < n_ops; i++)
-		ret = nc_consumer_add(r.consumer, ops[i].ring_fd, err, errlen);
+	for (size_t i = 0; !ret && i < n_ops; i++) {
+		if (ops[i].ring_fd < 0)
+			continue;
+		ret = r.consumer ? nc_consumer_add(r.consumer, ops[i].ring_fd, err, errlen)
+				 : nc_consumer_new(ops[i].ring_fd, on_record, &r, &r.consumer, err,
+						   errlen);
+	}
 	if (!ret && n_ops > 1)
 		r.pending = g_ptr_array_new_with_free_func(free);
 	nc_clock_sync(&r.clock);
@@ -398,6 +421,9 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 			ret = nc_err(err, errlen, -r.write_ret, "%s", r.write_err);
 	}
 	res->malformed = r.consumer ? nc_consumer_malformed(r.consumer) : 0;
+	for (size_t i = 0; i < n_ops; i++)
+		if (ops[i].ring_fd < 0 && ops[i].b->malformed)
+			res->malformed += ops[i].b->malformed(ops[i].state);
 	if (res->malformed)
 		snprintf(malformed, sizeof(malformed),
 			 "%llu malformed ring records skipped (not attributable to an interface)",

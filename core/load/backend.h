@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../../bpf/nc_record.h"
+#include "../consume/ring.h"
 #include "../filter/filter.h"
 #include "../plan/plan.h"
 
@@ -31,7 +32,11 @@ struct nc_backend {
 	 * *state, or a negative errno with one line in err */
 	int (*open)(const struct nc_plan *plan, const struct nc_backend_opts *o, void **state,
 		    char *err, size_t errlen);
-	int (*ring_fd)(void *state); /* the BPF ring buffer the records come through */
+	int (*ring_fd)(void *state); /* the BPF ring buffer the records come through, or -1 */
+	/* a backend without a BPF ring: hands fn what it holds, waiting up to timeout_ms for the
+	 * first record; how many, or fn's negative value */
+	int (*poll)(void *state, nc_record_fn fn, void *ctx, int timeout_ms);
+	uint64_t (*malformed)(void *state); /* such a backend's records that failed their checks */
 	int (*attach)(void *state, char *err, size_t errlen); /* every planned probe */
 	/* opens (on) or closes the capture window of every attached probe: a point counts and
 	 * captures only while it is open, so that all points of a run share one window */
@@ -46,6 +51,11 @@ struct nc_backend {
 
 extern const struct nc_backend nc_uprobe_backend;
 extern const struct nc_backend nc_kernel_backend;
+extern const struct nc_backend nc_agent_backend;
+
+/* The comment of a DPDK point's record, whichever backend took it: "pid P tid T cpu C LABEL"
+ * and what was done to the packet (VLAN tags put back, segments not followed) */
+void nc_mbuf_comment(const struct nc_record *rec, const char *label, char *buf, size_t len);
 
 /* The backend that serves points of kind b */
 const struct nc_backend *nc_backend_of(enum nc_plan_backend b);

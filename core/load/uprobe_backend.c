@@ -141,17 +141,24 @@ static void append_stack(struct uprobes *u, const struct nc_record *rec, GString
 	}
 }
 
+void nc_mbuf_comment(const struct nc_record *rec, const char *label, char *buf, size_t len)
+{
+	snprintf(buf, len, "pid %u tid %u cpu %u %s%s%s", rec->pid, rec->tid, rec->cpu, label,
+		 rec->flags & NC_REC_VLAN_REINSERTED ? ", VLAN tag re-inserted" : "",
+		 rec->flags & NC_REC_SEGS_CUT ? ", segments beyond the 8th not copied" : "");
+}
+
 static void comment(void *state, const struct nc_record *rec, const char *label, char *buf,
 		    size_t len)
 {
 	struct uprobes *u = state;
-	GString *s = g_string_new(NULL);
+	GString *s;
 
-	g_string_printf(s, "pid %u tid %u cpu %u %s%s%s", rec->pid, rec->tid, rec->cpu, label,
-			rec->flags & NC_REC_VLAN_REINSERTED ? ", VLAN tag re-inserted" : "",
-			rec->flags & NC_REC_SEGS_CUT ? ", segments beyond the 8th not copied" : "");
-	if (u->usym)
-		append_stack(u, rec, s);
+	nc_mbuf_comment(rec, label, buf, len);
+	if (!u->usym)
+		return;
+	s = g_string_new(buf);
+	append_stack(u, rec, s);
 	snprintf(buf, len, "%s", s->str);
 	g_string_free(s, TRUE);
 }
@@ -168,5 +175,9 @@ const struct nc_backend nc_uprobe_backend = {.name = "uprobe",
 
 const struct nc_backend *nc_backend_of(enum nc_plan_backend b)
 {
-	return b == NC_BACKEND_UPROBE ? &nc_uprobe_backend : &nc_kernel_backend;
+	switch (b) {
+	case NC_BACKEND_UPROBE: return &nc_uprobe_backend;
+	case NC_BACKEND_AGENT: return &nc_agent_backend;
+	default: return &nc_kernel_backend;
+	}
 }

@@ -19,6 +19,7 @@
 struct planner {
 	struct nc_plan *plan;
 	uint32_t stage; /* the stage of the spec being planned */
+	bool inject;	/* the in-process agent serves the points */
 };
 
 static const char *proc_name(const struct nc_dpdk_proc *p)
@@ -31,11 +32,16 @@ static int add_point(struct planner *c, const struct nc_dpdk_proc *p, const char
 		     const char *label, const char *where, char *err, size_t errlen)
 {
 	g_autofree char *name = g_strdup_printf("%s[%d]:%s", proc_name(p), (int)p->pid, what);
-	g_autofree char *desc = g_strdup_printf(
-	    "netcap mbuf capture at %s in process %d (probe at %s)", label, (int)p->pid, where);
+	g_autofree char *desc =
+	    c->inject
+		? g_strdup_printf("netcap mbuf capture at %s in process %d (in-process, at %s)",
+				  label, (int)p->pid, where)
+		: g_strdup_printf("netcap mbuf capture at %s in process %d (probe at %s)", label,
+				  (int)p->pid, where);
 	uint32_t hook;
-	int ret = nc_plan_add_point(c->plan, NC_BACKEND_UPROBE, name, desc, label,
-				    NC_LINKTYPE_ETHERNET, c->stage, &hook, err, errlen);
+	int ret =
+	    nc_plan_add_point(c->plan, c->inject ? NC_BACKEND_AGENT : NC_BACKEND_UPROBE, name, desc,
+			      label, NC_LINKTYPE_ETHERNET, c->stage, &hook, err, errlen);
 
 	if (!ret)
 		c->plan->points[hook].what = g_strdup(what);
@@ -161,6 +167,53 @@ static int plan_function(struct planner *c, const struct nc_dpdk_proc *p,
 	return ret;
 }
 
+/* rx_burst / tx_burst in-process (--inject): one point per port, served by the agent, which
+ * swaps the port's burst pointer in rte_eth_fp_ops */
+static int plan_burst_inproc(struct planner *c, const struct nc_dpdk_proc *p,
+			     const struct nc_hook_spec *s, char *err, size_t errlen)
+{
+	bool rx = s->type == NC_SPEC_RX_BURST;
+	const char *what = rx ? "rx_burst" : "tx_burst";
+
+	for (size_t i = 0; i < p->n_ports; i++) {
+		const struct nc_dpdk_port *q = &p->ports[i];
+		const struct nc_dpdk_func *fn = rx ? &q->rx : &q->tx;
+		g_autofree char *name = NULL, *label = NULL, *where = NULL;
+		struct nc_plan *plan = c->plan;
+		int ret;
+
+		if (!q->started || (s->port >= 0 && q->id != s->port))
+			continue;
+		if (q->id >= NC_PLAN_AGENT_PORTS)
+			return nc_err(
+			    err, errlen, ENOTSUP,
+			    "port %u of process %d: in-process capture hooks ports 0 to %d; "
+			    "capture it without --inject",
+			    q->id, (int)p->pid, NC_PLAN_AGENT_PORTS - 1);
+		name = g_strdup_printf("%s:port%u", what, q->id);
+		label = fn->symbol ? g_strdup(fn->symbol)
+				   : g_strdup_printf("%s+%#llx",
+						     fn->path && strrchr(fn->path, '/')
+							 ? strrchr(fn->path, '/') + 1
+							 : "?",
+						     (unsigned long long)fn->offset);
+		where = g_strdup_printf("rte_eth_fp_ops[%u].%s", q->id,
+					rx ? "rx_pkt_burst" : "tx_pkt_burst");
+		ret = add_point(c, p, name, label, where, err, errlen);
+		if (ret)
+			return ret;
+		plan->agent_hooks =
+		    g_renew(struct nc_plan_agent_hook, plan->agent_hooks, plan->n_agent_hooks + 1);
+		plan->agent_hooks[plan->n_agent_hooks++] =
+		    (struct nc_plan_agent_hook){.pid = p->pid,
+						.hook = plan->n_points - 1,
+						.tx = !rx,
+						.port = q->id,
+						.queue = -1};
+	}
+	return 0;
+}
+
 /*
  * rx_burst / tx_burst: one attach point per distinct PMD function, one hook point per port; the
  * ports sharing a function are told apart by their queue pointers.
@@ -199,6 +252,8 @@ static int plan_burst(struct planner *c, const struct nc_dpdk_proc *p, const str
 		g_string_free(ports, TRUE);
 		return ret;
 	}
+	if (c->inject)
+		return plan_burst_inproc(c, p, s, err, errlen);
 	for (size_t i = 0; i < p->n_ports; i++) {
 		const struct nc_dpdk_port *port = &p->ports[i];
 		const struct nc_dpdk_func *fn = rx ? &port->rx : &port->tx;
@@ -370,9 +425,9 @@ static int plan_usdt(struct planner *c, const struct nc_dpdk_proc *p, const stru
 
 int nc_mbuf_plan(struct nc_plan *plan, struct nc_dpdk_proc *const *procs,
 		 const struct nc_mbuf_layout *layouts, size_t n_procs, char *const *specs,
-		 size_t n_specs, const uint32_t *stages, char *err, size_t errlen)
+		 size_t n_specs, const uint32_t *stages, bool inject, char *err, size_t errlen)
 {
-	struct planner c = {.plan = plan};
+	struct planner c = {.plan = plan, .inject = inject};
 	int ret;
 
 	for (size_t i = 1; i < n_procs; i++) {
@@ -395,7 +450,10 @@ int nc_mbuf_plan(struct nc_plan *plan, struct nc_dpdk_proc *const *procs,
 	for (size_t i = 0; i < n_procs; i++)
 		plan->procs[i] = (struct nc_plan_proc){.pid = procs[i]->pid,
 						       .comm = g_strdup(proc_name(procs[i])),
-						       .version = procs[i]->version};
+						       .version = procs[i]->version,
+						       .fp_ops_addr = procs[i]->fp_ops_addr,
+						       .fp_ops_count = procs[i]->fp_ops_count,
+						       .fp_ops = procs[i]->fp_ops_layout};
 	for (size_t i = 0; i < n_procs; i++) {
 		for (size_t k = 0; k < n_specs; k++) {
 			struct nc_hook_spec s;
@@ -404,7 +462,12 @@ int nc_mbuf_plan(struct nc_plan *plan, struct nc_dpdk_proc *const *procs,
 			if (ret)
 				return ret;
 			c.stage = stages ? stages[k] : (uint32_t)k;
-			if (s.type == NC_SPEC_RX_BURST || s.type == NC_SPEC_TX_BURST)
+			if (inject && s.type != NC_SPEC_RX_BURST && s.type != NC_SPEC_TX_BURST)
+				ret = nc_err(err, errlen, ENOTSUP,
+					     "hook spec \"%s\": --inject captures at rx_burst and "
+					     "tx_burst only; capture it without --inject",
+					     s.text);
+			else if (s.type == NC_SPEC_RX_BURST || s.type == NC_SPEC_TX_BURST)
 				ret = plan_burst(&c, procs[i], &s, err, errlen);
 			else if (s.type == NC_SPEC_USDT)
 				ret = plan_usdt(&c, procs[i], &s, err, errlen);

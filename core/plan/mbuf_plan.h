@@ -15,11 +15,12 @@
  * Plans specs[0..n_specs-1] (spec i is stage stages[i]; stages NULL: i) in every process of
  * procs (what nc_dpdk_inspect() found; borrowed, not kept), whose rte_mbuf layouts are
  * layouts[i] (the app's DWARF, or its release's table). Processes of different layouts or
- * releases are refused. Returns 0, or a negative errno with one line in err (the plan then
- * holds what was planned before: clear it).
+ * releases are refused. inject: the points are served by the in-process agent (--inject), which
+ * hooks rx_burst and tx_burst through rte_eth_fp_ops; other spec kinds are refused. Returns 0, or a
+ * negative errno with one line in err (the plan then holds what was planned before: clear it).
  */
 int nc_mbuf_plan(struct nc_plan *plan, struct nc_dpdk_proc *const *procs,
 		 const struct nc_mbuf_layout *layouts, size_t n_procs, char *const *specs,
-		 size_t n_specs, const uint32_t *stages, char *err, size_t errlen);
+		 size_t n_specs, const uint32_t *stages, bool inject, char *err, size_t errlen);
 
 #endif

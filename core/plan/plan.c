@@ -88,7 +88,9 @@ void nc_plan_print(FILE *out, const char *prefix, const struct nc_plan *p)
 		fprintf(out, "%spoint %u: %s (%s, stage %u: %s, %s)\n", prefix, i, pt->name,
 			pt->linktype == NC_LINKTYPE_RAW ? "raw IP" : "Ethernet", pt->stage,
 			pt->stage < p->n_stages ? p->stages[pt->stage] : "?",
-			pt->backend == NC_BACKEND_UPROBE ? "uprobe" : "kernel");
+			pt->backend == NC_BACKEND_UPROBE  ? "uprobe"
+			: pt->backend == NC_BACKEND_AGENT ? "in-process agent"
+							  : "kernel");
 	}
 	for (size_t i = 0; i < p->n_uprobes; i++) {
 		const struct nc_plan_uprobe *u = &p->uprobes[i];
@@ -110,6 +112,13 @@ void nc_plan_print(FILE *out, const char *prefix, const struct nc_plan *p)
 		fprintf(out, "%squeue: %#llx in process %d is port %u queue %u, point %u\n", prefix,
 			(unsigned long long)p->queues[i].ptr, (int)p->queues[i].pid,
 			p->queues[i].id.port, p->queues[i].id.queue, p->queues[i].id.hook);
+	for (size_t i = 0; i < p->n_agent_hooks; i++) {
+		const struct nc_plan_agent_hook *a = &p->agent_hooks[i];
+
+		fprintf(out, "%sin-process: rte_eth_fp_ops[%u].%s in process %d for point %u\n",
+			prefix, a->port, a->tx ? "tx_pkt_burst" : "rx_pkt_burst", (int)a->pid,
+			a->hook);
+	}
 	for (size_t i = 0; i < p->n_kpoints; i++) {
 		const struct nc_plan_kpoint *k = &p->kpoints[i];
 
@@ -145,6 +154,7 @@ void nc_plan_clear(struct nc_plan *p)
 	}
 	g_free(p->uprobes);
 	g_free(p->queues);
+	g_free(p->agent_hooks);
 	for (size_t i = 0; i < p->n_kpoints; i++)
 		g_free(p->kpoints[i].target);
 	memset(p, 0, sizeof(*p));

@@ -25,10 +25,12 @@
 #include "../discover/dpdk.h"
 
 #define NC_PLAN_MAX_KPOINTS 16 /* kernel probe instances (tracepoints, functions) */
+#define NC_PLAN_AGENT_PORTS 32 /* ports the in-process agent hooks: 0..31 (RTE_MAX_ETHPORTS) */
 
 /* What serves a hook point */
 enum nc_plan_backend {
 	NC_BACKEND_UPROBE = 0, /* DPDK points: kernel uprobes in the target process */
+	NC_BACKEND_AGENT,      /* DPDK points: netcap's agent inside the process (--inject) */
 	NC_BACKEND_KERNEL,     /* kernel points: tracepoints, fentry, kprobes */
 	NC_BACKEND_COUNT
 };
@@ -67,6 +69,20 @@ struct nc_plan_proc {
 	pid_t pid;
 	char *comm;
 	const char *version; /* the DPDK release: "22.11" (static) */
+	/* where its PMD burst pointers are (the agent swaps them) */
+	uint64_t fp_ops_addr;  /* &rte_eth_fp_ops[0] */
+	uint32_t fp_ops_count; /* its entries */
+	struct nc_fp_ops_layout fp_ops;
+};
+
+/* A PMD burst pointer the agent hooks: rte_eth_fp_ops[port].rx_pkt_burst or .tx_pkt_burst of
+ * process pid, for hook point `hook` */
+struct nc_plan_agent_hook {
+	pid_t pid;
+	uint32_t hook;
+	bool tx;
+	uint16_t port;
+	int32_t queue; /* a queue index, or -1: every queue */
 };
 
 /* A kernel probe instance */
@@ -90,6 +106,8 @@ struct nc_plan {
 	size_t n_uprobes;
 	struct nc_plan_queue *queues;
 	size_t n_queues;
+	struct nc_plan_agent_hook *agent_hooks; /* --inject */
+	size_t n_agent_hooks;
 
 	/* kernel points */
 	struct nc_plan_kpoint kpoints[NC_PLAN_MAX_KPOINTS];

@@ -75,14 +75,21 @@ static void record(struct recorded *r, pid_t pid)
 	r->p.n_ports = 2;
 }
 
-static int plan_specs(struct nc_plan *plan, struct recorded *r, size_t n_procs, const char *specs,
-		      char *err, size_t errlen)
+static int plan_specs_how(struct nc_plan *plan, struct recorded *r, size_t n_procs,
+			  const char *specs, bool inject, char *err, size_t errlen)
 {
 	g_auto(GStrv) v = g_strsplit(specs, ",", -1);
 	struct nc_dpdk_proc *procs[2] = {&r[0].p, n_procs > 1 ? &r[1].p : NULL};
 	struct nc_mbuf_layout layouts[2] = {r[0].p.mbuf, n_procs > 1 ? r[1].p.mbuf : r[0].p.mbuf};
 
-	return nc_mbuf_plan(plan, procs, layouts, n_procs, v, g_strv_length(v), NULL, err, errlen);
+	return nc_mbuf_plan(plan, procs, layouts, n_procs, v, g_strv_length(v), NULL, inject, err,
+			    errlen);
+}
+
+static int plan_specs(struct nc_plan *plan, struct recorded *r, size_t n_procs, const char *specs,
+		      char *err, size_t errlen)
+{
+	return plan_specs_how(plan, r, n_procs, specs, false, err, errlen);
 }
 
 static void test_burst(void)
@@ -276,6 +283,51 @@ static void test_print(void)
 	nc_maps_free(r.p.maps);
 }
 
+/* --inject: one point per port served by the agent, the burst pointers it swaps; other kinds
+ * refused */
+static void test_inject(void)
+{
+	struct recorded r;
+	struct nc_plan plan = {0};
+	char err[512];
+	uint32_t first, n;
+
+	record(&r, 4242);
+	r.p.fp_ops_addr = 0x7f0000001000;
+	r.p.fp_ops_count = 32;
+	g_assert_cmpint(plan_specs_how(&plan, &r, 1, "rx_burst,tx_burst:1", true, err, sizeof(err)),
+			==, 0);
+	g_assert_cmpuint(plan.n_points, ==, 3);
+	g_assert_cmpuint(plan.n_uprobes, ==, 0);
+	g_assert_cmpuint(plan.n_queues, ==, 0);
+	g_assert_cmpuint(plan.n_agent_hooks, ==, 3);
+	g_assert_cmpstr(plan.points[1].name, ==, "nc_fwd[4242]:rx_burst:port1");
+	g_assert_cmpstr(plan.points[1].label, ==, "fwd_rx");
+	g_assert_cmpstr(plan.points[1].description, ==,
+			"netcap mbuf capture at fwd_rx in process 4242 (in-process, at "
+			"rte_eth_fp_ops[1].rx_pkt_burst)");
+	g_assert_cmpuint(plan.points[2].backend, ==, NC_BACKEND_AGENT);
+	g_assert_false(plan.agent_hooks[0].tx);
+	g_assert_cmpuint(plan.agent_hooks[1].port, ==, 1);
+	g_assert_true(plan.agent_hooks[2].tx);
+	g_assert_cmpuint(plan.agent_hooks[2].hook, ==, 2);
+	g_assert_cmpint(plan.agent_hooks[2].queue, ==, -1);
+	g_assert_cmphex(plan.procs[0].fp_ops_addr, ==, 0x7f0000001000);
+	g_assert_cmpuint(plan.procs[0].fp_ops_count, ==, 32);
+	nc_plan_range(&plan, NC_BACKEND_AGENT, &first, &n);
+	g_assert_cmpuint(n, ==, 3);
+	nc_plan_range(&plan, NC_BACKEND_UPROBE, &first, &n);
+	g_assert_cmpuint(n, ==, 0);
+	nc_plan_clear(&plan);
+	g_assert_cmpint(plan_specs_how(&plan, &r, 1, "rx_burst,fwd_one@1", true, err, sizeof(err)),
+			==, -ENOTSUP);
+	g_assert_cmpstr(err, ==,
+			"hook spec \"fwd_one@1\": --inject captures at rx_burst and tx_burst only; "
+			"capture it without --inject");
+	nc_plan_clear(&plan);
+	nc_maps_free(r.p.maps);
+}
+
 /* Kernel points over the running kernel's BTF: tracepoints and refusals (nothing loaded) */
 static void test_kernel(void)
 {
@@ -344,5 +396,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/plan/two_processes", test_two_processes);
 	g_test_add_func("/plan/print", test_print);
 	g_test_add_func("/plan/kernel", test_kernel);
+	g_test_add_func("/plan/inject", test_inject);
 	return g_test_run();
 }

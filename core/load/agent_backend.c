@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The in-process backend (--inject): the plan's DPDK points through netcap's agent inside each
+ * process. open() makes the shared memory and the socket (nothing in the target yet); attach()
+ * loads the agent with ptrace (core/inject) and hands it the configuration, after which it swaps
+ * the burst pointers; closing the window asks it to put them back and leave; the records are
+ * read from the shared rings (poll), not from a BPF ring.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../filter/filter.h"
+#include "../inject/inject.h"
+#include "../inproc/client.h"
+#include "../util/err.h"
+#include "backend.h"
+
+#define ACCEPT_MS 5000 /* the agent's connection after the injection */
+#define STOP_MS	  2000 /* the agent's answer to STOP: pointers restored, memory unmapped */
+
+/* One process's agent */
+struct agent {
+	pid_t pid;
+	struct nc_inproc *client;
+	struct nc_inproc_hook *hooks;
+	size_t n_hooks;
+	bool attached; /* injected and configured: its hooks are live */
+	bool stopped;
+};
+
+struct agents {
+	const struct nc_plan *plan;
+	struct agent *v;
+	size_t n;
+	/* hook id → (agent, index of the hook in its options) */
+	int32_t agent_of[NC_MAX_HOOKS];
+	uint32_t index_of[NC_MAX_HOOKS];
+};
+
+/* Where netcap's agent library is: NETCAP_AGENT, the build tree beside this netcap, or the
+ * installed one */
+static char *agent_path(void)
+{
+	const char *env = getenv("NETCAP_AGENT");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return g_strdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		g_autofree char *dir = NULL, *built = NULL;
+
+		self[n] = '\0';
+		dir = g_path_get_dirname(self);
+		built = g_build_filename(dir, "..", "agent", "libnetcap-agent.so", NULL);
+		if (access(built, R_OK) == 0)
+			return g_canonicalize_filename(built, NULL);
+	}
+	return g_strdup(NC_AGENT_INSTALLED);
+}
+
+static void close_(void *state)
+{
+	struct agents *a = state;
+
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		nc_inproc_close(a->v[i].client);
+		g_free(a->v[i].hooks);
+	}
+	g_free(a->v);
+	free(a);
+}
+
+static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, void **state,
+		 char *err, size_t errlen)
+{
+	struct agents *a = calloc(1, sizeof(*a));
+	const struct nc_filter *f = o->filter;
+	int ret = 0;
+
+	if (!a)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	a->plan = plan;
+	memset(a->agent_of, -1, sizeof(a->agent_of));
+	a->v = g_new0(struct agent, plan->n_procs);
+	for (size_t p = 0; !ret && p < plan->n_procs; p++) {
+		const struct nc_plan_proc *proc = &plan->procs[p];
+		struct agent *ag = &a->v[a->n];
+		struct nc_inproc_opts io = {.pid = proc->pid,
+					    .fp_ops_addr = proc->fp_ops_addr,
+					    .fp_ops_count = proc->fp_ops_count,
+					    .fp_ops = proc->fp_ops,
+					    .mbuf = plan->mbuf,
+					    .snaplen = o->snaplen};
+
+		ag->pid = proc->pid;
+		ag->hooks = g_new0(struct nc_inproc_hook, plan->n_agent_hooks);
+		for (size_t i = 0; i < plan->n_agent_hooks; i++) {
+			const struct nc_plan_agent_hook *h = &plan->agent_hooks[i];
+
+			if (h->pid != proc->pid)
+				continue;
+			a->agent_of[h->hook] = (int32_t)a->n;
+			a->index_of[h->hook] = (uint32_t)ag->n_hooks;
+			ag->hooks[ag->n_hooks++] = (struct nc_inproc_hook){
+			    .id = h->hook, .tx = h->tx, .port = h->port, .queue = h->queue};
+		}
+		if (!ag->n_hooks) {
+			g_free(ag->hooks);
+			ag->hooks = NULL;
+			continue;
+		}
+		a->n++;
+		/* an expression's Ethernet program; "" (every packet) needs none */
+		if (f && f->expr && *f->expr) {
+			io.filter = f->cbpf[NC_LINK_L2];
+			io.filter_len = f->cbpf_len[NC_LINK_L2];
+		}
+		io.hooks = ag->hooks;
+		io.n_hooks = ag->n_hooks;
+		ret = nc_inproc_open(&io, &ag->client, err, errlen);
+	}
+	if (ret) {
+		close_(a);
+		return ret;
+	}
+	*state = a;
+	return 0;
+}
+
+static int ring_fd(void *state)
+{
+	(void)state;
+	return -1; /* the records are in the shared memory: poll() */
+}
+
+static int attach(void *state, char *err, size_t errlen)
+{
+	struct agents *a = state;
+	g_autofree char *lib = agent_path();
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < a->n; i++) {
+		struct agent *ag = &a->v[i];
+		struct nc_inject_result res;
+		char why[384];
+
+		ret = nc_inject(ag->pid, lib, "nc_agent_main", nc_inproc_name(ag->client), NULL,
+				&res, why, sizeof(why));
+		if (ret) {
+			nc_err(err, errlen, -ret, "--inject: process %d: %s", (int)ag->pid, why);
+			break;
+		}
+		ret = nc_inproc_accept(ag->client, ACCEPT_MS, why, sizeof(why));
+		if (ret)
+			nc_err(err, errlen, -ret, "--inject: process %d: the agent: %s",
+			       (int)ag->pid, why);
+		else
+			ag->attached = true;
+	}
+	return ret;
+}
+
+/* The agents capture from the moment they are configured; closing the window makes them leave
+ * (every pointer put back, no thread inside a hook), so that nothing is counted after it */
+static void enable(void *state, bool on)
+{
+	struct agents *a = state;
+
+	if (on)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		struct agent *ag = &a->v[i];
+
+		if (!ag->attached || ag->stopped)
+			continue;
+		ag->stopped = true;
+		nc_inproc_stop(ag->client, STOP_MS, NULL, 0);
+	}
+}
+
+static void detach(void *state)
+{
+	enable(state, false);
+}
+
+static int poll_(void *state, nc_record_fn fn, void *ctx, int timeout_ms)
+{
+	struct agents *a = state;
+	int total = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		int n;
+
+		if (!a->v[i].attached)
+			continue;
+		n = nc_inproc_poll(a->v[i].client, fn, ctx, total ? 0 : timeout_ms);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	if (!total && timeout_ms > 0 && !a->n)
+		usleep((useconds_t)timeout_ms * 1000);
+	return total;
+}
+
+static uint64_t malformed(void *state)
+{
+	struct agents *a = state;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < a->n; i++)
+		n += nc_inproc_malformed(a->v[i].client);
+	return n;
+}
+
+static int counters(void *state, uint32_t hook, struct nc_counters *sum)
+{
+	struct agents *a = state;
+
+	memset(sum, 0, sizeof(*sum));
+	if (hook >= NC_MAX_HOOKS || a->agent_of[hook] < 0)
+		return -ENOENT;
+	return nc_inproc_counters(a->v[a->agent_of[hook]].client, a->index_of[hook], sum);
+}
+
+static void comment(void *state, const struct nc_record *rec, const char *label, char *buf,
+		    size_t len)
+{
+	(void)state;
+	nc_mbuf_comment(rec, label, buf, len);
+}
+
+const struct nc_backend nc_agent_backend = {.name = "agent",
+					    .open = open_,
+					    .ring_fd = ring_fd,
+					    .poll = poll_,
+					    .malformed = malformed,
+					    .attach = attach,
+					    .enable = enable,
+					    .detach = detach,
+					    .counters = counters,
+					    .comment = comment,
+					    .close = close_};
