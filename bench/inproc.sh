@@ -2,7 +2,8 @@
 # In-process capture (the agent, docs/inproc.md): dpdk-testpmd forwarding net_null0 <-> net_null1
 # (io mode, forwarding lcore 1 on CPU 1), its port-0 receive rate read from its telemetry socket
 # over 1 s windows, alternating in one run: no hook; the agent at rx_burst:0 (and at rx_burst:0 +
-# tx_burst:0) keeping nothing (the filter seam returns 0 for every burst); the agent capturing
+# tx_burst:0) keeping nothing (the filter seam returns 0 for every burst), or filtering with
+# core/jit's compiled "tcp port 80" (net_null's zero-filled packets never match); the agent capturing
 # everything at snap 64, the records read (not written) by agent_cap on CPU 0. Prints the median
 # of each condition over ROUNDS rounds and the median of its share of the no-hook windows just
 # before and after each of its windows (the load of a shared machine drifts), as markdown.
@@ -102,11 +103,13 @@ with_agent() {
 	cat "$tmp/$name.out" >>"$tmp/$name.all"
 }
 
-conds=(none_rx all_rx none_rxtx all_rxtx)
+conds=(none_rx filt_rx all_rx none_rxtx filt_rxtx all_rxtx)
 declare -A args=(
 	[none_rx]="-f rx:0 --keep-none"
+	[filt_rx]="-f rx:0 -e tcp_port_80"
 	[all_rx]="-f rx:0 -s 64"
 	[none_rxtx]="-f rx:0,tx:0 --keep-none"
+	[filt_rxtx]="-f rx:0,tx:0 -e tcp_port_80"
 	[all_rxtx]="-f rx:0,tx:0 -s 64"
 )
 declare -A rates=([base]="") ratios=()
@@ -116,8 +119,10 @@ for ((i = 0; i < rounds; i++)); do
 	b0=$(rate)
 	rates[base]+=" $b0"
 	for c in "${conds[@]}"; do
-		# shellcheck disable=SC2086 # the arguments are words
-		r=$(with_agent "$c" ${args[$c]})
+		# the arguments are words, _ stands for a space inside one
+		read -ra words <<<"${args[$c]}"
+		words=("${words[@]//_/ }")
+		r=$(with_agent "$c" "${words[@]}")
 		b1=$(rate)
 		rates[base]+=" $b1"
 		rates[$c]+=" $r"
@@ -131,8 +136,10 @@ base=$(median <<<"${rates[base]}")
 declare -A label=(
 	[base]="no hook"
 	[none_rx]="agent at rx_burst:0, keeping nothing"
+	[filt_rx]="agent at rx_burst:0, compiled filter \"tcp port 80\" (matches nothing)"
 	[all_rx]="agent at rx_burst:0, capturing everything, snap 64"
 	[none_rxtx]="agent at rx_burst:0 + tx_burst:0, keeping nothing"
+	[filt_rxtx]="agent at rx_burst:0 + tx_burst:0, compiled filter \"tcp port 80\""
 	[all_rxtx]="agent at rx_burst:0 + tx_burst:0, capturing everything, snap 64"
 )
 echo "| condition | port 0 rx rate, median of the 1 s windows | kept: median of (window / mean of the no-hook windows around it) | windows (Mpps) |"
