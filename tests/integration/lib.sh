@@ -54,6 +54,19 @@
 #                                   at exit like the fixtures; PREFIX: its DPDK --file-prefix,
 #                                   whose runtime directory is removed
 #   nc_cleanup                      what the EXIT trap runs
+#
+# Replay captures (the mbuf tests): the input replayed by one nc_fwd net_pcap port onto itself,
+# netcap mbuf attached before the fixture receives. NC_RP_DIR (the test's temp dir, holding
+# in.pcap from nc_replay_input) and NC_RP_NETCAP (the netcap binary) must be set.
+#   nc_rp_fixture NAME [APP_OPTS...]    start the fixture (--count NC_IN_COUNT)
+#   nc_rp_start NAME NETCAP_ARGS...     netcap mbuf in the background (pid in nc_pid) until it is
+#                                       attached (--ready-file); its BPF programs remembered
+#                                       (none with --inject)
+#   nc_rp_finish NAME                   let the fixture replay, wait for both, check both exit 0 and
+#                                       that nothing of netcap's stays loaded
+#   nc_rp_capture NAME APP_OPTS... -- NETCAP_ARGS...
+#                                       one whole run writing NC_RP_DIR/NAME.pcapng
+#   nc_rp_same NAME WANT.hex            the capture holds exactly these packets, in order
 
 : "${NC_FWD:=${1:-}}"
 export NC_FWD
@@ -344,6 +357,62 @@ nc_cleanup() {
 	_nc_tmpdirs=()
 }
 trap nc_cleanup EXIT
+
+nc_rp_fixture() {
+	local name=$1
+	shift
+	nc_fwd_start --count "$NC_IN_COUNT" "$@" -- \
+		--vdev "net_pcap0,rx_pcap=$NC_RP_DIR/in.pcap,tx_pcap=$NC_RP_DIR/$name.tx.pcap"
+}
+
+nc_rp_start() {
+	local name=$1 arg bpf=1
+	shift
+	for arg in "$@"; do [[ $arg != --inject ]] || bpf=0; done
+	"$NC_RP_NETCAP" mbuf --ready-file "$NC_RP_DIR/$name.ready" --duration 60 "$@" \
+		>"$NC_RP_DIR/$name.out" 2>"$NC_RP_DIR/$name.err" &
+	nc_pid=$!
+	for _ in $(seq 200); do
+		if [[ -e $NC_RP_DIR/$name.ready ]]; then
+			((bpf == 0)) || nc_remember_progs "$nc_pid"
+			return 0
+		fi
+		kill -0 "$nc_pid" 2>/dev/null ||
+			nc_fail "$name: netcap exited early: $(cat "$NC_RP_DIR/$name.err")"
+		sleep 0.1
+	done
+	nc_fail "$name: netcap did not attach within 20 s"
+}
+
+nc_rp_finish() {
+	local name=$1 status=0
+	nc_fwd_go
+	wait "$nc_pid" || status=$?
+	[[ $status == 0 ]] || nc_fail "$name: netcap exited $status: $(cat "$NC_RP_DIR/$name.err")"
+	status=0
+	nc_fwd_wait || status=$?
+	[[ $status == 0 ]] || nc_fail "$name: nc_fwd exited $status"
+	[[ $(nc_progs_left) == 0 ]] || nc_fail "$name: probes still loaded after netcap exited"
+}
+
+nc_rp_capture() {
+	local name=$1 fwd_opts=()
+	shift
+	while [[ $1 != -- ]]; do
+		fwd_opts+=("$1")
+		shift
+	done
+	shift
+	nc_rp_fixture "$name" "${fwd_opts[@]}"
+	nc_rp_start "$name" --pid "$NC_FWD_PID" -w "$NC_RP_DIR/$name.pcapng" "$@"
+	nc_rp_finish "$name"
+}
+
+nc_rp_same() {
+	nc_pcap_hex "$NC_RP_DIR/$1.pcapng" >"$NC_RP_DIR/$1.hex"
+	diff -u "$2" "$NC_RP_DIR/$1.hex" >"$NC_RP_DIR/$1.diff" ||
+		nc_fail "$1: capture differs: $(head -c 1500 "$NC_RP_DIR/$1.diff")"
+}
 
 # The frame bytes come from tshark's "frame_raw" (-T json -x), the lengths from frame.cap_len and
 # frame.len; every line is checked (hex length = 2 * caplen), so a dump is exact or fails.

@@ -14,60 +14,20 @@ fail() { nc_fail "$@"; }
 
 tmp=
 nc_tmpdir tmp
+NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
 
 # the BPF programs of the netcap processes this test started (others may run in parallel)
 probes_left() { nc_progs_left; }
 
-# start_fixture NAME [nc_fwd options...]: one net_pcap port replaying the input onto itself
-start_fixture() {
-	local name=$1
-	shift
-	nc_fwd_start --count "$n" "$@" -- \
-		--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/$name.tx.pcap"
-}
+start_fixture() { nc_rp_fixture "$@"; }
 
-# start_netcap NAME ARGS...: netcap mbuf in the background until its probes are attached
-start_netcap() {
-	local name=$1
-	shift
-	"$netcap" mbuf --ready-file "$tmp/$name.ready" --duration 60 "$@" \
-		>"$tmp/$name.out" 2>"$tmp/$name.err" &
-	nc_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/$name.ready ]] && nc_remember_progs "$nc_pid" && return 0
-		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited early: $(cat "$tmp/$name.err")"
-		sleep 0.1
-	done
-	fail "$name: netcap did not attach within 20 s"
-}
+start_netcap() { nc_rp_start "$@"; }
 
-# finish NAME: let the fixture replay, wait for both, check exits and that nothing stays loaded
-finish() {
-	local name=$1 status=0
-	nc_fwd_go
-	wait "$nc_pid" || status=$?
-	[[ $status == 0 ]] || fail "$name: netcap exited $status: $(cat "$tmp/$name.err")"
-	status=0
-	nc_fwd_wait || status=$?
-	[[ $status == 0 ]] || fail "$name: nc_fwd exited $status"
-	[[ $(probes_left) == 0 ]] || fail "$name: probes still loaded after netcap exited"
-}
+finish() { nc_rp_finish "$@"; }
 
-# capture NAME FIXTURE_OPTS -- NETCAP_ARGS...: one whole run writing $tmp/NAME.pcapng
-capture() {
-	local name=$1 fwd_opts=()
-	shift
-	while [[ $1 != -- ]]; do
-		fwd_opts+=("$1")
-		shift
-	done
-	shift
-	start_fixture "$name" "${fwd_opts[@]}"
-	start_netcap "$name" --pid "$NC_FWD_PID" -w "$tmp/$name.pcapng" "$@"
-	finish "$name"
-}
+capture() { nc_rp_capture "$@"; }
 
 # in_order FILE.hex: each packet of the dump is the input packet after the one before it, the
 # input read round and round (an endless replay); the first may be any input packet
@@ -77,12 +37,7 @@ in_order() {
 		{ i = (i + 1) % n; if (want[i] != $0) exit 1 }' "$tmp/in.hex" "$1"
 }
 
-# same_as NAME WANT.hex: the capture holds exactly these packets, in order
-same_as() {
-	nc_pcap_hex "$tmp/$1.pcapng" >"$tmp/$1.hex"
-	diff -u "$2" "$tmp/$1.hex" >"$tmp/$1.diff" ||
-		fail "$1: capture differs: $(head -c 1500 "$tmp/$1.diff")"
-}
+same_as() { nc_rp_same "$@"; }
 
 fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
 

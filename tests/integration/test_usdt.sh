@@ -15,6 +15,7 @@ fail() { nc_fail "$@"; }
 
 tmp=
 nc_tmpdir tmp
+NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
 src=$here/../apps/nc_fwd.c
@@ -23,43 +24,13 @@ src=$here/../apps/nc_fwd.c
 remember_progs() { nc_remember_progs "$@"; }
 probes_left() { nc_progs_left; }
 
-start_fixture() {
-	local name=$1
-	shift
-	nc_fwd_start --count "$n" "$@" -- \
-		--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/$name.tx.pcap"
-}
+start_fixture() { nc_rp_fixture "$@"; }
 
-start_netcap() {
-	local name=$1
-	shift
-	"$netcap" mbuf --ready-file "$tmp/$name.ready" --duration 60 "$@" \
-		>"$tmp/$name.out" 2>"$tmp/$name.err" &
-	nc_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/$name.ready ]] && remember_progs "$nc_pid" && return 0
-		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited early: $(cat "$tmp/$name.err")"
-		sleep 0.1
-	done
-	fail "$name: netcap did not attach within 20 s"
-}
+start_netcap() { nc_rp_start "$@"; }
 
-finish() {
-	local name=$1 status=0
-	nc_fwd_go
-	wait "$nc_pid" || status=$?
-	[[ $status == 0 ]] || fail "$name: netcap exited $status: $(cat "$tmp/$name.err")"
-	status=0
-	nc_fwd_wait || status=$?
-	[[ $status == 0 ]] || fail "$name: nc_fwd exited $status"
-	[[ $(probes_left) == 0 ]] || fail "$name: probes still loaded after netcap exited"
-}
+finish() { nc_rp_finish "$@"; }
 
-same_as() {
-	nc_pcap_hex "$tmp/$1.pcapng" >"$tmp/$1.hex"
-	diff -u "$2" "$tmp/$1.hex" >"$tmp/$1.diff" ||
-		fail "$1: capture differs: $(head -c 1500 "$tmp/$1.diff")"
-}
+same_as() { nc_rp_same "$@"; }
 
 fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
 

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# netcap mbuf --inject (capture inside the process: the agent loaded with ptrace, the burst
+# pointers of rte_eth_fp_ops swapped): against the nc_fwd fixture replaying a known pcap, the
+# captures at rx_burst and tx_burst hold exactly the input's bytes (also chained mbufs), equal to
+# the uprobe path's; a filter keeps what tcpdump keeps; interface names, direction and comments
+# are the uprobe path's. Against dpdk-testpmd forwarding net_null to net_null: 20 captures in a
+# row, each ending with the agent gone (no shared memory of netcap's left mapped) and the
+# application forwarding; netcap SIGKILLed while capturing: the agent leaves by itself. Bad input:
+# one line, the target untouched.
+# Usage: test_mbuf_inject.sh NETCAP   (environment: NC_FWD, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+netcap=${1:?usage: test_mbuf_inject.sh NETCAP}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+fail() { nc_fail "$@"; }
+[[ $(id -u) == 0 ]] || { echo "SKIP: --inject needs root (ptrace into the fixture)"; exit 77; }
+
+tmp=
+nc_tmpdir tmp
+NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
+# the shared memory netcap hands the agent, as the process maps it
+shared() { grep -c "netcap-inproc" "/proc/$1/maps" || true; }
+
+# byte for byte at both burst functions, and the same as through uprobes
+nc_rp_capture rx -- --inject -f rx_burst -c "$n"
+nc_rp_same rx "$tmp/in.hex"
+nc_rp_capture tx -- --inject -f tx_burst:0 -c "$n"
+nc_rp_same tx "$tmp/in.hex"
+nc_rp_capture rx_uprobe -- -f rx_burst -c "$n"
+nc_rp_same rx_uprobe "$tmp/in.hex"
+# chains of 3 segments (and VLAN tags stripped after rx, restored before tx)
+nc_rp_capture segments --segments 3 --strip-vlan --stats -- --inject -f tx_burst:0 -c "$n"
+nc_rp_same segments "$tmp/in.hex"
+grep -q ", [1-9][0-9]* chains built" "$NC_FWD_ERR" || fail "segments: nc_fwd built no chains"
+echo "rx_burst, tx_burst:0 (also 3-segment chains): $n packets each, byte-identical, as through uprobes"
+
+# the metadata the uprobe path writes: interface name, direction, queue, comment
+pid=$(fields "$tmp/rx.pcapng" -e frame.comment | head -1 | awk '{print $2}')
+for name in rx rx_uprobe; do
+	[[ $(fields "$tmp/$name.pcapng" -e frame.interface_name -e frame.packet_flags_direction \
+		-e frame.interface_queue | sed "s/\[[0-9]*\]/[P]/" | sort -u) == "nc_fwd[P]:rx_burst:port0	0x00000001	0" ]] ||
+		fail "$name metadata: $(fields "$tmp/$name.pcapng" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue | sort -u)"
+done
+comments() { fields "$1" -e frame.comment | sed 's/^pid [0-9]* tid [0-9]* cpu [0-9]* /pid P tid P cpu N /' | sort -u; }
+[[ $(comments "$tmp/rx.pcapng") == "pid P tid P cpu N librte_net_pcap.so."*"+0x"* &&
+	$(comments "$tmp/rx.pcapng") == "$(comments "$tmp/rx_uprobe.pcapng")" ]] ||
+	fail "rx comments: $(comments "$tmp/rx.pcapng") (uprobes: $(comments "$tmp/rx_uprobe.pcapng"))"
+[[ $(fields "$tmp/tx.pcapng" -e frame.packet_flags_direction | sort -u) == 0x00000002 ]] ||
+	fail "tx_burst is not marked outbound"
+capinfos "$tmp/rx.pcapng" | grep -q "in-process, at rte_eth_fp_ops\[0\].rx_pkt_burst" ||
+	fail "the interface description does not say where the capture was: $(capinfos "$tmp/rx.pcapng" | grep -i descr)"
+grep -qx "netcap: nc_fwd\[$pid\]:rx_burst:port0: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
+	"$tmp/rx.err" || fail "summary: $(cat "$tmp/rx.err")"
+echo "metadata: interface name, direction, queue, comment and summary as through uprobes"
+
+# the compiled filter keeps exactly what tcpdump keeps
+tcpdump -r "$tmp/in.pcap" -w "$tmp/want.pcap" "tcp port 80 or vlan" 2>/dev/null
+nc_pcap_hex "$tmp/want.pcap" >"$tmp/want.hex"
+m=$(wc -l <"$tmp/want.hex")
+[[ $m -gt 0 && $m -lt $n ]] || fail "the filter keeps $m of $n input packets"
+nc_rp_capture filtered -- --inject -f rx_burst -e "tcp port 80 or vlan"
+nc_rp_same filtered "$tmp/want.hex"
+echo "filter: \"tcp port 80 or vlan\" kept the same $m packets as tcpdump"
+
+# bad input: one line, non-zero, the target untouched
+nc_rp_fixture bad
+expect() { # STATUS MESSAGE NETCAP_ARGS...
+	local want_status=$1 want=$2 status=0
+	shift 2
+	"$netcap" mbuf "$@" >"$tmp/bad.out" 2>"$tmp/bad.err" || status=$?
+	[[ $status == "$want_status" && $(cat "$tmp/bad.err") == "$want" ]] ||
+		fail "netcap mbuf $*: exit $status, said: $(cat "$tmp/bad.err") (want $want_status: $want)"
+}
+expect 1 "netcap: hook spec \"fwd_one@1\": --inject captures at rx_burst and tx_burst only; capture it without --inject" \
+	--inject --pid "$NC_FWD_PID" -f rx_burst,fwd_one@1 -w /dev/null
+expect 2 "netcap mbuf: -S reads user stacks through uprobes: drop -S or --inject" \
+	--inject -S --pid "$NC_FWD_PID" -f rx_burst -w /dev/null
+sleep 300 &
+sleeper=$!
+nc_adopt "$sleeper"
+expect 1 "netcap: process $sleeper (sleep) is not a DPDK application (no librte_ethdev mapped)" \
+	--inject --pid "$sleeper" -f rx_burst -w /dev/null
+expect 1 "netcap: no process with pid 2147483646" --inject --pid 2147483646 -f rx_burst -w /dev/null
+! grep -q "libnetcap-agent" "/proc/$NC_FWD_PID/maps" || fail "a refused capture loaded the agent"
+! grep -q "libnetcap-agent" "/proc/$sleeper/maps" || fail "a refused capture loaded the agent into sleep"
+nc_fwd_stop || true
+echo "bad input: one line each, the targets untouched"
+
+# dpdk-testpmd: 20 captures in a row; each leaves nothing mapped, the forwarding goes on
+prefix=nctest-inject-$$-$RANDOM
+dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$prefix" -l 0-1 --vdev net_null0 \
+	--vdev net_null1 -- --forward-mode=io --stats-period 3600 --total-num-mbufs 8192 \
+	>"$tmp/testpmd.out" 2>&1 </dev/null &
+tp=$!
+nc_adopt "$tp" "$prefix"
+for _ in $(seq 300); do
+	grep -q "^Port 1: " "$tmp/testpmd.out" && break
+	sleep 0.1
+done
+grep -q "^Port 1: " "$tmp/testpmd.out" || fail "dpdk-testpmd did not start: $(tail -5 "$tmp/testpmd.out")"
+for i in $(seq 20); do
+	"$netcap" mbuf --inject --pid "$tp" -f rx_burst:0,tx_burst:1 -c 1000 -w "$tmp/loop.pcapng" \
+		2>"$tmp/loop.err" || fail "capture $i: $(cat "$tmp/loop.err")"
+	[[ $(capinfos -Mc "$tmp/loop.pcapng" | awk '/Number of packets/ {print $NF}') == 1000 ]] ||
+		fail "capture $i: $(capinfos -c "$tmp/loop.pcapng")"
+	[[ $(shared "$tp") == 0 ]] || fail "capture $i: the shared memory is still mapped"
+	kill -0 "$tp" || fail "capture $i: dpdk-testpmd died"
+done
+echo "20 captures in a row against dpdk-testpmd: 1000 packets each, nothing left mapped"
+
+# netcap SIGKILLed while capturing: the agent leaves by itself, the application goes on
+for i in $(seq 5); do
+	"$netcap" mbuf --inject --pid "$tp" -f rx_burst -w /dev/null --ready-file "$tmp/k$i.ready" \
+		2>"$tmp/kill.err" &
+	cap=$!
+	for _ in $(seq 100); do
+		[[ -e $tmp/k$i.ready ]] && break
+		sleep 0.05
+	done
+	[[ -e $tmp/k$i.ready ]] || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	[[ $(shared "$tp") == 1 ]] || fail "kill $i: the agent holds no shared memory while capturing"
+	sleep 0.$((RANDOM % 5))
+	kill -KILL "$cap"
+	wait "$cap" 2>/dev/null || true
+	for _ in $(seq 100); do
+		[[ $(shared "$tp") == 0 ]] && break
+		sleep 0.05
+	done
+	[[ $(shared "$tp") == 0 ]] || fail "kill $i: the agent did not leave after netcap was killed"
+	kill -0 "$tp" || fail "kill $i: dpdk-testpmd died"
+done
+"$netcap" mbuf --inject --pid "$tp" -f rx_burst:1 -c 100 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
+	fail "a capture after the kills: $(cat "$tmp/after.err")"
+echo "netcap SIGKILLed 5 times while capturing: the agent left each time, the next capture works"
