@@ -199,11 +199,14 @@ for ((k = 0; k < 50; k++)); do
 	else
 		delay_us=$((aim_us * 7 / 10 + delay_us % (aim_us * 6 / 10 + 1)))
 	fi
-	"$tool" inject "$pid" "$lib" nc_inject_test_entry "$out" >/dev/null 2>&1 &
+	"$tool" inject "$pid" "$lib" nc_inject_test_entry "$out" >/dev/null 2>"$out.err" &
 	injector=$!
 	sleep "$(printf '%d.%06d' $((delay_us / 1000000)) $((delay_us % 1000000)))"
 	kill -KILL "$injector" 2>/dev/null || true
-	wait "$injector" 2>/dev/null || true
+	status=0
+	wait "$injector" 2>/dev/null || status=$?
+	((status == 0 || status == 137)) ||
+		nc_fail "kill $k: the injector failed before it was killed: $(cat "$out.err")"
 	sleep 0.05
 	_nc_alive "$pid" || nc_fail "kill $k (after $delay_us us): nc_fwd died"
 	assert_untraced "$pid"
@@ -212,7 +215,7 @@ for ((k = 0; k < 50; k++)); do
 		((k % 2 == 0)) || aim_us=$((aim_us * 4 / 5))
 	elif (($(scratch_pairs "$pid") > pairs)); then
 		during=$((during + 1)) # killed between the thread's stop and the agent's start
-	elif ((k % 2)); then
+	elif ((k % 2 && aim_us < whole_us)); then
 		aim_us=$((aim_us * 6 / 5))
 	fi
 	rx=$(ipackets "$NC_FWD_PREFIX") ||
