@@ -675,9 +675,9 @@ struct session {
  * -ESRCH when tid is gone. */
 static int wait_tid(pid_t tid, unsigned timeout_ms, int *status)
 {
-	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t start = now_ns(), end = start + (uint64_t)timeout_ms * 1000000u;
 
-	for (unsigned i = 0;; i++) {
+	for (;;) {
 		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
 
 		if (r == tid)
@@ -686,10 +686,12 @@ static int wait_tid(pid_t tid, unsigned timeout_ms, int *status)
 			return -ESRCH;
 		if (now_ns() > end)
 			return -ETIMEDOUT;
-		if (i < 20)
+		/* the thread stops within microseconds when it gets a CPU: yield to it (on a busy
+		 * machine a sleep would add the timer's slack to its stop, each time) */
+		if (now_ns() - start < 5000000u)
 			sched_yield();
 		else
-			g_usleep(20);
+			g_usleep(50);
 	}
 }
 
@@ -820,15 +822,9 @@ static int write_frame(struct session *s, const struct nc_maps *maps, uint64_t r
 			      "frame",
 			      (int)s->tid, (unsigned long long)s->saved.rsp,
 			      (size_t)(s->saved.rsp - at));
-	{
-		g_autofree char *path =
-		    g_strdup_printf("/proc/%d/task/%d/status", (int)s->pid, (int)s->tid);
-		g_autofree char *text = NULL;
-		char *l;
-
-		if (g_file_get_contents(path, &text, NULL, NULL) && (l = strstr(text, "SigBlk:")))
-			mask = g_ascii_strtoull(l + 7, NULL, 16);
-	}
+	if (ptrace(PTRACE_GETSIGMASK, s->tid, (void *)sizeof(mask), &mask))
+		return nc_err(err, errlen, errno, "cannot read the signal mask of thread %d: %s",
+			      (int)s->tid, strerror(errno));
 	memset(&f, 0, sizeof(f));
 	f.pretcode = restorer;
 	f.uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
