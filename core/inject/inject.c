@@ -392,10 +392,19 @@ static int mem_write(int fd, uint64_t addr, const void *buf, size_t len)
 	return 0;
 }
 
-/* Finds rt_sigreturn's trampoline in the executable mappings of libc (read from the target). */
+/*
+ * Finds rt_sigreturn's trampoline in the executable mappings of libc: in the file (through the
+ * target's root, mapped here: fast), checked against the target's memory; else in the target's
+ * memory itself (a file replaced since it was mapped).
+ */
 static uint64_t find_restorer(pid_t pid, const struct nc_maps *m, const char *libc)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/mem", (int)pid);
+	g_autofree char *rooted = g_strdup_printf("/proc/%d/root%s", (int)pid, libc);
+	g_autoptr(GMappedFile) file = g_mapped_file_new(rooted, FALSE, NULL);
+	const unsigned char *fbuf =
+	    file ? (const unsigned char *)g_mapped_file_get_contents(file) : NULL;
+	size_t flen = file ? g_mapped_file_get_length(file) : 0;
 	uint64_t found = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -404,10 +413,23 @@ static uint64_t find_restorer(pid_t pid, const struct nc_maps *m, const char *li
 	for (size_t i = 0; i < m->n && !found; i++) {
 		const struct nc_maps_entry *e = &m->v[i];
 		size_t len = (size_t)(e->end - e->start);
-		unsigned char *buf;
+		unsigned char *buf, check[9];
 		long at;
 
-		if (strcmp(e->path, libc) || e->perms[2] != 'x' || !(buf = malloc(len)))
+		if (strcmp(e->path, libc) || e->perms[2] != 'x')
+			continue;
+		if (fbuf && e->offset < flen) {
+			size_t n = MIN(len, flen - (size_t)e->offset);
+
+			at = nc_inject_find_restorer(fbuf + e->offset, n);
+			if (at >= 0 &&
+			    !mem_read(fd, e->start + (uint64_t)at, check, sizeof(check)) &&
+			    nc_inject_find_restorer(check, sizeof(check)) == 0) {
+				found = e->start + (uint64_t)at;
+				break;
+			}
+		}
+		if (!(buf = malloc(len)))
 			continue;
 		if (!mem_read(fd, e->start, buf, len) &&
 		    (at = nc_inject_find_restorer(buf, len)) >= 0)
