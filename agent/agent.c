@@ -3,13 +3,16 @@
  * libnetcap-agent.so: netcap's in-process capture agent (docs/inproc.md). Loaded into a running,
  * unmodified DPDK application; nc_agent_main() runs on a thread of its own, connects to netcap,
  * takes the capture's configuration and shared memory (agent/nc_agent_abi.h), replaces the burst
- * pointers of rte_eth_fp_ops[port] with wrappers of its own, and copies what the wrappers see into
- * single-producer rings until netcap asks it to stop or goes away. Then it puts every pointer
- * back, waits until no thread is inside a wrapper, unmaps the memory and returns; the library
- * stays loaded (-z nodelete), and a later nc_agent_main() serves another capture.
+ * pointers of rte_eth_fp_ops[port] with wrappers of its own, filters each burst (core/jit's code,
+ * with a classic BPF interpreter for the packets it leaves to its slow path), and copies what it
+ * keeps into single-producer rings until netcap asks it to stop or goes away. Then it puts every
+ * pointer back, waits until no thread is inside a wrapper, unmaps the memory and returns; the
+ * library stays loaded (-z nodelete), and a later nc_agent_main() serves another capture.
  *
  * No DPDK header: every offset comes from netcap. Nothing received is trusted: the region and
- * rte_eth_fp_ops are checked against /proc/self/maps, the layouts against their structs' sizes.
+ * rte_eth_fp_ops are checked against /proc/self/maps, the layouts against their structs' sizes,
+ * the filter program's indexes and jumps against its length (the compiled code is netcap's own:
+ * it is run as given).
  * The wrappers never block and never allocate; a full ring drops the packet and counts it.
  *
  * x86-64 only: rdtscp gives the burst's time and CPU in one instruction.
