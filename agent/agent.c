@@ -569,6 +569,9 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
 			uint32_t i = (uint32_t)__builtin_ctzll(keep);
 
 			keep &= keep - 1;
+			if (!pkts[off +
+				  i]) /* not an mbuf: nothing to read (the kernel path's readerr) */
+				continue;
 			matched++;
 			written += put_record(&w, s, pkts[off + i]);
 		}
@@ -603,7 +606,7 @@ static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void
 
 		for (uint32_t i = 0; i < m; i++) {
 			st[off + i] = ST_SKIP;
-			if (keep >> i & 1)
+			if ((keep >> i & 1) && pkts[off + i])
 				st[off + i] = put_record(&w, s, pkts[off + i]) ? ST_PUT : ST_FULL;
 			end[off + i] = w.head;
 		}
