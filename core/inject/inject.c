@@ -49,7 +49,7 @@
 #include "inject_int.h"
 #include "stub.h"
 
-/* the kernel's restart codes (include/linux/errno.h, not exported to user space) */
+/* the kernel's restart codes (not exported to user space) */
 #define ERESTARTSYS	      512
 #define ERESTARTNOINTR	      513
 #define ERESTARTNOHAND	      514
@@ -65,9 +65,9 @@
 #define UC_FP_XSTATE	     0x1
 #define UC_SIGCONTEXT_SS     0x2
 #define UC_STRICT_RESTORE_SS 0x4
-#define SS_INVALID_MODE                                                                            \
-	3 /* neither 0, SS_ONSTACK nor SS_DISABLE: rt_sigreturn keeps the                          \
-	   * thread's alternate signal stack as it is (restore_altstack()) */
+/* neither 0, SS_ONSTACK nor SS_DISABLE: rt_sigreturn keeps the thread's alternate signal stack as
+ * it is (the kernel's restore_altstack() ignores the error) */
+#define SS_INVALID_MODE 3
 
 bool nc_inject_resume_regs(struct nc_inject_regs *r)
 {
@@ -653,7 +653,7 @@ int nc_inject_check(pid_t pid, pid_t *tid, char *err, size_t errlen)
 	return 0;
 }
 
-/* The kernel's x86-64 signal frame (arch/x86/include/asm/sigframe.h, uapi sigcontext.h). */
+/* The x86-64 signal frame, as the kernel builds it for a handler and rt_sigreturn reads it. */
 struct k_sigcontext {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
@@ -686,7 +686,6 @@ struct session {
 	pid_t pid, tid;
 	int mem;      /* /proc/PID/mem */
 	bool seized;  /* attached with ptrace */
-	bool changed; /* the thread's registers are not its own any more (step 2 or 3) */
 	bool at_exit; /* stopped at mmap()'s return (step 3 may begin) */
 	bool started; /* set to call pthread_create() */
 	struct user_regs_struct saved;
@@ -887,7 +886,7 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 		     size_t errlen)
 {
 	struct user_regs_struct r = s->saved;
-	bool in_call = false;
+	bool in_call = false, ours = false;
 	uint64_t frame, mask;
 	int st, e;
 
@@ -907,7 +906,6 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 	if (ptrace(PTRACE_SETREGS, s->tid, 0, &r))
 		return nc_err(err, errlen, errno, "cannot set the registers of thread %d: %s",
 			      (int)s->tid, strerror(errno));
-	s->changed = true;
 	if (ptrace(PTRACE_SYSCALL, s->tid, 0, 0))
 		return nc_err(err, errlen, ESRCH, "process %d exited", (int)p->pid);
 	for (;;) {
@@ -924,30 +922,34 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 		if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
 			if (ptrace(PTRACE_GETREGS, s->tid, 0, &r))
 				return nc_err(err, errlen, ESRCH, "process %d exited", (int)p->pid);
-			if (!in_call && r.orig_rax != SYS_mmap)
-				return nc_err(err, errlen, EPROTO,
-					      "thread %d of process %d made system call %lld, not "
-					      "mmap",
-					      (int)s->tid, (int)p->pid, (long long)r.orig_rax);
-			if (in_call) {
-				s->at_exit = true;
-				if (r.rax > (uint64_t)-4096)
-					return nc_err(err, errlen, (int)-r.rax,
-						      "mmap() in process %d failed: %s",
-						      (int)p->pid, strerror((int)-r.rax));
-				*pages = r.rax;
-				return 0;
+			if (in_call) { /* a system call's exit: ours, or a signal handler's */
+				in_call = false;
+				if (ours) {
+					s->at_exit = true;
+					if (r.rax > (uint64_t)-4096)
+						return nc_err(err, errlen, (int)-r.rax,
+							      "mmap() in process %d failed: %s",
+							      (int)p->pid, strerror((int)-r.rax));
+					*pages = r.rax;
+					return 0;
+				}
+			} else {
+				in_call = true;
+				ours = r.orig_rax == SYS_mmap && r.rsi == NC_INJECT_PAGES_SIZE &&
+				       r.rdx == (PROT_READ | PROT_WRITE | PROT_EXEC) &&
+				       r.r10 == (MAP_PRIVATE | MAP_ANONYMOUS);
+				/*
+				 * Out of its system call the thread has its own signal mask
+				 * again: a call like ppoll() shows the one it installed for the
+				 * wait in SigBlk, which the frame must not make permanent.
+				 */
+				if (ours &&
+				    !ptrace(PTRACE_GETSIGMASK, s->tid, (void *)sizeof(mask), &mask))
+					mem_write(s->mem,
+						  frame +
+						      offsetof(struct k_rt_sigframe, uc.uc_sigmask),
+						  &mask, sizeof(mask));
 			}
-			in_call = true;
-			/*
-			 * Out of its system call the thread has its own signal mask again: a call
-			 * like ppoll() shows the one it installed for the wait in SigBlk, which
-			 * the frame must not make permanent.
-			 */
-			if (!ptrace(PTRACE_GETSIGMASK, s->tid, (void *)sizeof(mask), &mask))
-				mem_write(s->mem,
-					  frame + offsetof(struct k_rt_sigframe, uc.uc_sigmask),
-					  &mask, sizeof(mask));
 		} else if (st >> 16 == PTRACE_EVENT_STOP) {
 			return nc_err(err, errlen, EAGAIN, "process %d was stopped meanwhile",
 				      (int)p->pid);

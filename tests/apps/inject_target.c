@@ -13,6 +13,7 @@
  *   nanosleep  clock_nanosleep() for 1 h: the same restart; it must never return
  *   main       read() on stdin: interrupted with -ERESTARTSYS and restarted; it returns only data
  *
+ * A handler counts SIGRTMIN+1 (SA_RESTART), which the tests send to the epoll thread only.
  * On stdin it takes one-letter commands: "s" prints one line of statistics,
  * "r" resets the longest gap, "q" exits 0. On start it prints "ready" and its threads' ids.
  * With --seccomp it first installs a seccomp filter that allows everything (the injector must
@@ -25,6 +26,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,7 +38,7 @@
 #include <unistd.h>
 
 static atomic_uint_fast64_t count, max_gap_ns;
-static atomic_int bad, eintr, tids[4];
+static atomic_int bad, eintr, sigs, tids[4];
 static char bad_what[256];
 static int quiet_pipe[2];
 
@@ -53,6 +55,14 @@ static void unexpected(const char *what, long ret, int err)
 	if (atomic_fetch_add(&bad, 1) == 0)
 		snprintf(bad_what, sizeof(bad_what), "%s returned %ld (%s)", what, ret,
 			 ret < 0 ? strerror(err) : "no error");
+}
+
+/* SIGRTMIN+1 (queued: none is lost): counted; the tests send it to the epoll thread while they
+ * inject into it */
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&sigs, 1);
 }
 
 static void *busy(void *arg)
@@ -136,7 +146,10 @@ int main(int argc, char **argv)
 		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
 			return 1;
 	}
-	if (pipe(quiet_pipe))
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+
+	sigemptyset(&sa.sa_mask);
+	if (pipe(quiet_pipe) || sigaction(SIGRTMIN + 1, &sa, NULL))
 		return 1;
 	for (int i = 0; i < 4; i++) {
 		pthread_t t;
@@ -167,10 +180,10 @@ int main(int argc, char **argv)
 				atomic_store(&max_gap_ns, 0);
 			if (buf[i] == 's') {
 				printf("count=%" PRIu64 " max_gap_us=%" PRIu64
-				       " eintr=%d bad=%d what=%s\n",
+				       " eintr=%d sigs=%d bad=%d what=%s\n",
 				       (uint64_t)atomic_load(&count),
 				       (uint64_t)atomic_load(&max_gap_ns) / 1000,
-				       atomic_load(&eintr), atomic_load(&bad),
+				       atomic_load(&eintr), atomic_load(&sigs), atomic_load(&bad),
 				       atomic_load(&bad) ? bad_what : "-");
 				fflush(stdout);
 			}

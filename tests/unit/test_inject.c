@@ -152,7 +152,7 @@ static void target_stop(struct target *t)
 
 struct stats {
 	uint64_t count, max_gap_us;
-	int eintr, bad;
+	int eintr, sigs, bad;
 	char what[128];
 };
 
@@ -164,10 +164,11 @@ static void target_stats(struct target *t, struct stats *s)
 	g_assert_cmpint(write(t->in, "s\n", 2), ==, 2);
 	g_assert_nonnull(fgets(line, sizeof(line), t->out));
 	memset(s, 0, sizeof(*s));
-	g_assert_cmpint(
-	    sscanf(line, "count=%" SCNu64 " max_gap_us=%" SCNu64 " eintr=%d bad=%d what=%127[^\n]",
-		   &s->count, &s->max_gap_us, &s->eintr, &s->bad, s->what),
-	    ==, 5);
+	g_assert_cmpint(sscanf(line,
+			       "count=%" SCNu64 " max_gap_us=%" SCNu64
+			       " eintr=%d sigs=%d bad=%d what=%127[^\n]",
+			       &s->count, &s->max_gap_us, &s->eintr, &s->sigs, &s->bad, s->what),
+			==, 6);
 }
 
 static void target_reset_gap(struct target *t)
@@ -593,6 +594,58 @@ static void test_refuse_other_user(void)
 	g_assert_nonnull(strstr(err, " runs as uid 0 (root)"));
 }
 
+/*
+ * Signals for the stopped thread while it is being injected into (a queued real-time signal
+ * with a handler, 200 of them, sent to the epoll thread from another process): the injector
+ * hands each on, none is lost, and the injection works.
+ */
+static void test_signals_during_injection(void)
+{
+	g_autofree char *out = out_path("signals");
+	struct nc_inject_opts o;
+	struct nc_inject_result res;
+	struct target t;
+	struct stats s;
+	char err[512];
+	pid_t sender;
+	int st, n = 0;
+
+	target_start(&t);
+	if (skip_without_ptrace(t.pid)) {
+		target_stop(&t);
+		return;
+	}
+	o = (struct nc_inject_opts){.tid = t.epoll};
+	sender = fork();
+	g_assert_cmpint(sender, >=, 0);
+	if (sender == 0) {
+		for (int i = 0; i < 200; i++) {
+			if (syscall(SYS_tgkill, t.pid, t.epoll, SIGRTMIN + 1))
+				_exit(1);
+			usleep(50);
+		}
+		_exit(0);
+	}
+	/* injections one after the other for as long as the signals come */
+	do {
+		g_unlink(out);
+		if (nc_inject(t.pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", out, &o, &res,
+			      err, sizeof(err)))
+			g_error("nc_inject: %s", err);
+		n++;
+	} while (waitpid(sender, &st, WNOHANG) == 0);
+	g_test_message("%d injections while 200 signals came", n);
+	g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	g_usleep(50000);
+	assert_untraced(t.pid);
+	target_stats(&t, &s);
+	if (s.bad)
+		g_error("%s", s.what);
+	g_assert_cmpint(s.sigs, ==, 200);
+	g_unlink(out);
+	target_stop(&t);
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -711,6 +764,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/inject/refuses-another-users-process", test_refuse_other_user);
 	g_test_add_func("/inject/each-sleeping-thread-resumes", test_each_thread);
 	g_test_add_func("/inject/mmap-refused-thread-put-back", test_mmap_refused);
+	g_test_add_func("/inject/signals-during-injection-delivered",
+			test_signals_during_injection);
 	g_test_add_func("/inject/target-survives-a-killed-injector", test_killed_injector);
 	return g_test_run();
 }
