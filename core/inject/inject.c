@@ -308,7 +308,9 @@ static bool is_libc(const char *path)
 	if (!b)
 		return false;
 	b++;
-	return !strcmp(b, "libc.so.6") || (g_str_has_prefix(b, "libc-2.") && strstr(b, ".so"));
+	/* " (deleted)": replaced on disk since it was mapped (an upgrade) */
+	return !strcmp(b, "libc.so.6") || !strcmp(b, "libc.so.6 (deleted)") ||
+	       (g_str_has_prefix(b, "libc-2.") && strstr(b, ".so"));
 }
 
 static const struct nc_maps_entry *find_lib(const struct nc_maps *m, bool (*match)(const char *))
@@ -326,26 +328,47 @@ static bool is_libdl(const char *path)
 	return b && g_str_has_prefix(b + 1, "libdl.so.2");
 }
 
-/* The file of a mapping, opened through the target's root (a container's own libc). */
-static int open_mapped_elf(pid_t pid, const char *path, struct nc_elf **e, char *err, size_t errlen)
+/*
+ * A path to open the file mapped at path in the target: /proc/PID/map_files/START-END (the very
+ * file, also when it was deleted or replaced since; needs CAP_SYS_ADMIN or
+ * CAP_CHECKPOINT_RESTORE), else through the target's root (a container's own files), else path.
+ */
+static char *mapped_file(pid_t pid, const struct nc_maps *m, const char *path)
 {
-	g_autofree char *rooted = g_strdup_printf("/proc/%d/root%s", (int)pid, path);
+	char *p;
 
-	if (!access(rooted, R_OK) && !nc_elf_open(rooted, e, NULL, 0))
-		return 0;
-	return nc_elf_open(path, e, err, errlen);
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->v[i].path, path)) {
+			p = g_strdup_printf("/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
+					    m->v[i].start, m->v[i].end);
+			if (!access(p, R_OK))
+				return p;
+			g_free(p);
+			break;
+		}
+	p = g_strdup_printf("/proc/%d/root%s", (int)pid, path);
+	if (!access(p, R_OK))
+		return p;
+	g_free(p);
+	return g_strdup(path);
 }
 
-/* Whether the ELF file at path (through the target's root) is x86-64. */
-static bool is_x86_64(pid_t pid, const char *path)
+static int open_mapped_elf(pid_t pid, const struct nc_maps *m, const char *path, struct nc_elf **e,
+			   char *err, size_t errlen)
 {
-	g_autofree char *rooted = g_strdup_printf("/proc/%d/root%s", (int)pid, path);
+	g_autofree char *file = mapped_file(pid, m, path);
+
+	return nc_elf_open(file, e, err, errlen);
+}
+
+/* Whether the ELF file mapped at path is x86-64. */
+static bool is_x86_64(pid_t pid, const struct nc_maps *m, const char *path)
+{
+	g_autofree char *file = mapped_file(pid, m, path);
 	Elf64_Ehdr h;
-	int fd = open(rooted, O_RDONLY | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	bool ok;
 
-	if (fd < 0)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return true; /* cannot tell: the symbol lookups will say */
 	ok = pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
@@ -393,15 +416,14 @@ static int mem_write(int fd, uint64_t addr, const void *buf, size_t len)
 }
 
 /*
- * Finds rt_sigreturn's trampoline in the executable mappings of libc: in the file (through the
- * target's root, mapped here: fast), checked against the target's memory; else in the target's
- * memory itself (a file replaced since it was mapped).
+ * Finds rt_sigreturn's trampoline in the executable mappings of libc: in the file (mapped here:
+ * fast), checked against the target's memory; else in the target's memory itself.
  */
 static uint64_t find_restorer(pid_t pid, const struct nc_maps *m, const char *libc)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/mem", (int)pid);
-	g_autofree char *rooted = g_strdup_printf("/proc/%d/root%s", (int)pid, libc);
-	g_autoptr(GMappedFile) file = g_mapped_file_new(rooted, FALSE, NULL);
+	g_autofree char *name = mapped_file(pid, m, libc);
+	g_autoptr(GMappedFile) file = g_mapped_file_new(name, FALSE, NULL);
 	const unsigned char *fbuf =
 	    file ? (const unsigned char *)g_mapped_file_get_contents(file) : NULL;
 	size_t flen = file ? g_mapped_file_get_length(file) : 0;
@@ -456,12 +478,12 @@ static int find_libc(pid_t pid, const char *comm, const struct nc_maps *m, struc
 			      "--inject",
 			      (int)pid, comm);
 	g_strlcpy(s->path, libc->path, sizeof(s->path));
-	if (!is_x86_64(pid, libc->path))
+	if (!is_x86_64(pid, m, libc->path))
 		return nc_err(err, errlen, ENOEXEC,
 			      "process %d (%s) maps %s, which is not x86-64: injection supports "
 			      "x86-64 processes only; capture without --inject",
 			      (int)pid, comm, libc->path);
-	r = open_mapped_elf(pid, libc->path, &e, err, errlen);
+	r = open_mapped_elf(pid, m, libc->path, &e, err, errlen);
 	if (r < 0)
 		return r;
 	r = nc_maps_load_base(m, libc->path, e, &base, err, errlen);
@@ -475,7 +497,7 @@ static int find_libc(pid_t pid, const char *comm, const struct nc_maps *m, struc
 	s->dlsym = func_addr(e, base, "dlsym");
 	s->dlerror = func_addr(e, base, "dlerror");
 	if (!s->dlopen && (dl = find_lib(m, is_libdl)) &&
-	    !open_mapped_elf(pid, dl->path, &edl, NULL, 0) &&
+	    !open_mapped_elf(pid, m, dl->path, &edl, NULL, 0) &&
 	    !nc_maps_load_base(m, dl->path, edl, &dlbase, NULL, 0)) {
 		s->dlopen = func_addr(edl, dlbase, "dlopen");
 		s->dlsym = func_addr(edl, dlbase, "dlsym");

@@ -113,7 +113,7 @@ struct target {
 	pid_t busy, epoll, poll, nanosleep;
 };
 
-static void target_start_args(struct target *t, const char *opt)
+static void target_start_env(struct target *t, const char *opt, char **envp)
 {
 	char *argv[] = {(char *)env("NC_INJECT_TARGET"), (char *)opt, NULL};
 	g_autoptr(GError) e = NULL;
@@ -121,7 +121,7 @@ static void target_start_args(struct target *t, const char *opt)
 	int out, main_pid;
 
 	memset(t, 0, sizeof(*t));
-	g_assert_true(g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+	g_assert_true(g_spawn_async_with_pipes(NULL, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
 					       NULL, &t->pid, &t->in, &out, NULL, &e));
 	t->out = fdopen(out, "r");
 	g_assert_nonnull(fgets(line, sizeof(line), t->out));
@@ -130,6 +130,11 @@ static void target_start_args(struct target *t, const char *opt)
 			==, 5);
 	g_assert_cmpint(main_pid, ==, t->pid);
 	g_usleep(50000); /* into their sleeping calls */
+}
+
+static void target_start_args(struct target *t, const char *opt)
+{
+	target_start_env(t, opt, NULL);
 }
 
 static void target_start(struct target *t)
@@ -646,6 +651,64 @@ static void test_signals_during_injection(void)
 	target_stop(&t);
 }
 
+/* The path of libc.so.6 in this process */
+static char *own_libc(void)
+{
+	g_autofree char *maps = read_maps(getpid());
+	char *l = strstr(maps, "/libc.so.6\n"), *start;
+
+	g_assert_nonnull(l);
+	for (start = l; start > maps && start[-1] != ' '; start--)
+		;
+	return g_strndup(start, (size_t)(l - start) + strlen("/libc.so.6"));
+}
+
+/*
+ * A target whose libc.so.6 was deleted after it was mapped (an upgrade replaces it): found as
+ * "libc.so.6 (deleted)" and read through /proc/PID/map_files.
+ */
+static void test_deleted_libc(void)
+{
+	g_autofree char *libc = own_libc(), *dir = g_dir_make_tmp("nc-inject-XXXXXX", NULL);
+	g_autofree char *copy = g_build_filename(dir, "libc.so.6", NULL), *text = NULL;
+	g_autofree char *ldpath = g_strdup_printf("LD_LIBRARY_PATH=%s", dir);
+	g_autofree char *maps = NULL, *deleted = g_strdup_printf("%s (deleted)", copy);
+	g_autofree char *out = out_path("deleted");
+	char *envp[] = {ldpath, NULL};
+	struct nc_inject_result res;
+	struct target t;
+	struct stats s;
+	char err[512];
+
+	gsize len;
+
+	g_assert_nonnull(dir);
+	g_assert_true(g_file_get_contents(libc, &text, &len, NULL));
+	g_assert_true(g_file_set_contents(copy, text, (gssize)len, NULL));
+	target_start_env(&t, NULL, envp);
+	g_unlink(copy);
+	g_rmdir(dir);
+	maps = read_maps(t.pid);
+	g_assert_nonnull(strstr(maps, deleted));
+	if (skip_without_ptrace(t.pid)) {
+		target_stop(&t);
+		return;
+	}
+	g_unlink(out);
+	if (nc_inject(t.pid, env("NC_INJECT_LIB"), "nc_inject_test_entry", out, NULL, &res, err,
+		      sizeof(err)))
+		g_error("nc_inject: %s", err);
+	g_clear_pointer(&text, g_free);
+	for (int i = 0; i < 500 && !g_file_get_contents(out, &text, NULL, NULL); i++)
+		g_usleep(2000);
+	g_assert_nonnull(text);
+	g_assert_true(g_str_has_prefix(text, "arg="));
+	target_stats(&t, &s);
+	g_assert_cmpint(s.bad, ==, 0);
+	g_unlink(out);
+	target_stop(&t);
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -764,6 +827,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/inject/refuses-another-users-process", test_refuse_other_user);
 	g_test_add_func("/inject/each-sleeping-thread-resumes", test_each_thread);
 	g_test_add_func("/inject/mmap-refused-thread-put-back", test_mmap_refused);
+	g_test_add_func("/inject/libc-deleted-since-mapped", test_deleted_libc);
 	g_test_add_func("/inject/signals-during-injection-delivered",
 			test_signals_during_injection);
 	g_test_add_func("/inject/target-survives-a-killed-injector", test_killed_injector);
