@@ -56,7 +56,8 @@
 #define ERESTART_RESTARTBLOCK 516
 
 #define NC_CAP_SYS_PTRACE 19
-#define STOP_TIMEOUT_MS	  2000 /* for the thread to stop, and for mmap() to return */
+#define STOP_TIMEOUT_MS	  2000	/* for the thread to stop, and for mmap() to return */
+#define LET_GO_TIMEOUT_MS 30000 /* for it to stop to be detached after a failure */
 #define RED_ZONE	  128
 #define XSTATE_MAX	  (64 * 1024)
 #ifndef FP_XSTATE_MAGIC2
@@ -747,9 +748,11 @@ static void let_go(struct session *s)
 	if (!s->seized)
 		return;
 	if (ptrace(PTRACE_DETACH, s->tid, 0, 0) && errno == ESRCH) {
-		/* running (not in a stop): stop it first */
+		/* running (not in a stop): stop it first; a thread that does not stop now (an
+		 * uninterruptible sleep) would stop later and wait for netcap until its exit: wait
+		 * longer for it */
 		if (!ptrace(PTRACE_INTERRUPT, s->tid, 0, 0) &&
-		    !wait_tid(s->tid, STOP_TIMEOUT_MS, &st))
+		    !wait_tid(s->tid, LET_GO_TIMEOUT_MS, &st))
 			ptrace(PTRACE_DETACH, s->tid, 0, 0);
 	}
 	s->seized = false;
