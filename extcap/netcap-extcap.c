@@ -46,7 +46,7 @@ static const struct option long_opts[] = {
 struct options {
 	char *port, *hook;
 	guint64 pid, snaplen;
-	bool stacks;
+	bool stacks, inject;
 };
 
 /* the interfaces, then the toolbar: a log of attach and detach (the counters go to the status
@@ -134,6 +134,7 @@ static int capture(void *ctx, const struct nc_extcap *x, int fd, struct nc_extca
 	    .mode = target.kernel ? NC_MODE_SKB : NC_MODE_MBUF,
 	    .pids = &target.pid,
 	    .n_pids = !target.kernel,
+	    .inject = !target.kernel && o->inject,
 	    .cap = {.specs = &target.spec,
 		    .n_specs = 1,
 		    .filter = x->filter,
@@ -194,6 +195,7 @@ static bool option(struct options *o, struct nc_extcap *x, int c, const char *ar
 		return true;
 	case OPT_HOOK: o->hook = (char *)arg; return true;
 	case OPT_STACKS: o->stacks = true; return true;
+	case OPT_INJECT: o->inject = true; return true;
 	default: return false;
 	}
 }

@@ -98,6 +98,17 @@ tshark -i netcap:nc_fwd:rx_burst -o extcap.netcap_nc_fwd_rx_burst.port:0 \
 [[ $(tshark -r "$tmp/port.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort -u) == "nc_fwd[$NC_FWD_PID]:rx_burst:port0" ]] ||
 	fail "port option: $(tshark -r "$tmp/port.pcapng" -T fields -e frame.interface_name 2>&1 | sort -u)"
 echo "the process selector lists nc_fwd[$NC_FWD_PID]; -o …port:0 and …pid reach netcap"
+# the in-process option: the agent captures at rx_burst, and leaves when tshark has its packets
+tshark -i netcap:nc_fwd:rx_burst -o extcap.netcap_nc_fwd_rx_burst.inject:true \
+	-o "extcap.netcap_nc_fwd_rx_burst.pid:$NC_FWD_PID" -c 5 -w "$tmp/inject.pcapng" >/dev/null 2>"$tmp/inject.err" ||
+	fail "inject option: $(cat "$tmp/inject.err")"
+[[ $(capinfos -Mc "$tmp/inject.pcapng" | awk '/Number of packets/ {print $NF}') == 5 ]] ||
+	fail "inject option: $(capinfos -c "$tmp/inject.pcapng")"
+capinfos "$tmp/inject.pcapng" | grep -q "in-process, at rte_eth_fp_ops\[0\].rx_pkt_burst" ||
+	fail "inject option: the capture did not go through the agent: $(capinfos "$tmp/inject.pcapng" | grep -i descr)"
+for _ in $(seq 50); do grep -q netcap-inproc "/proc/$NC_FWD_PID/maps" || break; sleep 0.1; done
+! grep -q netcap-inproc "/proc/$NC_FWD_PID/maps" || fail "inject option: the agent did not leave"
+echo "-o …inject:TRUE captures through the agent, which leaves afterwards"
 echo "-o extcap.….snaplen:64 keeps at most $max bytes; -a duration:3 stops netcap, nothing left, the app runs on"
 
 # a bad filter: tshark ends within seconds with netcap's message
