@@ -20,9 +20,11 @@
  * The agent leaves the same way, without STOPPED, when the socket closes or netcap's pid (watched
  * with pidfd_open) exits: netcap killed with SIGKILL leaves nothing behind in the application.
  *
- * Shared memory: a memfd made and sized by netcap. At offset 0 a struct nc_agent_region (what
- * netcap laid out, the clock pairs the agent publishes); at rings_off, n_hooks * n_slots rings of
- * ring_stride bytes each, ring (hook h, slot s) at rings_off + (h * n_slots + s) * ring_stride.
+ * Shared memory: a memfd made and sized by netcap, sealed against shrinking. At offset 0 a struct
+ * nc_agent_region (what netcap laid out, the clock pairs the agent publishes); from offset 4096 a
+ * compiled filter's code and program (struct nc_agent_filter), if any; at rings_off,
+ * n_hooks * n_slots rings of ring_stride bytes each, ring (hook h, slot s) at
+ * rings_off + (h * n_slots + s) * ring_stride.
  * A slot belongs to one application thread (an lcore) for the whole capture: each ring has one
  * producer (that thread) and one consumer (netcap).
  *
