@@ -36,6 +36,7 @@ _Static_assert(NC_AGENT_REC_VLAN_REINSERTED == NC_REC_VLAN_REINSERTED &&
 		   NC_AGENT_REC_SEGS_CUT == NC_REC_SEGS_CUT,
 	       "record flags agree");
 _Static_assert(NC_AGENT_MAX_HOOKS == NC_MAX_HOOKS, "hook limits agree");
+_Static_assert(sizeof(struct nc_cbpf_insn) == 8, "a classic instruction as the agent reads it");
 
 /* One ring being read */
 struct cursor {
