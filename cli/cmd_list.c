@@ -77,6 +77,27 @@ static void print_usdt(const struct nc_listing *l)
 		printf("USDT probes: none\n");
 }
 
+/* Whether netcap mbuf --inject can load its agent into the process, and if not why */
+static void print_inject(pid_t pid)
+{
+	char err[512], comm[64] = "?";
+	pid_t tid;
+
+	if (nc_inject_check(pid, &tid, err, sizeof(err))) {
+		printf("in-process capture (--inject): not possible: %s\n", err);
+		return;
+	}
+	g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	g_autofree char *text = NULL;
+
+	if (g_file_get_contents(path, &text, NULL, NULL))
+		g_strlcpy(comm, g_strstrip(text), sizeof(comm));
+	printf(
+	    "in-process capture (--inject): possible (the agent is loaded through thread %d, %s, "
+	    "stopped a few milliseconds; no lcore stops)\n",
+	    (int)tid, comm);
+}
+
 static int list_one(pid_t pid)
 {
 	struct nc_listing *l;
@@ -99,6 +120,7 @@ static int list_one(pid_t pid)
 		print_func("rx_burst", &port->rx);
 		print_func("tx_burst", &port->tx);
 	}
+	print_inject(pid);
 	print_functions(l);
 	print_usdt(l);
 	nc_listing_free(l);

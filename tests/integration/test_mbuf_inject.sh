@@ -68,6 +68,8 @@ echo "filter: \"tcp port 80 or vlan\" kept the same $m packets as tcpdump"
 
 # bad input: one line, non-zero, the target untouched
 nc_rp_fixture bad
+"$netcap" list --pid "$NC_FWD_PID" | grep -qE "^in-process capture \(--inject\): possible \(the agent is loaded through thread [0-9]+, (eal-intr-thread|rte_mp_handle|nc_fwd), stopped a few milliseconds; no lcore stops\)$" ||
+	fail "netcap list does not say in-process capture is possible: $("$netcap" list --pid "$NC_FWD_PID" | grep -i in-process)"
 expect() { # STATUS MESSAGE NETCAP_ARGS...
 	local want_status=$1 want=$2 status=0
 	shift 2
