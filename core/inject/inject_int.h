@@ -15,7 +15,7 @@ struct nc_inject_regs {
 
 /*
  * What the kernel does to a thread's registers when it returns to user space after an
- * interrupted system call and no signal handler runs (arch/x86 arch_do_signal_or_restart()):
+ * interrupted system call and no signal handler runs (its arch_do_signal_or_restart()):
  * -ERESTARTSYS, -ERESTARTNOINTR and -ERESTARTNOHAND restart the call (rax = orig_rax, rip back
  * over the 2-byte syscall instruction), -ERESTART_RESTARTBLOCK restarts it through
  * restart_syscall; anything else (a result, -EINTR) is returned as is. orig_rax becomes -1 (no
