@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/dumpcap: netcap against DPDK's own capture, dpdk-dumpcap (Debian's dpdk package), at the
-# same port of the nc_fwd forwarder at saturation (net_null0 <-> net_null1, 64-byte packets):
+# bench/dumpcap: netcap (through uprobes, and inside the process with --inject) against DPDK's own
+# capture, dpdk-dumpcap (Debian's dpdk package), at the same port of the nc_fwd forwarder at saturation (net_null0 <-> net_null1, 64-byte packets):
 # dpdk-dumpcap -i net_null0 captures the port's rx and tx through rte_pdump (the fixture calls
 # rte_pdump_init(); a secondary process needs hugepages, so this reserves 2 MB pages and releases
 # them after); netcap hooks the same port's PMD functions (-f rx_burst:0,tx_burst:0). Same snap
@@ -60,8 +60,9 @@ run() {
 		for _ in $(seq 400); do grep -qs "Packets captured" "$tmp/tool.err" && break; sleep 0.05; done
 		grep -qs "Packets captured" "$tmp/tool.err" || { cat "$tmp/tool.err" >&2; exit 1; }
 		;;
-	netcap)
-		taskset -c "$tool_cpu" "$netcap" mbuf --pid "$NC_FWD_PID" -f rx_burst:0,tx_burst:0 \
+	netcap | "netcap --inject")
+		[[ $tool == netcap ]] || fargs=(--inject)
+		taskset -c "$tool_cpu" "$netcap" mbuf "${fargs[@]}" --pid "$NC_FWD_PID" -f rx_burst:0,tx_burst:0 \
 			-e "$filter" -s 128 -B "$ring_kib" -P -w "$shm/out.pcap" --ready-file "$tmp/ready" \
 			2>"$tmp/tool.err" &
 		pid=$!
@@ -90,7 +91,7 @@ run() {
 		SEEN=$(awk -F'[:/ ]+' '/received\/dropped/ {s += $(NF-2)} END {print s + 0}' "$tmp/tool.err")
 		DROPPED=$(awk -F'[:/ ]+' '/received\/dropped/ {d += $(NF-1)} END {print d + 0}' "$tmp/tool.err")
 		;;
-	netcap)
+	netcap*)
 		# its summary lines: "netcap: POINT: seen S, matched M, written W, dropped D (...)"
 		SEEN=$(awk '/: seen .* written/ {for (i = 1; i < NF; i++) if ($i == "seen") s += $(i+1)} END {print s + 0}' "$tmp/tool.err")
 		WRITTEN=$(awk '/: seen .* written/ {for (i = 1; i < NF; i++) if ($i == "written") w += $(i+1)} END {print w + 0}' "$tmp/tool.err")
@@ -119,7 +120,7 @@ printf 'Forwarder: nc_fwd with hugepages and rte_pdump_init(), its lcore busy-po
 	"$secs" "$runs" "$slots" "$ring_kib" "$slots"
 printf '| tool | filter | forwarded Mpps | kept | seen | written | in file | dropped |\n|---|---|---:|---:|---:|---:|---:|---:|\n'
 printf '| none | – | %.2f | 100%% | – | – | – | – |\n' "$(echo "$base / 1000000" | bc -l)"
-for tool in dpdk-dumpcap netcap; do
+for tool in dpdk-dumpcap netcap "netcap --inject"; do
 	for filter in "ether proto 0x88b5" ""; do
 		measure "$tool" "$filter"
 		label="all"

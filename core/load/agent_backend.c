@@ -99,7 +99,8 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 					    .fp_ops_count = proc->fp_ops_count,
 					    .fp_ops = proc->fp_ops,
 					    .mbuf = plan->mbuf,
-					    .snaplen = o->snaplen};
+					    .snaplen = o->snaplen,
+					    .ring_bytes = o->ring_bytes};
 
 		ag->pid = proc->pid;
 		ag->hooks = g_new0(struct nc_inproc_hook, plan->n_agent_hooks);
