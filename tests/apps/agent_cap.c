@@ -4,20 +4,22 @@
  * benchmark until `netcap mbuf --inject` drives it (never installed). The agent must already be
  * in the application: tests/apps/agent_shim.c preloaded with NC_AGENT_SOCKET=NAME.
  *
- *   agent_cap --pid PID --name NAME -f rx:0[,tx:1...] [-s SNAPLEN] [--keep-none | -e EXPR] [-c
- * COUNT]
+ *   agent_cap --pid PID --name NAME -f rx:0[@QUEUE][,tx:1...] [-s SNAPLEN] [--keep-none | -e EXPR]
+ * [-c COUNT]
  *             [--duration MS] [-w PREFIX] [--ready-file PATH] [--ring BYTES] [--progress MS]
  *
  * -w PREFIX writes each hook's packets to PREFIX.rx0.pcap, PREFIX.tx1.pcap ... (nanosecond
  * pcap). It ends after COUNT records, MS milliseconds, SIGINT/SIGTERM, or when the agent goes away
  * (the application exited); then asks the agent to stop, drains the rings and prints one line per
- * hook: "agent_cap: rx0 seen N matched N written N ringfull N records N noslot N", then
+ * hook: "agent_cap: rx0 seen N matched N written N ringfull N records N noslot N threads N
+ * queues MASK" (the application threads and the queues its records came from), then
  * "agent_cap: end REASON". --progress MS prints "agent_cap: progress HOOK seen N written N" every
  * MS ms while capturing. Exit status 0, 1 on an error (one line on stderr), 2 on usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +47,9 @@ struct out {
 	pcap_t *dead;
 	pcap_dumper_t *d[MAX_HOOKS];
 	uint64_t records[MAX_HOOKS];
+	uint32_t tids[MAX_HOOKS][16]; /* the application threads seen per hook */
+	unsigned n_tids[MAX_HOOKS];
+	uint64_t queues[MAX_HOOKS]; /* bit q: a record of queue q (< 64) */
 	struct nc_clock clock;
 	uint64_t total;
 };
@@ -58,6 +63,16 @@ static int on_record(void *ctx, const struct nc_record *rec, const uint8_t *data
 	if (rec->hook >= MAX_HOOKS)
 		return -EINVAL;
 	o->records[rec->hook]++;
+	if (rec->queue < 64)
+		o->queues[rec->hook] |= 1ull << rec->queue;
+	for (unsigned i = 0; i <= o->n_tids[rec->hook] && i < 16; i++) {
+		if (i == o->n_tids[rec->hook]) {
+			o->tids[rec->hook][o->n_tids[rec->hook]++] = rec->tid;
+			break;
+		}
+		if (o->tids[rec->hook][i] == rec->tid)
+			break;
+	}
 	o->total++;
 	if (!o->d[rec->hook])
 		return 0;
@@ -84,15 +99,26 @@ static int parse_hooks(char *spec, struct nc_inproc_hook *h, size_t *n)
 {
 	for (char *tok = strtok(spec, ","); tok; tok = strtok(NULL, ",")) {
 		char *end;
-		unsigned long port;
+		unsigned long port, queue = ULONG_MAX;
 
 		if (*n == MAX_HOOKS || (strncmp(tok, "rx:", 3) && strncmp(tok, "tx:", 3)))
 			return -1;
 		port = strtoul(tok + 3, &end, 10);
-		if (*end || end == tok + 3 || port > 31)
+		if (end == tok + 3 || port > 31)
 			return -1;
-		h[*n] = (struct nc_inproc_hook){
-		    .id = (uint32_t)*n, .tx = tok[0] == 't', .port = (uint16_t)port, .queue = -1};
+		if (*end == '@') { /* rx:PORT@QUEUE: that queue only */
+			const char *q = end + 1;
+
+			queue = strtoul(q, &end, 10);
+			if (end == q || queue > 1023)
+				return -1;
+		}
+		if (*end)
+			return -1;
+		h[*n] = (struct nc_inproc_hook){.id = (uint32_t)*n,
+						.tx = tok[0] == 't',
+						.port = (uint16_t)port,
+						.queue = queue == ULONG_MAX ? -1 : (int32_t)queue};
 		(*n)++;
 	}
 	return *n ? 0 : -1;
@@ -248,10 +274,11 @@ int main(int argc, char **argv)
 
 		nc_inproc_counters(c, i, &k);
 		printf("agent_cap: %s%u seen %llu matched %llu written %llu ringfull %llu records "
-		       "%" PRIu64 " noslot %" PRIu64 "\n",
+		       "%" PRIu64 " noslot %" PRIu64 " threads %u queues %#" PRIx64 "\n",
 		       hooks[i].tx ? "tx" : "rx", hooks[i].port, (unsigned long long)k.seen,
 		       (unsigned long long)k.matched, (unsigned long long)k.written,
-		       (unsigned long long)k.ringfull, out.records[i], nc_inproc_noslot(c, i));
+		       (unsigned long long)k.ringfull, out.records[i], nc_inproc_noslot(c, i),
+		       out.n_tids[i], out.queues[i]);
 	}
 	printf("agent_cap: malformed %" PRIu64 "\nagent_cap: end %s\n", nc_inproc_malformed(c),
 	       end);

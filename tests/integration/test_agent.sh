@@ -3,10 +3,11 @@
 # agent_shim (LD_PRELOAD) and driven by agent_cap (core/inproc): rx_burst and tx_burst captures
 # hold exactly the replayed input's bytes, with chained mbufs and VLAN tags restored before TX, at
 # full and at a 64-byte snap length, with exact counts; through the compiled filter exactly what
-# tcpdump keeps; netcap's side SIGKILLed during a capture
-# leaves the application forwarding with no mapping of the shared memory; 20 captures in a row
-# against one application, each leaving nothing mapped; the application SIGKILLed mid-capture:
-# every record it wrote is read; dpdk-testpmd restarting port 0 mid-capture: the capture goes on.
+# tcpdump keeps; netcap's side SIGKILLed during a capture leaves the application forwarding with
+# no mapping of the shared memory; 20 captures in a row against one application, each leaving
+# nothing mapped; the application SIGKILLed mid-capture:
+# every record it wrote is read; dpdk-testpmd with two lcores on two queues: a ring per lcore, a
+# hook on one queue; dpdk-testpmd restarting port 0 mid-capture: the capture goes on.
 # The uprobe path (netcap mbuf) captures tx_burst:0 in the same run as the agent: the same bytes.
 # Usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB [NETCAP]   (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
@@ -211,6 +212,39 @@ for hook in rx0 tx1; do
 		fail "appkilled: $hook: $(cat "$tmp/appkilled.out")"
 done
 nc_log "appkilled: the application killed mid-capture, every record written was read"
+
+# dpdk-testpmd with two forwarding lcores polling two queues of each port: each lcore writes its
+# own ring (two threads, both queues, no thread left without one); a hook on queue 1 only sees
+# one thread and queue 1
+if command -v dpdk-testpmd >/dev/null; then
+	mq_prefix=nctest-agent-mq-$$-$RANDOM
+	cap_sock=$sock-mq
+	LD_PRELOAD=$shim NC_AGENT_LIB=$lib NC_AGENT_SOCKET=$cap_sock \
+		dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$mq_prefix" --lcores '0@0,1@1,2@1' \
+		--vdev net_null0 --vdev net_null1 -- --forward-mode=io --stats-period 3600 \
+		--total-num-mbufs 16384 --nb-cores=2 --rxq=2 --txq=2 >"$tmp/mq.testpmd" 2>&1 </dev/null &
+	cap_target=$!
+	nc_adopt "$cap_target" "$mq_prefix"
+	for _ in $(seq 200); do
+		grep -q 'Port 1: ' "$tmp/mq.testpmd" && break
+		sleep 0.05
+	done
+	grep -q 'Port 1: ' "$tmp/mq.testpmd" || fail "mq: testpmd did not start: $(cat "$tmp/mq.testpmd")"
+	start_cap mq -f rx:0,tx:1,rx:1@1 -s 64 --duration 500
+	wait "$cap_pid" || fail "mq: agent_cap failed: $(cat "$tmp/mq.err")"
+	for hook in rx0 tx1; do
+		[[ $(counter mq $hook threads) == 2 && $(counter mq $hook queues) == 0x3 &&
+			$(counter mq $hook noslot) == 0 &&
+			$(counter mq $hook written) == "$(counter mq $hook records)" ]] ||
+			fail "mq: $hook: $(cat "$tmp/mq.out")"
+	done
+	[[ $(counter mq rx1 threads) == 1 && $(counter mq rx1 queues) == 0x2 ]] ||
+		fail "mq: rx1@1: $(cat "$tmp/mq.out")"
+	kill -TERM "$cap_target"
+	wait "$cap_target" || fail "mq: testpmd exited $?"
+	nc_log "mq: two lcores on two queues: a ring each, every record read; queue 1 alone"
+	unset cap_target cap_sock
+fi
 
 # dpdk-testpmd (interactive, commands through a FIFO) stops and starts port 0 during a capture:
 # DPDK rewrites rte_eth_fp_ops[0] twice, the agent wraps the new pointers, the capture goes on
