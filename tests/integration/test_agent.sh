@@ -9,13 +9,17 @@
 # every record it wrote is read; dpdk-testpmd with two lcores on two queues: a ring per lcore, a
 # hook on one queue; dpdk-testpmd restarting port 0 mid-capture: the capture goes on.
 # The uprobe path (netcap mbuf) captures tx_burst:0 in the same run as the agent: the same bytes.
-# Usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB [NETCAP]   (environment: NC_FWD, NC_TEST_DATA)
+# With INJECT_TOOL (core/inject's), the agent is also loaded the real way, into an nc_fwd started
+# without the shim: a byte-exact capture, then three captures in a row, each injected again.
+# Usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB [NETCAP [INJECT_TOOL]]
+#        (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cap=${1:?usage: test_agent.sh AGENT_CAP AGENT_SHIM AGENT_LIB}
 shim=${2:?}
 lib=${3:?}
 netcap=${4:-}
+inject_tool=${5:-}
 if [[ $EUID != 0 ]]; then
 	echo "test_agent: needs root (DPDK's memory, /proc/PID/mem of the fixture)" >&2
 	exit 77
@@ -136,6 +140,54 @@ filtered() {
 filtered tcp "tcp"
 # chains at tx_burst: the filter's reads past the first segment take the slow path
 filtered vlan_dns "vlan or udp port 53 or ip6" --segments 3 --strip-vlan
+
+# injected NAME ARGS...: agent_cap listening on a fresh name, the agent injected into the last
+# fixture by core/inject (entry nc_agent_main, the name as its argument), until the hooks are in
+inject_cap() {
+	local name=$1 i
+	shift
+	rm -f "$tmp/$name.ready"
+	"$cap" --pid "$NC_FWD_PID" --name "$sock-$name" --ready-file "$tmp/$name.ready" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err" &
+	cap_pid=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q "@$sock-$name\$" /proc/net/unix && break
+		kill -0 "$cap_pid" 2>/dev/null || fail "$name: agent_cap exited: $(cat "$tmp/$name.err")"
+		sleep 0.02
+	done
+	"$inject_tool" inject "$NC_FWD_PID" "$lib" nc_agent_main "$sock-$name" >"$tmp/$name.inject" 2>&1 ||
+		fail "$name: injection failed: $(cat "$tmp/$name.inject")"
+	for ((i = 0; i < 200; i++)); do
+		[[ -e $tmp/$name.ready ]] && return 0
+		kill -0 "$cap_pid" 2>/dev/null || fail "$name: agent_cap exited: $(cat "$tmp/$name.err")"
+		sleep 0.05
+	done
+	fail "$name: the injected agent did not answer within 10 s"
+}
+
+if [[ -n $inject_tool ]]; then
+	nc_fwd_start --count "$n" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/inj.tx.pcap" ||
+		fail "inj: nc_fwd did not start"
+	inject_cap inj -f rx:0,tx:0 -w "$tmp/inj"
+	nc_fwd_go
+	nc_fwd_wait || fail "inj: nc_fwd exited $?"
+	wait "$cap_pid" || fail "inj: agent_cap exited $?: $(cat "$tmp/inj.err")"
+	for hook in rx0 tx0; do
+		[[ $(nc_pcap_hex "$tmp/inj.$hook.pcap") == "$(cat "$tmp/in.hex")" ]] ||
+			fail "inj: the $hook capture is not the input's bytes"
+		[[ $(counter inj $hook written) == "$n" ]] || fail "inj: $(cat "$tmp/inj.out")"
+	done
+	nc_fwd_start -- --vdev net_null0 --vdev net_null1 || fail "inj: nc_fwd did not start"
+	nc_fwd_go
+	for i in 1 2 3; do
+		inject_cap "inj$i" -f rx:0,tx:1 -s 64 --duration 200
+		wait "$cap_pid" || fail "inj$i: agent_cap failed: $(cat "$tmp/inj$i.err")"
+		(($(counter "inj$i" rx0 seen) > 0)) || fail "inj$i: $(cat "$tmp/inj$i.out")"
+		[[ $(memfd_maps) == 0 ]] || fail "inj$i: the shared memory is still mapped"
+	done
+	nc_fwd_stop || fail "inj: nc_fwd did not exit cleanly"
+	nc_log "inj: the agent injected by core/inject: $n packets byte for byte, then 3 captures in a row"
+fi
 
 # the uprobe path and the agent at tx_burst:0 in one run (chains of 3 segments): the same packets
 if [[ -n $netcap ]]; then
