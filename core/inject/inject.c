@@ -912,7 +912,7 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 {
 	struct user_regs_struct r = s->saved;
 	bool in_call = false, ours = false;
-	uint64_t frame, mask;
+	uint64_t frame = 0, mask;
 	int st, e;
 
 	e = write_frame(s, p->maps, p->libc.restorer, &frame, err, errlen);

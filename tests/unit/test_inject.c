@@ -204,7 +204,8 @@ static long task_syscall(pid_t pid, pid_t tid)
 	return g_ascii_isdigit(text[0]) ? strtol(text, NULL, 10) : -1;
 }
 
-static char *read_maps(pid_t pid)
+/* noinline: gcc 12 -O2 takes the inlined &text for a dangling pointer (-Wdangling-pointer) */
+__attribute__((noinline)) static char *read_maps(pid_t pid)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/maps", (int)pid);
 	char *text = NULL;
@@ -654,13 +655,15 @@ static void test_signals_during_injection(void)
 /* The path of libc.so.6 in this process */
 static char *own_libc(void)
 {
-	g_autofree char *maps = read_maps(getpid());
-	char *l = strstr(maps, "/libc.so.6\n"), *start;
+	char *maps = read_maps(getpid());
+	char *l = strstr(maps, "/libc.so.6\n"), *start, *path;
 
 	g_assert_nonnull(l);
 	for (start = l; start > maps && start[-1] != ' '; start--)
 		;
-	return g_strndup(start, (size_t)(l - start) + strlen("/libc.so.6"));
+	path = g_strndup(start, (size_t)(l - start) + strlen("/libc.so.6"));
+	g_free(maps);
+	return path;
 }
 
 /*
