@@ -98,9 +98,24 @@ int nc_dpdk_abi_from_soname(const char *name, enum nc_dpdk_abi *abi, char *err, 
 	case 24: *abi = NC_DPDK_23_11; return 0;
 	case 25: *abi = NC_DPDK_24_11; return 0;
 	}
+	/* since 20.11 the ABI major is the year after the LTS release that starts it: .so.21 is
+	 * 20.11 (and 21.02-21.08), .so.26 25.11; before, each library had its own numbering */
+	if (n == 21)
+		return nc_err(
+		    err, errlen, ENOTSUP,
+		    "DPDK 20.11 (" ETHDEV_PREFIX "21) is not supported: it has no "
+		    "rte_eth_fp_ops, the table netcap finds the burst functions in (netcap "
+		    "reads DPDK 21.11 to 24.11)");
+	if (n > 25 && n < 100)
+		return nc_err(
+		    err, errlen, ENOTSUP,
+		    "DPDK %lu.11 or later (" ETHDEV_PREFIX "%lu) is newer than netcap: its "
+		    "rte_mbuf and rte_eth_fp_ops layouts are not in netcap's tables, which "
+		    "end at 24.11 (" ETHDEV_PREFIX "25); not reading it with a guessed layout",
+		    n - 1, n);
 	return nc_err(err, errlen, ENOTSUP,
-		      "unsupported DPDK ABI " ETHDEV_PREFIX "%lu (netcap knows " ETHDEV_PREFIX
-		      "22 to 25: DPDK 21.11 to 24.11)",
+		      "DPDK older than 20.11 (" ETHDEV_PREFIX "%lu) is not supported (netcap reads "
+		      "DPDK 21.11 to 24.11: " ETHDEV_PREFIX "22 to 25)",
 		      n);
 }
 
@@ -193,6 +208,25 @@ static int read_exe(pid_t pid, char **out, char *err, size_t errlen)
 	buf[n] = '\0';
 	*out = strdup(buf);
 	return *out ? 0 : nc_err(err, errlen, ENOMEM, "out of memory");
+}
+
+/*
+ * The executable by a path this process opens it by (procmaps.h): a container's /work/app is
+ * /proc/PID/root/work/app here, never the host's /work/app.
+ */
+static int exe_local(struct nc_dpdk_proc *p, char *err, size_t errlen)
+{
+	const char *local = nc_maps_local_path(p->maps, p->exe);
+	char *copy;
+
+	if (!local || !strcmp(local, p->exe))
+		return 0;
+	copy = strdup(local);
+	if (!copy)
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	free(p->exe);
+	p->exe = copy;
+	return 0;
 }
 
 /* Reads len bytes at addr of the target through fd (/proc/PID/mem); true when all came. */
@@ -374,6 +408,71 @@ out:
 	return r;
 }
 
+/*
+ * The DPDK applications that are pid `pid` in a pid namespace of their own (a container): the last
+ * number of their NSpid line; up to 4, as " nc_fwd (host pid 20916)" into buf (empty: none).
+ */
+static void nspid_matches(pid_t pid, char *buf, size_t len)
+{
+	GDir *d = g_dir_open("/proc", 0, NULL);
+	const char *name;
+	size_t used = 0;
+	int found = 0;
+
+	buf[0] = '\0';
+	while (d && found < 4 && (name = g_dir_read_name(d))) {
+		g_autofree char *path = NULL, *status = NULL, *comm = NULL, *nspid = NULL;
+		g_auto(GStrv) f = NULL;
+		guint64 host;
+		const char *line, *last;
+		int nf;
+
+		if (!g_ascii_string_to_unsigned(name, 10, 1, INT32_MAX, &host, NULL) ||
+		    (pid_t)host == pid)
+			continue;
+		path = g_strdup_printf("/proc/%s/status", name);
+		if (!g_file_get_contents(path, &status, NULL, NULL) ||
+		    !(line = strstr(status, "\nNSpid:")))
+			continue;
+		line += strlen("\nNSpid:");
+		nspid = g_strndup(line, strcspn(line, "\n"));
+		f = g_strsplit_set(g_strstrip(nspid), " \t", -1);
+		nf = (int)g_strv_length(f);
+		last = nf ? f[nf - 1] : "";
+		/* only in a nested namespace (two numbers or more), only the innermost pid */
+		if (nf >= 2 && strtol(last, NULL, 10) == pid &&
+		    nc_maps_pid_has_name((pid_t)host, ETHDEV_PREFIX) &&
+		    !read_comm((pid_t)host, &comm, NULL, 0)) {
+			int w = snprintf(buf + used, len - used, "%s%s (host pid %s)",
+					 found ? ", " : " ", comm, name);
+
+			if (w > 0 && (size_t)w < len - used) {
+				used += (size_t)w;
+				found++;
+			}
+		}
+	}
+	if (d)
+		g_dir_close(d);
+}
+
+/* err += "; pid N in a container's pid namespace is ...: give the host pid" when there is one */
+static void add_nspid_hint(pid_t pid, char *err, size_t errlen)
+{
+	char who[256];
+	size_t n;
+
+	if (!err || !errlen)
+		return;
+	nspid_matches(pid, who, sizeof(who));
+	n = strlen(err);
+	if (who[0] && n < errlen)
+		snprintf(err + n, errlen - n,
+			 "; pid %d in a container's pid namespace is the DPDK application%s: give "
+			 "netcap the host pid",
+			 (int)pid, who);
+}
+
 /* No librte_ethdev mapped: a static DPDK app (rte_eth_fp_ops in the executable) or no DPDK. */
 static int no_ethdev(const struct nc_dpdk_proc *p, GHashTable *cache, char *err, size_t errlen)
 {
@@ -421,6 +520,9 @@ int nc_dpdk_inspect(pid_t pid, struct nc_dpdk_proc **out, char *err, size_t errl
 	r = read_exe(pid, &p->exe, err, errlen);
 	if (r < 0)
 		goto fail;
+	r = exe_local(p, err, errlen);
+	if (r < 0)
+		goto fail;
 	for (i = 0; i < p->maps->n && !p->ethdev_path; i++) {
 		const char *path = p->maps->v[i].path, *base = strrchr(path, '/');
 
@@ -435,8 +537,14 @@ int nc_dpdk_inspect(pid_t pid, struct nc_dpdk_proc **out, char *err, size_t errl
 		goto fail;
 	}
 	r = nc_dpdk_abi_from_soname(p->ethdev_path, &p->abi, err, errlen);
-	if (r < 0)
+	if (r < 0) {
+		if (err && errlen) {
+			g_autofree char *why = g_strdup(err);
+
+			snprintf(err, errlen, "process %d (%s): %s", (int)pid, p->comm, why);
+		}
 		goto fail;
+	}
 	p->version = nc_dpdk_abi_version(p->abi);
 	p->mbuf = *nc_dpdk_mbuf_layout(p->abi, true);
 	p->fp_ops_layout = *nc_dpdk_fp_ops_layout(p->abi);
@@ -450,6 +558,9 @@ int nc_dpdk_inspect(pid_t pid, struct nc_dpdk_proc **out, char *err, size_t errl
 	*out = p;
 	return 0;
 fail:
+	/* not this pid's DPDK: perhaps a pid as a container shows it */
+	if (pid > 0 && (!p || !p->ethdev_path) && r != -ENOMEM)
+		add_nspid_hint(pid, err, errlen);
 	g_hash_table_destroy(cache);
 	nc_dpdk_free(p);
 	return r;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../util/err.h"
@@ -77,6 +79,7 @@ static int parse_owned(char *text, pid_t pid, struct nc_maps **out, char *err, s
 	m->text = text;
 	for (line = text; *line; line = next) {
 		struct nc_maps_entry *ent;
+		unsigned int major, minor;
 		int used = 0;
 		char *p;
 
@@ -100,8 +103,9 @@ static int parse_owned(char *text, pid_t pid, struct nc_maps **out, char *err, s
 			m->v = nv;
 		}
 		ent = &m->v[m->n];
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*x:%*x %*u%n",
-			   &ent->start, &ent->end, ent->perms, &ent->offset, &used) != 4 ||
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 "%n",
+			   &ent->start, &ent->end, ent->perms, &ent->offset, &major, &minor,
+			   &ent->inode, &used) != 7 ||
 		    !used || ent->end < ent->start) {
 			if (pid)
 				nc_err(err, errlen, EINVAL,
@@ -115,11 +119,115 @@ static int parse_owned(char *text, pid_t pid, struct nc_maps **out, char *err, s
 		}
 		for (p = line + used; *p == ' ' || *p == '\t'; p++)
 			;
-		ent->path = p;
+		ent->path = ent->shown = p;
+		ent->dev = makedev(major, minor);
 		m->n++;
 	}
 	*out = m;
 	return 0;
+}
+
+/* Whether st is the file of maps entry e (the device and inode its line names) */
+static bool is_file_of(const struct stat *st, const struct nc_maps_entry *e)
+{
+	return (uint64_t)st->st_dev == e->dev && (uint64_t)st->st_ino == e->inode;
+}
+
+/* Whether process pid has this process's root directory (no chroot, no container) */
+static bool same_root(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/", (int)pid);
+	/* not ours to look at (its owner's): the paths stay as shown */
+	if (stat(path, &a) || stat("/", &b))
+		return true;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * A path to reach the file mapped by e (a file path as shown, of process pid whose root is not
+ * ours): the shown path when it is that file (a chroot in our mount namespace), else the target's
+ * view /proc/PID/root/PATH, else the mapping's /proc/PID/map_files link, each checked by device
+ * and inode; failing all (a file system whose stat does not give the maps line's device, such as
+ * overlayfs, without the capability map_files takes), the target's view if it exists there. NULL
+ * to keep the shown path.
+ */
+static char *local_path(pid_t pid, const struct nc_maps_entry *e)
+{
+	char *view = NULL, *link = NULL;
+	struct stat st;
+
+	if (!stat(e->shown, &st) && is_file_of(&st, e))
+		return NULL;
+	if (asprintf(&view, "/proc/%d/root%s", (int)pid, e->shown) < 0)
+		return NULL;
+	if (!stat(view, &st) && is_file_of(&st, e))
+		return view;
+	if (asprintf(&link, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start,
+		     e->end) >= 0 &&
+	    !stat(link, &st) && is_file_of(&st, e)) {
+		free(view);
+		return link;
+	}
+	free(link);
+	if (!access(view, F_OK))
+		return view;
+	free(view);
+	return NULL;
+}
+
+static bool deleted(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 10 && !strcmp(path + n - 10, " (deleted)");
+}
+
+/* Points the file paths of m (process pid) at files this process can open */
+static void localise(struct nc_maps *m, pid_t pid)
+{
+	GPtrArray *own;
+	const char *prev_shown = NULL, *prev_path = NULL;
+
+	if (same_root(pid))
+		return;
+	own = g_ptr_array_new();
+	for (size_t i = 0; i < m->n; i++) {
+		struct nc_maps_entry *e = &m->v[i];
+		char *path;
+
+		if (e->shown[0] != '/' || deleted(e->shown))
+			continue;
+		/* consecutive mappings of one file: resolved once */
+		if (prev_shown && !strcmp(prev_shown, e->shown) && m->v[i - 1].inode == e->inode &&
+		    m->v[i - 1].dev == e->dev) {
+			e->path = prev_path;
+			continue;
+		}
+		path = local_path(pid, e);
+		if (path) {
+			g_ptr_array_add(own, path);
+			e->path = path;
+		}
+		prev_shown = e->shown;
+		prev_path = e->path;
+	}
+	if (own->len == 0) {
+		g_ptr_array_free(own, TRUE);
+		return;
+	}
+	g_ptr_array_add(own, NULL);
+	m->own = (char **)g_ptr_array_free(own, FALSE);
+}
+
+const char *nc_maps_local_path(const struct nc_maps *m, const char *shown)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->v[i].shown, shown))
+			return m->v[i].path;
+	return NULL;
 }
 
 int nc_maps_read(pid_t pid, struct nc_maps **out, char *err, size_t errlen)
@@ -147,6 +255,7 @@ int nc_maps_read(pid_t pid, struct nc_maps **out, char *err, size_t errlen)
 		return nc_err(err, errlen, ESRCH, "no process with pid %d (it has no memory map)",
 			      (int)pid);
 	}
+	localise(m, pid);
 	*out = m;
 	return 0;
 }
@@ -164,6 +273,9 @@ void nc_maps_free(struct nc_maps *m)
 {
 	if (!m)
 		return;
+	for (char **p = m->own; p && *p; p++)
+		free(*p);
+	g_free(m->own);
 	free(m->v);
 	free(m->text);
 	free(m);

@@ -3,9 +3,15 @@
  * The memory map of a process (/proc/PID/maps): which file and file offset a virtual address
  * belongs to (uprobes take a file and an offset), and where each mapped ELF file is loaded.
  *
- * Paths are as the target sees them; for a process in another mount namespace (a container) they
- * would need the /proc/PID/root prefix, which is not added yet. A path ending in " (deleted)" is
- * kept as the kernel shows it.
+ * Paths are paths this process can open to reach the very file the target maps. The kernel shows
+ * a mapped file's path from the reader's root when it can, else from the root of the target's own
+ * mount tree: a process chrooted in the same mount namespace shows host paths, one in a container
+ * (its own mount namespace, its root pivoted) shows its own paths, under which the host may have a
+ * different file or none. So when the target's root is not this process's, every shown path is
+ * checked against the device and inode the maps line names and, where it does not match, replaced
+ * by /proc/PID/root/PATH (the target's view) or /proc/PID/map_files/START-END (the mapping itself,
+ * which takes CAP_SYS_ADMIN to follow), whichever is that file; `shown` keeps the kernel's text.
+ * Never a same-named host file. A path ending in " (deleted)" is kept as the kernel shows it.
  *
  * Errors: every call returns 0 or a negative errno and, on failure, writes one line into err
  * (errlen bytes, may be NULL). Nothing here prints or exits.
@@ -21,11 +27,15 @@
 struct nc_elf;
 
 struct nc_maps_entry {
-	uint64_t start;	  /* first address */
-	uint64_t end;	  /* one past the last address */
-	uint64_t offset;  /* file offset of start */
-	char perms[5];	  /* "r-xp" */
-	const char *path; /* "" for anonymous memory; "[heap]", "[vdso]"... as shown */
+	uint64_t start;	   /* first address */
+	uint64_t end;	   /* one past the last address */
+	uint64_t offset;   /* file offset of start */
+	char perms[5];	   /* "r-xp" */
+	const char *path;  /* "" for anonymous memory; "[heap]", "[vdso]"... as shown; a file: a
+			      path to open it by (see above) */
+	const char *shown; /* the path as /proc/PID/maps shows it (== path in the usual case) */
+	uint64_t dev;	   /* makedev(major, minor) of the maps line; 0 for anonymous memory */
+	uint64_t inode;
 };
 
 struct nc_maps {
@@ -33,6 +43,7 @@ struct nc_maps {
 	size_t n;
 	struct nc_maps_entry *v; /* sorted by start, as the kernel lists them */
 	char *text;		 /* the paths point into this copy of the file */
+	char **own;		 /* or into these: the replaced paths (NULL-terminated), or NULL */
 };
 
 /* A distinct mapped ELF file and its load base: runtime address = base + ELF virtual address. */
@@ -49,7 +60,14 @@ struct nc_maps_file {
  */
 int nc_maps_read(pid_t pid, struct nc_maps **out, char *err, size_t errlen);
 
-/* Parses the text of a maps file (copied; the result does not refer to text). Same errors. */
+/*
+ * The path by which this process reaches the file process pid maps as `shown` (a path in the
+ * target's view, e.g. readlink of /proc/PID/exe), borrowed from m; NULL when m maps no such file.
+ */
+const char *nc_maps_local_path(const struct nc_maps *m, const char *shown);
+
+/* Parses the text of a maps file (copied; the result does not refer to text). Same errors;
+ * paths are kept as written. */
 int nc_maps_parse(const char *text, struct nc_maps **out, char *err, size_t errlen);
 
 /* Frees m and its paths; NULL is a no-op. */

@@ -172,7 +172,24 @@ static void test_abi_unknown_soname_is_enotsup(void)
 	g_assert_cmpint(
 	    nc_dpdk_abi_from_soname("/usr/lib/librte_ethdev.so.26.0", &abi, err, sizeof(err)), ==,
 	    -ENOTSUP);
-	g_assert_nonnull(strstr(err, "librte_ethdev.so.26"));
+	g_assert_cmpstr(
+	    err, ==,
+	    "DPDK 25.11 or later (librte_ethdev.so.26) is newer than netcap: its rte_mbuf "
+	    "and rte_eth_fp_ops layouts are not in netcap's tables, which end at 24.11 "
+	    "(librte_ethdev.so.25); not reading it with a guessed layout");
+	g_assert_cmpint(abi, ==, NC_DPDK_22_11);
+	/* 20.11 by its release, and why */
+	g_assert_cmpint(nc_dpdk_abi_from_soname("/usr/lib/x86_64-linux-gnu/librte_ethdev.so.21.0",
+						&abi, err, sizeof(err)),
+			==, -ENOTSUP);
+	g_assert_cmpstr(
+	    err, ==,
+	    "DPDK 20.11 (librte_ethdev.so.21) is not supported: it has no rte_eth_fp_ops, "
+	    "the table netcap finds the burst functions in (netcap reads DPDK 21.11 to "
+	    "24.11)");
+	g_assert_cmpint(nc_dpdk_abi_from_soname("librte_ethdev.so.20.0", &abi, err, sizeof(err)),
+			==, -ENOTSUP);
+	g_assert_nonnull(strstr(err, "older than 20.11 (librte_ethdev.so.20)"));
 	g_assert_cmpint(abi, ==, NC_DPDK_22_11);
 	g_assert_cmpint(nc_dpdk_abi_from_soname("librte_ethdev.so", &abi, err, sizeof(err)), ==,
 			-EINVAL);
