@@ -30,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* rte_mbuf_check() is experimental in DPDK 20.11 (stable since 21.11) */
+#define ALLOW_EXPERIMENTAL_API 1
+
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
@@ -37,6 +40,14 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_pdump.h>
+#include <rte_version.h>
+
+/* DPDK 20.11 names of what 21.11 renamed (the fixture builds against 20.11, 22.11 and 24.11) */
+#if RTE_VERSION < RTE_VERSION_NUM(21, 11, 0, 0)
+#define RTE_ETH_TX_OFFLOAD_MULTI_SEGS DEV_TX_OFFLOAD_MULTI_SEGS
+#define RTE_MBUF_F_RX_VLAN	      PKT_RX_VLAN
+#define RTE_MBUF_F_RX_VLAN_STRIPPED   PKT_RX_VLAN_STRIPPED
+#endif
 
 /* USDT probes (systemtap's sys/sdt.h), with semaphores: netcap's tests hook them as
  * usdt:nc_fwd:burst@1@2 and usdt:nc_fwd:one@1; "one" fires only while a tracer holds its
