@@ -32,12 +32,14 @@ static int add_point(struct planner *c, const struct nc_dpdk_proc *p, const char
 		     const char *label, const char *where, char *err, size_t errlen)
 {
 	g_autofree char *name = g_strdup_printf("%s[%d]:%s", proc_name(p), (int)p->pid, what);
+	/* the release too: a reader of the file knows which layouts were read */
 	g_autofree char *desc =
 	    c->inject
-		? g_strdup_printf("netcap mbuf capture at %s in process %d (in-process, at %s)",
-				  label, (int)p->pid, where)
-		: g_strdup_printf("netcap mbuf capture at %s in process %d (probe at %s)", label,
-				  (int)p->pid, where);
+		? g_strdup_printf(
+		      "netcap mbuf capture at %s in process %d (in-process, at %s), DPDK %s", label,
+		      (int)p->pid, where, p->version ? p->version : "?")
+		: g_strdup_printf("netcap mbuf capture at %s in process %d (probe at %s), DPDK %s",
+				  label, (int)p->pid, where, p->version ? p->version : "?");
 	uint32_t hook;
 	int ret =
 	    nc_plan_add_point(c->plan, c->inject ? NC_BACKEND_AGENT : NC_BACKEND_UPROBE, name, desc,

@@ -305,7 +305,7 @@ static void test_inject(void)
 	g_assert_cmpstr(plan.points[1].label, ==, "fwd_rx");
 	g_assert_cmpstr(plan.points[1].description, ==,
 			"netcap mbuf capture at fwd_rx in process 4242 (in-process, at "
-			"rte_eth_fp_ops[1].rx_pkt_burst)");
+			"rte_eth_fp_ops[1].rx_pkt_burst), DPDK 22.11");
 	g_assert_cmpuint(plan.points[2].backend, ==, NC_BACKEND_AGENT);
 	g_assert_false(plan.agent_hooks[0].tx);
 	g_assert_cmpuint(plan.agent_hooks[1].port, ==, 1);
