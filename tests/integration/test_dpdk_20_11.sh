@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# DPDK 20.11 is refused, with one line naming the release and why, by the real build: nc_fwd
+# compiled in a Debian 11 root against its DPDK (tests/dpdk/roots.sh) and run chrooted there.
+# netcap list --pid, netcap mbuf and the extcap's listing each say exactly the refusal (or leave
+# the process out); nothing is loaded; the fixture keeps forwarding and exits cleanly.
+# Usage: test_dpdk_20_11.sh NETCAP NETCAP_EXTCAP   (environment: NC_ROOTS, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+netcap=${1:?usage: test_dpdk_20_11.sh NETCAP NETCAP_EXTCAP}
+extcap=${2:?usage: test_dpdk_20_11.sh NETCAP NETCAP_EXTCAP}
+export TMPDIR=/tmp NC_FWD=/bin/true # the fixture comes from the root (nc_root_start)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=dpdk_lib.sh
+source "$here/dpdk_lib.sh"
+fail() { nc_fail "$@"; }
+
+nc_root 20.11
+tmp=
+nc_tmpdir tmp
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+
+nc_prog_snapshot
+nc_root_start chroot --count "$n" --stats -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/tx.pcap"
+pid=$NC_FWD_PID
+grep -q "librte_ethdev.so.21" "/proc/$pid/maps" || fail "the fixture does not map DPDK 20.11's librte_ethdev.so.21"
+want="netcap: process $pid (nc_fwd): DPDK 20.11 (librte_ethdev.so.21) is not supported: it has no rte_eth_fp_ops, the table netcap finds the burst functions in (netcap reads DPDK 21.11 to 24.11)"
+
+status=0
+"$netcap" list --pid "$pid" >"$tmp/list.out" 2>"$tmp/list.err" || status=$?
+((status != 0)) || fail "netcap list --pid accepted DPDK 20.11: $(cat "$tmp/list.out")"
+[[ $(cat "$tmp/list.err") == "$want" ]] || fail "netcap list --pid said: $(cat "$tmp/list.err")"
+for spec in rx_burst fwd_burst@1@2; do
+	status=0
+	"$netcap" mbuf -f "$spec" --pid "$pid" -c 1 -w "$tmp/x.pcapng" >"$tmp/mbuf.out" 2>"$tmp/mbuf.err" || status=$?
+	((status != 0)) || fail "netcap mbuf -f $spec accepted DPDK 20.11"
+	[[ $(cat "$tmp/mbuf.err") == "$want" ]] || fail "netcap mbuf -f $spec said: $(cat "$tmp/mbuf.err")"
+done
+[[ $(nc_progs_new) == 0 ]] || fail "a refused capture loaded BPF programs"
+echo "netcap list --pid and netcap mbuf (exit $status): $want"
+
+# the process list and the extcap: listed with the refusal, or left out; never captured from
+"$netcap" list >"$tmp/all.out" 2>"$tmp/all.err" || true
+if grep -q "\[$pid\]" "$tmp/all.out"; then
+	grep "\[$pid\]" "$tmp/all.out" | grep -q "20.11" || fail "netcap list shows $pid without its release: $(grep "\[$pid\]" "$tmp/all.out")"
+fi
+"$extcap" --extcap-interfaces >"$tmp/ifaces" 2>"$tmp/ifaces.err" || fail "extcap --extcap-interfaces failed: $(cat "$tmp/ifaces.err")"
+echo "netcap list: $(grep "\[$pid\]" "$tmp/all.out" || echo "process $pid left out")"
+
+nc_fwd_go
+status=0
+nc_root_wait || status=$?
+[[ $status == 0 ]] || fail "nc_fwd exited $status"
+grep -qx "nc_fwd: rx $n tx $n dropped 0" "$NC_FWD_OUT" || fail "nc_fwd: $(cat "$NC_FWD_OUT")"
+nc_pcap_hex "$tmp/tx.pcap" | diff -q "$tmp/in.hex" - >/dev/null || fail "the 20.11 fixture's replay is not byte-exact"
+echo "the DPDK 20.11 nc_fwd forwarded its $n packets byte for byte, untouched"

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A DPDK application in a container, netcap on the host. nc_fwd built against DPDK 24.11 (the
+# Debian 13 root of tests/dpdk/roots.sh) runs in its own mount and pid namespaces, its root
+# pivoted into the Debian root and the host's tree unmounted, so /proc/PID/maps shows the
+# container's paths. Two traps make reading a same-named host file fail: the application sits at
+# the very path of the host's own nc_fwd (a DPDK 22.11 build: other symbols, DWARF, USDT notes),
+# and netcap runs in a mount namespace of its own where a different librte_net_pcap.so.25.0 and
+# librte_ethdev.so.25.0 (copies of the host's 22.11 ones) lie at the container's paths. netcap list --pid HOSTPID names the
+# release and the container's functions; rx_burst, fwd_burst@1@2 (DWARF) and usdt:nc_fwd:burst
+# captured together are each byte-identical to the replayed input; the pid the container gives
+# its application, passed by mistake, gets an error naming the host pid; the extcap lists the
+# application under its name and offers its host pid; nothing stays attached.
+# Usage: test_dpdk_container.sh NETCAP NETCAP_EXTCAP   (environment: NC_FWD, NC_ROOTS, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+netcap=${1:?usage: test_dpdk_container.sh NETCAP NETCAP_EXTCAP}
+extcap=${2:?usage: test_dpdk_container.sh NETCAP NETCAP_EXTCAP}
+export TMPDIR=/tmp
+host_fwd=${NC_FWD:?NC_FWD must name the host build of nc_fwd}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=dpdk_lib.sh
+source "$here/dpdk_lib.sh"
+fail() { nc_fail "$@"; }
+
+nc_root 24.11
+tmp=
+nc_tmpdir tmp
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+libdir=/usr/lib/x86_64-linux-gnu
+[[ -e $libdir/dpdk/pmds-23.0/librte_net_pcap.so.23.0 && -e $libdir/librte_ethdev.so.23.0 ]] ||
+	fail "no host librte_net_pcap.so.23.0 and librte_ethdev.so.23.0 (DPDK 22.11) for the trap"
+
+# trap 1: the container's application at the host nc_fwd's path (the root is the test cache)
+mkdir -p "$NC_ROOT$(dirname "$host_fwd")"
+cp "$NC_ROOT/nc/nc_fwd" "$NC_ROOT$host_fwd.tmp" && mv "$NC_ROOT$host_fwd.tmp" "$NC_ROOT$host_fwd"
+cmp -s "$host_fwd" "$NC_ROOT$host_fwd" && fail "the host's and the container's nc_fwd are the same file"
+
+# trap 2: trapped CMD...: CMD in a mount namespace of its own where the container's
+# librte_net_pcap.so.25.0 path holds another file (an overlay on the host's library folder)
+mkdir -p "$tmp/upper/dpdk/pmds-25.0" "$tmp/work"
+cp "$libdir/dpdk/pmds-23.0/librte_net_pcap.so.23.0" "$tmp/upper/dpdk/pmds-25.0/librte_net_pcap.so.25.0"
+cp "$libdir/librte_ethdev.so.23.0" "$tmp/upper/librte_ethdev.so.25.0"
+trap_sh='mount --make-rprivate / &&
+	mount -t overlay overlay -o "lowerdir=$0,upperdir=$1/upper,workdir=$1/work" "$0" &&
+	shift && exec "$@"'
+trapped() { unshare --mount -- sh -c "$trap_sh" "$libdir" "$tmp" "$@"; }
+trapped test -e "$libdir/dpdk/pmds-25.0/librte_net_pcap.so.25.0" || fail "the overlay trap does not work here"
+
+NC_ROOT_EXE=$host_fwd nc_root_start container --count "$n" --stats -- \
+	--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/tx.pcap"
+pid=$NC_FWD_PID
+nspid=$NC_FWD_NSPID
+[[ $nspid != "$pid" ]] || fail "the fixture has the same pid ($pid) inside its pid namespace"
+grep -qE " $host_fwd$" "/proc/$pid/maps" || fail "the maps do not show the container's path $host_fwd"
+for lib in dpdk/pmds-25.0/librte_net_pcap.so.25.0 librte_ethdev.so.25.0; do
+	grep -qE " $libdir/$lib$" "/proc/$pid/maps" || fail "no container path $libdir/$lib in the maps"
+done
+[[ $(stat -L -c %i "/proc/$pid/exe") != $(stat -c %i "$host_fwd") ]] || fail "the container's nc_fwd is the host's file"
+echo "container: nc_fwd pid $pid (pid $nspid inside), maps show $host_fwd, its librte_ethdev.so.25.0 and librte_net_pcap.so.25.0: other files at those paths for netcap"
+
+# netcap list through the container's files
+trapped "$netcap" list --pid "$pid" >"$tmp/list" 2>&1 || fail "netcap list: $(cat "$tmp/list")"
+head -1 "$tmp/list" | grep -qx "nc_fwd\[$pid\]: DPDK 24.11, /proc/$pid/root$host_fwd" || fail "netcap list: $(head -1 "$tmp/list")"
+grep -qE '^  rx_burst librte_net_pcap\.so\.25\.0\+0x[0-9a-f]+$' "$tmp/list" || fail "netcap list: no rx_burst: $(cat "$tmp/list")"
+grep -q "^  fwd_burst@1@2 " "$tmp/list" && grep -q "usdt:nc_fwd:burst " "$tmp/list" ||
+	fail "netcap list: the container's DWARF functions or USDT probes missing: $(cat "$tmp/list")"
+echo "netcap list --pid $pid: DPDK 24.11, /proc/$pid/root$host_fwd, its rx_burst, DWARF functions and USDT probes"
+
+# the pid the container shows, given by mistake
+status=0
+"$netcap" list --pid "$nspid" >"$tmp/ns.out" 2>"$tmp/ns.err" || status=$?
+((status != 0)) || fail "netcap list --pid $nspid succeeded: $(cat "$tmp/ns.out")"
+grep -qF "; pid $nspid in a container's pid namespace is the DPDK application nc_fwd (host pid $pid)" "$tmp/ns.err" ||
+	grep -qF ", nc_fwd (host pid $pid)" "$tmp/ns.err" || fail "netcap list --pid $nspid said: $(cat "$tmp/ns.err")"
+echo "netcap list --pid $nspid (its pid inside): $(cat "$tmp/ns.err")"
+
+# the extcap lists it by its name and offers its host pid
+export HOME=$tmp/home
+mkdir -p "$HOME/.config/wireshark/extcap"
+cp "$extcap" "$HOME/.config/wireshark/extcap/netcap-extcap"
+trapped tshark -D 2>/dev/null | grep -qF ". netcap:nc_fwd:fwd_burst (netcap: nc_fwd/fwd_burst)" || fail "tshark -D lacks nc_fwd"
+trapped "$extcap" --extcap-config --extcap-interface netcap:nc_fwd:fwd_burst |
+	grep -qxF "value {arg=0}{value=$pid}{display=nc_fwd[$pid]}" || fail "the extcap does not offer pid $pid"
+echo "extcap: netcap:nc_fwd:fwd_burst listed, pid $pid offered as nc_fwd[$pid]"
+
+# capture at the PMD, a DWARF function and a USDT probe of the container's files
+# (not through the function: $! must be netcap itself, which unshare and sh become by exec)
+unshare --mount -- sh -c "$trap_sh" "$libdir" "$tmp" "$netcap" mbuf --ready-file "$tmp/cap.ready" --duration 60 --pid "$pid" \
+	-f rx_burst,fwd_burst@1@2,usdt:nc_fwd:burst@1@2 -c $((3 * n)) -w "$tmp/cap.pcapng" \
+	>"$tmp/cap.out" 2>"$tmp/cap.err" &
+nc_pid=$!
+for _ in $(seq 200); do
+	[[ -e $tmp/cap.ready ]] && break
+	kill -0 "$nc_pid" 2>/dev/null || fail "netcap exited early: $(cat "$tmp/cap.err")"
+	sleep 0.1
+done
+[[ -e $tmp/cap.ready ]] || fail "netcap did not attach within 20 s"
+nc_remember_progs "$nc_pid"
+nc_fwd_go
+wait "$nc_pid" || fail "netcap: $(cat "$tmp/cap.err")"
+status=0
+nc_root_wait || status=$?
+[[ $status == 0 ]] || fail "nc_fwd exited $status: $(tail -3 "$NC_FWD_ERR")"
+[[ $(nc_progs_left) == 0 ]] || fail "probes still loaded after netcap exited"
+for ifn in rx_burst:port0 fwd_burst usdt:nc_fwd:burst; do
+	tshark -r "$tmp/cap.pcapng" -Y "frame.interface_name == \"nc_fwd[$pid]:$ifn\"" -w "$tmp/$ifn.pcapng" 2>/dev/null
+	nc_pcap_hex "$tmp/$ifn.pcapng" >"$tmp/$ifn.hex"
+	diff -u "$tmp/in.hex" "$tmp/$ifn.hex" >"$tmp/$ifn.diff" ||
+		fail "$ifn: capture differs ($(wc -l <"$tmp/$ifn.hex") of $n packets): $(head -c 1200 "$tmp/$ifn.diff")"
+done
+grep -qx "nc_fwd: rx $n tx $n dropped 0" "$NC_FWD_OUT" || fail "nc_fwd: $(cat "$NC_FWD_OUT")"
+echo "rx_burst, fwd_burst@1@2 and usdt:nc_fwd:burst@1@2 in the container: each the $n input packets byte for byte"
