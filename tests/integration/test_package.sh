@@ -33,7 +33,7 @@ for f in ./usr/bin/netcap ./usr/lib/x86_64-linux-gnu/wireshark/extcap/netcap-ext
 	./usr/share/man/man1/netcap-filter.1.gz ./usr/share/man/man1/netcap-extcap.1.gz \
 	./usr/share/man/man8/netcap-privileges.8.gz \
 	./usr/share/doc/netcap/copyright ./usr/share/doc/netcap/README.md.gz ./usr/sbin/netcap-privileges \
-	./usr/share/doc/netcap/docs/hook-specs.md.gz; do
+	./usr/share/doc/netcap/docs/hook-specs.md.gz ./usr/lib/netcap/libnetcap-agent.so; do
 	grep -qxF "$f" "$tmp/files" || fail "the package lacks $f"
 done
 grep -q /docs/man/ "$tmp/files" && fail "the package's docs hold docs/man (the man pages are in man1)"
