@@ -138,3 +138,25 @@ done
 "$netcap" mbuf --inject --pid "$tp" -f rx_burst:1 -c 100 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
 	fail "a capture after the kills: $(cat "$tmp/after.err")"
 echo "netcap SIGKILLed 5 times while capturing: the agent left each time, the next capture works"
+
+# the application SIGKILLed while netcap captures inside it: netcap ends the file normally
+"$netcap" mbuf --inject --pid "$tp" -f rx_burst -w "$tmp/appkill.pcapng" --ready-file "$tmp/appkill.ready" \
+	2>"$tmp/appkill.err" &
+cap=$!
+for _ in $(seq 100); do
+	[[ -e $tmp/appkill.ready ]] && break
+	sleep 0.05
+done
+[[ -e $tmp/appkill.ready ]] || fail "app killed: netcap did not attach: $(cat "$tmp/appkill.err")"
+sleep 0.3
+kill -KILL "$tp"
+status=0
+timeout 10 tail --pid="$cap" -f /dev/null || fail "app killed: netcap did not end within 10 s"
+wait "$cap" || status=$?
+[[ $status == 0 ]] || fail "app killed: netcap exited $status: $(cat "$tmp/appkill.err")"
+grep -q "packets written (process $tp exited)" "$tmp/appkill.err" ||
+	fail "app killed: the summary does not say the process exited: $(tail -2 "$tmp/appkill.err")"
+capinfos "$tmp/appkill.pcapng" >/dev/null 2>&1 || fail "app killed: the file is not whole"
+[[ $(capinfos -Mc "$tmp/appkill.pcapng" | awk '/Number of packets/ {print $NF}') -gt 0 ]] ||
+	fail "app killed: no packet in the file"
+echo "dpdk-testpmd SIGKILLed during a capture: netcap ended the file normally (process $tp exited)"
