@@ -34,6 +34,15 @@ int nc_cbpf_compile(const char *expr, enum nc_link link, uint32_t snaplen, int o
 /* libpcap's own bpf_validate(): 1 if the program is valid. */
 int nc_cbpf_validate(const struct nc_cbpf_insn *insns, unsigned len);
 
+/*
+ * Refuses what netcap's compilers (the eBPF translator, the in-process x86-64 compiler) cannot
+ * run the way libpcap's interpreter would: loads of Linux socket metadata (SKF_AD_OFF...) or at
+ * negative offsets, scratch indexes out of range, division by the constant 0, shifts by 32 or
+ * more, jumps out of the program, opcodes outside libpcap's set, no final ret, more than
+ * BPF_MAXINSNS instructions. Returns 0 or -EINVAL with one line in err. No libpcap needed.
+ */
+int nc_cbpf_check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_t errlen);
+
 /* libpcap's interpreter, bpf_filter(): the oracle for the translator. */
 unsigned nc_cbpf_run(const struct nc_cbpf_insn *insns, const uint8_t *pkt, unsigned wirelen,
 		     unsigned buflen);

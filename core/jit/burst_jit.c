@@ -299,110 +299,7 @@ static unsigned label(const struct jit *j, enum label l)
 	return j->len + l;
 }
 
-/* ---- the check pass ---- */
-
-static int bad_insn(char *err, size_t errlen, unsigned i, const struct nc_cbpf_insn *p,
-		    const char *why)
-{
-	return jit_err(err, errlen, EINVAL, "cBPF instruction %u (code 0x%02x, k %u): %s", i,
-		       p->code, p->k, why);
-}
-
-/* Refuses what the generated code cannot run the way libpcap's interpreter would. */
-static int check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_t errlen)
-{
-	if (len == 0 || len > BPF_MAXINSNS)
-		return jit_err(err, errlen, len ? E2BIG : EINVAL,
-			       "cBPF program of %u instructions (1..%d allowed)", len,
-			       BPF_MAXINSNS);
-	for (unsigned i = 0; i < len; i++) {
-		const struct nc_cbpf_insn *p = &prog[i];
-
-		switch (p->code) {
-		case BPF_LD | BPF_W | BPF_ABS:
-		case BPF_LD | BPF_H | BPF_ABS:
-		case BPF_LD | BPF_B | BPF_ABS:
-			if (p->k >= (uint32_t)SKF_LL_OFF)
-				return bad_insn(err, errlen, i, p,
-						"a Linux socket extension load (SKF_AD_OFF, "
-						"SKF_NET_OFF, SKF_LL_OFF): packet bytes only here");
-			break;
-		case BPF_LD | BPF_W | BPF_IND:
-		case BPF_LD | BPF_H | BPF_IND:
-		case BPF_LD | BPF_B | BPF_IND:
-		case BPF_LDX | BPF_B | BPF_MSH:
-		case BPF_LD | BPF_W | BPF_LEN:
-		case BPF_LDX | BPF_W | BPF_LEN:
-		case BPF_LD | BPF_IMM:
-		case BPF_LDX | BPF_IMM:
-		case BPF_RET | BPF_K:
-		case BPF_RET | BPF_A:
-		case BPF_MISC | BPF_TAX:
-		case BPF_MISC | BPF_TXA:
-		case BPF_ALU | BPF_NEG:
-		case BPF_ALU | BPF_ADD | BPF_K:
-		case BPF_ALU | BPF_SUB | BPF_K:
-		case BPF_ALU | BPF_MUL | BPF_K:
-		case BPF_ALU | BPF_AND | BPF_K:
-		case BPF_ALU | BPF_OR | BPF_K:
-		case BPF_ALU | BPF_XOR | BPF_K:
-		case BPF_ALU | BPF_ADD | BPF_X:
-		case BPF_ALU | BPF_SUB | BPF_X:
-		case BPF_ALU | BPF_MUL | BPF_X:
-		case BPF_ALU | BPF_DIV | BPF_X:
-		case BPF_ALU | BPF_MOD | BPF_X:
-		case BPF_ALU | BPF_AND | BPF_X:
-		case BPF_ALU | BPF_OR | BPF_X:
-		case BPF_ALU | BPF_XOR | BPF_X:
-		case BPF_ALU | BPF_LSH | BPF_X:
-		case BPF_ALU | BPF_RSH | BPF_X: break;
-		case BPF_LD | BPF_MEM:
-		case BPF_LDX | BPF_MEM:
-		case BPF_ST:
-		case BPF_STX:
-			if (p->k >= BPF_MEMWORDS)
-				return bad_insn(err, errlen, i, p,
-						"scratch memory index out of range");
-			break;
-		case BPF_ALU | BPF_DIV | BPF_K:
-		case BPF_ALU | BPF_MOD | BPF_K:
-			if (p->k == 0)
-				return bad_insn(err, errlen, i, p, "division by the constant 0");
-			break;
-		case BPF_ALU | BPF_LSH | BPF_K:
-		case BPF_ALU | BPF_RSH | BPF_K:
-			if (p->k >= 32) /* C's shift in libpcap 1.10.3: undefined */
-				return bad_insn(err, errlen, i, p, "shift by 32 or more bits");
-			break;
-		case BPF_JMP | BPF_JA: {
-			/* backward jumps exist: libpcap implements `protochain` with them */
-			int64_t t = (int64_t)i + 1 + (int32_t)p->k;
-
-			if (t < 0 || t >= len)
-				return bad_insn(err, errlen, i, p, "jump out of the program");
-			break;
-		}
-		case BPF_JMP | BPF_JEQ | BPF_K:
-		case BPF_JMP | BPF_JGT | BPF_K:
-		case BPF_JMP | BPF_JGE | BPF_K:
-		case BPF_JMP | BPF_JSET | BPF_K:
-		case BPF_JMP | BPF_JEQ | BPF_X:
-		case BPF_JMP | BPF_JGT | BPF_X:
-		case BPF_JMP | BPF_JGE | BPF_X:
-		case BPF_JMP | BPF_JSET | BPF_X:
-			if (i + 1 + p->jt >= len || i + 1 + p->jf >= len)
-				return bad_insn(err, errlen, i, p, "jump out of the program");
-			break;
-		default:
-			return bad_insn(err, errlen, i, p,
-					"opcode not in libpcap's instruction set");
-		}
-	}
-	if (BPF_CLASS(prog[len - 1].code) != BPF_RET)
-		return bad_insn(err, errlen, len - 1, &prog[len - 1],
-				"program does not end in ret");
-	return 0;
-}
+/* ---- the check pass: nc_cbpf_check() (core/filter/cbpf_check.c) ---- */
 
 static int check_layout(const struct nc_jit_layout *lay, char *err, size_t errlen)
 {
@@ -1081,7 +978,11 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 
 	ret = check_layout(layout, err, errlen);
 	if (!ret)
-		ret = check(prog, len, err, errlen);
+		ret = len > BPF_MAXINSNS
+			  ? jit_err(err, errlen, E2BIG,
+				    "cBPF program of %u instructions (1..%d allowed)", len,
+				    BPF_MAXINSNS)
+			  : nc_cbpf_check(prog, len, err, errlen);
 	if (ret)
 		return ret;
 	j.max_jumps = 2 * (size_t)len + EXTRA_JUMPS;

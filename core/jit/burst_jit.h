@@ -4,8 +4,8 @@
  * compiled to x86-64 machine code that filters a whole burst of DPDK mbufs in one call, for the
  * agent that captures inside a DPDK application at its PMD burst functions.
  *
- * Plain C, no global state, nothing but libc to link (headers: Linux's uapi and netcap's own):
- * the agent library builds burst_jit.c as it is.
+ * Plain C, no global state; netcap compiles (core/inproc/client.c) and the agent only runs the
+ * code. The program is checked by nc_cbpf_check() (core/filter/cbpf_check.c), as for the kernel.
  *
  * The generated function (System V ABI, position independent, no relocations):
  *
@@ -105,9 +105,8 @@ typedef uint32_t (*nc_jit_burst_fn)(void *const *mbufs, uint32_t n, uint32_t *ve
  * Compiles the classic BPF program prog[0..len-1] for the mbuf layout. On success *code is a
  * malloc'ed buffer of *code_len bytes of the generated function (free() it; run it from a copy
  * in executable memory, e.g. nc_jit_map()) and 0 is returned. On failure returns -EINVAL
- * (a program libpcap's interpreter would not run the same way: Linux socket extension loads at
- * SKF_AD_OFF/SKF_LL_OFF, a constant division by 0 or shift by 32 or more, a jump out of the
- * program, an unknown opcode, no final ret, a bad layout), -E2BIG (over BPF_MAXINSNS
+ * (what nc_cbpf_check() of core/filter/cbpf.h refuses, with its message, or a bad layout),
+ * -E2BIG (over BPF_MAXINSNS
  * instructions), -ENOMEM or -EFAULT (a bug of the compiler, named as such), with one line in
  * err, and leaves *code and *code_len unchanged.
  */

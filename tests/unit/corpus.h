@@ -3,6 +3,7 @@
 #ifndef NC_TEST_CORPUS_H
 #define NC_TEST_CORPUS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct corpus_pkt {
@@ -20,5 +21,9 @@ struct corpus {
 /* Reads every packet of path; returns NULL with a message in err on failure. */
 struct corpus *corpus_load(const char *path, char *err, size_t errlen);
 void corpus_free(struct corpus *c);
+
+/* The tcpdump expressions of the differential tests, "" (every packet) first */
+extern const char *const corpus_expressions[];
+extern const size_t corpus_n_expressions;
 
 #endif

@@ -15,117 +15,6 @@
 #include "filter/filter.h"
 #include "load/filter_prog.h"
 
-static const char *const expressions[] = {
-    "",
-    "ip",
-    "ip6",
-    "arp",
-    "rarp",
-    "tcp",
-    "udp",
-    "icmp",
-    "icmp6",
-    "tcp port 80",
-    "udp port 53",
-    "port 22",
-    "not port 22",
-    "src port 443",
-    "dst port 80",
-    "portrange 1000-2000",
-    "tcp portrange 1000-2000",
-    "host 10.0.0.1",
-    "src host 10.0.0.1",
-    "dst host 192.168.1.1",
-    "net 10.0.0.0/8",
-    "net 10.0.0.0/8 and not port 22",
-    "src net 192.168.1.0/24",
-    "ip multicast",
-    "dst host 255.255.255.255",
-    "ether broadcast",
-    "ether multicast",
-    "ether host 00:11:22:33:44:55",
-    "ether src 00:11:22:33:44:55",
-    "ether dst ff:ff:ff:ff:ff:ff",
-    "ether proto 0x0806",
-    "vlan",
-    "vlan 10",
-    "vlan and tcp port 80",
-    "vlan 100 and ip6",
-    "vlan and vlan 10",
-    "vlan 200 and vlan 10 and tcp port 80",
-    "mpls",
-    "mpls 100",
-    "mpls and ip",
-    "ip6 and udp",
-    "ip6 and tcp",
-    "ip6 and tcp port 80",
-    "ip6 multicast",
-    "ip6 host ff02::1",
-    "ip6 net fe80::/10",
-    "greater 1000",
-    "less 100",
-    "len <= 100",
-    "len > 1400",
-    "len = 60",
-    "len - 14 > 100",
-    "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0",
-    "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack = 0",
-    "tcp[tcpflags] == tcp-rst",
-    "tcp[13] & 0x10 != 0",
-    "tcp[tcpflags] & tcp-push != 0",
-    "tcp and tcp[2:2] > 1023",
-    "ip[2:2] > 100",
-    "ip[8] < 64",
-    "ip[0] & 0xf > 5",
-    "ip[6:2] & 0x1fff != 0",
-    "ip[6] & 0x20 != 0",
-    "ip proto 1",
-    "ip proto \\tcp",
-    "ip6 proto 58",
-    "ip6[6] = 17",
-    "icmp[icmptype] = icmp-echo",
-    "icmp[icmptype] == icmp-echoreply or icmp[icmptype] == icmp-unreach",
-    "icmp6 and ip6[40] == 135",
-    "udp port 4789",
-    "udp dst port 6081",
-    "udp port 4789 and udp[8] & 0x08 != 0",
-    "geneve",
-    "geneve and tcp port 80",
-    "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420",
-    "tcp[((tcp[12] & 0xf0) >> 2)] = 0x16",
-    "ip and (tcp or udp) and not (port 53 or port 123)",
-    "host 10.0.0.1 and (port 80 or port 443)",
-    "udp and (udp[0:2] + udp[2:2]) > 2000",
-    "(ip[2:2] - ((ip[0] & 0xf) << 2)) > 40",
-    "ip[1] * 2 > 10",
-    "ip[2:2] / 4 > 100",
-    "ip[2:2] % 7 = 3",
-    "ip[2:2] / (ip[8] & 3) > 100",
-    "ip[2:2] % (ip[9] & 1) = 0",
-    "ip[4] << (ip[1] & 7) != 0",
-    "ip[4] >> (ip[8] & 63) != 0",
-    "ip[5] << (ip[8] & 63) > 1000",
-    "ip[0] ^ 0x45 = 0",
-    "ip[0] | 0x0f = 0x4f",
-    "-ip[8] > 100",
-    "ip[16:4] = 0xe00000fb",
-    "ip[12:4] > 0x80000000",
-    "ip[12:4] >= 0xc0000000",
-    "ip[12:4] & 0x80000000 != 0",
-    "ether[0] & 1 != 0",
-    "ether[12:2] = 0x86dd",
-    "ether[len - 4:4] != 0",
-    "ether[len - 1] = 0",
-    "not ip and not ip6",
-    "ip[300] = 0",
-    "ether[600:4] = 0",
-    "ip host 224.0.0.251",
-    "udp port 5353 or udp port 123",
-    "udp[8:4] = 0x08000000",
-    "llc",
-    "ip6 and ip6[6] = 0",
-};
-
 /* Expressions of the issue that must both match and miss packets of the corpus. */
 static const char *const must_split[] = {
     "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0",
@@ -215,24 +104,24 @@ static void run_all(int optimize)
 
 	if (!bpf_usable())
 		return;
-	for (size_t e = 0; e < G_N_ELEMENTS(expressions); e++) {
+	for (size_t e = 0; e < corpus_n_expressions; e++) {
 		struct nc_filter *f;
 		struct nc_filter_prog *p;
 		struct tally t = {0};
 		char err[512];
 
-		if (nc_filter_new(expressions[e], 262144, optimize, &f, err, sizeof(err)))
+		if (nc_filter_new(corpus_expressions[e], 262144, optimize, &f, err, sizeof(err)))
 			g_error("%s", err);
 		if (nc_filter_prog_load(f, &p, err, sizeof(err)))
 			g_error("%s", err);
 		compare(f, p, NC_LINK_L2, eth, &t, true);
 		compare(f, p, NC_LINK_L3, raw, &t, true);
 		for (size_t m = 0; optimize && m < G_N_ELEMENTS(must_split); m++)
-			if (!strcmp(must_split[m], expressions[e]) &&
+			if (!strcmp(must_split[m], corpus_expressions[e]) &&
 			    (t.matched == 0 || t.matched == t.compared))
 				g_error("\"%s\" matches %u of %u packets: the corpus does not "
 					"exercise it",
-					expressions[e], t.matched, t.compared);
+					corpus_expressions[e], t.matched, t.compared);
 		total.compared += t.compared;
 		total.matched += t.matched;
 		total.differed += t.differed;
@@ -241,10 +130,10 @@ static void run_all(int optimize)
 	}
 	g_test_message("%zu expressions (optimize=%d), %u verdicts compared, %u matches, %u "
 		       "differences",
-		       G_N_ELEMENTS(expressions), optimize, total.compared, total.matched,
+		       corpus_n_expressions, optimize, total.compared, total.matched,
 		       total.differed);
 	g_assert_cmpuint(total.differed, ==, 0);
-	g_assert_cmpuint(total.compared, ==, G_N_ELEMENTS(expressions) * (eth->n + raw->n));
+	g_assert_cmpuint(total.compared, ==, corpus_n_expressions * (eth->n + raw->n));
 }
 
 static void test_optimized(void)
