@@ -128,28 +128,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static bool have_cap(int cap)
-{
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
-
-	if (syscall(SYS_capget, &h, d))
-		return false;
-	return ((uint64_t)d[0].effective | (uint64_t)d[1].effective << 32) & (1ull << cap);
-}
-
-/* Yama's ptrace_scope, 0 when Yama is not there */
-static int yama_scope(void)
-{
-	g_autofree char *s = NULL;
-	guint64 v;
-
-	if (!g_file_get_contents("/proc/sys/kernel/yama/ptrace_scope", &s, NULL, NULL) ||
-	    !g_ascii_string_to_unsigned(g_strstrip(s), 10, 0, 3, &v, NULL))
-		return 0;
-	return (int)v;
-}
-
 /* One field ("Seccomp:", "TracerPid:") of /proc/PID/status, or NULL */
 static char *status_field(pid_t pid, const char *name)
 {
@@ -549,7 +527,7 @@ static bool is_eal(const char *path)
 
 static int check_privileges(pid_t pid, const char *comm, char *err, size_t errlen)
 {
-	int scope = yama_scope();
+	int scope = nc_privs_yama_scope();
 
 	if (scope >= 3)
 		return nc_err(err, errlen, EPERM,
@@ -557,7 +535,7 @@ static int check_privileges(pid_t pid, const char *comm, char *err, size_t errle
 			      "process may be traced until reboot, so netcap cannot inject into "
 			      "process %d (%s); capture without --inject",
 			      (int)pid, comm);
-	if (have_cap(NC_CAP_SYS_PTRACE))
+	if (nc_privs_have(NC_CAP_SYS_PTRACE))
 		return 0;
 	if (scope >= 1)
 		return nc_err(err, errlen, EPERM,

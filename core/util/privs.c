@@ -34,6 +34,11 @@ static bool has(uint64_t caps, int cap)
 	return caps & (1ull << cap);
 }
 
+bool nc_privs_have(int cap)
+{
+	return has(effective_caps(), cap);
+}
+
 /*
  * Whether creating a uprobe needs CAP_SYS_ADMIN here: Linux took it back from CAP_PERFMON in 2025
  * (commit ba677dbe77af, "uprobes can be used destructively ... in the middle of an instruction").
@@ -62,8 +67,7 @@ static bool uprobes_need_admin(void)
 	return errno == EACCES || errno == EPERM;
 }
 
-/* Yama's ptrace_scope (0 when Yama is not there) */
-static int yama_scope(void)
+int nc_privs_yama_scope(void)
 {
 	g_autofree char *s = NULL;
 	guint64 v;
@@ -145,7 +149,7 @@ int nc_privs_check(const struct nc_privs_need *need, char *err, size_t errlen)
 		g_ptr_array_add(miss,
 				g_strdup("CAP_SYS_ADMIN (to enter the namespace of --netns)"));
 	if (!has(caps, CAP_SYS_PTRACE)) {
-		int scope = yama_scope();
+		int scope = nc_privs_yama_scope();
 
 		for (size_t i = 0; i < need->n_pids; i++) {
 			struct ids t;

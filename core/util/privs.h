@@ -28,6 +28,12 @@ struct nc_privs_need {
  */
 int nc_privs_check(const struct nc_privs_need *need, char *err, size_t errlen);
 
+/* Whether capability cap (CAP_SYS_PTRACE...) is in the caller's effective set */
+bool nc_privs_have(int cap);
+
+/* Yama's ptrace_scope: 0 to 3, 0 when Yama is not there */
+int nc_privs_yama_scope(void);
+
 /* The caller is root (real uid 0): the ownership rule below does not apply. */
 bool nc_privs_is_root(void);
 
