@@ -135,9 +135,25 @@ for i in $(seq 5); do
 	[[ $(shared "$tp") == 0 ]] || fail "kill $i: the agent did not leave after netcap was killed"
 	kill -0 "$tp" || fail "kill $i: dpdk-testpmd died"
 done
+# ... and at random moments from its start: during the injection, the hand-over, the capture
+for i in $(seq 50); do
+	"$netcap" mbuf --inject --pid "$tp" -f rx_burst,tx_burst -w /dev/null 2>/dev/null &
+	cap=$!
+	sleep "0.$(printf %03d $((RANDOM % 250)))"
+	kill -KILL "$cap" 2>/dev/null || true
+	wait "$cap" 2>/dev/null || true
+	for _ in $(seq 100); do
+		[[ $(shared "$tp") == 0 ]] && break
+		sleep 0.05
+	done
+	[[ $(shared "$tp") == 0 ]] || fail "random kill $i: the shared memory stayed mapped"
+	kill -0 "$tp" || fail "random kill $i: dpdk-testpmd died"
+	! grep -q "TracerPid:[[:space:]]*[1-9]" /proc/"$tp"/task/*/status ||
+		fail "random kill $i: a thread of dpdk-testpmd stayed traced"
+done
 "$netcap" mbuf --inject --pid "$tp" -f rx_burst:1 -c 100 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
 	fail "a capture after the kills: $(cat "$tmp/after.err")"
-echo "netcap SIGKILLed 5 times while capturing: the agent left each time, the next capture works"
+echo "netcap SIGKILLed 5 times while capturing and 50 times at random moments from its start: the agent left each time, dpdk-testpmd ran on, the next capture works"
 
 # the application SIGKILLed while netcap captures inside it: netcap ends the file normally
 "$netcap" mbuf --inject --pid "$tp" -f rx_burst -w "$tmp/appkill.pcapng" --ready-file "$tmp/appkill.ready" \
