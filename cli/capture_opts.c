@@ -52,8 +52,8 @@ void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char
 	    {"ready-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ready,
 	     "Create PATH (holding netcap's pid) once the probes are attached", "PATH"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
-	     "Show the plan (hook points, where each probe sits), libbpf's messages and the "
-	     "verifier's statistics",
+	     "Show the plan (hook points, where each probe sits), attach and detach, libbpf's "
+	     "messages and the verifier's statistics",
 	     NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};

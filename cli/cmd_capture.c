@@ -94,6 +94,13 @@ static const char skb_description[] =
 
 #define MODE_ROWS 5 /* the rows of each mode's own options */
 
+/* -v: what the session says as it goes (attach, detach, the agent's injection) */
+static void log_verbose(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "netcap: %s\n", line);
+}
+
 /* Parses, checks and runs one capture command; r->mode says which */
 static int capture_command(struct nc_request *r, int argc, char **argv)
 {
@@ -188,6 +195,8 @@ static int capture_command(struct nc_request *r, int argc, char **argv)
 	r->inject = inject;
 	r->n_pids = pids->len;
 	r->plan_out = o.verbose ? stderr : NULL; /* -v: the plan before anything is loaded */
+	if (o.verbose)
+		r->cap.hooks.log = log_verbose;
 	if (nc_request_check(r, err, sizeof(err))) {
 		fprintf(stderr, "netcap %s: %s\n", cmd, err);
 		goto out;

@@ -391,6 +391,14 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 	start_real = nc_clock_to_realtime(&r.clock, nc_clock_monotonic_ns());
 	for (size_t i = 0; !ret && i < n_ops; i++)
 		ops[i].b->enable(ops[i].state, true);
+	for (size_t i = 0; !ret && i < n_ops; i++) {
+		char note[512] = "";
+
+		if (ops[i].b->note)
+			ops[i].b->note(ops[i].state, note, sizeof(note));
+		if (*note)
+			log_line(&r, "%s", note);
+	}
 	if (!ret)
 		log_line(&r, "attached at %u hook point(s)", s->n_points);
 	if (!ret && o->ready_file)

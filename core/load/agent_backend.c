@@ -30,6 +30,7 @@ struct agent {
 	struct nc_inproc_hook *hooks;
 	size_t n_hooks;
 	bool attached; /* injected and configured: its hooks are live */
+	struct nc_inject_result injected;
 	bool stopped;
 };
 
@@ -151,11 +152,10 @@ static int attach(void *state, char *err, size_t errlen)
 
 	for (size_t i = 0; !ret && i < a->n; i++) {
 		struct agent *ag = &a->v[i];
-		struct nc_inject_result res;
 		char why[384];
 
 		ret = nc_inject(ag->pid, lib, "nc_agent_main", nc_inproc_name(ag->client), NULL,
-				&res, why, sizeof(why));
+				&ag->injected, why, sizeof(why));
 		if (ret) {
 			nc_err(err, errlen, -ret, "--inject: process %d: %s", (int)ag->pid, why);
 			break;
@@ -168,6 +168,25 @@ static int attach(void *state, char *err, size_t errlen)
 			ag->attached = true;
 	}
 	return ret;
+}
+
+static void note(void *state, char *buf, size_t len)
+{
+	struct agents *a = state;
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n && n < len; i++) {
+		const struct nc_inject_result *r = &a->v[i].injected;
+
+		if (!a->v[i].attached)
+			continue;
+		n += (size_t)snprintf(
+		    buf + n, len - n,
+		    "%sagent loaded into process %d through thread %d (%s), stopped "
+		    "%.3f ms; agent thread %d; %.1f ms in all",
+		    n ? "\n" : "", (int)a->v[i].pid, (int)r->tid, r->comm, (double)r->stop_ns / 1e6,
+		    (int)r->agent_tid, (double)r->total_ns / 1e6);
+	}
 }
 
 /* The agents capture from the moment they are configured; closing the window makes them leave
@@ -246,6 +265,7 @@ const struct nc_backend nc_agent_backend = {.name = "agent",
 					    .poll = poll_,
 					    .malformed = malformed,
 					    .attach = attach,
+					    .note = note,
 					    .enable = enable,
 					    .detach = detach,
 					    .counters = counters,

@@ -38,6 +38,9 @@ struct nc_backend {
 	int (*poll)(void *state, nc_record_fn fn, void *ctx, int timeout_ms);
 	uint64_t (*malformed)(void *state); /* such a backend's records that failed their checks */
 	int (*attach)(void *state, char *err, size_t errlen); /* every planned probe */
+	/* optional: what attaching did that a user may want to know, one line per process (the
+	 * agent: the thread stopped to load it, and for how long); "" for nothing */
+	void (*note)(void *state, char *buf, size_t len);
 	/* opens (on) or closes the capture window of every attached probe: a point counts and
 	 * captures only while it is open, so that all points of a run share one window */
 	void (*enable)(void *state, bool on);
