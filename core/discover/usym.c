@@ -63,7 +63,13 @@ void nc_usym_free(struct nc_usym *u)
 	free(u);
 }
 
-/* The map of pid: read at the first call, or again when reread (kept when it cannot be) */
+static struct file *file_of(struct nc_usym *u, const char *path);
+
+/*
+ * The map of pid: read at the first call, or again when reread (kept when it cannot be). The
+ * files of a process in a container are reached through /proc/PID/... (procmaps.h), which is gone
+ * once it exits, before its last records may be named: they are opened now.
+ */
 static struct nc_maps *maps_of(struct nc_usym *u, pid_t pid, bool reread)
 {
 	struct nc_maps *m = NULL;
@@ -77,6 +83,9 @@ static struct nc_maps *maps_of(struct nc_usym *u, pid_t pid, bool reread)
 		m = NULL;
 	}
 	g_hash_table_replace(u->maps, GINT_TO_POINTER(pid), m);
+	for (size_t i = 0; m && i < m->n; i++)
+		if (!strncmp(m->v[i].path, "/proc/", 6))
+			file_of(u, m->v[i].path);
 	return m;
 }
 

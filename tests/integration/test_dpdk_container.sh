@@ -5,11 +5,12 @@
 # container's paths. Two traps make reading a same-named host file fail: the application sits at
 # the very path of the host's own nc_fwd (a DPDK 22.11 build: other symbols, DWARF, USDT notes),
 # and netcap runs in a mount namespace of its own where a different librte_net_pcap.so.25.0 and
-# librte_ethdev.so.25.0 (copies of the host's 22.11 ones) lie at the container's paths. netcap list --pid HOSTPID names the
-# release and the container's functions; rx_burst, fwd_burst@1@2 (DWARF) and usdt:nc_fwd:burst
-# captured together are each byte-identical to the replayed input; the pid the container gives
-# its application, passed by mistake, gets an error naming the host pid; the extcap lists the
-# application under its name and offers its host pid; nothing stays attached.
+# librte_ethdev.so.25.0 (copies of the host's 22.11 ones) lie at the container's paths.
+# netcap list --pid HOSTPID names the release and the container's functions; rx_burst,
+# fwd_burst@1@2 (DWARF) and usdt:nc_fwd:burst captured together (with -S) are each byte-identical
+# to the replayed input and the stack is named from the container's file; the pid the container
+# gives its application, passed by mistake, gets an error naming the host pid; the extcap lists
+# the application under its name and offers its host pid; nothing stays attached.
 # Usage: test_dpdk_container.sh NETCAP NETCAP_EXTCAP   (environment: NC_FWD, NC_ROOTS, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,7 +89,7 @@ echo "extcap: netcap:nc_fwd:fwd_burst listed, pid $pid offered as nc_fwd[$pid]"
 # capture at the PMD, a DWARF function and a USDT probe of the container's files
 # (not through the function: $! must be netcap itself, which unshare and sh become by exec)
 unshare --mount -- sh -c "$trap_sh" "$libdir" "$tmp" "$netcap" mbuf --ready-file "$tmp/cap.ready" --duration 60 --pid "$pid" \
-	-f rx_burst,fwd_burst@1@2,usdt:nc_fwd:burst@1@2 -c $((3 * n)) -w "$tmp/cap.pcapng" \
+	-f rx_burst,fwd_burst@1@2,usdt:nc_fwd:burst@1@2 -S -c $((3 * n)) -w "$tmp/cap.pcapng" \
 	>"$tmp/cap.out" 2>"$tmp/cap.err" &
 nc_pid=$!
 for _ in $(seq 200); do
@@ -112,3 +113,11 @@ for ifn in rx_burst:port0 fwd_burst usdt:nc_fwd:burst; do
 done
 grep -qx "nc_fwd: rx $n tx $n dropped 0" "$NC_FWD_OUT" || fail "nc_fwd: $(cat "$NC_FWD_OUT")"
 echo "rx_burst, fwd_burst@1@2 and usdt:nc_fwd:burst@1@2 in the container: each the $n input packets byte for byte"
+# -S: the stack at fwd_burst named from the container's nc_fwd (its symbols and DWARF lines)
+line=$(grep -nF "fwd_burst(pkts, n);" "$NC_ROOT/nc/nc_fwd.c" | head -1 | cut -d: -f1)
+tshark -r "$tmp/fwd_burst.pcapng" -T fields -e frame.comment 2>/dev/null | sort -u >"$tmp/stacks"
+re="stack:\\\\n  fwd_burst(\\+0x[0-9a-f]+)? \\(nc_fwd.c:[0-9]+\\)\\\\n  forward( \\(inlined\\)|\\+0x[0-9a-f]+) \\(nc_fwd.c:$line\\)\\\\n"
+while read -r c; do
+	[[ $c =~ $re ]] || fail "-S: the stack at fwd_burst: $c, want /$re/"
+done <"$tmp/stacks"
+echo "-S: fwd_burst <- forward (nc_fwd.c:$line), named from the container's file"
