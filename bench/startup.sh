@@ -8,7 +8,8 @@
 # by the tool, and the tool's own exit. netcap also says when its probes are attached (its ready
 # file, whose modification time is read); bpftrace says nothing at that moment (its "Attaching 1
 # probe" line is printed before it attaches), so that column is netcap's only. Medians of several
-# runs.
+# runs. The same for `netcap mbuf --inject -f rx_burst:0` (the agent loaded into the fixture), with
+# the application thread the injection stopped and for how long (netcap -v says so).
 # Usage: startup.sh NETCAP NC_FWD [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +34,7 @@ median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
 ms() { echo "$1 / 1000000" | bc -l; } # ns to ms
 mib() { echo "$1 / 1024" | bc -l; }   # KiB to MiB
 
-nc_end=() nc_att=() nc_kb=() bt_end=() bt_kb=()
+nc_end=() nc_att=() nc_kb=() bt_end=() bt_kb=() in_end=() in_att=() in_kb=() in_stop=()
 for _ in $(seq "$runs"); do
 	rm -f "$tmp/ready" "$tmp/nc.time"
 	t0=$(now)
@@ -57,6 +58,22 @@ for _ in $(seq "$runs"); do
 	t1=$(now)
 	bt_end+=($((t1 - t0)))
 	bt_kb+=("$(tail -1 "$tmp/bt.time")")
+
+	# --inject: the agent loaded into the fixture, the first packet at its rx_burst
+	rm -f "$tmp/ready" "$tmp/in.time"
+	t0=$(now)
+	taskset -c "$tool_cpu" timeout 30 /usr/bin/time -f %M -o "$tmp/in.time" "$netcap" mbuf -v \
+		--inject -f rx_burst:0 --pid "$NC_FWD_PID" -c 1 -w /dev/null --ready-file "$tmp/ready" \
+		2>"$tmp/in.err" || nc_fail "netcap --inject failed: $(grep -v plan: "$tmp/in.err")"
+	t1=$(now)
+	grep -qx "netcap: 1 packets written (count reached)" "$tmp/in.err" ||
+		nc_fail "netcap --inject did not capture a packet: $(cat "$tmp/in.err")"
+	att=$(stat -c %.9Y "$tmp/ready")
+	in_end+=($((t1 - t0)))
+	in_att+=($((${att/./} - t0)))
+	in_kb+=("$(tail -1 "$tmp/in.time")")
+	# "agent loaded into process P through thread T (NAME), stopped X ms; ..."
+	in_stop+=("$(sed -n 's/.*through thread [0-9]* (\(.*\)), stopped \([0-9.]*\) ms.*/\2 \1/p' "$tmp/in.err")")
 done
 nc_fwd_stop >/dev/null || true
 
@@ -68,5 +85,11 @@ printf '| netcap | %.1f | %.1f | %.1f |\n' "$(ms "$n")" "$(ms "$(echo "${nc_att[
 	"$(mib "$(echo "${nc_kb[*]}" | median)")"
 printf '| bpftrace %s | %.1f | – | %.1f |\n' "$(bpftrace --version | awk '{print $2}')" "$(ms "$b")" \
 	"$(mib "$(echo "${bt_kb[*]}" | median)")"
+printf '| netcap --inject (rx_burst:0) | %.1f | %.1f | %.1f |\n' "$(ms "$(echo "${in_end[*]}" | median)")" \
+	"$(ms "$(echo "${in_att[*]}" | median)")" "$(mib "$(echo "${in_kb[*]}" | median)")"
 printf '\nbpftrace / netcap, start to first packet: %.2f (above 1: netcap gets there sooner).\n' \
 	"$(echo "$b / $n" | bc -l)"
+# the thread the injection stopped: never an lcore; the longest stop of the runs
+printf '\n`--inject`: the application thread stopped to load the agent, per run: %s; the longest %.3f ms (the lcore never stops: the injection takes a sleeping thread, never an lcore).\n' \
+	"$(printf '%s\n' "${in_stop[@]}" | awk '{print $2}' | sort | uniq -c | awk '{s = s (NR > 1 ? ", " : "") $2 " ×" $1} END {print s}')" \
+	"$(printf '%s\n' "${in_stop[@]}" | awk '{print $1}' | sort -n | tail -1)"
