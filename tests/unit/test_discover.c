@@ -19,10 +19,15 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <pcap/pcap.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,6 +248,104 @@ static void test_maps_parse_fields_and_paths(void)
 	g_assert_nonnull(strstr(err, "[heap]"));
 	g_assert_cmpint(nc_maps_to_file(m, 0x1000, &path, &off, err, sizeof(err)), ==, -EFAULT);
 	nc_maps_free(m);
+}
+
+/* The device and inode of each maps line; a path parsed from text is kept as written */
+static void test_maps_parse_dev_inode(void)
+{
+	struct nc_maps *m = NULL;
+	char err[256];
+
+	g_assert_cmpint(nc_maps_parse(sample_maps, &m, err, sizeof(err)), ==, 0);
+	g_assert_cmphex(m->v[1].dev, ==, makedev(0xfe, 0));
+	g_assert_cmpuint(m->v[1].inode, ==, 10977374);
+	g_assert_cmpuint(m->v[2].inode, ==, 0);
+	g_assert_true(m->v[1].shown == m->v[1].path);
+	g_assert_cmpstr(nc_maps_local_path(m, "/usr/bin/dpdk-testpmd"), ==,
+			"/usr/bin/dpdk-testpmd");
+	g_assert_null(nc_maps_local_path(m, "/usr/bin/other"));
+	nc_maps_free(m);
+}
+
+/*
+ * A process with a root of its own (a container: its mount namespace, its root pivoted, the host's
+ * tree detached) maps /H/f of its root while the host has another file at /H/f: the path netcap
+ * gets for that mapping opens the container's file, never the host's.
+ */
+static void test_maps_container_file_not_the_hosts(void)
+{
+	g_autofree char *host = g_dir_make_tmp("nc-host-XXXXXX", NULL);
+	g_autofree char *root = g_dir_make_tmp("nc-root-XXXXXX", NULL);
+	g_autofree char *inner = g_strconcat(root, host, NULL);
+	g_autofree char *inner_f = g_strconcat(inner, "/f", NULL);
+	g_autofree char *host_f = g_strconcat(host, "/f", NULL);
+	g_autofree char *old = g_strconcat(root, "/old", NULL);
+	g_autofree char *text = NULL;
+	const char *local;
+	struct nc_maps *m = NULL;
+	int go[2], status;
+	char err[256], c;
+	pid_t pid;
+
+	g_assert_nonnull(host);
+	g_assert_nonnull(root);
+	g_assert_cmpint(g_mkdir_with_parents(inner, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(old, 0755), ==, 0);
+	g_assert_true(g_file_set_contents(inner_f, "container", -1, NULL));
+	g_assert_true(g_file_set_contents(host_f, "host", -1, NULL));
+	g_assert_cmpint(pipe(go), ==, 0);
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		char path[4096];
+		int fd;
+
+		close(go[0]);
+		snprintf(path, sizeof(path), "%s/f", host);
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(root, root, NULL, MS_BIND, NULL) || chdir(root) ||
+		    syscall(SYS_pivot_root, ".", "old") || chdir("/") ||
+		    umount2("/old", MNT_DETACH) || (fd = open(path, O_RDONLY)) < 0 ||
+		    mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+			_exit(77);
+		if (write(go[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(go[1]);
+	if (read(go[0], &c, 1) != 1) {
+		close(go[0]);
+		waitpid(pid, &status, 0);
+		g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 77);
+		g_test_skip("no mount namespace and pivot_root here (root needed)");
+		goto out;
+	}
+	close(go[0]);
+	g_assert_cmpint(nc_maps_read(pid, &m, err, sizeof(err)), ==, 0);
+	/* the kernel shows the container's path, which the host has too */
+	local = nc_maps_local_path(m, host_f);
+	g_assert_nonnull(local);
+	g_assert_cmpstr(local, !=, host_f);
+	g_assert_true(g_str_has_prefix(local, "/proc/"));
+	g_assert_true(g_file_get_contents(local, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "container");
+	nc_maps_free(m);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+out:
+	g_unlink(inner_f);
+	g_unlink(host_f);
+	g_rmdir(inner);
+	g_rmdir(host);
+	/* the inner copy of the host's temporary directory's parents, then the root */
+	for (char *p = strrchr(inner, '/'); p && p > inner + strlen(root);
+	     p = strrchr(inner, '/')) {
+		*p = '\0';
+		g_rmdir(inner);
+	}
+	g_rmdir(old);
+	g_rmdir(root);
 }
 
 static void test_maps_bad_line_is_einval(void)
@@ -1016,6 +1119,9 @@ int main(int argc, char **argv)
 			test_kallsyms_probe_frames_by_address);
 	g_test_add_func("/kallsyms/text-types-in-one-pass", test_kallsyms_text_types);
 	g_test_add_func("/maps/parse-fields-and-paths", test_maps_parse_fields_and_paths);
+	g_test_add_func("/maps/parse-dev-inode", test_maps_parse_dev_inode);
+	g_test_add_func("/maps/container-file-not-the-hosts",
+			test_maps_container_file_not_the_hosts);
 	g_test_add_func("/maps/bad-line-is-einval", test_maps_bad_line_is_einval);
 	g_test_add_func("/maps/own-function-translates-to-its-symbol-offset",
 			test_maps_own_function_translates_to_its_symbol_offset);
