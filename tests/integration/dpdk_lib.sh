@@ -15,6 +15,9 @@
 #                                    NC_FWD_PID (the host pid), NC_FWD_NSPID (its pid inside),
 #                                    NC_FWD_PREFIX, NC_FWD_DIR, NC_FWD_OUT, NC_FWD_ERR, NC_FWD_GO.
 #                                    Paths given to it must be under /tmp (bound in as /tmp).
+#                                    With NC_ROOT_OVERLAY=DIR the root is an overlay of DIR (its
+#                                    upper directory, made if missing) on $NC_ROOT, mounted in the
+#                                    namespace only: what the test puts in DIR is in the root.
 #   nc_root_wait [SECONDS]           wait for the last one to exit; its status (124: killed)
 #   nc_root_stop                     SIGTERM it (clean exit: tx files complete), then wait
 #
@@ -39,28 +42,35 @@ nc_root() {
 
 # the body run in the new namespaces: binds, then chroot or pivot_root, then exec
 _nc_root_script() {
-	local mode=$1 exe=$2
+	local mode=$1 exe=$2 root=$NC_ROOT
 	shift 2
-	# the root a mount point first (pivot_root wants one): a bind over it later would hide the
-	# mounts made under it
+	echo "set -e"
+	echo "mount --make-rprivate /"
+	if [[ -n ${NC_ROOT_OVERLAY:-} ]]; then
+		# as container engines make them: the image read-only below, the container's files above
+		root=$NC_ROOT_OVERLAY.merged
+		mkdir -p "$root" "$NC_ROOT_OVERLAY.work" "$NC_ROOT_OVERLAY"
+		echo "mount -t overlay overlay -o 'lowerdir=$NC_ROOT,upperdir=$NC_ROOT_OVERLAY,workdir=$NC_ROOT_OVERLAY.work' '$root'"
+	else
+		# the root a mount point first (pivot_root wants one): a bind over it later would hide
+		# the mounts made under it
+		echo "mount --bind '$root' '$root'"
+	fi
 	cat <<-EOF
-		set -e
-		mount --make-rprivate /
-		mount --bind '$NC_ROOT' '$NC_ROOT'
-		mount --rbind /sys '$NC_ROOT/sys'
-		mount --rbind /dev '$NC_ROOT/dev'
-		mount --bind /tmp '$NC_ROOT/tmp'
+		mount --rbind /sys '$root/sys'
+		mount --rbind /dev '$root/dev'
+		mount --bind /tmp '$root/tmp'
 	EOF
 	if [[ $mode == chroot ]]; then
 		cat <<-EOF
-			mount --rbind /proc '$NC_ROOT/proc'
-			exec chroot '$NC_ROOT' $(printf "'%s' " "$exe" "$@")
+			mount --rbind /proc '$root/proc'
+			exec chroot '$root' $(printf "'%s' " "$exe" "$@")
 		EOF
 	else
 		cat <<-EOF
-			mount -t proc proc '$NC_ROOT/proc'
-			mkdir -p '$NC_ROOT/.oldroot'
-			cd '$NC_ROOT'
+			mount -t proc proc '$root/proc'
+			mkdir -p '$root/.oldroot'
+			cd '$root'
 			pivot_root . .oldroot
 			/.oldroot/usr/bin/umount -l /.oldroot
 			exec $(printf "'%s' " "$exe" "$@")

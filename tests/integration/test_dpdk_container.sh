@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A DPDK application in a container, netcap on the host. nc_fwd built against DPDK 24.11 (the
-# Debian 13 root of tests/dpdk/roots.sh) runs in its own mount and pid namespaces, its root
-# pivoted into the Debian root and the host's tree unmounted, so /proc/PID/maps shows the
-# container's paths. Two traps make reading a same-named host file fail: the application sits at
+# Debian 13 root of tests/dpdk/roots.sh) runs in its own mount and pid namespaces, its root an
+# overlay on the Debian root (as container engines make them), pivoted into, the host's tree
+# unmounted, so /proc/PID/maps shows the container's paths. Two traps make reading a same-named host file fail: the application sits at
 # the very path of the host's own nc_fwd (a DPDK 22.11 build: other symbols, DWARF, USDT notes),
 # and netcap runs in a mount namespace of its own where a different librte_net_pcap.so.25.0 and
 # librte_ethdev.so.25.0 (copies of the host's 22.11 ones) lie at the container's paths.
@@ -33,10 +33,13 @@ libdir=/usr/lib/x86_64-linux-gnu
 [[ -e $libdir/dpdk/pmds-23.0/librte_net_pcap.so.23.0 && -e $libdir/librte_ethdev.so.23.0 ]] ||
 	fail "no host librte_net_pcap.so.23.0 and librte_ethdev.so.23.0 (DPDK 22.11) for the trap"
 
-# trap 1: the container's application at the host nc_fwd's path (the root is the test cache)
-mkdir -p "$NC_ROOT$(dirname "$host_fwd")"
-cp "$NC_ROOT/nc/nc_fwd" "$NC_ROOT$host_fwd.tmp" && mv "$NC_ROOT$host_fwd.tmp" "$NC_ROOT$host_fwd"
-cmp -s "$host_fwd" "$NC_ROOT$host_fwd" && fail "the host's and the container's nc_fwd are the same file"
+# the container's root: an overlay, as container engines make them, of the test's directory
+# $tmp/croot on the Debian 13 root
+export NC_ROOT_OVERLAY=$tmp/croot
+# trap 1: the container's application at the host nc_fwd's path
+mkdir -p "$NC_ROOT_OVERLAY$(dirname "$host_fwd")"
+cp "$NC_ROOT/nc/nc_fwd" "$NC_ROOT_OVERLAY$host_fwd"
+cmp -s "$host_fwd" "$NC_ROOT_OVERLAY$host_fwd" && fail "the host's and the container's nc_fwd are the same file"
 
 # trap 2: trapped CMD...: CMD in a mount namespace of its own where the container's
 # librte_net_pcap.so.25.0 path holds another file (an overlay on the host's library folder)
