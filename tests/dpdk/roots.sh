@@ -66,6 +66,7 @@ fi
 if [[ ! -x $root/nc/nc_fwd || $src -nt $root/nc/nc_fwd ]]; then
 	mkdir -p "$root/nc"
 	cp "$src" "$root/nc/nc_fwd.c"
+	# shellcheck disable=SC2016 # pkg-config runs in the root
 	if ! chroot "$root" sh -c 'gcc -Wall -Wextra -Werror -O2 -g -fno-omit-frame-pointer \
 		-momit-leaf-frame-pointer $(pkg-config --cflags libdpdk) -o /nc/nc_fwd.tmp /nc/nc_fwd.c \
 		$(pkg-config --libs libdpdk) && mv /nc/nc_fwd.tmp /nc/nc_fwd' >&2; then

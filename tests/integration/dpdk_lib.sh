@@ -85,6 +85,7 @@ nc_root_start() {
 	dir=$NC_FWD_DIR
 	[[ $dir == /tmp/* ]] || nc_fail "nc_root_start: the fixture's files must be under /tmp (TMPDIR=/tmp)"
 	NC_FWD_GO=$dir/go
+	# shellcheck disable=SC2154 # _nc_eal and _nc_app: set by lib.sh's _nc_fwd_prepare
 	_nc_root_script "$mode" "$exe" --file-prefix "$NC_FWD_PREFIX" --no-huge --no-pci -m 256 -l 0 \
 		"${_nc_eal[@]}" -- --ready-file "$dir/ready" --go-file "$NC_FWD_GO" "${_nc_app[@]}" \
 		>"$dir/ns.sh"

@@ -46,6 +46,7 @@ cmp -s "$host_fwd" "$NC_ROOT_OVERLAY$host_fwd" && fail "the host's and the conta
 mkdir -p "$tmp/upper/dpdk/pmds-25.0" "$tmp/work"
 cp "$libdir/dpdk/pmds-23.0/librte_net_pcap.so.23.0" "$tmp/upper/dpdk/pmds-25.0/librte_net_pcap.so.25.0"
 cp "$libdir/librte_ethdev.so.23.0" "$tmp/upper/librte_ethdev.so.25.0"
+# shellcheck disable=SC2016 # expanded by that sh, from its arguments
 trap_sh='mount --make-rprivate / &&
 	mount -t overlay overlay -o "lowerdir=$0,upperdir=$1/upper,workdir=$1/work" "$0" &&
 	shift && exec "$@"'
