@@ -18,7 +18,10 @@
 #                                    With NC_ROOT_OVERLAY=DIR the root is an overlay of DIR (its
 #                                    upper directory, made if missing) on $NC_ROOT, mounted in the
 #                                    namespace only: what the test puts in DIR is in the root.
-#   nc_root_wait [SECONDS]           wait for the last one to exit; its status (124: killed)
+#   nc_root_exec MODE PREFIX CMD ARGS...
+#                                    another program of the root in the background (its host pid
+#                                    in NC_ROOT_PID, its stderr in the file NC_ROOT_EXEC_ERR)
+#   nc_root_wait [SECONDS]           wait for the last fixture to exit; its status (124: killed)
 #   nc_root_stop                     SIGTERM it (clean exit: tx files complete), then wait
 #
 # nc_fwd_go works as for lib.sh's fixture. Everything started is killed at exit, also on
@@ -124,6 +127,33 @@ nc_root_start() {
 	nc_log "nc_fwd ($mode) not ready after 20 s; its stderr:"
 	cat "$NC_FWD_ERR" >&2
 	return 1
+}
+
+# nc_root_exec MODE PREFIX CMD ARGS...: any program of the root (e.g. /usr/bin/dpdk-testpmd) in
+# the background as MODE, its DPDK --file-prefix PREFIX (its runtime directory is removed at
+# exit); NC_ROOT_PID is its host pid (chroot mode: the program itself). Killed at exit.
+nc_root_exec() {
+	local mode=$1 prefix=$2 dir upid children
+	shift 2
+	nc_tmpdir dir
+	_nc_root_script "$mode" "$@" >"$dir/ns.sh"
+	_nc_root_rundirs+=("$NC_ROOT/run/dpdk/$prefix")
+	if [[ $mode == chroot ]]; then
+		unshare --mount -- sh "$dir/ns.sh" >"$dir/stdout" 2>"$dir/stderr" </dev/null &
+	else
+		unshare --mount --pid --fork --kill-child -- sh "$dir/ns.sh" \
+			>"$dir/stdout" 2>"$dir/stderr" </dev/null &
+	fi
+	upid=$!
+	nc_adopt "$upid"
+	NC_ROOT_PID=$upid
+	if [[ $mode != chroot ]]; then
+		sleep 0.5
+		read -r children <"/proc/$upid/task/$upid/children" || true
+		NC_ROOT_PID=${children%% *}
+	fi
+	NC_ROOT_EXEC_ERR=$dir/stderr
+	export NC_ROOT_PID NC_ROOT_EXEC_ERR
 }
 
 nc_root_wait() {

@@ -4,7 +4,8 @@
 # (DPDK 22.11). netcap list says DPDK 24.11 with both ports and their PMD functions; rx_burst and
 # tx_burst of each port, fwd_rx@2@ret, fwd_burst@1@2 (DWARF) and usdt:nc_fwd:burst@1@2 followed
 # together with -G, a chain of 3 segments with VLAN tags stripped into the mbuf, and the extcap's
-# capture are each byte-identical to the replayed input; every interface's description names the
+# capture are each byte-identical to the replayed input; the root's dpdk-testpmd (net_pcap to
+# net_null) is listed and captured at both ports; every interface's description names the
 # release; nothing stays attached.
 # Usage: test_dpdk_24_11.sh NETCAP NETCAP_EXTCAP   (environment: NC_ROOTS, NC_TEST_DATA)
 set -euo pipefail
@@ -120,7 +121,35 @@ grep -q "nc_fwd: [1-9][0-9]* VLAN tags stripped, $n chains built" "$NC_FWD_ERR" 
 	fail "no VLAN tag stripped and re-inserted ($v comments; $(grep 'VLAN tags' "$NC_FWD_ERR"))"
 echo "3-segment chains, $v VLAN tags re-inserted: byte-identical"
 
-# 4. the extcap: listed, captures the fixture's function
+# 4. DPDK's own dpdk-testpmd of the root: net_pcap replaying the input endlessly to net_null (a
+# second stripped PMD); rx_burst:0 holds the input round and round, tx_burst:1 the same packets
+prefix="nctest-$$-testpmd-$RANDOM"
+nc_root_exec chroot "$prefix" /usr/bin/dpdk-testpmd --no-huge --no-pci -m 256 -l 0-1 --file-prefix "$prefix" \
+	--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1" --vdev net_null1 -- --no-flush-rx \
+	--total-num-mbufs=4096 --forward-mode=io -a --stats-period 100
+pid=$NC_ROOT_PID
+for _ in $(seq 200); do
+	"$netcap" list --pid "$pid" >"$tmp/tp.list" 2>&1 && grep -q "^port 1:" "$tmp/tp.list" && break
+	kill -0 "$pid" 2>/dev/null || fail "dpdk-testpmd exited: $(tail -5 "$NC_ROOT_EXEC_ERR")"
+	sleep 0.1
+done
+head -1 "$tmp/tp.list" | grep -qx "dpdk-testpmd\[$pid\]: DPDK 24.11, $NC_ROOT/usr/bin/dpdk-testpmd" &&
+	grep -qE '^  tx_burst librte_net_null\.so\.25\.0\+0x[0-9a-f]+$' "$tmp/tp.list" ||
+	fail "netcap list of dpdk-testpmd: $(cat "$tmp/tp.list")"
+"$netcap" mbuf -f rx_burst:0,tx_burst:1 --pid "$pid" -c $((2 * n)) --duration 30 -w "$tmp/tp.pcapng" \
+	2>"$tmp/tp.err" || fail "netcap mbuf on dpdk-testpmd: $(cat "$tmp/tp.err")"
+for ifn in rx_burst:port0 tx_burst:port1; do
+	tshark -r "$tmp/tp.pcapng" -Y "frame.interface_name == \"dpdk-testpmd[$pid]:$ifn\"" -w "$tmp/tp1.pcapng" 2>/dev/null
+	nc_pcap_hex "$tmp/tp1.pcapng" >"$tmp/tp1.hex"
+	[[ $(wc -l <"$tmp/tp1.hex") -ge 1 ]] || fail "dpdk-testpmd $ifn: nothing captured: $(cat "$tmp/tp.err")"
+	awk 'NR == FNR { want[NR - 1] = $0; n = NR; next }
+		FNR == 1 { for (i = 0; i < n && want[i] != $0; i++); if (i == n) exit 1; next }
+		{ i = (i + 1) % n; if (want[i] != $0) exit 1 }' "$tmp/in.hex" "$tmp/tp1.hex" ||
+		fail "dpdk-testpmd $ifn: not the input's packets in order"
+done
+echo "dpdk-testpmd 24.11: listed (librte_net_null.so.25 at port 1), rx_burst:0 and tx_burst:1 the input's packets in order"
+
+# 5. the extcap: listed, captures the fixture's function
 export HOME=$tmp/home
 mkdir -p "$HOME/.config/wireshark/extcap"
 cp "$extcap" "$HOME/.config/wireshark/extcap/netcap-extcap"
