@@ -2,6 +2,7 @@
 # DPDK 20.11 is refused, with one line naming the release and why, by the real build: nc_fwd
 # compiled in a Debian 11 root against its DPDK (tests/dpdk/roots.sh) and run chrooted there.
 # netcap list --pid and netcap mbuf (at rx_burst and at a DWARF function) say exactly the refusal,
+# and so does netcap list --pid on the root's dpdk-testpmd;
 # a capture through the extcap says it too (all before anything is loaded: the release is read
 # first); the fixture keeps forwarding, byte for byte, and exits cleanly. (No count of BPF
 # programs loaded meanwhile: other tests' captures on the machine would be counted.)
@@ -55,6 +56,22 @@ wait "$catpid" || true
 grep -qF "DPDK 20.11 (librte_ethdev.so.21) is not supported" "$tmp/extcap.err" "$tmp/extcap.out" ||
 	fail "the extcap said: $(cat "$tmp/extcap.err" "$tmp/extcap.out")"
 echo "extcap --capture (exit $status): $(grep -hF "DPDK 20.11" "$tmp/extcap.err" "$tmp/extcap.out" | head -1)"
+
+# DPDK's own dpdk-testpmd of the root: the same refusal
+prefix="nctest-$$-testpmd-$RANDOM"
+nc_root_exec chroot "$prefix" /usr/bin/dpdk-testpmd --no-huge --no-pci -m 256 -l 0-1 --file-prefix "$prefix" \
+	--vdev net_null0 --vdev net_null1 -- --total-num-mbufs=4096 --forward-mode=io -a --stats-period 100
+tp=$NC_ROOT_PID
+for _ in $(seq 200); do
+	grep -q "librte_ethdev.so.21" "/proc/$tp/maps" 2>/dev/null && grep -q "librte_net_null" "/proc/$tp/maps" && break
+	kill -0 "$tp" 2>/dev/null || fail "dpdk-testpmd exited: $(tail -5 "$NC_ROOT_EXEC_ERR")"
+	sleep 0.1
+done
+status=0
+"$netcap" list --pid "$tp" >"$tmp/tp.out" 2>"$tmp/tp.err" || status=$?
+((status != 0)) && [[ $(cat "$tmp/tp.err") == "${want/process $pid (nc_fwd)/process $tp (dpdk-testpmd)}" ]] ||
+	fail "netcap list --pid (dpdk-testpmd 20.11) said: $(cat "$tmp/tp.err" "$tmp/tp.out")"
+echo "dpdk-testpmd 20.11: $(cat "$tmp/tp.err")"
 
 nc_fwd_go
 status=0
