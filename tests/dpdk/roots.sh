@@ -7,7 +7,8 @@
 # CACHE_DIR/RELEASE with mmdebstrap (DPDK, its net_pcap and net_null PMDs, a compiler and
 # pkg-config), then builds the fixture tests/apps/nc_fwd.c inside it against that DPDK (its own
 # pkg-config, the flags of tests/apps/CMakeLists.txt) as ROOT/nc/nc_fwd, again when the source
-# changed. Prints the root's path on stdout.
+# changed. Prints the root's path on stdout. Building one root starts the other's build in the
+# background (NC_ROOTS_ALONE=1: not).
 #
 # Exit status: 0 ready; 77 when the root cannot be built here (no mmdebstrap, registry not
 # reachable: the reason on stderr, a test passes it on as "Skipped"); 1 when the fixture does
@@ -42,6 +43,15 @@ skip() {
 command -v mmdebstrap >/dev/null || skip "no mmdebstrap (scripts/bootstrap installs it): cannot build the DPDK $release root"
 mkdir -p "$cache"
 root=$cache/$release
+# the first test to need a root starts the other root's build beside its own (detached, its own
+# lock): the two take about as long as one, and the test that needs the other later waits for it
+if [[ ! -e $root/.complete && -z ${NC_ROOTS_ALONE:-} ]]; then
+	other=24.11
+	[[ $release == 24.11 ]] && other=20.11
+	if [[ ! -e $cache/$other/.complete ]]; then
+		NC_ROOTS_ALONE=1 setsid "$0" "$cache" "$other" >"$cache/background-$other.log" 2>&1 </dev/null &
+	fi
+fi
 exec 9>"$cache/.lock-$release"
 flock 9 # one builder at a time (ctest -j); the others wait and find it built
 
