@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The trampoline builder of function hooks: see hook.h and docs/inproc.md "Function hooks". */
+#include "inject/hook.h"
+
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The trampoline being written. */
+struct tbuf {
+	uint8_t *p;
+	size_t n;
+	uint64_t base; /* run-time address of p[0] */
+	bool over;
+};
+
+static void put(struct tbuf *b, const void *bytes, size_t len)
+{
+	if (b->n + len > NC_HOOK_TRAMP_MAX) {
+		b->over = true;
+		return;
+	}
+	memcpy(b->p + b->n, bytes, len);
+	b->n += len;
+}
+
+static void put1(struct tbuf *b, uint8_t v)
+{
+	put(b, &v, 1);
+}
+
+static void put32(struct tbuf *b, int32_t v)
+{
+	uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+
+	put(b, le, 4);
+}
+
+static void put64(struct tbuf *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		put1(b, (uint8_t)(v >> (8 * i)));
+}
+
+static void set32(uint8_t *at, int32_t v)
+{
+	at[0] = (uint8_t)v;
+	at[1] = (uint8_t)(v >> 8);
+	at[2] = (uint8_t)(v >> 16);
+	at[3] = (uint8_t)(v >> 24);
+}
+
+/* The 32-bit displacement from `next` (the address after the instruction) to `to`. */
+static bool rel32(uint64_t next, uint64_t to, int32_t *d)
+{
+	int64_t v = (int64_t)(to - next);
+
+	if (v < INT32_MIN || v > INT32_MAX)
+		return false;
+	*d = (int32_t)v;
+	return true;
+}
+
+int nc_hook_jmp(uint64_t from, uint64_t to, uint8_t bytes[NC_HOOK_PATCH_LEN])
+{
+	int32_t d;
+
+	if (!rel32(from + NC_HOOK_PATCH_LEN, to, &d))
+		return -ERANGE;
+	bytes[0] = 0xe9;
+	set32(bytes + 1, d);
+	return 0;
+}
+
+/* An absolute jump: jmp [rip+0] followed by the address (14 bytes, reaches anywhere). */
+static void put_abs_jmp(struct tbuf *b, uint64_t to)
+{
+	static const uint8_t jmp_rip[] = {0xff, 0x25, 0, 0, 0, 0};
+
+	put(b, jmp_rip, sizeof(jmp_rip));
+	put64(b, to);
+}
+
+/* jmp rel32 to `to` when it reaches, else the absolute form. */
+static void put_jmp(struct tbuf *b, uint64_t to)
+{
+	int32_t d;
+
+	if (rel32(b->base + b->n + 5, to, &d)) {
+		put1(b, 0xe9);
+		put32(b, d);
+	} else {
+		put_abs_jmp(b, to);
+	}
+}
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/*
+ * Offsets from rbp of the registers the stub saved: pushfq, then rax rcx rdx rbx rbp rsi rdi,
+ * r8..r15; rbp = rsp after the last push. The return address is at +128, argument 7 at +136.
+ */
+#define SAVED_RDI 64
+#define SAVED_RSI 72
+#define SAVED_RDX 96
+#define SAVED_RCX 104
+#define SAVED_R8  56
+#define SAVED_R9  48
+#define SAVED_RET 128
+
+static int32_t arg_slot(unsigned n)
+{
+	static const int32_t reg[] = {SAVED_RDI, SAVED_RSI, SAVED_RDX,
+				      SAVED_RCX, SAVED_R8,  SAVED_R9};
+
+	return n <= 6 ? reg[n - 1] : SAVED_RET + 8 * (int32_t)(n - 6);
+}
+
+/* mov reg, [rbp + disp32]: reg is 6 (rsi) or 2 (rdx). */
+static void put_load_saved(struct tbuf *b, unsigned reg, int32_t disp)
+{
+	put1(b, 0x48);
+	put1(b, 0x8b);
+	put1(b, (uint8_t)(0x80 | (reg << 3) | 5));
+	put32(b, disp);
+}
+
+/* mov r64, [rip + to] (rax 0 or rdi 7) */
+static bool put_load_rip(struct tbuf *b, unsigned reg, uint64_t to)
+{
+	int32_t d;
+
+	if (!rel32(b->base + b->n + 7, to, &d))
+		return false;
+	put1(b, 0x48);
+	put1(b, 0x8b);
+	put1(b, (uint8_t)((reg << 3) | 5));
+	put32(b, d);
+	return true;
+}
+
+static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size_t errlen)
+{
+	static const uint8_t save[] = {
+	    0x9c,					    /* pushfq */
+	    0x50, 0x51, 0x52, 0x53, 0x55, 0x56, 0x57,	    /* push rax rcx rdx rbx rbp rsi rdi */
+	    0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, /* push r8 .. r11 */
+	    0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push r12 .. r15 */
+	    0x48, 0x89, 0xe5,				    /* mov rbp, rsp */
+	    0x48, 0x83, 0xe4, 0xf0,			    /* and rsp, -16 */
+	    0xfc,					    /* cld */
+	};
+	static const uint8_t restore[] = {
+	    0x48, 0x89, 0xec,				    /* mov rsp, rbp */
+	    0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, /* pop r15 .. r12 */
+	    0x41, 0x5b, 0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, /* pop r11 .. r8 */
+	    0x5f, 0x5e, 0x5d, 0x5b, 0x5a, 0x59, 0x58,	    /* pop rdi rsi rbp rbx rdx rcx rax */
+	    0x9d,					    /* popfq */
+	};
+	size_t jz;
+
+	put(b, save, sizeof(save));
+	if (!put_load_rip(b, 0, in->data)) /* mov rax, [data.entry] */
+		goto far;
+	put(b, (const uint8_t[]){0x48, 0x85, 0xc0}, 3); /* test rax, rax */
+	put(b, (const uint8_t[]){0x0f, 0x84}, 2);	/* jz restore */
+	jz = b->n;
+	put32(b, 0);
+	if (!put_load_rip(b, 7, in->data + 8)) /* mov rdi, [data.cookie] */
+		goto far;
+	put_load_saved(b, 6, arg_slot(in->arg)); /* mov rsi, argument N */
+	if (in->kind == NC_HOOK_VECTOR)
+		put_load_saved(b, 2, arg_slot(in->count_arg)); /* mov rdx, argument M */
+	else
+		put(b, (const uint8_t[]){0x31, 0xd2}, 2); /* xor edx, edx */
+	put(b, (const uint8_t[]){0xff, 0xd0}, 2);	  /* call rax */
+	if (!b->over)
+		set32(b->p + jz, (int32_t)(b->n - (jz + 4)));
+	put(b, restore, sizeof(restore));
+	return 0;
+far:
+	return fail(err, errlen, -ERANGE,
+		    "%s: the hook's data slot 0x%llx is out of reach of the trampoline at 0x%llx",
+		    in->name ? in->name : "function", (unsigned long long)in->data,
+		    (unsigned long long)in->tramp);
+}
+
+/* The branch kinds re-encoded; everything else relative is refused. */
+enum branch { BR_NONE, BR_JMP, BR_JCC, BR_CALL, BR_OTHER };
+
+/* What kind of direct (immediate-target) branch `in` is, and its condition code for jcc. */
+static enum branch branch_kind(const cs_insn *in, uint8_t *cc)
+{
+	const cs_x86 *x = &in->detail->x86;
+	uint8_t op0 = x->opcode[0], op1 = x->opcode[1];
+
+	if (x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
+		return BR_NONE;
+	if (op0 == 0xeb || op0 == 0xe9)
+		return BR_JMP;
+	if (op0 == 0xe8)
+		return BR_CALL;
+	if (op0 >= 0x70 && op0 <= 0x7f) {
+		*cc = op0 & 0x0f;
+		return BR_JCC;
+	}
+	if (op0 == 0x0f && op1 >= 0x80 && op1 <= 0x8f) {
+		*cc = op1 & 0x0f;
+		return BR_JCC;
+	}
+	if (op0 >= 0xe0 && op0 <= 0xe3) /* loopne, loope, loop, jrcxz */
+		return BR_OTHER;
+	if (op0 == 0xc7 && x->modrm == 0xf8) /* xbegin */
+		return BR_OTHER;
+	return BR_NONE;
+}
+
+static bool ends_flow(csh cs, const cs_insn *in)
+{
+	return cs_insn_group(cs, in, X86_GRP_RET) || in->id == X86_INS_JMP ||
+	       in->id == X86_INS_LJMP || in->id == X86_INS_UD2 || in->id == X86_INS_HLT ||
+	       in->id == X86_INS_INT3;
+}
+
+static bool rip_relative(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	for (unsigned i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+			return true;
+	return false;
+}
+
+/* Copies one instruction of the function into the trampoline, re-encoded for its new place. */
+static int relocate(csh cs, const cs_insn *in, struct tbuf *b, const struct nc_hook_in *hin,
+		    char *err, size_t errlen)
+{
+	const char *name = hin->name ? hin->name : "function";
+	unsigned long long off = (unsigned long long)(in->address - hin->func);
+	uint64_t next = in->address + in->size;
+	uint8_t cc = 0;
+	int32_t d;
+
+	switch (branch_kind(in, &cc)) {
+	case BR_JMP: put_jmp(b, (uint64_t)in->detail->x86.operands[0].imm); return 0;
+	case BR_JCC: {
+		uint64_t to = (uint64_t)in->detail->x86.operands[0].imm;
+
+		if (rel32(b->base + b->n + 6, to, &d)) {
+			put(b, (const uint8_t[]){0x0f, (uint8_t)(0x80 | cc)}, 2);
+			put32(b, d);
+		} else { /* j!cc over an absolute jump */
+			put(b, (const uint8_t[]){(uint8_t)(0x70 | (cc ^ 1)), 14}, 2);
+			put_abs_jmp(b, to);
+		}
+		return 0;
+	}
+	case BR_CALL: {
+		uint64_t to = (uint64_t)in->detail->x86.operands[0].imm;
+
+		if (rel32(b->base + b->n + 5, to, &d)) {
+			put1(b, 0xe8);
+			put32(b, d);
+		} else { /* call [rip+2]; jmp +8; the address */
+			put(b, (const uint8_t[]){0xff, 0x15, 2, 0, 0, 0, 0xeb, 8}, 8);
+			put64(b, to);
+		}
+		return 0;
+	}
+	case BR_OTHER:
+		return fail(
+		    err, errlen, -ENOTSUP,
+		    "%s+0x%llx: %s %s cannot be relocated (a branch with an 8-bit form only)", name,
+		    off, in->mnemonic, in->op_str);
+	case BR_NONE: break;
+	}
+	(void)cs;
+	if (rip_relative(in)) {
+		const cs_x86 *x = &in->detail->x86;
+		uint64_t target = next + (uint64_t)x->disp;
+		size_t at = b->n;
+
+		if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
+			return fail(err, errlen, -ENOTSUP,
+				    "%s+0x%llx: %s %s: no 32-bit displacement to relocate", name,
+				    off, in->mnemonic, in->op_str);
+		if (!rel32(b->base + at + in->size, target, &d))
+			return fail(
+			    err, errlen, -ERANGE,
+			    "%s+0x%llx: %s %s: its operand at 0x%llx is out of reach of the "
+			    "trampoline at 0x%llx",
+			    name, off, in->mnemonic, in->op_str, (unsigned long long)target,
+			    (unsigned long long)hin->tramp);
+		put(b, in->bytes, in->size);
+		if (!b->over)
+			set32(b->p + at + x->encoding.disp_offset, d);
+		return 0;
+	}
+	put(b, in->bytes, in->size);
+	return 0;
+}
+
+/*
+ * Every direct branch of the function's body (scan_len bytes) whose target lies strictly inside
+ * the patched bytes is refused; a body that does not decode to its end is refused too.
+ */
+static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char *err, size_t errlen)
+{
+	const char *name = in->name ? in->name : "function";
+	const uint8_t *p = in->code;
+	size_t left = scan_len;
+	uint64_t addr = in->func;
+	cs_insn *insn = cs_malloc(cs);
+	int ret = 0;
+
+	if (!insn)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	while (left > 0) {
+		uint8_t cc;
+
+		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
+			if (in->func_size == 0)
+				break; /* only the bytes given: the last one may be cut */
+			ret = fail(err, errlen, -EILSEQ,
+				   "%s+0x%llx: bytes that do not decode; no branch into the patch "
+				   "can be ruled out",
+				   name, (unsigned long long)(addr - in->func));
+			break;
+		}
+		if (branch_kind(insn, &cc) != BR_NONE) {
+			uint64_t to = (uint64_t)insn->detail->x86.operands[0].imm;
+
+			if (to > in->func && to < in->func + NC_HOOK_PATCH_LEN) {
+				ret = fail(err, errlen, -ENOTSUP,
+					   "%s+0x%llx: %s %s lands inside the %d patched bytes "
+					   "(+0x%llx)",
+					   name, (unsigned long long)(insn->address - in->func),
+					   insn->mnemonic, insn->op_str, NC_HOOK_PATCH_LEN,
+					   (unsigned long long)(to - in->func));
+				break;
+			}
+		}
+	}
+	cs_free(insn, 1);
+	return ret;
+}
+
+/* Whether the `left` bytes at p fail to decode only because they stop too early. */
+static bool truncated(csh cs, const uint8_t *p, size_t left, uint64_t addr)
+{
+	uint8_t pad[16] = {0};
+	const uint8_t *q = pad;
+	size_t n = sizeof(pad);
+	cs_insn *insn;
+	bool ret = false;
+
+	if (left >= sizeof(pad))
+		return false;
+	memcpy(pad, p, left);
+	insn = cs_malloc(cs);
+	if (insn && cs_disasm_iter(cs, &q, &n, &addr, insn))
+		ret = insn->size > left;
+	if (insn)
+		cs_free(insn, 1);
+	return ret;
+}
+
+int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen)
+{
+	const char *name = in->name ? in->name : "function";
+	struct tbuf b = {.p = out->tramp, .base = in->tramp};
+	size_t scan_len = in->code_len;
+	const uint8_t *p = in->code;
+	size_t left = in->code_len;
+	uint64_t addr = in->func;
+	cs_insn *insn = NULL;
+	size_t covered = 0;
+	csh cs;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!in->code || in->kind > NC_HOOK_VECTOR)
+		return fail(err, errlen, -EINVAL, "%s: no code, or an unknown hook kind", name);
+	if (in->kind != NC_HOOK_PASS && (in->arg < 1 || in->arg > NC_HOOK_MAX_ARG ||
+					 (in->kind == NC_HOOK_VECTOR &&
+					  (in->count_arg < 1 || in->count_arg > NC_HOOK_MAX_ARG))))
+		return fail(err, errlen, -EINVAL, "%s: argument numbers are 1 to %d", name,
+			    NC_HOOK_MAX_ARG);
+	if (in->func_size && in->func_size < NC_HOOK_PATCH_LEN)
+		return fail(err, errlen, -ENOSPC,
+			    "%s is %llu bytes long, shorter than the %d-byte jump of the patch",
+			    name, (unsigned long long)in->func_size, NC_HOOK_PATCH_LEN);
+	if ((in->func & 4095) > 4096 - NC_HOOK_PATCH_LEN)
+		return fail(err, errlen, -EXDEV,
+			    "%s at 0x%llx: the %d bytes of the patch would cross a page boundary",
+			    name, (unsigned long long)in->func, NC_HOOK_PATCH_LEN);
+	if (in->code_len < NC_HOOK_PATCH_LEN)
+		return fail(err, errlen, -ENOSPC, "%s: only %zu bytes given, the patch needs %d",
+			    name, in->code_len, NC_HOOK_PATCH_LEN);
+	if (nc_hook_jmp(in->func, in->tramp, out->patch))
+		return fail(err, errlen, -ERANGE,
+			    "%s at 0x%llx: the trampoline at 0x%llx is out of reach of a jmp rel32",
+			    name, (unsigned long long)in->func, (unsigned long long)in->tramp);
+	memcpy(out->orig, in->code, NC_HOOK_PATCH_LEN);
+	if (in->func_size && in->func_size < scan_len)
+		scan_len = (size_t)in->func_size;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return fail(err, errlen, -ENOMEM, "capstone: cannot open an x86-64 disassembler");
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	ret = scan_body(cs, in, scan_len, err, errlen);
+	if (ret)
+		goto out;
+
+	if (in->kind != NC_HOOK_PASS) {
+		ret = put_stub(&b, in, err, errlen);
+		if (ret)
+			goto out;
+	}
+	out->reloc_off = b.n;
+	insn = cs_malloc(cs);
+	if (!insn) {
+		ret = fail(err, errlen, -ENOMEM, "out of memory");
+		goto out;
+	}
+	while (covered < NC_HOOK_PATCH_LEN) {
+		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
+			if (truncated(cs, p, left, addr))
+				ret =
+				    fail(err, errlen, -ENOSPC,
+					 "%s+0x%zx: the instruction runs past the %zu bytes given",
+					 name, covered, in->code_len);
+			else
+				ret = fail(err, errlen, -EILSEQ,
+					   "%s+0x%zx: bytes that do not decode", name, covered);
+			goto out;
+		}
+		covered += insn->size;
+		if (covered < NC_HOOK_PATCH_LEN && ends_flow(cs, insn)) {
+			ret = fail(err, errlen, -ENOSPC,
+				   "%s ends at +0x%zx (%s), before the %d bytes of the patch", name,
+				   covered, insn->mnemonic, NC_HOOK_PATCH_LEN);
+			goto out;
+		}
+		ret = relocate(cs, insn, &b, in, err, errlen);
+		if (ret)
+			goto out;
+		out->n_reloc++;
+	}
+	out->reloc_len = covered;
+	put_jmp(&b, in->func + covered);
+	if (b.over) {
+		ret = fail(err, errlen, -ENOSPC, "%s: the trampoline exceeds %d bytes", name,
+			   NC_HOOK_TRAMP_MAX);
+		goto out;
+	}
+	out->tramp_len = b.n;
+out:
+	if (insn)
+		cs_free(insn, 1);
+	cs_close(&cs);
+	return ret;
+}

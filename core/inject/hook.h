@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Function hooks inside a running process (issue 16, docs/inproc.md "Function hooks"): the
+ * trampoline builder. A pure function of the function's first bytes and a few addresses; nothing
+ * here touches a process. netcap builds with it, the agent writes what it built into memory it
+ * mapped near the function, core/inject/patch.h writes the 5-byte jump.
+ *
+ * The trampoline, at address `tramp`:
+ *
+ *   stub       (NC_HOOK_SINGLE, NC_HOOK_VECTOR only) saves every general register and the
+ *              flags, aligns the stack, calls data->entry(data->cookie, a, b) unless entry is 0,
+ *              restores everything;
+ *   relocated  the function's first instructions (at least NC_HOOK_PATCH_LEN bytes of them),
+ *              re-encoded for their new address;
+ *   jmp        back to func + reloc_len.
+ *
+ * x86-64 only. Errors: 0 or a negative errno with one line in err (errlen bytes, may be NULL)
+ * naming the function, the offset and the instruction; *out is then undefined.
+ */
+#ifndef NC_HOOK_H
+#define NC_HOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NC_HOOK_PATCH_LEN 5   /* jmp rel32 */
+#define NC_HOOK_TRAMP_MAX 320 /* stub (~110) + relocated code (<= 4 re-encoded, 14 each) + jmp */
+#define NC_HOOK_MAX_ARG	  16  /* arguments 1..6 in registers, 7..16 on the caller's stack */
+
+enum nc_hook_kind {
+	NC_HOOK_PASS =
+	    0,		/* no stub: relocated code and the jump back (tests, a switched-off hook) */
+	NC_HOOK_SINGLE, /* func@N: entry(cookie, argument N, 0) */
+	NC_HOOK_VECTOR, /* func@N@M: entry(cookie, argument N, argument M) */
+};
+
+/* The stub's data slot in the target, read RIP-relative: 0 in entry switches the call off. */
+struct nc_hook_data {
+	uint64_t entry;	 /* void (*)(uint64_t cookie, uint64_t a, uint64_t b), or 0 */
+	uint64_t cookie; /* passed as the first argument (the hook id) */
+};
+
+struct nc_hook_in {
+	const uint8_t
+	    *code; /* the function's bytes from its entry: all of it for the branch scan */
+	size_t code_len;
+	uint64_t func;	    /* the function's run-time address */
+	uint64_t func_size; /* its size (ELF st_size); 0: unknown, code_len bytes scanned */
+	uint64_t tramp;	    /* where the trampoline will be (within +-2 GB of func) */
+	uint64_t data;	    /* where its struct nc_hook_data will be (within +-2 GB of tramp) */
+	enum nc_hook_kind kind;
+	unsigned arg;	    /* N, 1-based (SINGLE, VECTOR) */
+	unsigned count_arg; /* M, 1-based (VECTOR) */
+	const char *name;   /* for messages; NULL: "function" */
+};
+
+struct nc_hook_out {
+	uint8_t tramp[NC_HOOK_TRAMP_MAX]; /* the trampoline's bytes, for address in->tramp */
+	size_t tramp_len;
+	size_t reloc_off;		  /* offset of the relocated instructions in tramp */
+	size_t reloc_len;		  /* bytes of the function they replace (>= 5) */
+	size_t n_reloc;			  /* instructions relocated */
+	uint8_t patch[NC_HOOK_PATCH_LEN]; /* jmp rel32 func -> tramp */
+	uint8_t orig[NC_HOOK_PATCH_LEN];  /* the function's bytes it replaces */
+};
+
+/*
+ * Builds the trampoline and the patch. Refusals (nothing else is returned):
+ *   -EINVAL     bad input (no code, an argument number out of 1..NC_HOOK_MAX_ARG, an unknown kind);
+ *   -ENOSPC     a function shorter than the patch (its size, or a ret/jmp/ud2 before 5 bytes), or
+ *               fewer bytes given than the instructions to relocate;
+ *   -EILSEQ     bytes that do not decode (of the first instructions, or of the function's body
+ *               up to func_size when it is known);
+ *   -ENOTSUP    an instruction that cannot be re-encoded (jrcxz, loop*, xbegin), or a direct
+ *               branch of the function landing inside the patched bytes (func, func + 5);
+ *   -ERANGE     a RIP-relative operand, or the trampoline, out of reach of a 32-bit displacement;
+ *   -EXDEV      the 5 bytes would cross a page boundary (a write to /proc/PID/mem is not atomic
+ *               across pages).
+ */
+int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen);
+
+/*
+ * The 5 bytes of a jmp rel32 at `from` to `to`: -ERANGE when out of reach. For the patcher and
+ * for recognising a patch already in place (re-attach).
+ */
+int nc_hook_jmp(uint64_t from, uint64_t to, uint8_t bytes[NC_HOOK_PATCH_LEN]);
+
+#endif

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Writing code bytes of a running process with every thread stopped: see patch.h. */
+#define _GNU_SOURCE
+#include "inject/patch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct thr {
+	pid_t tid;
+	bool stopped;
+	bool gone;
+	int sig; /* a signal it stopped with, handed back at the detach */
+};
+
+struct tset {
+	struct thr *t;
+	size_t n, cap;
+};
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static struct thr *find(struct tset *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->t[i].tid == tid)
+			return &s->t[i];
+	return NULL;
+}
+
+static struct thr *add(struct tset *s, pid_t tid)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct thr *t = realloc(s->t, cap * sizeof(*t));
+
+		if (!t)
+			return NULL;
+		s->t = t;
+		s->cap = cap;
+	}
+	s->t[s->n] = (struct thr){.tid = tid};
+	return &s->t[s->n++];
+}
+
+/* Whether thread tid is traced by this thread already (a clone auto-attached). */
+static bool traced_by_us(pid_t tid)
+{
+	char path[64], line[256];
+	bool ret = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TracerPid:", 10)) {
+			ret = atoi(line + 10) == (int)syscall(SYS_gettid);
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Attaches and interrupts every thread of pid not in s yet; *added says whether there was one.
+ * -ESRCH when the process is gone, -EPERM when ptrace is refused.
+ */
+static int seize_new(pid_t pid, struct tset *s, bool *added, char *err, size_t errlen)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	*added = false;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return fail(err, errlen, -ESRCH, "no process with pid %d", (int)pid);
+	while ((de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		struct thr *t;
+
+		if (tid <= 0 || find(s, tid))
+			continue;
+		if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACECLONE)) {
+			if (errno == ESRCH)
+				continue; /* exited meanwhile */
+			if (errno != EPERM || !traced_by_us(tid)) {
+				ret = fail(err, errlen, errno == EPERM ? -EPERM : -errno,
+					   "cannot attach thread %d of process %d: %s (traced by "
+					   "another process, or no CAP_SYS_PTRACE?)",
+					   (int)tid, (int)pid, strerror(errno));
+				break;
+			}
+		}
+		t = add(s, tid);
+		if (!t) {
+			ptrace(PTRACE_DETACH, tid, 0,
+			       0); /* not stopped: fails, the exit detaches */
+			ret = fail(err, errlen, -ENOMEM, "out of memory");
+			break;
+		}
+		*added = true;
+		ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Collects the stops of s's threads without blocking; returns how many are still running. */
+static size_t reap(struct tset *s)
+{
+	size_t running = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct thr *t = &s->t[i];
+		int st;
+		pid_t r;
+
+		if (t->stopped || t->gone)
+			continue;
+		r = waitpid(t->tid, &st, __WALL | WNOHANG);
+		if (r < 0) {
+			t->gone = true; /* ECHILD: exited and reaped */
+		} else if (r == 0) {
+			running++;
+		} else if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			t->gone = true;
+		} else if (WIFSTOPPED(st)) {
+			t->stopped = true;
+			/* a signal-delivery-stop keeps its signal; an event stop (ours, a clone's)
+			 * carries none */
+			t->sig = (st >> 16) == 0 ? WSTOPSIG(st) : 0;
+		}
+	}
+	return running;
+}
+
+/* Detaches every stopped thread; a thread that has not stopped yet is waited for up to 2 s. */
+static void release(struct tset *s)
+{
+	uint64_t until = now_ns() + 2000000000u;
+
+	while (reap(s) && now_ns() < until)
+		usleep(100);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->t[i].stopped && !s->t[i].gone)
+			ptrace(PTRACE_DETACH, s->t[i].tid, 0, (void *)(long)s->t[i].sig);
+	s->n = 0;
+}
+
+/* Stops every thread of pid (s empty on entry). */
+static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, size_t errlen)
+{
+	unsigned spins = 0;
+
+	for (;;) {
+		bool added;
+		int ret = seize_new(pid, s, &added, err, errlen);
+
+		if (ret)
+			return ret;
+		if (!reap(s) && !added) {
+			size_t live = 0;
+
+			for (size_t i = 0; i < s->n; i++)
+				live += !s->t[i].gone;
+			if (!live)
+				return fail(err, errlen, -ESRCH, "process %d exited", (int)pid);
+			return 0;
+		}
+		if (now_ns() > deadline)
+			return fail(err, errlen, -ETIMEDOUT,
+				    "the threads of process %d did not all stop in time", (int)pid);
+		if (++spins < 200)
+			sched_yield();
+		else
+			usleep(50);
+	}
+}
+
+static void hex(const uint8_t *b, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < n && o + 3 < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "%s%02x", i ? " " : "", b[i]);
+}
+
+/* Whether a stopped thread is strictly inside a site; its tid and rip then. */
+static bool busy(struct tset *s, const struct nc_patch_site *sites, size_t n,
+		 struct nc_patch_result *res)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct user_regs_struct r;
+
+		if (!s->t[i].stopped || s->t[i].gone || ptrace(PTRACE_GETREGS, s->t[i].tid, 0, &r))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (r.rip > sites[k].addr && r.rip < sites[k].addr + sites[k].len) {
+				res->busy_tid = s->t[i].tid;
+				res->busy_rip = r.rip;
+				return true;
+			}
+	}
+	return false;
+}
+
+/* With every thread stopped: check, write, verify; puts back what it wrote on failure. */
+static int write_sites(int mem, pid_t pid, const struct nc_patch_site *sites, size_t n, char *err,
+		       size_t errlen)
+{
+	uint8_t now[NC_PATCH_MAX_LEN];
+	char a[64], b[64];
+	size_t k;
+	int ret = 0;
+
+	for (k = 0; k < n; k++) {
+		const struct nc_patch_site *st = &sites[k];
+
+		if (pread(mem, now, st->len, (off_t)st->addr) != (ssize_t)st->len)
+			return fail(err, errlen, -EFAULT, "cannot read 0x%llx of process %d: %s",
+				    (unsigned long long)st->addr, (int)pid, strerror(errno));
+		if (memcmp(now, st->expect, st->len)) {
+			hex(now, st->len, a, sizeof(a));
+			hex(st->expect, st->len, b, sizeof(b));
+			return fail(err, errlen, -ESTALE,
+				    "the code at 0x%llx of process %d changed: %s where %s was "
+				    "expected",
+				    (unsigned long long)st->addr, (int)pid, a, b);
+		}
+	}
+	for (k = 0; k < n; k++) {
+		const struct nc_patch_site *st = &sites[k];
+
+		if (pwrite(mem, st->write, st->len, (off_t)st->addr) != (ssize_t)st->len ||
+		    pread(mem, now, st->len, (off_t)st->addr) != (ssize_t)st->len ||
+		    memcmp(now, st->write, st->len)) {
+			ret = fail(err, errlen, -EIO,
+				   "cannot write %zu bytes at 0x%llx of process %d", st->len,
+				   (unsigned long long)st->addr, (int)pid);
+			break;
+		}
+	}
+	if (ret)
+		while (k-- > 0)
+			if (pwrite(mem, sites[k].expect, sites[k].len, (off_t)sites[k].addr) < 0)
+				break;
+	return ret;
+}
+
+int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int timeout_ms,
+		   struct nc_patch_result *res, char *err, size_t errlen)
+{
+	struct nc_patch_result local;
+	struct tset s = {0};
+	uint64_t deadline;
+	char path[64];
+	int mem, ret;
+
+	if (!res)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	for (size_t k = 0; k < n; k++)
+		if (!sites[k].len || sites[k].len > NC_PATCH_MAX_LEN ||
+		    (sites[k].addr & 4095) + sites[k].len > 4096)
+			return fail(err, errlen, -EINVAL,
+				    "site 0x%llx: 1 to %d bytes within one page",
+				    (unsigned long long)sites[k].addr, NC_PATCH_MAX_LEN);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	mem = open(path, O_RDWR | O_CLOEXEC);
+	if (mem < 0)
+		return fail(err, errlen,
+			    errno == ENOENT   ? -ESRCH
+			    : errno == EACCES ? -EPERM
+					      : -errno,
+			    "cannot open %s: %s", path, strerror(errno));
+	deadline =
+	    now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS) * 1000000u;
+	for (;;) {
+		uint64_t t0 = now_ns(), dt;
+		bool inside;
+
+		res->tries++;
+		ret = stop_all(pid, &s, deadline, err, errlen);
+		res->threads = 0;
+		for (size_t i = 0; i < s.n; i++)
+			res->threads += s.t[i].stopped && !s.t[i].gone;
+		inside = !ret && busy(&s, sites, n, res);
+		if (!ret && !inside)
+			ret = write_sites(mem, pid, sites, n, err, errlen);
+		release(&s);
+		dt = now_ns() - t0;
+		if (dt > res->stop_ns)
+			res->stop_ns = dt;
+		if (ret == -ETIMEDOUT && res->busy_tid)
+			goto stayed; /* the last try ran out of time, a thread was inside before */
+		if (ret || !inside)
+			break;
+		if (now_ns() + 1000000u > deadline) {
+		stayed:
+			ret = fail(err, errlen, -ETIMEDOUT,
+				   "thread %d of process %d stayed inside the bytes to patch (at "
+				   "0x%llx) for %d ms",
+				   (int)res->busy_tid, (int)pid, (unsigned long long)res->busy_rip,
+				   timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS);
+			break;
+		}
+		usleep(1000);
+	}
+	free(s.t);
+	close(mem);
+	return ret;
+}

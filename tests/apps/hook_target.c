@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * hook_target: the process netcap's function-hook tests patch (tests/unit/test_hook.c, issue 16).
+ *
+ * THREADS threads call the static function step() in a loop: chunk c folds step() over 4096
+ * values from seed c; each result is compared with the one main() computed before any thread
+ * started (and before any patch), and a difference counted as an error. Built -O2 without
+ * sanitizers: the loop calling step() is compiled knowing step()'s body, so under -fipa-ra it may
+ * keep values in call-clobbered registers across the call; a stub that saved only the ABI's
+ * caller-saved set would then break the checksum. hook_entry() is what a trampoline calls: it
+ * counts calls, checks its cookie and the arguments, and overwrites every call-clobbered general
+ * register and the flags on purpose.
+ *
+ * With --spin, one more thread runs spin_site(), whose loop sits at spin_site+2: a patch of its
+ * first 5 bytes must never be written while it runs.
+ *
+ * It maps, near step(), one page for a trampoline (read+execute; the test writes it through
+ * /proc/PID/mem) and one read-write page for its data, and prints one line:
+ *   step=0x… tramp=0x… data=0x… entry=0x… spin=0x…
+ * It runs until its stdin ends, then prints
+ *   chunks=N errors=E calls=C badargs=B
+ * and exits 0 when E and B are 0.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define THREADS 4
+#define SEEDS	64
+#define SPAN	4096
+#define COOKIE	0x5eedULL
+
+static const uint64_t table[16] = {
+    0x243f6a8885a308d3, 0x13198a2e03707344, 0xa4093822299f31d0, 0x082efa98ec4e6c89,
+    0x452821e638d01377, 0xbe5466cf34e90c6c, 0xc0ac29b7c97c50dd, 0x3f84d5b5b5470917,
+    0x9216d5d98979fb1b, 0xd1310ba698dfb5ac, 0x2ffd72dbd01adfb7, 0xb8e1afed6a267e96,
+    0xba7c9045f12c7f99, 0x24a19947b3916cf7, 0x0801f2e2858efc16, 0x636920d871574e69,
+};
+
+__attribute__((noinline, noclone, no_icf)) static uint64_t step(uint64_t acc, uint64_t i)
+{
+	return (acc ^ table[i & 15]) * 0x9e3779b97f4a7c15ULL + (i >> 3);
+}
+
+/* the loop that sits inside the first 5 bytes: nop; nop; 1: jmp 1b */
+__asm__(".text\n"
+	".p2align 4\n"
+	".globl spin_site\n"
+	".type spin_site,@function\n"
+	"spin_site:\n"
+	"\tnop\n"
+	"\tnop\n"
+	"1:\tjmp 1b\n"
+	"\tret\n"
+	"\tnop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop\n"
+	".size spin_site, .-spin_site\n");
+void spin_site(void);
+
+static uint64_t expected[SEEDS];
+static atomic_bool quit;
+static atomic_ulong chunks, errors, calls, badargs;
+
+static uint64_t chunk(uint64_t seed)
+{
+	uint64_t acc = seed;
+
+	for (uint64_t i = 0; i < SPAN; i++)
+		acc = step(acc, seed + i);
+	return acc;
+}
+
+/* The trampoline's entry: entry(cookie, argument 1 of step, argument 2 of step). */
+__attribute__((noinline, target("general-regs-only"))) void hook_entry(uint64_t cookie,
+								       uint64_t acc, uint64_t i)
+{
+	(void)acc;
+	if (cookie != COOKIE || i >= SEEDS + SPAN)
+		atomic_fetch_add_explicit(&badargs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+	__asm__ volatile("mov $-1, %%rax\n\tmov $-1, %%rcx\n\tmov $-1, %%rdx\n\t"
+			 "mov $-1, %%rsi\n\tmov $-1, %%rdi\n\tmov $-1, %%r8\n\t"
+			 "mov $-1, %%r9\n\tmov $-1, %%r10\n\tmov $-1, %%r11\n\t"
+			 "cmp %%rcx, %%rdx\n\t"
+			 :
+			 :
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "cc",
+			   "memory");
+}
+
+static void *worker(void *arg)
+{
+	uint64_t n = (uint64_t)(uintptr_t)arg;
+
+	while (!atomic_load_explicit(&quit, memory_order_relaxed)) {
+		uint64_t c = (n * 7) % SEEDS;
+
+		if (chunk(c) != expected[c])
+			atomic_fetch_add_explicit(&errors, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&chunks, 1, memory_order_relaxed);
+		n++;
+	}
+	return NULL;
+}
+
+static atomic_bool spinning;
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	atomic_store(&spinning, true);
+	spin_site();
+	return NULL;
+}
+
+/* Two pages within +-2 GB of `near`: the first read+execute, the second read-write. */
+static void *map_near(uintptr_t near)
+{
+	uintptr_t base = near & ~(uintptr_t)0xfffff;
+
+	for (uintptr_t k = 1; k < 1024; k++) {
+		uintptr_t hint = base - k * 0x100000;
+		void *p = mmap((void *)hint, 8192, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+		if (p == MAP_FAILED)
+			continue;
+		if ((uintptr_t)p != hint) { /* a kernel that ignores the flag */
+			munmap(p, 8192);
+			continue;
+		}
+		memset(p, 0xcc, 4096);
+		mprotect(p, 4096, PROT_READ | PROT_EXEC);
+		return p;
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t th[THREADS + 1];
+	int n = THREADS;
+	uint8_t *region;
+	char buf[64];
+
+	for (uint64_t c = 0; c < SEEDS; c++)
+		expected[c] = chunk(c);
+	region = map_near((uintptr_t)&step);
+	if (!region) {
+		fprintf(stderr, "hook_target: no free pages near step()\n");
+		return 2;
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i * 1000));
+	if (argc > 1 && !strcmp(argv[1], "--spin")) {
+		pthread_t sp;
+
+		pthread_create(&sp, NULL, spinner, NULL);
+		pthread_detach(sp);
+		while (!atomic_load(&spinning))
+			usleep(100);
+	}
+	printf("step=%p tramp=%p data=%p entry=%p spin=%p\n", (void *)&step, (void *)region,
+	       (void *)(region + 4096), (void *)&hook_entry, (void *)&spin_site);
+	fflush(stdout);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	atomic_store(&quit, true);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	printf("chunks=%lu errors=%lu calls=%lu badargs=%lu\n", atomic_load(&chunks),
+	       atomic_load(&errors), atomic_load(&calls), atomic_load(&badargs));
+	return atomic_load(&errors) || atomic_load(&badargs);
+}

@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Function hooks (issue 16, docs/inproc.md "Function hooks"): the trampoline builder
+ * (core/inject/hook.h) over the fixture's real code and over hand-made bytes for each refusal;
+ * trampolines run in this process (relocated code called directly, and a patched copy of a
+ * function calling an entry that clobbers every call-clobbered register); the stop-all-threads
+ * patcher (core/inject/patch.h) against tests/apps/hook_target: 100 patches and unpatches while
+ * four threads call the hooked function, the patcher SIGKILLed at random moments, its refusals.
+ * The patcher's cases need ptrace and are skipped with the reason where it is refused.
+ */
+#define _GNU_SOURCE
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "discover/elf.h"
+#include "inject/hook.h"
+#include "inject/patch.h"
+
+/* --- small functions whose first bytes the builder relocates (AT&T syntax) --- */
+__asm__(".text\n"
+	".p2align 4\n"
+	/* uint64_t t_sum(const uint64_t *a, unsigned n): test; je (rel8); xor, then a loop */
+	".globl t_sum\n.type t_sum,@function\nt_sum:\n"
+	"\ttest %esi, %esi\n\tje 2f\n\txor %eax, %eax\n"
+	"1:\tadd (%rdi), %rax\n\tadd $8, %rdi\n\tdec %esi\n\tjne 1b\n\tret\n"
+	"2:\txor %eax, %eax\n\tret\n"
+	".globl t_sum_end\nt_sum_end:\n.size t_sum, .-t_sum\n"
+	".p2align 4\n"
+	/* uint64_t t_rip(uint64_t i, uint64_t add): lea rip-relative first */
+	".globl t_rip\n.type t_rip,@function\nt_rip:\n"
+	"\tlea t_table(%rip), %rax\n\tmov (%rax,%rdi,8), %rax\n\tadd %rsi, %rax\n\tret\n"
+	".globl t_rip_end\nt_rip_end:\n.size t_rip, .-t_rip\n"
+	".p2align 4\n"
+	/* uint64_t t_call(uint64_t x, uint64_t y): call rel32 first; t_helper returns x + 1 */
+	".globl t_call\n.type t_call,@function\nt_call:\n"
+	"\tcall t_helper\n\tadd %rsi, %rax\n\tret\n"
+	".globl t_call_end\nt_call_end:\n.size t_call, .-t_call\n"
+	"t_helper:\n\tlea 1(%rdi), %rax\n\tret\n"
+	".p2align 4\n"
+	/* void t_keep(void): a 5-byte nop, ret */
+	".globl t_keep\n.type t_keep,@function\nt_keep:\n"
+	"\tnopl 0(%rax,%rax)\n\tret\n"
+	".globl t_keep_end\nt_keep_end:\n.size t_keep, .-t_keep\n"
+	".p2align 4\n"
+	/* uint64_t t_arg8(a1..a8): returns a8 (on the stack) */
+	".globl t_arg8\n.type t_arg8,@function\nt_arg8:\n"
+	"\tmov 16(%rsp), %rax\n\tret\n"
+	".globl t_arg8_end\nt_arg8_end:\n.size t_arg8, .-t_arg8\n"
+	".p2align 4\n"
+	/*
+	 * void t_regs_probe(void): every general register but rsp set to 0x11111111111111NN and
+	 * the flags to CF PF AF ZF SF OF, calls *t_regs_fn, stores all of them in t_regs_out[0..14]
+	 * and the flags in t_regs_out[15].
+	 */
+	".globl t_regs_probe\n.type t_regs_probe,@function\nt_regs_probe:\n"
+	"\tpush %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n"
+	"\tsub $8, %rsp\n"
+	"\tmovabs $0x1111111111111100, %rax\n\tmovabs $0x1111111111111101, %rcx\n"
+	"\tmovabs $0x1111111111111102, %rdx\n\tmovabs $0x1111111111111103, %rbx\n"
+	"\tmovabs $0x1111111111111104, %rbp\n\tmovabs $0x1111111111111105, %rsi\n"
+	"\tmovabs $0x1111111111111106, %rdi\n\tmovabs $0x1111111111111107, %r8\n"
+	"\tmovabs $0x1111111111111108, %r9\n\tmovabs $0x1111111111111109, %r10\n"
+	"\tmovabs $0x111111111111110a, %r11\n\tmovabs $0x111111111111110b, %r12\n"
+	"\tmovabs $0x111111111111110c, %r13\n\tmovabs $0x111111111111110d, %r14\n"
+	"\tmovabs $0x111111111111110e, %r15\n"
+	"\tpush $0x8d5\n\tpopfq\n"
+	"\tcall *t_regs_fn(%rip)\n"
+	"\tpushfq\n"
+	"\tmov %rax, t_regs_out+0(%rip)\n\tmov %rcx, t_regs_out+8(%rip)\n"
+	"\tmov %rdx, t_regs_out+16(%rip)\n\tmov %rbx, t_regs_out+24(%rip)\n"
+	"\tmov %rbp, t_regs_out+32(%rip)\n\tmov %rsi, t_regs_out+40(%rip)\n"
+	"\tmov %rdi, t_regs_out+48(%rip)\n\tmov %r8, t_regs_out+56(%rip)\n"
+	"\tmov %r9, t_regs_out+64(%rip)\n\tmov %r10, t_regs_out+72(%rip)\n"
+	"\tmov %r11, t_regs_out+80(%rip)\n\tmov %r12, t_regs_out+88(%rip)\n"
+	"\tmov %r13, t_regs_out+96(%rip)\n\tmov %r14, t_regs_out+104(%rip)\n"
+	"\tmov %r15, t_regs_out+112(%rip)\n"
+	"\tpop %rax\n\tmov %rax, t_regs_out+120(%rip)\n"
+	"\tadd $8, %rsp\n"
+	"\tpop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\tret\n"
+	".size t_regs_probe, .-t_regs_probe\n"
+	".section .rodata\n.p2align 3\nt_table:\n\t.quad 10, 20, 30, 40\n"
+	".text\n");
+
+uint64_t t_sum(const uint64_t *a, unsigned n);
+uint64_t t_rip(uint64_t i, uint64_t add);
+uint64_t t_call(uint64_t x, uint64_t y);
+void t_keep(void);
+uint64_t t_arg8(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+void t_regs_probe(void);
+extern const uint8_t t_sum_end[], t_rip_end[], t_call_end[], t_keep_end[], t_arg8_end[];
+#define SIZE(f) ((size_t)(f##_end - (const uint8_t *)(f)))
+void *t_regs_fn;
+uint64_t t_regs_out[16];
+
+#define FLAGS_SET 0x8d5 /* CF PF AF ZF SF OF */
+
+/* What the trampolines' entry saw. */
+static uint64_t seen_cookie, seen_a, seen_b;
+static int seen_calls;
+
+static void entry(uint64_t cookie, uint64_t a, uint64_t b)
+{
+	seen_cookie = cookie;
+	seen_a = a;
+	seen_b = b;
+	seen_calls++;
+	/* what any C function may do to the caller-saved registers and the flags */
+	__asm__ volatile("mov $-1, %%rax\n\tmov $-1, %%rcx\n\tmov $-1, %%rdx\n\t"
+			 "mov $-1, %%rsi\n\tmov $-1, %%rdi\n\tmov $-1, %%r8\n\t"
+			 "mov $-1, %%r9\n\tmov $-1, %%r10\n\tmov $-1, %%r11\n\t"
+			 "xor %%eax, %%eax\n\t"
+			 :
+			 :
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "cc",
+			   "memory");
+}
+
+/* len bytes, read+write+execute, within +-1 GB of `near`. */
+static uint8_t *map_near(const void *near, size_t len)
+{
+	uintptr_t base = (uintptr_t)near & ~(uintptr_t)0xfffff;
+
+	for (uintptr_t k = 1; k < 1024; k++) {
+		uintptr_t hint = base - k * 0x100000;
+		void *p = mmap((void *)hint, len, PROT_READ | PROT_WRITE | PROT_EXEC,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+		if (p == MAP_FAILED)
+			continue;
+		if ((uintptr_t)p == hint)
+			return p;
+		munmap(p, len);
+	}
+	g_assert_not_reached();
+}
+
+/* --- the builder over the fixture's code --- */
+
+/* One instruction's meaning: a branch's or a memory operand's absolute target, else its bytes. */
+struct meaning {
+	char mnemonic[32];
+	uint64_t target; /* branch target or RIP-relative address; 0: none */
+	uint8_t bytes[16];
+	size_t size;
+};
+
+static size_t meanings(csh cs, const uint8_t *code, size_t len, uint64_t addr, struct meaning *m,
+		       size_t max)
+{
+	cs_insn *insn;
+	size_t n = cs_disasm(cs, code, len, addr, 0, &insn), k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++, k++) {
+		const cs_x86 *x = &insn[i].detail->x86;
+
+		memset(&m[k], 0, sizeof(m[k]));
+		g_strlcpy(m[k].mnemonic, insn[i].mnemonic, sizeof(m[k].mnemonic));
+		memcpy(m[k].bytes, insn[i].bytes, insn[i].size);
+		m[k].size = insn[i].size;
+		for (unsigned o = 0; o < x->op_count; o++) {
+			if (x->operands[o].type == X86_OP_MEM &&
+			    x->operands[o].mem.base == X86_REG_RIP)
+				m[k].target = insn[i].address + insn[i].size +
+					      (uint64_t)x->operands[o].mem.disp;
+			if (x->operands[o].type == X86_OP_IMM &&
+			    (cs_insn_group(cs, &insn[i], X86_GRP_JUMP) ||
+			     cs_insn_group(cs, &insn[i], X86_GRP_CALL)))
+				m[k].target = (uint64_t)x->operands[o].imm;
+		}
+	}
+	cs_free(insn, n);
+	return k;
+}
+
+/*
+ * The relocated instructions mean what the originals meant: same mnemonic and absolute target
+ * where there is one, else the same bytes; then a jmp to func + reloc_len.
+ */
+static void check_relocated(const struct nc_hook_in *in, const struct nc_hook_out *out)
+{
+	struct meaning a[8], b[9];
+	size_t na, nb;
+	csh cs;
+
+	g_assert_cmpint(cs_open(CS_ARCH_X86, CS_MODE_64, &cs), ==, CS_ERR_OK);
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	na = meanings(cs, in->code, out->reloc_len, in->func, a, 8);
+	nb = meanings(cs, out->tramp + out->reloc_off, out->tramp_len - out->reloc_off,
+		      in->tramp + out->reloc_off, b, 9);
+	cs_close(&cs);
+	g_assert_cmpuint(na, ==, out->n_reloc);
+	g_assert_cmpuint(nb, ==, na + 1);
+	for (size_t i = 0; i < na; i++) {
+		g_assert_cmpstr(a[i].mnemonic, ==, b[i].mnemonic);
+		g_assert_cmphex(a[i].target, ==, b[i].target);
+		if (!a[i].target)
+			g_assert_cmpmem(a[i].bytes, a[i].size, b[i].bytes, b[i].size);
+	}
+	g_assert_cmpstr(b[na].mnemonic, ==, "jmp");
+	g_assert_cmphex(b[na].target, ==, in->func + out->reloc_len);
+}
+
+static void test_fixture(void)
+{
+	static const char *const names[] = {"fwd_burst", "fwd_one", "fwd_rx"};
+	const char *path = g_getenv("NC_FWD");
+	struct nc_elf *e = NULL;
+	char err[256];
+
+	if (!path || access(path, R_OK)) {
+		g_test_skip("NC_FWD (the nc_fwd fixture) not built");
+		return;
+	}
+	g_assert_cmpint(nc_elf_open(path, &e, err, sizeof(err)), ==, 0);
+	for (size_t f = 0; f < G_N_ELEMENTS(names); f++) {
+		uint64_t off, size, vaddr;
+		g_autofree uint8_t *code = NULL;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		g_assert_cmpint(nc_elf_func(e, names[f], &off, &size, err, sizeof(err)), ==, 0);
+		g_assert_cmpint(nc_elf_vaddr(e, off, &vaddr), ==, 0);
+		code = g_malloc(size);
+		g_assert_cmpint(pread(fd, code, size, (off_t)off), ==, (ssize_t)size);
+		close(fd);
+		for (int kind = NC_HOOK_PASS; kind <= NC_HOOK_VECTOR; kind++) {
+			struct nc_hook_in in = {
+			    .code = code,
+			    .code_len = size,
+			    .func = 0x555555554000 + vaddr,
+			    .func_size = size,
+			    .kind = (enum nc_hook_kind)kind,
+			    .arg = f == 2 ? 2 : 1,
+			    .count_arg = f == 2 ? 3 : 2,
+			    .name = names[f],
+			};
+			struct nc_hook_out out;
+			uint8_t jmp[NC_HOOK_PATCH_LEN];
+
+			in.tramp = (in.func & ~0xfffULL) - 0x10000000;
+			in.data = in.tramp + 4096;
+			g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+			g_test_message("%s kind %d: %zu instructions, %zu bytes relocated, "
+				       "trampoline %zu bytes (stub %zu)",
+				       names[f], kind, out.n_reloc, out.reloc_len, out.tramp_len,
+				       out.reloc_off);
+			g_assert_cmpuint(out.reloc_len, >=, NC_HOOK_PATCH_LEN);
+			g_assert_cmpuint(out.reloc_off == 0, ==, kind == NC_HOOK_PASS);
+			g_assert_cmpmem(out.orig, 5, code, 5);
+			g_assert_cmpint(nc_hook_jmp(in.func, in.tramp, jmp), ==, 0);
+			g_assert_cmpmem(out.patch, 5, jmp, 5);
+			check_relocated(&in, &out);
+		}
+	}
+	nc_elf_close(e);
+}
+
+/* --- refusals over hand-made bytes --- */
+
+struct refusal {
+	const char *what;
+	const uint8_t *code;
+	size_t len;
+	uint64_t func_size;
+	int64_t tramp_off; /* tramp = func + tramp_off */
+	uint64_t func;	   /* 0: 0x400000 */
+	enum nc_hook_kind kind;
+	unsigned arg;
+	int ret;
+	const char *msg; /* a part of the message */
+};
+
+#define B(...) (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
+
+static void test_refusals(void)
+{
+	const struct refusal r[] = {
+	    {"shorter than the patch (size)", B(0x31, 0xc0, 0xc3), 3, 0x100000, 0, NC_HOOK_PASS, 0,
+	     -ENOSPC, "3 bytes long, shorter than the 5-byte jump"},
+	    {"shorter than the patch (ret)", B(0x31, 0xc0, 0xc3, 0xcc, 0xcc, 0xcc), 0, 0x100000, 0,
+	     NC_HOOK_PASS, 0, -ENOSPC, "ends at +0x3 (ret), before the 5 bytes"},
+	    {"fewer bytes given", B(0x31, 0xc0, 0x90), 0, 0x100000, 0, NC_HOOK_PASS, 0, -ENOSPC,
+	     "only 3 bytes given"},
+	    {"an instruction cut", B(0x90, 0x90, 0x90, 0x48, 0x8b, 0x05, 0x00), 0, 0x100000, 0,
+	     NC_HOOK_PASS, 0, -ENOSPC, "runs past the 7 bytes given"},
+	    {"jrcxz", B(0xe3, 0x10, 0x90, 0x90, 0x90, 0x90, 0xc3), 0, 0x100000, 0, NC_HOOK_PASS, 0,
+	     -ENOTSUP, "function+0x0: jrcxz"},
+	    {"loop", B(0x90, 0xe2, 0x10, 0x90, 0x90, 0x90, 0xc3), 0, 0x100000, 0, NC_HOOK_PASS, 0,
+	     -ENOTSUP, "function+0x1: loop"},
+	    {"xbegin", B(0xc7, 0xf8, 0x10, 0x00, 0x00, 0x00, 0xc3), 0, 0x100000, 0, NC_HOOK_PASS, 0,
+	     -ENOTSUP, "function+0x0: xbegin"},
+	    /* xor eax,eax; 1: inc rax; cmp rax,10; jne 1b (+2, inside the patch); ret */
+	    {"a jump into the patch",
+	     B(0x31, 0xc0, 0x48, 0xff, 0xc0, 0x48, 0x83, 0xf8, 0x0a, 0x75, 0xf7, 0xc3), 12,
+	     0x100000, 0, NC_HOOK_PASS, 0, -ENOTSUP,
+	     "function+0x9: jne 0x400002 lands inside the 5 patched bytes (+0x2)"},
+	    /* a jump to the entry itself is fine: the same without the loop, jne to +0 */
+	    {"a jump to the entry (accepted)",
+	     B(0x31, 0xc0, 0x48, 0xff, 0xc0, 0x48, 0x83, 0xf8, 0x0a, 0x75, 0xf5, 0xc3), 12,
+	     0x100000, 0, NC_HOOK_PASS, 0, 0, NULL},
+	    /* mov rax, [rip+0x70000000] with the trampoline 512 MB below */
+	    {"rip-relative out of reach", B(0x48, 0x8b, 0x05, 0x00, 0x00, 0x00, 0x70, 0xc3), 8,
+	     -0x20000000, 0x40000000, NC_HOOK_PASS, 0, -ERANGE, "out of reach of the trampoline"},
+	    {"trampoline out of reach", B(0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3), 6, 0xc0000000LL, 0,
+	     NC_HOOK_PASS, 0, -ERANGE, "out of reach of a jmp rel32"},
+	    {"bytes that do not decode", B(0x06, 0x90, 0x90, 0x90, 0x90, 0xc3), 6, 0x100000, 0,
+	     NC_HOOK_PASS, 0, -EILSEQ, "do not decode"},
+	    {"a body that does not decode", B(0x55, 0x48, 0x89, 0xe5, 0x90, 0x06, 0x5d, 0xc3), 8,
+	     0x100000, 0, NC_HOOK_PASS, 0, -EILSEQ, "function+0x5: bytes that do not decode"},
+	    {"across a page", B(0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3), 6, 0x100000, 0x400ffd,
+	     NC_HOOK_PASS, 0, -EXDEV, "cross a page boundary"},
+	    {"argument 0", B(0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3), 6, 0x100000, 0, NC_HOOK_SINGLE, 0,
+	     -EINVAL, "argument numbers are 1 to 16"},
+	    {"argument 17", B(0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3), 6, 0x100000, 0, NC_HOOK_SINGLE,
+	     17, -EINVAL, "argument numbers"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(r); i++) {
+		struct nc_hook_in in = {
+		    .code = r[i].code,
+		    .code_len = r[i].len,
+		    .func = r[i].func ? r[i].func : 0x400000,
+		    .func_size = r[i].func_size,
+		    .kind = r[i].kind,
+		    .arg = r[i].arg,
+		};
+		struct nc_hook_out out;
+		char err[256] = "";
+		int ret;
+
+		in.tramp = in.func + (uint64_t)r[i].tramp_off;
+		in.data = in.tramp + 4096;
+		ret = nc_hook_build(&in, &out, err, sizeof(err));
+		g_test_message("%s: %d %s", r[i].what, ret, err);
+		g_assert_cmpint(ret, ==, r[i].ret);
+		if (r[i].msg)
+			g_assert_nonnull(strstr(err, r[i].msg));
+	}
+}
+
+/* --- trampolines run in this process --- */
+
+/* A PASS trampoline of fn at its own address: calling it must be calling fn. */
+static void *pass_tramp(void *fn, size_t size, uint8_t *at)
+{
+	struct nc_hook_in in = {
+	    .code = fn,
+	    .code_len = size,
+	    .func = (uint64_t)(uintptr_t)fn,
+	    .func_size = size,
+	    .tramp = (uint64_t)(uintptr_t)at,
+	    .data = (uint64_t)(uintptr_t)at + 2048,
+	    .kind = NC_HOOK_PASS,
+	};
+	struct nc_hook_out out;
+	char err[256];
+
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+	memcpy(at, out.tramp, out.tramp_len);
+	__builtin___clear_cache((char *)at, (char *)at + out.tramp_len);
+	return at;
+}
+
+static void test_exec_relocated(void)
+{
+	uint8_t *r = map_near((void *)t_rip, 3 * 4096);
+	uint64_t a[5] = {1, 2, 3, 4, 5};
+	uint64_t (*sum)(const uint64_t *, unsigned) =
+	    (uint64_t(*)(const uint64_t *, unsigned))pass_tramp((void *)t_sum, SIZE(t_sum), r);
+	uint64_t (*rip)(uint64_t, uint64_t) =
+	    (uint64_t(*)(uint64_t, uint64_t))pass_tramp((void *)t_rip, SIZE(t_rip), r + 4096);
+	uint64_t (*call)(uint64_t, uint64_t) =
+	    (uint64_t(*)(uint64_t, uint64_t))pass_tramp((void *)t_call, SIZE(t_call), r + 8192);
+
+	g_assert_cmpuint(sum(a, 5), ==, 15);
+	g_assert_cmpuint(sum(a, 0), ==, 0);  /* the relocated je, taken */
+	g_assert_cmpuint(rip(2, 5), ==, 35); /* the relocated lea t_table(%rip) */
+	g_assert_cmpuint(call(3, 4), ==, 8); /* the relocated call t_helper */
+	munmap(r, 3 * 4096);
+}
+
+/*
+ * A copy of fn (size bytes) at r, patched to jump into a trampoline of `kind` at r + 4096 whose
+ * data slot is at r + 8192 ({entry, cookie}); returns the copy.
+ */
+static void *patched_copy(const void *fn, size_t size, uint8_t *r, enum nc_hook_kind kind,
+			  unsigned arg, unsigned count_arg)
+{
+	struct nc_hook_in in = {
+	    .code = fn,
+	    .code_len = size,
+	    .func = (uint64_t)(uintptr_t)r,
+	    .func_size = size,
+	    .tramp = (uint64_t)(uintptr_t)r + 4096,
+	    .data = (uint64_t)(uintptr_t)r + 8192,
+	    .kind = kind,
+	    .arg = arg,
+	    .count_arg = count_arg,
+	};
+	struct nc_hook_out out;
+	struct nc_hook_data d = {(uint64_t)(uintptr_t)entry, 0xc00c1e};
+	char err[256];
+
+	memcpy(r, fn, size);
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+	memcpy(r + 4096, out.tramp, out.tramp_len);
+	memcpy(r + 8192, &d, sizeof(d));
+	memcpy(r, out.patch, NC_HOOK_PATCH_LEN);
+	__builtin___clear_cache((char *)r, (char *)r + 8192);
+	return r;
+}
+
+static void test_exec_patched(void)
+{
+	uint8_t *r = map_near((void *)t_sum, 3 * 4096);
+	uint64_t a[4] = {10, 20, 30, 40};
+	uint64_t (*sum)(const uint64_t *, unsigned);
+	uint64_t (*arg8)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+			 uint64_t);
+	struct nc_hook_data *d = (struct nc_hook_data *)(r + 8192);
+
+	/* func@1@2 on a copy of t_sum */
+	sum = (uint64_t(*)(const uint64_t *, unsigned))patched_copy((void *)t_sum, SIZE(t_sum), r,
+								    NC_HOOK_VECTOR, 1, 2);
+	seen_calls = 0;
+	g_assert_cmpuint(sum(a, 4), ==, 100);
+	g_assert_cmpint(seen_calls, ==, 1);
+	g_assert_cmphex(seen_cookie, ==, 0xc00c1e);
+	g_assert_true(seen_a == (uint64_t)(uintptr_t)a);
+	g_assert_cmpuint(seen_b, ==, 4);
+	g_assert_cmpuint(sum(a, 0), ==, 0);
+	g_assert_cmpint(seen_calls, ==, 2);
+	/* switched off: entry 0, no call, the same result */
+	d->entry = 0;
+	g_assert_cmpuint(sum(a, 3), ==, 60);
+	g_assert_cmpint(seen_calls, ==, 2);
+
+	/* arguments 7 and 8 come from the caller's stack */
+	arg8 = (uint64_t(*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+			    uint64_t))patched_copy((void *)t_arg8, SIZE(t_arg8), r, NC_HOOK_VECTOR,
+						   8, 7);
+	g_assert_cmpuint(arg8(1, 2, 3, 4, 5, 6, 77, 88), ==, 88);
+	g_assert_cmpint(seen_calls, ==, 3);
+	g_assert_cmpuint(seen_a, ==, 88);
+	g_assert_cmpuint(seen_b, ==, 77);
+	munmap(r, 3 * 4096);
+}
+
+static void test_exec_registers(void)
+{
+	uint8_t *r = map_near((void *)t_keep, 3 * 4096);
+	struct nc_hook_data *d = (struct nc_hook_data *)(r + 8192);
+
+	t_regs_fn = patched_copy((void *)t_keep, SIZE(t_keep), r, NC_HOOK_SINGLE, 1, 0);
+	for (int round = 0; round < 2; round++) {
+		seen_calls = 0;
+		memset(t_regs_out, 0, sizeof(t_regs_out));
+		t_regs_probe();
+		g_assert_cmpint(seen_calls, ==, round == 0);
+		if (round == 0) {
+			g_assert_cmphex(seen_a, ==, 0x1111111111111106); /* rdi, argument 1 */
+			g_assert_cmphex(seen_b, ==, 0);
+		}
+		for (int i = 0; i < 15; i++)
+			g_assert_cmphex(t_regs_out[i], ==, 0x1111111111111100 + (uint64_t)i);
+		g_assert_cmphex(t_regs_out[15] & FLAGS_SET, ==, FLAGS_SET);
+		d->entry = 0; /* round 2: switched off */
+	}
+	munmap(r, 3 * 4096);
+}
+
+/* --- the patcher against hook_target --- */
+
+struct target {
+	GPid pid;
+	int in, out;
+	FILE *outf;
+	uint64_t step, tramp, data, entry, spin;
+	uint8_t orig[5], patch[5];
+};
+
+static bool target_start(struct target *t, bool spin)
+{
+	const char *path = g_getenv("NC_HOOK_TARGET");
+	char *argv[] = {(char *)path, spin ? "--spin" : NULL, NULL};
+	char line[512];
+	g_autoptr(GError) e = NULL;
+
+	memset(t, 0, sizeof(*t));
+	if (!path) {
+		g_test_skip("NC_HOOK_TARGET (tests/apps/hook_target) not set");
+		return false;
+	}
+	g_assert_true(g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+					       NULL, &t->pid, &t->in, &t->out, NULL, &e));
+	t->outf = fdopen(t->out, "r");
+	g_assert_nonnull(fgets(line, sizeof(line), t->outf));
+	g_assert_cmpint(sscanf(line,
+			       "step=0x%" SCNx64 " tramp=0x%" SCNx64 " data=0x%" SCNx64
+			       " entry=0x%" SCNx64 " spin=0x%" SCNx64,
+			       &t->step, &t->tramp, &t->data, &t->entry, &t->spin),
+			==, 5);
+	return true;
+}
+
+/* Ends the target (its stdin closed); its last line into `res`; returns its exit status. */
+static int target_stop(struct target *t, char *res, size_t len)
+{
+	int st;
+
+	close(t->in);
+	res[0] = 0;
+	if (!fgets(res, (int)len, t->outf))
+		res[0] = 0;
+	fclose(t->outf);
+	g_assert_cmpint(waitpid(t->pid, &st, 0), ==, t->pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void mem_rw(pid_t pid, uint64_t addr, void *buf, size_t len, bool write)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	if (write)
+		g_assert_cmpint(pwrite(fd, buf, len, (off_t)addr), ==, (ssize_t)len);
+	else
+		g_assert_cmpint(pread(fd, buf, len, (off_t)addr), ==, (ssize_t)len);
+	close(fd);
+}
+
+/* The trampoline of step() (func@1@2) written into the target; t->orig and t->patch set. */
+static void target_hook(struct target *t)
+{
+	const char *path = g_getenv("NC_HOOK_TARGET");
+	struct nc_elf *e = NULL;
+	uint64_t off, size;
+	uint8_t code[256];
+	struct nc_hook_out out;
+	struct nc_hook_data d;
+	char err[256];
+
+	g_assert_cmpint(nc_elf_open(path, &e, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(nc_elf_func(e, "step", &off, &size, err, sizeof(err)), ==, 0);
+	nc_elf_close(e);
+	g_assert_cmpuint(size, <=, sizeof(code));
+	mem_rw(t->pid, t->step, code, size, false);
+	struct nc_hook_in in = {
+	    .code = code,
+	    .code_len = size,
+	    .func = t->step,
+	    .func_size = size,
+	    .tramp = t->tramp,
+	    .data = t->data,
+	    .kind = NC_HOOK_VECTOR,
+	    .arg = 1,
+	    .count_arg = 2,
+	    .name = "step",
+	};
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+	g_test_message("step: %zu bytes relocated in %zu instructions", out.reloc_len, out.n_reloc);
+	mem_rw(t->pid, t->tramp, out.tramp, out.tramp_len, true);
+	d = (struct nc_hook_data){t->entry, 0x5eed};
+	mem_rw(t->pid, t->data, &d, sizeof(d), true);
+	memcpy(t->orig, out.orig, 5);
+	memcpy(t->patch, out.patch, 5);
+}
+
+/* Whether ptrace works on this target; skips the case with the reason when it does not. */
+static bool can_trace(struct target *t)
+{
+	struct nc_patch_site s = {t->step, t->orig, t->orig, 5};
+	char err[256], res[256];
+	int ret = nc_patch_apply(t->pid, &s, 1, 1000, NULL, err, sizeof(err));
+
+	if (ret == -EPERM) {
+		g_test_skip(err);
+		target_stop(t, res, sizeof(res));
+		return false;
+	}
+	g_assert_cmpint(ret, ==, 0);
+	return true;
+}
+
+static void test_patch_live(void)
+{
+	struct target t;
+	char err[256], res[256];
+	uint64_t chunks, errors, calls, badargs, longest = 0, total = 0;
+	unsigned retries = 0, threads = 0;
+
+	if (!target_start(&t, false))
+		return;
+	target_hook(&t);
+	if (!can_trace(&t))
+		return;
+	for (int i = 0; i < 100; i++) {
+		struct nc_patch_site on = {t.step, t.orig, t.patch, 5};
+		struct nc_patch_site off = {t.step, t.patch, t.orig, 5};
+		struct nc_patch_result r;
+
+		g_assert_cmpint(nc_patch_apply(t.pid, &on, 1, 0, &r, err, sizeof(err)), ==, 0);
+		longest = MAX(longest, r.stop_ns);
+		total += r.stop_ns;
+		retries += r.tries - 1;
+		threads = r.threads;
+		usleep(2000);
+		g_assert_cmpint(nc_patch_apply(t.pid, &off, 1, 0, &r, err, sizeof(err)), ==, 0);
+		longest = MAX(longest, r.stop_ns);
+		total += r.stop_ns;
+		retries += r.tries - 1;
+		usleep(1000);
+	}
+	g_test_message("200 stops of %u threads: mean %.0f us, longest %.0f us, %u retried",
+		       threads, (double)total / 200 / 1e3, (double)longest / 1e3, retries);
+	g_assert_cmpint(target_stop(&t, res, sizeof(res)), ==, 0);
+	g_test_message("hook_target: %s", res);
+	g_assert_cmpint(
+	    sscanf(res, "chunks=%" SCNu64 " errors=%" SCNu64 " calls=%" SCNu64 " badargs=%" SCNu64,
+		   &chunks, &errors, &calls, &badargs),
+	    ==, 4);
+	g_assert_cmpuint(errors, ==, 0);
+	g_assert_cmpuint(badargs, ==, 0);
+	g_assert_cmpuint(calls, >, 0);
+	g_assert_cmpuint(chunks, >, 0);
+}
+
+/* TracerPid of every thread of pid is 0. */
+static void assert_untraced(pid_t pid)
+{
+	g_autofree char *dir = g_strdup_printf("/proc/%d/task", (int)pid);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *p = g_strdup_printf("%s/%s/status", dir, name);
+		g_autofree char *s = NULL;
+
+		if (!g_file_get_contents(p, &s, NULL, NULL))
+			continue; /* exited */
+		g_assert_nonnull(strstr(s, "\nTracerPid:\t0\n"));
+	}
+	g_dir_close(d);
+}
+
+static void test_patch_kill(void)
+{
+	struct target t;
+	char res[256];
+	unsigned n_orig = 0, n_patch = 0;
+	uint64_t chunks, errors, calls, badargs;
+
+	if (!target_start(&t, false))
+		return;
+	target_hook(&t);
+	if (!can_trace(&t))
+		return;
+	for (int i = 0; i < 50; i++) {
+		uint8_t now[5];
+		pid_t child = fork();
+		int st;
+
+		g_assert_cmpint(child, >=, 0);
+		if (child == 0) {
+			struct nc_patch_site on = {t.step, t.orig, t.patch, 5};
+			struct nc_patch_site off = {t.step, t.patch, t.orig, 5};
+			uint8_t cur[5];
+
+			mem_rw(t.pid, t.step, cur, 5, false);
+			for (bool patched = !memcmp(cur, t.patch, 5);; patched = !patched)
+				if (nc_patch_apply(t.pid, patched ? &off : &on, 1, 0, NULL, NULL,
+						   0))
+					_exit(1);
+		}
+		usleep((useconds_t)g_random_int_range(0, 20000));
+		kill(child, SIGKILL);
+		g_assert_cmpint(waitpid(child, &st, 0), ==, child);
+		g_assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL); /* never failed */
+		mem_rw(t.pid, t.step, now, 5, false);
+		if (!memcmp(now, t.orig, 5))
+			n_orig++;
+		else if (!memcmp(now, t.patch, 5))
+			n_patch++;
+		else
+			g_assert_not_reached(); /* half-written */
+		assert_untraced(t.pid);
+		g_assert_cmpint(kill(t.pid, 0), ==, 0);
+	}
+	g_test_message("50 kills: %u left the original bytes, %u the jump", n_orig, n_patch);
+	g_assert_cmpint(target_stop(&t, res, sizeof(res)), ==, 0);
+	g_test_message("hook_target: %s", res);
+	g_assert_cmpint(
+	    sscanf(res, "chunks=%" SCNu64 " errors=%" SCNu64 " calls=%" SCNu64 " badargs=%" SCNu64,
+		   &chunks, &errors, &calls, &badargs),
+	    ==, 4);
+	g_assert_cmpuint(errors, ==, 0);
+	g_assert_cmpuint(badargs, ==, 0);
+}
+
+static void test_patch_refusals(void)
+{
+	struct target t;
+	struct nc_patch_result r;
+	uint8_t before[8], after[8], wrong[5] = {0x90, 0x90, 0x90, 0x90, 0x90};
+	char err[256], res[256];
+	int ret;
+
+	if (!target_start(&t, true))
+		return;
+	target_hook(&t);
+	if (!can_trace(&t))
+		return;
+
+	/* code that is not what was expected */
+	mem_rw(t.pid, t.step, before, 5, false);
+	struct nc_patch_site stale = {t.step, wrong, t.patch, 5};
+	ret = nc_patch_apply(t.pid, &stale, 1, 0, NULL, err, sizeof(err));
+	g_test_message("%s", err);
+	g_assert_cmpint(ret, ==, -ESTALE);
+	g_assert_nonnull(strstr(err, "changed"));
+	mem_rw(t.pid, t.step, after, 5, false);
+	g_assert_cmpmem(before, 5, after, 5);
+
+	/*
+	 * a thread that never leaves the bytes to patch (spin_site + 2); the bytes "written" are
+	 * the same, so that a try made before the thread reached its loop changes nothing
+	 */
+	mem_rw(t.pid, t.spin, before, 5, false);
+	struct nc_patch_site spin = {t.spin, before, before, 5};
+	for (int i = 0; i < 50; i++) {
+		ret = nc_patch_apply(t.pid, &spin, 1, 0, &r, err, sizeof(err));
+		if (ret)
+			break;
+		usleep(10000);
+	}
+	g_test_message("%s (%u tries)", err, r.tries);
+	g_assert_cmpint(ret, ==, -ETIMEDOUT);
+	g_assert_cmphex(r.busy_rip, ==, t.spin + 2);
+	g_assert_cmpint(r.busy_tid, >, 0);
+	g_assert_cmpuint(r.tries, >, 1);
+	mem_rw(t.pid, t.spin, after, 5, false);
+	g_assert_cmpmem(before, 5, after, 5);
+	assert_untraced(t.pid);
+
+	/* a site across a page; no such process */
+	struct nc_patch_site cross = {(t.step & ~4095ULL) + 4093, before, t.patch, 5};
+	g_assert_cmpint(nc_patch_apply(t.pid, &cross, 1, 0, NULL, err, sizeof(err)), ==, -EINVAL);
+	g_assert_cmpint(target_stop(&t, res, sizeof(res)), ==, 0);
+	struct nc_patch_site gone = {t.step, t.orig, t.patch, 5};
+	g_assert_cmpint(nc_patch_apply(t.pid, &gone, 1, 0, NULL, err, sizeof(err)), ==, -ESRCH);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/hook/build/fixture-functions", test_fixture);
+	g_test_add_func("/hook/build/refusals", test_refusals);
+	g_test_add_func("/hook/exec/relocated-code-runs", test_exec_relocated);
+	g_test_add_func("/hook/exec/patched-copy-calls-entry", test_exec_patched);
+	g_test_add_func("/hook/exec/stub-keeps-every-register-and-flag", test_exec_registers);
+	g_test_add_func("/hook/patch/100-times-while-threads-call-it", test_patch_live);
+	g_test_add_func("/hook/patch/patcher-sigkilled", test_patch_kill);
+	g_test_add_func("/hook/patch/refusals", test_patch_refusals);
+	return g_test_run();
+}
