@@ -77,23 +77,34 @@ static struct thr *add(struct tset *s, pid_t tid)
 	return &s->t[s->n++];
 }
 
-/* Whether thread tid is traced by this thread already (a clone auto-attached). */
-static bool traced_by_us(pid_t tid)
+/*
+ * What PTRACE_SEIZE's EPERM meant: 1 the thread is traced by this thread already (a clone
+ * auto-attached), 0 it is exiting or gone (skip it), -1 a real refusal.
+ */
+static int why_eperm(pid_t pid, pid_t tid)
 {
 	char path[64], line[256];
-	bool ret = false;
+	int tracer = -1, ret = 0;
+	char state = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "TracerPid:", 10)) {
-			ret = atoi(line + 10) == (int)syscall(SYS_gettid);
-			break;
-		}
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "State:", 6))
+			sscanf(line + 6, " %c", &state);
+		else if (!strncmp(line, "TracerPid:", 10))
+			tracer = atoi(line + 10);
+	}
 	fclose(f);
+	if (tracer == (int)syscall(SYS_gettid))
+		ret = 1;
+	else if (state == 'Z' || state == 'X' || state == 0)
+		ret = 0;
+	else
+		ret = -1;
 	return ret;
 }
 
@@ -120,13 +131,15 @@ static int seize_new(pid_t pid, struct tset *s, bool *added, char *err, size_t e
 		if (tid <= 0 || find(s, tid))
 			continue;
 		if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACECLONE)) {
-			if (errno == ESRCH)
-				continue; /* exited meanwhile */
-			if (errno != EPERM || !traced_by_us(tid)) {
-				ret = fail(err, errlen, errno == EPERM ? -EPERM : -errno,
+			int e = errno, why = e == EPERM ? why_eperm(pid, tid) : -1;
+
+			if (e == ESRCH || why == 0)
+				continue; /* exited or exiting meanwhile */
+			if (why < 0) {
+				ret = fail(err, errlen, -e,
 					   "cannot attach thread %d of process %d: %s (traced by "
 					   "another process, or no CAP_SYS_PTRACE?)",
-					   (int)tid, (int)pid, strerror(errno));
+					   (int)tid, (int)pid, strerror(e));
 				break;
 			}
 		}
@@ -192,12 +205,14 @@ static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, siz
 	unsigned spins = 0;
 
 	for (;;) {
+		/* stops first, then the scan: a clone made before its parent stopped is seen */
+		size_t running = reap(s);
 		bool added;
 		int ret = seize_new(pid, s, &added, err, errlen);
 
 		if (ret)
 			return ret;
-		if (!reap(s) && !added) {
+		if (!running && !added) {
 			size_t live = 0;
 
 			for (size_t i = 0; i < s->n; i++)

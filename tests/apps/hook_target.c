@@ -11,6 +11,9 @@
  * counts calls, checks its cookie and the arguments, and overwrites every call-clobbered general
  * register and the flags on purpose.
  *
+ * One more thread creates threads that each compute one chunk and end, one after the other, so
+ * threads come and go while the patcher stops them all (the count is printed as threads=N).
+ *
  * With --spin, one more thread runs spin_site(), whose loop sits at spin_site+2: a patch of its
  * first 5 bytes must never be written while it runs.
  *
@@ -18,7 +21,7 @@
  * /proc/PID/mem) and one read-write page for its data, and prints one line:
  *   step=0x… tramp=0x… data=0x… entry=0x… spin=0x…
  * It runs until its stdin ends, then prints
- *   chunks=N errors=E calls=C badargs=B
+ *   chunks=N errors=E calls=C badargs=B threads=T
  * and exits 0 when E and B are 0.
  */
 #define _GNU_SOURCE
@@ -64,7 +67,7 @@ void spin_site(void);
 
 static uint64_t expected[SEEDS];
 static atomic_bool quit;
-static atomic_ulong chunks, errors, calls, badargs;
+static atomic_ulong chunks, errors, calls, badargs, spawned;
 
 static uint64_t chunk(uint64_t seed)
 {
@@ -104,6 +107,31 @@ static void *worker(void *arg)
 			atomic_fetch_add_explicit(&errors, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&chunks, 1, memory_order_relaxed);
 		n++;
+	}
+	return NULL;
+}
+
+/* one chunk on a thread of its own: threads come and go while the patcher stops them all */
+static void *once(void *arg)
+{
+	uint64_t c = (uint64_t)(uintptr_t)arg % SEEDS;
+
+	if (chunk(c) != expected[c])
+		atomic_fetch_add_explicit(&errors, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&chunks, 1, memory_order_relaxed);
+	return NULL;
+}
+
+static void *churner(void *arg)
+{
+	(void)arg;
+	for (uintptr_t n = 0; !atomic_load_explicit(&quit, memory_order_relaxed); n++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, once, (void *)n) == 0) {
+			pthread_join(t, NULL);
+			atomic_fetch_add_explicit(&spawned, 1, memory_order_relaxed);
+		}
 	}
 	return NULL;
 }
@@ -157,6 +185,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < THREADS; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i * 1000));
+	pthread_create(&th[n++], NULL, churner, NULL);
 	if (argc > 1 && !strcmp(argv[1], "--spin")) {
 		pthread_t sp;
 
@@ -173,7 +202,8 @@ int main(int argc, char **argv)
 	atomic_store(&quit, true);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	printf("chunks=%lu errors=%lu calls=%lu badargs=%lu\n", atomic_load(&chunks),
-	       atomic_load(&errors), atomic_load(&calls), atomic_load(&badargs));
+	printf("chunks=%lu errors=%lu calls=%lu badargs=%lu threads=%lu\n", atomic_load(&chunks),
+	       atomic_load(&errors), atomic_load(&calls), atomic_load(&badargs),
+	       atomic_load(&spawned));
 	return atomic_load(&errors) || atomic_load(&badargs);
 }

@@ -577,6 +577,24 @@ static void target_hook(struct target *t)
 	memcpy(t->patch, out.patch, 5);
 }
 
+/* hook_target's last line: no error, no bad argument, the hook called, threads came and went. */
+static void check_result(const char *res)
+{
+	uint64_t chunks, errors, calls, badargs, spawned;
+
+	g_test_message("hook_target: %s", res);
+	g_assert_cmpint(sscanf(res,
+			       "chunks=%" SCNu64 " errors=%" SCNu64 " calls=%" SCNu64
+			       " badargs=%" SCNu64 " threads=%" SCNu64,
+			       &chunks, &errors, &calls, &badargs, &spawned),
+			==, 5);
+	g_assert_cmpuint(errors, ==, 0);
+	g_assert_cmpuint(badargs, ==, 0);
+	g_assert_cmpuint(calls, >, 0);
+	g_assert_cmpuint(chunks, >, 0);
+	g_assert_cmpuint(spawned, >, 0);
+}
+
 /* Whether ptrace works on this target; skips the case with the reason when it does not. */
 static bool can_trace(struct target *t)
 {
@@ -597,7 +615,7 @@ static void test_patch_live(void)
 {
 	struct target t;
 	char err[256], res[256];
-	uint64_t chunks, errors, calls, badargs, longest = 0, total = 0;
+	uint64_t longest = 0, total = 0;
 	unsigned retries = 0, threads = 0;
 
 	if (!target_start(&t, false))
@@ -610,13 +628,15 @@ static void test_patch_live(void)
 		struct nc_patch_site off = {t.step, t.patch, t.orig, 5};
 		struct nc_patch_result r;
 
-		g_assert_cmpint(nc_patch_apply(t.pid, &on, 1, 0, &r, err, sizeof(err)), ==, 0);
+		if (nc_patch_apply(t.pid, &on, 1, 0, &r, err, sizeof(err)))
+			g_error("patch %d: %s", i, err);
 		longest = MAX(longest, r.stop_ns);
 		total += r.stop_ns;
 		retries += r.tries - 1;
 		threads = r.threads;
 		usleep(2000);
-		g_assert_cmpint(nc_patch_apply(t.pid, &off, 1, 0, &r, err, sizeof(err)), ==, 0);
+		if (nc_patch_apply(t.pid, &off, 1, 0, &r, err, sizeof(err)))
+			g_error("unpatch %d: %s", i, err);
 		longest = MAX(longest, r.stop_ns);
 		total += r.stop_ns;
 		retries += r.tries - 1;
@@ -625,15 +645,7 @@ static void test_patch_live(void)
 	g_test_message("200 stops of %u threads: mean %.0f us, longest %.0f us, %u retried",
 		       threads, (double)total / 200 / 1e3, (double)longest / 1e3, retries);
 	g_assert_cmpint(target_stop(&t, res, sizeof(res)), ==, 0);
-	g_test_message("hook_target: %s", res);
-	g_assert_cmpint(
-	    sscanf(res, "chunks=%" SCNu64 " errors=%" SCNu64 " calls=%" SCNu64 " badargs=%" SCNu64,
-		   &chunks, &errors, &calls, &badargs),
-	    ==, 4);
-	g_assert_cmpuint(errors, ==, 0);
-	g_assert_cmpuint(badargs, ==, 0);
-	g_assert_cmpuint(calls, >, 0);
-	g_assert_cmpuint(chunks, >, 0);
+	check_result(res);
 }
 
 /* TracerPid of every thread of pid is 0. */
@@ -660,7 +672,6 @@ static void test_patch_kill(void)
 	struct target t;
 	char res[256];
 	unsigned n_orig = 0, n_patch = 0;
-	uint64_t chunks, errors, calls, badargs;
 
 	if (!target_start(&t, false))
 		return;
@@ -700,13 +711,7 @@ static void test_patch_kill(void)
 	}
 	g_test_message("50 kills: %u left the original bytes, %u the jump", n_orig, n_patch);
 	g_assert_cmpint(target_stop(&t, res, sizeof(res)), ==, 0);
-	g_test_message("hook_target: %s", res);
-	g_assert_cmpint(
-	    sscanf(res, "chunks=%" SCNu64 " errors=%" SCNu64 " calls=%" SCNu64 " badargs=%" SCNu64,
-		   &chunks, &errors, &calls, &badargs),
-	    ==, 4);
-	g_assert_cmpuint(errors, ==, 0);
-	g_assert_cmpuint(badargs, ==, 0);
+	check_result(res);
 }
 
 static void test_patch_refusals(void)
