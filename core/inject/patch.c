@@ -199,6 +199,38 @@ static void release(struct tset *s)
 	s->n = 0;
 }
 
+/* -ETIMEDOUT naming a thread that did not stop, its state and where it sleeps. */
+static int not_stopped(pid_t pid, struct tset *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		char path[96], wchan[64] = "?", stat[512] = "", state = '?';
+		const char *p;
+		FILE *f;
+
+		if (s->t[i].stopped || s->t[i].gone)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)s->t[i].tid);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(stat, sizeof(stat), f) && (p = strrchr(stat, ')')) && p[1])
+				state = p[2];
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)pid, (int)s->t[i].tid);
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(wchan, sizeof(wchan), f))
+				snprintf(wchan, sizeof(wchan), "?");
+			fclose(f);
+		}
+		return fail(err, errlen, -ETIMEDOUT,
+			    "thread %d of process %d did not stop in time (state %c, in %s)",
+			    (int)s->t[i].tid, (int)pid, state, wchan);
+	}
+	return fail(err, errlen, -ETIMEDOUT, "the threads of process %d did not all stop in time",
+		    (int)pid);
+}
+
 /* Stops every thread of pid (s empty on entry). */
 static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, size_t errlen)
 {
@@ -222,8 +254,7 @@ static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, siz
 			return 0;
 		}
 		if (now_ns() > deadline)
-			return fail(err, errlen, -ETIMEDOUT,
-				    "the threads of process %d did not all stop in time", (int)pid);
+			return not_stopped(pid, s, err, errlen);
 		if (++spins < 200)
 			sched_yield();
 		else
