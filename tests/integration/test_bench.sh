@@ -38,14 +38,16 @@ trim() { local v=$1; v=${v#"${v%%[! ]*}"}; printf '%s' "${v%"${v##*[! ]}"}"; }
 run startup bash "$top/bench/startup.sh" "$netcap" "$nc_fwd" 1
 [[ $(header "$tmp/startup") == "tool|start to first packet, exit, ms|start to attached, ms|peak RSS, MiB" ]] ||
 	fail "startup: header $(header "$tmp/startup")"
-[[ $(rows "$tmp/startup" | cut -d'|' -f2 | awk '{print $1}' | paste -sd,) == netcap,bpftrace ]] ||
-	fail "startup: want rows netcap and bpftrace"
+[[ $(rows "$tmp/startup" | cut -d'|' -f2 | awk '{print $1 ($2 == "--inject" ? " --inject" : "")}' | paste -sd,) == "netcap,bpftrace,netcap --inject" ]] ||
+	fail "startup: want rows netcap, bpftrace and netcap --inject"
+grep -qE '^`--inject`: the application thread stopped to load the agent, per run: [a-z_-]+ ×1; the longest [0-9.]+ ms' "$tmp/startup" ||
+	fail "startup: no line on the thread the injection stopped"
 while IFS='|' read -r _ tool first attached rss _; do
 	tool=$(trim "$tool") first=$(trim "$first") attached=$(trim "$attached") rss=$(trim "$rss")
 	dec "$first" && dec "$rss" || fail "startup: $tool: '$first' ms, '$rss' MiB"
 	case $tool in
-	netcap)
-		dec "$attached" || fail "startup: netcap attached at '$attached'"
+	netcap*)
+		dec "$attached" || fail "startup: $tool attached at '$attached'"
 		# attached comes before the first packet, which comes before the exit
 		[[ $(echo "$attached <= $first" | bc) == 1 ]] ||
 			fail "startup: netcap attached ($attached ms) after its first packet and exit ($first ms)"
@@ -69,7 +71,7 @@ done < <(rows "$tmp/rate" | tail -n +2)
 run dumpcap bash "$top/bench/dumpcap.sh" "$netcap" "$nc_fwd" 1 1
 [[ $(header "$tmp/dumpcap") == "tool|filter|forwarded Mpps|kept|seen|written|in file|dropped" ]] ||
 	fail "dumpcap: header $(header "$tmp/dumpcap")"
-(($(rows "$tmp/dumpcap" | wc -l) == 5)) || fail "dumpcap: want 5 rows"
+(($(rows "$tmp/dumpcap" | wc -l) == 7)) || fail "dumpcap: want 7 rows (baseline + dpdk-dumpcap, netcap, netcap --inject x 2 filters)"
 # each tool's file holds what it says it wrote; netcap wrote and dropped only what it saw (not
 # dpdk-dumpcap: a copy it lost for want of an mbuf is dropped without being "received"); the
 # filter that matches nothing lets nothing through (nothing written, nothing dropped), the empty
@@ -80,8 +82,8 @@ while IFS='|' read -r _ tool filter _ _ seen written infile dropped _; do
 	num "$seen" && num "$written" && num "$infile" && num "$dropped" ||
 		fail "dumpcap: $tool $filter: seen '$seen', written '$written', in file '$infile', dropped '$dropped'"
 	((infile == written)) || fail "dumpcap: $tool says it wrote $written packets, its file holds $infile"
-	[[ $tool != netcap ]] || ((written + dropped <= seen)) ||
-		fail "dumpcap: netcap wrote $written and dropped $dropped of $seen seen"
+	[[ $tool != netcap* ]] || ((written + dropped <= seen)) ||
+		fail "dumpcap: $tool wrote $written and dropped $dropped of $seen seen"
 	case $filter in
 	*none*) ((written == 0 && dropped == 0)) || fail "dumpcap: $tool wrote $written and dropped $dropped packets through a filter that matches none" ;;
 	*all*) ((written > 0)) || fail "dumpcap: $tool wrote nothing without a filter" ;;

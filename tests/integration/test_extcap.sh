@@ -20,6 +20,9 @@ n=$NC_IN_COUNT
 export HOME=$tmp/home
 mkdir -p "$HOME/.config/wireshark/extcap"
 cp "$extcap" "$HOME/.config/wireshark/extcap/netcap-extcap"
+# the copy finds no agent beside it (--inject): the build's
+NETCAP_AGENT=$(cd "$(dirname "$extcap")/../agent" && pwd)/libnetcap-agent.so
+export NETCAP_AGENT
 # the BPF programs of the extcap processes this test started (nc_wait_attached remembers them)
 probes_left() { nc_progs_left; }
 # the extcap that tshark's dumpcap started from this test's own extcap folder

@@ -212,6 +212,8 @@ nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap"
 root_msg="netcap: process $NC_FWD_PID (nc_fwd) runs as uid 0 (root), gid 0; netcap run by uid $m_uid ($member), gid $m_gid captures only processes with its caller's uid and gid: run the app as that user, or netcap as root"
 expect 1 "$root_msg" as "$member" "$tmp/bin/netcap" mbuf -f fwd_burst@1@2 --pid "$NC_FWD_PID" -w "$dir/x.pcapng"
 expect 1 "$root_msg" as "$member" "$tmp/bin/netcap" mbuf -f rx_burst --pid "$NC_FWD_PID" -w "$dir/x.pcapng"
+expect 1 "$root_msg" as "$member" "$tmp/bin/netcap" mbuf --inject -f rx_burst --pid "$NC_FWD_PID" -w "$dir/x.pcapng"
+! grep -q libnetcap-agent "/proc/$NC_FWD_PID/maps" || fail "a refused --inject loaded the agent into root's app"
 expect 1 "$root_msg" as "$member" "$tmp/bin/netcap" list --pid "$NC_FWD_PID"
 [[ ! -e $dir/x.pcapng ]] || fail "a refused capture created its file"
 off=$(sed -n 's/^  rx_burst \(librte_net_pcap[^ ]*\).*/\1/p' "$tmp/list.out" | head -1)
