@@ -21,6 +21,9 @@
 
 struct thr {
 	pid_t tid;
+	bool interrupted; /* PTRACE_INTERRUPT sent */
+	bool deferred;	  /* found running: interrupted after the others stopped */
+	uint64_t stop_at; /* when its stop was seen */
 	bool stopped;
 	bool gone;
 	int sig; /* a signal it stopped with, handed back at the detach */
@@ -29,6 +32,7 @@ struct thr {
 struct tset {
 	struct thr *t;
 	size_t n, cap;
+	uint64_t held_ns, run_held_ns; /* longest stop to detach: any thread, a running one */
 };
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -108,6 +112,39 @@ static int why_eperm(pid_t pid, pid_t tid)
 	return ret;
 }
 
+/* Whether thread tid is running or runnable now (state R in its stat). */
+static bool running_now(pid_t pid, pid_t tid)
+{
+	char path[96], stat[512];
+	const char *p;
+	bool ret = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(stat, sizeof(stat), f) && (p = strrchr(stat, ')')) && p[1])
+		ret = p[2] == 'R';
+	fclose(f);
+	return ret;
+}
+
+/* Interrupts the threads not interrupted yet; returns how many there were. */
+static size_t interrupt_rest(struct tset *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->t[i].interrupted && !s->t[i].gone) {
+			ptrace(PTRACE_INTERRUPT, s->t[i].tid, 0, 0);
+			s->t[i].interrupted = true;
+			s->t[i].deferred = true;
+			n++;
+		}
+	return n;
+}
+
 /*
  * Attaches and interrupts every thread of pid not in s yet; *added says whether there was one.
  * -ESRCH when the process is gone, -EPERM when ptrace is refused.
@@ -151,7 +188,12 @@ static int seize_new(pid_t pid, struct tset *s, bool *added, char *err, size_t e
 			break;
 		}
 		*added = true;
-		ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+		/* a running thread (an lcore) is interrupted only once the others stopped: see
+		 * stop_all() */
+		if (!running_now(pid, tid)) {
+			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+			t->interrupted = true;
+		}
 	}
 	closedir(d);
 	return ret;
@@ -178,6 +220,7 @@ static size_t reap(struct tset *s)
 			t->gone = true;
 		} else if (WIFSTOPPED(st)) {
 			t->stopped = true;
+			t->stop_at = now_ns();
 			/* a signal-delivery-stop keeps its signal; an event stop (ours, a clone's)
 			 * carries none */
 			t->sig = (st >> 16) == 0 ? WSTOPSIG(st) : 0;
@@ -191,11 +234,20 @@ static void release(struct tset *s)
 {
 	uint64_t until = now_ns() + 2000000000u;
 
+	interrupt_rest(s); /* a thread only attached would never stop */
 	while (reap(s) && now_ns() < until)
 		usleep(100);
 	for (size_t i = 0; i < s->n; i++)
-		if (s->t[i].stopped && !s->t[i].gone)
+		if (s->t[i].stopped && !s->t[i].gone) {
+			uint64_t held;
+
 			ptrace(PTRACE_DETACH, s->t[i].tid, 0, (void *)(long)s->t[i].sig);
+			held = now_ns() - s->t[i].stop_at;
+			if (held > s->held_ns)
+				s->held_ns = held;
+			if (s->t[i].deferred && held > s->run_held_ns)
+				s->run_held_ns = held;
+		}
 	s->n = 0;
 }
 
@@ -231,7 +283,13 @@ static int not_stopped(pid_t pid, struct tset *s, char *err, size_t errlen)
 		    (int)pid);
 }
 
-/* Stops every thread of pid (s empty on entry). */
+/*
+ * Stops every thread of pid (s empty on entry). Threads found running (the lcores, polling on
+ * CPUs of their own) are interrupted last, once every other thread stopped: a sleeping thread
+ * may wait for a CPU before it can stop (milliseconds on a loaded machine), and an lcore
+ * stopped first would stand still for all that time; interrupted last, it stops within
+ * microseconds (an IPI) and is held only while the bytes are checked and written.
+ */
 static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, size_t errlen)
 {
 	unsigned spins = 0;
@@ -244,6 +302,14 @@ static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, siz
 
 		if (ret)
 			return ret;
+		if (!added) {
+			size_t waiting = 0;
+
+			for (size_t i = 0; i < s->n; i++)
+				waiting += s->t[i].interrupted && !s->t[i].stopped && !s->t[i].gone;
+			if (!waiting && interrupt_rest(s))
+				continue;
+		}
 		if (!running && !added) {
 			size_t live = 0;
 
@@ -373,10 +439,15 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 		inside = !ret && busy(&s, sites, n, res);
 		if (!ret && !inside)
 			ret = write_sites(mem, pid, sites, n, err, errlen);
+		s.held_ns = s.run_held_ns = 0;
 		release(&s);
 		dt = now_ns() - t0;
 		if (dt > res->stop_ns)
 			res->stop_ns = dt;
+		if (s.held_ns > res->held_ns)
+			res->held_ns = s.held_ns;
+		if (s.run_held_ns > res->run_held_ns)
+			res->run_held_ns = s.run_held_ns;
 		if (ret == -ETIMEDOUT && res->busy_tid)
 			goto stayed; /* the last try ran out of time, a thread was inside before */
 		if (ret || !inside)

@@ -4,7 +4,8 @@
  * 16, docs/inproc.md "Function hooks": "Patching"): the jump of a function hook, or the original
  * bytes back. netcap's side, over ptrace; the process is not asked to do anything.
  *
- * Every thread is attached (PTRACE_SEIZE, PTRACE_O_TRACECLONE) and stopped (PTRACE_INTERRUPT);
+ * Every thread is attached (PTRACE_SEIZE, PTRACE_O_TRACECLONE) and stopped (PTRACE_INTERRUPT:
+ * the sleeping threads first, the running ones, lcores, once those stopped);
  * none may have its instruction pointer strictly inside a site's bytes (addr, addr + len), else
  * every thread is released and the whole is tried again 1 ms later, until the bound; each site's
  * bytes must be what the caller expects; each is written with one pwrite to /proc/PID/mem
@@ -37,11 +38,13 @@ struct nc_patch_site {
 };
 
 struct nc_patch_result {
-	unsigned threads;  /* threads stopped in the successful (or last) try */
-	unsigned tries;	   /* stops made: 1 unless a thread was inside a site */
-	uint64_t stop_ns;  /* longest time the threads were stopped in one try */
-	pid_t busy_tid;	   /* -ETIMEDOUT: the thread last seen inside a site, or 0 */
-	uint64_t busy_rip; /* and where */
+	unsigned threads;     /* threads stopped in the successful (or last) try */
+	unsigned tries;	      /* stops made: 1 unless a thread was inside a site */
+	uint64_t stop_ns;     /* longest try: from the first attach to the last detach */
+	uint64_t held_ns;     /* longest time a thread stood stopped (its stop to its detach) */
+	uint64_t run_held_ns; /* the same for the threads found running (lcores) */
+	pid_t busy_tid;	      /* -ETIMEDOUT: the thread last seen inside a site, or 0 */
+	uint64_t busy_rip;    /* and where */
 };
 
 /*

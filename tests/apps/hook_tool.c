@@ -15,9 +15,9 @@
  *    random 0-20 ms; each function's first 5 bytes must then be the original or the whole jump,
  *    and no thread of PID traced; at the end the original bytes are put back.
  *
- * Prints one line: "rounds=… stops=… mean_us=… max_us=… retries=… threads=… burst_calls=…
- * burst_pkts=… one_calls=… kills=… left_orig=… left_jump=…", exits 0, or 1 with the reason on
- * stderr.
+ * Prints one line: "rounds=… stops=… mean_us=… max_us=… held_mean_us=… held_max_us=…
+ * lcore_held_max_us=… retries=… threads=… burst_calls=… burst_pkts=… one_calls=… kills=…
+ * left_orig=… left_jump=…", exits 0, or 1 with the reason on stderr.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 {
 	struct fn f[2] = {{.name = "fwd_burst"}, {.name = "fwd_one"}};
 	uint64_t tramp, data, entry, counters, c[2][2], total = 0, longest = 0;
+	uint64_t held = 0, held_sum = 0, run_held = 0;
 	unsigned retries = 0, threads = 0, left_orig = 0, left_jump = 0;
 	struct nc_patch_site on[2], off[2];
 	struct nc_inject_result ir;
@@ -214,6 +215,9 @@ int main(int argc, char **argv)
 				die("round %d, %s: %s", r, k ? "unpatch" : "patch", err);
 			total += res.stop_ns;
 			longest = res.stop_ns > longest ? res.stop_ns : longest;
+			held = res.held_ns > held ? res.held_ns : held;
+			held_sum += res.held_ns;
+			run_held = res.run_held_ns > run_held ? res.run_held_ns : run_held;
 			retries += res.tries - 1;
 			threads = res.threads;
 			usleep(k ? 2000 : 5000);
@@ -274,12 +278,13 @@ int main(int argc, char **argv)
 		    nc_patch_apply(pid, &s, 1, BOUND_MS, NULL, err, sizeof(err)))
 			die("unpatch %s: %s", f[i].name, err);
 	}
-	printf(
-	    "rounds=%d stops=%d mean_us=%.0f max_us=%.0f retries=%u threads=%u burst_calls=%" PRIu64
-	    " burst_pkts=%" PRIu64 " one_calls=%" PRIu64 " kills=%d left_orig=%u left_jump=%u "
-	    "inject_stop_us=%.0f\n",
-	    rounds, 2 * rounds, rounds ? (double)total / (2 * rounds) / 1e3 : 0.0,
-	    (double)longest / 1e3, retries, threads, c[0][0], c[0][1], c[1][0], kills, left_orig,
-	    left_jump, (double)ir.stop_ns / 1e3);
+	printf("rounds=%d stops=%d mean_us=%.0f max_us=%.0f held_mean_us=%.0f held_max_us=%.0f "
+	       "lcore_held_max_us=%.0f retries=%u threads=%u burst_calls=%" PRIu64
+	       " burst_pkts=%" PRIu64 " one_calls=%" PRIu64
+	       " kills=%d left_orig=%u left_jump=%u inject_stop_us=%.0f\n",
+	       rounds, 2 * rounds, rounds ? (double)total / (2 * rounds) / 1e3 : 0.0,
+	       (double)longest / 1e3, rounds ? (double)held_sum / (2 * rounds) / 1e3 : 0.0,
+	       (double)held / 1e3, (double)run_held / 1e3, retries, threads, c[0][0], c[0][1],
+	       c[1][0], kills, left_orig, left_jump, (double)ir.stop_ns / 1e3);
 	return 0;
 }

@@ -622,7 +622,7 @@ static void test_patch_live(void)
 {
 	struct target t;
 	char err[256], res[256];
-	uint64_t longest = 0, total = 0;
+	uint64_t longest = 0, total = 0, held = 0;
 	unsigned retries = 0, threads = 0;
 
 	if (!target_start(&t, false))
@@ -638,6 +638,7 @@ static void test_patch_live(void)
 		if (nc_patch_apply(t.pid, &on, 1, BOUND_MS, &r, err, sizeof(err)))
 			g_error("patch %d: %s", i, err);
 		longest = MAX(longest, r.stop_ns);
+		held = MAX(held, r.held_ns);
 		total += r.stop_ns;
 		retries += r.tries - 1;
 		threads = r.threads;
@@ -645,12 +646,15 @@ static void test_patch_live(void)
 		if (nc_patch_apply(t.pid, &off, 1, BOUND_MS, &r, err, sizeof(err)))
 			g_error("unpatch %d: %s", i, err);
 		longest = MAX(longest, r.stop_ns);
+		held = MAX(held, r.held_ns);
 		total += r.stop_ns;
 		retries += r.tries - 1;
 		usleep(1000);
 	}
-	g_test_message("200 stops of %u threads: mean %.0f us, longest %.0f us, %u retried",
-		       threads, (double)total / 200 / 1e3, (double)longest / 1e3, retries);
+	g_test_message("200 stops of %u threads: mean %.0f us, longest %.0f us, a thread held at "
+		       "most %.0f us, %u retried",
+		       threads, (double)total / 200 / 1e3, (double)longest / 1e3,
+		       (double)held / 1e3, retries);
 	g_assert_cmpint(target_stop(&t, res, sizeof(res)), ==, 0);
 	check_result(res);
 }
