@@ -3,6 +3,7 @@
 #include "inject/hook.h"
 
 #include <capstone/capstone.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -182,6 +183,24 @@ static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size
 	put(b, (const uint8_t[]){0x0f, 0x84}, 2);	/* jz restore */
 	jz = b->n;
 	put32(b, 0);
+	if (in->xsave_size) {
+		uint32_t size = (in->xsave_size + 63) & ~63u;
+
+		put(b, (const uint8_t[]){0x48, 0x81, 0xec}, 3); /* sub rsp, size */
+		put32(b, (int32_t)size);
+		put(b, (const uint8_t[]){0x48, 0x83, 0xe4, 0xc0}, 4); /* and rsp, -64 */
+		put(b, (const uint8_t[]){0x31, 0xc0}, 2);	      /* xor eax, eax */
+		for (int32_t k = 0; k < 8; k++) { /* the xsave header: xrstor wants 0 there */
+			put(b, (const uint8_t[]){0x48, 0x89, 0x84, 0x24}, 4); /* mov [rsp+d], rax */
+			put32(b, 512 + 8 * k);
+		}
+		put(b, (const uint8_t[]){0xb8}, 1); /* mov eax, mask */
+		put32(b, (int32_t)NC_HOOK_XSAVE_MASK);
+		put(b, (const uint8_t[]){0x31, 0xd2}, 2);		    /* xor edx, edx */
+		put(b, (const uint8_t[]){0x48, 0x0f, 0xae, 0x24, 0x24}, 5); /* xsave64 [rsp] */
+		if (!put_load_rip(b, 0, in->data)) /* mov rax, [data.entry] again */
+			goto far;
+	}
 	if (!put_load_rip(b, 7, in->data + 8)) /* mov rdi, [data.cookie] */
 		goto far;
 	put_load_saved(b, 6, arg_slot(in->arg)); /* mov rsi, argument N */
@@ -190,6 +209,12 @@ static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size
 	else
 		put(b, (const uint8_t[]){0x31, 0xd2}, 2); /* xor edx, edx */
 	put(b, (const uint8_t[]){0xff, 0xd0}, 2);	  /* call rax */
+	if (in->xsave_size) {
+		put(b, (const uint8_t[]){0xb8}, 1); /* mov eax, mask */
+		put32(b, (int32_t)NC_HOOK_XSAVE_MASK);
+		put(b, (const uint8_t[]){0x31, 0xd2}, 2);		    /* xor edx, edx */
+		put(b, (const uint8_t[]){0x48, 0x0f, 0xae, 0x2c, 0x24}, 5); /* xrstor64 [rsp] */
+	}
 	if (!b->over)
 		set32(b->p + jz, (int32_t)(b->n - (jz + 4)));
 	put(b, restore, sizeof(restore));
@@ -199,6 +224,26 @@ far:
 		    "%s: the hook's data slot 0x%llx is out of reach of the trampoline at 0x%llx",
 		    in->name ? in->name : "function", (unsigned long long)in->data,
 		    (unsigned long long)in->tramp);
+}
+
+uint32_t nc_hook_xsave_size(void)
+{
+	unsigned a, b, c, d, lo, hi;
+	uint32_t size = 576;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	(void)hi;
+	for (unsigned i = 2; i < 8; i++) {
+		if (!(NC_HOOK_XSAVE_MASK & lo & (1u << i)))
+			continue;
+		if (!__get_cpuid_count(0xd, i, &a, &b, &c, &d))
+			return 0;
+		if (b + a > size) /* offset + size in the standard form */
+			size = b + a;
+	}
+	return (size + 63) & ~63u;
 }
 
 /* The branch kinds re-encoded; everything else relative is refused. */

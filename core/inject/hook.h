@@ -52,7 +52,16 @@ struct nc_hook_in {
 	unsigned arg;	    /* N, 1-based (SINGLE, VECTOR) */
 	unsigned count_arg; /* M, 1-based (VECTOR) */
 	const char *name;   /* for messages; NULL: "function" */
+	/*
+	 * 0: the entry touches general registers only (built -mgeneral-regs-only), nothing more is
+	 * saved. Else the stub saves the x87, SSE, AVX and AVX-512 state (NC_HOOK_XSAVE_MASK) with
+	 * xsave64 into this many bytes of the stack around the call, and restores it with xrstor64:
+	 * nc_hook_xsave_size() of the machine the target runs on (netcap's own).
+	 */
+	uint32_t xsave_size;
 };
+
+#define NC_HOOK_XSAVE_MASK 0xe7u /* x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM */
 
 struct nc_hook_out {
 	uint8_t tramp[NC_HOOK_TRAMP_MAX]; /* the trampoline's bytes, for address in->tramp */
@@ -78,6 +87,13 @@ struct nc_hook_out {
  *               across pages).
  */
 int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen);
+
+/*
+ * The bytes xsave64 needs for NC_HOOK_XSAVE_MASK's components that this CPU and kernel enable
+ * (CPUID leaf 0xd, XCR0), at least 576 (legacy area and header), a multiple of 64; 0 when the
+ * CPU or the kernel has no xsave.
+ */
+uint32_t nc_hook_xsave_size(void);
 
 /*
  * The 5 bytes of a jmp rel32 at `from` to `to`: -ERANGE when out of reach. For the patcher and
