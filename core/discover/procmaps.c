@@ -230,7 +230,8 @@ const char *nc_maps_local_path(const struct nc_maps *m, const char *shown)
 	return NULL;
 }
 
-int nc_maps_read(pid_t pid, struct nc_maps **out, char *err, size_t errlen)
+/* /proc/PID/maps; with local, the file paths made ones this process reaches them by */
+static int maps_read(pid_t pid, bool local, struct nc_maps **out, char *err, size_t errlen)
 {
 	char path[64], *text = NULL;
 	struct nc_maps *m;
@@ -255,9 +256,15 @@ int nc_maps_read(pid_t pid, struct nc_maps **out, char *err, size_t errlen)
 		return nc_err(err, errlen, ESRCH, "no process with pid %d (it has no memory map)",
 			      (int)pid);
 	}
-	localise(m, pid);
+	if (local)
+		localise(m, pid);
 	*out = m;
 	return 0;
+}
+
+int nc_maps_read(pid_t pid, struct nc_maps **out, char *err, size_t errlen)
+{
+	return maps_read(pid, true, out, err, errlen);
 }
 
 int nc_maps_parse(const char *text, struct nc_maps **out, char *err, size_t errlen)
@@ -323,7 +330,8 @@ bool nc_maps_pid_has_name(pid_t pid, const char *prefix)
 	struct nc_maps *m;
 	bool found;
 
-	if (nc_maps_read(pid, &m, NULL, 0))
+	/* names only: no file is opened or checked (the extcap lists every process this way) */
+	if (maps_read(pid, false, &m, NULL, 0))
 		return false;
 	found = nc_maps_find_name(m, prefix) != NULL;
 	nc_maps_free(m);

@@ -86,8 +86,9 @@ const struct nc_maps_entry *nc_maps_find_path(const struct nc_maps *m, const cha
 const struct nc_maps_entry *nc_maps_find_name(const struct nc_maps *m, const char *prefix);
 
 /*
- * Whether process pid maps a file whose name starts with prefix: nc_maps_read() then
- * nc_maps_find_name(), false when the map cannot be read (no such process, not this user's).
+ * Whether process pid maps a file whose name starts with prefix: its maps read (the paths as
+ * shown: no file is checked, so listing every process stays cheap) then nc_maps_find_name(),
+ * false when the map cannot be read (no such process, not this user's).
  */
 bool nc_maps_pid_has_name(pid_t pid, const char *prefix);
 
