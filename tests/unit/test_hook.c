@@ -12,6 +12,7 @@
 #include <capstone/capstone.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <glib.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -328,6 +329,99 @@ static void test_fixture(void)
 		}
 	}
 	nc_elf_close(e);
+}
+
+/*
+ * Every function of a file (its .symtab, else .dynsym) through the builder at a made-up load
+ * address: none may crash it, every trampoline built must mean what the function's first
+ * instructions meant (check_relocated); the refusals are counted by their error.
+ */
+static void build_every_function(const char *path, unsigned *built, unsigned *refused)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf;
+	Elf_Scn *scn = NULL, *symscn = NULL;
+	GElf_Shdr sh;
+	size_t n;
+
+	g_assert_cmpint(fd, >=, 0);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	g_assert_nonnull(elf);
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) &&
+		    (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !symscn)))
+			symscn = scn;
+	g_assert_nonnull(symscn);
+	gelf_getshdr(symscn, &sh);
+	n = sh.sh_size / sh.sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		Elf_Data *d = elf_getdata(symscn, NULL);
+		GElf_Sym sym;
+		Elf_Scn *text;
+		GElf_Shdr tsh;
+		Elf_Data *td;
+		struct nc_hook_out out;
+		char err[256];
+		int ret;
+
+		if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    sym.st_shndx == SHN_UNDEF || sym.st_size == 0)
+			continue;
+		text = elf_getscn(elf, sym.st_shndx);
+		if (!text || !gelf_getshdr(text, &tsh) || tsh.sh_type != SHT_PROGBITS ||
+		    sym.st_value < tsh.sh_addr ||
+		    sym.st_value + sym.st_size > tsh.sh_addr + tsh.sh_size)
+			continue;
+		td = elf_getdata(text, NULL);
+		struct nc_hook_in in = {
+		    .code = (const uint8_t *)td->d_buf + (sym.st_value - tsh.sh_addr),
+		    .code_len = sym.st_size,
+		    .func = 0x7f0000000000ULL + sym.st_value,
+		    .func_size = sym.st_size,
+		    .kind = NC_HOOK_VECTOR,
+		    .arg = 1,
+		    .count_arg = 2,
+		};
+		in.tramp = (in.func & ~0xfffULL) - 0x10000000;
+		in.data = in.tramp + 4096;
+		ret = nc_hook_build(&in, &out, err, sizeof(err));
+		if (ret == 0) {
+			check_relocated(&in, &out);
+			(*built)++;
+		} else {
+			g_assert_true(ret == -ENOSPC || ret == -ENOTSUP || ret == -EILSEQ ||
+				      ret == -EXDEV);
+			refused[ret == -ENOSPC	  ? 0
+				: ret == -ENOTSUP ? 1
+				: ret == -EILSEQ  ? 2
+						  : 3]++;
+			if (ret != -ENOSPC)
+				g_test_message("  0x%llx: %s", (unsigned long long)sym.st_value,
+					       err);
+		}
+	}
+	elf_end(elf);
+	close(fd);
+}
+
+static void test_every_function(void)
+{
+	const char *files[] = {g_getenv("NC_FWD"), "/lib/x86_64-linux-gnu/libc.so.6",
+			       "/lib/x86_64-linux-gnu/librte_ethdev.so.23"};
+
+	for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
+		unsigned built = 0, refused[4] = {0};
+
+		if (!files[f] || access(files[f], R_OK))
+			continue;
+		build_every_function(files[f], &built, refused);
+		g_test_message("%s: %u built and checked; refused: %u too short, %u not "
+			       "relocatable or a jump into the patch, %u undecodable, %u across a "
+			       "page",
+			       files[f], built, refused[0], refused[1], refused[2], refused[3]);
+		g_assert_cmpuint(built, >, 0);
+	}
 }
 
 /* --- refusals over hand-made bytes --- */
@@ -931,6 +1025,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hook/build/fixture-functions", test_fixture);
 	g_test_add_func("/hook/build/refusals", test_refusals);
+	g_test_add_func("/hook/build/every-function-of-nc_fwd-libc-ethdev", test_every_function);
 	g_test_add_func("/hook/exec/relocated-code-runs", test_exec_relocated);
 	g_test_add_func("/hook/exec/patched-copy-calls-entry", test_exec_patched);
 	g_test_add_func("/hook/exec/stub-keeps-every-register-and-flag", test_exec_registers);
