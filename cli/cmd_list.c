@@ -18,10 +18,14 @@
 
 static void print_func(const char *dir, const struct nc_dpdk_func *f)
 {
-	const char *base = strrchr(f->path, '/');
+	const char *base = f->path ? strrchr(f->path, '/') : NULL;
 	uint64_t site;
 	char why[192];
 
+	if (!f->path) { /* a pointer into no mapped file (anonymous memory, JIT code) */
+		printf("  %s %#llx (in no mapped file)\n", dir, (unsigned long long)f->addr);
+		return;
+	}
 	printf("  %s %s+%#llx", dir, base ? base + 1 : f->path, (unsigned long long)f->offset);
 	if (f->symbol)
 		printf(" (%s)", f->symbol);
