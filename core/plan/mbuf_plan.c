@@ -267,6 +267,13 @@ static int plan_burst(struct planner *c, const struct nc_dpdk_proc *p, const str
 
 		if (done[i] || !port->started || (s->port >= 0 && port->id != s->port))
 			continue;
+		if (!fn->path)
+			return nc_err(
+			    err, errlen, ENOTSUP,
+			    "port %u of process %d (%s): its %s function (%#llx) is in no "
+			    "mapped file, where a uprobe cannot go; try --inject",
+			    port->id, (int)p->pid, proc_name(p), what,
+			    (unsigned long long)fn->addr);
 		/* stripped PMD code: the size comes from the unwind information */
 		nc_probe_site(fn->path, fn->offset, 0, &site, where, sizeof(where));
 		if (rx)
@@ -280,7 +287,7 @@ static int plan_burst(struct planner *c, const struct nc_dpdk_proc *p, const str
 			unsigned n = rx ? q->n_rxq : q->n_txq;
 
 			if (done[j] || !q->started || (s->port >= 0 && q->id != s->port) ||
-			    strcmp(qf->path, fn->path) || qf->offset != fn->offset)
+			    !qf->path || strcmp(qf->path, fn->path) || qf->offset != fn->offset)
 				continue;
 			done[j] = true;
 			name = g_strdup_printf("%s:port%u", what, q->id);

@@ -209,6 +209,14 @@ static void test_refusals(void)
 			"no USDT probe nc_fwd:nope in /proc/4242/exe or its libraries; try: netcap "
 			"list --pid 4242");
 	nc_plan_clear(&plan);
+	/* a burst function in no mapped file (anonymous memory) takes no uprobe */
+	r[0].ports[1].rx = (struct nc_dpdk_func){0x7f0000002000, NULL, 0, NULL};
+	g_assert_cmpint(plan_specs(&plan, r, 1, "rx_burst:1", err, sizeof(err)), ==, -ENOTSUP);
+	g_assert_cmpstr(
+	    err, ==,
+	    "port 1 of process 4242 (nc_fwd): its rx_burst function (0x7f0000002000) is "
+	    "in no mapped file, where a uprobe cannot go; try --inject");
+	nc_plan_clear(&plan);
 	/* two processes of different releases */
 	record(&r[1], 4343);
 	r[1].p.abi = NC_DPDK_24_11;
