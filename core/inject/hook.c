@@ -459,6 +459,11 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 	if (in->code_len < NC_HOOK_PATCH_LEN)
 		return fail(err, errlen, -ENOSPC, "%s: only %zu bytes given, the patch needs %d",
 			    name, in->code_len, NC_HOOK_PATCH_LEN);
+	if (in->func_size && in->code_len < in->func_size)
+		return fail(err, errlen, -ENOSPC,
+			    "%s: %zu of its %llu bytes given; the scan for jumps into the patch "
+			    "needs all of them",
+			    name, in->code_len, (unsigned long long)in->func_size);
 	if (nc_hook_jmp(in->func, in->tramp, out->patch))
 		return fail(err, errlen, -ERANGE,
 			    "%s at 0x%llx: the trampoline at 0x%llx is out of reach of a jmp rel32",

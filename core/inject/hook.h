@@ -76,8 +76,8 @@ struct nc_hook_out {
 /*
  * Builds the trampoline and the patch. Refusals (nothing else is returned):
  *   -EINVAL     bad input (no code, an argument number out of 1..NC_HOOK_MAX_ARG, an unknown kind);
- *   -ENOSPC     a function shorter than the patch (its size, or a ret/jmp/ud2 before 5 bytes), or
- *               fewer bytes given than the instructions to relocate;
+ *   -ENOSPC     a function shorter than the patch (its size, or a ret/jmp/ud2 before 5 bytes),
+ *               fewer bytes given than the instructions to relocate, or than func_size;
  *   -EILSEQ     bytes that do not decode (of the first instructions, or of the function's body
  *               up to func_size when it is known);
  *   -ENOTSUP    an instruction that cannot be re-encoded (jrcxz, loop*, xbegin), or a direct

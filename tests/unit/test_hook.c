@@ -144,9 +144,9 @@ uint64_t t_regs_out[16];
 uint8_t t_vec_in[16 * 32], t_vec_out[16 * 32];
 
 /*
- * The bound of the patches that must succeed: stopping every thread took up to ~100 ms here when
+ * The bound of every patch here: stopping every thread took up to ~100 ms here when
  * other jobs loaded the 2 CPUs (the threads must be scheduled to stop); the refusal case keeps
- * the default NC_PATCH_TIMEOUT_MS.
+ * the same bound, so that a stop slowed by the load is not taken for the thread it looks for.
  */
 #define BOUND_MS 1000
 
@@ -450,6 +450,8 @@ static void test_refusals(void)
 	     NC_HOOK_PASS, 0, -ENOSPC, "ends at +0x3 (ret), before the 5 bytes"},
 	    {"fewer bytes given", B(0x31, 0xc0, 0x90), 0, 0x100000, 0, NC_HOOK_PASS, 0, -ENOSPC,
 	     "only 3 bytes given"},
+	    {"fewer bytes than the function's size", B(0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3), 0x40,
+	     0x100000, 0, NC_HOOK_PASS, 0, -ENOSPC, "6 of its 64 bytes given"},
 	    {"an instruction cut", B(0x90, 0x90, 0x90, 0x48, 0x8b, 0x05, 0x00), 0, 0x100000, 0,
 	     NC_HOOK_PASS, 0, -ENOSPC, "runs past the 7 bytes given"},
 	    {"jrcxz", B(0xe3, 0x10, 0x90, 0x90, 0x90, 0x90, 0xc3), 0, 0x100000, 0, NC_HOOK_PASS, 0,
@@ -984,7 +986,7 @@ static void test_patch_refusals(void)
 	/* code that is not what was expected */
 	mem_rw(t.pid, t.step, before, 5, false);
 	struct nc_patch_site stale = {t.step, wrong, t.patch, 5};
-	ret = nc_patch_apply(t.pid, &stale, 1, 0, NULL, err, sizeof(err));
+	ret = nc_patch_apply(t.pid, &stale, 1, BOUND_MS, NULL, err, sizeof(err));
 	g_test_message("%s", err);
 	g_assert_cmpint(ret, ==, -ESTALE);
 	g_assert_nonnull(strstr(err, "changed"));
@@ -998,7 +1000,7 @@ static void test_patch_refusals(void)
 	mem_rw(t.pid, t.spin, before, 5, false);
 	struct nc_patch_site spin = {t.spin, before, before, 5};
 	for (int i = 0; i < 50; i++) {
-		ret = nc_patch_apply(t.pid, &spin, 1, 0, &r, err, sizeof(err));
+		ret = nc_patch_apply(t.pid, &spin, 1, BOUND_MS, &r, err, sizeof(err));
 		if (ret)
 			break;
 		usleep(10000);
