@@ -738,12 +738,15 @@ struct target {
 	uint8_t orig[5], patch[5];
 };
 
+static int target_stop(struct target *t, char *res, size_t len);
+
 static bool target_start(struct target *t, bool spin)
 {
 	const char *path = g_getenv("NC_HOOK_TARGET");
 	char *argv[] = {(char *)path, spin ? "--spin" : NULL, NULL};
 	char line[512];
 	g_autoptr(GError) e = NULL;
+	int fd;
 
 	memset(t, 0, sizeof(*t));
 	if (!path) {
@@ -759,6 +762,18 @@ static bool target_start(struct target *t, bool spin)
 			       " entry=0x%" SCNx64 " spin=0x%" SCNx64,
 			       &t->step, &t->tramp, &t->data, &t->entry, &t->spin),
 			==, 5);
+	snprintf(line, sizeof(line), "/proc/%d/mem", (int)t->pid);
+	fd = open(line, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		g_autofree char *why =
+		    g_strdup_printf("cannot open %s: %s (ptrace refused)", line, g_strerror(errno));
+		char res[256];
+
+		g_test_skip(why);
+		target_stop(t, res, sizeof(res));
+		return false;
+	}
+	close(fd);
 	return true;
 }
 
