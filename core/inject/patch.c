@@ -33,6 +33,7 @@ struct tset {
 	struct thr *t;
 	size_t n, cap;
 	uint64_t held_ns, run_held_ns; /* longest stop to detach: any thread, a running one */
+	unsigned signals;	       /* signals handed back at the detach */
 };
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -242,6 +243,7 @@ static void release(struct tset *s)
 			uint64_t held;
 
 			ptrace(PTRACE_DETACH, s->t[i].tid, 0, (void *)(long)s->t[i].sig);
+			s->signals += s->t[i].sig != 0;
 			held = now_ns() - s->t[i].stop_at;
 			if (held > s->held_ns)
 				s->held_ns = held;
@@ -448,6 +450,8 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 			res->held_ns = s.held_ns;
 		if (s.run_held_ns > res->run_held_ns)
 			res->run_held_ns = s.run_held_ns;
+		res->signals += s.signals;
+		s.signals = 0;
 		if (ret == -ETIMEDOUT && res->busy_tid)
 			goto stayed; /* the last try ran out of time, a thread was inside before */
 		if (ret || !inside)

@@ -43,6 +43,7 @@ struct nc_patch_result {
 	uint64_t stop_ns;     /* longest try: from the first attach to the last detach */
 	uint64_t held_ns;     /* longest time a thread stood stopped (its stop to its detach) */
 	uint64_t run_held_ns; /* the same for the threads found running (lcores) */
+	unsigned signals;     /* signals a thread stopped with, handed back at its detach */
 	pid_t busy_tid;	      /* -ETIMEDOUT: the thread last seen inside a site, or 0 */
 	uint64_t busy_rip;    /* and where */
 };

@@ -843,17 +843,21 @@ static void target_hook(struct target *t)
 	memcpy(t->patch, out.patch, 5);
 }
 
-/* hook_target's last line: no error, no bad argument, the hook called, threads came and went. */
-static void check_result(const char *res)
+/*
+ * hook_target's last line: no error, no bad argument, the hook called, threads came and went,
+ * every real-time signal sent to it handled.
+ */
+static void check_result(const char *res, uint64_t sent)
 {
-	uint64_t chunks, errors, calls, badargs, spawned;
+	uint64_t chunks, errors, calls, badargs, spawned, signals;
 
 	g_test_message("hook_target: %s", res);
 	g_assert_cmpint(sscanf(res,
 			       "chunks=%" SCNu64 " errors=%" SCNu64 " calls=%" SCNu64
-			       " badargs=%" SCNu64 " threads=%" SCNu64,
-			       &chunks, &errors, &calls, &badargs, &spawned),
-			==, 5);
+			       " badargs=%" SCNu64 " threads=%" SCNu64 " signals=%" SCNu64,
+			       &chunks, &errors, &calls, &badargs, &spawned, &signals),
+			==, 6);
+	g_assert_cmpuint(signals, ==, sent);
 	g_assert_cmpuint(errors, ==, 0);
 	g_assert_cmpuint(badargs, ==, 0);
 	g_assert_cmpuint(calls, >, 0);
@@ -877,18 +881,47 @@ static bool can_trace(struct target *t)
 	return true;
 }
 
+/* Queued real-time signals sent to a process until told to stop. */
+struct sender {
+	pid_t pid;
+	gint stop;
+	guint64 sent;
+};
+
+static gpointer send_rt(gpointer p)
+{
+	struct sender *s = p;
+
+	while (!g_atomic_int_get(&s->stop)) {
+		union sigval v = {0};
+
+		if (sigqueue(s->pid, SIGRTMIN, v) == 0)
+			s->sent++;
+		g_usleep(200);
+	}
+	return NULL;
+}
+
+/*
+ * 100 patches and unpatches while the threads call step(), real-time signals arriving
+ * meanwhile (some of them while a thread is stopped: each must be handed back at the detach).
+ */
 static void test_patch_live(void)
 {
 	struct target t;
+	struct sender snd = {0};
+	GThread *sender;
 	char err[256], res[256];
 	uint64_t longest = 0, total = 0, held = 0;
-	unsigned retries = 0, threads = 0;
+	unsigned retries = 0, threads = 0, handed = 0;
 
 	if (!target_start(&t, false))
 		return;
 	target_hook(&t);
 	if (!can_trace(&t))
 		return;
+	snd.pid = t.pid;
+	sender = g_thread_new("sigqueue", send_rt, &snd);
 	for (int i = 0; i < 100; i++) {
 		struct nc_patch_site on = {t.step, t.orig, t.patch, 5};
 		struct nc_patch_site off = {t.step, t.patch, t.orig, 5};
@@ -900,6 +933,7 @@ static void test_patch_live(void)
 		held = MAX(held, r.held_ns);
 		total += r.stop_ns;
 		retries += r.tries - 1;
+		handed += r.signals;
 		threads = r.threads;
 		usleep(2000);
 		if (nc_patch_apply(t.pid, &off, 1, BOUND_MS, &r, err, sizeof(err)))
@@ -908,14 +942,20 @@ static void test_patch_live(void)
 		held = MAX(held, r.held_ns);
 		total += r.stop_ns;
 		retries += r.tries - 1;
+		handed += r.signals;
 		usleep(1000);
 	}
 	g_test_message("200 stops of %u threads: mean %.0f us, longest %.0f us, a thread held at "
 		       "most %.0f us, %u retried",
 		       threads, (double)total / 200 / 1e3, (double)longest / 1e3,
 		       (double)held / 1e3, retries);
+	g_atomic_int_set(&snd.stop, 1);
+	g_thread_join(sender);
+	g_test_message("%" G_GUINT64_FORMAT " SIGRTMIN sent meanwhile, %u of them stopped a thread "
+		       "and were handed back at the patches' detach",
+		       snd.sent, handed);
 	g_assert_cmpint(target_stop(&t, res, sizeof(res)), ==, 0);
-	check_result(res);
+	check_result(res, snd.sent);
 }
 
 /* TracerPid of every thread of pid is 0. */
@@ -981,7 +1021,7 @@ static void test_patch_kill(void)
 	}
 	g_test_message("50 kills: %u left the original bytes, %u the jump", n_orig, n_patch);
 	g_assert_cmpint(target_stop(&t, res, sizeof(res)), ==, 0);
-	check_result(res);
+	check_result(res, 0);
 }
 
 static void test_patch_refusals(void)
