@@ -509,6 +509,127 @@ static void test_refusals(void)
 	}
 }
 
+/*
+ * Branches whose target the trampoline cannot reach with rel32 (the function 256 MB above it,
+ * the target 2 GB above the function): jmp, jcc and call take their absolute forms.
+ */
+static void test_far_branches(void)
+{
+	const uint64_t func = 0x40000000, tramp = func - 0x10000000, to = func + 5 + 0x7ffffff0;
+	struct {
+		const char *what;
+		uint8_t code[8];
+		uint8_t want[24];
+		size_t want_len;
+	} c[] = {
+	    /* jmp rel32 -> jmp [rip+0]; the address */
+	    {"jmp",
+	     {0xe9, 0xf0, 0xff, 0xff, 0x7f, 0xc3},
+	     {0xff, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	     14},
+	    /* call rel32 -> call [rip+2]; jmp +8; the address */
+	    {"call",
+	     {0xe8, 0xf0, 0xff, 0xff, 0x7f, 0xc3},
+	     {0xff, 0x15, 2, 0, 0, 0, 0xeb, 8, 0, 0, 0, 0, 0, 0, 0, 0},
+	     16},
+	    /* jne rel32 (0f 85) -> je +14; jmp [rip+0]; the address */
+	    {"jne",
+	     {0x0f, 0x85, 0xef, 0xff, 0xff, 0x7f, 0xc3},
+	     {0x74, 14, 0xff, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	     16},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(c); i++) {
+		struct nc_hook_in in = {
+		    .code = c[i].code,
+		    .code_len = c[i].code[0] == 0x0f ? 7 : 6,
+		    .func = func,
+		    .tramp = tramp,
+		    .data = tramp + 4096,
+		    .kind = NC_HOOK_PASS,
+		};
+		struct nc_hook_out out;
+		char err[256];
+		uint64_t target = c[i].code[0] == 0x0f ? func + 6 + 0x7fffffef : to;
+
+		in.func_size = in.code_len;
+		memcpy(c[i].want + c[i].want_len - 8, &target, 8); /* little-endian x86-64 */
+		g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+		g_test_message("%s: %zu bytes relocated into %zu", c[i].what, out.reloc_len,
+			       out.tramp_len);
+		g_assert_cmpmem(out.tramp, c[i].want_len, c[i].want, c[i].want_len);
+	}
+}
+
+/* A page at exactly `at` (read+write+execute), or NULL when that address is taken. */
+static uint8_t *map_at(uintptr_t at)
+{
+	void *p = mmap((void *)at, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if ((uintptr_t)p != at) {
+		munmap(p, 4096);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * The absolute forms run: functions at A whose jne and call go to B = A + 1.75 GB, their PASS
+ * trampolines at C = A - 1.75 GB (3.5 GB from B), called in place of the functions.
+ */
+static void test_exec_far(void)
+{
+	uintptr_t a = 0x300000000000, b = a + 0x70000000, c = a - 0x70000000;
+	uint8_t *pa = map_at(a), *pb = map_at(b), *pc = map_at(c);
+	int32_t rel;
+
+	if (!pa || !pb || !pc) {
+		g_test_skip("the addresses A, B, C are taken in this process");
+		return;
+	}
+	/* A+0: test esi, esi; jne B+16; mov rax, rdi; ret */
+	memcpy(pa, (const uint8_t[]){0x85, 0xf6, 0x0f, 0x85, 0, 0, 0, 0, 0x48, 0x89, 0xf8, 0xc3},
+	       12);
+	rel = (int32_t)((b + 16) - (a + 8));
+	memcpy(pa + 4, &rel, 4);
+	/* A+64: call B; add rax, rsi; ret */
+	memcpy(pa + 64, (const uint8_t[]){0xe8, 0, 0, 0, 0, 0x48, 0x01, 0xf0, 0xc3}, 9);
+	rel = (int32_t)(b - (a + 64 + 5));
+	memcpy(pa + 65, &rel, 4);
+	/* B+0: lea rax, [rdi+1]; ret.  B+16: lea rax, [rdi+2]; ret */
+	memcpy(pb, (const uint8_t[]){0x48, 0x8d, 0x47, 0x01, 0xc3}, 5);
+	memcpy(pb + 16, (const uint8_t[]){0x48, 0x8d, 0x47, 0x02, 0xc3}, 5);
+	for (int f = 0; f < 2; f++) {
+		struct nc_hook_in in = {
+		    .code = pa + 64 * f,
+		    .code_len = f ? 9 : 12,
+		    .func = a + 64 * (uint64_t)f,
+		    .func_size = f ? 9 : 12,
+		    .tramp = c + 512 * (uint64_t)f,
+		    .data = c + 2048,
+		    .kind = NC_HOOK_PASS,
+		};
+		struct nc_hook_out out;
+		char err[256];
+
+		g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+		memcpy(pc + 512 * f, out.tramp, out.tramp_len);
+	}
+	__builtin___clear_cache((char *)pc, (char *)pc + 4096);
+	uint64_t (*jne)(uint64_t, uint64_t) = (uint64_t(*)(uint64_t, uint64_t))pc;
+	uint64_t (*call)(uint64_t, uint64_t) = (uint64_t(*)(uint64_t, uint64_t))(pc + 512);
+
+	g_assert_cmpuint(jne(40, 0), ==, 40);  /* not taken: on to A+8 */
+	g_assert_cmpuint(jne(40, 1), ==, 42);  /* taken: to B+16 through the absolute jump */
+	g_assert_cmpuint(call(40, 5), ==, 46); /* B returns into the trampoline, on to A+5 */
+	munmap(pa, 4096);
+	munmap(pb, 4096);
+	munmap(pc, 4096);
+}
+
 /* --- trampolines run in this process --- */
 
 /* A PASS trampoline of fn at its own address: calling it must be calling fn. */
@@ -1082,8 +1203,10 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hook/build/fixture-functions", test_fixture);
 	g_test_add_func("/hook/build/refusals", test_refusals);
+	g_test_add_func("/hook/build/far-branches-take-absolute-forms", test_far_branches);
 	g_test_add_func("/hook/build/every-function-of-nc_fwd-libc-ethdev", test_every_function);
 	g_test_add_func("/hook/exec/relocated-code-runs", test_exec_relocated);
+	g_test_add_func("/hook/exec/far-jcc-and-call-run", test_exec_far);
 	g_test_add_func("/hook/exec/patched-copy-calls-entry", test_exec_patched);
 	g_test_add_func("/hook/exec/stub-keeps-every-register-and-flag", test_exec_registers);
 	g_test_add_func("/hook/exec/xsave-stub-keeps-vector-registers", test_exec_vector);
