@@ -13,6 +13,10 @@
  * thread is detached. If the caller dies in the middle, the kernel detaches the threads and each
  * site holds either its old or its new bytes.
  *
+ * The stops are collected with waitpid() on each thread id: no other thread of the caller may
+ * wait for "any child" (waitpid(-1), wait()) meanwhile, which would take a stop meant for this
+ * (a thread's stop not seen: -ETIMEDOUT).
+ *
  * Errors: 0 or a negative errno with one line in err (errlen bytes, may be NULL):
  *   -EINVAL     a site of 0 or more than 16 bytes, or crossing a page boundary;
  *   -ESRCH      no such process;
