@@ -9,6 +9,7 @@
  * slots, and writes "tramp=0x… data=0x… entry=0x… counters=0x…" into PATH (through PATH.tmp and a
  * rename). hook_lib_entry(cookie, a, b) is the trampolines' entry: per cookie (0 or 1) it counts
  * its calls and adds up b, the count of a func@N@M hook; it touches general registers only.
+ * hook_lib_entry_vec does the same after a vectorised memset (for the stub that saves them).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -29,6 +30,21 @@ __attribute__((target("general-regs-only"))) void hook_lib_entry(uint64_t cookie
 		return;
 	__atomic_fetch_add(&hook_lib_counters[cookie][0], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&hook_lib_counters[cookie][1], b & 0xffff, __ATOMIC_RELAXED);
+}
+
+/*
+ * The same for an entry that uses vector registers (libc's memset, vectorised): called through
+ * the stub that saves them (nc_hook_in.xsave_size).
+ */
+void hook_lib_entry_vec(uint64_t cookie, uint64_t a, uint64_t b);
+
+void hook_lib_entry_vec(uint64_t cookie, uint64_t a, uint64_t b)
+{
+	volatile uint8_t buf[256];
+
+	memset((void *)buf, (int)(a & 0xff), sizeof(buf));
+	if (buf[255] == (uint8_t)(a & 0xff))
+		hook_lib_entry(cookie, a, b);
 }
 
 int hook_lib_map(const char *arg)
@@ -58,8 +74,9 @@ int hook_lib_map(const char *arg)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "tramp=%p data=%p entry=%p counters=%p\n", (void *)p, (void *)(p + 4096),
-		(void *)&hook_lib_entry, (void *)hook_lib_counters);
+	fprintf(f, "tramp=%p data=%p entry=%p counters=%p entry_vec=%p\n", (void *)p,
+		(void *)(p + 4096), (void *)&hook_lib_entry, (void *)hook_lib_counters,
+		(void *)&hook_lib_entry_vec);
 	if (fclose(f) || rename(tmp, path))
 		return -1;
 	return 0;

@@ -7,7 +7,8 @@
  *    bytes read from /proc/PID/mem;
  * 2. HOOK_LIB injected (core/inject: nc_inject, entry hook_lib_map) to map pages near them; its
  *    answer read from FILE;
- * 3. trampolines built (core/inject/hook.h: fwd_burst@1@2, cookie 0; fwd_one@1, cookie 1) and
+ * 3. trampolines built (core/inject/hook.h: fwd_burst@1@2, cookie 0, general registers only;
+ *    fwd_one@1, cookie 1, the stub saving the vector state for an entry that uses it) and
  *    written with their data slots through /proc/PID/mem;
  * 4. ROUNDS times: both functions patched in one stop, 5 ms of forwarding, both unpatched in one
  *    stop, 2 ms (core/inject/patch.h);
@@ -151,7 +152,7 @@ static bool untraced(pid_t pid)
 int main(int argc, char **argv)
 {
 	struct fn f[2] = {{.name = "fwd_burst"}, {.name = "fwd_one"}};
-	uint64_t tramp, data, entry, counters, c[2][2], total = 0, longest = 0;
+	uint64_t tramp, data, entry, entry_vec, counters, c[2][2], total = 0, longest = 0;
 	uint64_t held = 0, held_sum = 0, run_held = 0;
 	unsigned retries = 0, threads = 0, left_orig = 0, left_jump = 0;
 	struct nc_patch_site on[2], off[2];
@@ -179,8 +180,9 @@ int main(int argc, char **argv)
 		usleep(10000);
 	if (!fp || !fgets(line, sizeof(line), fp) ||
 	    sscanf(line,
-		   "tramp=0x%" SCNx64 " data=0x%" SCNx64 " entry=0x%" SCNx64 " counters=0x%" SCNx64,
-		   &tramp, &data, &entry, &counters) != 4)
+		   "tramp=0x%" SCNx64 " data=0x%" SCNx64 " entry=0x%" SCNx64 " counters=0x%" SCNx64
+		   " entry_vec=0x%" SCNx64,
+		   &tramp, &data, &entry, &counters, &entry_vec) != 5)
 		die("no answer from hook_lib in %s", argv[3]);
 	fclose(fp);
 
@@ -196,8 +198,10 @@ int main(int argc, char **argv)
 		    .arg = 1,
 		    .count_arg = 2,
 		    .name = f[i].name,
+		    /* fwd_one's entry uses vector registers: the stub saves them */
+		    .xsave_size = i == 1 ? nc_hook_xsave_size() : 0,
 		};
-		struct nc_hook_data d = {entry, (uint64_t)i};
+		struct nc_hook_data d = {i == 1 && in.xsave_size ? entry_vec : entry, (uint64_t)i};
 
 		if (nc_hook_build(&in, &f[i].out, err, sizeof(err)))
 			die("%s", err);
