@@ -427,6 +427,44 @@ static bool truncated(csh cs, const uint8_t *p, size_t left, uint64_t addr)
 	return ret;
 }
 
+static int check_args(const struct nc_hook_in *in, const char *name, char *err, size_t errlen)
+{
+	if (in->kind > NC_HOOK_VECTOR)
+		return fail(err, errlen, -EINVAL, "%s: an unknown hook kind", name);
+	if (in->kind != NC_HOOK_PASS && (in->arg < 1 || in->arg > NC_HOOK_MAX_ARG ||
+					 (in->kind == NC_HOOK_VECTOR &&
+					  (in->count_arg < 1 || in->count_arg > NC_HOOK_MAX_ARG))))
+		return fail(err, errlen, -EINVAL, "%s: argument numbers are 1 to %d", name,
+			    NC_HOOK_MAX_ARG);
+	return 0;
+}
+
+int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, char *err,
+			  size_t errlen)
+{
+	const char *name = in->name ? in->name : "function";
+	struct tbuf b = {.p = out->tramp, .base = in->tramp};
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = check_args(in, name, err, errlen);
+	if (ret)
+		return ret;
+	if (in->kind == NC_HOOK_PASS)
+		return fail(err, errlen, -EINVAL, "%s: a hook through a pointer needs a stub",
+			    name);
+	ret = put_stub(&b, in, err, errlen);
+	if (ret)
+		return ret;
+	out->reloc_off = b.n;
+	put_jmp(&b, in->func);
+	if (b.over)
+		return fail(err, errlen, -ENOSPC, "%s: the trampoline exceeds %d bytes", name,
+			    NC_HOOK_TRAMP_MAX);
+	out->tramp_len = b.n;
+	return 0;
+}
+
 int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen)
 {
 	const char *name = in->name ? in->name : "function";
@@ -441,13 +479,11 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!in->code || in->kind > NC_HOOK_VECTOR)
-		return fail(err, errlen, -EINVAL, "%s: no code, or an unknown hook kind", name);
-	if (in->kind != NC_HOOK_PASS && (in->arg < 1 || in->arg > NC_HOOK_MAX_ARG ||
-					 (in->kind == NC_HOOK_VECTOR &&
-					  (in->count_arg < 1 || in->count_arg > NC_HOOK_MAX_ARG))))
-		return fail(err, errlen, -EINVAL, "%s: argument numbers are 1 to %d", name,
-			    NC_HOOK_MAX_ARG);
+	if (!in->code)
+		return fail(err, errlen, -EINVAL, "%s: no code", name);
+	ret = check_args(in, name, err, errlen);
+	if (ret)
+		return ret;
 	if (in->func_size && in->func_size < NC_HOOK_PATCH_LEN)
 		return fail(err, errlen, -ENOSPC,
 			    "%s is %llu bytes long, shorter than the %d-byte jump of the patch",

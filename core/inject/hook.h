@@ -89,6 +89,18 @@ struct nc_hook_out {
 int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen);
 
 /*
+ * A trampoline for a hook through a pointer instead of a patch: a function the application calls
+ * through a GOT slot (the PLT) or a table of function pointers. The stub (in->kind SINGLE or
+ * VECTOR, in->data, in->xsave_size as for nc_hook_build()), then a jump to in->func, whose code is
+ * neither read nor changed (in->code, code_len, func_size unused; out->patch, orig, reloc_len
+ * 0). The caller stores in->tramp into the pointer (an aligned 8-byte store: no thread needs to
+ * stop) and the old value back to unhook. -EINVAL: a kind or argument out of range; -ERANGE: the
+ * data slot out of reach of the trampoline.
+ */
+int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, char *err,
+			  size_t errlen);
+
+/*
  * The bytes xsave64 needs for NC_HOOK_XSAVE_MASK's components that this CPU and kernel enable
  * (CPUID leaf 0xd, XCR0), at least 576 (legacy area and header), a multiple of 64; 0 when the
  * CPU or the kernel has no xsave.

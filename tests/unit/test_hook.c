@@ -849,6 +849,55 @@ static void test_exec_cost(void)
 	munmap(r, 3 * 4096);
 }
 
+/*
+ * A hook through a pointer: t_sum called through a function pointer swapped to a trampoline
+ * near it (jmp rel32 back) and to one at 0x300000000000, far from this binary (the absolute
+ * jump); the entry sees the array and the count, the result is t_sum's.
+ */
+static void test_exec_pointer(void)
+{
+	uint64_t a[3] = {5, 6, 7};
+	uint8_t *near = map_near((void *)t_sum, 4096), *far = map_at(0x300000000000);
+	uint8_t *where[2] = {near, far};
+
+	for (int i = 0; i < 2; i++) {
+		struct nc_hook_in in = {
+		    .func = (uint64_t)(uintptr_t)t_sum,
+		    .kind = NC_HOOK_VECTOR,
+		    .arg = 1,
+		    .count_arg = 2,
+		};
+		struct nc_hook_data d = {(uint64_t)(uintptr_t)entry, 0x9017};
+		struct nc_hook_out out;
+		uint64_t (*volatile fn)(const uint64_t *, unsigned) = t_sum;
+		char err[256];
+
+		if (!where[i]) {
+			g_test_message("0x300000000000 taken: the far case not run");
+			continue;
+		}
+		in.tramp = (uint64_t)(uintptr_t)where[i];
+		in.data = in.tramp + 2048;
+		g_assert_cmpint(nc_hook_build_pointer(&in, &out, err, sizeof(err)), ==, 0);
+		memcpy(where[i], out.tramp, out.tramp_len);
+		memcpy(where[i] + 2048, &d, sizeof(d));
+		__builtin___clear_cache((char *)where[i], (char *)where[i] + 4096);
+		g_assert_cmpuint(out.tramp_len - out.reloc_off, ==,
+				 i ? 14 : 5); /* jmp [rip] / rel32 */
+		fn = (uint64_t(*)(const uint64_t *, unsigned))where[i];
+		seen_calls = 0;
+		g_assert_cmpuint(fn(a, 3), ==, 18);
+		g_assert_cmpint(seen_calls, ==, 1);
+		g_assert_cmphex(seen_cookie, ==, 0x9017);
+		g_assert_true(seen_a == (uint64_t)(uintptr_t)a);
+		g_assert_cmpuint(seen_b, ==, 3);
+		munmap(where[i], 4096);
+	}
+	struct nc_hook_in pass = {.func = 0x1000, .tramp = 0x2000, .data = 0x3000};
+	struct nc_hook_out out;
+	g_assert_cmpint(nc_hook_build_pointer(&pass, &out, NULL, 0), ==, -EINVAL);
+}
+
 /* --- the patcher against hook_target --- */
 
 struct target {
@@ -1211,6 +1260,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hook/exec/stub-keeps-every-register-and-flag", test_exec_registers);
 	g_test_add_func("/hook/exec/xsave-stub-keeps-vector-registers", test_exec_vector);
 	g_test_add_func("/hook/exec/cost", test_exec_cost);
+	g_test_add_func("/hook/exec/through-a-pointer", test_exec_pointer);
 	g_test_add_func("/hook/patch/100-times-while-threads-call-it", test_patch_live);
 	g_test_add_func("/hook/patch/patcher-sigkilled", test_patch_kill);
 	g_test_add_func("/hook/patch/refusals", test_patch_refusals);
