@@ -2,14 +2,15 @@
 /*
  * Function hooks inside a running process (issue 16, docs/inproc.md "Function hooks"): the
  * trampoline builder. A pure function of the function's first bytes and a few addresses; nothing
- * here touches a process. netcap builds with it, the agent writes what it built into memory it
- * mapped near the function, core/inject/patch.h writes the 5-byte jump.
+ * here touches a process. netcap builds with it and writes what it built (through
+ * /proc/PID/mem) into pages the agent mapped near the function; core/inject/patch.h writes the
+ * 5-byte jump.
  *
  * The trampoline, at address `tramp`:
  *
  *   stub       (NC_HOOK_SINGLE, NC_HOOK_VECTOR only) saves every general register and the
- *              flags, aligns the stack, calls data->entry(data->cookie, a, b) unless entry is 0,
- *              restores everything;
+ *              flags (and, with xsave_size, the x87/SSE/AVX/AVX-512 state), aligns the stack,
+ *              calls data->entry(data->cookie, a, b) unless entry is 0, restores everything;
  *   relocated  the function's first instructions (at least NC_HOOK_PATCH_LEN bytes of them),
  *              re-encoded for their new address;
  *   jmp        back to func + reloc_len.
@@ -24,7 +25,7 @@
 #include <stdint.h>
 
 #define NC_HOOK_PATCH_LEN 5   /* jmp rel32 */
-#define NC_HOOK_TRAMP_MAX 320 /* stub (~110) + relocated code (<= 4 re-encoded, 14 each) + jmp */
+#define NC_HOOK_TRAMP_MAX 320 /* stub (<= 206) + relocated code + the jump back */
 #define NC_HOOK_MAX_ARG	  16  /* arguments 1..6 in registers, 7..16 on the caller's stack */
 
 enum nc_hook_kind {
