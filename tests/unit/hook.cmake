@@ -1,9 +1,6 @@
 # Function hooks inside a process (issue 16, docs/inproc.md "Function hooks"): the trampoline
-# builder (core/inject/hook.c) and the stop-all-threads patcher (core/inject/patch.c), built here
-# as nc_hook until libnetcap takes them (core/inject/CMakeLists.txt: the lead's), and their test.
-add_library(nc_hook STATIC ${CMAKE_SOURCE_DIR}/core/inject/hook.c
-                           ${CMAKE_SOURCE_DIR}/core/inject/patch.c)
-target_link_libraries(nc_hook PUBLIC netcap)
+# builder (core/inject/hook.c) and the stop-all-threads patcher (core/inject/patch.c), in
+# libnetcap, and their test.
 
 # hook_target, the process patched, runs without sanitizers (as nc_fwd and inject_target)
 find_package(Threads REQUIRED)
@@ -13,7 +10,6 @@ set_property(TARGET hook_target PROPERTY COMPILE_OPTIONS -Wall -Wextra -Werror -
 set_property(TARGET hook_target PROPERTY LINK_OPTIONS "")
 
 nc_add_glib_test(test_hook test_hook.c)
-target_link_libraries(test_hook PRIVATE nc_hook)
 add_dependencies(test_hook hook_target nc_fwd)
 set_property(TEST test_hook APPEND PROPERTY ENVIRONMENT
 	"NC_HOOK_TARGET=$<TARGET_FILE:hook_target>"
