@@ -36,7 +36,15 @@ libdir=/usr/lib/x86_64-linux-gnu
 # the container's root: an overlay, as container engines make them, of the test's directory
 # $tmp/croot on the Debian 13 root
 export NC_ROOT_OVERLAY=$tmp/croot
-# trap 1: the container's application at the host nc_fwd's path
+# trap 1: the container's application at the host nc_fwd's path. /tmp is bound into the
+# container (dpdk_lib.sh): a host build under /tmp (a CI clone) would be the host's file in there
+# too, so the trap path then lies outside it, a copy of the host's nc_fwd at it
+if [[ $host_fwd == /tmp/* ]]; then
+	trapdir=
+	TMPDIR=/var/tmp nc_tmpdir trapdir
+	cp "$host_fwd" "$trapdir/nc_fwd"
+	host_fwd=$trapdir/nc_fwd
+fi
 mkdir -p "$NC_ROOT_OVERLAY$(dirname "$host_fwd")"
 cp "$NC_ROOT/nc/nc_fwd" "$NC_ROOT_OVERLAY$host_fwd"
 cmp -s "$host_fwd" "$NC_ROOT_OVERLAY$host_fwd" && fail "the host's and the container's nc_fwd are the same file"
