@@ -6,6 +6,7 @@
 #ifndef NC_CBPF_H
 #define NC_CBPF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,10 @@ int nc_cbpf_validate(const struct nc_cbpf_insn *insns, unsigned len);
  * BPF_MAXINSNS instructions. Returns 0 or -EINVAL with one line in err. No libpcap needed.
  */
 int nc_cbpf_check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size_t errlen);
+
+/* Marks in reach[0..len-1] the instructions of a checked program some path reaches (both
+ * compilers leave the others out). 0, or -ENOMEM. */
+int nc_cbpf_reachable(const struct nc_cbpf_insn *prog, unsigned len, bool *reach);
 
 /* libpcap's interpreter, bpf_filter(): the oracle for the translator. */
 unsigned nc_cbpf_run(const struct nc_cbpf_insn *insns, const uint8_t *pkt, unsigned wirelen,

@@ -6,7 +6,10 @@
  */
 #include <errno.h>
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../util/err.h"
 #include "cbpf.h"
@@ -140,5 +143,39 @@ int nc_cbpf_check(const struct nc_cbpf_insn *prog, unsigned len, char *err, size
 	if (BPF_CLASS(prog[len - 1].code) != BPF_RET)
 		return bad_insn(err, errlen, len - 1, &prog[len - 1],
 				"program does not end in ret");
+	return 0;
+}
+
+int nc_cbpf_reachable(const struct nc_cbpf_insn *prog, unsigned len, bool *reach)
+{
+	unsigned *stack = malloc(len * sizeof(*stack)), top = 0;
+
+	if (!stack)
+		return -ENOMEM;
+	memset(reach, 0, len * sizeof(*reach));
+	reach[0] = true;
+	stack[top++] = 0;
+	while (top) {
+		unsigned i = stack[--top], succ[2], n = 0;
+		const struct nc_cbpf_insn *p = &prog[i];
+
+		if (BPF_CLASS(p->code) == BPF_RET)
+			continue;
+		if (p->code == (BPF_JMP | BPF_JA)) {
+			succ[n++] = (unsigned)((int64_t)i + 1 + (int32_t)p->k);
+		} else if (BPF_CLASS(p->code) == BPF_JMP) {
+			succ[n++] = i + 1 + p->jt;
+			succ[n++] = i + 1 + p->jf;
+		} else {
+			succ[n++] = i + 1;
+		}
+		for (unsigned s = 0; s < n; s++) {
+			if (!reach[succ[s]]) {
+				reach[succ[s]] = true;
+				stack[top++] = succ[s];
+			}
+		}
+	}
+	free(stack);
 	return 0;
 }

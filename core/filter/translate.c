@@ -34,45 +34,6 @@
 
 _Static_assert(NC_FILTER_WINDOW < INT16_MAX, "window offsets fit the 16-bit load offset");
 
-/*
- * Marks the instructions some path reaches. libpcap's interpreter never looks at the others, but
- * the kernel refuses unreachable code, so they are not translated.
- */
-static void find_reachable(const struct nc_cbpf_insn *prog, unsigned len, bool *reach)
-{
-	unsigned *stack = malloc(len * sizeof(*stack)), top = 0;
-
-	memset(reach, 0, len * sizeof(*reach));
-	if (!stack) { /* no memory: translate everything, the verifier will say if it minds */
-		memset(reach, 1, len * sizeof(*reach));
-		return;
-	}
-	reach[0] = true;
-	stack[top++] = 0;
-	while (top) {
-		unsigned i = stack[--top], succ[2], n = 0;
-		const struct nc_cbpf_insn *p = &prog[i];
-
-		if (BPF_CLASS(p->code) == BPF_RET)
-			continue;
-		if (p->code == (BPF_JMP | BPF_JA)) {
-			succ[n++] = (unsigned)((int64_t)i + 1 + (int32_t)p->k);
-		} else if (BPF_CLASS(p->code) == BPF_JMP) {
-			succ[n++] = i + 1 + p->jt;
-			succ[n++] = i + 1 + p->jf;
-		} else {
-			succ[n++] = i + 1;
-		}
-		for (unsigned s = 0; s < n; s++) {
-			if (!reach[succ[s]]) {
-				reach[succ[s]] = true;
-				stack[top++] = succ[s];
-			}
-		}
-	}
-	free(stack);
-}
-
 struct emitter {
 	struct bpf_insn *out; /* NULL in the sizing pass */
 	size_t n;	      /* instructions emitted so far */
@@ -322,7 +283,10 @@ int nc_filter_translate(const struct nc_cbpf_insn *prog, unsigned len, struct bp
 		ret = nc_err(err, errlen, ENOMEM, "out of memory");
 		goto out;
 	}
-	find_reachable(prog, len, reach);
+	/* libpcap's interpreter never looks at unreachable code, but the kernel refuses it: it is
+	 * not translated (without memory for the walk, everything is, and the verifier decides) */
+	if (nc_cbpf_reachable(prog, len, reach))
+		memset(reach, 1, len * sizeof(*reach));
 	e.addrs = addrs;
 	e.reach = reach;
 	translate_pass(&e, prog, len, addrs, mem_read); /* 1st pass: sizes */

@@ -716,41 +716,6 @@ static void gen(struct jit *j, const struct nc_cbpf_insn *prog, const bool *reac
 	jump(j, JMP_ALWAYS, label(j, L_STORE));
 }
 
-/* Marks the instructions some path reaches (the others are not generated). */
-static int find_reachable(const struct nc_cbpf_insn *prog, unsigned len, bool *reach)
-{
-	unsigned *stack = malloc(len * sizeof(*stack)), top = 0;
-
-	if (!stack)
-		return -ENOMEM;
-	memset(reach, 0, len * sizeof(*reach));
-	reach[0] = true;
-	stack[top++] = 0;
-	while (top) {
-		unsigned i = stack[--top], succ[2], n = 0;
-		const struct nc_cbpf_insn *p = &prog[i];
-
-		if (BPF_CLASS(p->code) == BPF_RET)
-			continue;
-		if (p->code == (BPF_JMP | BPF_JA)) {
-			succ[n++] = (unsigned)((int64_t)i + 1 + (int32_t)p->k);
-		} else if (BPF_CLASS(p->code) == BPF_JMP) {
-			succ[n++] = i + 1 + p->jt;
-			succ[n++] = i + 1 + p->jf;
-		} else {
-			succ[n++] = i + 1;
-		}
-		for (unsigned s = 0; s < n; s++) {
-			if (!reach[succ[s]]) {
-				reach[succ[s]] = true;
-				stack[top++] = succ[s];
-			}
-		}
-	}
-	free(stack);
-	return 0;
-}
-
 static void find_needs(const struct nc_cbpf_insn *prog, unsigned len, const bool *reach,
 		       struct needs *nd)
 {
@@ -998,7 +963,7 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	j.jend_old = calloc(j.max_jumps, sizeof(*j.jend_old));
 	j.jend_new = calloc(j.max_jumps, sizeof(*j.jend_new));
 	if (!reach || !known || !def || !adef || !raw || !live || !j.lab_old || !j.lab_new ||
-	    !j.placed || !j.jend_old || !j.jend_new || find_reachable(prog, len, reach)) {
+	    !j.placed || !j.jend_old || !j.jend_new || nc_cbpf_reachable(prog, len, reach)) {
 		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
 		goto out;
 	}
