@@ -43,6 +43,7 @@
 #include <x86intrin.h>
 
 #include "nc_agent_abi.h"
+#include "nc_agent_io.h"
 
 #if !defined(__x86_64__)
 #error "libnetcap-agent is x86-64 only (rdtscp)"
@@ -786,35 +787,6 @@ static void publish_clock(struct nc_agent_region *r, bool base)
 	__atomic_store_n(&r->clock_seq, r->clock_seq + 1, __ATOMIC_RELEASE);
 }
 
-/* Exactly len bytes, or -errno (-EPIPE at end of stream) */
-static int read_full(int fd, void *buf, size_t len, int timeout_ms)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-		int r = poll(&pfd, 1, timeout_ms);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ETIMEDOUT;
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int send_msg(int fd, uint16_t type, const void *payload, uint32_t len)
 {
 	struct nc_agent_msg h = {
@@ -868,7 +840,7 @@ static int recv_config(struct agent *a, char *text)
 			    h.magic, h.version, h.type, h.len, NC_AGENT_VERSION);
 	if (a->memfd < 0)
 		return fail(text, EPROTO, "configuration without its shared memory");
-	r = read_full(a->sock, &a->c, sizeof(a->c), CONFIG_MS);
+	r = nc_agent_read_full(a->sock, &a->c, sizeof(a->c), CONFIG_MS);
 	return r ? fail(text, -r, "configuration body: %s", strerror(-r)) : 0;
 }
 
@@ -1247,7 +1219,7 @@ static uint64_t noslot_total(const struct agent *a)
 static int control_msg(struct agent *a)
 {
 	struct nc_agent_msg h;
-	int r = read_full(a->sock, &h, sizeof(h), 1000);
+	int r = nc_agent_read_full(a->sock, &h, sizeof(h), 1000);
 
 	if (r)
 		return r;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../agent/nc_agent_abi.h"
+#include "../../agent/nc_agent_io.h"
 #include "../../bpf/nc_filter_abi.h"
 #include "../jit/burst_jit.h"
 #include "../util/err.h"
@@ -68,46 +69,18 @@ struct nc_inproc {
 
 /* ---- messages ---- */
 
-static int read_full(int fd, void *buf, size_t len, int timeout_ms)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int r = poll(&pfd, 1, timeout_ms);
-		ssize_t n;
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ETIMEDOUT;
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A message of `type` whose payload is exactly len bytes */
 static int read_msg(int fd, uint16_t type, void *payload, uint32_t len, int timeout_ms)
 {
 	struct nc_agent_msg h;
-	int r = read_full(fd, &h, sizeof(h), timeout_ms);
+	int r = nc_agent_read_full(fd, &h, sizeof(h), timeout_ms);
 
 	if (r)
 		return r;
 	if (h.magic != NC_AGENT_MAGIC || h.version != NC_AGENT_VERSION || h.type != type ||
 	    h.len != len)
 		return -EPROTO;
-	return len ? read_full(fd, payload, len, timeout_ms) : 0;
+	return len ? nc_agent_read_full(fd, payload, len, timeout_ms) : 0;
 }
 
 static int send_msg(int fd, uint16_t type, const void *payload, uint32_t len, int pass_fd)
