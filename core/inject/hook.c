@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The trampoline builder of function hooks: see hook.h and docs/inproc.md "Function hooks". */
 #include "inject/hook.h"
+#include "util/err.h"
 
 #include <capstone/capstone.h>
 #include <cpuid.h>
@@ -96,21 +97,6 @@ static void put_jmp(struct tbuf *b, uint64_t to)
 	} else {
 		put_abs_jmp(b, to);
 	}
-}
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
 }
 
 /*
@@ -220,10 +206,10 @@ static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size
 	put(b, restore, sizeof(restore));
 	return 0;
 far:
-	return fail(err, errlen, -ERANGE,
-		    "%s: the hook's data slot 0x%llx is out of reach of the trampoline at 0x%llx",
-		    in->name ? in->name : "function", (unsigned long long)in->data,
-		    (unsigned long long)in->tramp);
+	return nc_err(err, errlen, ERANGE,
+		      "%s: the hook's data slot 0x%llx is out of reach of the trampoline at 0x%llx",
+		      in->name ? in->name : "function", (unsigned long long)in->data,
+		      (unsigned long long)in->tramp);
 }
 
 uint32_t nc_hook_xsave_size(void)
@@ -330,8 +316,8 @@ static int relocate(csh cs, const cs_insn *in, struct tbuf *b, const struct nc_h
 		return 0;
 	}
 	case BR_OTHER:
-		return fail(
-		    err, errlen, -ENOTSUP,
+		return nc_err(
+		    err, errlen, ENOTSUP,
 		    "%s+0x%llx: %s %s cannot be relocated (a branch with an 8-bit form only)", name,
 		    off, in->mnemonic, in->op_str);
 	case BR_NONE: break;
@@ -343,12 +329,12 @@ static int relocate(csh cs, const cs_insn *in, struct tbuf *b, const struct nc_h
 		size_t at = b->n;
 
 		if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
-			return fail(err, errlen, -ENOTSUP,
-				    "%s+0x%llx: %s %s: no 32-bit displacement to relocate", name,
-				    off, in->mnemonic, in->op_str);
+			return nc_err(err, errlen, ENOTSUP,
+				      "%s+0x%llx: %s %s: no 32-bit displacement to relocate", name,
+				      off, in->mnemonic, in->op_str);
 		if (!rel32(b->base + at + in->size, target, &d))
-			return fail(
-			    err, errlen, -ERANGE,
+			return nc_err(
+			    err, errlen, ERANGE,
 			    "%s+0x%llx: %s %s: its operand at 0x%llx is out of reach of the "
 			    "trampoline at 0x%llx",
 			    name, off, in->mnemonic, in->op_str, (unsigned long long)target,
@@ -376,14 +362,15 @@ static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char 
 	int ret = 0;
 
 	if (!insn)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return nc_err(err, errlen, ENOMEM, "out of memory");
 	while (left > 0) {
 		uint8_t cc;
 
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
 			if (in->func_size == 0)
 				break; /* only the bytes given: the last one may be cut */
-			ret = fail(err, errlen, -EILSEQ,
+			ret =
+			    nc_err(err, errlen, EILSEQ,
 				   "%s+0x%llx: bytes that do not decode; no branch into the patch "
 				   "can be ruled out",
 				   name, (unsigned long long)(addr - in->func));
@@ -393,12 +380,12 @@ static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char 
 			uint64_t to = (uint64_t)insn->detail->x86.operands[0].imm;
 
 			if (to > in->func && to < in->func + NC_HOOK_PATCH_LEN) {
-				ret = fail(err, errlen, -ENOTSUP,
-					   "%s+0x%llx: %s %s lands inside the %d patched bytes "
-					   "(+0x%llx)",
-					   name, (unsigned long long)(insn->address - in->func),
-					   insn->mnemonic, insn->op_str, NC_HOOK_PATCH_LEN,
-					   (unsigned long long)(to - in->func));
+				ret = nc_err(err, errlen, ENOTSUP,
+					     "%s+0x%llx: %s %s lands inside the %d patched bytes "
+					     "(+0x%llx)",
+					     name, (unsigned long long)(insn->address - in->func),
+					     insn->mnemonic, insn->op_str, NC_HOOK_PATCH_LEN,
+					     (unsigned long long)(to - in->func));
 				break;
 			}
 		}
@@ -430,12 +417,12 @@ static bool truncated(csh cs, const uint8_t *p, size_t left, uint64_t addr)
 static int check_args(const struct nc_hook_in *in, const char *name, char *err, size_t errlen)
 {
 	if (in->kind > NC_HOOK_VECTOR)
-		return fail(err, errlen, -EINVAL, "%s: an unknown hook kind", name);
+		return nc_err(err, errlen, EINVAL, "%s: an unknown hook kind", name);
 	if (in->kind != NC_HOOK_PASS && (in->arg < 1 || in->arg > NC_HOOK_MAX_ARG ||
 					 (in->kind == NC_HOOK_VECTOR &&
 					  (in->count_arg < 1 || in->count_arg > NC_HOOK_MAX_ARG))))
-		return fail(err, errlen, -EINVAL, "%s: argument numbers are 1 to %d", name,
-			    NC_HOOK_MAX_ARG);
+		return nc_err(err, errlen, EINVAL, "%s: argument numbers are 1 to %d", name,
+			      NC_HOOK_MAX_ARG);
 	return 0;
 }
 
@@ -451,16 +438,16 @@ int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, 
 	if (ret)
 		return ret;
 	if (in->kind == NC_HOOK_PASS)
-		return fail(err, errlen, -EINVAL, "%s: a hook through a pointer needs a stub",
-			    name);
+		return nc_err(err, errlen, EINVAL, "%s: a hook through a pointer needs a stub",
+			      name);
 	ret = put_stub(&b, in, err, errlen);
 	if (ret)
 		return ret;
 	out->reloc_off = b.n;
 	put_jmp(&b, in->func);
 	if (b.over)
-		return fail(err, errlen, -ENOSPC, "%s: the trampoline exceeds %d bytes", name,
-			    NC_HOOK_TRAMP_MAX);
+		return nc_err(err, errlen, ENOSPC, "%s: the trampoline exceeds %d bytes", name,
+			      NC_HOOK_TRAMP_MAX);
 	out->tramp_len = b.n;
 	return 0;
 }
@@ -480,36 +467,37 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 
 	memset(out, 0, sizeof(*out));
 	if (!in->code)
-		return fail(err, errlen, -EINVAL, "%s: no code", name);
+		return nc_err(err, errlen, EINVAL, "%s: no code", name);
 	ret = check_args(in, name, err, errlen);
 	if (ret)
 		return ret;
 	if (in->func_size && in->func_size < NC_HOOK_PATCH_LEN)
-		return fail(err, errlen, -ENOSPC,
-			    "%s is %llu bytes long, shorter than the %d-byte jump of the patch",
-			    name, (unsigned long long)in->func_size, NC_HOOK_PATCH_LEN);
+		return nc_err(err, errlen, ENOSPC,
+			      "%s is %llu bytes long, shorter than the %d-byte jump of the patch",
+			      name, (unsigned long long)in->func_size, NC_HOOK_PATCH_LEN);
 	if ((in->func & 4095) > 4096 - NC_HOOK_PATCH_LEN)
-		return fail(err, errlen, -EXDEV,
-			    "%s at 0x%llx: the %d bytes of the patch would cross a page boundary",
-			    name, (unsigned long long)in->func, NC_HOOK_PATCH_LEN);
+		return nc_err(err, errlen, EXDEV,
+			      "%s at 0x%llx: the %d bytes of the patch would cross a page boundary",
+			      name, (unsigned long long)in->func, NC_HOOK_PATCH_LEN);
 	if (in->code_len < NC_HOOK_PATCH_LEN)
-		return fail(err, errlen, -ENOSPC, "%s: only %zu bytes given, the patch needs %d",
-			    name, in->code_len, NC_HOOK_PATCH_LEN);
+		return nc_err(err, errlen, ENOSPC, "%s: only %zu bytes given, the patch needs %d",
+			      name, in->code_len, NC_HOOK_PATCH_LEN);
 	if (in->func_size && in->code_len < in->func_size)
-		return fail(err, errlen, -ENOSPC,
-			    "%s: %zu of its %llu bytes given; the scan for jumps into the patch "
-			    "needs all of them",
-			    name, in->code_len, (unsigned long long)in->func_size);
+		return nc_err(err, errlen, ENOSPC,
+			      "%s: %zu of its %llu bytes given; the scan for jumps into the patch "
+			      "needs all of them",
+			      name, in->code_len, (unsigned long long)in->func_size);
 	if (nc_hook_jmp(in->func, in->tramp, out->patch))
-		return fail(err, errlen, -ERANGE,
-			    "%s at 0x%llx: the trampoline at 0x%llx is out of reach of a jmp rel32",
-			    name, (unsigned long long)in->func, (unsigned long long)in->tramp);
+		return nc_err(
+		    err, errlen, ERANGE,
+		    "%s at 0x%llx: the trampoline at 0x%llx is out of reach of a jmp rel32", name,
+		    (unsigned long long)in->func, (unsigned long long)in->tramp);
 	memcpy(out->orig, in->code, NC_HOOK_PATCH_LEN);
 	if (in->func_size && in->func_size < scan_len)
 		scan_len = (size_t)in->func_size;
 
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
-		return fail(err, errlen, -ENOMEM, "capstone: cannot open an x86-64 disassembler");
+		return nc_err(err, errlen, ENOMEM, "capstone: cannot open an x86-64 disassembler");
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	ret = scan_body(cs, in, scan_len, err, errlen);
 	if (ret)
@@ -523,26 +511,26 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 	out->reloc_off = b.n;
 	insn = cs_malloc(cs);
 	if (!insn) {
-		ret = fail(err, errlen, -ENOMEM, "out of memory");
+		ret = nc_err(err, errlen, ENOMEM, "out of memory");
 		goto out;
 	}
 	while (covered < NC_HOOK_PATCH_LEN) {
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
 			if (truncated(cs, p, left, addr))
-				ret =
-				    fail(err, errlen, -ENOSPC,
-					 "%s+0x%zx: the instruction runs past the %zu bytes given",
-					 name, covered, in->code_len);
+				ret = nc_err(
+				    err, errlen, ENOSPC,
+				    "%s+0x%zx: the instruction runs past the %zu bytes given", name,
+				    covered, in->code_len);
 			else
-				ret = fail(err, errlen, -EILSEQ,
-					   "%s+0x%zx: bytes that do not decode", name, covered);
+				ret = nc_err(err, errlen, EILSEQ,
+					     "%s+0x%zx: bytes that do not decode", name, covered);
 			goto out;
 		}
 		covered += insn->size;
 		if (covered < NC_HOOK_PATCH_LEN && ends_flow(cs, insn)) {
-			ret = fail(err, errlen, -ENOSPC,
-				   "%s ends at +0x%zx (%s), before the %d bytes of the patch", name,
-				   covered, insn->mnemonic, NC_HOOK_PATCH_LEN);
+			ret = nc_err(err, errlen, ENOSPC,
+				     "%s ends at +0x%zx (%s), before the %d bytes of the patch",
+				     name, covered, insn->mnemonic, NC_HOOK_PATCH_LEN);
 			goto out;
 		}
 		ret = relocate(cs, insn, &b, in, err, errlen);
@@ -553,8 +541,8 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 	out->reloc_len = covered;
 	put_jmp(&b, in->func + covered);
 	if (b.over) {
-		ret = fail(err, errlen, -ENOSPC, "%s: the trampoline exceeds %d bytes", name,
-			   NC_HOOK_TRAMP_MAX);
+		ret = nc_err(err, errlen, ENOSPC, "%s: the trampoline exceeds %d bytes", name,
+			     NC_HOOK_TRAMP_MAX);
 		goto out;
 	}
 	out->tramp_len = b.n;

@@ -2,6 +2,7 @@
 /* Writing code bytes of a running process with every thread stopped: see patch.h. */
 #define _GNU_SOURCE
 #include "inject/patch.h"
+#include "util/err.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,21 +36,6 @@ struct tset {
 	uint64_t held_ns, run_held_ns; /* longest stop to detach: any thread, a running one */
 	unsigned signals;	       /* signals handed back at the detach */
 };
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static uint64_t now_ns(void)
 {
@@ -161,7 +147,7 @@ static int seize_new(pid_t pid, struct tset *s, bool *added, char *err, size_t e
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (!d)
-		return fail(err, errlen, -ESRCH, "no process with pid %d", (int)pid);
+		return nc_err(err, errlen, ESRCH, "no process with pid %d", (int)pid);
 	while ((de = readdir(d))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
 		struct thr *t;
@@ -174,10 +160,10 @@ static int seize_new(pid_t pid, struct tset *s, bool *added, char *err, size_t e
 			if (e == ESRCH || why == 0)
 				continue; /* exited or exiting meanwhile */
 			if (why < 0) {
-				ret = fail(err, errlen, -e,
-					   "cannot attach thread %d of process %d: %s (traced by "
-					   "another process, or no CAP_SYS_PTRACE?)",
-					   (int)tid, (int)pid, strerror(e));
+				ret = nc_err(err, errlen, e,
+					     "cannot attach thread %d of process %d: %s (traced by "
+					     "another process, or no CAP_SYS_PTRACE?)",
+					     (int)tid, (int)pid, strerror(e));
 				break;
 			}
 		}
@@ -185,7 +171,7 @@ static int seize_new(pid_t pid, struct tset *s, bool *added, char *err, size_t e
 		if (!t) {
 			ptrace(PTRACE_DETACH, tid, 0,
 			       0); /* not stopped: fails, the exit detaches */
-			ret = fail(err, errlen, -ENOMEM, "out of memory");
+			ret = nc_err(err, errlen, ENOMEM, "out of memory");
 			break;
 		}
 		*added = true;
@@ -277,12 +263,12 @@ static int not_stopped(pid_t pid, struct tset *s, char *err, size_t errlen)
 				snprintf(wchan, sizeof(wchan), "?");
 			fclose(f);
 		}
-		return fail(err, errlen, -ETIMEDOUT,
-			    "thread %d of process %d did not stop in time (state %c, in %s)",
-			    (int)s->t[i].tid, (int)pid, state, wchan);
+		return nc_err(err, errlen, ETIMEDOUT,
+			      "thread %d of process %d did not stop in time (state %c, in %s)",
+			      (int)s->t[i].tid, (int)pid, state, wchan);
 	}
-	return fail(err, errlen, -ETIMEDOUT, "the threads of process %d did not all stop in time",
-		    (int)pid);
+	return nc_err(err, errlen, ETIMEDOUT, "the threads of process %d did not all stop in time",
+		      (int)pid);
 }
 
 /*
@@ -318,7 +304,7 @@ static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, siz
 			for (size_t i = 0; i < s->n; i++)
 				live += !s->t[i].gone;
 			if (!live)
-				return fail(err, errlen, -ESRCH, "process %d exited", (int)pid);
+				return nc_err(err, errlen, ESRCH, "process %d exited", (int)pid);
 			return 0;
 		}
 		if (now_ns() > deadline)
@@ -371,15 +357,15 @@ static int write_sites(int mem, pid_t pid, const struct nc_patch_site *sites, si
 		const struct nc_patch_site *st = &sites[k];
 
 		if (pread(mem, now, st->len, (off_t)st->addr) != (ssize_t)st->len)
-			return fail(err, errlen, -EFAULT, "cannot read 0x%llx of process %d: %s",
-				    (unsigned long long)st->addr, (int)pid, strerror(errno));
+			return nc_err(err, errlen, EFAULT, "cannot read 0x%llx of process %d: %s",
+				      (unsigned long long)st->addr, (int)pid, strerror(errno));
 		if (memcmp(now, st->expect, st->len)) {
 			hex(now, st->len, a, sizeof(a));
 			hex(st->expect, st->len, b, sizeof(b));
-			return fail(err, errlen, -ESTALE,
-				    "the code at 0x%llx of process %d changed: %s where %s was "
-				    "expected",
-				    (unsigned long long)st->addr, (int)pid, a, b);
+			return nc_err(err, errlen, ESTALE,
+				      "the code at 0x%llx of process %d changed: %s where %s was "
+				      "expected",
+				      (unsigned long long)st->addr, (int)pid, a, b);
 		}
 	}
 	for (k = 0; k < n; k++) {
@@ -388,9 +374,9 @@ static int write_sites(int mem, pid_t pid, const struct nc_patch_site *sites, si
 		if (pwrite(mem, st->write, st->len, (off_t)st->addr) != (ssize_t)st->len ||
 		    pread(mem, now, st->len, (off_t)st->addr) != (ssize_t)st->len ||
 		    memcmp(now, st->write, st->len)) {
-			ret = fail(err, errlen, -EIO,
-				   "cannot write %zu bytes at 0x%llx of process %d", st->len,
-				   (unsigned long long)st->addr, (int)pid);
+			ret = nc_err(err, errlen, EIO,
+				     "cannot write %zu bytes at 0x%llx of process %d", st->len,
+				     (unsigned long long)st->addr, (int)pid);
 			break;
 		}
 	}
@@ -416,17 +402,17 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 	for (size_t k = 0; k < n; k++)
 		if (!sites[k].len || sites[k].len > NC_PATCH_MAX_LEN ||
 		    (sites[k].addr & 4095) + sites[k].len > 4096)
-			return fail(err, errlen, -EINVAL,
-				    "site 0x%llx: 1 to %d bytes within one page",
-				    (unsigned long long)sites[k].addr, NC_PATCH_MAX_LEN);
+			return nc_err(err, errlen, EINVAL,
+				      "site 0x%llx: 1 to %d bytes within one page",
+				      (unsigned long long)sites[k].addr, NC_PATCH_MAX_LEN);
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	mem = open(path, O_RDWR | O_CLOEXEC);
 	if (mem < 0)
-		return fail(err, errlen,
-			    errno == ENOENT   ? -ESRCH
-			    : errno == EACCES ? -EPERM
-					      : -errno,
-			    "cannot open %s: %s", path, strerror(errno));
+		return nc_err(err, errlen,
+			      errno == ENOENT	? ESRCH
+			      : errno == EACCES ? EPERM
+						: errno,
+			      "cannot open %s: %s", path, strerror(errno));
 	deadline =
 	    now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS) * 1000000u;
 	for (;;) {
@@ -458,7 +444,8 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 			break;
 		if (now_ns() + 1000000u > deadline) {
 		stayed:
-			ret = fail(err, errlen, -ETIMEDOUT,
+			ret =
+			    nc_err(err, errlen, ETIMEDOUT,
 				   "thread %d of process %d stayed inside the bytes to patch (at "
 				   "0x%llx) for %d ms",
 				   (int)res->busy_tid, (int)pid, (unsigned long long)res->busy_rip,

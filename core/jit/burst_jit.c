@@ -35,6 +35,7 @@
 #include <sys/mman.h>
 
 #include "../../bpf/nc_record.h"
+#include "../util/err.h"
 
 enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
@@ -84,21 +85,6 @@ struct jit {
 	bool long_only;	     /* every jump rel32 (the first pass, and the fallback) */
 	bool jumps_overrun;  /* more jumps than max_jumps: a bug, reported as such */
 };
-
-static int jit_err(char *err, size_t errlen, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int jit_err(char *err, size_t errlen, int errnum, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -errnum;
-}
 
 /* ---- bytes ---- */
 
@@ -304,8 +290,8 @@ static unsigned label(const struct jit *j, enum label l)
 static int check_layout(const struct nc_jit_layout *lay, char *err, size_t errlen)
 {
 	if (lay->window < 1 || lay->window > NC_JIT_MAX_WINDOW)
-		return jit_err(err, errlen, EINVAL, "filter window of %u bytes (1..%d allowed)",
-			       lay->window, NC_JIT_MAX_WINDOW);
+		return nc_err(err, errlen, EINVAL, "filter window of %u bytes (1..%d allowed)",
+			      lay->window, NC_JIT_MAX_WINDOW);
 	return 0;
 }
 
@@ -943,11 +929,10 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 
 	ret = check_layout(layout, err, errlen);
 	if (!ret)
-		ret = len > BPF_MAXINSNS
-			  ? jit_err(err, errlen, E2BIG,
-				    "cBPF program of %u instructions (1..%d allowed)", len,
-				    BPF_MAXINSNS)
-			  : nc_cbpf_check(prog, len, err, errlen);
+		ret = len > BPF_MAXINSNS ? nc_err(err, errlen, E2BIG,
+						  "cBPF program of %u instructions (1..%d allowed)",
+						  len, BPF_MAXINSNS)
+					 : nc_cbpf_check(prog, len, err, errlen);
 	if (ret)
 		return ret;
 	j.max_jumps = 2 * (size_t)len + EXTRA_JUMPS;
@@ -964,7 +949,7 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 	j.jend_new = calloc(j.max_jumps, sizeof(*j.jend_new));
 	if (!reach || !known || !def || !adef || !raw || !live || !j.lab_old || !j.lab_new ||
 	    !j.placed || !j.jend_old || !j.jend_new || nc_cbpf_reachable(prog, len, reach)) {
-		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
+		ret = nc_err(err, errlen, ENOMEM, "out of memory compiling the filter");
 		goto out;
 	}
 	find_needs(prog, len, reach, &nd);
@@ -990,20 +975,19 @@ int nc_jit_compile(const struct nc_cbpf_insn *prog, unsigned len,
 		settle(&j);
 	}
 	if (j.jumps_overrun) {
-		ret =
-		    jit_err(err, errlen, EFAULT, "filter compiler: more jumps than planned (bug)");
+		ret = nc_err(err, errlen, EFAULT, "filter compiler: more jumps than planned (bug)");
 		goto out;
 	}
 	size = j.pos;
 	j.buf = malloc(size);
 	if (!j.buf) {
-		ret = jit_err(err, errlen, ENOMEM, "out of memory compiling the filter");
+		ret = nc_err(err, errlen, ENOMEM, "out of memory compiling the filter");
 		goto out;
 	}
 	gen(&j, prog, reach, &nd);
 	if (j.pos != size || !settle(&j)) {
 		free(j.buf);
-		ret = jit_err(err, errlen, EFAULT, "filter compiler: addresses moved (bug)");
+		ret = nc_err(err, errlen, EFAULT, "filter compiler: addresses moved (bug)");
 		goto out;
 	}
 	*code = j.buf;
@@ -1153,18 +1137,17 @@ int nc_jit_map(const uint8_t *code, size_t code_len, nc_jit_burst_fn *fn, char *
 	int e;
 
 	if (!code_len)
-		return jit_err(err, errlen, EINVAL, "no code to map");
+		return nc_err(err, errlen, EINVAL, "no code to map");
 	p = mmap(NULL, code_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		e = errno;
-		return jit_err(err, errlen, e, "mapping the filter code: %s", strerror(e));
+		return nc_err(err, errlen, e, "mapping the filter code: %s", strerror(e));
 	}
 	memcpy(p, code, code_len);
 	if (mprotect(p, code_len, PROT_READ | PROT_EXEC)) {
 		e = errno;
 		munmap(p, code_len);
-		return jit_err(err, errlen, e, "making the filter code executable: %s",
-			       strerror(e));
+		return nc_err(err, errlen, e, "making the filter code executable: %s", strerror(e));
 	}
 	/* a data pointer to a function pointer: POSIX (dlsym) guarantees this works */
 	memcpy(fn, &p, sizeof(*fn));
