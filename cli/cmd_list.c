@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "netcap.h"
@@ -96,10 +97,20 @@ static void print_inject(pid_t pid)
 
 	if (g_file_get_contents(path, &text, NULL, NULL))
 		g_strlcpy(comm, g_strstrip(text), sizeof(comm));
+	g_autofree char *lib = nc_agent_path();
+	g_autofree char *netns = g_strdup_printf("/proc/%d/ns/net", (int)pid);
+	struct stat a, b;
+	bool other_netns = !stat("/proc/self/ns/net", &a) && !stat(netns, &b) &&
+			   (a.st_dev != b.st_dev || a.st_ino != b.st_ino);
+
+	/* a container: the agent goes in as a copy, its socket is made in the process's
+	 * network namespace (core/load/agent_backend.c, core/inproc/client.c) */
 	printf(
 	    "in-process capture (--inject): possible (the agent is loaded through thread %d, %s, "
-	    "stopped a few milliseconds; no lcore stops)\n",
-	    (int)tid, comm);
+	    "stopped a few milliseconds; no lcore stops%s%s)\n",
+	    (int)tid, comm,
+	    nc_agent_visible(pid, lib) ? "" : "; copied in through a memfd: its root has no agent",
+	    other_netns ? "; its socket made in the process's network namespace" : "");
 }
 
 static int list_one(pid_t pid)

@@ -9,7 +9,8 @@
  *     where a probe would sit in a function (plan/placement.h);
  *   - filters: compile and print (filter/filter.h), and run one in the kernel against packets
  *     (load/filter_prog.h);
- *   - whether netcap's agent can be loaded into a process (inject/inject.h: nc_inject_check);
+ *   - whether netcap's agent can be loaded into a process (inject/inject.h: nc_inject_check)
+ *     and how it would reach it (load/agent_lib.h);
  *   - the verbosity of the loader (load/splice.h: nc_load_set_verbose), the caller's privileges
  *     (util/privs.h) and the version (version.h).
  * Everything else under core/ is internal to the library.
@@ -23,6 +24,7 @@
 #include "discover/tracepoint.h"
 #include "filter/filter.h"
 #include "inject/inject.h"
+#include "load/agent_lib.h"
 #include "load/filter_prog.h"
 #include "load/splice.h"
 #include "plan/placement.h"

@@ -60,6 +60,7 @@
 #define LET_GO_TIMEOUT_MS 30000 /* for it to stop to be detached after a failure */
 #define RED_ZONE	  128
 #define XSTATE_MAX	  (64 * 1024)
+#define IMG_MAX		  (64 << 20) /* copy mode: the largest library copied */
 #ifndef FP_XSTATE_MAGIC2
 #define FP_XSTATE_MAGIC2 0x46505845u
 #endif
@@ -516,6 +517,10 @@ struct plan {
 	struct thread thread; /* the one to stop */
 	struct libc_syms libc;
 	struct nc_maps *maps;
+	/* copy mode: the library's bytes, put after the pages (NC_INJECT_IMG_OFF) */
+	const unsigned char *img;
+	size_t img_len;
+	uint64_t map_size; /* the pages, and the bytes rounded up to a page */
 };
 
 static bool is_eal(const char *path)
@@ -899,7 +904,7 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 	r.rip = p->libc.mmap;
 	r.rsp = frame;
 	r.rdi = 0;
-	r.rsi = NC_INJECT_PAGES_SIZE;
+	r.rsi = p->map_size;
 	r.rdx = PROT_READ | PROT_WRITE | PROT_EXEC;
 	r.rcx = MAP_PRIVATE | MAP_ANONYMOUS;
 	r.r8 = (uint64_t)-1;
@@ -938,7 +943,7 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 				}
 			} else {
 				in_call = true;
-				ours = r.orig_rax == SYS_mmap && r.rsi == NC_INJECT_PAGES_SIZE &&
+				ours = r.orig_rax == SYS_mmap && r.rsi == p->map_size &&
 				       r.rdx == (PROT_READ | PROT_WRITE | PROT_EXEC) &&
 				       r.r10 == (MAP_PRIVATE | MAP_ANONYMOUS);
 				/*
@@ -964,9 +969,18 @@ static int map_pages(struct session *s, const struct plan *p, uint64_t *pages, c
 	}
 }
 
+/* The file name of a path (the memfd's name in copy mode) */
+static const char *name_of(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
 /* Step 3: the stub and its data into the pages, then the thread set to call pthread_create(). */
 static int start_thread(struct session *s, const struct plan *p, uint64_t pages, const char *lib,
-			const char *sym, const char *arg, char *err, size_t errlen)
+			const char *soname, const char *sym, const char *arg, char *err,
+			size_t errlen)
 {
 	g_autofree unsigned char *img = g_malloc0(NC_INJECT_PAGES_SIZE);
 	struct nc_inject_data *d = (struct nc_inject_data *)(img + NC_INJECT_DATA_OFF);
@@ -1001,11 +1015,23 @@ static int start_thread(struct session *s, const struct plan *p, uint64_t pages,
 	d->fn_pthread_self = p->libc.pthread_self;
 	d->fn_pthread_detach = p->libc.pthread_detach;
 	d->create_ret = -1;
+	d->memfd = -1;
 	strcpy(d->name, "nc-agent");
-	strcpy((char *)img + NC_INJECT_PATH_OFF, lib);
+	if (p->img_len) {
+		/* the stub appends the memfd's number */
+		strcpy((char *)img + NC_INJECT_PATH_OFF, NC_INJECT_FD_PREFIX);
+		d->img_len = p->img_len;
+		d->img_map = p->map_size - NC_INJECT_IMG_OFF;
+		g_strlcpy(d->soname, soname ? soname : "", sizeof(d->soname));
+		g_strlcpy(d->memfd_name, name_of(lib), sizeof(d->memfd_name));
+	} else {
+		strcpy((char *)img + NC_INJECT_PATH_OFF, lib);
+	}
 	strcpy((char *)img + NC_INJECT_SYM_OFF, sym);
 	strcpy((char *)img + NC_INJECT_ARG_OFF, arg);
 	if ((e = mem_write(s->mem, pages, img, NC_INJECT_PAGES_SIZE)) ||
+	    (p->img_len &&
+	     (e = mem_write(s->mem, pages + NC_INJECT_IMG_OFF, p->img, p->img_len))) ||
 	    (e = mem_write(s->mem, ret_at, &ret_to, sizeof(ret_to))))
 		return nc_err(err, errlen, -e, "cannot write into process %d: %s", (int)p->pid,
 			      strerror(-e));
@@ -1043,6 +1069,10 @@ static int wait_agent(struct session *s, uint64_t pages, const char *lib, const 
 				      "pthread_create() in process %d failed: %s", (int)s->pid,
 				      strerror(d.create_ret));
 		d.err[sizeof(d.err) - 1] = '\0';
+		if (d.state == NC_INJ_MEMFD_FAILED)
+			return nc_err(err, errlen, d.sys_err > 0 ? d.sys_err : EIO,
+				      "process %d could not copy %s into a memfd of its own: %s",
+				      (int)s->pid, lib, strerror(d.sys_err > 0 ? d.sys_err : EIO));
 		if (d.state == NC_INJ_DLOPEN_FAILED)
 			return nc_err(err, errlen, ENOENT, "process %d could not load %s: %s",
 				      (int)s->pid, lib, d.err);
@@ -1072,6 +1102,9 @@ int nc_inject(pid_t pid, const char *lib_path, const char *entry_symbol, const c
 	uint64_t t0 = now_ns(), pages = 0;
 	unsigned timeout = opts && opts->timeout_ms ? opts->timeout_ms : 5000;
 	g_autofree char *mem = NULL;
+	g_autofree gchar *img = NULL;
+	gsize img_len = 0;
+	GError *gerr = NULL;
 	struct plan p;
 	int r;
 
@@ -1092,11 +1125,31 @@ int nc_inject(pid_t pid, const char *lib_path, const char *entry_symbol, const c
 	if (strlen(arg) >= NC_INJECT_ARG_MAX)
 		return nc_err(err, errlen, EINVAL, "the argument for %s is longer than %d bytes",
 			      entry_symbol, NC_INJECT_ARG_MAX - 1);
+	if (opts && opts->copy) {
+		/* netcap's own file: the target need not see it */
+		if (!g_file_get_contents(lib_path, &img, &img_len, &gerr)) {
+			r = nc_err(err, errlen, ENOENT,
+				   "cannot read %s to copy it into process %d: %s", lib_path,
+				   (int)pid, gerr->message);
+			g_error_free(gerr);
+			return r;
+		}
+		if (!img_len || img_len > IMG_MAX)
+			return nc_err(err, errlen, EINVAL,
+				      "%s is %zu bytes: a library to copy into a process is 1 byte "
+				      "to %d MiB",
+				      lib_path, (size_t)img_len, IMG_MAX >> 20);
+	}
 	r = make_plan(pid, opts ? opts->tid : 0, &p, err, errlen);
 	if (r < 0)
 		return r;
+	p.img = (const unsigned char *)img;
+	p.img_len = img_len;
+	p.map_size = NC_INJECT_PAGES_SIZE;
+	if (img_len)
+		p.map_size = NC_INJECT_IMG_OFF + ((img_len + 4095) & ~(uint64_t)4095);
 	mem = g_strdup_printf("/proc/%d/root%s", (int)pid, lib_path);
-	if (access(mem, R_OK)) {
+	if (!img_len && access(mem, R_OK)) {
 		r = nc_err(err, errlen, ENOENT, "process %d sees no %s to load: %s", (int)pid,
 			   lib_path, strerror(errno));
 		goto out;
@@ -1121,7 +1174,8 @@ int nc_inject(pid_t pid, const char *lib_path, const char *entry_symbol, const c
 	}
 	if (r == 0) {
 		res->pages = pages;
-		r = start_thread(&s, &p, pages, lib_path, entry_symbol, arg, err, errlen);
+		r = start_thread(&s, &p, pages, lib_path, opts ? opts->soname : NULL, entry_symbol,
+				 arg, err, errlen);
 	}
 	if (r < 0 && s.at_exit && !s.started) {
 		/* netcap is here to put the thread back itself: the restart block stays intact

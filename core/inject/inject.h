@@ -28,6 +28,16 @@
 struct nc_inject_opts {
 	pid_t tid;	     /* the thread to stop; 0: chosen (a sleeping non-lcore thread) */
 	unsigned timeout_ms; /* how long to wait for the new thread to call entry; 0: 5000 */
+	/*
+	 * Copy mode: lib_path is netcap's file (the target need not see it: a container, a
+	 * chroot); its bytes go into the scratch mapping, the new thread writes them into a memfd
+	 * of its own, unmaps them and dlopen()s /proc/self/fd/N (the target's /proc), so that no
+	 * file is left anywhere. soname (may be NULL), the library's DT_SONAME, lets the thread
+	 * find the library loaded by an earlier injection (dlopen(soname, RTLD_NOLOAD)) instead of
+	 * loading a second copy.
+	 */
+	bool copy;
+	const char *soname;
 };
 
 struct nc_inject_result {
@@ -54,14 +64,15 @@ struct nc_inject_result {
 int nc_inject_check(pid_t pid, pid_t *tid, char *err, size_t errlen);
 
 /*
- * Loads lib_path (absolute, as the target sees it) into pid and calls
- * `int entry_symbol(const char *arg)` with a copy of arg on a new thread of pid, which ends when
- * entry returns. Returns 0 once entry has been called (opts->timeout_ms at most); res (may be
+ * Loads lib_path (absolute, as the target sees it; with opts->copy as netcap sees it) into pid and
+ * calls `int entry_symbol(const char *arg)` with a copy of arg on a new thread of pid, which ends
+ * when entry returns. Returns 0 once entry has been called (opts->timeout_ms at most); res (may be
  * NULL) says which thread was stopped, for how long, and whether entry returned yet. Errors: those
  * of nc_inject_check(), -EINVAL for arguments too long for the scratch pages, -ENOENT for a
  * library dlopen() refused or an entry dlsym() did not find (the message is dlerror()'s),
  * -ETIMEDOUT when the thread did not stop or entry was not called in time, -ESRCH when the
- * process exited meanwhile, mmap()'s or pthread_create()'s error in the target. On every path the
+ * process exited meanwhile, mmap()'s, pthread_create()'s, memfd_create()'s or write()'s error in
+ * the target. On every path the
  * thread is let go and the target keeps running; after an error past the stop the scratch pages may
  * stay mapped (res->pages, when known).
  */

@@ -10,6 +10,8 @@
  *   0x1000  the library path (NUL-terminated, 2048 bytes at most)
  *   0x1800  the entry symbol (512)
  *   0x1a00  the argument (1536)
+ *   0x2000  (copy mode only) the library's bytes, img_map bytes: the thread stub writes them into
+ *           a memfd of its own, unmaps them and loads "/proc/self/fd/N"
  */
 #ifndef NC_INJECT_STUB_H
 #define NC_INJECT_STUB_H
@@ -24,6 +26,9 @@
 #define NC_INJECT_SYM_MAX    0x200
 #define NC_INJECT_ARG_OFF    0x1a00
 #define NC_INJECT_ARG_MAX    0x600
+#define NC_INJECT_IMG_OFF    0x2000
+/* copy mode: the path the thread stub completes with the memfd's number */
+#define NC_INJECT_FD_PREFIX "/proc/self/fd/"
 
 /* The general registers the restore stub loads, in this order (struct nc_inject_data.regs). */
 enum nc_inject_reg {
@@ -50,6 +55,7 @@ enum nc_inject_reg {
 
 /* The state of the new thread (nc_inject_data.state). */
 enum nc_inject_state {
+	NC_INJ_MEMFD_FAILED = -3,  /* copy mode: memfd_create() or write() failed: sys_err */
 	NC_INJ_DLSYM_FAILED = -2,  /* dlsym() found no entry: err holds dlerror() */
 	NC_INJ_DLOPEN_FAILED = -1, /* dlopen() failed: err holds dlerror() */
 	NC_INJ_NOT_STARTED = 0,
@@ -72,6 +78,14 @@ struct nc_inject_data {
 	int32_t pad;
 	char err[256]; /* dlerror(), truncated */
 	char name[16]; /* the new thread's name (prctl PR_SET_NAME) */
+	/* copy mode (img_len > 0): the library's bytes at NC_INJECT_IMG_OFF */
+	uint64_t img_len; /* its size */
+	uint64_t img_map; /* the mapping's bytes from NC_INJECT_IMG_OFF, unmapped once copied */
+	int32_t memfd;	  /* the memfd the stub made, -1 before */
+	int32_t sys_err;  /* the errno of memfd_create() or write() (NC_INJ_MEMFD_FAILED) */
+	char fdbuf[16];	  /* the memfd's number in decimal, written backwards from its end */
+	char soname[64];  /* the library's DT_SONAME: dlopen(RTLD_NOLOAD) finds it loaded before */
+	char memfd_name[32]; /* the memfd's name (/proc/PID/maps: "/memfd:NAME (deleted)") */
 };
 
 /* The code (stub.c): copied from nc_inject_stub_begin to nc_inject_stub_end to the pages' start;

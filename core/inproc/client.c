@@ -5,12 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +54,7 @@ struct cursor {
 struct nc_inproc {
 	pid_t pid;
 	int listen_fd, sock, memfd;
+	bool netns; /* the socket listens in the application's network namespace, not netcap's */
 	char name[NC_AGENT_NAME_MAX + 1];
 	struct nc_agent_region *region;
 	size_t region_bytes;
@@ -183,13 +187,29 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether pid is in netcap's namespace of this kind ("net", "pid"); true where it cannot be
+ * told (no pid, no such process: the agent's connection then fails as it would) */
+static bool same_ns(pid_t pid, const char *kind)
+{
+	char self[64], other[64];
+	struct stat a, b;
+
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", kind);
+	snprintf(other, sizeof(other), "/proc/%d/ns/%s", (int)pid, kind);
+	if (pid <= 0 || stat(self, &a) || stat(other, &b))
+		return true;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
 {
 	struct nc_agent_config *k = &c->cfg;
 
 	k->fp_ops_addr = o->fp_ops_addr;
 	k->fp_ops_count = o->fp_ops_count;
-	k->netcap_pid = (uint32_t)getpid();
+	/* the agent watches netcap's pid with a pidfd: only where that number means netcap (an
+	 * application in another pid namespace, a container's, would open another process) */
+	k->netcap_pid = same_ns(o->pid, "pid") ? (uint32_t)getpid() : 0;
 	k->fp_ops = (struct nc_agent_fp_ops_layout){.rx_pkt_burst = o->fp_ops.rx_pkt_burst,
 						    .rxq_data = o->fp_ops.rxq_data,
 						    .tx_pkt_burst = o->fp_ops.tx_pkt_burst,
@@ -309,6 +329,57 @@ static int make_region(struct nc_inproc *c, const struct nc_inproc_opts *o, char
 	return 0;
 }
 
+/* A listening socket at sa, or -errno */
+static int listen_at(const struct sockaddr_un *sa, socklen_t len)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (const struct sockaddr *)sa, len) || listen(fd, 4)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* The same made in another network namespace, on a thread of its own that enters it (the
+ * socket stays in that namespace, where the agent's abstract name resolves) */
+struct in_netns {
+	pid_t pid;
+	const struct sockaddr_un *sa;
+	socklen_t len;
+	int ret;	  /* the socket or -errno */
+	const char *step; /* what failed */
+};
+
+static void *listen_in_netns(void *arg)
+{
+	struct in_netns *n = arg;
+	char path[64];
+	int ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)n->pid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0) {
+		n->ret = -errno;
+		n->step = "opening its /proc/PID/ns/net";
+		return NULL;
+	}
+	if (setns(ns, CLONE_NEWNET)) {
+		n->ret = -errno;
+		n->step = "entering it (setns)";
+		close(ns);
+		return NULL;
+	}
+	close(ns);
+	n->ret = listen_at(n->sa, n->len);
+	n->step = "listening there";
+	return NULL;
+}
+
 static int make_socket(struct nc_inproc *c, const char *name, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -326,13 +397,42 @@ static int make_socket(struct nc_inproc *c, const char *name, char *err, size_t 
 	}
 	len = strlen(c->name);
 	memcpy(sa.sun_path + 1, c->name, len);
-	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (c->listen_fd < 0)
-		return nc_err(err, errlen, errno, "socket: %s", strerror(errno));
-	if (bind(c->listen_fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) ||
-	    listen(c->listen_fd, 4))
-		return nc_err(err, errlen, errno, "listening on @%s: %s", c->name, strerror(errno));
+	if (!same_ns(c->pid, "net")) {
+		/* an abstract name lives in one network namespace: the application's (a
+		 * container's) must see it */
+		struct in_netns n = {
+		    .pid = c->pid,
+		    .sa = &sa,
+		    .len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)};
+		pthread_t t;
+		int e = pthread_create(&t, NULL, listen_in_netns, &n);
+
+		if (e)
+			return nc_err(err, errlen, e,
+				      "a thread for the application's network "
+				      "namespace: %s",
+				      strerror(e));
+		pthread_join(t, NULL);
+		if (n.ret < 0)
+			return nc_err(err, errlen, -n.ret,
+				      "process %d is in another network namespace (a container?): "
+				      "%s for @%s failed: %s%s",
+				      (int)c->pid, n.step, c->name, strerror(-n.ret),
+				      n.ret == -EPERM ? " (entering it takes CAP_SYS_ADMIN: run "
+							"netcap as root)"
+						      : "");
+		c->listen_fd = n.ret;
+		c->netns = true;
+		return 0;
+	}
+	c->listen_fd =
+	    listen_at(&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len));
+	if (c->listen_fd < 0) {
+		int e = -c->listen_fd;
+
+		c->listen_fd = -1;
+		return nc_err(err, errlen, e, "listening on @%s: %s", c->name, strerror(e));
+	}
 	return 0;
 }
 
@@ -369,6 +469,11 @@ int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char 
 const char *nc_inproc_name(const struct nc_inproc *c)
 {
 	return c->name;
+}
+
+bool nc_inproc_netns(const struct nc_inproc *c)
+{
+	return c->netns;
 }
 
 static uint64_t now_ms(void)

@@ -61,12 +61,18 @@ struct nc_inproc;
 /*
  * Creates the shared memory and listens on the abstract socket. Nothing is sent to the
  * application yet. -EINVAL naming the option for a bad one; -EADDRINUSE for a name in use.
+ * An application in another network namespace (a container) gets the socket in its namespace
+ * (a thread of netcap enters it: CAP_SYS_ADMIN), -EPERM where netcap may not enter it; one in
+ * another pid namespace is told no pid of netcap's to watch (the socket's end still tells it).
  */
 int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char *err,
 		   size_t errlen);
 
 /* The name the agent connects to (its argument string), without the leading NUL */
 const char *nc_inproc_name(const struct nc_inproc *c);
+
+/* Whether the socket listens in the application's network namespace (not netcap's) */
+bool nc_inproc_netns(const struct nc_inproc *c);
 
 /*
  * Waits up to timeout_ms for the agent, checks it runs in the application (SO_PEERCRED), sends

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../filter/filter.h"
 #include "../inject/inject.h"
 #include "../inproc/client.h"
 #include "../util/err.h"
+#include "agent_lib.h"
 #include "backend.h"
 
 #define ACCEPT_MS 5000 /* the agent's connection after the injection */
@@ -31,6 +33,7 @@ struct agent {
 	size_t n_hooks;
 	bool attached; /* injected and configured: its hooks are live */
 	struct nc_inject_result injected;
+	bool copied; /* the agent went in as a copy (a memfd): its path is not the process's */
 	bool stopped;
 };
 
@@ -64,6 +67,21 @@ static char *agent_path(void)
 			return g_canonicalize_filename(built, NULL);
 	}
 	return g_strdup(NC_AGENT_INSTALLED);
+}
+
+/* Whether pid sees netcap's agent at lib: the same file through its root (a process on the
+ * host, or a chroot or container that has it bound in). Otherwise the agent goes in as a copy. */
+bool nc_agent_visible(pid_t pid, const char *lib)
+{
+	g_autofree char *there = g_strdup_printf("/proc/%d/root%s", (int)pid, lib);
+	struct stat a, b;
+
+	return !stat(lib, &a) && !stat(there, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+char *nc_agent_path(void)
+{
+	return agent_path();
 }
 
 static void close_(void *state)
@@ -152,9 +170,13 @@ static int attach(void *state, char *err, size_t errlen)
 
 	for (size_t i = 0; !ret && i < a->n; i++) {
 		struct agent *ag = &a->v[i];
+		struct nc_inject_opts io = {.soname = NC_AGENT_SONAME};
 		char why[384];
 
-		ret = nc_inject(ag->pid, lib, "nc_agent_main", nc_inproc_name(ag->client), NULL,
+		/* a process that does not see the agent's file (a container) gets a copy, which
+		 * leaves no file behind */
+		io.copy = ag->copied = !nc_agent_visible(ag->pid, lib);
+		ret = nc_inject(ag->pid, lib, "nc_agent_main", nc_inproc_name(ag->client), &io,
 				&ag->injected, why, sizeof(why));
 		if (ret) {
 			nc_err(err, errlen, -ret, "--inject: process %d: %s", (int)ag->pid, why);
@@ -183,9 +205,11 @@ static void note(void *state, char *buf, size_t len)
 		n += (size_t)snprintf(
 		    buf + n, len - n,
 		    "%sagent loaded into process %d through thread %d (%s), stopped "
-		    "%.3f ms; agent thread %d; %.1f ms in all",
+		    "%.3f ms; agent thread %d; %.1f ms in all%s%s",
 		    n ? "\n" : "", (int)a->v[i].pid, (int)r->tid, r->comm, (double)r->stop_ns / 1e6,
-		    (int)r->agent_tid, (double)r->total_ns / 1e6);
+		    (int)r->agent_tid, (double)r->total_ns / 1e6,
+		    a->v[i].copied ? "; copied through a memfd (its root has no agent)" : "",
+		    nc_inproc_netns(a->v[i].client) ? "; socket in its network namespace" : "");
 	}
 }
 

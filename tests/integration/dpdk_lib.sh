@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Helpers for the tests against other DPDK releases than the host's: the nc_fwd fixture built
 # and run inside a Debian root of that release (tests/dpdk/roots.sh), either chrooted in a
-# private mount namespace or as a container (its own mount and pid namespaces, its root pivoted,
-# the host's tree unmounted: nothing of its files is reachable by their paths from the host).
+# private mount namespace or as a container (its own mount, pid, network, IPC and UTS
+# namespaces, its root pivoted, the host's tree unmounted: nothing of its files is reachable by
+# their paths from the host, no abstract socket of the host's network namespace from it).
 # Source it after lib.sh; it keeps lib.sh's EXIT trap and adds to it.
 #
 #   nc_root RELEASE                  the root of RELEASE (24.11, 20.11) in NC_ROOT, built on first
@@ -96,7 +97,7 @@ nc_root_start() {
 	if [[ $mode == chroot ]]; then
 		unshare --mount -- sh "$dir/ns.sh" >"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null &
 	else
-		unshare --mount --pid --fork --kill-child -- sh "$dir/ns.sh" \
+		unshare --mount --pid --net --ipc --uts --fork --kill-child -- sh "$dir/ns.sh" \
 			>"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null &
 	fi
 	upid=$!
@@ -141,7 +142,7 @@ nc_root_exec() {
 	if [[ $mode == chroot ]]; then
 		unshare --mount -- sh "$dir/ns.sh" >"$dir/stdout" 2>"$dir/stderr" </dev/null &
 	else
-		unshare --mount --pid --fork --kill-child -- sh "$dir/ns.sh" \
+		unshare --mount --pid --net --ipc --uts --fork --kill-child -- sh "$dir/ns.sh" \
 			>"$dir/stdout" 2>"$dir/stderr" </dev/null &
 	fi
 	upid=$!

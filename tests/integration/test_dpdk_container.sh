@@ -10,7 +10,10 @@
 # fwd_burst@1@2 (DWARF) and usdt:nc_fwd:burst captured together (with -S) are each byte-identical
 # to the replayed input and the stack is named from the container's file; the pid the container
 # gives its application, passed by mistake, gets an error naming the host pid; the extcap lists
-# the application under its name and offers its host pid; nothing stays attached.
+# the application under its name and offers its host pid; nothing stays attached. --inject (the
+# container in its own network namespace too, no agent file in it): netcap list says it is possible
+# and how; rx_burst:0 and tx_burst:0 byte-identical to the replay, the agent copied in through a
+# memfd and loaded once for two captures, the container's files and mounts unchanged.
 # Usage: test_dpdk_container.sh NETCAP NETCAP_EXTCAP   (environment: NC_FWD, NC_ROOTS, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -133,3 +136,66 @@ while read -r c; do
 	[[ $c =~ $re ]] || fail "-S: the stack at fwd_burst: $c, want /$re/"
 done <"$tmp/stacks"
 echo "-S: fwd_burst <- forward (nc_fwd.c:$line), named from the container's file"
+
+# --inject into the container: the container has no agent file (netcap's lies under the host's
+# build tree, the installed one under the host's LIBDIR) and its own network namespace (the
+# host's abstract sockets are not its). The agent goes in through a memfd of the process, the
+# socket is made in the container's network namespace; nothing is left in its files or mounts.
+NC_ROOT_EXE=$host_fwd nc_root_start container --stats -- \
+	--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/tx2.pcap"
+pid=$NC_FWD_PID
+[[ $(readlink "/proc/$pid/ns/net") != $(readlink /proc/self/ns/net) ]] || fail "the container shares netcap's network namespace"
+[[ -z $(find "/proc/$pid/root/" -xdev -name 'libnetcap-agent*' 2>/dev/null) ]] || fail "the container has an agent file before the capture"
+# what must not change: the container's own files (the overlay's upper directory: every file
+# the container writes lands there) and its mounts
+snapshot() {
+	(cd "$NC_ROOT_OVERLAY" && find . -printf '%p %y %s %T@\n' | sort)
+	sed 's/^[0-9]* [0-9]* //' "/proc/$pid/mountinfo" | sort
+}
+snapshot >"$tmp/files.before"
+# copies of the agent loaded: the memfds (inodes) mapped
+agents() { awk '/ \/memfd:libnetcap-agent\.so \(deleted\)$/ {print $5}' "/proc/$pid/maps" | sort -u | wc -l; }
+shared() { grep -c "netcap-inproc" "/proc/$pid/maps" || true; }
+want="in-process capture (--inject): possible (the agent is loaded through thread T, dpdk-intr, stopped a few milliseconds; no lcore stops; copied in through a memfd: its root has no agent; its socket made in the process's network namespace)"
+"$netcap" list --pid "$pid" >"$tmp/list2" 2>&1 || fail "netcap list: $(cat "$tmp/list2")"
+[[ $(grep "^in-process" "$tmp/list2" | sed 's/through thread [0-9]*,/through thread T,/') == "$want" ]] ||
+	fail "netcap list --pid $pid: $(grep -i in-process "$tmp/list2")"
+echo "netcap list --pid $pid: $(grep -i in-process "$tmp/list2")"
+# a first capture before the replay (no packet yet): the agent loaded, it leaves with netcap
+"$netcap" mbuf -v --inject --pid "$pid" -f rx_burst:0 --duration 1 -w "$tmp/empty.pcapng" \
+	>"$tmp/inj1.out" 2>"$tmp/inj1.err" || fail "netcap mbuf --inject (first): $(cat "$tmp/inj1.err")"
+grep -q "; copied through a memfd (its root has no agent); socket in its network namespace$" "$tmp/inj1.err" ||
+	fail "netcap did not say how the agent went in: $(cat "$tmp/inj1.err")"
+[[ $(agents) == 1 && $(shared) == 0 ]] ||
+	fail "after the first capture: $(agents) agent mapping(s) from a memfd (want 1), $(shared) of netcap's shared memory (want 0): $(grep -E 'memfd|netcap' "/proc/$pid/maps")"
+# the replay captured at rx_burst:0 and tx_burst:0; the agent loaded already is used again
+"$netcap" mbuf --inject --ready-file "$tmp/inj.ready" --duration 60 --pid "$pid" \
+	-f rx_burst:0,tx_burst:0 -c $((2 * n)) -w "$tmp/inj.pcapng" >"$tmp/inj.out" 2>"$tmp/inj.err" &
+nc_pid=$!
+for _ in $(seq 200); do
+	[[ -e $tmp/inj.ready ]] && break
+	kill -0 "$nc_pid" 2>/dev/null || fail "netcap --inject exited early: $(cat "$tmp/inj.err")"
+	sleep 0.1
+done
+[[ -e $tmp/inj.ready ]] || fail "netcap --inject did not attach within 20 s: $(cat "$tmp/inj.err")"
+[[ $(agents) == 1 ]] || fail "a second injection loaded a second agent: $(grep memfd "/proc/$pid/maps")"
+nc_fwd_go
+wait "$nc_pid" || fail "netcap --inject: $(cat "$tmp/inj.err")"
+[[ $(shared) == 0 && $(agents) == 1 ]] || fail "after the capture: $(grep -E 'memfd|netcap' "/proc/$pid/maps")"
+for ifn in rx_burst:port0 tx_burst:port0; do
+	tshark -r "$tmp/inj.pcapng" -Y "frame.interface_name == \"nc_fwd[$pid]:$ifn\"" -w "$tmp/inj-$ifn.pcapng" 2>/dev/null
+	nc_pcap_hex "$tmp/inj-$ifn.pcapng" >"$tmp/inj-$ifn.hex"
+	diff -u "$tmp/in.hex" "$tmp/inj-$ifn.hex" >"$tmp/inj-$ifn.diff" ||
+		fail "--inject $ifn: capture differs ($(wc -l <"$tmp/inj-$ifn.hex") of $n packets): $(head -c 1200 "$tmp/inj-$ifn.diff")"
+	grep -qx "netcap: nc_fwd\[$pid\]:$ifn: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" "$tmp/inj.err" ||
+		fail "--inject $ifn: summary: $(cat "$tmp/inj.err")"
+done
+snapshot >"$tmp/files.after"
+diff -u "$tmp/files.before" "$tmp/files.after" >"$tmp/files.diff" ||
+	fail "the container's files or mounts changed: $(head -c 1500 "$tmp/files.diff")"
+[[ -z $(find "/proc/$pid/root/" -xdev -name 'libnetcap-agent*' 2>/dev/null) ]] || fail "an agent file was left in the container"
+status=0
+nc_root_stop || status=$?
+[[ $status == 0 ]] || fail "nc_fwd exited $status after the --inject captures: $(tail -3 "$NC_FWD_ERR")"
+grep -qx "nc_fwd: rx $n tx $n dropped 0" "$NC_FWD_OUT" || fail "nc_fwd: $(cat "$NC_FWD_OUT")"
+echo "--inject in the container (own mount, pid and network namespaces, no agent file): rx_burst:0 and tx_burst:0 each the $n input packets byte for byte; one agent loaded for two captures, from a memfd; its files and mounts unchanged"

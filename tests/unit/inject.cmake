@@ -11,7 +11,8 @@ set_property(TARGET inject_target PROPERTY LINK_OPTIONS "")
 
 add_library(inject_lib MODULE ${NC_INJECT_APPS}/inject_lib.c)
 set_property(TARGET inject_lib PROPERTY COMPILE_OPTIONS -Wall -Wextra -Werror -O2 -g)
-set_property(TARGET inject_lib PROPERTY LINK_OPTIONS "")
+# a soname: copy mode's second injection finds the first copy by it (test_inject)
+set_property(TARGET inject_lib PROPERTY LINK_OPTIONS -Wl,-soname,inject_lib.so)
 set_property(TARGET inject_lib PROPERTY PREFIX "")
 
 # a static binary: no libc.so.6 mapped, which the injector must refuse

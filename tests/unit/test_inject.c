@@ -464,6 +464,135 @@ static void test_refuse_library(void)
 	target_stop(&t);
 }
 
+/* The distinct memfds named NAME mapped in pid: the copies of a library loaded from memfds */
+static int memfd_copies(pid_t pid, const char *name)
+{
+	g_autofree char *maps = read_maps(pid);
+	g_autofree char *tail = g_strdup_printf(" /memfd:%s (deleted)", name);
+	g_auto(GStrv) lines = g_strsplit(maps, "\n", -1);
+	g_autoptr(GHashTable) inodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (char **l = lines; *l; l++) {
+		char inode[32];
+
+		if (g_str_has_suffix(*l, tail) && sscanf(*l, "%*s %*s %*s %*s %31s", inode) == 1)
+			g_hash_table_add(inodes, g_strdup(inode));
+	}
+	return (int)g_hash_table_size(inodes);
+}
+
+/* Waits for the line entry appends to out; the text */
+static char *entry_line(const char *out)
+{
+	char *text = NULL;
+
+	for (int i = 0;
+	     i < 500 && !(g_file_get_contents(out, &text, NULL, NULL) && strchr(text, '\n')); i++) {
+		g_clear_pointer(&text, g_free);
+		g_usleep(2000);
+	}
+	g_assert_nonnull(text);
+	return text;
+}
+
+/*
+ * Copy mode (a container that cannot see the library): the library is read by the injector from
+ * a path the target cannot open (a directory of mode 0700 of another user's... here: a file
+ * removed from the target's view is not needed: the target never opens the path), copied into a
+ * memfd of the target, loaded from it; no mapping of the path, the copy's bytes unmapped (only
+ * the 8 KiB scratch pages stay). A second injection finds it loaded through its soname: one
+ * copy. memfd_create() refused in the target (RLIMIT_NOFILE 0): refused with its error, the
+ * bytes unmapped, nothing loaded.
+ */
+static void test_copy_mode(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("nc-inject-copy-XXXXXX", NULL);
+	g_autofree char *lib = NULL, *bytes = NULL, *out = out_path("copy"), *text = NULL;
+	g_autofree char *want = NULL, *maps = NULL;
+	struct nc_inject_opts o = {.copy = true, .soname = "inject_lib.so"};
+	struct nc_inject_result res;
+	struct rlimit old, none;
+	struct target t;
+	struct stats s;
+	gsize len;
+	char err[512];
+
+	g_assert_nonnull(dir);
+	lib = g_build_filename(dir, "inject_lib.so", NULL);
+	g_assert_true(g_file_get_contents(env("NC_INJECT_LIB"), &bytes, &len, NULL));
+	g_assert_true(g_file_set_contents(lib, bytes, (gssize)len, NULL));
+	target_start(&t);
+	if (skip_without_ptrace(t.pid)) {
+		target_stop(&t);
+		g_unlink(lib);
+		g_rmdir(dir);
+		return;
+	}
+	/* refused: no descriptor may be made in the target */
+	g_assert_cmpint(prlimit(t.pid, RLIMIT_NOFILE, NULL, &old), ==, 0);
+	none = old;
+	none.rlim_cur = 0;
+	g_assert_cmpint(prlimit(t.pid, RLIMIT_NOFILE, &none, NULL), ==, 0);
+	g_assert_cmpint(
+	    nc_inject(t.pid, lib, "nc_inject_test_entry", out, &o, &res, err, sizeof(err)), ==,
+	    -EMFILE);
+	g_assert_cmpint(prlimit(t.pid, RLIMIT_NOFILE, &old, NULL), ==, 0);
+	want = g_strdup_printf("process %d could not copy %s into a memfd of its own: Too many "
+			       "open files",
+			       (int)t.pid, lib);
+	g_assert_cmpstr(err, ==, want);
+	g_usleep(20000);
+	g_assert_cmpint(scratch_pages(t.pid), ==, 1); /* the bytes' room unmapped */
+	g_assert_cmpint(memfd_copies(t.pid, "inject_lib.so"), ==, 0);
+	maps = read_maps(t.pid);
+	g_assert_null(strstr(maps, "inject_lib"));
+	g_clear_pointer(&maps, g_free);
+
+	/* copied and loaded, twice: one copy */
+	for (int i = 1; i <= 2; i++) {
+		g_autofree char *line = NULL;
+
+		g_unlink(out);
+		if (nc_inject(t.pid, lib, "nc_inject_test_entry", out, &o, &res, err, sizeof(err)))
+			g_error("nc_inject (copy mode, %d): %s", i, err);
+		text = entry_line(out);
+		line = g_strdup_printf("arg=%s pid=%d tid=%d comm=nc-agent\n", out, (int)t.pid,
+				       (int)res.agent_tid);
+		g_assert_cmpstr(text, ==, line);
+		g_clear_pointer(&text, g_free);
+		g_assert_cmpint(memfd_copies(t.pid, "inject_lib.so"), ==, 1);
+		maps = read_maps(t.pid);
+		g_assert_null(strstr(maps, lib)); /* never loaded from the path */
+		g_clear_pointer(&maps, g_free);
+		g_usleep(20000);
+		g_assert_cmpint(scratch_pages(t.pid), ==, 1 + i); /* 8 KiB each, no more */
+		g_test_message("copy mode %d: stopped %" PRIu64 " us; call %" PRIu64 " us", i,
+			       res.stop_ns / 1000, res.total_ns / 1000);
+	}
+	/* the target's descriptors: the memfd closed after dlopen */
+	{
+		g_autofree char *fds = g_strdup_printf("/proc/%d/fd", (int)t.pid);
+		g_autoptr(GDir) d = g_dir_open(fds, 0, NULL);
+		const char *name;
+
+		g_assert_nonnull(d);
+		while ((name = g_dir_read_name(d))) {
+			g_autofree char *link = g_build_filename(fds, name, NULL);
+			g_autofree char *to = g_file_read_link(link, NULL);
+
+			g_assert_true(!to || !strstr(to, "memfd:inject_lib.so"));
+		}
+	}
+	assert_untraced(t.pid);
+	target_stats(&t, &s);
+	if (s.bad)
+		g_error("%s", s.what);
+	target_stop(&t);
+	g_unlink(out);
+	g_unlink(lib);
+	g_rmdir(dir);
+}
+
 /*
  * mmap() refused in the target (its address space limited to what it uses): the injection fails
  * with mmap's error, and the thread, stopped in poll() with a restart block, is put back by
@@ -830,6 +959,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/inject/refuses-another-users-process", test_refuse_other_user);
 	g_test_add_func("/inject/each-sleeping-thread-resumes", test_each_thread);
 	g_test_add_func("/inject/mmap-refused-thread-put-back", test_mmap_refused);
+	g_test_add_func("/inject/copy-through-a-memfd", test_copy_mode);
 	g_test_add_func("/inject/libc-deleted-since-mapped", test_deleted_libc);
 	g_test_add_func("/inject/signals-during-injection-delivered",
 			test_signals_during_injection);
