@@ -90,6 +90,45 @@ while IFS='|' read -r _ tool filter _ _ seen written infile dropped _; do
 	esac
 done < <(rows "$tmp/dumpcap" | tail -n +2)
 
+# DPDK 24.11's dpdk-testpmd and dpdk-dumpcap in the Debian 13 root (tests/dpdk/roots.sh), netcap
+# --inject on the host: where the root cannot be made the script says so in one line
+run dumpcap2411 bash "$top/bench/dumpcap_2411.sh" "$netcap" "${NC_ROOTS:?NC_ROOTS must name the DPDK roots cache}" 1 1
+if grep -q '^Not run: ' "$tmp/dumpcap2411"; then
+	echo "dumpcap_2411: $(cat "$tmp/dumpcap2411")"
+else
+	[[ $(header "$tmp/dumpcap2411") == "condition|port 0 rx, median|kept|written to the file, median (M/s)|windows (Mpps)" ]] ||
+		fail "dumpcap_2411: header $(header "$tmp/dumpcap2411")"
+	# a condition whose one run the application did not survive has no row; netcap's always
+	for want in "no capture" "netcap --inject, filter matching nothing" "netcap --inject, everything"; do
+		rows "$tmp/dumpcap2411" | grep -q "^| $want |" || fail "dumpcap_2411: no row \"$want\""
+	done
+	# block NAME: the last round's lines of NAME
+	block() { awk -v name="$1:" '$0 == name {on = 1; next} /^[^ ]/ {on = 0} on' "$tmp/dumpcap2411"; }
+	sum() { awk -v k="$1" '/: seen / {for (i = 1; i < NF; i++) if ($i == k) n += $(i + 1)} END {print n + 0}'; }
+	for cond in "filter matching nothing" everything; do
+		b=$(block "netcap --inject, $cond")
+		seen=$(sum seen <<<"$b") matched=$(sum matched <<<"$b")
+		written=$(sum written <<<"$b") dropped=$(sum dropped <<<"$b")
+		infile=$(awk '/^ *in file:/ {print $3}' <<<"$b")
+		# every packet the filter kept is in the file or counted as dropped
+		((seen > 0 && written + dropped == matched && infile == written)) ||
+			fail "dumpcap_2411: netcap --inject, $cond: seen $seen, matched $matched, written $written, dropped $dropped, in file $infile"
+		if [[ $cond == everything ]]; then
+			((matched == seen)) || fail "dumpcap_2411: netcap --inject without a filter matched $matched of $seen"
+		else
+			((matched == 0)) || fail "dumpcap_2411: netcap --inject matched $matched packets through a filter that matches none"
+		fi
+		b=$(block "dpdk-dumpcap 24.11, $cond")
+		[[ -z $b ]] && continue # that run ended with the application's death: reported below the table
+		captured=$(awk '/^ *Packets captured:/ {print $3}' <<<"$b")
+		infile=$(awk '/^ *in file:/ {print $3}' <<<"$b")
+		[[ -n $captured && $captured == "$infile" ]] ||
+			fail "dumpcap_2411: dpdk-dumpcap, $cond: captured '$captured', in file '$infile'"
+	done
+	grep -qE '^dpdk-testpmd after [0-9]+ detaches of dpdk-dumpcap: died or stopped forwarding [0-9]+ times\.$' "$tmp/dumpcap2411" ||
+		fail "dumpcap_2411: no line on the application's survival"
+fi
+
 run throughput bash "$top/bench/throughput.sh" "$netcap" "$nc_fwd" 1
 (($(rows "$tmp/throughput" | wc -l) == 10)) || fail "throughput: want 10 rows"
 # whatever the speed, netcap's reported drops equal what the file misses
