@@ -57,7 +57,7 @@ command -v capinfos >/dev/null || nc_fail "capinfos is missing (apt-get install 
 taskset -c 1 true 2>/dev/null || nc_fail "bench/dumpcap_2411 needs CPU 1 for the tools, besides the forwarder's CPU 0"
 shm=$(mktemp -d /dev/shm/netcap-bench.XXXXXX)
 prefix=nc-d2411-$$
-pmd= tool_pid=
+pmd="" tool_pid=""
 cleanup() {
 	local p
 	for p in $tool_pid $pmd; do
