@@ -21,7 +21,9 @@
 #                                    namespace only: what the test puts in DIR is in the root.
 #   nc_root_exec MODE PREFIX CMD ARGS...
 #                                    another program of the root in the background (its host pid
-#                                    in NC_ROOT_PID, its stderr in the file NC_ROOT_EXEC_ERR)
+#                                    in NC_ROOT_PID, its stderr in the file NC_ROOT_EXEC_ERR);
+#                                    container mode with NC_ROOT_USERNS=1: in a user namespace
+#                                    of its own too (root mapped to root, as rootless engines do)
 #   nc_root_wait [SECONDS]           wait for the last fixture to exit; its status (124: killed)
 #   nc_root_stop                     SIGTERM it (clean exit: tx files complete), then wait
 #
@@ -142,7 +144,9 @@ nc_root_exec() {
 	if [[ $mode == chroot ]]; then
 		unshare --mount -- sh "$dir/ns.sh" >"$dir/stdout" 2>"$dir/stderr" </dev/null &
 	else
-		unshare --mount --pid --net --ipc --uts --fork --kill-child -- sh "$dir/ns.sh" \
+		# shellcheck disable=SC2046 # the option, or nothing
+		unshare $([[ -z ${NC_ROOT_USERNS:-} ]] || echo --user --map-root-user) --mount --pid \
+			--net --ipc --uts --fork --kill-child -- sh "$dir/ns.sh" \
 			>"$dir/stdout" 2>"$dir/stderr" </dev/null &
 	fi
 	upid=$!

@@ -13,7 +13,8 @@
 # the application under its name and offers its host pid; nothing stays attached. --inject (the
 # container in its own network namespace too, no agent file in it): netcap list says it is possible
 # and how; rx_burst:0 and tx_burst:0 byte-identical to the replay, the agent copied in through a
-# memfd and loaded once for two captures, the container's files and mounts unchanged.
+# memfd and loaded once for two captures, the container's files and mounts unchanged; the same
+# against dpdk-testpmd in a user namespace of its own (a rootless container).
 # Usage: test_dpdk_container.sh NETCAP NETCAP_EXTCAP   (environment: NC_FWD, NC_ROOTS, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -199,3 +200,33 @@ nc_root_stop || status=$?
 [[ $status == 0 ]] || fail "nc_fwd exited $status after the --inject captures: $(tail -3 "$NC_FWD_ERR")"
 grep -qx "nc_fwd: rx $n tx $n dropped 0" "$NC_FWD_OUT" || fail "nc_fwd: $(cat "$NC_FWD_OUT")"
 echo "--inject in the container (own mount, pid and network namespaces, no agent file): rx_burst:0 and tx_burst:0 each the $n input packets byte for byte; one agent loaded for two captures, from a memfd; its files and mounts unchanged"
+
+# the same in a user namespace of the container's own (a rootless engine's): DPDK 24.11's
+# dpdk-testpmd forwarding net_null0 <-> net_null1, --inject at rx_burst:0 and tx_burst:0
+unset NC_ROOT_OVERLAY
+prefix=nctest-userns-$$
+NC_ROOT_USERNS=1 nc_root_exec container "$prefix" /usr/bin/dpdk-testpmd --no-huge --no-pci -m 256 \
+	-l 0-1 --file-prefix "$prefix" --vdev net_null0 --vdev net_null1 -- --forward-mode=io \
+	--stats-period 3600 --total-num-mbufs 8192
+pid=$NC_ROOT_PID
+for _ in $(seq 100); do
+	[[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) == dpdk-testpmd ]] && grep -q "dpdk-intr" /proc/"$pid"/task/*/comm 2>/dev/null && break
+	sleep 0.1
+	read -r pid <"/proc/$NC_ROOT_PID/task/$NC_ROOT_PID/children" 2>/dev/null || true
+done
+[[ $(cat "/proc/$pid/comm" 2>/dev/null) == dpdk-testpmd ]] || fail "dpdk-testpmd did not start in a user namespace: $(tail -3 "$NC_ROOT_EXEC_ERR")"
+[[ $(readlink "/proc/$pid/ns/user") != $(readlink /proc/self/ns/user) ]] || fail "dpdk-testpmd shares netcap's user namespace"
+sleep 1 # its ports started
+"$netcap" list --pid "$pid" >"$tmp/list3" 2>&1 || fail "netcap list (user namespace): $(cat "$tmp/list3")"
+[[ $(grep "^in-process" "$tmp/list3" | sed 's/through thread [0-9]*,/through thread T,/') == "$want" ]] ||
+	fail "netcap list --pid $pid (user namespace): $(grep -i in-process "$tmp/list3")"
+"$netcap" mbuf --inject --pid "$pid" -f rx_burst:0,tx_burst:0 --duration 1 -w "$tmp/userns.pcapng" \
+	>"$tmp/userns.out" 2>"$tmp/userns.err" || fail "netcap --inject (user namespace): $(cat "$tmp/userns.err")"
+written=$(awk '/ packets written / {print $2}' "$tmp/userns.err")
+((written > 0)) && [[ $(capinfos -Mc "$tmp/userns.pcapng" | awk '/Number of packets/ {print $NF}') == "$written" ]] ||
+	fail "netcap --inject (user namespace): $(capinfos -c "$tmp/userns.pcapng") $(cat "$tmp/userns.err")"
+[[ $(tshark -r "$tmp/userns.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort -u | paste -sd,) == "dpdk-testpmd[$pid]:rx_burst:port0,dpdk-testpmd[$pid]:tx_burst:port0" ]] ||
+	fail "netcap --inject (user namespace): interfaces $(tshark -r "$tmp/userns.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort | uniq -c)"
+[[ $(shared) == 0 && $(agents) == 1 ]] || fail "after the capture in a user namespace: $(grep -E 'memfd|netcap' "/proc/$pid/maps")"
+kill -0 "$pid" || fail "dpdk-testpmd died"
+echo "--inject in a user namespace too (dpdk-testpmd 24.11, own user, mount, pid and network namespaces): $written packets in 1 s at rx_burst:0 and tx_burst:0 (the file holds them), one agent copy, nothing of netcap's left mapped"
