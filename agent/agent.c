@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "fhook.h"
 #include "nc_agent_abi.h"
 #include "nc_agent_io.h"
 
@@ -93,7 +94,8 @@ struct port_hook {
 	uint16_t queue; /* or NC_AGENT_QUEUE_ANY */
 	uint8_t direction;
 	uint8_t rx;
-	uintptr_t fn_addr;    /* &rte_eth_fp_ops[port].{rx,tx}_pkt_burst */
+	uint8_t fidx;	      /* the filter's: 0 RX, 1 TX, 2 function hook */
+	uintptr_t fn_addr;    /* &rte_eth_fp_ops[port].{rx,tx}_pkt_burst; 0: a function hook */
 	uintptr_t qdata_addr; /* &rte_eth_fp_ops[port].{rx,tx}q.data */
 	burst_fn wrapper;
 	struct nc_agent_ring *rings[NC_AGENT_MAX_SLOTS]; /* this capture's ring per slot */
@@ -106,8 +108,8 @@ static struct {
 	struct nc_agent_mbuf_layout mbuf;
 	uint32_t snaplen;
 	uint64_t ring_mask;	      /* ring_bytes - 1 */
-	nc_agent_filter_fn filter[2]; /* [0] RX hooks, [1] TX hooks; NULL: keep everything */
-	void *filter_ctx[2];
+	nc_agent_filter_fn filter[3]; /* [0] RX, [1] TX, [2] function hooks; NULL: keep all */
+	void *filter_ctx[3];
 } cfg;
 
 /* A compiled filter's slow path: the classic program, run on the packet as the kernel probe
@@ -121,13 +123,14 @@ struct slow_ctx {
 
 /* NC_AGENT_FILTER_COMPILED: the code (read+execute copies) and the program, per direction */
 static struct {
-	void *code[2];
-	size_t code_bytes[2];
+	void *code[3];
+	size_t code_bytes[3];
 	struct sock_filter *prog;
-	struct slow_ctx slow[2];
+	struct slow_ctx slow[3];
 } compiled;
 
 static struct port_hook hooks[2][NC_AGENT_MAX_PORTS]; /* [0] rx, [1] tx */
+static struct port_hook fhooks[FH_MAX];		      /* per trampoline (agent/fhook.c) */
 static atomic_flag busy = ATOMIC_FLAG_INIT;	      /* one capture at a time */
 /* membarrier(PRIVATE_EXPEDITED) is registered: leaving makes every thread of the process execute
  * a full barrier, so the wrappers' entry needs none of its own (only ever set, never cleared) */
@@ -564,7 +567,7 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
 
 	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
 		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
-		uint64_t keep = verdict(!h->rx, pkts + off, m);
+		uint64_t keep = verdict(h->fidx, pkts + off, m);
 
 		while (keep) {
 			uint32_t i = (uint32_t)__builtin_ctzll(keep);
@@ -603,7 +606,7 @@ static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void
 
 	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
 		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
-		uint64_t keep = verdict(!h->rx, pkts + off, m);
+		uint64_t keep = verdict(h->fidx, pkts + off, m);
 
 		for (uint32_t i = 0; i < m; i++) {
 			st[off + i] = ST_SKIP;
@@ -685,6 +688,44 @@ static inline uint16_t tx_wrap(struct port_hook *h, void *q, void **pkts, uint16
 	return done;
 }
 
+/*
+ * A function hook's entry, called by its trampoline (agent/fhook.c; core/inject/hook.h's stub,
+ * the vector state saved around it): the RX wrapper's capture on what the function is handed
+ */
+static inline void fh_capture(uint64_t cookie, void **pkts, uint16_t n)
+{
+	struct port_hook *h;
+	struct slot *s;
+
+	if (cookie >= FH_MAX || !n)
+		return;
+	h = &fhooks[cookie];
+	if (!atomic_load_explicit(&h->active, memory_order_relaxed))
+		return;
+	s = slot_of(h);
+	if (!s) {
+		atomic_fetch_add_explicit(&h->noslot, 1, memory_order_relaxed);
+		return;
+	}
+	if (enter(h, s))
+		capture_rx(h, s, 0, pkts, n);
+	leave_slot(s);
+}
+
+static void fh_entry_single(uint64_t cookie, uint64_t a, uint64_t b)
+{
+	void *pkt = (void *)(uintptr_t)a;
+
+	(void)b;
+	fh_capture(cookie, &pkt, 1);
+}
+
+static void fh_entry_vector(uint64_t cookie, uint64_t a, uint64_t b)
+{
+	if (a)
+		fh_capture(cookie, (void **)(uintptr_t)a, (uint16_t)b);
+}
+
 /* One wrapper per port and direction: the port is a constant of the function */
 #define WRAPPERS(P)                                                                                \
 	static uint16_t rx_##P(void *q, void **pkts, uint16_t n)                                   \
@@ -735,6 +776,9 @@ struct agent {
 	struct port_hook *active[NC_AGENT_MAX_HOOKS];
 	uint64_t noslot_start[NC_AGENT_MAX_HOOKS];
 	uint32_t n_active;
+	uint32_t tramp[NC_AGENT_MAX_HOOKS]; /* FUNC_* hooks: the trampoline (agent/fhook.c) */
+	bool has_func;			    /* the configuration has FUNC_* hooks */
+	bool placed;			    /* and tramp[] is filled (TRAMPS sent) */
 };
 
 static int fail(char *text, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -916,6 +960,19 @@ static int check_config(struct agent *a, char *text)
 	for (uint32_t i = 0; i < c->n_hooks; i++) {
 		const struct nc_agent_hook *h = &c->hooks[i];
 
+		if (h->kind == NC_AGENT_FUNC_SINGLE || h->kind == NC_AGENT_FUNC_VECTOR) {
+			int r = fh_check(h, i, text);
+
+			if (r)
+				return r;
+			if (!mapped((uintptr_t)h->func, 16, "x"))
+				return fail(text, EFAULT,
+					    "function hook %u: %#llx is not code of "
+					    "process %d",
+					    i, (unsigned long long)h->func, (int)getpid());
+			a->has_func = true;
+			continue;
+		}
 		if ((h->kind != NC_AGENT_RX && h->kind != NC_AGENT_TX) ||
 		    h->port >= c->fp_ops_count || h->port >= NC_AGENT_MAX_PORTS ||
 		    (h->direction != 1 && h->direction != 2))
@@ -958,9 +1015,11 @@ static int check_config(struct agent *a, char *text)
 /* Installs h's wrapper if the slot holds something else; returns false if it could not */
 static bool arm(struct port_hook *h)
 {
-	uint64_t cur = __atomic_load_n((uint64_t *)h->fn_addr, __ATOMIC_ACQUIRE);
-	uint64_t want = (uint64_t)(uintptr_t)h->wrapper;
+	uint64_t cur, want = (uint64_t)(uintptr_t)h->wrapper;
 
+	if (!h->fn_addr) /* a function hook: its trampoline's entry is stored once */
+		return true;
+	cur = __atomic_load_n((uint64_t *)h->fn_addr, __ATOMIC_ACQUIRE);
 	if (cur == want)
 		return true;
 	if (!cur || is_wrapper((burst_fn)(uintptr_t)cur) || !mapped((uintptr_t)cur, 1, "x"))
@@ -977,6 +1036,8 @@ static void disarm(struct port_hook *h)
 	uint64_t want = (uint64_t)(uintptr_t)h->wrapper;
 	uint64_t orig = (uint64_t)(uintptr_t)atomic_load(&h->orig);
 
+	if (!h->fn_addr)
+		return;
 	__atomic_compare_exchange_n((uint64_t *)h->fn_addr, &want, orig, false, __ATOMIC_SEQ_CST,
 				    __ATOMIC_RELAXED);
 }
@@ -1019,7 +1080,7 @@ static bool check_prog(const struct sock_filter *p, uint32_t len)
 
 static void free_compiled(void)
 {
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; d < 3; d++) {
 		if (compiled.code[d])
 			munmap(compiled.code[d], compiled.code_bytes[d]);
 		cfg.filter[d] = NULL;
@@ -1046,10 +1107,12 @@ static int load_compiled(struct agent *a, char *text)
 {
 	const struct nc_agent_filter *f = &a->c.compiled;
 	const uint8_t *base = (const uint8_t *)a->region;
-	bool need[2] = {false, false};
+	bool need[3] = {false, false, false};
 
 	for (uint32_t i = 0; i < a->c.n_hooks; i++)
-		need[a->c.hooks[i].kind == NC_AGENT_TX] = true;
+		need[a->c.hooks[i].kind == NC_AGENT_RX	 ? 0
+		     : a->c.hooks[i].kind == NC_AGENT_TX ? 1
+							 : 2] = true;
 	if (f->prog_len < 1 || f->prog_len > MAX_PROG || f->prog_off % 4 ||
 	    !in_filter_area(a, f->prog_off, (uint64_t)f->prog_len * sizeof(struct sock_filter)))
 		return fail(text, EINVAL, "filter program of %u instructions at %u: out of place",
@@ -1062,7 +1125,7 @@ static int load_compiled(struct agent *a, char *text)
 	memcpy(compiled.prog, base + f->prog_off, f->prog_len * sizeof(struct sock_filter));
 	if (!check_prog(compiled.prog, f->prog_len))
 		return fail(text, EINVAL, "the filter program has an index or a jump out of range");
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; d < 3; d++) {
 		size_t bytes;
 		void *m;
 
@@ -1071,7 +1134,10 @@ static int load_compiled(struct agent *a, char *text)
 		if (f->code_len[d] < 1 || f->code_len[d] > MAX_CODE ||
 		    !in_filter_area(a, f->code_off[d], f->code_len[d]))
 			return fail(text, EINVAL, "%s filter code of %u bytes at %u: out of place",
-				    d ? "TX" : "RX", f->code_len[d], f->code_off[d]);
+				    d == 2 ? "function"
+				    : d	   ? "TX"
+					   : "RX",
+				    f->code_len[d], f->code_off[d]);
 		bytes = (f->code_len[d] + 4095u) & ~4095u;
 		m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
@@ -1085,7 +1151,9 @@ static int load_compiled(struct agent *a, char *text)
 		compiled.slow[d] = (struct slow_ctx){.prog = compiled.prog,
 						     .len = f->prog_len,
 						     .window = f->window,
-						     .direction = (uint8_t)(d ? 2 : 1)};
+						     .direction = (uint8_t)(d == 2 ? 0
+									    : d	   ? 2
+										   : 1)};
 		cfg.filter[d] = (nc_agent_filter_fn)m;
 		cfg.filter_ctx[d] = &compiled.slow[d];
 	}
@@ -1101,7 +1169,7 @@ static int install(struct agent *a, char *text)
 	cfg.mbuf = c->mbuf;
 	cfg.snaplen = c->snaplen;
 	cfg.ring_mask = r->ring_bytes - 1;
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; d < 3; d++) {
 		cfg.filter[d] = c->filter == NC_AGENT_FILTER_REJECT ? filter_reject : NULL;
 		cfg.filter_ctx[d] = NULL;
 	}
@@ -1116,8 +1184,9 @@ static int install(struct agent *a, char *text)
 	publish_clock(r, false);
 	for (uint32_t i = 0; i < c->n_hooks; i++) {
 		const struct nc_agent_hook *ch = &c->hooks[i];
+		bool func = ch->kind == NC_AGENT_FUNC_SINGLE || ch->kind == NC_AGENT_FUNC_VECTOR;
 		int rx = ch->kind == NC_AGENT_RX;
-		struct port_hook *h = &hooks[!rx][ch->port];
+		struct port_hook *h = func ? &fhooks[a->tramp[i]] : &hooks[!rx][ch->port];
 		uintptr_t entry = (uintptr_t)c->fp_ops_addr + (uintptr_t)ch->port * c->fp_ops.size;
 
 		h->hook = i;
@@ -1125,9 +1194,11 @@ static int install(struct agent *a, char *text)
 		h->queue = ch->queue;
 		h->direction = ch->direction;
 		h->rx = (uint8_t)rx;
-		h->fn_addr = entry + (rx ? c->fp_ops.rx_pkt_burst : c->fp_ops.tx_pkt_burst);
-		h->qdata_addr = entry + (rx ? c->fp_ops.rxq_data : c->fp_ops.txq_data);
-		h->wrapper = wrappers[ch->port][!rx];
+		h->fidx = func ? 2 : rx ? 0 : 1;
+		h->fn_addr =
+		    func ? 0 : entry + (rx ? c->fp_ops.rx_pkt_burst : c->fp_ops.tx_pkt_burst);
+		h->qdata_addr = func ? 0 : entry + (rx ? c->fp_ops.rxq_data : c->fp_ops.txq_data);
+		h->wrapper = func ? NULL : wrappers[ch->port][!rx];
 		for (uint32_t s = 0; s < NC_AGENT_MAX_SLOTS; s++) {
 			h->rings[s] =
 			    s < r->n_slots
@@ -1154,6 +1225,11 @@ static int install(struct agent *a, char *text)
 				    (unsigned long long)cur);
 		}
 	}
+	for (uint32_t i = 0; i < c->n_hooks; i++)
+		if (c->hooks[i].kind == NC_AGENT_FUNC_SINGLE)
+			fh_arm(a->tramp[i], fh_entry_single);
+		else if (c->hooks[i].kind == NC_AGENT_FUNC_VECTOR)
+			fh_arm(a->tramp[i], fh_entry_vector);
 	__atomic_store_n(&r->armed, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -1169,6 +1245,10 @@ static bool uninstall(struct agent *a)
 	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + WAIT_IN_MS * 1000000ull;
 	bool out = true;
 
+	for (uint32_t i = 0; i < a->c.n_hooks && a->placed; i++)
+		if (a->c.hooks[i].kind == NC_AGENT_FUNC_SINGLE ||
+		    a->c.hooks[i].kind == NC_AGENT_FUNC_VECTOR)
+			fh_disarm(a->tramp[i]); /* the trampolines stay, calling nothing */
 	for (uint32_t i = 0; i < a->n_active; i++)
 		atomic_store(&a->active[i]->active, 0);
 	if (!light_enter || syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
@@ -1313,6 +1393,9 @@ EXPORT int nc_agent_main(const char *arg)
 		 * (before 5.3) or netcap's pid is not in this process's pid namespace */
 		a.pidfd = (int)syscall(SYS_pidfd_open, (pid_t)a.c.netcap_pid, 0);
 	}
+	if (!r && a.has_func) /* netcap writes the trampolines and patches the functions */
+		r = fh_handshake(a.sock, &a.c, a.tramp, st.text);
+	a.placed = a.has_func && !r;
 	if (!r) {
 		a.region->agent_pid = hello.pid;
 		r = install(&a, st.text);

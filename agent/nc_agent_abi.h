@@ -13,7 +13,12 @@
  *   netcap -> agent   CONFIG   struct nc_agent_config, and the memfd (SCM_RIGHTS)
  *   agent  -> netcap  READY    struct nc_agent_status (0: hooks installed; or -errno + reason,
  *                              after which the agent has left)
- *   netcap -> agent   STOP     (no payload)
+ *   (function hooks only, between CONFIG and READY:)
+ *   agent  -> netcap  TRAMPS   struct nc_agent_tramps: per function hook, where netcap writes its
+ *                              trampoline and where its data slot is (or READY with a refusal)
+ *   netcap -> agent   ARMED    (no payload): every trampoline written, every function patched;
+ *                              the agent switches the entries on and answers READY
+ *   netcap -> agent   STOP     (no payload; netcap has put the functions' bytes back first)
  *   agent  -> netcap  STOPPED  struct nc_agent_status: every pointer restored, no lcore inside
  *                              a wrapper, the region unmapped; the agent closes the socket
  *
@@ -48,7 +53,7 @@
 #include <stdint.h>
 
 #define NC_AGENT_MAGIC	     0x4741434eu /* "NCAG" */
-#define NC_AGENT_VERSION     1
+#define NC_AGENT_VERSION     2
 #define NC_AGENT_MAX_HOOKS   64	   /* hooks in one capture (one per port and direction) */
 #define NC_AGENT_MAX_PORTS   32	   /* RTE_MAX_ETHPORTS of the builds netcap knows */
 #define NC_AGENT_MAX_SLOTS   16	   /* application threads per hook (rings per hook) */
@@ -65,6 +70,8 @@ enum nc_agent_msg_type {
 	NC_AGENT_READY = 3,
 	NC_AGENT_STOP = 4,
 	NC_AGENT_STOPPED = 5,
+	NC_AGENT_TRAMPS = 6,
+	NC_AGENT_ARMED = 7,
 };
 
 struct nc_agent_msg {
@@ -92,7 +99,14 @@ struct nc_agent_status {
 enum nc_agent_hook_kind {
 	NC_AGENT_RX = 1, /* rte_eth_fp_ops[port].rx_pkt_burst: what the PMD returns, after it */
 	NC_AGENT_TX = 2, /* .tx_pkt_burst: what is handed to the PMD, the accepted ones only */
+	/* a function patched to jump into a trampoline (docs/inproc.md "Function hooks"): port
+	 * NC_AGENT_PORT_NONE, direction 0, the capture of RX on what the entry is handed */
+	NC_AGENT_FUNC_SINGLE = 3, /* func@N: the mbuf of argument N */
+	NC_AGENT_FUNC_VECTOR =
+	    4, /* func@N@M: argument N's array, argument M's count (low 16 bits) */
 };
+
+#define NC_AGENT_PORT_NONE 0xffff /* NC_PORT_UNKNOWN: a function hook's records */
 
 /* What the agent should do with a burst before copying (the seam of the in-process filter) */
 enum nc_agent_filter_kind {
@@ -105,14 +119,15 @@ enum nc_agent_filter_kind {
 /*
  * NC_AGENT_FILTER_COMPILED: where its pieces are in the memfd, between the region header's page
  * and rings_off. The code (core/jit/burst_jit.h's generated function) depends on the hooks'
- * direction (the tags it leaves to the slow path): [0] serves RX hooks, [1] TX hooks (length 0:
- * no hook of that direction). The program: prog_len classic BPF instructions (8 bytes each:
- * code u16, jt u8, jf u8, k u32), run by the agent on the packets the code sends to its slow
+ * direction (the tags it leaves to the slow path): [0] serves RX hooks, [1] TX hooks, [2] function
+ * hooks (length 0: no hook of that kind). The program: prog_len classic BPF instructions (8 bytes
+ * each: code u16, jt u8, jf u8, k u32), run by the agent on the packets the code sends to its slow
  * path, over the first `window` bytes of the packet with its tags put back.
  */
 struct nc_agent_filter {
-	uint32_t code_off[2];
-	uint32_t code_len[2];
+	uint32_t
+	    code_off[3]; /* [2]: function hooks (direction unknown: every tag to the slow path) */
+	uint32_t code_len[3];
 	uint32_t prog_off;
 	uint32_t prog_len;
 	uint32_t window; /* min(snaplen, 512): the kernel probe's filter window */
@@ -123,9 +138,50 @@ struct nc_agent_hook {
 	uint32_t id;	   /* netcap's hook id, for its records (the interface of the file) */
 	uint8_t kind;	   /* enum nc_agent_hook_kind */
 	uint8_t direction; /* enum nc_direction of bpf/nc_record.h: 1 in, 2 out */
-	uint16_t port;	   /* < fp_ops_count and < NC_AGENT_MAX_PORTS */
+	uint16_t port;	   /* < fp_ops_count and < NC_AGENT_MAX_PORTS; FUNC_*: NC_AGENT_PORT_NONE */
 	uint16_t queue;	   /* a queue index, or NC_AGENT_QUEUE_ANY */
-	uint16_t pad[3];
+	uint8_t arg;	   /* FUNC_*: N, 1..16 */
+	uint8_t count_arg; /* FUNC_VECTOR: M, 1..16 */
+	uint16_t pad;
+	uint64_t func; /* FUNC_*: the function's address in the application */
+	uint64_t pad2;
+};
+
+/* TRAMPS: per hook of the configuration (burst hooks: all 0) */
+struct nc_agent_tramp {
+	uint64_t
+	    tramp;     /* NC_AGENT_TRAMP_BYTES of read+execute memory within +-2 GB of the function:
+			* netcap writes the trampoline there through /proc/PID/mem (unless the
+			* bytes it would write are there already: a trampoline built before) */
+	uint64_t data; /* its struct nc_agent_fh_data, within +-2 GB of tramp */
+	uint8_t patched; /* 1: the function's first bytes are a jmp into a trampoline of this
+			  * agent (a capture ended without unpatching); orig below holds what they
+			  * were */
+	uint8_t orig[5];
+	uint8_t pad[2];
+};
+
+struct nc_agent_tramps {
+	uint32_t n; /* = the configuration's n_hooks */
+	uint32_t pad;
+	struct nc_agent_tramp t[NC_AGENT_MAX_HOOKS];
+};
+
+#define NC_AGENT_TRAMP_BYTES 512
+
+/*
+ * A trampoline's data slot, in a read-write page of the agent. entry and cookie are core/inject's
+ * struct nc_hook_data (read by the stub: entry 0 = no call); orig and orig_set are written by
+ * netcap through /proc/PID/mem before it patches the function, so that a later capture learns
+ * the function's original bytes from the agent even if this netcap was killed.
+ */
+struct nc_agent_fh_data {
+	uint64_t entry;	 /* written by the agent: its entry, or 0 */
+	uint64_t cookie; /* written by the agent: the trampoline's index */
+	uint8_t orig[5];
+	uint8_t pad[2];
+	uint8_t orig_set; /* 1 once orig is written */
+	uint64_t pad2[5];
 };
 
 /* Byte offsets of the struct rte_mbuf fields the agent reads (as struct nc_mbuf_layout) */
@@ -229,9 +285,12 @@ struct nc_agent_record {
 _Static_assert(sizeof(struct nc_agent_msg) == 16, "nc_agent_msg");
 _Static_assert(sizeof(struct nc_agent_hello) == 16, "nc_agent_hello");
 _Static_assert(sizeof(struct nc_agent_status) == 16 + NC_AGENT_TEXT, "nc_agent_status");
-_Static_assert(sizeof(struct nc_agent_hook) == 16, "nc_agent_hook");
-_Static_assert(sizeof(struct nc_agent_filter) == 32, "nc_agent_filter");
-_Static_assert(sizeof(struct nc_agent_config) == 104 + 16 * NC_AGENT_MAX_HOOKS, "nc_agent_config");
+_Static_assert(sizeof(struct nc_agent_hook) == 32, "nc_agent_hook");
+_Static_assert(sizeof(struct nc_agent_filter) == 40, "nc_agent_filter");
+_Static_assert(sizeof(struct nc_agent_config) == 112 + 32 * NC_AGENT_MAX_HOOKS, "nc_agent_config");
+_Static_assert(sizeof(struct nc_agent_tramp) == 24, "nc_agent_tramp");
+_Static_assert(sizeof(struct nc_agent_tramps) == 8 + 24 * NC_AGENT_MAX_HOOKS, "nc_agent_tramps");
+_Static_assert(sizeof(struct nc_agent_fh_data) == 64, "nc_agent_fh_data");
 _Static_assert(sizeof(struct nc_agent_region) == 192 + 8 * NC_AGENT_MAX_HOOKS, "nc_agent_region");
 _Static_assert(sizeof(struct nc_agent_ring) == 256, "nc_agent_ring");
 _Static_assert(__builtin_offsetof(struct nc_agent_ring, tail) == 128, "tail two lines off head");

@@ -139,8 +139,8 @@ static int capture_command(struct nc_request *r, int argc, char **argv)
 					     "The DPDK process (repeatable)", "PID"},
 					    {"inject", 0, 0, G_OPTION_ARG_NONE, &inject,
 					     "Capture inside the process (netcap's agent, loaded "
-					     "with ptrace): rx_burst and "
-					     "tx_burst, no kernel trap per burst",
+					     "with ptrace): rx_burst, tx_burst, "
+					     "FUNC@N and FUNC@N@M, no kernel trap per hit",
 					     NULL}};
 
 		memcpy(rows + n, own, sizeof(own));

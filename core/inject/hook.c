@@ -172,6 +172,9 @@ static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size
 	if (in->xsave_size) {
 		uint32_t size = (in->xsave_size + 63) & ~63u;
 
+		/* the entry read once: a second read could see the 0 of a hook switched off
+		 * meanwhile and call it (rax is xsave's mask; r11, saved above, keeps it) */
+		put(b, (const uint8_t[]){0x49, 0x89, 0xc3}, 3); /* mov r11, rax */
 		put(b, (const uint8_t[]){0x48, 0x81, 0xec}, 3); /* sub rsp, size */
 		put32(b, (int32_t)size);
 		put(b, (const uint8_t[]){0x48, 0x83, 0xe4, 0xc0}, 4); /* and rsp, -64 */
@@ -184,8 +187,7 @@ static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size
 		put32(b, (int32_t)NC_HOOK_XSAVE_MASK);
 		put(b, (const uint8_t[]){0x31, 0xd2}, 2);		    /* xor edx, edx */
 		put(b, (const uint8_t[]){0x48, 0x0f, 0xae, 0x24, 0x24}, 5); /* xsave64 [rsp] */
-		if (!put_load_rip(b, 0, in->data)) /* mov rax, [data.entry] again */
-			goto far;
+		put(b, (const uint8_t[]){0x4c, 0x89, 0xd8}, 3);		    /* mov rax, r11 */
 	}
 	if (!put_load_rip(b, 7, in->data + 8)) /* mov rdi, [data.cookie] */
 		goto far;

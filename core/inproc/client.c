@@ -23,6 +23,7 @@
 #include "../../bpf/nc_filter_abi.h"
 #include "../jit/burst_jit.h"
 #include "../util/err.h"
+#include "fhook.h"
 
 #define DEFAULT_RING	(4u << 20)
 #define DEFAULT_SLOTS	4
@@ -64,8 +65,12 @@ struct nc_inproc {
 	size_t n_rings;
 	struct cursor *cur;
 	struct cursor **live; /* rings with a record pending, during a poll */
-	uint8_t *code[2];     /* the compiled filter of each direction (nc_jit_compile) */
-	size_t code_len[2];
+	uint8_t *code[3];     /* the compiled filter of RX, TX, function hooks (nc_jit_compile) */
+	size_t code_len[3];
+	size_t n_func;		  /* function hooks among them */
+	struct nc_fh_func *funcs; /* per hook: the function (func 0: a burst hook) */
+	struct nc_fh_site *sites; /* per hook: its function's patch */
+	int patch_ms;
 	size_t filter_bytes; /* the filter's part of the region, a multiple of 4096 */
 	uint64_t malformed;
 	bool ready, gone, stopped;
@@ -169,6 +174,20 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 	for (size_t i = 0; i < o->n_hooks; i++) {
 		const struct nc_inproc_hook *h = &o->hooks[i];
 
+		if (h->func) {
+			if (h->arg < 1 || h->arg > 16 || h->count_arg > 16 || !h->path || !h->spec)
+				return nc_err(
+				    err, errlen, EINVAL,
+				    "function hook at %#llx: arguments %u and %u: 1 to %d",
+				    (unsigned long long)h->func, h->arg, h->count_arg, 16);
+			for (size_t k = 0; k < i; k++)
+				if (o->hooks[k].func == h->func)
+					return nc_err(err, errlen, EINVAL,
+						      "hook specs \"%s\" and \"%s\" patch the same "
+						      "function: give one",
+						      o->hooks[k].spec, h->spec);
+			continue;
+		}
 		if (h->port >= NC_AGENT_MAX_PORTS || h->port >= o->fp_ops_count)
 			return nc_err(err, errlen, EINVAL,
 				      "port %u: in-process capture serves ports 0 to %u", h->port,
@@ -179,7 +198,8 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 			return nc_err(err, errlen, EINVAL, "queue %d of port %u", h->queue,
 				      h->port);
 		for (size_t k = 0; k < i; k++)
-			if (o->hooks[k].tx == h->tx && o->hooks[k].port == h->port)
+			if (!o->hooks[k].func && o->hooks[k].tx == h->tx &&
+			    o->hooks[k].port == h->port)
 				return nc_err(err, errlen, EINVAL,
 					      "%s_burst of port %u given twice",
 					      h->tx ? "tx" : "rx", h->port);
@@ -234,6 +254,18 @@ static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
 	for (size_t i = 0; i < o->n_hooks; i++) {
 		const struct nc_inproc_hook *h = &o->hooks[i];
 
+		if (h->func) {
+			k->hooks[i] = (struct nc_agent_hook){
+			    .id = h->id,
+			    .kind = h->count_arg ? NC_AGENT_FUNC_VECTOR : NC_AGENT_FUNC_SINGLE,
+			    .direction = NC_DIR_NONE,
+			    .port = NC_AGENT_PORT_NONE,
+			    .queue = NC_AGENT_QUEUE_ANY,
+			    .arg = h->arg,
+			    .count_arg = h->count_arg,
+			    .func = h->func};
+			continue;
+		}
 		k->hooks[i] = (struct nc_agent_hook){.id = h->id,
 						     .kind = h->tx ? NC_AGENT_TX : NC_AGENT_RX,
 						     .direction = h->tx ? NC_DIR_OUT : NC_DIR_IN,
@@ -255,16 +287,20 @@ static int compile_filter(struct nc_inproc *c, const struct nc_inproc_opts *o, c
 
 	if (!o->filter)
 		return 0;
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; d < 3; d++) {
 		struct nc_jit_layout lay;
 		bool need = false;
 		int r;
 
 		for (size_t i = 0; i < o->n_hooks; i++)
-			need |= o->hooks[i].tx == (d == 1);
+			need |= o->hooks[i].func ? d == 2 : o->hooks[i].tx == (d == 1);
 		if (!need)
 			continue;
-		nc_jit_layout_init(&lay, &o->mbuf, d ? NC_DIR_OUT : NC_DIR_IN, o->snaplen);
+		nc_jit_layout_init(&lay, &o->mbuf,
+				   d == 2   ? NC_DIR_NONE
+				   : d == 1 ? NC_DIR_OUT
+					    : NC_DIR_IN,
+				   o->snaplen);
 		r = nc_jit_compile(o->filter, o->filter_len, &lay, &c->code[d], &c->code_len[d],
 				   err, errlen);
 		if (r)
@@ -312,7 +348,7 @@ static int make_region(struct nc_inproc *c, const struct nc_inproc_opts *o, char
 	if (o->filter) {
 		const struct nc_agent_filter *f = &c->cfg.compiled;
 
-		for (int d = 0; d < 2; d++)
+		for (int d = 0; d < 3; d++)
 			if (c->code[d])
 				memcpy((uint8_t *)r + f->code_off[d], c->code[d], c->code_len[d]);
 		memcpy((uint8_t *)r + f->prog_off, o->filter,
@@ -451,6 +487,25 @@ int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char 
 	c->ring_bytes = o->ring_bytes ? o->ring_bytes : DEFAULT_RING;
 	c->n_slots = o->slots ? o->slots : DEFAULT_SLOTS;
 	c->cfg.n_hooks = (uint32_t)o->n_hooks;
+	c->patch_ms = o->patch_timeout_ms;
+	c->sites = calloc(o->n_hooks, sizeof(*c->sites));
+	c->funcs = calloc(o->n_hooks, sizeof(*c->funcs));
+	if (!c->sites || !c->funcs) {
+		nc_inproc_close(c);
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < o->n_hooks; i++) {
+		const struct nc_inproc_hook *h = &o->hooks[i];
+
+		c->n_func += h->func != 0;
+		c->funcs[i] = (struct nc_fh_func){.func = h->func,
+						  .func_size = h->func_size,
+						  .file_off = h->file_off,
+						  .path = h->path,
+						  .spec = h->spec,
+						  .arg = h->arg,
+						  .count_arg = h->count_arg};
+	}
 	r = compile_filter(c, o, err, errlen);
 	if (!r)
 		r = make_region(c, o, err, errlen);
@@ -522,6 +577,52 @@ static int accept_agent(struct nc_inproc *c, int timeout_ms, char *err, size_t e
 	}
 }
 
+/* Function hooks: the functions' bytes back (best effort: the agent's entries are off anyway) */
+static int unpatch(struct nc_inproc *c, char *err, size_t errlen)
+{
+	return c->n_func ? nc_fh_remove(c->pid, c->sites, c->cfg.n_hooks, c->patch_ms, err, errlen)
+			 : 0;
+}
+
+/*
+ * After CONFIG with function hooks: the agent's TRAMPS (or READY with its refusal: returns 1,
+ * *st filled), the trampolines written and the functions patched, ARMED sent. 0 or -errno with
+ * the reason (nothing patched then; the agent leaves when the socket closes).
+ */
+static int patch_functions(struct nc_inproc *c, int timeout_ms, struct nc_agent_status *st,
+			   char *err, size_t errlen)
+{
+	static struct nc_agent_tramps t; /* 1.5 KiB; netcap accepts one agent at a time */
+	struct nc_agent_msg h;
+	int r = nc_agent_read_full(c->sock, &h, sizeof(h), timeout_ms);
+
+	if (!r && (h.magic != NC_AGENT_MAGIC || h.version != NC_AGENT_VERSION))
+		r = -EPROTO;
+	if (!r && h.type == NC_AGENT_READY && h.len == sizeof(*st)) {
+		r = nc_agent_read_full(c->sock, st, sizeof(*st), timeout_ms);
+		return r ? r : 1;
+	}
+	if (!r && (h.type != NC_AGENT_TRAMPS || h.len != sizeof(t)))
+		r = -EPROTO;
+	if (!r)
+		r = nc_agent_read_full(c->sock, &t, sizeof(t), timeout_ms);
+	if (!r && t.n != c->cfg.n_hooks)
+		r = -EPROTO;
+	if (r)
+		return nc_err(err, errlen, -r, "the agent's trampolines: %s",
+			      r == -EPROTO ? "another protocol or version" : strerror(-r));
+	r = nc_fh_install(c->pid, c->funcs, c->cfg.n_hooks, &t, c->patch_ms, c->sites, err, errlen);
+	if (r)
+		return r;
+	r = send_msg(c->sock, NC_AGENT_ARMED, NULL, 0, -1);
+	if (r) {
+		unpatch(c, NULL, 0);
+		return nc_err(err, errlen, -r, "telling the agent the functions are patched: %s",
+			      strerror(-r));
+	}
+	return 0;
+}
+
 int nc_inproc_accept(struct nc_inproc *c, int timeout_ms, char *err, size_t errlen)
 {
 	struct nc_agent_hello hello;
@@ -541,11 +642,20 @@ int nc_inproc_accept(struct nc_inproc *c, int timeout_ms, char *err, size_t errl
 	r = send_msg(c->sock, NC_AGENT_CONFIG, &c->cfg, sizeof(c->cfg), c->memfd);
 	if (r)
 		return nc_err(err, errlen, -r, "sending the configuration: %s", strerror(-r));
-	r = read_msg(c->sock, NC_AGENT_READY, &st, sizeof(st), timeout_ms);
-	if (r)
+	r = c->n_func ? patch_functions(c, timeout_ms, &st, err, errlen) : 0;
+	if (r > 0) /* the agent refused before TRAMPS: st holds its READY */
+		r = 0;
+	else if (!r)
+		r = read_msg(c->sock, NC_AGENT_READY, &st, sizeof(st), timeout_ms);
+	else
+		return r;
+	if (r) {
+		unpatch(c, NULL, 0);
 		return nc_err(err, errlen, -r, "the agent's answer to the configuration: %s",
 			      r == -EPROTO ? "another protocol or version" : strerror(-r));
+	}
 	if (st.status) {
+		unpatch(c, NULL, 0);
 		st.text[sizeof(st.text) - 1] = '\0';
 		return nc_err(err, errlen, st.status < 0 ? -st.status : EPROTO,
 			      "the agent in process %d refused: %s", (int)c->pid, st.text);
@@ -768,13 +878,17 @@ uint64_t nc_inproc_malformed(const struct nc_inproc *c)
 int nc_inproc_stop(struct nc_inproc *c, int timeout_ms, char *err, size_t errlen)
 {
 	struct nc_agent_status st;
-	int r;
+	int r, un;
 
 	if (!c->ready || c->stopped)
 		return 0;
+	/* the functions' own bytes back first: then no thread enters a trampoline any more (if
+	 * that fails, the agent still switches the trampolines' calls off at STOP) */
+	un = unpatch(c, err, errlen);
 	if (c->gone)
-		return nc_err(err, errlen, EPIPE, "the agent in process %d had already left",
-			      (int)c->pid);
+		return un ? un
+			  : nc_err(err, errlen, EPIPE, "the agent in process %d had already left",
+				   (int)c->pid);
 	r = send_msg(c->sock, NC_AGENT_STOP, NULL, 0, -1);
 	if (!r)
 		r = read_msg(c->sock, NC_AGENT_STOPPED, &st, sizeof(st), timeout_ms);
@@ -785,6 +899,8 @@ int nc_inproc_stop(struct nc_inproc *c, int timeout_ms, char *err, size_t errlen
 			      strerror(-r));
 	}
 	c->stopped = true;
+	if (un)
+		return un;
 	if (st.status) {
 		st.text[sizeof(st.text) - 1] = '\0';
 		return nc_err(err, errlen, st.status < 0 ? -st.status : EPROTO,
@@ -797,6 +913,8 @@ void nc_inproc_close(struct nc_inproc *c)
 {
 	if (!c)
 		return;
+	if (c->ready && c->sites)
+		unpatch(c, NULL, 0); /* not stopped: the agent leaves when the socket closes */
 	if (c->region)
 		munmap(c->region, c->region_bytes);
 	if (c->memfd >= 0)
@@ -809,5 +927,8 @@ void nc_inproc_close(struct nc_inproc *c)
 	free(c->live);
 	free(c->code[0]);
 	free(c->code[1]);
+	free(c->code[2]);
+	free(c->funcs);
+	free(c->sites);
 	free(c);
 }

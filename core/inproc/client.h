@@ -7,9 +7,11 @@
  *
  *   nc_inproc_open()    memfd (sealed to its size) + abstract socket nc_inproc_name()
  *   ... the agent is started in the application with nc_inproc_name() as its argument ...
- *   nc_inproc_accept()  the agent's connection (its pid checked), CONFIG + memfd, READY
+ *   nc_inproc_accept()  the agent's connection (its pid checked), CONFIG + memfd, (function
+ *                       hooks: TRAMPS, trampolines written, functions patched, ARMED,) READY
  *   nc_inproc_poll()    records, oldest burst first across the rings
- *   nc_inproc_stop()    STOP, then STOPPED: every pointer restored, the agent unmapped
+ *   nc_inproc_stop()    (functions unpatched,) STOP, then STOPPED: every pointer restored, the
+ *                       agent unmapped
  *   nc_inproc_poll()    what the rings still hold
  *   nc_inproc_close()
  *
@@ -29,12 +31,21 @@
 #include "../discover/dpdk.h"
 #include "../filter/cbpf.h"
 
-/* One hook point: a burst pointer of one port */
+/* One hook point: a burst pointer of one port, or a function (func not 0) */
 struct nc_inproc_hook {
 	uint32_t id;   /* the session's hook id, given back in each record's hook */
 	bool tx;       /* tx_pkt_burst (before the PMD, accepted packets only), else rx_pkt_burst */
 	uint16_t port; /* < 32 */
 	int32_t queue; /* a queue index, or -1 for every queue of the port */
+	/* a function hook (func@N, func@N@M): its entry patched to jump into a trampoline; tx,
+	 * port and queue unused, the records' port NC_PORT_UNKNOWN, queue 0, no direction */
+	uint64_t func;	    /* its address in the application */
+	uint64_t func_size; /* its ELF st_size */
+	const char *path;   /* the ELF file holding it, whose bytes the process must have */
+	uint64_t file_off;  /* the function's offset in that file */
+	uint8_t arg;	    /* N: the mbuf (func@N) or the array (func@N@M), 1..16 */
+	uint8_t count_arg;  /* M: the count, 1..16; 0 for func@N */
+	const char *spec;   /* the hook spec, for messages */
 };
 
 struct nc_inproc_opts {
@@ -51,9 +62,10 @@ struct nc_inproc_opts {
 	const struct nc_cbpf_insn *filter;
 	unsigned filter_len;
 	const struct nc_inproc_hook *hooks;
-	size_t n_hooks;	   /* 1..64, one per (port, direction) */
-	size_t ring_bytes; /* per ring: a power of two >= 64 KiB; 0 = 4 MiB */
-	uint32_t slots;	   /* rings per hook (application threads on it); 0 = 4 */
+	size_t n_hooks;	      /* 1..64, one per (port, direction) */
+	size_t ring_bytes;    /* per ring: a power of two >= 64 KiB; 0 = 4 MiB */
+	uint32_t slots;	      /* rings per hook (application threads on it); 0 = 4 */
+	int patch_timeout_ms; /* function hooks: the bound of each stop; 0 = NC_PATCH_TIMEOUT_MS */
 };
 
 struct nc_inproc;

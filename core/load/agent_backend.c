@@ -84,6 +84,16 @@ char *nc_agent_path(void)
 	return agent_path();
 }
 
+/* The bound of each stop that patches or unpatches functions: NETCAP_PATCH_TIMEOUT_MS, else
+ * core/inject/patch.h's default (100 ms) */
+static int patch_ms(void)
+{
+	const char *env = getenv("NETCAP_PATCH_TIMEOUT_MS");
+	long v = env && *env ? strtol(env, NULL, 10) : 0;
+
+	return v > 0 && v <= 60000 ? (int)v : 0;
+}
+
 static void close_(void *state)
 {
 	struct agents *a = state;
@@ -119,7 +129,8 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 					    .fp_ops = proc->fp_ops,
 					    .mbuf = plan->mbuf,
 					    .snaplen = o->snaplen,
-					    .ring_bytes = o->ring_bytes};
+					    .ring_bytes = o->ring_bytes,
+					    .patch_timeout_ms = patch_ms()};
 
 		ag->pid = proc->pid;
 		ag->hooks = g_new0(struct nc_inproc_hook, plan->n_agent_hooks);
@@ -130,8 +141,18 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 				continue;
 			a->agent_of[h->hook] = (int32_t)a->n;
 			a->index_of[h->hook] = (uint32_t)ag->n_hooks;
-			ag->hooks[ag->n_hooks++] = (struct nc_inproc_hook){
-			    .id = h->hook, .tx = h->tx, .port = h->port, .queue = h->queue};
+			ag->hooks[ag->n_hooks++] =
+			    (struct nc_inproc_hook){.id = h->hook,
+						    .tx = h->tx,
+						    .port = h->port,
+						    .queue = h->queue,
+						    .func = h->func,
+						    .func_size = h->func_size,
+						    .path = h->path,
+						    .file_off = h->file_off,
+						    .arg = h->arg,
+						    .count_arg = h->count_arg,
+						    .spec = h->spec};
 		}
 		if (!ag->n_hooks) {
 			g_free(ag->hooks);
@@ -184,8 +205,7 @@ static int attach(void *state, char *err, size_t errlen)
 		}
 		ret = nc_inproc_accept(ag->client, ACCEPT_MS, why, sizeof(why));
 		if (ret)
-			nc_err(err, errlen, -ret, "--inject: process %d: the agent: %s",
-			       (int)ag->pid, why);
+			nc_err(err, errlen, -ret, "--inject: process %d: %s", (int)ag->pid, why);
 		else
 			ag->attached = true;
 	}

@@ -169,6 +169,74 @@ static int plan_function(struct planner *c, const struct nc_dpdk_proc *p,
 	return ret;
 }
 
+/*
+ * FUNC@N, FUNC@N@M, OBJECT:FUNC@… in-process (--inject): one point, the function's entry patched
+ * to jump into a trampoline of the agent (netcap builds and writes it when the agent is in
+ * place: core/inproc/fhook.c). The forms not served in-process yet are refused here.
+ */
+static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
+				const struct nc_hook_spec *s, char *err, size_t errlen)
+{
+	struct nc_plan *plan = c->plan;
+	struct nc_elf *e = NULL;
+	struct nc_maps *m = p->maps;
+	uint64_t offset = 0, size = 0, vaddr = 0, base = 0;
+	g_autofree char *where = NULL;
+	const char *path = NULL, *file;
+	int ret;
+
+	if (s->type == NC_SPEC_USDT || s->type == NC_SPEC_OFFSET || s->kind == NC_HOOK_RET_SAVE)
+		return nc_err(err, errlen, ENOTSUP,
+			      "hook spec \"%s\": --inject captures at rx_burst, tx_burst, FUNC@N "
+			      "and FUNC@N@M (%s not yet); capture it without --inject",
+			      s->text,
+			      s->type == NC_SPEC_USDT	  ? "USDT probes"
+			      : s->type == NC_SPEC_OFFSET ? "OBJECT+0xOFF"
+							  : "@ret");
+	ret = s->object ? find_object(p, s->object, &path, err, errlen)
+			: nc_dpdk_resolve_func(p, s->func, &path, &offset, err, errlen);
+	if (!ret)
+		ret = nc_elf_open(path, &e, err, errlen);
+	if (!ret)
+		ret = nc_elf_func(e, s->func, &offset, &size, err, errlen);
+	if (!ret && nc_elf_vaddr(e, offset, &vaddr))
+		ret = nc_err(err, errlen, ENOEXEC,
+			     "hook spec \"%s\": offset %#llx of %s is in no "
+			     "section",
+			     s->text, (unsigned long long)offset, path);
+	if (!ret)
+		ret = nc_maps_load_base(m, path, e, &base, err, errlen);
+	nc_elf_close(e);
+	if (ret)
+		return ret;
+	if (!size)
+		return nc_err(
+		    err, errlen, ENOTSUP,
+		    "hook spec \"%s\": %s gives %s no size, which --inject needs to patch "
+		    "it safely; capture it without --inject",
+		    s->text, path, s->func);
+	file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	where = g_strdup_printf("%s+%#llx, patched to jump into a trampoline", file,
+				(unsigned long long)offset);
+	ret = add_point(c, p, s->func, s->func, where, err, errlen);
+	if (ret)
+		return ret;
+	plan->agent_hooks =
+	    g_renew(struct nc_plan_agent_hook, plan->agent_hooks, plan->n_agent_hooks + 1);
+	plan->agent_hooks[plan->n_agent_hooks++] =
+	    (struct nc_plan_agent_hook){.pid = p->pid,
+					.hook = plan->n_points - 1,
+					.queue = -1,
+					.func = base + vaddr,
+					.func_size = size,
+					.path = g_strdup(path),
+					.file_off = offset,
+					.arg = s->arg_pkt,
+					.count_arg = s->kind == NC_HOOK_VECTOR ? s->arg_cnt : 0,
+					.spec = g_strdup(s->text)};
+	return 0;
+}
+
 /* rx_burst / tx_burst in-process (--inject): one point per port, served by the agent, which
  * swaps the port's burst pointer in rte_eth_fp_ops */
 static int plan_burst_inproc(struct planner *c, const struct nc_dpdk_proc *p,
@@ -472,10 +540,7 @@ int nc_mbuf_plan(struct nc_plan *plan, struct nc_dpdk_proc *const *procs,
 				return ret;
 			c.stage = stages ? stages[k] : (uint32_t)k;
 			if (inject && s.type != NC_SPEC_RX_BURST && s.type != NC_SPEC_TX_BURST)
-				ret = nc_err(err, errlen, ENOTSUP,
-					     "hook spec \"%s\": --inject captures at rx_burst and "
-					     "tx_burst only; capture it without --inject",
-					     s.text);
+				ret = plan_function_inproc(&c, procs[i], &s, err, errlen);
 			else if (s.type == NC_SPEC_RX_BURST || s.type == NC_SPEC_TX_BURST)
 				ret = plan_burst(&c, procs[i], &s, err, errlen);
 			else if (s.type == NC_SPEC_USDT)

@@ -115,9 +115,21 @@ void nc_plan_print(FILE *out, const char *prefix, const struct nc_plan *p)
 	for (size_t i = 0; i < p->n_agent_hooks; i++) {
 		const struct nc_plan_agent_hook *a = &p->agent_hooks[i];
 
-		fprintf(out, "%sin-process: rte_eth_fp_ops[%u].%s in process %d for point %u\n",
-			prefix, a->port, a->tx ? "tx_pkt_burst" : "rx_pkt_burst", (int)a->pid,
-			a->hook);
+		if (a->func)
+			fprintf(out,
+				"%sin-process: function at %#llx (%s+%#llx, %llu bytes) in process "
+				"%d for point %u, argument %u",
+				prefix, (unsigned long long)a->func, a->path,
+				(unsigned long long)a->file_off, (unsigned long long)a->func_size,
+				(int)a->pid, a->hook, a->arg);
+		else
+			fprintf(out,
+				"%sin-process: rte_eth_fp_ops[%u].%s in process %d for point %u",
+				prefix, a->port, a->tx ? "tx_pkt_burst" : "rx_pkt_burst",
+				(int)a->pid, a->hook);
+		if (a->func && a->count_arg)
+			fprintf(out, ", count argument %u", a->count_arg);
+		fputc('\n', out);
 	}
 	for (size_t i = 0; i < p->n_kpoints; i++) {
 		const struct nc_plan_kpoint *k = &p->kpoints[i];
@@ -154,6 +166,10 @@ void nc_plan_clear(struct nc_plan *p)
 	}
 	g_free(p->uprobes);
 	g_free(p->queues);
+	for (size_t i = 0; i < p->n_agent_hooks; i++) {
+		g_free(p->agent_hooks[i].path);
+		g_free(p->agent_hooks[i].spec);
+	}
 	g_free(p->agent_hooks);
 	for (size_t i = 0; i < p->n_kpoints; i++)
 		g_free(p->kpoints[i].target);

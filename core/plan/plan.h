@@ -76,13 +76,21 @@ struct nc_plan_proc {
 };
 
 /* A PMD burst pointer the agent hooks: rte_eth_fp_ops[port].rx_pkt_burst or .tx_pkt_burst of
- * process pid, for hook point `hook` */
+ * process pid, for hook point `hook`; or a function whose entry is patched to jump into a
+ * trampoline of the agent (func not 0: func@N, func@N@M) */
 struct nc_plan_agent_hook {
 	pid_t pid;
 	uint32_t hook;
 	bool tx;
 	uint16_t port;
-	int32_t queue; /* a queue index, or -1: every queue */
+	int32_t queue;	    /* a queue index, or -1: every queue */
+	uint64_t func;	    /* the function's address in process pid */
+	uint64_t func_size; /* its ELF st_size */
+	char *path;	    /* the ELF file holding it */
+	uint64_t file_off;  /* its offset there */
+	uint8_t arg;	    /* N */
+	uint8_t count_arg;  /* M of func@N@M; 0: func@N */
+	char *spec;	    /* the hook spec as given */
 };
 
 /* A kernel probe instance */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#define _GNU_SOURCE
+#include "fhook.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../inject/hook.h"
+#include "../inject/patch.h"
+#include "../util/err.h"
+
+#define MAX_FUNC (1u << 20) /* bytes of a function read for the branch scan */
+
+_Static_assert(NC_FH_PATCH_LEN == NC_HOOK_PATCH_LEN, "patch length");
+
+static int mem_rw(int fd, uint64_t addr, void *buf, size_t len, bool write)
+{
+	ssize_t n = write ? pwrite(fd, buf, len, (off_t)addr) : pread(fd, buf, len, (off_t)addr);
+
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+/*
+ * The function's bytes as the process has them, checked against its file: a difference is code
+ * that changed (another tool's breakpoint or patch), which the trampoline must not copy. The
+ * first 5 bytes of a function this agent patched before are its original bytes (t->orig).
+ */
+static int read_func(int mem, const struct nc_fh_func *h, const struct nc_agent_tramp *t,
+		     uint8_t **code, size_t *len, uint8_t now[5], char *err, size_t errlen)
+{
+	/* at least a patch's length of bytes, even of a function shorter than that (refused) */
+	size_t n = h->func_size < 16 ? 16 : h->func_size < MAX_FUNC ? h->func_size : MAX_FUNC;
+	uint8_t *m = malloc(n), *f = malloc(n);
+	int fd = -1, ret = 0;
+	ssize_t got;
+
+	if (!m || !f) {
+		ret = nc_err(err, errlen, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!h->func_size) {
+		ret = nc_err(err, errlen, ENOTSUP,
+			     "hook spec \"%s\": the size of the function is not known (no symbol "
+			     "size): it cannot be patched",
+			     h->spec);
+		goto out;
+	}
+	ret = mem_rw(mem, h->func, m, n, false);
+	if (ret) {
+		ret = nc_err(err, errlen, -ret, "hook spec \"%s\": reading %zu bytes at %#llx: %s",
+			     h->spec, n, (unsigned long long)h->func, strerror(-ret));
+		goto out;
+	}
+	memcpy(now, m, NC_HOOK_PATCH_LEN);
+	if (t->patched)
+		memcpy(m, t->orig, NC_HOOK_PATCH_LEN);
+	fd = open(h->path, O_RDONLY | O_CLOEXEC);
+	got = fd < 0 ? -1 : pread(fd, f, n, (off_t)h->file_off);
+	if (got != (ssize_t)n) {
+		ret = nc_err(err, errlen, fd < 0 ? errno : EIO, "hook spec \"%s\": reading %s: %s",
+			     h->spec, h->path, fd < 0 ? strerror(errno) : "short read");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (m[i] != f[i]) {
+			ret = nc_err(err, errlen, ESTALE,
+				     "hook spec \"%s\": the code at +%zu differs from %s (0x%02x "
+				     "instead of 0x%02x: another tool's breakpoint or patch); "
+				     "nothing written",
+				     h->spec, i, h->path, m[i], f[i]);
+			goto out;
+		}
+	*code = m;
+	*len = n;
+	m = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(m);
+	free(f);
+	return ret;
+}
+
+/* Writes the trampoline unless the same bytes are there (a trampoline of an earlier capture);
+ * memory still holding int3 fill was never written */
+static int write_tramp(int mem, const struct nc_fh_func *h, uint64_t at,
+		       const struct nc_hook_out *o, char *err, size_t errlen)
+{
+	uint8_t cur[NC_HOOK_TRAMP_MAX];
+	bool fill = true;
+	int ret = mem_rw(mem, at, cur, o->tramp_len, false);
+
+	if (!ret && !memcmp(cur, o->tramp, o->tramp_len))
+		return 0;
+	for (size_t i = 0; !ret && i < o->tramp_len; i++)
+		fill &= cur[i] == 0xcc;
+	if (!ret && !fill)
+		return nc_err(err, errlen, ESTALE,
+			      "hook spec \"%s\": the agent's trampoline at %#llx holds other code; "
+			      "nothing written",
+			      h->spec, (unsigned long long)at);
+	if (!ret)
+		ret = mem_rw(mem, at, (void *)o->tramp, o->tramp_len, true);
+	if (ret)
+		return nc_err(err, errlen, -ret, "hook spec \"%s\": writing its trampoline: %s",
+			      h->spec, strerror(-ret));
+	return 0;
+}
+
+int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
+		  const struct nc_agent_tramps *t, int timeout_ms, struct nc_fh_site *sites,
+		  char *err, size_t errlen)
+{
+	struct nc_patch_site ps[NC_AGENT_MAX_HOOKS];
+	size_t n_ps = 0, idx[NC_AGENT_MAX_HOOKS];
+	char path[64], why[384];
+	int mem, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	mem = open(path, O_RDWR | O_CLOEXEC);
+	if (mem < 0)
+		return nc_err(err, errlen, errno, "%s: %s", path, strerror(errno));
+	for (size_t i = 0; !ret && i < n; i++) {
+		const struct nc_fh_func *h = &hooks[i];
+		const struct nc_agent_tramp *tr = &t->t[i];
+		struct nc_fh_site *s = &sites[i];
+		struct nc_hook_out o;
+		uint8_t *code = NULL;
+		size_t len = 0;
+		struct nc_hook_in in;
+		uint8_t slot[8] = {0};
+		char name[256];
+
+		if (!h->func)
+			continue;
+		ret = read_func(mem, h, tr, &code, &len, s->now, err, errlen);
+		if (ret)
+			break;
+		in = (struct nc_hook_in){.code = code,
+					 .code_len = len,
+					 .func = h->func,
+					 .func_size = h->func_size,
+					 .tramp = tr->tramp,
+					 .data = tr->data,
+					 .kind = h->count_arg ? NC_HOOK_VECTOR : NC_HOOK_SINGLE,
+					 .arg = h->arg,
+					 .count_arg = h->count_arg,
+					 /* the agent's capture uses libc (vector registers) */
+					 .xsave_size = nc_hook_xsave_size()};
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(h->spec, "@"), h->spec);
+		in.name = name;
+		ret = nc_hook_build(&in, &o, why, sizeof(why));
+		free(code);
+		if (ret) {
+			ret = nc_err(err, errlen, -ret,
+				     "hook spec \"%s\": cannot be hooked in-process: %s; nothing "
+				     "written (capture it without --inject)",
+				     h->spec, why);
+			break;
+		}
+		s->func = h->func;
+		memcpy(s->patch, o.patch, sizeof(s->patch));
+		memcpy(s->orig, o.orig, sizeof(s->orig));
+		/* the original bytes in the data slot first: a later capture learns them from the
+		 * agent even if this netcap is killed once the jump is written */
+		memcpy(slot, o.orig, NC_HOOK_PATCH_LEN);
+		slot[7] = 1;
+		ret = write_tramp(mem, h, tr->tramp, &o, err, errlen);
+		if (!ret) {
+			ret = mem_rw(mem, tr->data + offsetof(struct nc_agent_fh_data, orig), slot,
+				     sizeof(slot), true);
+			if (ret)
+				ret = nc_err(err, errlen, -ret,
+					     "hook spec \"%s\": writing its data slot: %s", h->spec,
+					     strerror(-ret));
+		}
+		if (ret)
+			break;
+		if (!memcmp(s->now, s->patch, NC_HOOK_PATCH_LEN)) {
+			s->hooked = true; /* already jumping into this trampoline */
+			continue;
+		}
+		idx[n_ps] = i;
+		ps[n_ps++] = (struct nc_patch_site){
+		    .addr = h->func, .expect = s->now, .write = s->patch, .len = NC_HOOK_PATCH_LEN};
+	}
+	close(mem);
+	if (!ret && n_ps) {
+		ret = nc_patch_apply(pid, ps, n_ps, timeout_ms, NULL, why, sizeof(why));
+		if (ret)
+			ret = nc_err(err, errlen, -ret, "--inject: patching %s%s: %s",
+				     hooks[idx[0]].spec, n_ps > 1 ? " and the others" : "", why);
+		for (size_t k = 0; !ret && k < n_ps; k++)
+			sites[idx[k]].hooked = true;
+	}
+	return ret;
+}
+
+int nc_fh_remove(pid_t pid, struct nc_fh_site *sites, size_t n, int timeout_ms, char *err,
+		 size_t errlen)
+{
+	struct nc_patch_site ps[NC_AGENT_MAX_HOOKS];
+	size_t n_ps = 0;
+	char why[384];
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		if (sites[i].hooked)
+			ps[n_ps++] = (struct nc_patch_site){.addr = sites[i].func,
+							    .expect = sites[i].patch,
+							    .write = sites[i].orig,
+							    .len = NC_HOOK_PATCH_LEN};
+	if (!n_ps)
+		return 0;
+	ret = nc_patch_apply(pid, ps, n_ps, timeout_ms, NULL, why, sizeof(why));
+	if (ret)
+		return nc_err(err, errlen, -ret,
+			      "--inject: unpatching the functions: %s (they keep jumping into "
+			      "trampolines that call nothing any more)",
+			      why);
+	for (size_t i = 0; i < n; i++)
+		sites[i].hooked = false;
+	return 0;
+}

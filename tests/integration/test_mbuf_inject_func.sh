@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# netcap mbuf --inject at functions of the pipeline (issue 16, docs/inproc.md "Function hooks"):
+# fwd_burst@1@2 and fwd_one@1 of the nc_fwd fixture patched to jump into trampolines of the agent.
+# Against a replay of a known pcap: byte-identical to the input and to the uprobe path's capture
+# of the same replay, with the same interface names, direction, queue and comments (also -G's
+# paths, chained mbufs and a compiled filter). Against nc_fwd forwarding net_null to net_null:
+# after a capture the code of nc_fwd is its file's again; netcap SIGKILLed during captures and at
+# random moments from its start (the patching included): nc_fwd survives, untraced, each function
+# either original or jumping into a live trampoline (read through /proc/PID/mem), and the next
+# capture works and puts the original bytes back; nc_fwd's own checksum holds and it exits 0.
+# Refusals (a function shorter than the patch, bytes that cannot be relocated, a jump into the
+# patched bytes; @ret, USDT and OBJECT+0xOFF not served in-process yet): one line each, exit 1,
+# the text of nc_fwd and libc unchanged.
+# Usage: test_mbuf_inject_func.sh NETCAP   (environment: NC_FWD, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+netcap=${1:?usage: test_mbuf_inject_func.sh NETCAP}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+fail() { nc_fail "$@"; }
+[[ $(id -u) == 0 ]] || { echo "SKIP: --inject needs root (ptrace into the fixture)"; exit 77; }
+# the machine's other jobs can hold a sleeping thread of nc_fwd off the CPU for longer than the
+# default 100 ms bound of a stop (docs/inproc.md "Patching": measured up to ~180 ms)
+export NETCAP_PATCH_TIMEOUT_MS=2000
+
+tmp=
+nc_tmpdir tmp
+NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
+meta() {
+	fields "$1" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue \
+		-e frame.comment | sed -E 's/\[[0-9]+\]/[P]/; s/pid [0-9]+ tid [0-9]+ cpu [0-9]+/pid P tid T cpu C/'
+}
+
+# byte for byte, and the same records as through uprobes
+for spec in fwd_burst@1@2 fwd_one@1; do
+	name=${spec%%@*}
+	nc_rp_capture "$name" -- --inject -f "$spec" -c "$n"
+	nc_rp_same "$name" "$tmp/in.hex"
+	nc_rp_capture "${name}_uprobe" -- -f "$spec" -c "$n"
+	nc_rp_same "${name}_uprobe" "$tmp/in.hex"
+	[[ $(meta "$tmp/$name.pcapng") == "$(meta "$tmp/${name}_uprobe.pcapng")" ]] ||
+		fail "$spec: metadata differs from the uprobe path's: $(diff <(meta "$tmp/$name.pcapng") <(meta "$tmp/${name}_uprobe.pcapng") | head -5)"
+	[[ $(meta "$tmp/$name.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:$name" ]] ||
+		fail "$spec: interface $(meta "$tmp/$name.pcapng" | cut -f1 | sort -u)"
+	grep -qx "netcap: nc_fwd\[[0-9]*\]:$name: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
+		"$tmp/$name.err" || fail "$spec summary: $(cat "$tmp/$name.err")"
+	capinfos "$tmp/$name.pcapng" | grep -q "in-process, at nc_fwd+0x[0-9a-f]*, patched to jump into a trampoline" ||
+		fail "$spec: the interface description does not say where: $(capinfos "$tmp/$name.pcapng" | grep -i descr)"
+done
+echo "fwd_burst@1@2, fwd_one@1: $n packets each, byte-identical to the input and to the uprobe path, same names, direction, queue, comments"
+
+# chains of 3 segments (fwd_one walks them), VLAN tags stripped after rx
+nc_rp_capture seg --segments 3 --strip-vlan -- --inject -f fwd_one@1 -c "$n"
+nc_rp_capture seg_uprobe --segments 3 --strip-vlan -- -f fwd_one@1 -c "$n"
+nc_pcap_hex "$tmp/seg_uprobe.pcapng" >"$tmp/seg_uprobe.hex"
+nc_rp_same seg "$tmp/seg_uprobe.hex"
+[[ $(meta "$tmp/seg.pcapng") == "$(meta "$tmp/seg_uprobe.pcapng")" ]] || fail "segments: metadata differs"
+echo "fwd_one@1 over 3-segment chains with stripped VLAN tags: the uprobe path's bytes and metadata"
+
+# the compiled filter (function hooks have no direction: every stripped tag goes to its slow path)
+tcpdump -r "$tmp/in.pcap" -w "$tmp/want.pcap" "tcp port 80 or vlan" 2>/dev/null
+nc_pcap_hex "$tmp/want.pcap" >"$tmp/want.hex"
+m=$(wc -l <"$tmp/want.hex")
+[[ $m -gt 0 && $m -lt $n ]] || fail "the filter keeps $m of $n input packets"
+nc_rp_capture filtered -- --inject -f fwd_burst@1@2 -e "tcp port 80 or vlan"
+nc_rp_same filtered "$tmp/want.hex"
+echo "filter \"tcp port 80 or vlan\" at fwd_burst@1@2: the same $m packets as tcpdump"
+
+# -G through a burst pointer and two functions: the same paths as through uprobes
+paths() { fields "$1" -e frame.comment | grep -o "path: .*" | sed -E 's/[+][0-9.]+ ?[a-zµ]*s/+T/g' | sort | uniq -c; }
+nc_rp_capture gather -- --inject -G -f rx_burst:0,fwd_burst@1@2,fwd_one@1 -c "$((3 * n))"
+nc_rp_capture gather_uprobe -- -G -f rx_burst:0,fwd_burst@1@2,fwd_one@1 -c "$((3 * n))"
+[[ -n $(paths "$tmp/gather.pcapng") && $(paths "$tmp/gather.pcapng") == "$(paths "$tmp/gather_uprobe.pcapng")" ]] ||
+	fail "-G paths differ: $(diff <(paths "$tmp/gather.pcapng") <(paths "$tmp/gather_uprobe.pcapng") | head -6)"
+echo "-G rx_burst:0,fwd_burst@1@2,fwd_one@1: $(paths "$tmp/gather.pcapng" | head -1 | sed 's/^ *//')"
+
+# nc_fwd forwarding endlessly from here on
+nc_fwd_start --stats -- --vdev net_null0 --vdev net_null1 || fail "nc_fwd did not start"
+nc_fwd_go
+pid=$NC_FWD_PID
+# text PID: "same" when every executable mapping of nc_fwd and libc holds its file's bytes, else
+# "jump FUNC" for each function whose first 5 bytes are a jmp into an anonymous executable
+# mapping (a trampoline); anything else fails
+text() {
+	python3 - "$1" <<'PY'
+import re, subprocess, sys
+pid = sys.argv[1]
+maps = [l.split() for l in open(f"/proc/{pid}/maps")]
+def live(addr):
+    return any(int(m[0].split('-')[0], 16) <= addr < int(m[0].split('-')[1], 16) and
+               m[1].startswith('r-x') and len(m) == 5 for m in maps)
+out = []
+with open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for m in maps:
+        if len(m) < 6 or not m[1].startswith('r-x') or not re.search(r'(nc_fwd|libc\.so\.6)$', m[5]):
+            continue
+        lo, hi = (int(x, 16) for x in m[0].split('-'))
+        off = int(m[2], 16)
+        mem.seek(lo)
+        got = mem.read(hi - lo)
+        with open(m[5], "rb") as f:
+            f.seek(off)
+            want = f.read(hi - lo)
+        if len(want) < len(got):
+            got = got[:len(want)]
+        diff = [i for i in range(len(got)) if got[i] != want[i]]
+        if not diff:
+            continue
+        syms = {}
+        for line in subprocess.run(["nm", "--defined-only", m[5]], capture_output=True, text=True).stdout.splitlines():
+            p = line.split()
+            if len(p) == 3 and p[1] in "tT":
+                syms[int(p[0], 16)] = p[2]
+        # PIE: a symbol's address is the mapping's start + (its address - the mapping's offset)
+        seen = set()
+        for d in diff:
+            entry = next((a for a in syms if off + d - 4 <= a <= off + d), None)
+            if entry is None:
+                sys.exit(f"{m[5]}+{off + d:#x}: changed, not at a function's entry")
+            if entry in seen:
+                continue
+            seen.add(entry)
+            at = entry - off
+            b = got[at:at + 5]
+            if b[0] != 0xe9:
+                sys.exit(f"{syms[entry]}: first bytes {b.hex()}: neither the original nor a jump")
+            to = lo + at + 5 + int.from_bytes(b[1:5], "little", signed=True)
+            if not live(to):
+                sys.exit(f"{syms[entry]}: jumps to {to:#x}, which is no live trampoline")
+            out.append(f"jump {syms[entry]}")
+print(" ".join(sorted(out)) if out else "same")
+PY
+}
+traced() { grep -q "TracerPid:[[:space:]]*[1-9]" /proc/"$1"/task/*/status 2>/dev/null; }
+[[ $(text "$pid") == same ]] || fail "nc_fwd's code differs from its file before any capture: $(text "$pid")"
+
+"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -c 20000 -w "$tmp/live.pcapng" 2>"$tmp/live.err" ||
+	fail "capture on the forwarding nc_fwd: $(cat "$tmp/live.err")"
+[[ $(capinfos -Mc "$tmp/live.pcapng" | awk '/Number of packets/ {print $NF}') == 20000 ]] ||
+	fail "live capture: $(capinfos -c "$tmp/live.pcapng")"
+[[ $(text "$pid") == same ]] || fail "after a capture: $(text "$pid")"
+echo "20000 packets from the forwarding nc_fwd; its code is its file's again afterwards"
+
+# netcap SIGKILLed while capturing: the functions keep jumping into trampolines that call nothing
+for i in $(seq 5); do
+	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -w /dev/null \
+		--ready-file "$tmp/k$i.ready" 2>"$tmp/kill.err" &
+	cap=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/k$i.ready ]] && break
+		sleep 0.05
+	done
+	[[ -e $tmp/k$i.ready ]] || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	sleep 0.$((RANDOM % 5))
+	kill -KILL "$cap"
+	wait "$cap" 2>/dev/null || true
+	_nc_alive "$pid" || fail "kill $i: nc_fwd died"
+	t=$(text "$pid") || fail "kill $i: $t"
+	[[ $t == "jump fwd_burst jump fwd_one" ]] || fail "kill $i: $t"
+	for _ in $(seq 100); do
+		[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] && break
+		sleep 0.05
+	done
+	[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] || fail "kill $i: the agent did not leave"
+done
+"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -c 1000 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
+	fail "a capture after the kills: $(cat "$tmp/after.err")"
+[[ $(text "$pid") == same ]] || fail "the capture after the kills did not put the code back: $(text "$pid")"
+echo "netcap SIGKILLed 5 times while capturing: the functions jumped into live trampolines, the next capture reused them and put the original bytes back"
+
+# ... and at random moments from its start (the injection, the patching, the capture), each time
+# from the original code: a capture after each kill must put it back
+kinds=()
+for i in $(seq 20); do
+	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -w /dev/null 2>/dev/null &
+	cap=$!
+	sleep "0.$(printf %03d $((RANDOM % 500)))"
+	kill -KILL "$cap" 2>/dev/null || true
+	wait "$cap" 2>/dev/null || true
+	_nc_alive "$pid" || fail "random kill $i: nc_fwd died"
+	! traced "$pid" || fail "random kill $i: a thread of nc_fwd stayed traced"
+	t=$(text "$pid") || fail "random kill $i: $t"
+	[[ $t == same || $t == "jump fwd_burst jump fwd_one" ]] || fail "random kill $i: $t"
+	kinds+=("$t")
+	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -c 100 -w /dev/null 2>"$tmp/after.err" ||
+		fail "a capture after random kill $i: $(cat "$tmp/after.err")"
+	[[ $(text "$pid") == same ]] || fail "random kill $i: the next capture left: $(text "$pid")"
+done
+echo "netcap SIGKILLed 20 times at random moments: nc_fwd ran on, untraced; its functions were left: $(printf '%s\n' "${kinds[@]}" | sort | uniq -c | sed 's/^ *//' | paste -sd, -); each time the next capture put the code back"
+
+# refusals: one line, exit 1, the code untouched
+expect() { # MESSAGE SPEC
+	local status=0
+	"$netcap" mbuf --inject --pid "$pid" -f "$2" -w /dev/null -c 1 >"$tmp/bad.out" 2>"$tmp/bad.err" || status=$?
+	[[ $status == 1 && $(sed -E 's/0x7f[0-9a-f]+/ADDR/g' "$tmp/bad.err") == "$1" ]] ||
+		fail "$2: exit $status, said: $(cat "$tmp/bad.err") (want: $1)"
+	[[ $(text "$pid") == same ]] || fail "$2: the code changed: $(text "$pid")"
+}
+expect "netcap: --inject: process $pid: hook spec \"libc.so.6:_IO_iter_end@1\": cannot be hooked in-process: libc.so.6:_IO_iter_end is 3 bytes long, shorter than the 5-byte jump of the patch; nothing written (capture it without --inject)" \
+	libc.so.6:_IO_iter_end@1
+expect "netcap: --inject: process $pid: hook spec \"libc.so.6:pkey_get@1\": cannot be hooked in-process: libc.so.6:pkey_get+0x7: bytes that do not decode; no branch into the patch can be ruled out; nothing written (capture it without --inject)" \
+	libc.so.6:pkey_get@1
+expect "netcap: --inject: process $pid: hook spec \"libc.so.6:sem_trywait@1\": cannot be hooked in-process: libc.so.6:sem_trywait+0x10: jne ADDR lands inside the 5 patched bytes (+0x3); nothing written (capture it without --inject)" \
+	libc.so.6:sem_trywait@1
+expect "netcap: hook spec \"fwd_rx@2@ret\": --inject captures at rx_burst, tx_burst, FUNC@N and FUNC@N@M (@ret not yet); capture it without --inject" \
+	fwd_rx@2@ret
+expect "netcap: hook spec \"usdt:nc_fwd:burst@1@2\": --inject captures at rx_burst, tx_burst, FUNC@N and FUNC@N@M (USDT probes not yet); capture it without --inject" \
+	usdt:nc_fwd:burst@1@2
+expect "netcap: hook spec \"nc_fwd+0x1000@1\": --inject captures at rx_burst, tx_burst, FUNC@N and FUNC@N@M (OBJECT+0xOFF not yet); capture it without --inject" \
+	nc_fwd+0x1000@1
+expect "netcap: hook specs \"fwd_one@1\" and \"fwd_one@1@2\" patch the same function: give one" \
+	fwd_one@1,fwd_one@1@2
+echo "refusals: too short, not relocatable, a jump into the patch, @ret, USDT, OBJECT+0xOFF, a function twice: one line each, the code unchanged"
+
+status=0
+nc_fwd_stop || status=$?
+[[ $status == 0 ]] || fail "nc_fwd exited $status: $(tail -3 "$NC_FWD_ERR")"
+! grep -q "warning" "$NC_FWD_ERR" || fail "nc_fwd's checksum: $(grep warning "$NC_FWD_ERR")"
+echo "nc_fwd exited 0, its checksum held (fwd_burst and fwd_one saw the same bytes)"
