@@ -83,6 +83,11 @@ struct slot {
 	uint16_t last_queue; /* queue index of last_q */
 	void *last_q;
 	uint64_t tail_seen; /* the consumer's tail as last read */
+	/* a func@N@ret hook: the calls the thread is inside, innermost last (agent/fhook.c) */
+	uint32_t depth;
+	struct {
+		uint64_t ret, array;
+	} shadow[8];
 } __attribute__((aligned(64)));
 
 /* A hooked burst pointer: rte_eth_fp_ops[port].{rx,tx}_pkt_burst */
@@ -95,6 +100,8 @@ struct port_hook {
 	uint8_t direction;
 	uint8_t rx;
 	uint8_t fidx;	      /* the filter's: 0 RX, 1 TX, 2 function hook */
+	uint8_t ret_bits;     /* a func@N@ret hook: 16 or 32 */
+	uint64_t ret_stub;    /* and its trampoline's return stub */
 	uintptr_t fn_addr;    /* &rte_eth_fp_ops[port].{rx,tx}_pkt_burst; 0: a function hook */
 	uintptr_t qdata_addr; /* &rte_eth_fp_ops[port].{rx,tx}q.data */
 	burst_fn wrapper;
@@ -138,6 +145,12 @@ static bool light_enter;
 static uint32_t captures; /* served, for the hello */
 
 /* ---- the wrappers (lcore threads) ---- */
+
+static inline bool is_func(uint8_t kind)
+{
+	return kind == NC_AGENT_FUNC_SINGLE || kind == NC_AGENT_FUNC_VECTOR ||
+	       kind == NC_AGENT_FUNC_RET;
+}
 
 static inline uint16_t rd16(const uint8_t *p, uint16_t off)
 {
@@ -726,6 +739,66 @@ static void fh_entry_vector(uint64_t cookie, uint64_t a, uint64_t b)
 		fh_capture(cookie, (void **)(uintptr_t)a, (uint16_t)b);
 }
 
+/*
+ * func@N@ret at the entry: the return address and the array kept on the thread's slot, the
+ * function made to return into the trampoline's return stub (which calls fh_return); the return
+ * address unchanged when the hook is off, the thread has no slot or is 8 calls deep
+ */
+static uint64_t fh_entry_ret(uint64_t cookie, uint64_t array, uint64_t ret)
+{
+	struct port_hook *h;
+	struct slot *s;
+
+	if (cookie >= FH_MAX)
+		return ret;
+	h = &fhooks[cookie];
+	if (!atomic_load_explicit(&h->active, memory_order_relaxed))
+		return ret;
+	s = slot_of(h);
+	if (!s) {
+		atomic_fetch_add_explicit(&h->noslot, 1, memory_order_relaxed);
+		return ret;
+	}
+	if (s->depth >= sizeof(s->shadow) / sizeof(s->shadow[0]) || !h->ret_stub)
+		return ret;
+	s->shadow[s->depth].ret = ret;
+	s->shadow[s->depth].array = array;
+	s->depth++;
+	return h->ret_stub;
+}
+
+/*
+ * func@N@ret, from the return stub: the array captured with the return value as its count (its
+ * low 16 or 32 bits; a negative 32-bit value is no packet), the real return address given back.
+ * Runs whether the capture is on or not (a thread that entered during a capture may return after
+ * it): the slot is the one the thread took at the entry, whatever the capture's slot count now.
+ */
+static uint64_t fh_return(uint64_t cookie, uint64_t rax)
+{
+	struct port_hook *h = &fhooks[cookie < FH_MAX ? cookie : 0];
+	unsigned long self = (unsigned long)__builtin_thread_pointer();
+	struct slot *s = NULL;
+	uint64_t n, ret, array;
+
+	for (uint32_t i = 0; i < NC_AGENT_MAX_SLOTS && !s; i++)
+		if (atomic_load_explicit(&h->slots[i].owner, memory_order_relaxed) == self)
+			s = &h->slots[i];
+	if (cookie >= FH_MAX || !s || !s->depth)
+		__builtin_trap(); /* no return address to go back to: cannot happen */
+	s->depth--;
+	ret = s->shadow[s->depth].ret;
+	array = s->shadow[s->depth].array;
+	n = h->ret_bits == 16 ? (rax & 0xffff) : (uint32_t)rax;
+	if (n > 0xffff)
+		n = (int32_t)n < 0 ? 0 : 0xffff;
+	if (n && array && atomic_load_explicit(&h->active, memory_order_relaxed)) {
+		if (enter(h, s))
+			capture_rx(h, s, 0, (void **)(uintptr_t)array, (uint16_t)n);
+		leave_slot(s);
+	}
+	return ret;
+}
+
 /* One wrapper per port and direction: the port is a constant of the function */
 #define WRAPPERS(P)                                                                                \
 	static uint16_t rx_##P(void *q, void **pkts, uint16_t n)                                   \
@@ -960,7 +1033,7 @@ static int check_config(struct agent *a, char *text)
 	for (uint32_t i = 0; i < c->n_hooks; i++) {
 		const struct nc_agent_hook *h = &c->hooks[i];
 
-		if (h->kind == NC_AGENT_FUNC_SINGLE || h->kind == NC_AGENT_FUNC_VECTOR) {
+		if (is_func(h->kind)) {
 			int r = fh_check(h, i, text);
 
 			if (r)
@@ -1184,7 +1257,7 @@ static int install(struct agent *a, char *text)
 	publish_clock(r, false);
 	for (uint32_t i = 0; i < c->n_hooks; i++) {
 		const struct nc_agent_hook *ch = &c->hooks[i];
-		bool func = ch->kind == NC_AGENT_FUNC_SINGLE || ch->kind == NC_AGENT_FUNC_VECTOR;
+		bool func = is_func(ch->kind);
 		int rx = ch->kind == NC_AGENT_RX;
 		struct port_hook *h = func ? &fhooks[a->tramp[i]] : &hooks[!rx][ch->port];
 		uintptr_t entry = (uintptr_t)c->fp_ops_addr + (uintptr_t)ch->port * c->fp_ops.size;
@@ -1226,10 +1299,20 @@ static int install(struct agent *a, char *text)
 		}
 	}
 	for (uint32_t i = 0; i < c->n_hooks; i++)
-		if (c->hooks[i].kind == NC_AGENT_FUNC_SINGLE)
+		if (c->hooks[i].kind == NC_AGENT_FUNC_SINGLE) {
 			fh_arm(a->tramp[i], fh_entry_single);
-		else if (c->hooks[i].kind == NC_AGENT_FUNC_VECTOR)
+		} else if (c->hooks[i].kind == NC_AGENT_FUNC_VECTOR) {
 			fh_arm(a->tramp[i], fh_entry_vector);
+		} else if (c->hooks[i].kind == NC_AGENT_FUNC_RET) {
+			struct port_hook *h = &fhooks[a->tramp[i]];
+			uint64_t stub;
+			int ret = fh_arm_ret(a->tramp[i], fh_entry_ret, fh_return, &stub, text);
+
+			if (ret)
+				return ret;
+			h->ret_bits = c->hooks[i].ret_bits;
+			__atomic_store_n(&h->ret_stub, stub, __ATOMIC_RELEASE);
+		}
 	__atomic_store_n(&r->armed, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -1246,8 +1329,7 @@ static bool uninstall(struct agent *a)
 	bool out = true;
 
 	for (uint32_t i = 0; i < a->c.n_hooks && a->placed; i++)
-		if (a->c.hooks[i].kind == NC_AGENT_FUNC_SINGLE ||
-		    a->c.hooks[i].kind == NC_AGENT_FUNC_VECTOR)
+		if (is_func(a->c.hooks[i].kind))
 			fh_disarm(a->tramp[i]); /* the trampolines stay, calling nothing */
 	for (uint32_t i = 0; i < a->n_active; i++)
 		atomic_store(&a->active[i]->active, 0);

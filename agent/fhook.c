@@ -21,7 +21,7 @@
 
 #include "nc_agent_io.h"
 
-#define REGION_CODE  (64 * NC_AGENT_TRAMP_BYTES) /* 32 KiB: 64 trampolines */
+#define REGION_CODE  (64 * NC_AGENT_TRAMP_BYTES) /* 64 KiB: 64 trampolines */
 #define REGION_BYTES (REGION_CODE + 4096)	 /* and their 64 data slots */
 #define PER_REGION   64
 #define MAX_REGIONS  (FH_MAX / PER_REGION)
@@ -117,10 +117,19 @@ int fh_check(const struct nc_agent_hook *h, uint32_t i, char *text)
 {
 	if (h->arg < 1 || h->arg > 16 ||
 	    (h->kind == NC_AGENT_FUNC_VECTOR && (h->count_arg < 1 || h->count_arg > 16)) ||
+	    (h->kind == NC_AGENT_FUNC_RET && h->ret_bits != 16 && h->ret_bits != 32) ||
 	    h->port != NC_AGENT_PORT_NONE || h->direction != 0 || !h->func)
 		return fh_fail(text, EINVAL, "function hook %u: arguments %u, %u, port %u at %#llx",
 			       i, h->arg, h->count_arg, h->port, (unsigned long long)h->func);
 	return 0;
+}
+
+/* What else tells two trampolines of one function and kind apart: M, or the return's bits */
+static uint8_t variant(const struct nc_agent_hook *h)
+{
+	return h->kind == NC_AGENT_FUNC_VECTOR ? h->count_arg
+	       : h->kind == NC_AGENT_FUNC_RET  ? h->ret_bits
+					       : 0;
 }
 
 /* The trampoline for h: an earlier one of the same function, kind and arguments, or a new one */
@@ -133,7 +142,7 @@ static int place(const struct nc_agent_hook *h, uint32_t *index, char *text)
 		const struct tramp *t = &tramps[i];
 
 		if (t->func == h->func && t->kind == h->kind && t->arg == h->arg &&
-		    (h->kind != NC_AGENT_FUNC_VECTOR || t->count_arg == h->count_arg)) {
+		    t->count_arg == variant(h)) {
 			*index = i;
 			return 0;
 		}
@@ -152,7 +161,7 @@ static int place(const struct nc_agent_hook *h, uint32_t *index, char *text)
 	    (struct tramp){.func = h->func,
 			   .kind = h->kind,
 			   .arg = h->arg,
-			   .count_arg = h->kind == NC_AGENT_FUNC_VECTOR ? h->count_arg : 0,
+			   .count_arg = variant(h),
 			   .code = r->base + (size_t)slot * NC_AGENT_TRAMP_BYTES,
 			   .data = (struct nc_agent_fh_data *)(r->base + REGION_CODE) + slot};
 	*index = n_tramps++;
@@ -207,7 +216,7 @@ int fh_handshake(int sock, const struct nc_agent_config *c, uint32_t index[NC_AG
 	for (uint32_t i = 0; i < c->n_hooks; i++) {
 		const struct nc_agent_hook *ch = &c->hooks[i];
 
-		if (ch->kind != NC_AGENT_FUNC_SINGLE && ch->kind != NC_AGENT_FUNC_VECTOR)
+		if (ch->kind < NC_AGENT_FUNC_SINGLE)
 			continue;
 		for (uint32_t k = 0; k < i; k++)
 			if (c->hooks[k].kind >= NC_AGENT_FUNC_SINGLE &&
@@ -239,6 +248,24 @@ void fh_arm(uint32_t i, void (*entry)(uint64_t, uint64_t, uint64_t))
 
 	__atomic_store_n(&d->cookie, (uint64_t)i, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->entry, (uint64_t)(uintptr_t)entry, __ATOMIC_RELEASE);
+}
+
+int fh_arm_ret(uint32_t i, uint64_t (*entry)(uint64_t, uint64_t, uint64_t),
+	       uint64_t (*ret)(uint64_t, uint64_t), uint64_t *stub, char *text)
+{
+	struct nc_agent_fh_data *d = tramps[i].data;
+	uint64_t at = __atomic_load_n(&d->ret_stub, __ATOMIC_ACQUIRE),
+		 code = (uint64_t)(uintptr_t)tramps[i].code;
+
+	/* netcap's: inside this trampoline, past its entry stub */
+	if (at <= code || at >= code + NC_AGENT_TRAMP_BYTES)
+		return fh_fail(text, EINVAL, "the return stub at %#llx is not in its trampoline",
+			       (unsigned long long)at);
+	*stub = at;
+	__atomic_store_n(&d->ret, (uint64_t)(uintptr_t)ret, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->cookie, (uint64_t)i, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->entry, (uint64_t)(uintptr_t)entry, __ATOMIC_RELEASE);
+	return 0;
 }
 
 void fh_disarm(uint32_t i)

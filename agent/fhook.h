@@ -30,6 +30,13 @@ int fh_handshake(int sock, const struct nc_agent_config *c, uint32_t index[NC_AG
 void fh_arm(uint32_t i, void (*entry)(uint64_t, uint64_t, uint64_t));
 void fh_disarm(uint32_t i);
 
+/*
+ * FUNC_RET: the return side's function stored (it stays), the return stub's address netcap wrote
+ * checked and given in *stub, then the entry switched on. -EINVAL with the reason in text.
+ */
+int fh_arm_ret(uint32_t i, uint64_t (*entry)(uint64_t, uint64_t, uint64_t),
+	       uint64_t (*ret)(uint64_t, uint64_t), uint64_t *stub, char *text);
+
 /* A FUNC_* hook's kind, arguments and address are acceptable (text: the reason) */
 int fh_check(const struct nc_agent_hook *h, uint32_t i, char *text);
 

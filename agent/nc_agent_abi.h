@@ -102,8 +102,11 @@ enum nc_agent_hook_kind {
 	/* a function patched to jump into a trampoline (docs/inproc.md "Function hooks"): port
 	 * NC_AGENT_PORT_NONE, direction 0, the capture of RX on what the entry is handed */
 	NC_AGENT_FUNC_SINGLE = 3, /* func@N: the mbuf of argument N */
-	NC_AGENT_FUNC_VECTOR =
-	    4, /* func@N@M: argument N's array, argument M's count (low 16 bits) */
+	/* func@N@M: argument N's array, argument M's count (low 16 bits) */
+	NC_AGENT_FUNC_VECTOR = 4,
+	/* func@N@ret[16]: argument N's array read after the call, the count the return value
+	 * (its low ret_bits bits) */
+	NC_AGENT_FUNC_RET = 5,
 };
 
 #define NC_AGENT_PORT_NONE 0xffff /* NC_PORT_UNKNOWN: a function hook's records */
@@ -142,7 +145,8 @@ struct nc_agent_hook {
 	uint16_t queue;	   /* a queue index, or NC_AGENT_QUEUE_ANY */
 	uint8_t arg;	   /* FUNC_*: N, 1..16 */
 	uint8_t count_arg; /* FUNC_VECTOR: M, 1..16 */
-	uint16_t pad;
+	uint8_t ret_bits;  /* FUNC_RET: 16 or 32 */
+	uint8_t pad;
 	uint64_t func; /* FUNC_*: the function's address in the application */
 	uint64_t pad2;
 };
@@ -167,7 +171,7 @@ struct nc_agent_tramps {
 	struct nc_agent_tramp t[NC_AGENT_MAX_HOOKS];
 };
 
-#define NC_AGENT_TRAMP_BYTES 512
+#define NC_AGENT_TRAMP_BYTES 1024
 
 /*
  * A trampoline's data slot, in a read-write page of the agent. entry and cookie are core/inject's
@@ -180,8 +184,11 @@ struct nc_agent_fh_data {
 	uint64_t cookie; /* written by the agent: the trampoline's index */
 	uint8_t orig[5];
 	uint8_t pad[2];
-	uint8_t orig_set; /* 1 once orig is written */
-	uint64_t pad2[5];
+	uint8_t orig_set;  /* 1 once orig is written */
+	uint64_t ret;	   /* FUNC_RET, written by the agent: its return side's function (the
+			    * trampoline's return stub calls it: never 0 again once set) */
+	uint64_t ret_stub; /* FUNC_RET, written by netcap with orig: the return stub's address */
+	uint64_t pad2[3];
 };
 
 /* Byte offsets of the struct rte_mbuf fields the agent reads (as struct nc_mbuf_layout) */

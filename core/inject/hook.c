@@ -142,27 +142,60 @@ static bool put_load_rip(struct tbuf *b, unsigned reg, uint64_t to)
 	return true;
 }
 
+static const uint8_t stub_save[] = {
+    0x9c,					    /* pushfq */
+    0x50, 0x51, 0x52, 0x53, 0x55, 0x56, 0x57,	    /* push rax rcx rdx rbx rbp rsi rdi */
+    0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, /* push r8 .. r11 */
+    0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push r12 .. r15 */
+    0x48, 0x89, 0xe5,				    /* mov rbp, rsp */
+    0x48, 0x83, 0xe4, 0xf0,			    /* and rsp, -16 */
+    0xfc,					    /* cld */
+};
+static const uint8_t stub_restore[] = {
+    0x48, 0x89, 0xec,				    /* mov rsp, rbp */
+    0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, /* pop r15 .. r12 */
+    0x41, 0x5b, 0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, /* pop r11 .. r8 */
+    0x5f, 0x5e, 0x5d, 0x5b, 0x5a, 0x59, 0x58,	    /* pop rdi rsi rbp rbx rdx rcx rax */
+    0x9d,					    /* popfq */
+};
+
+#define SAVED_RAX 112
+
+/* The vector state saved on the (aligned) stack: rax and rdx are clobbered (xsave's mask) */
+static void put_xsave(struct tbuf *b, uint32_t xsave_size)
+{
+	uint32_t size = (xsave_size + 63) & ~63u;
+
+	put(b, (const uint8_t[]){0x48, 0x81, 0xec}, 3); /* sub rsp, size */
+	put32(b, (int32_t)size);
+	put(b, (const uint8_t[]){0x48, 0x83, 0xe4, 0xc0}, 4); /* and rsp, -64 */
+	put(b, (const uint8_t[]){0x31, 0xc0}, 2);	      /* xor eax, eax */
+	for (int32_t k = 0; k < 8; k++) { /* the xsave header: xrstor wants 0 there */
+		put(b, (const uint8_t[]){0x48, 0x89, 0x84, 0x24}, 4); /* mov [rsp+d], rax */
+		put32(b, 512 + 8 * k);
+	}
+	put(b, (const uint8_t[]){0xb8}, 1); /* mov eax, mask */
+	put32(b, (int32_t)NC_HOOK_XSAVE_MASK);
+	put(b, (const uint8_t[]){0x31, 0xd2}, 2);		    /* xor edx, edx */
+	put(b, (const uint8_t[]){0x48, 0x0f, 0xae, 0x24, 0x24}, 5); /* xsave64 [rsp] */
+}
+
+/* xrstor64 [rsp], rax kept (in r11, saved by the stub) */
+static void put_xrstor(struct tbuf *b)
+{
+	put(b, (const uint8_t[]){0x49, 0x89, 0xc3}, 3); /* mov r11, rax */
+	put(b, (const uint8_t[]){0xb8}, 1);		/* mov eax, mask */
+	put32(b, (int32_t)NC_HOOK_XSAVE_MASK);
+	put(b, (const uint8_t[]){0x31, 0xd2}, 2);		    /* xor edx, edx */
+	put(b, (const uint8_t[]){0x48, 0x0f, 0xae, 0x2c, 0x24}, 5); /* xrstor64 [rsp] */
+	put(b, (const uint8_t[]){0x4c, 0x89, 0xd8}, 3);		    /* mov rax, r11 */
+}
+
 static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size_t errlen)
 {
-	static const uint8_t save[] = {
-	    0x9c,					    /* pushfq */
-	    0x50, 0x51, 0x52, 0x53, 0x55, 0x56, 0x57,	    /* push rax rcx rdx rbx rbp rsi rdi */
-	    0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, /* push r8 .. r11 */
-	    0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push r12 .. r15 */
-	    0x48, 0x89, 0xe5,				    /* mov rbp, rsp */
-	    0x48, 0x83, 0xe4, 0xf0,			    /* and rsp, -16 */
-	    0xfc,					    /* cld */
-	};
-	static const uint8_t restore[] = {
-	    0x48, 0x89, 0xec,				    /* mov rsp, rbp */
-	    0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, /* pop r15 .. r12 */
-	    0x41, 0x5b, 0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, /* pop r11 .. r8 */
-	    0x5f, 0x5e, 0x5d, 0x5b, 0x5a, 0x59, 0x58,	    /* pop rdi rsi rbp rbx rdx rcx rax */
-	    0x9d,					    /* popfq */
-	};
 	size_t jz;
 
-	put(b, save, sizeof(save));
+	put(b, stub_save, sizeof(stub_save));
 	if (!put_load_rip(b, 0, in->data)) /* mov rax, [data.entry] */
 		goto far;
 	put(b, (const uint8_t[]){0x48, 0x85, 0xc0}, 3); /* test rax, rax */
@@ -170,48 +203,62 @@ static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size
 	jz = b->n;
 	put32(b, 0);
 	if (in->xsave_size) {
-		uint32_t size = (in->xsave_size + 63) & ~63u;
-
 		/* the entry read once: a second read could see the 0 of a hook switched off
 		 * meanwhile and call it (rax is xsave's mask; r11, saved above, keeps it) */
 		put(b, (const uint8_t[]){0x49, 0x89, 0xc3}, 3); /* mov r11, rax */
-		put(b, (const uint8_t[]){0x48, 0x81, 0xec}, 3); /* sub rsp, size */
-		put32(b, (int32_t)size);
-		put(b, (const uint8_t[]){0x48, 0x83, 0xe4, 0xc0}, 4); /* and rsp, -64 */
-		put(b, (const uint8_t[]){0x31, 0xc0}, 2);	      /* xor eax, eax */
-		for (int32_t k = 0; k < 8; k++) { /* the xsave header: xrstor wants 0 there */
-			put(b, (const uint8_t[]){0x48, 0x89, 0x84, 0x24}, 4); /* mov [rsp+d], rax */
-			put32(b, 512 + 8 * k);
-		}
-		put(b, (const uint8_t[]){0xb8}, 1); /* mov eax, mask */
-		put32(b, (int32_t)NC_HOOK_XSAVE_MASK);
-		put(b, (const uint8_t[]){0x31, 0xd2}, 2);		    /* xor edx, edx */
-		put(b, (const uint8_t[]){0x48, 0x0f, 0xae, 0x24, 0x24}, 5); /* xsave64 [rsp] */
-		put(b, (const uint8_t[]){0x4c, 0x89, 0xd8}, 3);		    /* mov rax, r11 */
+		put_xsave(b, in->xsave_size);
+		put(b, (const uint8_t[]){0x4c, 0x89, 0xd8}, 3); /* mov rax, r11 */
 	}
 	if (!put_load_rip(b, 7, in->data + 8)) /* mov rdi, [data.cookie] */
 		goto far;
 	put_load_saved(b, 6, arg_slot(in->arg)); /* mov rsi, argument N */
 	if (in->kind == NC_HOOK_VECTOR)
 		put_load_saved(b, 2, arg_slot(in->count_arg)); /* mov rdx, argument M */
+	else if (in->kind == NC_HOOK_RET)
+		put_load_saved(b, 2, SAVED_RET); /* mov rdx, the return address */
 	else
 		put(b, (const uint8_t[]){0x31, 0xd2}, 2); /* xor edx, edx */
 	put(b, (const uint8_t[]){0xff, 0xd0}, 2);	  /* call rax */
-	if (in->xsave_size) {
-		put(b, (const uint8_t[]){0xb8}, 1); /* mov eax, mask */
-		put32(b, (int32_t)NC_HOOK_XSAVE_MASK);
-		put(b, (const uint8_t[]){0x31, 0xd2}, 2);		    /* xor edx, edx */
-		put(b, (const uint8_t[]){0x48, 0x0f, 0xae, 0x2c, 0x24}, 5); /* xrstor64 [rsp] */
+	if (in->xsave_size)
+		put_xrstor(b);
+	if (in->kind == NC_HOOK_RET) { /* mov [rbp + SAVED_RET], rax: where the function returns */
+		put(b, (const uint8_t[]){0x48, 0x89, 0x85}, 3);
+		put32(b, SAVED_RET);
 	}
 	if (!b->over)
 		set32(b->p + jz, (int32_t)(b->n - (jz + 4)));
-	put(b, restore, sizeof(restore));
+	put(b, stub_restore, sizeof(stub_restore));
 	return 0;
 far:
 	return nc_err(err, errlen, ERANGE,
 		      "%s: the hook's data slot 0x%llx is out of reach of the trampoline at 0x%llx",
 		      in->name ? in->name : "function", (unsigned long long)in->data,
 		      (unsigned long long)in->tramp);
+}
+
+/*
+ * NC_HOOK_RET's return side, where the function returns to: a slot for the real return address,
+ * every register saved, data->ret(cookie, rax) called (it gives the real return address back),
+ * everything restored, ret.
+ */
+static int put_ret_stub(struct tbuf *b, const struct nc_hook_in *in)
+{
+	put(b, (const uint8_t[]){0x48, 0x83, 0xec, 0x08}, 4); /* sub rsp, 8 */
+	put(b, stub_save, sizeof(stub_save));
+	if (in->xsave_size)
+		put_xsave(b, in->xsave_size);
+	if (!put_load_rip(b, 7, in->data + 8) ||	      /* mov rdi, [data.cookie] */
+	    !put_load_rip(b, 0, in->data + NC_HOOK_DATA_RET)) /* mov rax, [data.ret] */
+		return -ERANGE;
+	put_load_saved(b, 6, SAVED_RAX);	  /* mov rsi, the return value */
+	put(b, (const uint8_t[]){0xff, 0xd0}, 2); /* call rax */
+	if (in->xsave_size)
+		put_xrstor(b);
+	put(b, (const uint8_t[]){0x48, 0x89, 0x85}, 3); /* mov [rbp + SAVED_RET], rax */
+	put32(b, SAVED_RET);
+	put(b, stub_restore, sizeof(stub_restore));
+	put1(b, 0xc3); /* ret */
+	return 0;
 }
 
 uint32_t nc_hook_xsave_size(void)
@@ -418,7 +465,7 @@ static bool truncated(csh cs, const uint8_t *p, size_t left, uint64_t addr)
 
 static int check_args(const struct nc_hook_in *in, const char *name, char *err, size_t errlen)
 {
-	if (in->kind > NC_HOOK_VECTOR)
+	if (in->kind > NC_HOOK_RET)
 		return nc_err(err, errlen, EINVAL, "%s: an unknown hook kind", name);
 	if (in->kind != NC_HOOK_PASS && (in->arg < 1 || in->arg > NC_HOOK_MAX_ARG ||
 					 (in->kind == NC_HOOK_VECTOR &&
@@ -439,9 +486,9 @@ int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, 
 	ret = check_args(in, name, err, errlen);
 	if (ret)
 		return ret;
-	if (in->kind == NC_HOOK_PASS)
-		return nc_err(err, errlen, EINVAL, "%s: a hook through a pointer needs a stub",
-			      name);
+	if (in->kind == NC_HOOK_PASS || in->kind == NC_HOOK_RET)
+		return nc_err(err, errlen, EINVAL,
+			      "%s: a hook through a pointer needs a stub at the entry", name);
 	ret = put_stub(&b, in, err, errlen);
 	if (ret)
 		return ret;
@@ -542,6 +589,17 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 	}
 	out->reloc_len = covered;
 	put_jmp(&b, in->func + covered);
+	if (in->kind == NC_HOOK_RET) {
+		out->ret_off = b.n;
+		if (put_ret_stub(&b, in)) {
+			ret = nc_err(err, errlen, ERANGE,
+				     "%s: the hook's data slot 0x%llx is out of reach of the "
+				     "trampoline at 0x%llx",
+				     name, (unsigned long long)in->data,
+				     (unsigned long long)in->tramp);
+			goto out;
+		}
+	}
 	if (b.over) {
 		ret = nc_err(err, errlen, ENOSPC, "%s: the trampoline exceeds %d bytes", name,
 			     NC_HOOK_TRAMP_MAX);

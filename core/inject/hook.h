@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define NC_HOOK_PATCH_LEN 5   /* jmp rel32 */
-#define NC_HOOK_TRAMP_MAX 320 /* stub (<= 206) + relocated code + the jump back */
+#define NC_HOOK_TRAMP_MAX 640 /* stub (<= 215) + relocated code + the jump back + return stub */
 #define NC_HOOK_MAX_ARG	  16  /* arguments 1..6 in registers, 7..16 on the caller's stack */
 
 enum nc_hook_kind {
@@ -33,7 +33,18 @@ enum nc_hook_kind {
 	    0,		/* no stub: relocated code and the jump back (tests, a switched-off hook) */
 	NC_HOOK_SINGLE, /* func@N: entry(cookie, argument N, 0) */
 	NC_HOOK_VECTOR, /* func@N@M: entry(cookie, argument N, argument M) */
+	/*
+	 * func@N@ret: at the entry, entry(cookie, argument N, the return address) returns the
+	 * address the function is to return to (the return address itself, or tramp + ret_off,
+	 * the return stub, which calls ret(cookie, rax) at data + NC_HOOK_DATA_RET: it returns the
+	 * real return address, where the stub then returns with every register as the function
+	 * left it). The entry's side keeps the return address (and argument N) per thread; ret
+	 * must stay callable as long as a thread may be inside the function.
+	 */
+	NC_HOOK_RET,
 };
+
+#define NC_HOOK_DATA_RET 24 /* NC_HOOK_RET: the return side's function, after the data slot */
 
 /* The stub's data slot in the target, read RIP-relative: 0 in entry switches the call off. */
 struct nc_hook_data {
@@ -70,6 +81,7 @@ struct nc_hook_out {
 	size_t reloc_off;		  /* offset of the relocated instructions in tramp */
 	size_t reloc_len;		  /* bytes of the function they replace (>= 5) */
 	size_t n_reloc;			  /* instructions relocated */
+	size_t ret_off;			  /* NC_HOOK_RET: offset of the return stub in tramp */
 	uint8_t patch[NC_HOOK_PATCH_LEN]; /* jmp rel32 func -> tramp */
 	uint8_t orig[NC_HOOK_PATCH_LEN];  /* the function's bytes it replaces */
 };

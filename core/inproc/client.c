@@ -175,7 +175,10 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 		const struct nc_inproc_hook *h = &o->hooks[i];
 
 		if (h->func) {
-			if (h->arg < 1 || h->arg > 16 || h->count_arg > 16 || !h->path || !h->spec)
+			if (h->arg < 1 || h->arg > 16 || h->count_arg > 16 || !h->path ||
+			    !h->spec ||
+			    (h->ret_bits &&
+			     (h->count_arg || (h->ret_bits != 16 && h->ret_bits != 32))))
 				return nc_err(
 				    err, errlen, EINVAL,
 				    "function hook at %#llx: arguments %u and %u: 1 to %d",
@@ -255,15 +258,18 @@ static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
 		const struct nc_inproc_hook *h = &o->hooks[i];
 
 		if (h->func) {
-			k->hooks[i] = (struct nc_agent_hook){
-			    .id = h->id,
-			    .kind = h->count_arg ? NC_AGENT_FUNC_VECTOR : NC_AGENT_FUNC_SINGLE,
-			    .direction = NC_DIR_NONE,
-			    .port = NC_AGENT_PORT_NONE,
-			    .queue = NC_AGENT_QUEUE_ANY,
-			    .arg = h->arg,
-			    .count_arg = h->count_arg,
-			    .func = h->func};
+			k->hooks[i] =
+			    (struct nc_agent_hook){.id = h->id,
+						   .kind = h->ret_bits	  ? NC_AGENT_FUNC_RET
+							   : h->count_arg ? NC_AGENT_FUNC_VECTOR
+									  : NC_AGENT_FUNC_SINGLE,
+						   .ret_bits = h->ret_bits,
+						   .direction = NC_DIR_NONE,
+						   .port = NC_AGENT_PORT_NONE,
+						   .queue = NC_AGENT_QUEUE_ANY,
+						   .arg = h->arg,
+						   .count_arg = h->count_arg,
+						   .func = h->func};
 			continue;
 		}
 		k->hooks[i] = (struct nc_agent_hook){.id = h->id,
@@ -504,7 +510,8 @@ int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char 
 						  .path = h->path,
 						  .spec = h->spec,
 						  .arg = h->arg,
-						  .count_arg = h->count_arg};
+						  .count_arg = h->count_arg,
+						  .ret_bits = h->ret_bits};
 	}
 	r = compile_filter(c, o, err, errlen);
 	if (!r)

@@ -45,6 +45,7 @@ struct nc_inproc_hook {
 	uint64_t file_off;  /* the function's offset in that file */
 	uint8_t arg;	    /* N: the mbuf (func@N) or the array (func@N@M), 1..16 */
 	uint8_t count_arg;  /* M: the count, 1..16; 0 for func@N */
+	uint8_t ret_bits;   /* func@N@ret: 32, func@N@ret16: 16 (count_arg 0); else 0 */
 	const char *spec;   /* the hook spec, for messages */
 };
 

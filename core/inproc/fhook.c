@@ -148,7 +148,9 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 					 .func_size = h->func_size,
 					 .tramp = tr->tramp,
 					 .data = tr->data,
-					 .kind = h->count_arg ? NC_HOOK_VECTOR : NC_HOOK_SINGLE,
+					 .kind = h->ret_bits	? NC_HOOK_RET
+						 : h->count_arg ? NC_HOOK_VECTOR
+								: NC_HOOK_SINGLE,
 					 .arg = h->arg,
 					 .count_arg = h->count_arg,
 					 /* the agent's capture uses libc (vector registers) */
@@ -172,6 +174,12 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		memcpy(slot, o.orig, NC_HOOK_PATCH_LEN);
 		slot[7] = 1;
 		ret = write_tramp(mem, h, tr->tramp, &o, err, errlen);
+		if (!ret && h->ret_bits) {
+			uint64_t stub = tr->tramp + o.ret_off;
+
+			ret = mem_rw(mem, tr->data + offsetof(struct nc_agent_fh_data, ret_stub),
+				     &stub, sizeof(stub), true);
+		}
 		if (!ret) {
 			ret = mem_rw(mem, tr->data + offsetof(struct nc_agent_fh_data, orig), slot,
 				     sizeof(slot), true);

@@ -25,7 +25,7 @@
 struct nc_fh_func {
 	uint64_t func, func_size, file_off;
 	const char *path, *spec;
-	uint8_t arg, count_arg;
+	uint8_t arg, count_arg, ret_bits;
 };
 
 struct nc_fh_site {

@@ -152,6 +152,7 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 						    .file_off = h->file_off,
 						    .arg = h->arg,
 						    .count_arg = h->count_arg,
+						    .ret_bits = h->ret_bits,
 						    .spec = h->spec};
 		}
 		if (!ag->n_hooks) {

@@ -185,14 +185,11 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 	const char *path = NULL, *file;
 	int ret;
 
-	if (s->type == NC_SPEC_USDT || s->type == NC_SPEC_OFFSET || s->kind == NC_HOOK_RET_SAVE)
+	if (s->type == NC_SPEC_USDT || s->type == NC_SPEC_OFFSET)
 		return nc_err(err, errlen, ENOTSUP,
-			      "hook spec \"%s\": --inject captures at rx_burst, tx_burst, FUNC@N "
-			      "and FUNC@N@M (%s not yet); capture it without --inject",
-			      s->text,
-			      s->type == NC_SPEC_USDT	  ? "USDT probes"
-			      : s->type == NC_SPEC_OFFSET ? "OBJECT+0xOFF"
-							  : "@ret");
+			      "hook spec \"%s\": --inject captures at rx_burst, tx_burst, FUNC@N, "
+			      "FUNC@N@M and FUNC@N@ret (%s not yet); capture it without --inject",
+			      s->text, s->type == NC_SPEC_USDT ? "USDT probes" : "OBJECT+0xOFF");
 	ret = s->object ? find_object(p, s->object, &path, err, errlen)
 			: nc_dpdk_resolve_func(p, s->func, &path, &offset, err, errlen);
 	if (!ret)
@@ -233,6 +230,7 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 					.file_off = offset,
 					.arg = s->arg_pkt,
 					.count_arg = s->kind == NC_HOOK_VECTOR ? s->arg_cnt : 0,
+					.ret_bits = s->kind == NC_HOOK_RET_SAVE ? s->ret_bits : 0,
 					.spec = g_strdup(s->text)};
 	return 0;
 }

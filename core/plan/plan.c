@@ -129,6 +129,8 @@ void nc_plan_print(FILE *out, const char *prefix, const struct nc_plan *p)
 				(int)a->pid, a->hook);
 		if (a->func && a->count_arg)
 			fprintf(out, ", count argument %u", a->count_arg);
+		if (a->func && a->ret_bits)
+			fprintf(out, ", %u-bit return", a->ret_bits);
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < p->n_kpoints; i++) {

@@ -90,6 +90,7 @@ struct nc_plan_agent_hook {
 	uint64_t file_off;  /* its offset there */
 	uint8_t arg;	    /* N */
 	uint8_t count_arg;  /* M of func@N@M; 0: func@N */
+	uint8_t ret_bits;   /* func@N@ret: 32, @ret16: 16; else 0 */
 	char *spec;	    /* the hook spec as given */
 };
 

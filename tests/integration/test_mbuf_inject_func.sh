@@ -35,22 +35,23 @@ meta() {
 }
 
 # byte for byte, and the same records as through uprobes
-for spec in fwd_burst@1@2 fwd_one@1; do
+for spec in fwd_burst@1@2 fwd_one@1 fwd_rx@2@ret fwd_rx@2@ret16; do
 	name=${spec%%@*}
+	[[ $spec != *ret16 ]] || name=fwd_rx16
 	nc_rp_capture "$name" -- --inject -f "$spec" -c "$n"
 	nc_rp_same "$name" "$tmp/in.hex"
 	nc_rp_capture "${name}_uprobe" -- -f "$spec" -c "$n"
 	nc_rp_same "${name}_uprobe" "$tmp/in.hex"
 	[[ $(meta "$tmp/$name.pcapng") == "$(meta "$tmp/${name}_uprobe.pcapng")" ]] ||
 		fail "$spec: metadata differs from the uprobe path's: $(diff <(meta "$tmp/$name.pcapng") <(meta "$tmp/${name}_uprobe.pcapng") | head -5)"
-	[[ $(meta "$tmp/$name.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:$name" ]] ||
+	[[ $(meta "$tmp/$name.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:${spec%%@*}" ]] ||
 		fail "$spec: interface $(meta "$tmp/$name.pcapng" | cut -f1 | sort -u)"
-	grep -qx "netcap: nc_fwd\[[0-9]*\]:$name: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
+	grep -qx "netcap: nc_fwd\[[0-9]*\]:${spec%%@*}: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
 		"$tmp/$name.err" || fail "$spec summary: $(cat "$tmp/$name.err")"
 	capinfos "$tmp/$name.pcapng" | grep -q "in-process, at nc_fwd+0x[0-9a-f]*, patched to jump into a trampoline" ||
 		fail "$spec: the interface description does not say where: $(capinfos "$tmp/$name.pcapng" | grep -i descr)"
 done
-echo "fwd_burst@1@2, fwd_one@1: $n packets each, byte-identical to the input and to the uprobe path, same names, direction, queue, comments"
+echo "fwd_burst@1@2, fwd_one@1, fwd_rx@2@ret, fwd_rx@2@ret16: $n packets each, byte-identical to the input and to the uprobe path, same names, direction, queue, comments"
 
 # chains of 3 segments (fwd_one walks them), VLAN tags stripped after rx
 nc_rp_capture seg --segments 3 --strip-vlan -- --inject -f fwd_one@1 -c "$n"
@@ -137,7 +138,7 @@ PY
 traced() { grep -q "TracerPid:[[:space:]]*[1-9]" /proc/"$1"/task/*/status 2>/dev/null; }
 [[ $(text "$pid") == same ]] || fail "nc_fwd's code differs from its file before any capture: $(text "$pid")"
 
-"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -c 20000 -w "$tmp/live.pcapng" 2>"$tmp/live.err" ||
+"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -c 20000 -w "$tmp/live.pcapng" 2>"$tmp/live.err" ||
 	fail "capture on the forwarding nc_fwd: $(cat "$tmp/live.err")"
 [[ $(capinfos -Mc "$tmp/live.pcapng" | awk '/Number of packets/ {print $NF}') == 20000 ]] ||
 	fail "live capture: $(capinfos -c "$tmp/live.pcapng")"
@@ -146,7 +147,7 @@ echo "20000 packets from the forwarding nc_fwd; its code is its file's again aft
 
 # netcap SIGKILLed while capturing: the functions keep jumping into trampolines that call nothing
 for i in $(seq 5); do
-	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -w /dev/null \
+	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -w /dev/null \
 		--ready-file "$tmp/k$i.ready" 2>"$tmp/kill.err" &
 	cap=$!
 	for _ in $(seq 200); do
@@ -159,14 +160,14 @@ for i in $(seq 5); do
 	wait "$cap" 2>/dev/null || true
 	_nc_alive "$pid" || fail "kill $i: nc_fwd died"
 	t=$(text "$pid") || fail "kill $i: $t"
-	[[ $t == "jump fwd_burst jump fwd_one" ]] || fail "kill $i: $t"
+	[[ $t == "jump fwd_burst jump fwd_one jump fwd_rx" ]] || fail "kill $i: $t"
 	for _ in $(seq 100); do
 		[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] && break
 		sleep 0.05
 	done
 	[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] || fail "kill $i: the agent did not leave"
 done
-"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -c 1000 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
+"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -c 1000 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
 	fail "a capture after the kills: $(cat "$tmp/after.err")"
 [[ $(text "$pid") == same ]] || fail "the capture after the kills did not put the code back: $(text "$pid")"
 echo "netcap SIGKILLed 5 times while capturing: the functions jumped into live trampolines, the next capture reused them and put the original bytes back"
@@ -175,7 +176,7 @@ echo "netcap SIGKILLed 5 times while capturing: the functions jumped into live t
 # from the original code: a capture after each kill must put it back
 kinds=()
 for i in $(seq 20); do
-	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -w /dev/null 2>/dev/null &
+	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -w /dev/null 2>/dev/null &
 	cap=$!
 	sleep "0.$(printf %03d $((RANDOM % 500)))"
 	kill -KILL "$cap" 2>/dev/null || true
@@ -183,9 +184,9 @@ for i in $(seq 20); do
 	_nc_alive "$pid" || fail "random kill $i: nc_fwd died"
 	! traced "$pid" || fail "random kill $i: a thread of nc_fwd stayed traced"
 	t=$(text "$pid") || fail "random kill $i: $t"
-	[[ $t == same || $t == "jump fwd_burst jump fwd_one" ]] || fail "random kill $i: $t"
+	[[ $t == same || $t == "jump fwd_burst jump fwd_one jump fwd_rx" ]] || fail "random kill $i: $t"
 	kinds+=("$t")
-	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1 -c 100 -w /dev/null 2>"$tmp/after.err" ||
+	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -c 100 -w /dev/null 2>"$tmp/after.err" ||
 		fail "a capture after random kill $i: $(cat "$tmp/after.err")"
 	[[ $(text "$pid") == same ]] || fail "random kill $i: the next capture left: $(text "$pid")"
 done
@@ -205,15 +206,13 @@ expect "netcap: --inject: process $pid: hook spec \"libc.so.6:pkey_get@1\": cann
 	libc.so.6:pkey_get@1
 expect "netcap: --inject: process $pid: hook spec \"libc.so.6:sem_trywait@1\": cannot be hooked in-process: libc.so.6:sem_trywait+0x10: jne ADDR lands inside the 5 patched bytes (+0x3); nothing written (capture it without --inject)" \
 	libc.so.6:sem_trywait@1
-expect "netcap: hook spec \"fwd_rx@2@ret\": --inject captures at rx_burst, tx_burst, FUNC@N and FUNC@N@M (@ret not yet); capture it without --inject" \
-	fwd_rx@2@ret
-expect "netcap: hook spec \"usdt:nc_fwd:burst@1@2\": --inject captures at rx_burst, tx_burst, FUNC@N and FUNC@N@M (USDT probes not yet); capture it without --inject" \
+expect "netcap: hook spec \"usdt:nc_fwd:burst@1@2\": --inject captures at rx_burst, tx_burst, FUNC@N, FUNC@N@M and FUNC@N@ret (USDT probes not yet); capture it without --inject" \
 	usdt:nc_fwd:burst@1@2
-expect "netcap: hook spec \"nc_fwd+0x1000@1\": --inject captures at rx_burst, tx_burst, FUNC@N and FUNC@N@M (OBJECT+0xOFF not yet); capture it without --inject" \
+expect "netcap: hook spec \"nc_fwd+0x1000@1\": --inject captures at rx_burst, tx_burst, FUNC@N, FUNC@N@M and FUNC@N@ret (OBJECT+0xOFF not yet); capture it without --inject" \
 	nc_fwd+0x1000@1
 expect "netcap: hook specs \"fwd_one@1\" and \"fwd_one@1@2\" patch the same function: give one" \
 	fwd_one@1,fwd_one@1@2
-echo "refusals: too short, not relocatable, a jump into the patch, @ret, USDT, OBJECT+0xOFF, a function twice: one line each, the code unchanged"
+echo "refusals: too short, not relocatable, a jump into the patch, USDT, OBJECT+0xOFF, a function twice: one line each, the code unchanged"
 
 status=0
 nc_fwd_stop || status=$?
