@@ -2,7 +2,8 @@
 # bench/mbuf_rate: the nc_fwd forwarder at saturation between two net_null ports (64-byte
 # packets, bursts of 32), packets per second with no capture, then with netcap attached at each
 # hook kind, with a filter that matches nothing and one that matches everything (snap length
-# 128, written to /dev/null). The forwarder's lcore busy-polls CPU 0 and times its own window
+# 128, written to /dev/null), through uprobes and, for the functions, in-process (--inject: the
+# function patched to jump into a trampoline of netcap's agent). The forwarder's lcore busy-polls CPU 0 and times its own window
 # (--run-ms); netcap runs on CPU 1 (taskset) and is stopped 1 s after the window, once its ring
 # is drained, and its summary gives the packets it dropped. Medians of several runs (per column);
 # prints a Markdown table with the rate kept as a share of the no-capture baseline measured in
@@ -18,21 +19,25 @@ runs=${4:-3}
 source "$here/../tests/integration/lib.sh"
 tmp=
 nc_tmpdir tmp
+# --inject's stops (patching the functions) within this bound: on a loaded machine a sleeping
+# thread of nc_fwd may wait longer than the default 100 ms for a CPU
+export NETCAP_PATCH_TIMEOUT_MS=${NETCAP_PATCH_TIMEOUT_MS:-1000}
 # the forwarder's lcore is CPU 0 (nc_fwd_start: -l 0); netcap runs on this one
 tool_cpu=1
 taskset -c "$tool_cpu" true 2>/dev/null ||
 	nc_fail "bench/mbuf_rate needs CPU $tool_cpu for netcap, besides the forwarder's CPU 0"
 
-# rate SPEC FILTER: forwarded packets per second over one run (SPEC "" = no capture), in $RATE;
+# rate SPEC FILTER [OPTS]: forwarded packets per second over one run (SPEC "" = no capture), in $RATE;
 # the packets netcap reports dropped (ring full, unreadable), in $DROPPED.
 # Not called in $(...): lib.sh must see the fixture it starts to clean up after it.
 rate() {
-	local spec=$1 filter=$2 nc_pid="" rx
+	local spec=$1 filter=$2 opts=${3:-} nc_pid="" rx
 	# the fixture forwards for exactly the window, then idles with the capture still attached
 	nc_fwd_start --stats --run-ms $((secs * 1000)) -- --vdev net_null0 --vdev net_null1 >/dev/null
 	if [[ -n $spec ]]; then
 		rm -f "$tmp/ready"
-		taskset -c "$tool_cpu" "$netcap" mbuf --pid "$NC_FWD_PID" -f "$spec" -e "$filter" -s 128 \
+		# shellcheck disable=SC2086 # opts: zero or one word
+		taskset -c "$tool_cpu" "$netcap" mbuf $opts --pid "$NC_FWD_PID" -f "$spec" -e "$filter" -s 128 \
 			-w /dev/null --ready-file "$tmp/ready" 2>"$tmp/netcap.err" &
 		nc_pid=$!
 		for _ in $(seq 200); do [[ -e $tmp/ready ]] && break; sleep 0.1; done
@@ -55,10 +60,10 @@ rate() {
 
 median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
-measure() { # SPEC FILTER: the median rate in $RATE, the median drops in $DROPPED
+measure() { # SPEC FILTER [OPTS]: the median rate in $RATE, the median drops in $DROPPED
 	local all=() drops=()
 	for _ in $(seq "$runs"); do
-		rate "$1" "$2"
+		rate "$1" "$2" "${3:-}"
 		all+=("$RATE") drops+=("$DROPPED")
 	done
 	RATE=$(echo "${all[*]}" | median) DROPPED=$(echo "${drops[*]}" | median)
@@ -71,14 +76,18 @@ printf '| hook point | kind | filter | forwarded Mpps | kept | dropped |\n|---|-
 printf '| none | – | – | %.2f | 100%% | – |\n' "$(echo "$base / 1000000" | bc -l)"
 for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array + count)" \
 	"fwd_rx@2@ret|return side (array filled by the call)" "rx_burst|PMD rx, read on return" \
-	"tx_burst|PMD tx, read on entry"; do
-	spec=${row%%|*} kind=${row#*|}
+	"tx_burst|PMD tx, read on entry" \
+	"fwd_one@1|per-packet function, in-process|--inject" \
+	"fwd_burst@1@2|burst function, in-process|--inject" \
+	"fwd_rx@2@ret|return side, in-process|--inject"; do
+	spec=${row%%|*} kind=${row#*|} opts=""
+	[[ $kind != *"|"* ]] || { opts=${kind#*|}; kind=${kind%%|*}; }
 	for filter in "ether proto 0x88b5" ""; do
-		measure "$spec" "$filter"
+		measure "$spec" "$filter" "$opts"
 		r=$RATE
 		label="all"
 		[[ -z $filter ]] || label="none (\`$filter\`)"
-		printf '| `%s` | %s | %s | %.2f | %.1f%% | %s |\n' "$spec" "$kind" "$label" \
+		printf '| `%s` | %s | %s | %.2f | %.1f%% | %s |\n' "$spec${opts:+ $opts}" "$kind" "$label" \
 			"$(echo "$r / 1000000" | bc -l)" "$(echo "100 * $r / $base" | bc -l)" "$DROPPED"
 	done
 done

@@ -59,7 +59,8 @@ done < <(rows "$tmp/startup")
 run rate bash "$top/bench/mbuf_rate.sh" "$netcap" "$nc_fwd" 1 1
 [[ $(header "$tmp/rate") == "hook point|kind|filter|forwarded Mpps|kept|dropped" ]] ||
 	fail "mbuf_rate: header $(header "$tmp/rate")"
-(($(rows "$tmp/rate" | wc -l) == 11)) || fail "mbuf_rate: want 11 rows (baseline + 5 hooks x 2 filters)"
+(($(rows "$tmp/rate" | wc -l) == 17)) ||
+	fail "mbuf_rate: want 17 rows (baseline + 5 hooks through uprobes and 3 in-process x 2 filters)"
 [[ $(rows "$tmp/rate" | head -1 | cut -d'|' -f7 | tr -d ' ') == – ]] || fail "mbuf_rate: the baseline has drops"
 # every hook row reports netcap's drops; a filter that matches nothing leaves nothing to drop
 while IFS='|' read -r _ spec _ filter _ _ dropped _; do
