@@ -181,20 +181,36 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 	struct nc_elf *e = NULL;
 	struct nc_maps *m = p->maps;
 	uint64_t offset = 0, size = 0, vaddr = 0, base = 0;
-	g_autofree char *where = NULL;
+	g_autofree char *where = NULL, *label = NULL;
 	const char *path = NULL, *file;
 	int ret;
 
-	if (s->type == NC_SPEC_USDT || s->type == NC_SPEC_OFFSET)
-		return nc_err(err, errlen, ENOTSUP,
-			      "hook spec \"%s\": --inject captures at rx_burst, tx_burst, FUNC@N, "
-			      "FUNC@N@M and FUNC@N@ret (%s not yet); capture it without --inject",
-			      s->text, s->type == NC_SPEC_USDT ? "USDT probes" : "OBJECT+0xOFF");
-	ret = s->object ? find_object(p, s->object, &path, err, errlen)
-			: nc_dpdk_resolve_func(p, s->func, &path, &offset, err, errlen);
+	if (s->type == NC_SPEC_USDT)
+		return nc_err(
+		    err, errlen, ENOTSUP,
+		    "hook spec \"%s\": --inject captures at rx_burst, tx_burst, FUNC@N, "
+		    "FUNC@N@M, FUNC@N@ret and OBJECT+0xOFF (USDT probes not yet); capture "
+		    "it without --inject",
+		    s->text);
+	if (s->type == NC_SPEC_OFFSET) {
+		offset = s->offset;
+		ret = find_object(p, s->object, &path, err, errlen);
+		if (!ret)
+			size = nc_fde_size(path, offset);
+		if (!ret && !size)
+			ret = nc_err(
+			    err, errlen, ENOTSUP,
+			    "hook spec \"%s\": no function of %s starts at %#llx (no symbol, "
+			    "no unwind information): --inject needs its size to patch it "
+			    "safely; capture it without --inject",
+			    s->text, path, (unsigned long long)offset);
+	} else {
+		ret = s->object ? find_object(p, s->object, &path, err, errlen)
+				: nc_dpdk_resolve_func(p, s->func, &path, &offset, err, errlen);
+	}
 	if (!ret)
 		ret = nc_elf_open(path, &e, err, errlen);
-	if (!ret)
+	if (!ret && s->type == NC_SPEC_FUNC)
 		ret = nc_elf_func(e, s->func, &offset, &size, err, errlen);
 	if (!ret && nc_elf_vaddr(e, offset, &vaddr))
 		ret = nc_err(err, errlen, ENOEXEC,
@@ -215,7 +231,11 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 	file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	where = g_strdup_printf("%s+%#llx, patched to jump into a trampoline", file,
 				(unsigned long long)offset);
-	ret = add_point(c, p, s->func, s->func, where, err, errlen);
+	/* the uprobe path's label: the function, or OBJECT+0xOFF with the file's name */
+	label = s->type == NC_SPEC_OFFSET
+		    ? g_strdup_printf("%s+%#llx", file, (unsigned long long)offset)
+		    : g_strdup(s->func);
+	ret = add_point(c, p, label, label, where, err, errlen);
 	if (ret)
 		return ret;
 	plan->agent_hooks =

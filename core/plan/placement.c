@@ -90,7 +90,7 @@ static int read_at(const char *path, uint64_t off, size_t len, uint8_t *buf, siz
  * The size of the function that starts at file offset `entry`, from the call frame information
  * (.eh_frame, kept in stripped files for unwinding): its FDE must start exactly there. 0 if not.
  */
-static uint64_t fde_size(const char *path, uint64_t entry)
+uint64_t nc_fde_size(const char *path, uint64_t entry)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Elf *elf = NULL;
@@ -142,7 +142,7 @@ int nc_probe_site(const char *path, uint64_t entry, uint64_t size, uint64_t *sit
 
 	*site = entry;
 	if (!size)
-		size = fde_size(path, entry);
+		size = nc_fde_size(path, entry);
 	if (!size) {
 		snprintf(why, len, "entry (function size unknown)");
 		return 0;

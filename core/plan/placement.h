@@ -23,4 +23,10 @@
 int nc_probe_site(const char *path, uint64_t entry, uint64_t size, uint64_t *site, char *why,
 		  size_t len);
 
+/*
+ * The size of the function that starts at file offset `entry` of file path, from its call frame
+ * information (.eh_frame, kept in stripped files): an FDE must start exactly there. 0 if none.
+ */
+uint64_t nc_fde_size(const char *path, uint64_t entry);
+
 #endif

@@ -53,6 +53,26 @@ for spec in fwd_burst@1@2 fwd_one@1 fwd_rx@2@ret fwd_rx@2@ret16; do
 done
 echo "fwd_burst@1@2, fwd_one@1, fwd_rx@2@ret, fwd_rx@2@ret16: $n packets each, byte-identical to the input and to the uprobe path, same names, direction, queue, comments"
 
+# OBJECT+0xOFF: fwd_burst by its file offset (its size from the unwind information)
+off=$(python3 - "$NC_FWD" <<'PY'
+import subprocess, sys
+addr = next(int(l.split()[0], 16) for l in subprocess.run(["nm", sys.argv[1]], capture_output=True,
+            text=True).stdout.splitlines() if l.split()[-1] == "fwd_burst")
+for l in subprocess.run(["readelf", "-lW", sys.argv[1]], capture_output=True, text=True).stdout.splitlines():
+    f = l.split()
+    if f and f[0] == "LOAD" and int(f[2], 16) <= addr < int(f[2], 16) + int(f[5], 16):
+        print(hex(addr - int(f[2], 16) + int(f[1], 16)))
+PY
+)
+[[ -n $off ]] || fail "no file offset of fwd_burst in $NC_FWD"
+nc_rp_capture byoff -- --inject -f "nc_fwd+$off@1@2" -c "$n"
+nc_rp_same byoff "$tmp/in.hex"
+nc_rp_capture byoff_uprobe -- -f "nc_fwd+$off@1@2" -c "$n"
+[[ $(meta "$tmp/byoff.pcapng") == "$(meta "$tmp/byoff_uprobe.pcapng")" &&
+	$(meta "$tmp/byoff.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:nc_fwd+$off" ]] ||
+	fail "nc_fwd+$off@1@2: metadata $(meta "$tmp/byoff.pcapng" | cut -f1 | sort -u), uprobes $(meta "$tmp/byoff_uprobe.pcapng" | cut -f1 | sort -u)"
+echo "nc_fwd+$off@1@2 (fwd_burst by its offset): $n packets, byte-identical, the uprobe path's metadata"
+
 # chains of 3 segments (fwd_one walks them), VLAN tags stripped after rx
 nc_rp_capture seg --segments 3 --strip-vlan -- --inject -f fwd_one@1 -c "$n"
 nc_rp_capture seg_uprobe --segments 3 --strip-vlan -- -f fwd_one@1 -c "$n"
@@ -206,13 +226,14 @@ expect "netcap: --inject: process $pid: hook spec \"libc.so.6:pkey_get@1\": cann
 	libc.so.6:pkey_get@1
 expect "netcap: --inject: process $pid: hook spec \"libc.so.6:sem_trywait@1\": cannot be hooked in-process: libc.so.6:sem_trywait+0x10: jne ADDR lands inside the 5 patched bytes (+0x3); nothing written (capture it without --inject)" \
 	libc.so.6:sem_trywait@1
-expect "netcap: hook spec \"usdt:nc_fwd:burst@1@2\": --inject captures at rx_burst, tx_burst, FUNC@N, FUNC@N@M and FUNC@N@ret (USDT probes not yet); capture it without --inject" \
+expect "netcap: hook spec \"usdt:nc_fwd:burst@1@2\": --inject captures at rx_burst, tx_burst, FUNC@N, FUNC@N@M, FUNC@N@ret and OBJECT+0xOFF (USDT probes not yet); capture it without --inject" \
 	usdt:nc_fwd:burst@1@2
-expect "netcap: hook spec \"nc_fwd+0x1000@1\": --inject captures at rx_burst, tx_burst, FUNC@N, FUNC@N@M and FUNC@N@ret (OBJECT+0xOFF not yet); capture it without --inject" \
-	nc_fwd+0x1000@1
+inside=$(printf %#x $((off + 1)))
+expect "netcap: hook spec \"nc_fwd+$inside@1\": no function of $(readlink -f "$NC_FWD") starts at $inside (no symbol, no unwind information): --inject needs its size to patch it safely; capture it without --inject" \
+	"nc_fwd+$inside@1"
 expect "netcap: hook specs \"fwd_one@1\" and \"fwd_one@1@2\" patch the same function: give one" \
 	fwd_one@1,fwd_one@1@2
-echo "refusals: too short, not relocatable, a jump into the patch, USDT, OBJECT+0xOFF, a function twice: one line each, the code unchanged"
+echo "refusals: too short, not relocatable, a jump into the patch, USDT, an offset where no function starts, a function twice: one line each, the code unchanged"
 
 status=0
 nc_fwd_stop || status=$?
