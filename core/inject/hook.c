@@ -243,7 +243,9 @@ far:
  */
 static int put_ret_stub(struct tbuf *b, const struct nc_hook_in *in)
 {
-	put(b, (const uint8_t[]){0x48, 0x83, 0xec, 0x08}, 4); /* sub rsp, 8 */
+	/* lea rsp, [rsp - 8]: room for the real return address; sub would change the flags the
+	 * function returns with */
+	put(b, (const uint8_t[]){0x48, 0x8d, 0x64, 0x24, 0xf8}, 5);
 	put(b, stub_save, sizeof(stub_save));
 	if (in->xsave_size)
 		put_xsave(b, in->xsave_size);

@@ -807,6 +807,124 @@ static void test_exec_vector(void)
 	munmap(r, 3 * 4096);
 }
 
+/* NC_HOOK_RET: the entry keeps the return address and sends the function to the return stub
+ * (ret_stub_at; 0: it declines), the return side gives it back */
+static uint64_t ret_stub_at, ret_saved, ret_seen_rax, ret_seen_a;
+static int ret_calls;
+static bool ret_clobber_vec;
+
+static uint64_t entry_ret(uint64_t cookie, uint64_t a, uint64_t ret)
+{
+	entry(cookie, a, 0);
+	ret_seen_a = a;
+	if (!ret_stub_at)
+		return ret;
+	ret_saved = ret;
+	return ret_stub_at;
+}
+
+static uint64_t ret_side(uint64_t cookie, uint64_t rax)
+{
+	g_assert_cmphex(cookie, ==, 0xc00c1e);
+	ret_seen_rax = rax;
+	ret_calls++;
+	if (ret_clobber_vec)
+		entry_vec(cookie, 0, 0); /* every ymm register overwritten, as libc may */
+	else
+		entry(cookie, 0, 0); /* every caller-saved register and the flags */
+	return ret_saved;
+}
+
+/* A copy of fn at r patched with a NC_HOOK_RET trampoline (argument `arg`), ret_stub_at set */
+static void *patched_copy_ret(const void *fn, size_t size, uint8_t *r, unsigned arg, uint32_t xsave)
+{
+	struct nc_hook_in in = {
+	    .code = fn,
+	    .code_len = size,
+	    .func = (uint64_t)(uintptr_t)r,
+	    .func_size = size,
+	    .tramp = (uint64_t)(uintptr_t)r + 4096,
+	    .data = (uint64_t)(uintptr_t)r + 8192,
+	    .kind = NC_HOOK_RET,
+	    .arg = arg,
+	    .xsave_size = xsave,
+	};
+	struct nc_hook_out out;
+	uint64_t d[4] = {(uint64_t)(uintptr_t)entry_ret, 0xc00c1e, 0,
+			 (uint64_t)(uintptr_t)ret_side};
+	char err[256];
+
+	g_assert_cmpuint(NC_HOOK_DATA_RET, ==, 24);
+	memcpy(r, fn, size);
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(out.ret_off, >, out.reloc_off);
+	memcpy(r + 4096, out.tramp, out.tramp_len);
+	memcpy(r + 8192, d, sizeof(d));
+	memcpy(r, out.patch, NC_HOOK_PATCH_LEN);
+	__builtin___clear_cache((char *)r, (char *)r + 8192);
+	ret_stub_at = (uint64_t)(uintptr_t)r + 4096 + out.ret_off;
+	return r;
+}
+
+/*
+ * func@N@ret: the function returns into the return stub, which hands the return side rax and
+ * returns where the function would have, every register and flag as the function left them
+ * (also the vector registers with the xsave stub); an entry that declines leaves the return
+ * alone; entry 0 calls nothing
+ */
+static void test_exec_return(void)
+{
+	uint8_t *r = map_near((void *)t_sum, 3 * 4096);
+	uint64_t a[4] = {10, 20, 30, 40};
+	uint64_t (*sum)(const uint64_t *, unsigned) =
+	    (uint64_t(*)(const uint64_t *, unsigned))patched_copy_ret((void *)t_sum, SIZE(t_sum), r,
+								      1, 0);
+	uint32_t xsave = nc_hook_xsave_size();
+
+	seen_calls = ret_calls = 0;
+	ret_clobber_vec = false;
+	g_assert_cmpuint(sum(a, 4), ==, 100);
+	g_assert_cmpint(seen_calls, ==, 2); /* the entry, then the return side */
+	g_assert_cmpint(ret_calls, ==, 1);
+	g_assert_true(ret_seen_a == (uint64_t)(uintptr_t)a);
+	g_assert_cmpuint(ret_seen_rax, ==, 100);
+	g_assert_cmpuint(sum(a, 2), ==, 30);
+	g_assert_cmpuint(ret_seen_rax, ==, 30);
+	g_assert_cmpint(ret_calls, ==, 2);
+	ret_stub_at = 0; /* declined: no return side */
+	g_assert_cmpuint(sum(a, 3), ==, 60);
+	g_assert_cmpint(ret_calls, ==, 2);
+	((uint64_t *)(r + 8192))[0] = 0; /* switched off */
+	g_assert_cmpuint(sum(a, 1), ==, 10);
+	g_assert_cmpint(ret_calls, ==, 2);
+
+	/* every general register and the flags as t_keep left them, through the return stub */
+	for (int x = 0; x < 2; x++) {
+		if (x && (!xsave || !__builtin_cpu_supports("avx")))
+			break;
+		t_regs_fn = patched_copy_ret((void *)t_keep, SIZE(t_keep), r, 1, x ? xsave : 0);
+		ret_clobber_vec = x;
+		ret_calls = 0;
+		memset(t_regs_out, 0, sizeof(t_regs_out));
+		t_regs_probe();
+		g_assert_cmpint(ret_calls, ==, 1);
+		g_assert_cmphex(ret_seen_rax, ==, 0x1111111111111100);
+		for (int i = 0; i < 15; i++)
+			g_assert_cmphex(t_regs_out[i], ==, 0x1111111111111100 + (uint64_t)i);
+		g_assert_cmphex(t_regs_out[15] & FLAGS_SET, ==, FLAGS_SET);
+		if (!x)
+			continue;
+		for (size_t i = 0; i < sizeof(t_vec_in); i++)
+			t_vec_in[i] = (uint8_t)(i * 7 + 1);
+		memset(t_vec_out, 0, sizeof(t_vec_out));
+		t_vec_probe();
+		g_assert_cmpint(ret_calls, ==, 2);
+		g_assert_cmpmem(t_vec_in, sizeof(t_vec_in), t_vec_out, sizeof(t_vec_out));
+	}
+	ret_clobber_vec = false;
+	munmap(r, 3 * 4096);
+}
+
 static void entry_count(uint64_t cookie, uint64_t a, uint64_t b)
 {
 	(void)cookie;
@@ -1259,6 +1377,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hook/exec/patched-copy-calls-entry", test_exec_patched);
 	g_test_add_func("/hook/exec/stub-keeps-every-register-and-flag", test_exec_registers);
 	g_test_add_func("/hook/exec/xsave-stub-keeps-vector-registers", test_exec_vector);
+	g_test_add_func("/hook/exec/return-side", test_exec_return);
 	g_test_add_func("/hook/exec/cost", test_exec_cost);
 	g_test_add_func("/hook/exec/through-a-pointer", test_exec_pointer);
 	g_test_add_func("/hook/patch/100-times-while-threads-call-it", test_patch_live);
