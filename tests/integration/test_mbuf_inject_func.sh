@@ -233,7 +233,22 @@ expect "netcap: hook spec \"nc_fwd+$inside@1\": no function of $(readlink -f "$N
 	"nc_fwd+$inside@1"
 expect "netcap: hook specs \"fwd_one@1\" and \"fwd_one@1@2\" patch the same function: give one" \
 	fwd_one@1,fwd_one@1@2
-echo "refusals: too short, not relocatable, a jump into the patch, USDT, an offset where no function starts, a function twice: one line each, the code unchanged"
+# code another tool changed: a uprobe of the uprobe path's on fwd_burst (its int3 in the page)
+"$netcap" mbuf --pid "$pid" -f fwd_burst@1@2 -w /dev/null --ready-file "$tmp/up.ready" 2>"$tmp/up.err" &
+up=$!
+for _ in $(seq 200); do
+	[[ -e $tmp/up.ready ]] && break
+	sleep 0.05
+done
+[[ -e $tmp/up.ready ]] || fail "the uprobe capture did not attach: $(cat "$tmp/up.err")"
+status=0
+"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2 -w /dev/null -c 1 2>"$tmp/bad.err" || status=$?
+kill -INT "$up"
+wait "$up" || fail "the uprobe capture: $(cat "$tmp/up.err")"
+[[ $status == 1 && $(cat "$tmp/bad.err") =~ ^netcap:\ --inject:\ process\ $pid:\ hook\ spec\ \"fwd_burst@1@2\":\ the\ code\ at\ \+[0-9]+\ differs\ from\ .*nc_fwd\ \(0xcc\ instead\ of\ 0x[0-9a-f]{2}:\ another\ tool\'s\ breakpoint\ or\ patch\)\;\ nothing\ written$ ]] ||
+	fail "fwd_burst under a uprobe: exit $status, said: $(cat "$tmp/bad.err")"
+[[ $(text "$pid") == same ]] || fail "fwd_burst under a uprobe: the code changed: $(text "$pid")"
+echo "refusals: too short, not relocatable, a jump into the patch, USDT, an offset where no function starts, a function twice, code another tool changed (a uprobe's int3): one line each, the code unchanged"
 
 status=0
 nc_fwd_stop || status=$?
