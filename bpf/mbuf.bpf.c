@@ -227,7 +227,8 @@ struct mbuf_pre {
 	__u64 at;   /* the mbuf's user address */
 	__u32 have; /* bytes of b[] read: pre_len(), or NC_MBUF_HDR when that failed */
 	__u32 pad;
-	__u8 b[NC_MBUF_PRE];
+	__u8 b[NC_MBUF_PRE + NC_FILTER_WINDOW]; /* read: pre_len(); the rest: room for a filter
+						 * window starting anywhere in the first part */
 	struct mbuf_hdr seg; /* the header of a later segment (here: 512 bytes of stack is all a
 			      * call chain has, 5.x to 6.1 count every frame of it) */
 };
@@ -492,6 +493,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	__u32 zero = 0;
 	struct nc_counters *cnt = nc_counters_of(hook);
 	__u32 ntags = 0, wire, limit, copied, pre = pre_len();
+	bool filtered = false;
 	struct scratch *s;
 	__u64 ol_flags, tag_bytes;
 	int ret;
@@ -543,6 +545,23 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 
 	/* the header window first, the filter on it, the rest only on a match */
 	limit = cfg.window < cfg.snaplen ? cfg.window : cfg.snaplen;
+	/* the window as it is in the copy read with the header (no tag to put in, all of it in
+	 * the first segment): filtered there, so that a packet not kept is not copied at all */
+	if (!ntags) {
+		__u64 addr =
+		    FIELD(hdr, __u64, cfg.mbuf.buf_addr) + FIELD(hdr, __u16, cfg.mbuf.data_off);
+		__u32 len = FIELD(hdr, __u16, cfg.mbuf.data_len), n = len < limit ? len : limit;
+
+		if (addr >= mbuf && addr - mbuf <= m->have && n <= m->have - (addr - mbuf) &&
+		    (n == limit || FIELD(hdr, __u16, cfg.mbuf.nb_segs) <= 1 ||
+		     !FIELD(hdr, __u64, cfg.mbuf.next))) {
+			if (!nc_filter_l2((struct nc_filter_window *)(m->b + ((addr - mbuf) &
+									      (NC_MBUF_PRE - 1))),
+					  n < NC_FILTER_WINDOW ? n : NC_FILTER_WINDOW, wire))
+				return 0;
+			filtered = true;
+		}
+	}
 	__builtin_memcpy(&tag_bytes, tags, sizeof(tag_bytes));
 	ret = copy_packet(limit, tag_bytes, ntags);
 	if (ret < 0) {
@@ -550,8 +569,8 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 		return 0;
 	}
 	copied = ret & ~COPY_CUT;
-	if (!nc_filter_l2((struct nc_filter_window *)s->data,
-			  copied < NC_FILTER_WINDOW ? copied : NC_FILTER_WINDOW, wire))
+	if (!filtered && !nc_filter_l2((struct nc_filter_window *)s->data,
+				       copied < NC_FILTER_WINDOW ? copied : NC_FILTER_WINDOW, wire))
 		return 0;
 	cnt->matched++;
 	if (copied == limit && limit < cfg.snaplen && copied < wire) {

@@ -12,7 +12,10 @@
 #include "backend.h"
 #include "mbuf_probe.h"
 
-#define RING_BYTES  (16u << 20)
+/* the ring's default: the smallest (4 MiB, ~22,000 records of a 64-byte packet at snap 128). A
+ * bigger one cost start-up time (the kernel allocates and maps its pages) and memory (netcap
+ * maps its data twice) without keeping more of the rate; docs/performance.md */
+#define RING_BYTES  NC_RING_BYTES_MIN
 #define STACK_SLOTS 4096 /* -S: distinct user stacks kept (~2 MiB) */
 
 /* The last comment made: the records of a burst share it (formatting each cost the reader ~20 %) */
