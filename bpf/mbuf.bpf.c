@@ -225,9 +225,10 @@ struct mbuf_hdr {
 
 struct mbuf_pre {
 	__u64 at;   /* the mbuf's user address */
-	__u32 have; /* bytes of b[] read: NC_MBUF_PRE, or NC_MBUF_HDR when that failed */
+	__u32 have; /* bytes of b[] read: pre_len(), or NC_MBUF_HDR when that failed */
 	__u32 pad;
-	__u8 b[NC_MBUF_PRE];
+	__u8 b[NC_MBUF_PRE + NC_FILTER_WINDOW]; /* read: pre_len(); the rest: room for a filter
+						 * window starting anywhere in the first part */
 	struct mbuf_hdr seg; /* the header of a later segment (here: 512 bytes of stack is all a
 			      * call chain has, 5.x to 6.1 count every frame of it) */
 };
@@ -238,6 +239,161 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mbuf_pre);
 } pre_map SEC(".maps");
+
+/*
+ * Bytes of an mbuf read at once: the header, the usual headroom and what the filter's window and
+ * the snap length need of the data after it, in whole cache lines; no more (reading the
+ * headroom and data the capture does not use cost ~5 % at 64-byte packets and snap 128).
+ */
+static __always_inline __u32 pre_len(void)
+{
+	__u32 n = 2 * NC_MBUF_HDR + (cfg.window < cfg.snaplen ? cfg.window : cfg.snaplen);
+
+	n = (n + 63) & ~63u;
+	return n > NC_MBUF_PRE ? NC_MBUF_PRE : n;
+}
+
+/*
+ * The records of one probe hit, put into the ring with one bpf_ringbuf_output() at the end of the
+ * hit (or when the next would not fit): a reservation per packet, under the ring's lock, was the
+ * largest cost of a burst (docs/performance.md). Several records share one timestamp, taken
+ * before the output, as one record's was (the reader merges rings by it).
+ */
+#define NC_BATCH_BYTES 32768
+
+_Static_assert(NC_BATCH_BYTES >= sizeof(struct nc_record) + NC_MAX_SNAPLEN,
+	       "a batch holds the largest record");
+
+struct batch {
+	__u64 unchecked; /* bytes this CPU put into the ring since it last asked how full it is */
+	__u32 len;	 /* bytes of b[] used */
+	__u32 n;	 /* records in b[] */
+	__u32 last;	 /* offset of the last record in b[] */
+	__u32 hook;	 /* the hook the records count under */
+	__u32 cpu, pid, tid, pad;
+	__u8 b[2 * NC_BATCH_BYTES]; /* room for an offset < NC_BATCH_BYTES plus a record */
+};
+
+/* One slot per CPU, indexed by CPU id (too large for a per-CPU array's value) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* user space sets the number of possible CPUs */
+	__type(key, __u32);
+	__type(value, struct batch);
+} batch_map SEC(".maps");
+
+/* batch_add(): records of at most this many 8-byte words are copied without a helper */
+#define COPY_WORDS 32
+
+static __always_inline struct batch *batch_of_cpu(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&batch_map, &cpu);
+}
+
+/*
+ * Puts the CPU's pending records into the ring as one sample, stamped now; the reader is woken
+ * only when wake_bytes are pending (asked every wake_bytes / 16 written by this CPU: asking per
+ * record cost ~8 % of a capture; the reader also drains every 100 ms). Counts written or
+ * ringfull.
+ */
+static __always_inline void batch_flush(struct batch *bt)
+{
+	struct nc_record *first = (struct nc_record *)bt->b;
+	struct nc_counters *cnt;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u32 len = bt->len, n = bt->n;
+
+	if (!n)
+		return;
+	bt->n = 0;
+	bt->len = 0;
+	bt->b[(bt->last + __builtin_offsetof(struct nc_record, flags)) & (NC_BATCH_BYTES - 1)] &=
+	    ~NC_REC_MORE;
+	first->ts_ns = bpf_ktime_get_ns();
+	if (len > NC_BATCH_BYTES)
+		len = NC_BATCH_BYTES;
+	bt->unchecked += len;
+	if (bt->unchecked >= cfg.wake_bytes / 16) {
+		bt->unchecked = 0;
+		if (bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) >= cfg.wake_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
+	cnt = nc_counters_of(bt->hook);
+	if (bpf_ringbuf_output(&ring, bt->b, len, flags)) {
+		if (cnt)
+			cnt->ringfull += n;
+		return;
+	}
+	if (cnt)
+		cnt->written += n;
+}
+
+/* The CPU's pending records into the ring (at the end of a probe hit) */
+static __always_inline void flush(void)
+{
+	struct batch *bt = batch_of_cpu();
+
+	if (bt)
+		batch_flush(bt);
+}
+
+/*
+ * Appends s->rec (its header filled by the caller except the common fields set here) and `copied`
+ * bytes of s->data to the CPU's pending records, putting those into the ring first when it would
+ * not fit or they count under another hook.
+ */
+static __always_inline void batch_add(struct scratch *s, __u64 object, __u32 hook, __u32 wire,
+				      __u32 copied)
+{
+	struct batch *bt = batch_of_cpu();
+	__u32 size, off;
+
+	if (!bt)
+		return;
+	copied = nc_clamp(copied);
+	size = sizeof(s->rec) + copied;
+	if (bt->n && (bt->hook != hook || bt->len + size > NC_BATCH_BYTES))
+		batch_flush(bt);
+	if (!bt->n) {
+		__u64 id = bpf_get_current_pid_tgid();
+
+		bt->hook = hook;
+		bt->cpu = bpf_get_smp_processor_id();
+		bt->pid = id >> 32;
+		bt->tid = (__u32)id;
+	}
+	s->rec.object = object;
+	s->rec.hook = hook;
+	s->rec.cpu = bt->cpu;
+	s->rec.pid = bt->pid;
+	s->rec.tid = bt->tid;
+	s->rec.wire_len = wire;
+	s->rec.cap_len = copied;
+	if (copied < wire)
+		s->rec.flags |= NC_REC_TRUNCATED;
+	s->rec.flags |= NC_REC_MORE; /* cleared on the last at the flush */
+	off = bt->len & (NC_BATCH_BYTES - 1);
+	if (size <= 8 * COPY_WORDS) {
+		/* a small record (snap 128 and less) copied by the program, 8 bytes at a time: a
+		 * helper call per record cost more (the bytes past size are overwritten by the next
+		 * record, or not sent) */
+		__u8 *dst = bt->b + off;
+
+		for (int i = 0; i < COPY_WORDS; i++) {
+			if (i * 8 >= (int)size)
+				break;
+			*(__u64 *)(dst + i * 8) = *(__u64 *)((__u8 *)s + i * 8);
+			barrier(); /* a loop, not a call of memcpy */
+		}
+	} else if (bpf_probe_read_kernel(bt->b + off, size, s)) {
+		return;
+	}
+	bt->last = off;
+	bt->len = off + size;
+	bt->n++;
+}
 
 /* copy_packet(): the segment chain was longer than NC_MAX_SEGS and the copy stopped short */
 #define COPY_CUT (1 << 30)
@@ -352,7 +508,8 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	__u8 *hdr, tags[8] = {};
 	__u32 zero = 0;
 	struct nc_counters *cnt = nc_counters_of(hook);
-	__u32 ntags = 0, wire, limit, copied;
+	__u32 ntags = 0, wire, limit, copied, pre = pre_len();
+	bool filtered = false;
 	struct scratch *s;
 	__u64 ol_flags, tag_bytes;
 	int ret;
@@ -368,8 +525,8 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 		return 0;
 	hdr = m->b;
 	m->at = mbuf;
-	m->have = NC_MBUF_PRE;
-	if (mbuf && bpf_probe_read_user(m->b, NC_MBUF_PRE, (void *)mbuf))
+	m->have = pre;
+	if (mbuf && bpf_probe_read_user(m->b, pre, (void *)mbuf))
 		m->have = NC_MBUF_HDR; /* the mbuf ends a mapping: its header alone */
 	if (!mbuf ||
 	    (m->have == NC_MBUF_HDR && bpf_probe_read_user(m->b, NC_MBUF_HDR, (void *)mbuf))) {
@@ -404,6 +561,23 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 
 	/* the header window first, the filter on it, the rest only on a match */
 	limit = cfg.window < cfg.snaplen ? cfg.window : cfg.snaplen;
+	/* the window as it is in the copy read with the header (no tag to put in, all of it in
+	 * the first segment): filtered there, so that a packet not kept is not copied at all */
+	if (!ntags) {
+		__u64 addr =
+		    FIELD(hdr, __u64, cfg.mbuf.buf_addr) + FIELD(hdr, __u16, cfg.mbuf.data_off);
+		__u32 len = FIELD(hdr, __u16, cfg.mbuf.data_len), n = len < limit ? len : limit;
+
+		if (addr >= mbuf && addr - mbuf <= m->have && n <= m->have - (addr - mbuf) &&
+		    (n == limit || FIELD(hdr, __u16, cfg.mbuf.nb_segs) <= 1 ||
+		     !FIELD(hdr, __u64, cfg.mbuf.next))) {
+			if (!nc_filter_l2((struct nc_filter_window *)(m->b + ((addr - mbuf) &
+									      (NC_MBUF_PRE - 1))),
+					  n < NC_FILTER_WINDOW ? n : NC_FILTER_WINDOW, wire))
+				return 0;
+			filtered = true;
+		}
+	}
 	__builtin_memcpy(&tag_bytes, tags, sizeof(tag_bytes));
 	ret = copy_packet(limit, tag_bytes, ntags);
 	if (ret < 0) {
@@ -411,8 +585,8 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 		return 0;
 	}
 	copied = ret & ~COPY_CUT;
-	if (!nc_filter_l2((struct nc_filter_window *)s->data,
-			  copied < NC_FILTER_WINDOW ? copied : NC_FILTER_WINDOW, wire))
+	if (!filtered && !nc_filter_l2((struct nc_filter_window *)s->data,
+				       copied < NC_FILTER_WINDOW ? copied : NC_FILTER_WINDOW, wire))
 		return 0;
 	cnt->matched++;
 	if (copied == limit && limit < cfg.snaplen && copied < wire) {
@@ -429,7 +603,7 @@ __noinline int capture_mbuf(__u32 hook, __u64 mbuf, __u32 direction, __u32 port_
 	s->rec.flags =
 	    (ntags ? NC_REC_VLAN_REINSERTED : 0) | (ret & COPY_CUT ? NC_REC_SEGS_CUT : 0);
 	s->rec.aux = 0; /* stack_id: set by the caller (set_stack_id) */
-	nc_emit(s, cnt, mbuf, hook, wire, copied, cfg.wake_bytes);
+	batch_add(s, mbuf, hook, wire, copied);
 	return 0;
 }
 
@@ -527,6 +701,7 @@ int nc_mbuf_entry(struct pt_regs *ctx)
 		break;
 	}
 	}
+	flush();
 	return 0;
 }
 
@@ -557,6 +732,7 @@ int nc_mbuf_return(struct pt_regs *ctx)
 		count &= 0xffff;
 	if (port_queue_of(h, queue, &pq, &hook))
 		capture_burst(hook, h, array, count, pq);
+	flush();
 	return 0;
 }
 

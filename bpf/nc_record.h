@@ -90,8 +90,13 @@ struct nc_counters {
 #define NC_REC_VLAN_REINSERTED (1u << 0) /* tag(s) put back from vlan_tci(_outer) */
 #define NC_REC_TRUNCATED       (1u << 1) /* fewer bytes than the wire length, past the snap length */
 #define NC_REC_SEGS_CUT	       (1u << 2) /* more segments than NC_MAX_SEGS, or a broken chain */
+/* Ring only: another record follows this one's cap_len bytes in the same ring sample (the mbuf
+ * probe puts the records of one probe hit into the ring at once); never set on the last one */
+#define NC_REC_MORE (1u << 3)
 
-/* One ring record: this header, then cap_len bytes of packet */
+/* One ring record: this header, then cap_len bytes of packet. A ring sample holds one, or several
+ * back to back (no padding), each but the last flagged NC_REC_MORE; then the first record's ts_ns
+ * is the time of them all (the others' is not set) */
 struct nc_record {
 	__u64 ts_ns;  /* CLOCK_MONOTONIC at the probe */
 	__u64 object; /* the mbuf's address: follows one packet across hook points */

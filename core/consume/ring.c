@@ -3,6 +3,7 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,27 +28,51 @@ struct nc_consumer {
 	unsigned delivered; /* in this poll */
 };
 
+int nc_ring_sample(const void *data, size_t size, nc_record_fn fn, void *ctx, uint64_t *malformed,
+		   unsigned *delivered)
+{
+	const uint8_t *p = data;
+	struct nc_record rec;
+	uint64_t ts = 0;
+	bool more = true;
+	int ret;
+
+	for (size_t off = 0, left; more; off += sizeof(rec) + rec.cap_len) {
+		left = size - off;
+		if (left < sizeof(rec)) {
+			(*malformed)++;
+			break;
+		}
+		/* copied out: the ring only promises 8-byte alignment (and a record after another
+		 * none), and a struct is easier to trust */
+		memcpy(&rec, p + off, sizeof(rec));
+		more = rec.flags & NC_REC_MORE;
+		if (rec.cap_len > NC_MAX_SNAPLEN || rec.hook >= NC_MAX_HOOKS ||
+		    (more ? rec.cap_len > left - sizeof(rec) : rec.cap_len != left - sizeof(rec))) {
+			(*malformed)++;
+			break;
+		}
+		if (!off)
+			ts = rec.ts_ns;
+		rec.ts_ns = ts;
+		rec.flags &= ~NC_REC_MORE;
+		ret = fn(ctx, &rec, p + off + sizeof(rec));
+		if (ret)
+			return ret;
+		(*delivered)++;
+	}
+	return 0;
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct nc_consumer *c = ctx;
-	struct nc_record rec;
-	int ret;
+	int ret = nc_ring_sample(data, size, c->fn, c->ctx, &c->malformed, &c->delivered);
 
-	if (size < sizeof(rec)) {
-		c->malformed++;
-		return 0;
-	}
-	/* copied out: the ring only promises 8-byte alignment, and a struct is easier to trust */
-	memcpy(&rec, data, sizeof(rec));
-	if (rec.cap_len != size - sizeof(rec) || rec.cap_len > NC_MAX_SNAPLEN ||
-	    rec.hook >= NC_MAX_HOOKS) {
-		c->malformed++;
-		return 0;
-	}
-	ret = c->fn(c->ctx, &rec, (const uint8_t *)data + sizeof(rec));
-	if (!ret && ++c->delivered >= BUDGET)
-		return OVER_BUDGET; /* this record is taken: libbpf has moved past it */
-	return ret;
+	if (ret)
+		return ret;
+	/* the sample is taken: libbpf moves past it */
+	return c->delivered >= BUDGET ? OVER_BUDGET : 0;
 }
 
 int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer **out, char *err,

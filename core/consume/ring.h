@@ -18,6 +18,16 @@ typedef int (*nc_record_fn)(void *ctx, const struct nc_record *rec, const uint8_
 
 struct nc_consumer;
 
+/*
+ * Hands on the records of one ring sample: one record, or several back to back, each but the last
+ * flagged NC_REC_MORE, which share the first one's timestamp (NC_REC_MORE is cleared). A record
+ * that is too short or inconsistent is counted in *malformed and ends the sample (what follows it
+ * cannot be found). Counts the records delivered in *delivered; returns 0, or fn's value when it
+ * stopped the sample.
+ */
+int nc_ring_sample(const void *data, size_t size, nc_record_fn fn, void *ctx, uint64_t *malformed,
+		   unsigned *delivered);
+
 int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer **out, char *err,
 		    size_t errlen);
 

@@ -93,6 +93,9 @@ static int load_instance(const struct nc_mbuf_probe_opts *o, uint32_t hook, bool
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.scratch_map,
 					       (__u32)libbpf_num_possible_cpus());
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.batch_map,
+					       (__u32)libbpf_num_possible_cpus());
 	if (!ret && first)
 		ret = share_maps(first, skel);
 	if (ret)

@@ -106,10 +106,11 @@ struct nc_pcapng {
 	uint32_t n_ifaces;
 	uint32_t *order; /* the declared index of each IDB written, in file id order */
 	uint32_t n_written;
-	bool finished; /* the ISBs are out: no more packets */
-	int error;     /* first failed write (positive errno); sticky */
-	bool cut;      /* after it, the file was cut back to whole blocks */
-	uint64_t kept; /* the packets it holds then */
+	bool finished;	   /* the ISBs are out: no more packets */
+	int error;	   /* first failed write (positive errno); sticky */
+	bool cut;	   /* after it, the file was cut back to whole blocks */
+	uint64_t kept;	   /* the packets it holds then */
+	uint8_t blk[4096]; /* a block being assembled (write_block) */
 };
 
 static size_t pad4(size_t n)
@@ -197,17 +198,42 @@ static int write_block(struct nc_pcapng *w, uint32_t type, const void *body, siz
 	errno = 0;
 	head[0] = type;
 	head[1] = total32;
-	ok = put(w, head, sizeof(head)) && put(w, body, body_len) && put(w, data, data_len) &&
-	     put(w, zeros, pad4(data_len));
-	for (unsigned i = 0; ok && i < l->n; i++) {
-		uint16_t oh[2] = {l->o[i].code, l->o[i].len};
+	if (total <= sizeof(w->blk)) {
+		/* assembled, then one write: a write per field cost a capture's reader most of
+		 * its time (each takes the stream's lock) */
+		size_t at = 0;
 
-		ok = put(w, oh, sizeof(oh)) && put(w, l->o[i].val, l->o[i].len) &&
-		     put(w, zeros, pad4(l->o[i].len));
+#define ADD(p, n) (memcpy(w->blk + at, (p), (n)), at += (n))
+		ADD(head, sizeof(head));
+		ADD(body, body_len);
+		if (data_len)
+			ADD(data, data_len);
+		ADD(zeros, pad4(data_len));
+		for (unsigned i = 0; i < l->n; i++) {
+			uint16_t oh[2] = {l->o[i].code, l->o[i].len};
+
+			ADD(oh, sizeof(oh));
+			ADD(l->o[i].val, l->o[i].len);
+			ADD(zeros, pad4(l->o[i].len));
+		}
+		if (l->n)
+			ADD(end_of_opt, sizeof(end_of_opt));
+		ADD(&total32, sizeof(total32));
+#undef ADD
+		ok = put(w, w->blk, at);
+	} else {
+		ok = put(w, head, sizeof(head)) && put(w, body, body_len) &&
+		     put(w, data, data_len) && put(w, zeros, pad4(data_len));
+		for (unsigned i = 0; ok && i < l->n; i++) {
+			uint16_t oh[2] = {l->o[i].code, l->o[i].len};
+
+			ok = put(w, oh, sizeof(oh)) && put(w, l->o[i].val, l->o[i].len) &&
+			     put(w, zeros, pad4(l->o[i].len));
+		}
+		if (ok && l->n)
+			ok = put(w, end_of_opt, sizeof(end_of_opt));
+		ok = ok && put(w, &total32, sizeof(total32));
 	}
-	if (ok && l->n)
-		ok = put(w, end_of_opt, sizeof(end_of_opt));
-	ok = ok && put(w, &total32, sizeof(total32));
 	if (!ok)
 		return fail_write(w, errno, err, errlen);
 	nc_output_block(&w->out, total, type == BT_EPB);

@@ -36,15 +36,22 @@ dec() { [[ $1 =~ ^[0-9]+[.][0-9]$ ]]; }
 trim() { local v=$1; v=${v#"${v%%[! ]*}"}; printf '%s' "${v%"${v##*[! ]}"}"; }
 
 run startup bash "$top/bench/startup.sh" "$netcap" "$nc_fwd" 1
-[[ $(header "$tmp/startup") == "tool|start to first packet, exit, ms|start to attached, ms|peak RSS, MiB" ]] ||
+[[ $(header "$tmp/startup") == "tool|start to first packet, exit, ms|start to attached, ms|detaching, ms|peak RSS, MiB" ]] ||
 	fail "startup: header $(header "$tmp/startup")"
 [[ $(rows "$tmp/startup" | cut -d'|' -f2 | awk '{print $1 ($2 == "--inject" ? " --inject" : "")}' | paste -sd,) == "netcap,bpftrace,netcap --inject" ]] ||
 	fail "startup: want rows netcap, bpftrace and netcap --inject"
 grep -qE '^`--inject`: the application thread stopped to load the agent, per run: [a-z_-]+ ×1; the longest [0-9.]+ ms' "$tmp/startup" ||
 	fail "startup: no line on the thread the injection stopped"
-while IFS='|' read -r _ tool first attached rss _; do
+while IFS='|' read -r _ tool first attached detach rss _; do
 	tool=$(trim "$tool") first=$(trim "$first") attached=$(trim "$attached") rss=$(trim "$rss")
+	detach=$(trim "$detach")
 	dec "$first" && dec "$rss" || fail "startup: $tool: '$first' ms, '$rss' MiB"
+	# the detach is timed for netcap through uprobes only (under strace, when it is installed)
+	if [[ $tool == netcap && $(command -v strace) ]]; then
+		dec "$detach" || fail "startup: netcap detached in '$detach' ms"
+	else
+		[[ $detach == – ]] || fail "startup: $tool has a detach time '$detach'"
+	fi
 	case $tool in
 	netcap*)
 		dec "$attached" || fail "startup: $tool attached at '$attached'"
@@ -57,13 +64,15 @@ while IFS='|' read -r _ tool first attached rss _; do
 done < <(rows "$tmp/startup")
 
 run rate bash "$top/bench/mbuf_rate.sh" "$netcap" "$nc_fwd" 1 1
-[[ $(header "$tmp/rate") == "hook point|kind|filter|forwarded Mpps|kept|dropped" ]] ||
+[[ $(header "$tmp/rate") == "hook point|kind|filter|forwarded Mpps|kept|per CPU second, Mpps|kept|dropped" ]] ||
 	fail "mbuf_rate: header $(header "$tmp/rate")"
 (($(rows "$tmp/rate" | wc -l) == 17)) ||
 	fail "mbuf_rate: want 17 rows (baseline + 5 hooks through uprobes and 3 in-process x 2 filters)"
-[[ $(rows "$tmp/rate" | head -1 | cut -d'|' -f7 | tr -d ' ') == – ]] || fail "mbuf_rate: the baseline has drops"
+[[ $(rows "$tmp/rate" | head -1 | cut -d'|' -f9 | tr -d ' ') == – ]] || fail "mbuf_rate: the baseline has drops"
 # every hook row reports netcap's drops; a filter that matches nothing leaves nothing to drop
-while IFS='|' read -r _ spec _ filter _ _ dropped _; do
+while IFS='|' read -r _ spec _ filter _ _ cpu _ dropped _; do
+	cpu=$(trim "$cpu")
+	[[ $cpu =~ ^[0-9]+[.][0-9]+$ ]] || fail "mbuf_rate: $spec $filter: '$cpu' Mpps per CPU second"
 	dropped=$(trim "$dropped")
 	num "$dropped" || fail "mbuf_rate: $spec $filter: dropped '$dropped'"
 	[[ $filter != *none* || $dropped == 0 ]] || fail "mbuf_rate: $spec dropped $dropped through a filter that matches none"

@@ -190,7 +190,9 @@ echo "SIGINT and the target's exit end the capture with a complete file and exit
 # and a new netcap captures again
 nc_fwd_start -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
 nc_fwd_go
-start_netcap killed --pid "$NC_FWD_PID" -w "$tmp/killed.pcapng" -f fwd_burst@1@2,rx_burst
+# (a 16 MiB ring: the check below wants no record lost in the milliseconds before the kill, and a
+# sanitized build's reader can fall behind the default 4 MiB ring at an endless replay's rate)
+start_netcap killed --pid "$NC_FWD_PID" -w "$tmp/killed.pcapng" -f fwd_burst@1@2,rx_burst -B 16384
 kill -KILL "$nc_pid"
 wait "$nc_pid" 2>/dev/null || true
 for _ in $(seq 50); do [[ $(probes_left) == 0 ]] && break; sleep 0.1; done
