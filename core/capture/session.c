@@ -14,6 +14,7 @@
 
 #define POLL_MS		100 /* the ring is drained at least this often */
 #define CLOCK_RESYNC_NS 1000000000ull
+#define BATCH_BYTES	(2u << 20) /* pcap records written per poll of a backend that makes them */
 
 struct run {
 	struct nc_session *s;
@@ -25,7 +26,8 @@ struct run {
 	struct nc_sink *sink;
 	struct nc_consumer *consumer;
 	struct nc_clock clock;
-	struct nc_gather *gather; /* -G */
+	struct nc_gather *gather;    /* -G */
+	struct nc_pcap_batch *batch; /* records made by the backend in the file's format, or NULL */
 	uint64_t written;
 	char write_err[256];
 	int write_ret;
@@ -171,6 +173,47 @@ static int hand_on(struct run *r, uint64_t before)
 }
 
 /*
+ * A backend that writes classic pcap records itself (poll_pcap): its records go to the file as
+ * one block, with no call per packet; -ECANCELED once count is reached
+ */
+static int poll_batch(struct run *r, const struct nc_probe_ops *ops, int timeout_ms)
+{
+	struct nc_pcap_batch *b = r->batch;
+	int n;
+
+	b->len = 0;
+	b->packets = 0;
+	memset(b->written, 0, sizeof(b->written));
+	b->max = r->o->count ? r->o->count - r->written : 0;
+	b->real_offset_ns = r->clock.offset_ns;
+	n = ops->b->poll_pcap(ops->state, b, timeout_ms);
+	if (n <= 0 || !b->packets)
+		return n;
+	r->write_ret = nc_sink_records(r->sink, b, r->write_err, sizeof(r->write_err));
+	if (r->write_ret)
+		return r->write_ret;
+	for (uint32_t h = 0; h < r->s->n_points && h < NC_PCAP_BATCH_HOOKS; h++)
+		r->s->points[h].written += b->written[h];
+	r->written += b->packets;
+	if (r->o->count && r->written >= r->o->count)
+		return -ECANCELED;
+	return (int)b->packets;
+}
+
+/* The capture can take poll_batch(): one probe whose backend makes pcap records, a classic pcap
+ * file (not text) holding every point's link type, no -G */
+static bool batch_fits(const struct run *r)
+{
+	if (r->n_ops != 1 || r->ops[0].ring_fd >= 0 || !r->ops[0].b->poll_pcap || r->o->gather ||
+	    !nc_sink_takes_records(r->sink))
+		return false;
+	for (uint32_t i = 0; i < r->s->n_points; i++)
+		if (r->s->points[i].linktype != r->o->out->linktype || i >= NC_PCAP_BATCH_HOOKS)
+			return false;
+	return true;
+}
+
+/*
  * Reads the ring(s). With several rings, records are held and handed on in timestamp order once
  * every ring has been read past them: a record stamped before this poll began was reserved
  * before every ring was read to its end, so nothing older can still come (a DPDK point's record
@@ -185,7 +228,8 @@ static int poll_sources(struct run *r, int timeout_ms)
 	for (size_t i = 0; i < r->n_ops && n >= 0; i++) {
 		if (r->ops[i].ring_fd >= 0)
 			continue;
-		n = r->ops[i].b->poll(r->ops[i].state, on_record, r, timeout_ms);
+		n = r->batch ? poll_batch(r, &r->ops[i], timeout_ms)
+			     : r->ops[i].b->poll(r->ops[i].state, on_record, r, timeout_ms);
 		total += n > 0 ? n : 0;
 		timeout_ms = 0;
 	}
@@ -382,6 +426,15 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 	}
 	if (!ret && n_ops > 1)
 		r.pending = g_ptr_array_new_with_free_func(free);
+	if (!ret && batch_fits(&r)) {
+		r.batch = calloc(1, sizeof(*r.batch));
+		if (r.batch && !(r.batch->buf = malloc(BATCH_BYTES))) {
+			free(r.batch);
+			r.batch = NULL; /* the records one at a time, then */
+		}
+		if (r.batch)
+			r.batch->cap = BATCH_BYTES;
+	}
 	nc_clock_sync(&r.clock);
 	for (size_t i = 0; !ret && i < n_ops; i++) {
 		attached = i + 1;
@@ -437,6 +490,9 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 			 "%llu malformed ring records skipped (not attributable to an interface)",
 			 (unsigned long long)res->malformed);
 	nc_consumer_free(r.consumer);
+	if (r.batch)
+		free(r.batch->buf);
+	free(r.batch);
 	if (r.pending)
 		g_ptr_array_free(r.pending, TRUE);
 	if (r.gather) {

@@ -29,7 +29,9 @@
 #define DEFAULT_SLOTS	4
 #define MIN_RING	65536
 #define POLL_BATCH	4096
-#define POLL_STEP_MS	5   /* the rings have no wakeup: looked at this often while waiting */
+#define POLL_STEP_MS	5   /* the rings have no wakeup: looked at this often while idle */
+#define BUSY_MS		50  /* records came this recently: */
+#define BUSY_STEP_US	50  /* looked at this often */
 #define TAIL_EVERY	256 /* records delivered between two publications of a ring's tail */
 #define HDR_BYTES	sizeof(struct nc_agent_record)
 #define MAX_FILTER_PROG 4096 /* BPF_MAXINSNS */
@@ -73,6 +75,7 @@ struct nc_inproc {
 	int patch_ms;
 	size_t filter_bytes; /* the filter's part of the region, a multiple of 4096 */
 	uint64_t malformed;
+	uint64_t data_ms; /* when a poll last found records (CLOCK_MONOTONIC) */
 	bool ready, gone, stopped;
 };
 
@@ -775,38 +778,69 @@ static void agent_check(struct nc_inproc *c)
 	}
 }
 
-int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_ms)
+/*
+ * Waits up to timeout_ms for a record in any ring, the heads snapshot; false if none came. The
+ * rings have no wakeup: while records kept coming in the last BUSY_MS they are looked at every
+ * BUSY_STEP_US (a ring of 4 MiB holds ~1 ms of a saturated port's 64-byte packets), else every
+ * POLL_STEP_MS. It never sleeps while a record waits.
+ */
+static bool wait_records(struct nc_inproc *c, int timeout_ms)
 {
 	uint64_t end = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-	struct nc_agent_clock base;
-	struct tsc_conv conv;
-	size_t n_live = 0;
-	int n = 0, ret = 0;
 
-	if (!c->ready)
-		return 0;
 	while (!snapshot(c)) {
-		int64_t left = (int64_t)(end - now_ms());
-		struct timespec step = {0, POLL_STEP_MS * 1000000L};
+		uint64_t now = now_ms();
+		int64_t left = (int64_t)(end - now);
+		bool busy = now - c->data_ms < BUSY_MS;
+		long step_ns = busy ? BUSY_STEP_US * 1000L : POLL_STEP_MS * 1000000L;
+		struct timespec step = {0, step_ns};
 
 		agent_check(c);
 		if (left <= 0 || c->gone)
-			return 0;
-		if (left < POLL_STEP_MS)
+			return false;
+		if (left * 1000000L < step_ns)
 			step.tv_nsec = left * 1000000L;
 		nanosleep(&step, NULL);
 	}
-	if (!read_clock(c->region, &base, &conv.now))
-		return 0;
-	conv.ns_per_tsc = conv.now.tsc > base.tsc ? (double)(conv.now.mono_ns - base.mono_ns) /
-							(double)(conv.now.tsc - base.tsc)
-						  : 0;
-	/* the rings with something, each with its next record checked once */
+	c->data_ms = now_ms();
+	return true;
+}
+
+/* The conversion of this poll's records' times; false while the agent writes the pairs */
+static bool conv_of(const struct nc_inproc *c, struct tsc_conv *conv)
+{
+	struct nc_agent_clock base;
+
+	if (!read_clock(c->region, &base, &conv->now))
+		return false;
+	conv->ns_per_tsc = conv->now.tsc > base.tsc ? (double)(conv->now.mono_ns - base.mono_ns) /
+							  (double)(conv->now.tsc - base.tsc)
+						    : 0;
+	return true;
+}
+
+/* The rings with something, each with its next record checked once; how many */
+static size_t gather_live(struct nc_inproc *c)
+{
+	size_t n_live = 0;
+
 	for (size_t i = 0; i < c->n_rings; i++) {
 		c->cur[i].next = peek(c, &c->cur[i]);
 		if (c->cur[i].next)
 			c->live[n_live++] = &c->cur[i];
 	}
+	return n_live;
+}
+
+int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_ms)
+{
+	struct tsc_conv conv;
+	size_t n_live;
+	int n = 0, ret = 0;
+
+	if (!c->ready || !wait_records(c, timeout_ms) || !conv_of(c, &conv))
+		return 0;
+	n_live = gather_live(c);
 	while (n < POLL_BATCH && n_live) {
 		size_t b = 0;
 		struct cursor *bk;
@@ -847,6 +881,81 @@ int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_
 	for (size_t i = 0; i < c->n_rings; i++)
 		__atomic_store_n(&c->cur[i].r->tail, c->cur[i].pos, __ATOMIC_RELEASE);
 	return ret < 0 ? ret : n;
+}
+
+/* A classic pcap record header, as libpcap's nanosecond dumper writes it (host byte order) */
+struct pcap_rec {
+	uint32_t sec, nsec, caplen, len;
+};
+
+int nc_inproc_poll_pcap(struct nc_inproc *c, struct nc_pcap_batch *b, int timeout_ms)
+{
+	struct tsc_conv conv;
+	size_t n_live;
+	int n = 0;
+	bool full = false;
+
+	if (!c->ready || !wait_records(c, timeout_ms) || !conv_of(c, &conv))
+		return 0;
+	n_live = gather_live(c);
+	/* the ring with the oldest burst, copied up to the next ring's oldest: a run per step */
+	while (n_live && !full) {
+		size_t bi = 0;
+		uint64_t limit = 0, tsc = 0;
+		bool limited = false, timed = false;
+		struct cursor *bk;
+		const struct nc_agent_record *rec;
+		struct pcap_rec h = {0};
+		uint32_t id;
+
+		for (size_t i = 1; i < n_live; i++)
+			if ((int64_t)(c->live[i]->next->tsc - c->live[bi]->next->tsc) < 0)
+				bi = i;
+		for (size_t i = 0; i < n_live; i++)
+			if (i != bi && (!limited || (int64_t)(c->live[i]->next->tsc - limit) < 0)) {
+				limit = c->live[i]->next->tsc;
+				limited = true;
+			}
+		bk = c->live[bi];
+		id = c->cfg.hooks[bk->hook].id;
+		for (rec = bk->next; rec; rec = peek(c, bk)) {
+			size_t need = sizeof(h) + rec->cap_len;
+
+			if (limited && (int64_t)(rec->tsc - limit) > 0)
+				break;
+			if (b->cap - b->len < need || (b->max && b->packets >= b->max)) {
+				full = true;
+				break;
+			}
+			/* one time per burst */
+			if (!timed || rec->tsc != tsc) {
+				uint64_t real = (uint64_t)((int64_t)tsc_to_mono(&conv, rec->tsc) +
+							   b->real_offset_ns);
+
+				tsc = rec->tsc;
+				timed = true;
+				h.sec = (uint32_t)(real / 1000000000u);
+				h.nsec = (uint32_t)(real % 1000000000u);
+			}
+			h.caplen = rec->cap_len;
+			h.len = rec->wire_len;
+			memcpy(b->buf + b->len, &h, sizeof(h));
+			memcpy(b->buf + b->len + sizeof(h), rec + 1, rec->cap_len);
+			b->len += need;
+			b->packets++;
+			if (id < NC_PCAP_BATCH_HOOKS)
+				b->written[id]++;
+			bk->pos += rec->size;
+			if (++n % TAIL_EVERY == 0)
+				__atomic_store_n(&bk->r->tail, bk->pos, __ATOMIC_RELEASE);
+		}
+		bk->next = rec;
+		if (!rec)
+			c->live[bi] = c->live[--n_live];
+	}
+	for (size_t i = 0; i < c->n_rings; i++)
+		__atomic_store_n(&c->cur[i].r->tail, c->cur[i].pos, __ATOMIC_RELEASE);
+	return n;
 }
 
 bool nc_inproc_gone(struct nc_inproc *c)

@@ -30,6 +30,7 @@
 #include "../consume/ring.h"
 #include "../discover/dpdk.h"
 #include "../filter/cbpf.h"
+#include "../write/pcap.h"
 
 /* One hook point: a burst pointer of one port, or a function (func not 0) */
 struct nc_inproc_hook {
@@ -103,6 +104,14 @@ int nc_inproc_accept(struct nc_inproc *c, int timeout_ms, char *err, size_t errl
  * ring skipped to its head.
  */
 int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_ms);
+
+/*
+ * The same records, oldest burst first, written into b as classic pcap records (struct
+ * nc_pcap_batch, core/write/pcap.h) with no call per packet: a run of a ring's records at a time,
+ * one time conversion per burst. Stops when b is full, holds b->max records, or the rings are
+ * read. Returns the records added to b.
+ */
+int nc_inproc_poll_pcap(struct nc_inproc *c, struct nc_pcap_batch *b, int timeout_ms);
 
 /* True once the agent closed the connection without being asked (it left, or the application
  * exited): what the rings hold can still be read */

@@ -277,6 +277,21 @@ static int poll_(void *state, nc_record_fn fn, void *ctx, int timeout_ms)
 	return total;
 }
 
+static int poll_pcap(void *state, struct nc_pcap_batch *b, int timeout_ms)
+{
+	struct agents *a = state;
+	int total = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		if (!a->v[i].attached)
+			continue;
+		total += nc_inproc_poll_pcap(a->v[i].client, b, total ? 0 : timeout_ms);
+	}
+	if (!total && timeout_ms > 0 && !a->n)
+		usleep((useconds_t)timeout_ms * 1000);
+	return total;
+}
+
 static uint64_t malformed(void *state)
 {
 	struct agents *a = state;
@@ -308,6 +323,7 @@ const struct nc_backend nc_agent_backend = {.name = "agent",
 					    .open = open_,
 					    .ring_fd = ring_fd,
 					    .poll = poll_,
+					    .poll_pcap = poll_pcap,
 					    .malformed = malformed,
 					    .attach = attach,
 					    .note = note,

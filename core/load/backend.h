@@ -18,6 +18,7 @@
 #include "../consume/ring.h"
 #include "../filter/filter.h"
 #include "../plan/plan.h"
+#include "../write/pcap.h"
 
 struct nc_backend_opts {
 	const struct nc_filter *filter; /* NULL accepts every packet */
@@ -36,6 +37,9 @@ struct nc_backend {
 	/* a backend without a BPF ring: hands fn what it holds, waiting up to timeout_ms for the
 	 * first record; how many, or fn's negative value */
 	int (*poll)(void *state, nc_record_fn fn, void *ctx, int timeout_ms);
+	/* optional, such a backend: the same records written into b as classic pcap records (the
+	 * output is a pcap file: no comment, no per-packet call); how many were added */
+	int (*poll_pcap)(void *state, struct nc_pcap_batch *b, int timeout_ms);
 	uint64_t (*malformed)(void *state); /* such a backend's records that failed their checks */
 	int (*attach)(void *state, char *err, size_t errlen); /* every planned probe */
 	/* optional: what attaching did that a user may want to know, one line per process (the

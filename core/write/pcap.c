@@ -174,6 +174,22 @@ int nc_pcap_packet(struct nc_pcap *w, uint64_t ts_ns, uint32_t caplen, uint32_t 
 	return 0;
 }
 
+int nc_pcap_records(struct nc_pcap *w, const void *buf, size_t len, uint64_t packets, char *err,
+		    size_t errlen)
+{
+	int ret;
+
+	if ((ret = check_usable(w, err, errlen)))
+		return ret;
+	if (!len)
+		return 0;
+	errno = 0;
+	if (fwrite(buf, 1, len, w->out.f) != len || ferror(w->out.f))
+		return fail_write(w, errno, err, errlen);
+	nc_output_block(&w->out, len, packets);
+	return 0;
+}
+
 int nc_pcap_flush(struct nc_pcap *w, char *err, size_t errlen)
 {
 	int ret;

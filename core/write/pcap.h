@@ -39,6 +39,30 @@ int nc_pcap_fdopen(int fd, int linktype, uint32_t snaplen, struct nc_pcap **out,
 int nc_pcap_packet(struct nc_pcap *w, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen,
 		   const void *data, char *err, size_t errlen);
 
+/*
+ * Records made elsewhere, in this writer's format (a nanosecond file in host byte order: for each
+ * packet u32 seconds, u32 nanoseconds, u32 caplen, u32 wirelen, then caplen bytes; see struct
+ * nc_pcap_batch), `packets` of them in len bytes: appended as they are, one block for the
+ * cut-back of a failed write. The caller vouches for them (caplen <= wirelen and the snap length).
+ */
+int nc_pcap_records(struct nc_pcap *w, const void *buf, size_t len, uint64_t packets, char *err,
+		    size_t errlen);
+
+/*
+ * Where a reader that knows the file's record format writes a run of records, with no call per
+ * packet (core/inproc's rings, --inject): buf has room for cap bytes, len of them written, in
+ * `packets` records; at most max records (0: no limit); timestamps are CLOCK_MONOTONIC plus
+ * real_offset_ns (the capture's nc_clock); written[] counts the records of each hook id.
+ */
+#define NC_PCAP_BATCH_HOOKS 64 /* NC_MAX_HOOKS */
+struct nc_pcap_batch {
+	uint8_t *buf;
+	size_t cap, len;
+	uint64_t packets, max;
+	int64_t real_offset_ns;
+	uint64_t written[NC_PCAP_BATCH_HOOKS];
+};
+
 /* Hands buffered records to the kernel (fflush, never fsync). */
 int nc_pcap_flush(struct nc_pcap *w, char *err, size_t errlen);
 

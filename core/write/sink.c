@@ -235,6 +235,18 @@ int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *
 			      errlen);
 }
 
+bool nc_sink_takes_records(const struct nc_sink *s)
+{
+	return s->format == NC_SINK_PCAP && s->pcap;
+}
+
+int nc_sink_records(struct nc_sink *s, const struct nc_pcap_batch *b, char *err, size_t errlen)
+{
+	if (!nc_sink_takes_records(s))
+		return nc_err(err, errlen, EINVAL, "this output does not take pcap records");
+	return nc_pcap_records(s->pcap, b->buf, b->len, b->packets, err, errlen);
+}
+
 int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen)
 {
 	return s->ng ? nc_pcapng_flush(s->ng, err, errlen) : nc_pcap_flush(s->pcap, err, errlen);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pcap.h"
 #include "pcapng.h"
 
 enum nc_sink_format {
@@ -54,6 +55,14 @@ int nc_sink_add_interface(struct nc_sink *s, const struct nc_pcapng_iface *iface
 			  char *err, size_t errlen);
 
 int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *err, size_t errlen);
+
+/* True when the sink is a classic pcap file (not text): it takes records already in its format
+ * with nc_sink_records() */
+bool nc_sink_takes_records(const struct nc_sink *s);
+
+/* The batch's records (struct nc_pcap_batch, core/write/pcap.h), appended as they are; only when
+ * nc_sink_takes_records() */
+int nc_sink_records(struct nc_sink *s, const struct nc_pcap_batch *b, char *err, size_t errlen);
 
 int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen);
 
