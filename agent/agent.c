@@ -572,6 +572,17 @@ static inline void add(uint64_t *counter, uint64_t n)
 	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
 }
 
+/* The counters of a burst that kept something, and its records published */
+static inline void count_kept(struct nc_agent_ring *r, uint64_t matched, uint64_t written,
+			      uint64_t head)
+{
+	add(&r->matched, matched);
+	add(&r->written, written);
+	if (matched != written)
+		add(&r->ringfull, matched - written);
+	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+}
+
 /* RX: the packets the PMD returned, all kept or dropped here */
 static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void **pkts, uint16_t n)
 {
@@ -582,6 +593,11 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
 		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
 		uint64_t keep = verdict(h->fidx, pkts + off, m);
 
+		if (!keep && !off && m == n) {
+			/* the usual burst kept by none: its count only */
+			add(&w.r->seen, n);
+			return;
+		}
 		while (keep) {
 			uint32_t i = (uint32_t)__builtin_ctzll(keep);
 
@@ -594,10 +610,8 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
 		}
 	}
 	add(&w.r->seen, n);
-	add(&w.r->matched, matched);
-	add(&w.r->written, written);
-	add(&w.r->ringfull, matched - written);
-	__atomic_store_n(&w.r->head, w.head, __ATOMIC_RELEASE);
+	if (matched)
+		count_kept(w.r, matched, written, w.head);
 }
 
 #define ST_SKIP 0
@@ -613,17 +627,31 @@ static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void
 			   void **pkts, uint16_t n)
 {
 	struct writer w = writer_of(h, s, queue);
-	uint64_t end[TX_CHUNK], commit = w.head, matched = 0, written = 0;
+	uint64_t end[TX_CHUNK], commit = w.head, matched = 0, written = 0,
+				keep[TX_CHUNK / FILTER_BATCH], any = 0;
 	uint8_t st[TX_CHUNK];
 	uint16_t ret;
 
 	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
 		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
-		uint64_t keep = verdict(h->fidx, pkts + off, m);
+
+		keep[off / FILTER_BATCH] = verdict(h->fidx, pkts + off, m);
+		any |= keep[off / FILTER_BATCH];
+	}
+	if (!any) {
+		/* kept by none: the PMD's count only */
+		ret = f(q, pkts, n);
+		if (ret > n)
+			ret = n;
+		add(&w.r->seen, ret);
+		return ret;
+	}
+	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
+		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
 
 		for (uint32_t i = 0; i < m; i++) {
 			st[off + i] = ST_SKIP;
-			if ((keep >> i & 1) && pkts[off + i])
+			if ((keep[off / FILTER_BATCH] >> i & 1) && pkts[off + i])
 				st[off + i] = put_record(&w, s, pkts[off + i]) ? ST_PUT : ST_FULL;
 			end[off + i] = w.head;
 		}
@@ -637,10 +665,8 @@ static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void
 		commit = end[i];
 	}
 	add(&w.r->seen, ret);
-	add(&w.r->matched, matched);
-	add(&w.r->written, written);
-	add(&w.r->ringfull, matched - written);
-	__atomic_store_n(&w.r->head, commit, __ATOMIC_RELEASE);
+	if (matched)
+		count_kept(w.r, matched, written, commit);
 	return ret;
 }
 

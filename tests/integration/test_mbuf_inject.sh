@@ -38,6 +38,27 @@ nc_rp_same segments "$tmp/in.hex"
 grep -q ", [1-9][0-9]* chains built" "$NC_FWD_ERR" || fail "segments: nc_fwd built no chains"
 echo "rx_burst, tx_burst:0 (also 3-segment chains): $n packets each, byte-identical, as through uprobes"
 
+# classic pcap (-P): the reader copies the rings' records into the file as blocks of pcap records;
+# the same bytes, -c exact (a block stops at it), nanosecond pcap, timestamps in order and within
+# the run, the summary's count the file's
+t0=$(date +%s.%N)
+nc_rp_capture rx_pcap -- --inject -f rx_burst -c "$n" -P
+t1=$(date +%s.%N)
+nc_rp_same rx_pcap "$tmp/in.hex"
+capinfos -t "$tmp/rx_pcap.pcapng" | grep -q "nanosecond pcap" ||
+	fail "-P: not a nanosecond pcap file: $(capinfos -t "$tmp/rx_pcap.pcapng")"
+fields "$tmp/rx_pcap.pcapng" -e frame.time_epoch | awk -v t0="$t0" -v t1="$t1" \
+	'$1 < t0 || $1 > t1 || $1 < last { bad = $1 } { last = $1 } END { exit bad != "" }' ||
+	fail "-P: timestamps out of order or outside the run ($t0 .. $t1): $(fields "$tmp/rx_pcap.pcapng" -e frame.time_epoch | head -3)"
+grep -q "rx_burst:port0: seen $n, matched $n, written $n, dropped 0 " "$tmp/rx_pcap.err" ||
+	fail "-P summary: $(cat "$tmp/rx_pcap.err")"
+((n > 5)) || fail "the replay has only $n packets"
+nc_rp_capture tx_pcap5 -- --inject -f tx_burst:0 -c 5 -P
+head -5 "$tmp/in.hex" >"$tmp/in5.hex"
+nc_rp_same tx_pcap5 "$tmp/in5.hex"
+grep -q "count reached" "$tmp/tx_pcap5.err" || fail "-c 5: $(cat "$tmp/tx_pcap5.err")"
+echo "-P: $n packets byte-identical, timestamps in order within the run; -c 5 wrote exactly 5"
+
 # the metadata the uprobe path writes: interface name, direction, queue, comment
 pid=$(fields "$tmp/rx.pcapng" -e frame.comment | head -1 | awk '{print $2}')
 for name in rx rx_uprobe; do
