@@ -42,8 +42,9 @@ int nc_pcap_packet(struct nc_pcap *w, uint64_t ts_ns, uint32_t caplen, uint32_t 
 /*
  * Records made elsewhere, in this writer's format (a nanosecond file in host byte order: for each
  * packet u32 seconds, u32 nanoseconds, u32 caplen, u32 wirelen, then caplen bytes; see struct
- * nc_pcap_batch), `packets` of them in len bytes: appended as they are, one block for the
- * cut-back of a failed write. The caller vouches for them (caplen <= wirelen and the snap length).
+ * nc_pcap_batch), `packets` of them in len bytes: appended as they are (stdio flushed, then
+ * write(2), no copy of them), one block for the cut-back of a failed write. The caller vouches for
+ * them (caplen <= wirelen and the snap length).
  */
 int nc_pcap_records(struct nc_pcap *w, const void *buf, size_t len, uint64_t packets, char *err,
 		    size_t errlen);

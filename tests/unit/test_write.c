@@ -1578,6 +1578,82 @@ static void test_pcap_ns_magic_and_link_types(struct fixture *fx, gconstpointer 
 	}
 }
 
+/* Appends a record as struct nc_pcap_batch lays them out (host order: s, ns, caplen, wirelen) */
+static size_t put_rec(uint8_t *at, const struct nc_pcapng_packet *p)
+{
+	uint32_t h[4] = {(uint32_t)(p->ts_ns / 1000000000u), (uint32_t)(p->ts_ns % 1000000000u),
+			 p->caplen, p->wirelen};
+
+	memcpy(at, h, sizeof(h));
+	memcpy(at + sizeof(h), p->data, p->caplen);
+	return sizeof(h) + p->caplen;
+}
+
+/* Records handed over as a block (nc_pcap_records, the --inject reader's path) between records
+ * written one by one: the same file, byte for byte, as all written one by one */
+static void test_pcap_records_same_as_packets(struct fixture *fx, gconstpointer data)
+{
+	const struct nc_pcapng_packet pkts[] = {
+	    {.ts_ns = 1700000000123456789ull, .caplen = 31, .wirelen = 31, .data = ip_udp},
+	    {.ts_ns = 1700000000999999999ull, .caplen = 20, .wirelen = 31, .data = ip_udp},
+	    {.ts_ns = 1700000001000000000ull, .caplen = 1514, .wirelen = 1514, .data = pattern},
+	    {.ts_ns = 1700000002000000001ull, .caplen = 60, .wirelen = 60, .data = eth_syn},
+	};
+	char *one = tmp_path(fx, "one.pcap"), *block = tmp_path(fx, "block.pcap");
+	uint8_t buf[4096];
+	size_t len = 0;
+	struct nc_pcap *w = NULL;
+	char err[256] = "";
+	gchar *a, *b;
+	gsize alen, blen;
+	GError *e = NULL;
+
+	(void)data;
+	g_assert_cmpint(nc_pcap_open(one, DLT_EN10MB, 0, &w, err, sizeof(err)), ==, 0);
+	for (size_t i = 0; i < N_ELEMS(pkts); i++)
+		g_assert_cmpint(nc_pcap_packet(w, pkts[i].ts_ns, pkts[i].caplen, pkts[i].wirelen,
+					       pkts[i].data, err, sizeof(err)),
+				==, 0);
+	g_assert_cmpint(nc_pcap_close(w, err, sizeof(err)), ==, 0);
+
+	g_assert_cmpint(nc_pcap_open(block, DLT_EN10MB, 0, &w, err, sizeof(err)), ==, 0);
+	/* the first still in stdio's buffer when the block goes past it */
+	g_assert_cmpint(nc_pcap_packet(w, pkts[0].ts_ns, pkts[0].caplen, pkts[0].wirelen,
+				       pkts[0].data, err, sizeof(err)),
+			==, 0);
+	len += put_rec(buf + len, &pkts[1]);
+	len += put_rec(buf + len, &pkts[2]);
+	g_assert_cmpint(nc_pcap_records(w, buf, len, 2, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(nc_pcap_records(w, buf, 0, 0, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(nc_pcap_packet(w, pkts[3].ts_ns, pkts[3].caplen, pkts[3].wirelen,
+				       pkts[3].data, err, sizeof(err)),
+			==, 0);
+	g_assert_cmpint(nc_pcap_close(w, err, sizeof(err)), ==, 0);
+
+	g_file_get_contents(one, &a, &alen, &e);
+	g_assert_no_error(e);
+	g_file_get_contents(block, &b, &blen, &e);
+	g_assert_no_error(e);
+	g_assert_cmpuint(alen, ==, 24 + 4 * 16 + 31 + 20 + 1514 + 60);
+	g_assert_cmpuint(blen, ==, alen);
+	g_assert_cmpint(memcmp(a, b, alen), ==, 0);
+	g_free(a);
+	g_free(b);
+	assert_libpcap_reads(block, DLT_EN10MB, pkts, N_ELEMS(pkts));
+
+	/* a full device: the block's write fails, and stays failed */
+	if (access("/dev/full", W_OK) == 0) {
+		g_assert_cmpint(nc_pcap_open("/dev/full", DLT_EN10MB, 0, &w, err, sizeof(err)), ==,
+				0);
+		g_assert_cmpint(nc_pcap_records(w, buf, len, 2, err, sizeof(err)), ==, -ENOSPC);
+		g_assert_nonnull(strstr(err, "No space left on device"));
+		g_assert_cmpint(nc_pcap_records(w, buf, len, 2, err, sizeof(err)), ==, -ENOSPC);
+		g_assert_cmpint(nc_pcap_close(w, err, sizeof(err)), ==, -ENOSPC);
+	}
+	g_free(one);
+	g_free(block);
+}
+
 static void test_pcap_errors(struct fixture *fx, gconstpointer data)
 {
 	char *missing = g_build_filename(fx->dir, "no-such-dir", "x.pcap", NULL);
@@ -1709,6 +1785,7 @@ int main(int argc, char **argv)
 	    test_pcapng_bad_input_refused);
 	ADD("/pcap/ns-magic-link-types-1-and-101-read-back-by-libpcap",
 	    test_pcap_ns_magic_and_link_types);
+	ADD("/pcap/records-as-a-block-same-bytes-as-one-by-one", test_pcap_records_same_as_packets);
 	ADD("/pcap/unwritable-path-bad-link-type-and-full-disk-fail", test_pcap_errors);
 	ADD("/pcap/pipe-gets-packets-at-flush-and-end-at-close", test_pcap_pipe_flush_delivers);
 	return g_test_run();
