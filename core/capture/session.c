@@ -173,42 +173,69 @@ static int hand_on(struct run *r, uint64_t before)
 }
 
 /*
- * A backend that writes classic pcap records itself (poll_pcap): its records go to the file as
- * one block, with no call per packet; -ECANCELED once count is reached
+ * A backend that makes the file's records itself (poll_pcap: classic pcap records or pcapng
+ * EPBs): its records go to the file as one block, with no call per packet; -ECANCELED once count
+ * is reached. pcapng: where the backend stopped before a point whose IDB is not written yet, the
+ * IDB goes out (as before that point's first packet one by one) and the backend goes on.
  */
 static int poll_batch(struct run *r, const struct nc_probe_ops *ops, int timeout_ms)
 {
 	struct nc_pcap_batch *b = r->batch;
-	int n;
+	int n, total = 0;
 
-	b->len = 0;
-	b->packets = 0;
-	memset(b->written, 0, sizeof(b->written));
-	b->max = r->o->count ? r->o->count - r->written : 0;
-	b->real_offset_ns = r->clock.offset_ns;
-	n = ops->b->poll_pcap(ops->state, b, timeout_ms);
-	if (n <= 0 || !b->packets)
-		return n;
-	r->write_ret = nc_sink_records(r->sink, b, r->write_err, sizeof(r->write_err));
-	if (r->write_ret)
-		return r->write_ret;
-	for (uint32_t h = 0; h < r->s->n_points && h < NC_PCAP_BATCH_HOOKS; h++)
-		r->s->points[h].written += b->written[h];
-	r->written += b->packets;
-	if (r->o->count && r->written >= r->o->count)
-		return -ECANCELED;
-	return (int)b->packets;
+	do {
+		uint64_t delivered[NC_PCAP_BATCH_HOOKS] = {0};
+
+		b->len = 0;
+		b->packets = 0;
+		b->need = NC_PCAP_BATCH_NO_ID;
+		memset(b->written, 0, sizeof(b->written));
+		b->max = r->o->count ? r->o->count - r->written : 0;
+		b->real_offset_ns = r->clock.offset_ns;
+		n = ops->b->poll_pcap(ops->state, b, total ? 0 : timeout_ms);
+		if (n < 0)
+			return n;
+		if (b->packets) {
+			for (uint32_t h = 0; h < r->s->n_points; h++)
+				delivered[r->s->points[h].iface] += b->written[h];
+			r->write_ret = nc_sink_records(r->sink, b, delivered, r->s->n_points,
+						       r->write_err, sizeof(r->write_err));
+			if (r->write_ret)
+				return r->write_ret;
+			for (uint32_t h = 0; h < r->s->n_points; h++)
+				r->s->points[h].written += b->written[h];
+			r->written += b->packets;
+			total += (int)b->packets;
+			if (r->o->count && r->written >= r->o->count)
+				return -ECANCELED;
+		}
+		if (b->need != NC_PCAP_BATCH_NO_ID) {
+			uint32_t h = b->need;
+
+			if (h >= r->s->n_points) {
+				snprintf(r->write_err, sizeof(r->write_err),
+					 "a record of hook point %u, of %u", h, r->s->n_points);
+				return r->write_ret = -EINVAL;
+			}
+			r->write_ret =
+			    nc_sink_file_id(r->sink, r->s->points[h].iface, &b->file_id[h],
+					    r->write_err, sizeof(r->write_err));
+			if (r->write_ret)
+				return r->write_ret;
+		}
+	} while (b->need != NC_PCAP_BATCH_NO_ID);
+	return total;
 }
 
-/* The capture can take poll_batch(): one probe whose backend makes pcap records, a classic pcap
+/* The capture can take poll_batch(): one probe whose backend makes the records, a pcap or pcapng
  * file (not text) holding every point's link type, no -G */
-static bool batch_fits(const struct run *r)
+static bool batch_fits(const struct run *r, bool *pcapng)
 {
 	if (r->n_ops != 1 || r->ops[0].ring_fd >= 0 || !r->ops[0].b->poll_pcap || r->o->gather ||
-	    !nc_sink_takes_records(r->sink))
+	    !nc_sink_takes_records(r->sink, pcapng) || r->s->n_points > NC_PCAP_BATCH_HOOKS)
 		return false;
-	for (uint32_t i = 0; i < r->s->n_points; i++)
-		if (r->s->points[i].linktype != r->o->out->linktype || i >= NC_PCAP_BATCH_HOOKS)
+	for (uint32_t i = 0; i < r->s->n_points && !*pcapng; i++)
+		if (r->s->points[i].linktype != r->o->out->linktype)
 			return false;
 	return true;
 }
@@ -390,6 +417,7 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 	uint64_t start_real, end_real;
 	size_t attached = 0;
 	char *end = NULL;
+	bool pcapng = false;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -426,14 +454,22 @@ int nc_session_run_probes(struct nc_session *s, const struct nc_session_opts *o,
 	}
 	if (!ret && n_ops > 1)
 		r.pending = g_ptr_array_new_with_free_func(free);
-	if (!ret && batch_fits(&r)) {
+	if (!ret && batch_fits(&r, &pcapng)) {
 		r.batch = calloc(1, sizeof(*r.batch));
 		if (r.batch && !(r.batch->buf = malloc(BATCH_BYTES))) {
 			free(r.batch);
 			r.batch = NULL; /* the records one at a time, then */
 		}
-		if (r.batch)
+		if (r.batch) {
 			r.batch->cap = BATCH_BYTES;
+			r.batch->pcapng = pcapng;
+			r.batch->comment = ops[0].b->comment;
+			r.batch->comment_ctx = ops[0].state;
+			for (uint32_t i = 0; i < NC_PCAP_BATCH_HOOKS; i++) {
+				r.batch->file_id[i] = NC_PCAP_BATCH_NO_ID;
+				r.batch->label[i] = i < s->n_points ? s->points[i].label : NULL;
+			}
+		}
 	}
 	nc_clock_sync(&r.clock);
 	for (size_t i = 0; !ret && i < n_ops; i++) {

@@ -52,6 +52,11 @@ struct cursor {
 	uint64_t pos;  /* next record: ours, a multiple of 8, moved by checked records only */
 	uint64_t head; /* published end, as read at the start of this poll */
 	const struct nc_agent_record *next; /* checked, not yet delivered */
+	/* pcapng blocks: the comment of this ring's records for the thread, CPU and flags below */
+	char *note;
+	size_t note_len;
+	uint32_t note_cpu, note_tid;
+	uint8_t note_flags;
 };
 
 struct nc_inproc {
@@ -888,6 +893,118 @@ struct pcap_rec {
 	uint32_t sec, nsec, caplen, len;
 };
 
+/* The fixed part of an EPB as core/write/pcapng.c writes one of a DPDK point's packets: block
+ * header, body, then after the data its options epb_flags, epb_queue, epb_packetid (then the
+ * comment, opt_endofopt and the trailing length) */
+struct epb_head {
+	uint32_t type, total, iface, ts_high, ts_low, caplen, wirelen;
+};
+struct epb_opts {
+	uint16_t flags_code, flags_len;
+	uint32_t flags;
+	uint16_t queue_code, queue_len;
+	uint32_t queue;
+	uint16_t id_code, id_len;
+	uint32_t id_lo, id_hi; /* the 8-byte value at a 4-byte boundary */
+} __attribute__((packed));
+_Static_assert(sizeof(struct epb_head) == 28 && sizeof(struct epb_opts) == 28, "EPB pieces");
+
+static size_t pad4(size_t n)
+{
+	return (4 - (n & 3)) & 3;
+}
+
+/* The comment of the ring's records of this thread, CPU and flags (made again when one changes) */
+static bool note_of(struct nc_inproc *c, struct cursor *k, const struct nc_agent_record *rec,
+		    const struct nc_pcap_batch *b, uint32_t id)
+{
+	struct nc_record r;
+	char buf[6144];
+	size_t len;
+	char *n;
+
+	if (k->note && k->note_cpu == rec->cpu && k->note_flags == rec->flags &&
+	    k->note_tid == k->r->tid)
+		return true;
+	memset(&r, 0, sizeof(r));
+	r.hook = id;
+	r.cpu = rec->cpu;
+	r.pid = (uint32_t)c->pid;
+	r.tid = k->r->tid;
+	r.port = c->cfg.hooks[k->hook].port;
+	r.queue = rec->queue;
+	r.direction = c->cfg.hooks[k->hook].direction;
+	r.flags = rec->flags;
+	r.stack_id = NC_USTACK_NONE;
+	buf[0] = '\0';
+	b->comment(b->comment_ctx, &r, b->label[id] ? b->label[id] : "", buf, sizeof(buf));
+	len = strlen(buf);
+	if (len > 65535)
+		return false;
+	n = realloc(k->note, len + 1);
+	if (!n)
+		return false;
+	memcpy(n, buf, len + 1);
+	k->note = n;
+	k->note_len = len;
+	k->note_cpu = rec->cpu;
+	k->note_flags = rec->flags;
+	k->note_tid = k->r->tid;
+	return true;
+}
+
+/* The record as one EPB at the end of b; false when it does not fit */
+static bool put_epb(struct nc_inproc *c, struct cursor *k, const struct nc_agent_record *rec,
+		    struct nc_pcap_batch *b, uint32_t id, uint64_t real)
+{
+	static const uint8_t zeros[4];
+	size_t note = k->note_len ? 4 + k->note_len + pad4(k->note_len) : 0;
+	size_t total = sizeof(struct epb_head) + rec->cap_len + pad4(rec->cap_len) +
+		       sizeof(struct epb_opts) + note + 4 + 4;
+	struct epb_head h = {.type = 6,
+			     .total = (uint32_t)total,
+			     .iface = b->file_id[id],
+			     .ts_high = (uint32_t)(real >> 32),
+			     .ts_low = (uint32_t)real,
+			     .caplen = rec->cap_len,
+			     .wirelen = rec->wire_len};
+	struct epb_opts o = {.flags_code = 2,
+			     .flags_len = 4,
+			     .flags = c->cfg.hooks[k->hook].direction,
+			     .queue_code = 6,
+			     .queue_len = 4,
+			     .queue = rec->queue,
+			     .id_code = 5,
+			     .id_len = 8,
+			     .id_lo = (uint32_t)rec->mbuf,
+			     .id_hi = (uint32_t)(rec->mbuf >> 32)};
+	uint8_t *p = b->buf + b->len;
+	uint32_t t32 = (uint32_t)total;
+
+	if (b->cap - b->len < total)
+		return false;
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	memcpy(p, rec + 1, rec->cap_len);
+	p += rec->cap_len;
+	memcpy(p, zeros, pad4(rec->cap_len));
+	p += pad4(rec->cap_len);
+	memcpy(p, &o, sizeof(o));
+	p += sizeof(o);
+	if (k->note_len) {
+		uint16_t oh[2] = {1, (uint16_t)k->note_len};
+
+		memcpy(p, oh, sizeof(oh));
+		memcpy(p + 4, k->note, k->note_len);
+		memcpy(p + 4 + k->note_len, zeros, pad4(k->note_len));
+		p += note;
+	}
+	memset(p, 0, 4); /* opt_endofopt */
+	memcpy(p + 4, &t32, 4);
+	b->len += total;
+	return true;
+}
+
 int nc_inproc_poll_pcap(struct nc_inproc *c, struct nc_pcap_batch *b, int timeout_ms)
 {
 	struct tsc_conv conv;
@@ -901,7 +1018,7 @@ int nc_inproc_poll_pcap(struct nc_inproc *c, struct nc_pcap_batch *b, int timeou
 	/* the ring with the oldest burst, copied up to the next ring's oldest: a run per step */
 	while (n_live && !full) {
 		size_t bi = 0;
-		uint64_t limit = 0, tsc = 0;
+		uint64_t limit = 0, tsc = 0, real = 0;
 		bool limited = false, timed = false;
 		struct cursor *bk;
 		const struct nc_agent_record *rec;
@@ -918,33 +1035,47 @@ int nc_inproc_poll_pcap(struct nc_inproc *c, struct nc_pcap_batch *b, int timeou
 			}
 		bk = c->live[bi];
 		id = c->cfg.hooks[bk->hook].id;
+		if (id >= NC_PCAP_BATCH_HOOKS)
+			return -EINVAL;
+		if (b->pcapng && b->file_id[id] == NC_PCAP_BATCH_NO_ID) {
+			b->need = id; /* its IDB first: the caller writes it and polls again */
+			break;
+		}
 		for (rec = bk->next; rec; rec = peek(c, bk)) {
 			size_t need = sizeof(h) + rec->cap_len;
 
 			if (limited && (int64_t)(rec->tsc - limit) > 0)
 				break;
-			if (b->cap - b->len < need || (b->max && b->packets >= b->max)) {
+			if ((b->max && b->packets >= b->max) ||
+			    (!b->pcapng && b->cap - b->len < need)) {
 				full = true;
 				break;
 			}
 			/* one time per burst */
 			if (!timed || rec->tsc != tsc) {
-				uint64_t real = (uint64_t)((int64_t)tsc_to_mono(&conv, rec->tsc) +
-							   b->real_offset_ns);
-
+				real = (uint64_t)((int64_t)tsc_to_mono(&conv, rec->tsc) +
+						  b->real_offset_ns);
 				tsc = rec->tsc;
 				timed = true;
 				h.sec = (uint32_t)(real / 1000000000u);
 				h.nsec = (uint32_t)(real % 1000000000u);
 			}
-			h.caplen = rec->cap_len;
-			h.len = rec->wire_len;
-			memcpy(b->buf + b->len, &h, sizeof(h));
-			memcpy(b->buf + b->len + sizeof(h), rec + 1, rec->cap_len);
-			b->len += need;
+			if (b->pcapng) {
+				if (!note_of(c, bk, rec, b, id))
+					return -ENOMEM;
+				if (!put_epb(c, bk, rec, b, id, real)) {
+					full = true;
+					break;
+				}
+			} else {
+				h.caplen = rec->cap_len;
+				h.len = rec->wire_len;
+				memcpy(b->buf + b->len, &h, sizeof(h));
+				memcpy(b->buf + b->len + sizeof(h), rec + 1, rec->cap_len);
+				b->len += need;
+			}
 			b->packets++;
-			if (id < NC_PCAP_BATCH_HOOKS)
-				b->written[id]++;
+			b->written[id]++;
 			bk->pos += rec->size;
 			if (++n % TAIL_EVERY == 0)
 				__atomic_store_n(&bk->r->tail, bk->pos, __ATOMIC_RELEASE);
@@ -1039,6 +1170,8 @@ void nc_inproc_close(struct nc_inproc *c)
 		close(c->listen_fd);
 	if (c->sock >= 0)
 		close(c->sock);
+	for (size_t i = 0; c->cur && i < c->n_rings; i++)
+		free(c->cur[i].note);
 	free(c->cur);
 	free(c->live);
 	free(c->code[0]);

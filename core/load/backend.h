@@ -37,8 +37,9 @@ struct nc_backend {
 	/* a backend without a BPF ring: hands fn what it holds, waiting up to timeout_ms for the
 	 * first record; how many, or fn's negative value */
 	int (*poll)(void *state, nc_record_fn fn, void *ctx, int timeout_ms);
-	/* optional, such a backend: the same records written into b as classic pcap records (the
-	 * output is a pcap file: no comment, no per-packet call); how many were added */
+	/* optional, such a backend: the same records written into b in the file's format (classic
+	 * pcap records, or pcapng EPBs with their comments), no call per packet; how many were
+	 * added, or a negative errno */
 	int (*poll_pcap)(void *state, struct nc_pcap_batch *b, int timeout_ms);
 	uint64_t (*malformed)(void *state); /* such a backend's records that failed their checks */
 	int (*attach)(void *state, char *err, size_t errlen); /* every planned probe */

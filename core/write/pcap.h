@@ -14,6 +14,7 @@
 #ifndef NC_PCAP_H
 #define NC_PCAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,18 +51,32 @@ int nc_pcap_records(struct nc_pcap *w, const void *buf, size_t len, uint64_t pac
 		    size_t errlen);
 
 /*
- * Where a reader that knows the file's record format writes a run of records, with no call per
- * packet (core/inproc's rings, --inject): buf has room for cap bytes, len of them written, in
- * `packets` records; at most max records (0: no limit); timestamps are CLOCK_MONOTONIC plus
- * real_offset_ns (the capture's nc_clock); written[] counts the records of each hook id.
+ * Where a reader that knows the file's format writes a run of records, with no call per packet
+ * (core/inproc's rings, --inject): buf has room for cap bytes, len of them written, in `packets`
+ * records; at most max records (0: no limit); timestamps are CLOCK_MONOTONIC plus real_offset_ns
+ * (the capture's nc_clock); written[] counts the records of each hook id.
+ * Classic pcap records, or with pcapng EPBs as core/write/pcapng.c writes a DPDK point's packet
+ * (epb_flags, epb_queue, epb_packetid, the comment): file_id[hook] is the hook's interface in the
+ * file (NC_PCAP_BATCH_NO_ID until its IDB is written: the reader then stops, setting need to
+ * that hook, for the caller to write it with nc_pcapng_file_id() and poll again), label[hook] its
+ * point's label, and comment() (the backend's) makes the comment of a record.
  */
 #define NC_PCAP_BATCH_HOOKS 64 /* NC_MAX_HOOKS */
+#define NC_PCAP_BATCH_NO_ID UINT32_MAX
+struct nc_record;
 struct nc_pcap_batch {
 	uint8_t *buf;
 	size_t cap, len;
 	uint64_t packets, max;
 	int64_t real_offset_ns;
 	uint64_t written[NC_PCAP_BATCH_HOOKS];
+	bool pcapng;
+	uint32_t need;
+	uint32_t file_id[NC_PCAP_BATCH_HOOKS];
+	const char *label[NC_PCAP_BATCH_HOOKS];
+	void (*comment)(void *ctx, const struct nc_record *rec, const char *label, char *buf,
+			size_t len);
+	void *comment_ctx;
 };
 
 /* Hands buffered records to the kernel (fflush, never fsync). */

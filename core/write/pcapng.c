@@ -521,6 +521,60 @@ int nc_pcapng_packet(struct nc_pcapng *w, const struct nc_pcapng_packet *pkt, ch
 	return 0;
 }
 
+int nc_pcapng_file_id(struct nc_pcapng *w, uint32_t iface_id, uint32_t *file_id, char *err,
+		      size_t errlen)
+{
+	int ret;
+
+	if ((ret = check_usable(w, err, errlen)))
+		return ret;
+	if (w->finished)
+		return nc_err(err, errlen, EINVAL,
+			      "pcapng packet after the statistics of %s were written", w->out.what);
+	if (iface_id >= w->n_ifaces)
+		return nc_err(err, errlen, EINVAL,
+			      "pcapng packet for interface %u, but %s has %u interface(s)",
+			      iface_id, w->out.what, w->n_ifaces);
+	if (!w->ifaces[iface_id].written && (ret = write_idb(w, iface_id, err, errlen)))
+		return ret;
+	*file_id = w->ifaces[iface_id].file_id;
+	return 0;
+}
+
+int nc_pcapng_epbs(struct nc_pcapng *w, const void *buf, size_t len, uint64_t packets,
+		   const uint64_t *delivered, uint32_t n_delivered, char *err, size_t errlen)
+{
+	int ret;
+
+	if ((ret = check_usable(w, err, errlen)))
+		return ret;
+	if (w->finished)
+		return nc_err(err, errlen, EINVAL,
+			      "pcapng packets after the statistics of %s were written",
+			      w->out.what);
+	if (!len)
+		return 0;
+	/* past stdio: what it holds first (IDBs among it), then the block with write(2) */
+	errno = 0;
+	if (fflush(w->out.f) == EOF)
+		return fail_write(w, errno, err, errlen);
+	nc_output_synced(&w->out);
+	for (size_t done = 0; done < len;) {
+		ssize_t k = write(fileno(w->out.f), (const uint8_t *)buf + done, len - done);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return fail_write(w, k < 0 ? errno : EIO, err, errlen);
+		done += (size_t)k;
+	}
+	nc_output_block(&w->out, len, packets);
+	nc_output_synced(&w->out);
+	for (uint32_t i = 0; i < n_delivered && i < w->n_ifaces; i++)
+		w->ifaces[i].delivered += delivered[i];
+	return 0;
+}
+
 int nc_pcapng_flush(struct nc_pcapng *w, char *err, size_t errlen)
 {
 	int ret;

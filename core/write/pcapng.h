@@ -131,6 +131,23 @@ int nc_pcapng_add_interface(struct nc_pcapng *w, const struct nc_pcapng_iface *i
 int nc_pcapng_packet(struct nc_pcapng *w, const struct nc_pcapng_packet *pkt, char *err,
 		     size_t errlen);
 
+/*
+ * For a caller that makes EPBs itself (struct nc_pcap_batch with pcapng): the id in the file of
+ * declared interface iface_id, its IDB written first if it is not yet (as nc_pcapng_packet()
+ * does before an interface's first packet). Refused after nc_pcapng_finish().
+ */
+int nc_pcapng_file_id(struct nc_pcapng *w, uint32_t iface_id, uint32_t *file_id, char *err,
+		      size_t errlen);
+
+/*
+ * EPBs made elsewhere, `packets` of them in len bytes, whole and in this file's byte order, each
+ * for an interface whose file id nc_pcapng_file_id() gave: appended as they are (stdio flushed,
+ * then write(2)), one block for the cut-back of a failed write; delivered[i] (n_delivered
+ * entries, by declared interface) is added to each one's isb_usrdeliv.
+ */
+int nc_pcapng_epbs(struct nc_pcapng *w, const void *buf, size_t len, uint64_t packets,
+		   const uint64_t *delivered, uint32_t n_delivered, char *err, size_t errlen);
+
 /* Hands buffered blocks to the kernel (fflush; never fsync, which a pipe refuses). */
 int nc_pcapng_flush(struct nc_pcapng *w, char *err, size_t errlen);
 

@@ -235,15 +235,28 @@ int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *
 			      errlen);
 }
 
-bool nc_sink_takes_records(const struct nc_sink *s)
+bool nc_sink_takes_records(const struct nc_sink *s, bool *pcapng)
 {
-	return s->format == NC_SINK_PCAP && s->pcap;
+	*pcapng = s->ng != NULL;
+	return s->ng || (s->format == NC_SINK_PCAP && s->pcap);
 }
 
-int nc_sink_records(struct nc_sink *s, const struct nc_pcap_batch *b, char *err, size_t errlen)
+int nc_sink_file_id(struct nc_sink *s, uint32_t id, uint32_t *file_id, char *err, size_t errlen)
 {
-	if (!nc_sink_takes_records(s))
-		return nc_err(err, errlen, EINVAL, "this output does not take pcap records");
+	if (!s->ng)
+		return nc_err(err, errlen, EINVAL, "this output has no interface blocks");
+	return nc_pcapng_file_id(s->ng, id, file_id, err, errlen);
+}
+
+int nc_sink_records(struct nc_sink *s, const struct nc_pcap_batch *b, const uint64_t *delivered,
+		    uint32_t n, char *err, size_t errlen)
+{
+	bool ng;
+
+	if (!nc_sink_takes_records(s, &ng) || ng != b->pcapng)
+		return nc_err(err, errlen, EINVAL, "this output does not take these records");
+	if (ng)
+		return nc_pcapng_epbs(s->ng, b->buf, b->len, b->packets, delivered, n, err, errlen);
 	return nc_pcap_records(s->pcap, b->buf, b->len, b->packets, err, errlen);
 }
 

@@ -56,13 +56,17 @@ int nc_sink_add_interface(struct nc_sink *s, const struct nc_pcapng_iface *iface
 
 int nc_sink_packet(struct nc_sink *s, const struct nc_pcapng_packet *pkt, char *err, size_t errlen);
 
-/* True when the sink is a classic pcap file (not text): it takes records already in its format
- * with nc_sink_records() */
-bool nc_sink_takes_records(const struct nc_sink *s);
+/* True when the sink is a file that takes records already in its format (struct nc_pcap_batch):
+ * classic pcap, or pcapng (*pcapng set); not text */
+bool nc_sink_takes_records(const struct nc_sink *s, bool *pcapng);
 
-/* The batch's records (struct nc_pcap_batch, core/write/pcap.h), appended as they are; only when
- * nc_sink_takes_records() */
-int nc_sink_records(struct nc_sink *s, const struct nc_pcap_batch *b, char *err, size_t errlen);
+/* pcapng: the file id of declared interface id, its IDB written first if it is not yet */
+int nc_sink_file_id(struct nc_sink *s, uint32_t id, uint32_t *file_id, char *err, size_t errlen);
+
+/* The batch's records appended as they are; pcapng: delivered[i] packets of declared interface i
+ * (n entries) among them. Only when nc_sink_takes_records() */
+int nc_sink_records(struct nc_sink *s, const struct nc_pcap_batch *b, const uint64_t *delivered,
+		    uint32_t n, char *err, size_t errlen);
 
 int nc_sink_flush(struct nc_sink *s, char *err, size_t errlen);
 
