@@ -106,10 +106,12 @@ int nc_inproc_accept(struct nc_inproc *c, int timeout_ms, char *err, size_t errl
 int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_ms);
 
 /*
- * The same records, oldest burst first, written into b as classic pcap records (struct
- * nc_pcap_batch, core/write/pcap.h) with no call per packet: a run of a ring's records at a time,
- * one time conversion per burst. Stops when b is full, holds b->max records, or the rings are
- * read. Returns the records added to b.
+ * The same records, oldest burst first, written into b in the file's format (struct
+ * nc_pcap_batch, core/write/pcap.h: classic pcap records, or pcapng EPBs with their options and
+ * comment) with no call per packet: a run of a ring's records at a time, one time conversion per
+ * burst. Stops when b is full, holds b->max records, the rings are read, or (pcapng) at a record
+ * of a hook whose interface has no file id yet (b->need). Returns the records added to b, or
+ * -ENOMEM (a comment), -EINVAL (a hook id past NC_PCAP_BATCH_HOOKS).
  */
 int nc_inproc_poll_pcap(struct nc_inproc *c, struct nc_pcap_batch *b, int timeout_ms);
 

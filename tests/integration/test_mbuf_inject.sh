@@ -76,6 +76,38 @@ capinfos "$tmp/rx.pcapng" | grep -q "in-process, at rte_eth_fp_ops\[0\].rx_pkt_b
 	fail "the interface description does not say where the capture was: $(capinfos "$tmp/rx.pcapng" | grep -i descr)"
 grep -qx "netcap: nc_fwd\[$pid\]:rx_burst:port0: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
 	"$tmp/rx.err" || fail "summary: $(cat "$tmp/rx.err")"
+# the blocks the reader wrote itself: the IDB just before the first EPB, the statistics block's
+# isb_ifrecv, isb_ifdrop and isb_usrdeliv (the EPBs written)
+blocks() {
+	python3 - "$1" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+off, kinds, isb = 0, [], []
+names = {0x0A0D0D0A: "SHB", 1: "IDB", 5: "ISB", 6: "EPB"}
+while off + 12 <= len(data):
+    btype, blen = struct.unpack_from("<II", data, off)
+    kind = names.get(btype, str(btype))
+    if not kinds or kinds[-1][0] != kind:
+        kinds.append([kind, 0])
+    kinds[-1][1] += 1
+    if btype == 5:
+        opt, vals = off + 20, {}
+        while opt + 4 <= off + blen - 4:
+            code, olen = struct.unpack_from("<HH", data, opt)
+            if code == 0:
+                break
+            if olen == 8:
+                vals[code] = struct.unpack_from("<Q", data, opt + 4)[0]
+            opt += 4 + (olen + 3) // 4 * 4
+        isb.append("%d %d %d" % (vals.get(4, -1), vals.get(5, -1), vals.get(8, -1)))
+    off += blen
+print(" ".join("%s%s" % (k, "x%d" % n if n > 1 else "") for k, n in kinds), ";".join(isb))
+PY
+}
+for name in rx rx_uprobe; do
+	[[ $(blocks "$tmp/$name.pcapng") == "SHB IDB EPBx$n ISB $n 0 $n" ]] ||
+		fail "$name blocks: $(blocks "$tmp/$name.pcapng") (want SHB IDB EPBx$n ISB $n 0 $n)"
+done
 echo "metadata: interface name, direction, queue, comment and summary as through uprobes"
 
 # the compiled filter keeps exactly what tcpdump keeps
