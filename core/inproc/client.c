@@ -893,21 +893,11 @@ struct pcap_rec {
 	uint32_t sec, nsec, caplen, len;
 };
 
-/* The fixed part of an EPB as core/write/pcapng.c writes one of a DPDK point's packets: block
- * header, body, then after the data its options epb_flags, epb_queue, epb_packetid (then the
- * comment, opt_endofopt and the trailing length) */
+/* The fixed part of an EPB as core/write/pcapng.c writes it: block header, then body */
 struct epb_head {
 	uint32_t type, total, iface, ts_high, ts_low, caplen, wirelen;
 };
-struct epb_opts {
-	uint16_t flags_code, flags_len;
-	uint32_t flags;
-	uint16_t queue_code, queue_len;
-	uint32_t queue;
-	uint16_t id_code, id_len;
-	uint32_t id_lo, id_hi; /* the 8-byte value at a 4-byte boundary */
-} __attribute__((packed));
-_Static_assert(sizeof(struct epb_head) == 28 && sizeof(struct epb_opts) == 28, "EPB pieces");
+_Static_assert(sizeof(struct epb_head) == 28, "EPB header and body");
 
 static size_t pad4(size_t n)
 {
@@ -953,14 +943,33 @@ static bool note_of(struct nc_inproc *c, struct cursor *k, const struct nc_agent
 	return true;
 }
 
-/* The record as one EPB at the end of b; false when it does not fit */
+/* An option (code, length, value, padding to 4) at p; its bytes */
+static size_t put_opt(uint8_t *p, uint16_t code, const void *val, uint16_t len)
+{
+	static const uint8_t zeros[4];
+	uint16_t oh[2] = {code, len};
+
+	memcpy(p, oh, sizeof(oh));
+	memcpy(p + 4, val, len);
+	memcpy(p + 4 + len, zeros, pad4(len));
+	return 4 + len + pad4(len);
+}
+
+/*
+ * The record as one EPB at the end of b, with the options nc_pcapng_packet() writes for the
+ * session's packet of it, in its order: epb_flags (the direction, if it has one), epb_queue (a
+ * port's hook), epb_packetid (the mbuf), the comment, opt_endofopt. False when it does not fit.
+ */
 static bool put_epb(struct nc_inproc *c, struct cursor *k, const struct nc_agent_record *rec,
 		    struct nc_pcap_batch *b, uint32_t id, uint64_t real)
 {
 	static const uint8_t zeros[4];
-	size_t note = k->note_len ? 4 + k->note_len + pad4(k->note_len) : 0;
-	size_t total = sizeof(struct epb_head) + rec->cap_len + pad4(rec->cap_len) +
-		       sizeof(struct epb_opts) + note + 4 + 4;
+	const struct nc_agent_hook *hk = &c->cfg.hooks[k->hook];
+	bool dir = hk->direction == NC_DIR_IN || hk->direction == NC_DIR_OUT,
+	     queue = hk->port != NC_PORT_UNKNOWN;
+	size_t total = sizeof(struct epb_head) + rec->cap_len + pad4(rec->cap_len) + (dir ? 8 : 0) +
+		       (queue ? 8 : 0) + 12 +
+		       (k->note_len ? 4 + k->note_len + pad4(k->note_len) : 0) + 4 + 4;
 	struct epb_head h = {.type = 6,
 			     .total = (uint32_t)total,
 			     .iface = b->file_id[id],
@@ -968,18 +977,9 @@ static bool put_epb(struct nc_inproc *c, struct cursor *k, const struct nc_agent
 			     .ts_low = (uint32_t)real,
 			     .caplen = rec->cap_len,
 			     .wirelen = rec->wire_len};
-	struct epb_opts o = {.flags_code = 2,
-			     .flags_len = 4,
-			     .flags = c->cfg.hooks[k->hook].direction,
-			     .queue_code = 6,
-			     .queue_len = 4,
-			     .queue = rec->queue,
-			     .id_code = 5,
-			     .id_len = 8,
-			     .id_lo = (uint32_t)rec->mbuf,
-			     .id_hi = (uint32_t)(rec->mbuf >> 32)};
+	uint32_t flags = hk->direction, q = rec->queue, t32 = (uint32_t)total;
+	uint64_t mbuf = rec->mbuf;
 	uint8_t *p = b->buf + b->len;
-	uint32_t t32 = (uint32_t)total;
 
 	if (b->cap - b->len < total)
 		return false;
@@ -989,17 +989,14 @@ static bool put_epb(struct nc_inproc *c, struct cursor *k, const struct nc_agent
 	p += rec->cap_len;
 	memcpy(p, zeros, pad4(rec->cap_len));
 	p += pad4(rec->cap_len);
-	memcpy(p, &o, sizeof(o));
-	p += sizeof(o);
-	if (k->note_len) {
-		uint16_t oh[2] = {1, (uint16_t)k->note_len};
-
-		memcpy(p, oh, sizeof(oh));
-		memcpy(p + 4, k->note, k->note_len);
-		memcpy(p + 4 + k->note_len, zeros, pad4(k->note_len));
-		p += note;
-	}
-	memset(p, 0, 4); /* opt_endofopt */
+	if (dir)
+		p += put_opt(p, 2, &flags, sizeof(flags)); /* epb_flags */
+	if (queue)
+		p += put_opt(p, 6, &q, sizeof(q)); /* epb_queue */
+	p += put_opt(p, 5, &mbuf, sizeof(mbuf));   /* epb_packetid */
+	if (k->note_len)
+		p += put_opt(p, 1, k->note, (uint16_t)k->note_len); /* opt_comment */
+	memset(p, 0, 4);					    /* opt_endofopt */
 	memcpy(p + 4, &t32, 4);
 	b->len += total;
 	return true;

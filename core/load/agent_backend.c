@@ -282,10 +282,16 @@ static int poll_pcap(void *state, struct nc_pcap_batch *b, int timeout_ms)
 	struct agents *a = state;
 	int total = 0;
 
-	for (size_t i = 0; i < a->n; i++) {
+	/* one process after the other (as poll_), until one needs an interface's IDB first */
+	for (size_t i = 0; i < a->n && b->need == NC_PCAP_BATCH_NO_ID; i++) {
+		int n;
+
 		if (!a->v[i].attached)
 			continue;
-		total += nc_inproc_poll_pcap(a->v[i].client, b, total ? 0 : timeout_ms);
+		n = nc_inproc_poll_pcap(a->v[i].client, b, total ? 0 : timeout_ms);
+		if (n < 0)
+			return n;
+		total += n;
 	}
 	if (!total && timeout_ms > 0 && !a->n)
 		usleep((useconds_t)timeout_ms * 1000);
