@@ -3,7 +3,8 @@
 # packets, bursts of 32), packets per second with no capture, then with netcap attached at each
 # hook kind, with a filter that matches nothing and one that matches everything (snap length
 # 128, written to /dev/null), through uprobes and, for the functions, in-process (--inject: the
-# function patched to jump into a trampoline of netcap's agent). The forwarder's lcore busy-polls CPU 0 and times its own window
+# function patched to jump into a trampoline of netcap's agent); and bpftrace with an empty action
+# at the burst function, a uprobe tool doing nothing. The forwarder's lcore busy-polls CPU 0 and times its own window
 # (--run-ms); netcap runs on CPU 1 (taskset) and is stopped 1 s after the window, once its ring
 # is drained, and its summary gives the packets it dropped. Medians of several runs (per column);
 # prints a Markdown table with the rate kept as a share of the no-capture baseline measured in
@@ -37,7 +38,23 @@ rate() {
 	local spec=$1 filter=$2 opts=${3:-} nc_pid="" rx c0 c1
 	# the fixture forwards for exactly the window, then idles with the capture still attached
 	nc_fwd_start --stats --run-ms $((secs * 1000)) -- --vdev net_null0 --vdev net_null1 >/dev/null
-	if [[ -n $spec ]]; then
+	if [[ $spec == bpftrace:* ]]; then
+		# another uprobe tool doing nothing: bpftrace's probe at the function's entry (netcap places
+		# its own past the first instructions, at one the kernel emulates: core/plan/placement.c)
+		# and an empty program
+		taskset -c "$tool_cpu" bpftrace -p "$NC_FWD_PID" -e "uprobe:$NC_FWD:${spec#bpftrace:} {}" \
+			>/dev/null 2>"$tmp/netcap.err" &
+		nc_pid=$!
+		# bpftrace attaches through perf events, not BPF links: wait for its perf event, then for
+		# the ioctl that attaches the program to it, made right after
+		for _ in $(seq 300); do
+			find "/proc/$nc_pid/fd" -lname 'anon_inode:*perf_event*' 2>/dev/null | grep -q . && break
+			sleep 0.1
+		done
+		find "/proc/$nc_pid/fd" -lname 'anon_inode:*perf_event*' 2>/dev/null | grep -q . ||
+			{ cat "$tmp/netcap.err" >&2; exit 1; }
+		sleep 0.5
+	elif [[ -n $spec ]]; then
 		rm -f "$tmp/ready"
 		# shellcheck disable=SC2086 # opts: zero or one word
 		taskset -c "$tool_cpu" "$netcap" mbuf $opts --pid "$NC_FWD_PID" -f "$spec" -e "$filter" -s 128 \
@@ -84,6 +101,10 @@ printf 'Forwarder: nc_fwd, one lcore busy-polling CPU 0, net_null0 <-> net_null1
 printf '| hook point | kind | filter | forwarded Mpps | kept | per CPU second, Mpps | kept | dropped |\n|---|---|---|---:|---:|---:|---:|---:|\n'
 printf '| none | – | – | %.2f | 100%% | %.2f | 100%% | – |\n' "$(echo "$base / 1000000" | bc -l)" \
 	"$(echo "$cpu_base / 1000000" | bc -l)"
+measure bpftrace:fwd_burst ""
+printf '| `fwd_burst` (bpftrace, `{}`) | bpftrace doing nothing: a uprobe at the entry, an empty program | – | %.2f | %.1f%% | %.2f | %.1f%% | – |\n' \
+	"$(echo "$RATE / 1000000" | bc -l)" "$(echo "100 * $RATE / $base" | bc -l)" \
+	"$(echo "$CPU_RATE / 1000000" | bc -l)" "$(echo "100 * $CPU_RATE / $cpu_base" | bc -l)"
 for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array + count)" \
 	"fwd_rx@2@ret|return side (array filled by the call)" "rx_burst|PMD rx, read on return" \
 	"tx_burst|PMD tx, read on entry" \

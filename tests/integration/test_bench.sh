@@ -66,8 +66,10 @@ done < <(rows "$tmp/startup")
 run rate bash "$top/bench/mbuf_rate.sh" "$netcap" "$nc_fwd" 1 1
 [[ $(header "$tmp/rate") == "hook point|kind|filter|forwarded Mpps|kept|per CPU second, Mpps|kept|dropped" ]] ||
 	fail "mbuf_rate: header $(header "$tmp/rate")"
-(($(rows "$tmp/rate" | wc -l) == 17)) ||
-	fail "mbuf_rate: want 17 rows (baseline + 5 hooks through uprobes and 3 in-process x 2 filters)"
+(($(rows "$tmp/rate" | wc -l) == 18)) ||
+	fail "mbuf_rate: want 18 rows (baseline, the empty uprobe, 5 hooks through uprobes and 3 in-process x 2 filters)"
+[[ $(rows "$tmp/rate" | sed -n 2p | cut -d'|' -f2,9 | tr -d ' ') == '`fwd_burst`(bpftrace,`{}`)|–' ]] ||
+	fail "mbuf_rate: second row is not the empty uprobe: $(rows "$tmp/rate" | sed -n 2p)"
 [[ $(rows "$tmp/rate" | head -1 | cut -d'|' -f9 | tr -d ' ') == – ]] || fail "mbuf_rate: the baseline has drops"
 # every hook row reports netcap's drops; a filter that matches nothing leaves nothing to drop
 while IFS='|' read -r _ spec _ filter _ _ cpu _ dropped _; do
@@ -76,7 +78,7 @@ while IFS='|' read -r _ spec _ filter _ _ cpu _ dropped _; do
 	dropped=$(trim "$dropped")
 	num "$dropped" || fail "mbuf_rate: $spec $filter: dropped '$dropped'"
 	[[ $filter != *none* || $dropped == 0 ]] || fail "mbuf_rate: $spec dropped $dropped through a filter that matches none"
-done < <(rows "$tmp/rate" | tail -n +2)
+done < <(rows "$tmp/rate" | tail -n +3)
 
 run dumpcap bash "$top/bench/dumpcap.sh" "$netcap" "$nc_fwd" 1 1
 [[ $(header "$tmp/dumpcap") == "tool|filter|forwarded Mpps|kept|seen|written|in file|dropped" ]] ||
