@@ -145,7 +145,8 @@ expect 1 "netcap: no process with pid 2147483646" --inject --pid 2147483646 -f r
 nc_fwd_stop || true
 echo "bad input: one line each, the targets untouched"
 
-# dpdk-testpmd: 20 captures in a row; each leaves nothing mapped, the forwarding goes on
+# dpdk-testpmd: 50 captures in a row; each leaves nothing mapped, the forwarding goes on (the next
+# capture's 1000 packets)
 prefix=nctest-inject-$$-$RANDOM
 dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$prefix" -l 0-1 --vdev net_null0 \
 	--vdev net_null1 -- --forward-mode=io --stats-period 3600 --total-num-mbufs 8192 \
@@ -157,7 +158,7 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 grep -q "^Port 1: " "$tmp/testpmd.out" || fail "dpdk-testpmd did not start: $(tail -5 "$tmp/testpmd.out")"
-for i in $(seq 20); do
+for i in $(seq 50); do
 	"$netcap" mbuf --inject --pid "$tp" -f rx_burst:0,tx_burst:1 -c 1000 -w "$tmp/loop.pcapng" \
 		2>"$tmp/loop.err" || fail "capture $i: $(cat "$tmp/loop.err")"
 	[[ $(capinfos -Mc "$tmp/loop.pcapng" | awk '/Number of packets/ {print $NF}') == 1000 ]] ||
@@ -165,7 +166,7 @@ for i in $(seq 20); do
 	[[ $(shared "$tp") == 0 ]] || fail "capture $i: the shared memory is still mapped"
 	kill -0 "$tp" || fail "capture $i: dpdk-testpmd died"
 done
-echo "20 captures in a row against dpdk-testpmd: 1000 packets each, nothing left mapped"
+echo "50 captures in a row against dpdk-testpmd: 1000 packets each, nothing left mapped"
 
 # netcap SIGKILLed while capturing: the agent leaves by itself, the application goes on
 for i in $(seq 5); do
