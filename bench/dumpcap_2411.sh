@@ -113,23 +113,8 @@ start_pmd() {
 }
 start_pmd
 
-# rate: port 0's received packets per second over $window s (telemetry); 0 if it is gone
-rate() {
-	python3 - "$telemetry" "$window" <<'EOF' 2>/dev/null || echo 0
-import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-s.recv(16384)
-def sample():
-    s.send(b"/ethdev/stats,0")
-    n = json.loads(s.recv(16384))["/ethdev/stats"]["ipackets"]
-    return n, time.monotonic()
-n0, t0 = sample()
-time.sleep(float(sys.argv[2]))
-n1, t1 = sample()
-print(int((n1 - n0) / (t1 - t0)))
-EOF
-}
+# shellcheck source=testpmd_lib.sh
+source "$here/testpmd_lib.sh"
 
 # with_tool TOOL FILTER: the rate while the tool captures in R; its counters in
 # $tmp/last.TOOL.FILTER (not called in $(...): the cleanup must know the tool's pid)
@@ -163,7 +148,7 @@ with_tool() {
 	esac
 	t0=$(date +%s.%N)
 	sleep 0.3
-	R=$(rate)
+	R=$(tp_rate "$window")
 	kill -INT "$pid" 2>/dev/null || true
 	t1=$(date +%s.%N)
 	status=0
@@ -184,7 +169,7 @@ tools=("dpdk-dumpcap" "netcap")
 filters=("ether proto 0x88b5" "")
 declare -A rates=() ratios=() pps=()
 declare -A runs=() died=()
-b0=$(rate)
+b0=$(tp_rate "$window")
 rates[base]=" $b0"
 for ((i = 0; i < rounds; i++)); do
 	for filter in "${filters[@]}"; do
@@ -195,7 +180,7 @@ for ((i = 0; i < rounds; i++)); do
 			r=$R
 			runs[$tool]=$((${runs[$tool]:-0} + 1))
 			sleep 0.2
-			b1=$(rate)
+			b1=$(tp_rate "$window")
 			if ! kill -0 "$tp" 2>/dev/null || ((b1 == 0)); then
 				# the application did not survive the tool's detach: recorded, restarted;
 				# this window has no baseline after it
@@ -205,7 +190,7 @@ for ((i = 0; i < rounds; i++)); do
 				kill -KILL "$tp" 2>/dev/null || true
 				wait "$tp" 2>/dev/null || true
 				start_pmd
-				b0=$(rate)
+				b0=$(tp_rate "$window")
 				rates[base]+=" $b0"
 				continue
 			fi
@@ -218,7 +203,6 @@ for ((i = 0; i < rounds; i++)); do
 	done
 done
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # shellcheck disable=SC2016 # backquotes: markdown
 printf 'dpdk-testpmd 24.11 (Debian 13 root, hugepages, `--forward-mode=io`, net_null0 <-> net_null1, forwarding lcore on CPU 0); port 0 rx rate from telemetry over %s s windows, %s rounds; both tools on CPU 1 at port 0 rx+tx, snap 128, pcap to /dev/shm; "kept" = median of (window / mean of the no-capture windows just before and after it); "written" = the packets capinfos counts in the file over the time from the tool being attached to its SIGINT.\n\n' "$window" "$rounds"
 echo "| condition | port 0 rx, median | kept | written to the file, median (M/s) | windows (Mpps) |"
@@ -232,12 +216,12 @@ declare -A label=(
 )
 for c in base dpdk-dumpcap.none netcap.none dpdk-dumpcap.all netcap.all; do
 	[[ -n ${rates[$c]:-} ]] || continue
-	m=$(median <<<"${rates[$c]}")
+	m=$(tp_median <<<"${rates[$c]}")
 	w=$(tr ' ' '\n' <<<"${rates[$c]}" | grep . | awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 / 1e6 }')
 	k=1 p=–
 	if [[ $c != base ]]; then
-		k=$(median <<<"${ratios[$c]}")
-		p=$(median <<<"${pps[$c]}" | awk '{ printf "%.2f", $1 / 1e6 }')
+		k=$(tp_median <<<"${ratios[$c]}")
+		p=$(tp_median <<<"${pps[$c]}" | awk '{ printf "%.2f", $1 / 1e6 }')
 	fi
 	awk -v l="${label[$c]}" -v m="$m" -v k="$k" -v w="$w" -v p="$p" \
 		'BEGIN { printf "| %s | %.2f Mpps | %.0f %% | %s | %s |\n", l, m / 1e6, 100 * k, p, w }'

@@ -19,26 +19,9 @@ command -v perf >/dev/null || {
 	echo "inject_share.sh: perf is missing (apt-get install linux-perf)" >&2
 	exit 1
 }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nc-inject-share.XXXXXX")
-prefix=nc-inject-share-$$
-pmd=
-cleanup() {
-	[[ -z $pmd ]] || {
-		kill -TERM "$pmd" 2>/dev/null || true
-		wait "$pmd" 2>/dev/null || true
-	}
-	rm -rf "$tmp" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
-
-dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$prefix" -l 0-1 --vdev net_null0 \
-	--vdev net_null1 -- --forward-mode=io --stats-period 3600 --total-num-mbufs 8192 \
-	>"$tmp/testpmd.out" 2>&1 </dev/null &
-pmd=$!
-for _ in $(seq 200); do
-	grep -q 'Port 1: ' "$tmp/testpmd.out" && break
-	sleep 0.05
-done
+# shellcheck source=testpmd_lib.sh
+source "$(dirname "$0")/testpmd_lib.sh"
+tp_start inject-share
 sleep 1
 
 declare -A agent=() total=()
@@ -46,22 +29,11 @@ for ((i = 0; i < rounds; i++)); do
 	for which in A B; do
 		netcap=$a
 		[[ $which == A ]] || netcap=$b
-		rm -f "$tmp/ready"
-		taskset -c 0 "$netcap" mbuf --inject --pid "$pmd" -f "$points" -e "$filter" -w /dev/null \
-			--ready-file "$tmp/ready" 2>"$tmp/netcap.err" &
-		pid=$!
-		for _ in $(seq 200); do
-			[[ -e $tmp/ready ]] && break
-			sleep 0.05
-		done
-		[[ -e $tmp/ready ]] || {
-			echo "inject_share.sh: $netcap did not attach: $(cat "$tmp/netcap.err")" >&2
-			exit 1
-		}
+		tp_inject "$netcap" "$points" "$filter"
 		sleep 0.2
 		perf record -q -C 1 -o "$tmp/perf.data" -- sleep 2 >/dev/null 2>&1
-		kill -INT "$pid"
-		wait "$pid" || true
+		kill -INT "$tp_cap"
+		wait "$tp_cap" || true
 		perf report -i "$tmp/perf.data" --no-children --stdio --comms rte-worker-1 --sort dso \
 			-g none 2>/dev/null | grep -v '^#' | grep . >"$tmp/report" || true
 		ag=$(awk '/libnetcap-agent/ { s += $1 } END { printf "%.1f", s }' "$tmp/report")
@@ -70,9 +42,8 @@ for ((i = 0; i < rounds; i++)); do
 		agent[$which]+=" $ag" total[$which]+=" $all"
 	done
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo
 echo "| $points, filter \"$filter\": share of the lcore's samples (median of $rounds) | agent | agent + compiled filter |"
 echo "|---|---:|---:|"
-echo "| A: $a | $(median <<<"${agent[A]}") % | $(median <<<"${total[A]}") % |"
-echo "| B: $b | $(median <<<"${agent[B]}") % | $(median <<<"${total[B]}") % |"
+echo "| A: $a | $(tp_median <<<"${agent[A]}") % | $(tp_median <<<"${total[A]}") % |"
+echo "| B: $b | $(tp_median <<<"${agent[B]}") % | $(tp_median <<<"${total[B]}") % |"

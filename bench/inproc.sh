@@ -28,55 +28,10 @@ done
 	exit 1
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nc-inproc.XXXXXX")
-prefix=nc-inproc-$$
 sock=nc-inproc-bench-$$
-pmd=
-cleanup() {
-	[[ -z $pmd ]] || {
-		kill -TERM "$pmd" 2>/dev/null || true
-		wait "$pmd" 2>/dev/null || true
-	}
-	rm -rf "$tmp" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
-
-LD_PRELOAD=$shim NC_AGENT_LIB=$lib NC_AGENT_SOCKET=$sock \
-	dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$prefix" -l 0-1 \
-	--vdev net_null0 --vdev net_null1 -- --forward-mode=io --stats-period 3600 \
-	--total-num-mbufs 8192 >"$tmp/testpmd.out" 2>&1 </dev/null &
-pmd=$!
-for _ in $(seq 200); do
-	grep -q 'Port 1: ' "$tmp/testpmd.out" && break
-	sleep 0.05
-done
-telemetry=/var/run/dpdk/$prefix/dpdk_telemetry.v2
-for _ in $(seq 100); do
-	[[ -S $telemetry ]] && break
-	sleep 0.05
-done
-[[ -S $telemetry ]] || {
-	echo "inproc.sh: testpmd did not start: $(cat "$tmp/testpmd.out")" >&2
-	exit 1
-}
-
-# rate: port 0's received packets per second over 1 s, read twice from the telemetry socket
-rate() {
-	python3 - "$telemetry" <<'EOF'
-import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-s.recv(16384)
-def sample():
-    s.send(b"/ethdev/stats,0")
-    n = json.loads(s.recv(16384))["/ethdev/stats"]["ipackets"]
-    return n, time.monotonic()
-n0, t0 = sample()
-time.sleep(1)
-n1, t1 = sample()
-print(int((n1 - n0) / (t1 - t0)))
-EOF
-}
+# shellcheck source=testpmd_lib.sh
+source "$(dirname "$0")/testpmd_lib.sh"
+tp_start inproc LD_PRELOAD="$shim" NC_AGENT_LIB="$lib" NC_AGENT_SOCKET="$sock"
 
 # with_agent NAME AGENT_CAP_ARGS...: the rate while agent_cap (on CPU 0) holds the hooks
 with_agent() {
@@ -96,7 +51,7 @@ with_agent() {
 		exit 1
 	}
 	sleep 0.1
-	r=$(rate)
+	r=$(tp_rate 1)
 	kill -INT "$pid"
 	wait "$pid"
 	echo "$r"
@@ -116,14 +71,14 @@ declare -A rates=([base]="") ratios=()
 sleep 1 # testpmd warms up
 for ((i = 0; i < rounds; i++)); do
 	# a no-hook window before and after each hooked one: the machine's load drifts
-	b0=$(rate)
+	b0=$(tp_rate 1)
 	rates[base]+=" $b0"
 	for c in "${conds[@]}"; do
 		# the arguments are words, _ stands for a space inside one
 		read -ra words <<<"${args[$c]}"
 		words=("${words[@]//_/ }")
 		r=$(with_agent "$c" "${words[@]}")
-		b1=$(rate)
+		b1=$(tp_rate 1)
 		rates[base]+=" $b1"
 		rates[$c]+=" $r"
 		ratios[$c]+=" $(awk -v r="$r" -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f", 2 * r / (a + b) }')"
@@ -131,8 +86,7 @@ for ((i = 0; i < rounds; i++)); do
 	done
 done
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-base=$(median <<<"${rates[base]}")
+base=$(tp_median <<<"${rates[base]}")
 declare -A label=(
 	[base]="no hook"
 	[none_rx]="agent at rx_burst:0, keeping nothing"
@@ -145,10 +99,10 @@ declare -A label=(
 echo "| condition | port 0 rx rate, median of the 1 s windows | kept: median of (window / mean of the no-hook windows around it) | windows (Mpps) |"
 echo "|---|---:|---:|---|"
 for c in base "${conds[@]}"; do
-	m=$(median <<<"${rates[$c]}")
+	m=$(tp_median <<<"${rates[$c]}")
 	windows=$(tr ' ' '\n' <<<"${rates[$c]}" | grep . | awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 / 1e6 }')
 	k=1
-	[[ $c == base ]] || k=$(median <<<"${ratios[$c]}")
+	[[ $c == base ]] || k=$(tp_median <<<"${ratios[$c]}")
 	awk -v l="${label[$c]}" -v m="$m" -v k="$k" -v w="$windows" \
 		'BEGIN { printf "| %s | %.2f Mpps | %.0f %% | %s |\n", l, m / 1e6, 100 * k, w }'
 done

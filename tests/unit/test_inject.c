@@ -262,9 +262,29 @@ static bool skip_without_ptrace(pid_t pid)
 	return false;
 }
 
+/* The files the injected library writes, in a directory of this run's, removed at its end (a
+ * library killed mid-injection may still write after a test removed its file) */
+static char *out_dir;
+
 static char *out_path(const char *tag)
 {
-	return g_strdup_printf("%s/nc-inject-%d-%s.out", g_get_tmp_dir(), (int)getpid(), tag);
+	return g_strdup_printf("%s/%s.out", out_dir, tag);
+}
+
+static void out_dir_remove(void)
+{
+	GDir *d = g_dir_open(out_dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(out_dir, name, NULL);
+
+		g_unlink(path);
+	}
+	if (d)
+		g_dir_close(d);
+	g_rmdir(out_dir);
+	g_free(out_dir);
 }
 
 static const char *thread_name(const struct target *t, pid_t tid)
@@ -964,5 +984,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/inject/signals-during-injection-delivered",
 			test_signals_during_injection);
 	g_test_add_func("/inject/target-survives-a-killed-injector", test_killed_injector);
-	return g_test_run();
+	out_dir = g_dir_make_tmp("nc-inject-XXXXXX", NULL);
+	g_assert_nonnull(out_dir);
+	int r = g_test_run();
+
+	out_dir_remove();
+	return r;
 }
