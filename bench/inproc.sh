@@ -10,7 +10,8 @@
 #
 # Usage: bench/inproc.sh BUILD_DIR [ROUNDS]   (root; BUILD_DIR has agent_cap, agent_shim, the agent)
 # NC_BENCH_RING=BYTES: the ring size of each (hook, thread) (default: the client's, 4 MiB)
-# The agent is loaded by the test-only agent_shim (LD_PRELOAD) until the injector lands.
+# The agent is loaded by the test-only agent_shim (LD_PRELOAD) and read by agent_cap: the rows measure
+# the agent alone, without the injection and netcap's reader (bench/dumpcap.sh has those).
 set -euo pipefail
 build=${1:?usage: bench/inproc.sh BUILD_DIR [ROUNDS]}
 rounds=${2:-5}
