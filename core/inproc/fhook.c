@@ -57,9 +57,15 @@ static int read_func(int mem, const struct nc_fh_func *h, const struct nc_agent_
 			     h->spec, n, (unsigned long long)h->func, strerror(-ret));
 		goto out;
 	}
-	memcpy(now, m, NC_HOOK_PATCH_LEN);
+	if (h->site_off > n - NC_HOOK_PATCH_LEN) {
+		ret = nc_err(err, errlen, ENOSPC,
+			     "hook spec \"%s\": the site +%#llx is not inside the %zu bytes read",
+			     h->spec, (unsigned long long)h->site_off, n);
+		goto out;
+	}
+	memcpy(now, m + h->site_off, NC_HOOK_PATCH_LEN);
 	if (t->patched)
-		memcpy(m, t->orig, NC_HOOK_PATCH_LEN);
+		memcpy(m + h->site_off, t->orig, NC_HOOK_PATCH_LEN);
 	fd = open(h->path, O_RDONLY | O_CLOEXEC);
 	got = fd < 0 ? -1 : pread(fd, f, n, (off_t)h->file_off);
 	if (got != (ssize_t)n) {
@@ -154,8 +160,17 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 					 .arg = h->arg,
 					 .count_arg = h->count_arg,
 					 /* the agent's capture uses libc (vector registers) */
-					 .xsave_size = nc_hook_xsave_size()};
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(h->spec, "@"), h->spec);
+					 .xsave_size = nc_hook_xsave_size(),
+					 .patch_off = h->site_off};
+		for (int k = 0; k < 2; k++)
+			in.loc[k] = (struct nc_hook_loc){.off = h->loc[k].off,
+							 .type = h->loc[k].type,
+							 .reg = h->loc[k].reg,
+							 .size = h->loc[k].size};
+		if (h->func_name)
+			snprintf(name, sizeof(name), "%s", h->func_name);
+		else
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(h->spec, "@"), h->spec);
 		in.name = name;
 		ret = nc_hook_build(&in, &o, why, sizeof(why));
 		free(code);
@@ -166,7 +181,7 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 				     h->spec, why);
 			break;
 		}
-		s->func = h->func;
+		s->func = h->func + h->site_off;
 		memcpy(s->patch, o.patch, sizeof(s->patch));
 		memcpy(s->orig, o.orig, sizeof(s->orig));
 		/* the original bytes in the data slot first: a later capture learns them from the
@@ -196,7 +211,7 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		}
 		idx[n_ps] = i;
 		ps[n_ps++] = (struct nc_patch_site){
-		    .addr = h->func, .expect = s->now, .write = s->patch, .len = NC_HOOK_PATCH_LEN};
+		    .addr = s->func, .expect = s->now, .write = s->patch, .len = NC_HOOK_PATCH_LEN};
 	}
 	close(mem);
 	if (!ret && n_ps) {

@@ -21,15 +21,29 @@
 	5 /* NC_HOOK_PATCH_LEN (core/inject/hook.h, whose enum nc_hook_kind is                     \
 	   * not bpf/nc_record.h's: the two are never included together) */
 
+/* Where a USDT argument is (core/inject/hook.h's struct nc_hook_loc: type, x86 register
+ * number, offset, size); type 0: not a USDT site */
+struct nc_fh_loc {
+	int64_t off;
+	uint8_t type, reg;
+	int8_t size;
+};
+
 /* A function to hook (as struct nc_inproc_hook's fields); func 0: not a function hook */
 struct nc_fh_func {
 	uint64_t func, func_size, file_off;
 	const char *path, *spec;
 	uint8_t arg, count_arg, ret_bits;
+	/* a USDT site: the patch at func + site_off (the probe's nop), the arguments at loc[0]
+	 * (and loc[1] with count_arg); func, func_size and file_off are the containing
+	 * function's */
+	uint64_t site_off;
+	struct nc_fh_loc loc[2];
+	const char *func_name; /* the containing function, for messages (NULL: the spec's) */
 };
 
 struct nc_fh_site {
-	uint64_t func;
+	uint64_t func; /* where the patch is: the function's entry, or the USDT site */
 	uint8_t patch[NC_FH_PATCH_LEN]; /* the jump into this capture's trampoline */
 	uint8_t orig[NC_FH_PATCH_LEN];	/* the function's own bytes */
 	uint8_t now[NC_FH_PATCH_LEN];	/* what it held before this capture */

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# netcap mbuf --inject at the nc_fwd fixture's USDT probes (issue 16, docs/inproc.md "USDT
+# probes"): usdt:nc_fwd:burst@1@2 (an array and a count in registers, behind a semaphore nothing
+# in the code tests) patched at its site to jump into a trampoline that reads the probe's
+# arguments. Against a replay of a known pcap: byte-identical to the input and to the uprobe
+# path's capture of the same replay, the same interface names, direction, queue, comments and
+# summary line. Against nc_fwd forwarding net_null to net_null: the semaphore is 1 while netcap
+# captures and 0 after it exits, also after netcap is SIGKILLed; the code of nc_fwd is its file's
+# again after a capture (read through /proc/PID/mem). Refusal: usdt:nc_fwd:one@1, whose site a
+# jump of the semaphore test lands right after (inside the 5 patched bytes): one line, exit 1,
+# the code and the semaphore untouched. nc_fwd's own checksum holds and it exits 0.
+# Usage: test_mbuf_inject_usdt.sh NETCAP   (environment: NC_FWD, NC_TEST_DATA)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+netcap=${1:?usage: test_mbuf_inject_usdt.sh NETCAP}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+fail() { nc_fail "$@"; }
+[[ $(id -u) == 0 ]] || { echo "SKIP: --inject needs root (ptrace into the fixture)"; exit 77; }
+# a sleeping thread of nc_fwd can be held off the CPU for longer than the default 100 ms bound of
+# a stop on a busy machine (docs/inproc.md "Patching")
+export NETCAP_PATCH_TIMEOUT_MS=2000
+
+tmp=
+nc_tmpdir tmp
+NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
+nc_replay_input "$tmp"
+n=$NC_IN_COUNT
+fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
+meta() {
+	fields "$1" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue \
+		-e frame.comment | sed -E 's/\[[0-9]+\]/[P]/; s/pid [0-9]+ tid [0-9]+ cpu [0-9]+/pid P tid T cpu C/'
+}
+summary() { sed -E 's/\[[0-9]+\]/[P]/' "$1"; }
+
+# the 2-byte semaphore $2 of process $1, read from its memory (PIE: the executable's first
+# mapping is its load base)
+semaphore() {
+	local pid=$1 off base
+	off=$(nm "$NC_FWD" | awk -v s="$2" '$3 == s {print $1}')
+	base=$(awk -v exe="$(readlink "/proc/$pid/exe")" '$6 == exe {split($1, a, "-"); print a[1]; exit}' "/proc/$pid/maps")
+	dd if="/proc/$pid/mem" iflag=skip_bytes skip=$((0x$base + 0x$off)) bs=2 count=1 2>/dev/null |
+		od -An -tu2 | tr -d ' '
+}
+# "same" when every executable mapping of nc_fwd holds its file's bytes, else the first offset
+# that differs
+text() {
+	python3 - "$1" <<'PY'
+import sys
+pid = sys.argv[1]
+with open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in open(f"/proc/{pid}/maps"):
+        m = line.split()
+        if len(m) < 6 or not m[1].startswith('r-x') or not m[5].endswith('nc_fwd'):
+            continue
+        lo, hi = (int(x, 16) for x in m[0].split('-'))
+        off = int(m[2], 16)
+        mem.seek(lo)
+        got = mem.read(hi - lo)
+        with open(m[5], "rb") as f:
+            f.seek(off)
+            want = f.read(hi - lo)
+        got = got[:len(want)]
+        if got != want:
+            d = next(i for i in range(len(got)) if got[i] != want[i])
+            print(f"nc_fwd+{off + d:#x} differs: {got[d:d + 5].hex()} instead of {want[d:d + 5].hex()}")
+            sys.exit(0)
+print("same")
+PY
+}
+
+# byte for byte, and the same records and summary as through uprobes
+spec=usdt:nc_fwd:burst@1@2
+nc_rp_capture burst -- --inject -f "$spec" -c "$n"
+nc_rp_same burst "$tmp/in.hex"
+nc_rp_capture burst_uprobe -- -f "$spec" -c "$n"
+nc_rp_same burst_uprobe "$tmp/in.hex"
+[[ $(meta "$tmp/burst.pcapng") == "$(meta "$tmp/burst_uprobe.pcapng")" ]] ||
+	fail "$spec: metadata differs from the uprobe path's: $(diff <(meta "$tmp/burst.pcapng") <(meta "$tmp/burst_uprobe.pcapng") | head -5)"
+[[ $(meta "$tmp/burst.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:usdt:nc_fwd:burst" ]] ||
+	fail "$spec: interface $(meta "$tmp/burst.pcapng" | cut -f1 | sort -u)"
+grep -qx "netcap: nc_fwd\[[0-9]*\]:usdt:nc_fwd:burst: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
+	"$tmp/burst.err" || fail "$spec summary: $(cat "$tmp/burst.err")"
+[[ $(summary "$tmp/burst.err") == "$(summary "$tmp/burst_uprobe.err")" ]] ||
+	fail "$spec: summary differs from the uprobe path's: $(cat "$tmp/burst.err") / $(cat "$tmp/burst_uprobe.err")"
+site=$(readelf -n "$NC_FWD" | awk '/Name: burst$/ {getline; sub(/,$/, "", $2); print $2; exit}')
+site=$(printf %#x $((site))) # its file offset too: nc_fwd's text is mapped at its file offset
+capinfos "$tmp/burst.pcapng" | grep -q "in-process, at the USDT site nc_fwd+0x[0-9a-f]* (main+0x[0-9a-f]*), patched to jump into a trampoline" ||
+	fail "$spec: the interface description does not say where: $(capinfos "$tmp/burst.pcapng" | grep -i descr)"
+echo "$spec (site $site): $n packets, byte-identical to the input and to the uprobe path, same names, direction, queue, comments, summary"
+
+# nc_fwd forwarding endlessly from here on
+nc_fwd_start --stats -- --vdev net_null0 --vdev net_null1 || fail "nc_fwd did not start"
+nc_fwd_go
+pid=$NC_FWD_PID
+[[ $(text "$pid") == same ]] || fail "nc_fwd's code differs from its file before any capture: $(text "$pid")"
+[[ $(semaphore "$pid" nc_fwd_burst_semaphore) == 0 ]] || fail "the semaphore is raised before any capture"
+
+"$netcap" mbuf --inject --pid "$pid" -f "$spec" -w "$tmp/live.pcapng" --ready-file "$tmp/live.ready" 2>"$tmp/live.err" &
+cap=$!
+for _ in $(seq 200); do
+	[[ -e $tmp/live.ready ]] && break
+	sleep 0.05
+done
+[[ -e $tmp/live.ready ]] || fail "netcap did not attach: $(cat "$tmp/live.err")"
+[[ $(semaphore "$pid" nc_fwd_burst_semaphore) == 1 ]] || fail "while capturing the semaphore is $(semaphore "$pid" nc_fwd_burst_semaphore)"
+[[ $(text "$pid") == "nc_fwd+$site differs: "e9* ]] || fail "while capturing: $(text "$pid")"
+sleep 0.5
+kill -INT "$cap"
+wait "$cap" || fail "the live capture: $(cat "$tmp/live.err")"
+got=$(capinfos -Mc "$tmp/live.pcapng" | awk '/Number of packets/ {print $NF}')
+[[ $got -gt 0 ]] || fail "live capture: no packets"
+[[ $(semaphore "$pid" nc_fwd_burst_semaphore) == 0 ]] || fail "after the capture the semaphore is $(semaphore "$pid" nc_fwd_burst_semaphore)"
+[[ $(text "$pid") == same ]] || fail "after a capture: $(text "$pid")"
+echo "forwarding nc_fwd: $got packets; the site jumped into a trampoline and the semaphore was 1 while capturing; afterwards the code is its file's and the semaphore 0"
+
+# netcap SIGKILLed while capturing: the agent lowers the semaphore when it leaves
+for i in 1 2 3; do
+	"$netcap" mbuf --inject --pid "$pid" -f "$spec" -w /dev/null --ready-file "$tmp/k$i.ready" 2>"$tmp/kill.err" &
+	cap=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/k$i.ready ]] && break
+		sleep 0.05
+	done
+	[[ -e $tmp/k$i.ready ]] || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	sleep 0.$((RANDOM % 5))
+	kill -KILL "$cap"
+	wait "$cap" 2>/dev/null || true
+	_nc_alive "$pid" || fail "kill $i: nc_fwd died"
+	for _ in $(seq 100); do
+		[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] && break
+		sleep 0.05
+	done
+	[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] || fail "kill $i: the agent did not leave"
+	[[ $(semaphore "$pid" nc_fwd_burst_semaphore) == 0 ]] || fail "kill $i: the semaphore stayed $(semaphore "$pid" nc_fwd_burst_semaphore)"
+done
+"$netcap" mbuf --inject --pid "$pid" -f "$spec" -c 1000 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
+	fail "a capture after the kills: $(cat "$tmp/after.err")"
+[[ $(text "$pid") == same && $(semaphore "$pid" nc_fwd_burst_semaphore) == 0 ]] ||
+	fail "the capture after the kills: $(text "$pid"), semaphore $(semaphore "$pid" nc_fwd_burst_semaphore)"
+echo "netcap SIGKILLed 3 times while capturing: the agent lowered the semaphore each time; the next capture put the code back"
+
+# refusal: the site of usdt:nc_fwd:one follows the semaphore test's je, which lands right after
+# the nop, inside the 5 bytes a jump would take
+status=0
+"$netcap" mbuf --inject --pid "$pid" -f usdt:nc_fwd:one@1 -w /dev/null -c 1 >"$tmp/bad.out" 2>"$tmp/bad.err" || status=$?
+re="^netcap: --inject: process $pid: hook spec \"usdt:nc_fwd:one@1\": cannot be hooked in-process: main\\+0x[0-9a-f]+: je 0x[0-9a-f]+ lands inside the 5 patched bytes \\(\\+0x[0-9a-f]+\\); nothing written \\(capture it without --inject\\)$"
+[[ $status == 1 && $(cat "$tmp/bad.err") =~ $re ]] || fail "usdt:nc_fwd:one@1: exit $status, said: $(cat "$tmp/bad.err")"
+[[ $(text "$pid") == same ]] || fail "usdt:nc_fwd:one@1: the code changed: $(text "$pid")"
+[[ $(semaphore "$pid" nc_fwd_one_semaphore) == 0 && $(semaphore "$pid" nc_fwd_burst_semaphore) == 0 ]] ||
+	fail "usdt:nc_fwd:one@1: a semaphore changed"
+echo "refusal: $(cat "$tmp/bad.err")"
+
+status=0
+nc_fwd_stop || status=$?
+[[ $status == 0 ]] || fail "nc_fwd exited $status: $(tail -3 "$NC_FWD_ERR")"
+! grep -q "warning" "$NC_FWD_ERR" || fail "nc_fwd's checksum: $(grep warning "$NC_FWD_ERR")"
+echo "nc_fwd exited 0, its checksum held"
