@@ -4,7 +4,7 @@
 # in the code tests) patched at its site to jump into a trampoline that reads the probe's
 # arguments. Against a replay of a known pcap: byte-identical to the input and to the uprobe
 # path's capture of the same replay, the same interface names, direction, queue, comments and
-# summary line. Against nc_fwd forwarding net_null to net_null: the semaphore is 1 while netcap
+# summary line; with rx_burst:0 and fwd_one@1 in the same capture too. Against nc_fwd forwarding net_null to net_null: the semaphore is 1 while netcap
 # captures and 0 after it exits, also after netcap is SIGKILLed; the code of nc_fwd is its file's
 # again after a capture (read through /proc/PID/mem). Refusal: usdt:nc_fwd:one@1, whose site a
 # jump of the semaphore test lands right after (inside the 5 patched bytes): one line, exit 1,
@@ -88,6 +88,17 @@ site=$(printf %#x $((site))) # its file offset too: nc_fwd's text is mapped at i
 capinfos "$tmp/burst.pcapng" | grep -q "in-process, at the USDT site nc_fwd+0x[0-9a-f]* (main+0x[0-9a-f]*), patched to jump into a trampoline" ||
 	fail "$spec: the interface description does not say where: $(capinfos "$tmp/burst.pcapng" | grep -i descr)"
 echo "$spec (site $site): $n packets, byte-identical to the input and to the uprobe path, same names, direction, queue, comments, summary"
+
+# with a function hook and a burst pointer in the same capture: the uprobe path's records
+nc_rp_capture mixed -- --inject -f "rx_burst:0,$spec,fwd_one@1" -c "$((3 * n))"
+nc_rp_capture mixed_uprobe -- -f "rx_burst:0,$spec,fwd_one@1" -c "$((3 * n))"
+[[ $(meta "$tmp/mixed.pcapng" | sort) == "$(meta "$tmp/mixed_uprobe.pcapng" | sort)" ]] ||
+	fail "rx_burst:0,$spec,fwd_one@1: metadata differs from the uprobe path's: $(diff <(meta "$tmp/mixed.pcapng" | sort) <(meta "$tmp/mixed_uprobe.pcapng" | sort) | head -5)"
+[[ $(nc_pcap_hex "$tmp/mixed.pcapng" | sort) == "$(sort "$tmp/in.hex" "$tmp/in.hex" "$tmp/in.hex")" ]] ||
+	fail "rx_burst:0,$spec,fwd_one@1: the packets are not the input three times"
+[[ $(summary "$tmp/mixed.err") == "$(summary "$tmp/mixed_uprobe.err")" ]] ||
+	fail "rx_burst:0,$spec,fwd_one@1: summary differs: $(cat "$tmp/mixed.err") / $(cat "$tmp/mixed_uprobe.err")"
+echo "rx_burst:0,$spec,fwd_one@1: each packet three times, the uprobe path's metadata and summary"
 
 # nc_fwd forwarding endlessly from here on
 nc_fwd_start --stats -- --vdev net_null0 --vdev net_null1 || fail "nc_fwd did not start"
