@@ -535,10 +535,16 @@ static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char 
 				   name, (unsigned long long)(addr - in->func));
 			break;
 		}
-		if (branch_kind(insn, &cc) != BR_NONE) {
+		enum branch k = branch_kind(insn, &cc);
+
+		if (k != BR_NONE) {
 			uint64_t to = (uint64_t)insn->detail->x86.operands[0].imm;
 
-			if (to > at && to < at + NC_HOOK_PATCH_LEN) {
+			/* a branch relocated with the patch (it starts among the 5 bytes) is
+			 * re-aimed at the copy of its target */
+			if (to > at && to < at + NC_HOOK_PATCH_LEN &&
+			    !(in->site_off && (k == BR_JCC || k == BR_JMP) && insn->address >= at &&
+			      insn->address < at + NC_HOOK_PATCH_LEN)) {
 				ret = nc_err(err, errlen, ENOTSUP,
 					     "%s+0x%llx: %s %s lands inside the %d patched bytes "
 					     "(+0x%llx)",
@@ -587,6 +593,12 @@ static int check_args(const struct nc_hook_in *in, const char *name, char *err, 
 	      (in->count_arg < 1 || in->count_arg > NC_HOOK_MAX_ARG))))
 		return nc_err(err, errlen, EINVAL, "%s: argument numbers are 1 to %d", name,
 			      NC_HOOK_MAX_ARG);
+	if (in->site_off && (in->site_off < in->patch_off || !in->loc[0].type))
+		return nc_err(err, errlen, EINVAL,
+			      "%s+0x%llx: a site behind the patch's start (+0x%llx) needs to be "
+			      "after it, with the argument locations of a USDT site",
+			      name, (unsigned long long)in->site_off,
+			      (unsigned long long)in->patch_off);
 	if (in->patch_off && !in->loc[0].type)
 		return nc_err(err, errlen, EINVAL,
 			      "%s+0x%llx: a patch inside a function needs the argument locations "
@@ -628,12 +640,76 @@ int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, 
 	return 0;
 }
 
+int nc_hook_site_patch(const uint8_t *code, size_t code_len, uint64_t func_size, uint64_t site_off,
+		       uint64_t *patch_off)
+{
+	size_t left = func_size && func_size < code_len ? (size_t)func_size : code_len;
+	const uint8_t *p = code;
+	uint64_t addr = 0, prev = UINT64_MAX, prev_end = 0;
+	bool prev_jcc = false, other = false, guard = false;
+	cs_insn *insn;
+	csh cs;
+	int ret = 0;
+
+	*patch_off = site_off;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return -ENOMEM;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	if (!insn) {
+		cs_close(&cs);
+		return -ENOMEM;
+	}
+	while (left > 0) {
+		uint8_t cc;
+		enum branch k;
+
+		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
+			ret = -EILSEQ;
+			break;
+		}
+		k = branch_kind(insn, &cc);
+		if (insn->address + insn->size == site_off) {
+			prev = insn->address;
+			prev_end = site_off;
+			prev_jcc = k == BR_JCC;
+		}
+		if (k != BR_NONE) {
+			uint64_t to = (uint64_t)insn->detail->x86.operands[0].imm;
+
+			if (to > site_off && to < site_off + NC_HOOK_PATCH_LEN) {
+				if (insn->address == prev && prev_end == site_off && prev_jcc)
+					guard = true;
+				else
+					other = true;
+			}
+		}
+	}
+	if (!ret && guard && !other)
+		*patch_off = prev;
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return ret;
+}
+
 int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen)
 {
 	const char *name = in->name ? in->name : "function";
 	struct tbuf b = {.p = out->tramp, .base = in->tramp};
 	size_t scan_len = in->code_len;
 	uint64_t at = in->func + in->patch_off; /* where the jump goes */
+	/* where the stub runs: the site (behind a conditional branch the patch starts at) */
+	uint64_t site = in->func + (in->site_off ? in->site_off : in->patch_off);
+	struct {
+		uint64_t addr;
+		size_t off;
+	} map[16]; /* each relocated instruction's copy */
+	struct {
+		size_t at;
+		uint64_t to, insn;
+	} fix[4]; /* branches among them aimed at one of them */
+	size_t n_map = 0, n_fix = 0;
+	bool stub_done = false;
 	size_t left = in->code_len > in->patch_off ? in->code_len - in->patch_off : 0;
 	const uint8_t *p = left ? in->code + in->patch_off : in->code;
 	uint64_t addr = at;
@@ -686,11 +762,7 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 	if (ret)
 		goto out;
 
-	if (in->loc[0].type) {
-		ret = put_site_stub(&b, in, err, errlen);
-		if (ret)
-			goto out;
-	} else if (in->kind != NC_HOOK_PASS) {
+	if (!in->loc[0].type && in->kind != NC_HOOK_PASS) {
 		ret = put_stub(&b, in, err, errlen);
 		if (ret)
 			goto out;
@@ -701,7 +773,11 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 		ret = nc_err(err, errlen, ENOMEM, "out of memory");
 		goto out;
 	}
-	while (covered < NC_HOOK_PATCH_LEN) {
+	/* with a site behind the patch's start, up to and including the site */
+	while (covered < NC_HOOK_PATCH_LEN || (in->loc[0].type && at + covered <= site)) {
+		uint8_t cc;
+		enum branch k;
+
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
 			if (truncated(cs, p, left, addr))
 				ret = nc_err(
@@ -716,19 +792,69 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 			goto out;
 		}
 		covered += insn->size;
-		if (covered < NC_HOOK_PATCH_LEN && ends_flow(cs, insn)) {
+		if ((covered < NC_HOOK_PATCH_LEN || at + covered <= site) && ends_flow(cs, insn)) {
 			ret = nc_err(err, errlen, ENOSPC,
 				     "%s ends at +0x%llx (%s), before the %d bytes of the patch",
 				     name, (unsigned long long)(in->patch_off + covered),
 				     insn->mnemonic, NC_HOOK_PATCH_LEN);
 			goto out;
 		}
-		ret = relocate(cs, insn, &b, in, err, errlen);
-		if (ret)
-			goto out;
+		if (n_map < sizeof(map) / sizeof(map[0])) {
+			map[n_map].addr = insn->address;
+			map[n_map++].off = b.n;
+		}
+		if (in->loc[0].type && insn->address == site) {
+			stub_done = true;
+			ret = put_site_stub(&b, in, err, errlen);
+			if (ret)
+				goto out;
+		}
+		k = branch_kind(insn, &cc);
+		if ((k == BR_JCC || k == BR_JMP) && in->site_off &&
+		    (uint64_t)insn->detail->x86.operands[0].imm > at &&
+		    (uint64_t)insn->detail->x86.operands[0].imm < at + NC_HOOK_PATCH_LEN &&
+		    n_fix < sizeof(fix) / sizeof(fix[0])) {
+			/* aimed at the copy of its target once every copy is placed */
+			if (k == BR_JCC)
+				put(&b, (const uint8_t[]){0x0f, (uint8_t)(0x80 | cc)}, 2);
+			else
+				put1(&b, 0xe9);
+			fix[n_fix].at = b.n;
+			fix[n_fix].to = (uint64_t)insn->detail->x86.operands[0].imm;
+			fix[n_fix++].insn = insn->address;
+			put32(&b, 0);
+		} else {
+			ret = relocate(cs, insn, &b, in, err, errlen);
+			if (ret)
+				goto out;
+		}
 		out->n_reloc++;
 	}
 	out->reloc_len = covered;
+	if (in->loc[0].type && !stub_done) {
+		ret = nc_err(err, errlen, EILSEQ,
+			     "%s+0x%llx: no instruction of the function starts at the site", name,
+			     (unsigned long long)(site - in->func));
+		goto out;
+	}
+	if (n_map < sizeof(map) / sizeof(map[0])) { /* the end: the jump back */
+		map[n_map].addr = at + covered;
+		map[n_map++].off = b.n;
+	}
+	for (size_t i = 0; i < n_fix && !b.over; i++) {
+		size_t k = 0;
+
+		while (k < n_map && map[k].addr != fix[i].to)
+			k++;
+		if (k == n_map) {
+			ret = nc_err(err, errlen, ENOTSUP,
+				     "%s+0x%llx: a branch lands inside an instruction (+0x%llx)",
+				     name, (unsigned long long)(fix[i].insn - in->func),
+				     (unsigned long long)(fix[i].to - in->func));
+			goto out;
+		}
+		set32(b.p + fix[i].at, (int32_t)(map[k].off - (fix[i].at + 4)));
+	}
 	put_jmp(&b, at + covered);
 	if (in->kind == NC_HOOK_RET) {
 		out->ret_off = b.n;

@@ -102,6 +102,13 @@ struct nc_hook_in {
 	 */
 	uint64_t patch_off;
 	struct nc_hook_loc loc[2];
+	/*
+	 * Where the stub runs when it is not at patch_off: the site, behind the conditional branch
+	 * that starts the patch (nc_hook_site_patch()). The instructions from patch_off up to and
+	 * including the site are relocated, the stub just before the site's copy; a branch among
+	 * them landing among them is re-aimed at the copy. 0: at patch_off.
+	 */
+	uint64_t site_off;
 };
 
 #define NC_HOOK_XSAVE_MASK 0xe7u /* x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM */
@@ -133,6 +140,18 @@ struct nc_hook_out {
  *               across pages).
  */
 int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen);
+
+/*
+ * Where the patch of a USDT site at site_off of the function (code, code_len, func_size as for
+ * nc_hook_build(), func_size known) starts: site_off itself, or, when the only branches of the
+ * function landing inside the 5 bytes at the site are one conditional branch right before it (the
+ * `je` over the nop of `if (PROBE_ENABLED()) PROBE(...)`), that branch's offset, so that the
+ * branch is relocated with the site and keeps its meaning in the trampoline (give both to
+ * nc_hook_build() as patch_off and site_off). Anything else: site_off (nc_hook_build() then
+ * refuses with the branch named). 0, or -EILSEQ / -ENOMEM when the code cannot be decoded.
+ */
+int nc_hook_site_patch(const uint8_t *code, size_t code_len, uint64_t func_size, uint64_t site_off,
+		       uint64_t *patch_off);
 
 /*
  * A trampoline for a hook through a pointer instead of a patch: a function the application calls

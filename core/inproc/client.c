@@ -301,7 +301,7 @@ static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
 						   .queue = NC_AGENT_QUEUE_ANY,
 						   .arg = h->arg,
 						   .count_arg = h->count_arg,
-						   .func = h->func + h->site_off,
+						   .func = c->funcs[i].func + c->funcs[i].patch_off,
 						   .sema = h->sema};
 			continue;
 		}
@@ -549,7 +549,12 @@ int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char 
 						  .loc = {fh_loc(&h->loc[0]), fh_loc(&h->loc[1])},
 						  .func_name = h->func_name};
 	}
-	r = compile_filter(c, o, err, errlen);
+	r = 0;
+	for (size_t i = 0; !r && i < o->n_hooks; i++) /* where each USDT site's patch starts */
+		if (c->funcs[i].func && c->funcs[i].loc[0].type)
+			r = nc_fh_site_start(&c->funcs[i], err, errlen);
+	if (!r)
+		r = compile_filter(c, o, err, errlen);
 	if (!r)
 		r = make_region(c, o, err, errlen);
 	if (!r) {

@@ -40,6 +40,8 @@ struct nc_fh_func {
 	uint64_t site_off;
 	struct nc_fh_loc loc[2];
 	const char *func_name; /* the containing function, for messages (NULL: the spec's) */
+	uint64_t patch_off;    /* where the patch starts: site_off, or the branch over the site's
+				* nop right before it (nc_fh_site_start()) */
 };
 
 struct nc_fh_site {
@@ -59,6 +61,13 @@ struct nc_fh_site {
 int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		  const struct nc_agent_tramps *t, int timeout_ms, struct nc_fh_site *sites,
 		  char *err, size_t errlen);
+
+/*
+ * A USDT site's hook (h->loc[0].type set): h->patch_off from the function's bytes in its file
+ * (core/inject/hook.h, nc_hook_site_patch()), before the agent is told where the patch goes. 0 or
+ * -errno with one line naming the spec.
+ */
+int nc_fh_site_start(struct nc_fh_func *h, char *err, size_t errlen);
 
 /* Puts every hooked function's original bytes back, in one stop */
 int nc_fh_remove(pid_t pid, struct nc_fh_site *sites, size_t n, int timeout_ms, char *err,

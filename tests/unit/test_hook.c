@@ -1483,6 +1483,63 @@ static void test_exec_site(void)
 	munmap(r, 3 * 4096);
 }
 
+/*
+ * A site behind `je` over its nop (if (PROBE_ENABLED()) PROBE()): the patch starts at the je,
+ * relocated with the site and aimed at the copy of the instruction after the nop; the stub runs
+ * only when the je falls through
+ */
+static void test_exec_guard(void)
+{
+	uint8_t *r = map_near((void *)t_guard, 3 * 4096);
+	uint64_t site = (uint64_t)(t_guard_nop - (const uint8_t *)t_guard), patch = 0, other = 0;
+	struct nc_hook_in in = {
+	    .code = (const uint8_t *)t_guard,
+	    .code_len = SIZE(t_guard),
+	    .func = (uint64_t)(uintptr_t)r,
+	    .func_size = SIZE(t_guard),
+	    .tramp = (uint64_t)(uintptr_t)r + 4096,
+	    .data = (uint64_t)(uintptr_t)r + 8192,
+	    .kind = NC_HOOK_SINGLE,
+	    .loc = {{.type = NC_HOOK_LOC_REG, .reg = 7, .size = 8}},
+	    .name = "t_guard",
+	};
+	struct nc_hook_data d = {(uint64_t)(uintptr_t)entry, 0xc00c1e};
+	struct nc_hook_out out;
+	uint64_t (*f)(uint64_t) = (uint64_t(*)(uint64_t))(uintptr_t)r;
+	char err[256] = "";
+
+	g_assert_cmpint(nc_hook_site_patch(in.code, in.code_len, in.func_size, site, &patch), ==,
+			0);
+	g_assert_cmpuint(patch, ==, 3); /* test %rdi, %rdi (3 bytes), then the je */
+	/* t_site has no branch into its site: the patch stays there */
+	g_assert_cmpint(nc_hook_site_patch((const uint8_t *)t_site, SIZE(t_site), SIZE(t_site),
+					   (uint64_t)(t_site_nop - (const uint8_t *)t_site),
+					   &other),
+			==, 0);
+	g_assert_cmpuint(other, ==, (uint64_t)(t_site_nop - (const uint8_t *)t_site));
+	in.patch_off = patch;
+	in.site_off = site;
+	memcpy(r, (const void *)t_guard, SIZE(t_guard));
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(out.reloc_len, ==, 6); /* je, nop, mov */
+	g_assert_cmpuint(out.n_reloc, ==, 3);
+	memset(r + 4096, 0xcc, 4096);
+	memcpy(r + 4096, out.tramp, out.tramp_len);
+	memcpy(r + 8192, &d, sizeof(d));
+	memcpy(r + patch, out.patch, NC_HOOK_PATCH_LEN);
+	__builtin___clear_cache((char *)r, (char *)r + 8192);
+	seen_calls = 0;
+	g_assert_cmpuint(f(7), ==, 8);
+	g_assert_cmpint(seen_calls, ==, 1);
+	g_assert_cmpuint(seen_a, ==, 7);
+	g_assert_cmpuint(f(0), ==, 1); /* the je taken: over the site, no call */
+	g_assert_cmpint(seen_calls, ==, 1);
+	((struct nc_hook_data *)(r + 8192))->entry = 0;
+	g_assert_cmpuint(f(9), ==, 10);
+	g_assert_cmpint(seen_calls, ==, 1);
+	munmap(r, 3 * 4096);
+}
+
 static void test_site_refusals(void)
 {
 	const struct nc_hook_loc l = {.type = NC_HOOK_LOC_REG, .reg = 7, .size = 8};
@@ -1547,6 +1604,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hook/exec/through-a-pointer", test_exec_pointer);
 	g_test_add_func("/hook/exec/usdt-site-arguments", test_exec_site);
 	g_test_add_func("/hook/build/usdt-site-refusals", test_site_refusals);
+	g_test_add_func("/hook/exec/usdt-site-behind-its-guard", test_exec_guard);
 	g_test_add_func("/hook/patch/100-times-while-threads-call-it", test_patch_live);
 	g_test_add_func("/hook/patch/patcher-sigkilled", test_patch_kill);
 	g_test_add_func("/hook/patch/refusals", test_patch_refusals);
