@@ -112,7 +112,9 @@ for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array 
 	"fwd_burst@1@2|burst function, in-process|--inject" \
 	"fwd_rx@2@ret|return side, in-process|--inject" \
 	"usdt:nc_fwd:burst@1@2|USDT probe (array + count)" \
-	"usdt:nc_fwd:burst@1@2|USDT probe, in-process|--inject"; do
+	"usdt:nc_fwd:burst@1@2|USDT probe, in-process|--inject" \
+	"usdt:nc_fwd:one@1|USDT probe behind its semaphore, per packet" \
+	"usdt:nc_fwd:one@1|USDT probe behind its semaphore, per packet, in-process|--inject"; do
 	spec=${row%%|*} kind=${row#*|} opts=""
 	[[ $kind != *"|"* ]] || { opts=${kind#*|}; kind=${kind%%|*}; }
 	for filter in "ether proto 0x88b5" ""; do
