@@ -625,9 +625,11 @@ int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, 
 	ret = check_args(in, name, err, errlen);
 	if (ret)
 		return ret;
-	if (in->kind == NC_HOOK_PASS || in->kind == NC_HOOK_RET)
+	if (in->kind == NC_HOOK_PASS || in->kind == NC_HOOK_RET || in->loc[0].type)
 		return nc_err(err, errlen, EINVAL,
-			      "%s: a hook through a pointer needs a stub at the entry", name);
+			      "%s: a hook through a pointer needs a stub at the entry, with ABI "
+			      "arguments",
+			      name);
 	ret = put_stub(&b, in, err, errlen);
 	if (ret)
 		return ret;
