@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # netcap mbuf --inject at the nc_fwd fixture's USDT probes (issue 16, docs/inproc.md "USDT
-# probes"): usdt:nc_fwd:burst@1@2 (an array and a count in registers, behind a semaphore nothing
-# in the code tests) patched at its site to jump into a trampoline that reads the probe's
-# arguments. Against a replay of a known pcap: byte-identical to the input and to the uprobe
-# path's capture of the same replay, the same interface names, direction, queue, comments and
-# summary line; with rx_burst:0 and fwd_one@1 in the same capture too. Against nc_fwd forwarding net_null to net_null: the semaphore is 1 while netcap
-# captures and 0 after it exits, also after netcap is SIGKILLed; the code of nc_fwd is its file's
-# again after a capture (read through /proc/PID/mem). usdt:nc_fwd:one@1 (memory at a register),
-# whose site follows the je of its semaphore test landing right after the nop: the patch starts
-# at the je; byte-identical to the input and the uprobe path (it fires only while the agent holds
-# the semaphore). Refusals: one line, exit 1, the code and the semaphores untouched. nc_fwd's own
-# checksum holds and it exits 0.
+# probes"): each site patched to jump into a trampoline that reads the probe's arguments where its
+# note says. Against a replay of a known pcap: usdt:nc_fwd:burst@1@2 (array and count in
+# registers) and usdt:nc_fwd:one@1 (memory at a register; its site follows the je of its
+# semaphore test, which lands right after the nop: the patch starts at the je, and the probe fires
+# only while the agent holds the semaphore) are byte-identical to the input and to the uprobe
+# path's capture of the same replay, with the same interface names, direction, queue, comments
+# and summary line; so is a capture with rx_burst:0 and fwd_one@1 besides. Against nc_fwd
+# forwarding net_null to net_null, both probes: the semaphores 1 while netcap captures and 0 after,
+# also after netcap is SIGKILLed while capturing and at random moments from its start (the sites
+# then original or jumping into trampolines, nc_fwd untraced); the code of nc_fwd is its file's
+# again after each next capture (read through /proc/PID/mem). Refusals: one line, exit 1, the
+# code and the semaphores untouched. nc_fwd's own checksum holds and it exits 0.
 # Usage: test_mbuf_inject_usdt.sh NETCAP   (environment: NC_FWD, NC_TEST_DATA)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,12 +45,13 @@ semaphore() {
 	dd if="/proc/$pid/mem" iflag=skip_bytes skip=$((0x$base + 0x$off)) bs=2 count=1 2>/dev/null |
 		od -An -tu2 | tr -d ' '
 }
-# "same" when every executable mapping of nc_fwd holds its file's bytes, else the first offset
-# that differs
+# "same" when every executable mapping of nc_fwd holds its file's bytes, else where each run of
+# changed bytes starts (5 bytes at least: a patch) and its first byte: "nc_fwd+0x3089:e9 ..."
 text() {
 	python3 - "$1" <<'PY'
 import sys
 pid = sys.argv[1]
+out = []
 with open(f"/proc/{pid}/mem", "rb", 0) as mem:
     for line in open(f"/proc/{pid}/maps"):
         m = line.split()
@@ -63,11 +65,15 @@ with open(f"/proc/{pid}/mem", "rb", 0) as mem:
             f.seek(off)
             want = f.read(hi - lo)
         got = got[:len(want)]
-        if got != want:
-            d = next(i for i in range(len(got)) if got[i] != want[i])
-            print(f"nc_fwd+{off + d:#x} differs: {got[d:d + 5].hex()} instead of {want[d:d + 5].hex()}")
-            sys.exit(0)
-print("same")
+        d = 0
+        while d < len(got):
+            if got[d] == want[d]:
+                d += 1
+                continue
+            # a patch: 5 bytes from a jmp; report where it starts
+            out.append(f"nc_fwd+{off + d:#x}:{got[d]:02x}")
+            d += 5
+print(" ".join(out) if out else "same")
 PY
 }
 
@@ -103,6 +109,10 @@ nc_rp_capture one_uprobe -- -f usdt:nc_fwd:one@1 -c "$n"
 	fail "usdt:nc_fwd:one@1: summary differs: $(cat "$tmp/one.err") / $(cat "$tmp/one_uprobe.err")"
 one_site=$(readelf -n "$NC_FWD" | awk '/Name: one$/ {getline; sub(/,$/, "", $2); print $2; exit}')
 one_site=$(printf %#x $((one_site)))
+# the layout this case is about: "je +1" right before the nop (nc_fwd's text is mapped at its file
+# offset: a link-time address is a file offset)
+[[ $(od -An -tx1 -j $((one_site - 2)) -N 2 "$NC_FWD" | tr -d ' \n') == 7401 ]] ||
+	fail "the site of usdt:nc_fwd:one ($one_site) does not follow a 2-byte je over it: $(objdump -d "$NC_FWD" --start-address=$((one_site - 8)) --stop-address=$((one_site + 1)) | tail -3)"
 capinfos "$tmp/one.pcapng" | grep -q "in-process, at the USDT site nc_fwd+$one_site (main+0x[0-9a-f]*), patched to jump into a trampoline" ||
 	fail "usdt:nc_fwd:one@1: the interface description: $(capinfos "$tmp/one.pcapng" | grep -i descr)"
 echo "usdt:nc_fwd:one@1 (site $one_site behind its semaphore's je): $n packets, byte-identical to the input, the uprobe path's metadata and summary"
@@ -135,7 +145,8 @@ for _ in $(seq 200); do
 done
 [[ -e $tmp/live.ready ]] || fail "netcap did not attach: $(cat "$tmp/live.err")"
 [[ $(sems) == "1 1" ]] || fail "while capturing the semaphores are $(sems)"
-[[ $(text "$pid") == "nc_fwd+$site differs: "e9* ]] || fail "while capturing: $(text "$pid")"
+one_jcc=$(printf %#x $((one_site - 2))) # the patch starts at the je over the nop
+[[ $(text "$pid") == "nc_fwd+$site:e9 nc_fwd+$one_jcc:e9" ]] || fail "while capturing: $(text "$pid")"
 sleep 0.5
 kill -INT "$cap"
 wait "$cap" || fail "the live capture: $(cat "$tmp/live.err")"
@@ -167,13 +178,41 @@ for i in 1 2 3; do
 	[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] || fail "kill $i: the agent did not leave"
 	[[ $(sems) == "0 0" ]] || fail "kill $i: the semaphores stayed $(sems)"
 	t=$(text "$pid")
-	[[ $t == same || $t == "nc_fwd+$site differs: "e9* ]] || fail "kill $i: $t"
+	[[ $t == same || $t == "nc_fwd+$site:e9 nc_fwd+$one_jcc:e9" ]] || fail "kill $i: $t"
 done
 "$netcap" mbuf --inject --pid "$pid" -f "$both" -c 1000 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
 	fail "a capture after the kills: $(cat "$tmp/after.err")"
 [[ $(text "$pid") == same && $(sems) == "0 0" ]] ||
 	fail "the capture after the kills: $(text "$pid"), semaphores $(sems)"
 echo "netcap SIGKILLed 3 times while capturing $both: the agent lowered both semaphores each time; the next capture reused the patched sites and put the code back"
+
+# ... and at random moments from its start (the injection, the patching, the capture): nc_fwd
+# runs on, untraced, each site original or jumping into a trampoline, the semaphores 0 once the
+# agent has left; the next capture puts the code back
+kinds=()
+for i in $(seq 10); do
+	"$netcap" mbuf --inject --pid "$pid" -f "$both" -w /dev/null 2>/dev/null &
+	cap=$!
+	sleep "0.$(printf %03d $((RANDOM % 500)))"
+	kill -KILL "$cap" 2>/dev/null || true
+	wait "$cap" 2>/dev/null || true
+	_nc_alive "$pid" || fail "random kill $i: nc_fwd died"
+	! grep -q "TracerPid:[[:space:]]*[1-9]" /proc/"$pid"/task/*/status 2>/dev/null ||
+		fail "random kill $i: a thread of nc_fwd stayed traced"
+	for _ in $(seq 100); do
+		[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] && break
+		sleep 0.05
+	done
+	[[ $(sems) == "0 0" ]] || fail "random kill $i: the semaphores stayed $(sems)"
+	t=$(text "$pid")
+	[[ $t =~ ^(same|nc_fwd\+$site:e9|nc_fwd\+$one_jcc:e9|nc_fwd\+$site:e9\ nc_fwd\+$one_jcc:e9)$ ]] || fail "random kill $i: $t"
+	kinds+=("$t")
+	"$netcap" mbuf --inject --pid "$pid" -f "$both" -c 100 -w /dev/null 2>"$tmp/after.err" ||
+		fail "a capture after random kill $i: $(cat "$tmp/after.err")"
+	[[ $(text "$pid") == same && $(sems) == "0 0" ]] ||
+		fail "random kill $i: the next capture left: $(text "$pid"), semaphores $(sems)"
+done
+echo "netcap SIGKILLed 10 times at random moments: nc_fwd ran on, untraced, semaphores 0; the sites were left: $(printf '%s\n' "${kinds[@]}" | sort | uniq -c | sed 's/^ *//' | paste -sd, -); each time the next capture put the code back"
 
 # refusals: one line, exit 1, the code and the semaphores untouched (the builder's refusals of a
 # site, a jump into its bytes among them: test_hook)
