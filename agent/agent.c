@@ -45,6 +45,7 @@
 #include "fhook.h"
 #include "nc_agent_abi.h"
 #include "nc_agent_io.h"
+#include "sema.h"
 
 #if !defined(__x86_64__)
 #error "libnetcap-agent is x86-64 only (rdtscp)"
@@ -1334,6 +1335,7 @@ static int install(struct agent *a, char *text)
 			h->ret_bits = c->hooks[i].ret_bits;
 			__atomic_store_n(&h->ret_stub, stub, __ATOMIC_RELEASE);
 		}
+	sema_raise(c); /* the guarded USDT sites run from here on */
 	__atomic_store_n(&r->armed, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -1352,6 +1354,7 @@ static bool uninstall(struct agent *a)
 	for (uint32_t i = 0; i < a->c.n_hooks && a->placed; i++)
 		if (is_func(a->c.hooks[i].kind))
 			fh_disarm(a->tramp[i]); /* the trampolines stay, calling nothing */
+	sema_lower();
 	for (uint32_t i = 0; i < a->n_active; i++)
 		atomic_store(&a->active[i]->active, 0);
 	if (!light_enter || syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))

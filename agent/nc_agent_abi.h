@@ -147,8 +147,11 @@ struct nc_agent_hook {
 	uint8_t count_arg; /* FUNC_VECTOR: M, 1..16 */
 	uint8_t ret_bits;  /* FUNC_RET: 16 or 32 */
 	uint8_t pad;
-	uint64_t func; /* FUNC_*: the function's address in the application */
-	uint64_t pad2;
+	uint64_t func; /* FUNC_*: the function's address in the application (a USDT site: the
+			* probe's address, where the patch goes) */
+	uint64_t sema; /* FUNC_* at a USDT site: the probe's 2-byte semaphore, 0 if none: the agent
+			* adds 1 while the hook is armed, as the kernel does for a uprobe with a
+			* ref_ctr_offset, and takes it back when it leaves */
 };
 
 /* TRAMPS: per hook of the configuration (burst hooks: all 0) */

@@ -2,8 +2,8 @@
 # bench/mbuf_rate: the nc_fwd forwarder at saturation between two net_null ports (64-byte
 # packets, bursts of 32), packets per second with no capture, then with netcap attached at each
 # hook kind, with a filter that matches nothing and one that matches everything (snap length
-# 128, written to /dev/null), through uprobes and, for the functions, in-process (--inject: the
-# function patched to jump into a trampoline of netcap's agent); and bpftrace with an empty action
+# 128, written to /dev/null), through uprobes and, for the functions and the USDT probe, in-process
+# (--inject: the function or the probe's site patched to jump into a trampoline of netcap's agent); and bpftrace with an empty action
 # at the burst function, a uprobe tool doing nothing. The forwarder's lcore busy-polls CPU 0 and times its own window
 # (--run-ms); netcap runs on CPU 1 (taskset) and is stopped 1 s after the window, once its ring
 # is drained, and its summary gives the packets it dropped. Medians of several runs (per column);
@@ -110,7 +110,11 @@ for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array 
 	"tx_burst|PMD tx, read on entry" \
 	"fwd_one@1|per-packet function, in-process|--inject" \
 	"fwd_burst@1@2|burst function, in-process|--inject" \
-	"fwd_rx@2@ret|return side, in-process|--inject"; do
+	"fwd_rx@2@ret|return side, in-process|--inject" \
+	"usdt:nc_fwd:burst@1@2|USDT probe (array + count)" \
+	"usdt:nc_fwd:burst@1@2|USDT probe, in-process|--inject" \
+	"usdt:nc_fwd:one@1|USDT probe behind its semaphore, per packet" \
+	"usdt:nc_fwd:one@1|USDT probe behind its semaphore, per packet, in-process|--inject"; do
 	spec=${row%%|*} kind=${row#*|} opts=""
 	[[ $kind != *"|"* ]] || { opts=${kind#*|}; kind=${kind%%|*}; }
 	for filter in "ether proto 0x88b5" ""; do

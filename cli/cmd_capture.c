@@ -140,8 +140,8 @@ static int capture_command(struct nc_request *r, int argc, char **argv)
 					    {"inject", 0, 0, G_OPTION_ARG_NONE, &inject,
 					     "Capture inside the process (netcap's agent, loaded "
 					     "with ptrace): rx_burst, tx_burst, "
-					     "FUNC@N, FUNC@N@M, FUNC@N@ret, OBJECT+0xOFF@..., no "
-					     "kernel trap per hit",
+					     "FUNC@N, FUNC@N@M, FUNC@N@ret, OBJECT+0xOFF@..., "
+					     "usdt:..., no kernel trap per hit",
 					     NULL}};
 
 		memcpy(rows + n, own, sizeof(own));

@@ -237,6 +237,111 @@ far:
 }
 
 /*
+ * USDT sites (in->loc[0].type set): the stub below the red zone, the probe's arguments computed
+ * from the saved registers. Offsets from rbp of each register by its x86 number; rsp as it was
+ * at the site is rbp + 128 (the pushes) + 128 (the red zone stepped over).
+ */
+#define SITE_RSP 256
+
+static const int32_t saved_by_reg[16] = {
+    SAVED_RAX, SAVED_RCX, SAVED_RDX, 88 /* rbx */, SITE_RSP, 80 /* rbp */, SAVED_RSI, SAVED_RDI,
+    SAVED_R8,  SAVED_R9,  40,	     32,	   24,	     16,	   8,	      0};
+
+static bool loc_ok(const struct nc_hook_loc *l)
+{
+	int s = l->size < 0 ? -l->size : l->size;
+
+	if (l->type == NC_HOOK_LOC_CONST)
+		return true;
+	if ((l->type != NC_HOOK_LOC_REG && l->type != NC_HOOK_LOC_DEREF) || l->reg > 15 ||
+	    (s != 1 && s != 2 && s != 4 && s != 8))
+		return false;
+	return l->type == NC_HOOK_LOC_REG || (l->off >= INT32_MIN && l->off <= INT32_MAX);
+}
+
+/*
+ * Register r (6 rsi, 2 rdx) = the value at l: a constant, or a saved register, cut to its size
+ * and sign in place (REG) or read from memory at the register + off with that size (DEREF).
+ */
+static void put_loc(struct tbuf *b, unsigned r, const struct nc_hook_loc *l)
+{
+	int s = l->size < 0 ? -l->size : l->size;
+	bool sign = l->size < 0;
+
+	if (l->type == NC_HOOK_LOC_CONST) { /* movabs r, imm64 */
+		put1(b, 0x48);
+		put1(b, (uint8_t)(0xb8 + r));
+		put64(b, (uint64_t)l->off);
+		return;
+	}
+	if (l->reg == 4) { /* lea r, [rbp + SITE_RSP] */
+		put1(b, 0x48);
+		put1(b, 0x8d);
+		put1(b, (uint8_t)(0x80 | (r << 3) | 5));
+		put32(b, SITE_RSP);
+	} else {
+		put_load_saved(b, r, saved_by_reg[l->reg]);
+	}
+	if (l->type == NC_HOOK_LOC_REG && s == 8)
+		return;
+	/* mov / movsxd / movzx / movsx r, r or [r + disp32] */
+	if (s == 8)
+		put(b, (const uint8_t[]){0x48, 0x8b}, 2);
+	else if (s == 4)
+		put(b, sign ? (const uint8_t[]){0x48, 0x63} : (const uint8_t[]){0x40, 0x8b}, 2);
+	else if (s == 2)
+		put(b, (const uint8_t[]){sign ? 0x48 : 0x40, 0x0f, sign ? 0xbf : 0xb7}, 3);
+	else
+		put(b, (const uint8_t[]){sign ? 0x48 : 0x40, 0x0f, sign ? 0xbe : 0xb6}, 3);
+	if (l->type == NC_HOOK_LOC_REG) {
+		put1(b, (uint8_t)(0xc0 | (r << 3) | r));
+	} else {
+		put1(b, (uint8_t)(0x80 | (r << 3) | r));
+		put32(b, (int32_t)l->off);
+	}
+}
+
+static int put_site_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size_t errlen)
+{
+	size_t jz;
+
+	put(b, (const uint8_t[]){0x48, 0x8d, 0x64, 0x24, 0x80}, 5); /* lea rsp, [rsp - 128] */
+	put(b, stub_save, sizeof(stub_save));
+	if (!put_load_rip(b, 0, in->data)) /* mov rax, [data.entry] */
+		goto far;
+	put(b, (const uint8_t[]){0x48, 0x85, 0xc0}, 3); /* test rax, rax */
+	put(b, (const uint8_t[]){0x0f, 0x84}, 2);	/* jz restore */
+	jz = b->n;
+	put32(b, 0);
+	if (in->xsave_size) { /* as put_stub: the entry read once, kept in r11 */
+		put(b, (const uint8_t[]){0x49, 0x89, 0xc3}, 3); /* mov r11, rax */
+		put_xsave(b, in->xsave_size);
+		put(b, (const uint8_t[]){0x4c, 0x89, 0xd8}, 3); /* mov rax, r11 */
+	}
+	if (!put_load_rip(b, 7, in->data + 8)) /* mov rdi, [data.cookie] */
+		goto far;
+	put_loc(b, 6, &in->loc[0]);
+	if (in->kind == NC_HOOK_VECTOR)
+		put_loc(b, 2, &in->loc[1]);
+	else
+		put(b, (const uint8_t[]){0x31, 0xd2}, 2); /* xor edx, edx */
+	put(b, (const uint8_t[]){0xff, 0xd0}, 2);	  /* call rax */
+	if (in->xsave_size)
+		put_xrstor(b);
+	if (!b->over)
+		set32(b->p + jz, (int32_t)(b->n - (jz + 4)));
+	put(b, stub_restore, sizeof(stub_restore));
+	/* lea rsp, [rsp + 128]: lea keeps the flags */
+	put(b, (const uint8_t[]){0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0}, 8);
+	return 0;
+far:
+	return nc_err(err, errlen, ERANGE,
+		      "%s: the hook's data slot 0x%llx is out of reach of the trampoline at 0x%llx",
+		      in->name ? in->name : "function", (unsigned long long)in->data,
+		      (unsigned long long)in->tramp);
+}
+
+/*
  * NC_HOOK_RET's return side, where the function returns to: a slot for the real return address,
  * every register saved, data->ret(cookie, rax) called (it gives the real return address back),
  * everything restored, ret.
@@ -408,14 +513,17 @@ static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char 
 	const char *name = in->name ? in->name : "function";
 	const uint8_t *p = in->code;
 	size_t left = scan_len;
-	uint64_t addr = in->func;
+	uint64_t addr = in->func, at = in->func + in->patch_off;
 	cs_insn *insn = cs_malloc(cs);
+	bool boundary = in->patch_off == 0;
 	int ret = 0;
 
 	if (!insn)
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	while (left > 0) {
 		uint8_t cc;
+
+		boundary |= addr == at;
 
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
 			if (in->func_size == 0)
@@ -427,10 +535,16 @@ static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char 
 				   name, (unsigned long long)(addr - in->func));
 			break;
 		}
-		if (branch_kind(insn, &cc) != BR_NONE) {
+		enum branch k = branch_kind(insn, &cc);
+
+		if (k != BR_NONE) {
 			uint64_t to = (uint64_t)insn->detail->x86.operands[0].imm;
 
-			if (to > in->func && to < in->func + NC_HOOK_PATCH_LEN) {
+			/* a branch relocated with the patch (it starts among the 5 bytes) is
+			 * re-aimed at the copy of its target */
+			if (to > at && to < at + NC_HOOK_PATCH_LEN &&
+			    !(in->site_off && (k == BR_JCC || k == BR_JMP) && insn->address >= at &&
+			      insn->address < at + NC_HOOK_PATCH_LEN)) {
 				ret = nc_err(err, errlen, ENOTSUP,
 					     "%s+0x%llx: %s %s lands inside the %d patched bytes "
 					     "(+0x%llx)",
@@ -442,6 +556,10 @@ static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char 
 		}
 	}
 	cs_free(insn, 1);
+	if (!ret && !boundary && in->func_size)
+		ret = nc_err(err, errlen, EILSEQ,
+			     "%s+0x%llx: no instruction of the function starts there", name,
+			     (unsigned long long)in->patch_off);
 	return ret;
 }
 
@@ -469,11 +587,30 @@ static int check_args(const struct nc_hook_in *in, const char *name, char *err, 
 {
 	if (in->kind > NC_HOOK_RET)
 		return nc_err(err, errlen, EINVAL, "%s: an unknown hook kind", name);
-	if (in->kind != NC_HOOK_PASS && (in->arg < 1 || in->arg > NC_HOOK_MAX_ARG ||
-					 (in->kind == NC_HOOK_VECTOR &&
-					  (in->count_arg < 1 || in->count_arg > NC_HOOK_MAX_ARG))))
+	if (in->kind != NC_HOOK_PASS && !in->loc[0].type &&
+	    (in->arg < 1 || in->arg > NC_HOOK_MAX_ARG ||
+	     (in->kind == NC_HOOK_VECTOR &&
+	      (in->count_arg < 1 || in->count_arg > NC_HOOK_MAX_ARG))))
 		return nc_err(err, errlen, EINVAL, "%s: argument numbers are 1 to %d", name,
 			      NC_HOOK_MAX_ARG);
+	if (in->site_off && (in->site_off < in->patch_off || !in->loc[0].type))
+		return nc_err(err, errlen, EINVAL,
+			      "%s+0x%llx: a site behind the patch's start (+0x%llx) needs to be "
+			      "after it, with the argument locations of a USDT site",
+			      name, (unsigned long long)in->site_off,
+			      (unsigned long long)in->patch_off);
+	if (in->patch_off && !in->loc[0].type)
+		return nc_err(err, errlen, EINVAL,
+			      "%s+0x%llx: a patch inside a function needs the argument locations "
+			      "of a USDT site",
+			      name, (unsigned long long)in->patch_off);
+	if (in->loc[0].type &&
+	    ((in->kind != NC_HOOK_SINGLE && in->kind != NC_HOOK_VECTOR) || !loc_ok(&in->loc[0]) ||
+	     (in->kind == NC_HOOK_VECTOR && !loc_ok(&in->loc[1]))))
+		return nc_err(err, errlen, EINVAL,
+			      "%s: a USDT site takes a mbuf or an array and a count, each a "
+			      "constant, a register or memory at a register plus a 32-bit offset",
+			      name);
 	return 0;
 }
 
@@ -488,9 +625,11 @@ int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, 
 	ret = check_args(in, name, err, errlen);
 	if (ret)
 		return ret;
-	if (in->kind == NC_HOOK_PASS || in->kind == NC_HOOK_RET)
+	if (in->kind == NC_HOOK_PASS || in->kind == NC_HOOK_RET || in->loc[0].type)
 		return nc_err(err, errlen, EINVAL,
-			      "%s: a hook through a pointer needs a stub at the entry", name);
+			      "%s: a hook through a pointer needs a stub at the entry, with ABI "
+			      "arguments",
+			      name);
 	ret = put_stub(&b, in, err, errlen);
 	if (ret)
 		return ret;
@@ -503,14 +642,79 @@ int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, 
 	return 0;
 }
 
+int nc_hook_site_patch(const uint8_t *code, size_t code_len, uint64_t func_size, uint64_t site_off,
+		       uint64_t *patch_off)
+{
+	size_t left = func_size && func_size < code_len ? (size_t)func_size : code_len;
+	const uint8_t *p = code;
+	uint64_t addr = 0, prev = UINT64_MAX, prev_end = 0;
+	bool prev_jcc = false, other = false, guard = false;
+	cs_insn *insn;
+	csh cs;
+	int ret = 0;
+
+	*patch_off = site_off;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return -ENOMEM;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	if (!insn) {
+		cs_close(&cs);
+		return -ENOMEM;
+	}
+	while (left > 0) {
+		uint8_t cc;
+		enum branch k;
+
+		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
+			ret = -EILSEQ;
+			break;
+		}
+		k = branch_kind(insn, &cc);
+		if (insn->address + insn->size == site_off) {
+			prev = insn->address;
+			prev_end = site_off;
+			prev_jcc = k == BR_JCC;
+		}
+		if (k != BR_NONE) {
+			uint64_t to = (uint64_t)insn->detail->x86.operands[0].imm;
+
+			if (to > site_off && to < site_off + NC_HOOK_PATCH_LEN) {
+				if (insn->address == prev && prev_end == site_off && prev_jcc)
+					guard = true;
+				else
+					other = true;
+			}
+		}
+	}
+	if (!ret && guard && !other)
+		*patch_off = prev;
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return ret;
+}
+
 int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen)
 {
 	const char *name = in->name ? in->name : "function";
 	struct tbuf b = {.p = out->tramp, .base = in->tramp};
 	size_t scan_len = in->code_len;
-	const uint8_t *p = in->code;
-	size_t left = in->code_len;
-	uint64_t addr = in->func;
+	uint64_t at = in->func + in->patch_off; /* where the jump goes */
+	/* where the stub runs: the site (behind a conditional branch the patch starts at) */
+	uint64_t site = in->func + (in->site_off ? in->site_off : in->patch_off);
+	struct {
+		uint64_t addr;
+		size_t off;
+	} map[16]; /* each relocated instruction's copy */
+	struct {
+		size_t at;
+		uint64_t to, insn;
+	} fix[4]; /* branches among them aimed at one of them */
+	size_t n_map = 0, n_fix = 0;
+	bool stub_done = false;
+	size_t left = in->code_len > in->patch_off ? in->code_len - in->patch_off : 0;
+	const uint8_t *p = left ? in->code + in->patch_off : in->code;
+	uint64_t addr = at;
 	cs_insn *insn = NULL;
 	size_t covered = 0;
 	csh cs;
@@ -526,24 +730,30 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 		return nc_err(err, errlen, ENOSPC,
 			      "%s is %llu bytes long, shorter than the %d-byte jump of the patch",
 			      name, (unsigned long long)in->func_size, NC_HOOK_PATCH_LEN);
-	if ((in->func & 4095) > 4096 - NC_HOOK_PATCH_LEN)
+	if (in->func_size && in->patch_off > in->func_size - NC_HOOK_PATCH_LEN)
+		return nc_err(
+		    err, errlen, ENOSPC,
+		    "%s+0x%llx: less than the %d bytes of the patch before the end of the "
+		    "function",
+		    name, (unsigned long long)in->patch_off, NC_HOOK_PATCH_LEN);
+	if ((at & 4095) > 4096 - NC_HOOK_PATCH_LEN)
 		return nc_err(err, errlen, EXDEV,
 			      "%s at 0x%llx: the %d bytes of the patch would cross a page boundary",
-			      name, (unsigned long long)in->func, NC_HOOK_PATCH_LEN);
-	if (in->code_len < NC_HOOK_PATCH_LEN)
+			      name, (unsigned long long)at, NC_HOOK_PATCH_LEN);
+	if (left < NC_HOOK_PATCH_LEN)
 		return nc_err(err, errlen, ENOSPC, "%s: only %zu bytes given, the patch needs %d",
-			      name, in->code_len, NC_HOOK_PATCH_LEN);
+			      name, left, NC_HOOK_PATCH_LEN);
 	if (in->func_size && in->code_len < in->func_size)
 		return nc_err(err, errlen, ENOSPC,
 			      "%s: %zu of its %llu bytes given; the scan for jumps into the patch "
 			      "needs all of them",
 			      name, in->code_len, (unsigned long long)in->func_size);
-	if (nc_hook_jmp(in->func, in->tramp, out->patch))
+	if (nc_hook_jmp(at, in->tramp, out->patch))
 		return nc_err(
 		    err, errlen, ERANGE,
 		    "%s at 0x%llx: the trampoline at 0x%llx is out of reach of a jmp rel32", name,
-		    (unsigned long long)in->func, (unsigned long long)in->tramp);
-	memcpy(out->orig, in->code, NC_HOOK_PATCH_LEN);
+		    (unsigned long long)at, (unsigned long long)in->tramp);
+	memcpy(out->orig, in->code + in->patch_off, NC_HOOK_PATCH_LEN);
 	if (in->func_size && in->func_size < scan_len)
 		scan_len = (size_t)in->func_size;
 
@@ -554,7 +764,7 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 	if (ret)
 		goto out;
 
-	if (in->kind != NC_HOOK_PASS) {
+	if (!in->loc[0].type && in->kind != NC_HOOK_PASS) {
 		ret = put_stub(&b, in, err, errlen);
 		if (ret)
 			goto out;
@@ -565,32 +775,89 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 		ret = nc_err(err, errlen, ENOMEM, "out of memory");
 		goto out;
 	}
-	while (covered < NC_HOOK_PATCH_LEN) {
+	/* with a site behind the patch's start, up to and including the site */
+	while (covered < NC_HOOK_PATCH_LEN || (in->loc[0].type && at + covered <= site)) {
+		uint8_t cc;
+		enum branch k;
+
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
 			if (truncated(cs, p, left, addr))
 				ret = nc_err(
 				    err, errlen, ENOSPC,
-				    "%s+0x%zx: the instruction runs past the %zu bytes given", name,
-				    covered, in->code_len);
+				    "%s+0x%llx: the instruction runs past the %zu bytes given",
+				    name, (unsigned long long)(in->patch_off + covered),
+				    in->code_len);
 			else
 				ret = nc_err(err, errlen, EILSEQ,
-					     "%s+0x%zx: bytes that do not decode", name, covered);
+					     "%s+0x%llx: bytes that do not decode", name,
+					     (unsigned long long)(in->patch_off + covered));
 			goto out;
 		}
 		covered += insn->size;
-		if (covered < NC_HOOK_PATCH_LEN && ends_flow(cs, insn)) {
+		if ((covered < NC_HOOK_PATCH_LEN || at + covered <= site) && ends_flow(cs, insn)) {
 			ret = nc_err(err, errlen, ENOSPC,
-				     "%s ends at +0x%zx (%s), before the %d bytes of the patch",
-				     name, covered, insn->mnemonic, NC_HOOK_PATCH_LEN);
+				     "%s ends at +0x%llx (%s), before the %d bytes of the patch",
+				     name, (unsigned long long)(in->patch_off + covered),
+				     insn->mnemonic, NC_HOOK_PATCH_LEN);
 			goto out;
 		}
-		ret = relocate(cs, insn, &b, in, err, errlen);
-		if (ret)
-			goto out;
+		if (n_map < sizeof(map) / sizeof(map[0])) {
+			map[n_map].addr = insn->address;
+			map[n_map++].off = b.n;
+		}
+		if (in->loc[0].type && insn->address == site) {
+			stub_done = true;
+			ret = put_site_stub(&b, in, err, errlen);
+			if (ret)
+				goto out;
+		}
+		k = branch_kind(insn, &cc);
+		if ((k == BR_JCC || k == BR_JMP) && in->site_off &&
+		    (uint64_t)insn->detail->x86.operands[0].imm > at &&
+		    (uint64_t)insn->detail->x86.operands[0].imm < at + NC_HOOK_PATCH_LEN &&
+		    n_fix < sizeof(fix) / sizeof(fix[0])) {
+			/* aimed at the copy of its target once every copy is placed */
+			if (k == BR_JCC)
+				put(&b, (const uint8_t[]){0x0f, (uint8_t)(0x80 | cc)}, 2);
+			else
+				put1(&b, 0xe9);
+			fix[n_fix].at = b.n;
+			fix[n_fix].to = (uint64_t)insn->detail->x86.operands[0].imm;
+			fix[n_fix++].insn = insn->address;
+			put32(&b, 0);
+		} else {
+			ret = relocate(cs, insn, &b, in, err, errlen);
+			if (ret)
+				goto out;
+		}
 		out->n_reloc++;
 	}
 	out->reloc_len = covered;
-	put_jmp(&b, in->func + covered);
+	if (in->loc[0].type && !stub_done) {
+		ret = nc_err(err, errlen, EILSEQ,
+			     "%s+0x%llx: no instruction of the function starts at the site", name,
+			     (unsigned long long)(site - in->func));
+		goto out;
+	}
+	if (n_map < sizeof(map) / sizeof(map[0])) { /* the end: the jump back */
+		map[n_map].addr = at + covered;
+		map[n_map++].off = b.n;
+	}
+	for (size_t i = 0; i < n_fix && !b.over; i++) {
+		size_t k = 0;
+
+		while (k < n_map && map[k].addr != fix[i].to)
+			k++;
+		if (k == n_map) {
+			ret = nc_err(err, errlen, ENOTSUP,
+				     "%s+0x%llx: a branch lands inside an instruction (+0x%llx)",
+				     name, (unsigned long long)(fix[i].insn - in->func),
+				     (unsigned long long)(fix[i].to - in->func));
+			goto out;
+		}
+		set32(b.p + fix[i].at, (int32_t)(map[k].off - (fix[i].at + 4)));
+	}
+	put_jmp(&b, at + covered);
 	if (in->kind == NC_HOOK_RET) {
 		out->ret_off = b.n;
 		if (put_ret_stub(&b, in)) {

@@ -46,6 +46,27 @@ enum nc_hook_kind {
 
 #define NC_HOOK_DATA_RET 24 /* NC_HOOK_RET: the return side's function, after the data slot */
 
+/*
+ * A USDT site (docs/inproc.md "USDT probes"): where one of the probe's arguments is at the site,
+ * as its note says ("8@%rdi", "-4@-20(%rbp)", "8@(%rax)", "4@$5"). The trampoline computes the
+ * values itself and hands them to the entry as a and b (NC_HOOK_SINGLE: loc[0]; NC_HOOK_VECTOR:
+ * loc[0], loc[1]), so the entry is the one of a function hook.
+ */
+enum nc_hook_loc_type {
+	NC_HOOK_LOC_NONE = 0,  /* not a site: the ABI argument numbers arg, count_arg */
+	NC_HOOK_LOC_CONST = 1, /* the constant off */
+	NC_HOOK_LOC_REG = 2,   /* register reg */
+	NC_HOOK_LOC_DEREF = 3, /* memory at register reg + off (off within 32 bits) */
+};
+
+struct nc_hook_loc {
+	int64_t off;
+	uint8_t type; /* enum nc_hook_loc_type */
+	uint8_t reg;  /* x86 register number: 0 rax, 1 rcx, 2 rdx, 3 rbx, 4 rsp (as at the site),
+		       * 5 rbp, 6 rsi, 7 rdi, 8..15 r8..r15 */
+	int8_t size;  /* 1, 2, 4, 8 bytes; negative: sign-extended */
+};
+
 /* The stub's data slot in the target, read RIP-relative: 0 in entry switches the call off. */
 struct nc_hook_data {
 	uint64_t entry;	 /* void (*)(uint64_t cookie, uint64_t a, uint64_t b), or 0 */
@@ -71,6 +92,23 @@ struct nc_hook_in {
 	 * nc_hook_xsave_size() of the machine the target runs on (netcap's own).
 	 */
 	uint32_t xsave_size;
+	/*
+	 * A USDT site inside the function (loc[0].type set): the patch goes at func + patch_off
+	 * (an instruction of the function: the probe's nop) instead of the entry, the instructions
+	 * covering its 5 bytes are relocated, and a branch of the function landing strictly inside
+	 * them is refused. The stub first steps over the 128-byte red zone below rsp (a leaf
+	 * function may keep values there) and passes the arguments loc describes; kind SINGLE or
+	 * VECTOR only, arg and count_arg unused.
+	 */
+	uint64_t patch_off;
+	struct nc_hook_loc loc[2];
+	/*
+	 * Where the stub runs when it is not at patch_off: the site, behind the conditional branch
+	 * that starts the patch (nc_hook_site_patch()). The instructions from patch_off up to and
+	 * including the site are relocated, the stub just before the site's copy; a branch among
+	 * them landing among them is re-aimed at the copy. 0: at patch_off.
+	 */
+	uint64_t site_off;
 };
 
 #define NC_HOOK_XSAVE_MASK 0xe7u /* x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM */
@@ -88,18 +126,32 @@ struct nc_hook_out {
 
 /*
  * Builds the trampoline and the patch. Refusals (nothing else is returned):
- *   -EINVAL     bad input (no code, an argument number out of 1..NC_HOOK_MAX_ARG, an unknown kind);
+ *   -EINVAL     bad input (no code, an argument number out of 1..NC_HOOK_MAX_ARG, an unknown kind,
+ *               a patch_off without loc, a location that cannot be read);
  *   -ENOSPC     a function shorter than the patch (its size, or a ret/jmp/ud2 before 5 bytes),
  *               fewer bytes given than the instructions to relocate, or than func_size;
  *   -EILSEQ     bytes that do not decode (of the first instructions, or of the function's body
- *               up to func_size when it is known);
+ *               up to func_size when it is known), or a patch_off that is no instruction's start;
  *   -ENOTSUP    an instruction that cannot be re-encoded (jrcxz, loop*, xbegin), or a direct
- *               branch of the function landing inside the patched bytes (func, func + 5);
+ *               branch of the function landing inside the patched bytes (func, func + 5), or
+ *               (site, site + 5) with patch_off;
  *   -ERANGE     a RIP-relative operand, or the trampoline, out of reach of a 32-bit displacement;
  *   -EXDEV      the 5 bytes would cross a page boundary (a write to /proc/PID/mem is not atomic
  *               across pages).
  */
 int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *err, size_t errlen);
+
+/*
+ * Where the patch of a USDT site at site_off of the function (code, code_len, func_size as for
+ * nc_hook_build(), func_size known) starts: site_off itself, or, when the only branches of the
+ * function landing inside the 5 bytes at the site are one conditional branch right before it (the
+ * `je` over the nop of `if (PROBE_ENABLED()) PROBE(...)`), that branch's offset, so that the
+ * branch is relocated with the site and keeps its meaning in the trampoline (give both to
+ * nc_hook_build() as patch_off and site_off). Anything else: site_off (nc_hook_build() then
+ * refuses with the branch named). 0, or -EILSEQ / -ENOMEM when the code cannot be decoded.
+ */
+int nc_hook_site_patch(const uint8_t *code, size_t code_len, uint64_t func_size, uint64_t site_off,
+		       uint64_t *patch_off);
 
 /*
  * A trampoline for a hook through a pointer instead of a patch: a function the application calls

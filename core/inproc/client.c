@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "client.h"
 
+#include <asm/ptrace.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -192,7 +193,8 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 				    "function hook at %#llx: arguments %u and %u: 1 to %d",
 				    (unsigned long long)h->func, h->arg, h->count_arg, 16);
 			for (size_t k = 0; k < i; k++)
-				if (o->hooks[k].func == h->func)
+				if (o->hooks[k].func + o->hooks[k].site_off ==
+				    h->func + h->site_off)
 					return nc_err(err, errlen, EINVAL,
 						      "hook specs \"%s\" and \"%s\" patch the same "
 						      "function: give one",
@@ -216,6 +218,28 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 					      h->tx ? "tx" : "rx", h->port);
 	}
 	return 0;
+}
+
+/* A USDT argument's location for the trampoline builder: the register by its x86 number */
+static struct nc_fh_loc fh_loc(const struct nc_arg_loc *l)
+{
+	static const uint16_t regs[16] = {
+	    offsetof(struct pt_regs, rax), offsetof(struct pt_regs, rcx),
+	    offsetof(struct pt_regs, rdx), offsetof(struct pt_regs, rbx),
+	    offsetof(struct pt_regs, rsp), offsetof(struct pt_regs, rbp),
+	    offsetof(struct pt_regs, rsi), offsetof(struct pt_regs, rdi),
+	    offsetof(struct pt_regs, r8),  offsetof(struct pt_regs, r9),
+	    offsetof(struct pt_regs, r10), offsetof(struct pt_regs, r11),
+	    offsetof(struct pt_regs, r12), offsetof(struct pt_regs, r13),
+	    offsetof(struct pt_regs, r14), offsetof(struct pt_regs, r15)};
+	struct nc_fh_loc f = {.off = l->val_off, .type = l->type, .size = l->size, .reg = 0xff};
+
+	for (uint8_t r = 0; r < 16; r++)
+		if (regs[r] == l->reg_off)
+			f.reg = r;
+	if (l->type == NC_ARG_CONST)
+		f.reg = 0;
+	return f;
 }
 
 /* Whether pid is in netcap's namespace of this kind ("net", "pid"); true where it cannot be
@@ -277,7 +301,8 @@ static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
 						   .queue = NC_AGENT_QUEUE_ANY,
 						   .arg = h->arg,
 						   .count_arg = h->count_arg,
-						   .func = h->func};
+						   .func = c->funcs[i].func + c->funcs[i].patch_off,
+						   .sema = h->sema};
 			continue;
 		}
 		k->hooks[i] = (struct nc_agent_hook){.id = h->id,
@@ -519,9 +544,17 @@ int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char 
 						  .spec = h->spec,
 						  .arg = h->arg,
 						  .count_arg = h->count_arg,
-						  .ret_bits = h->ret_bits};
+						  .ret_bits = h->ret_bits,
+						  .site_off = h->site_off,
+						  .loc = {fh_loc(&h->loc[0]), fh_loc(&h->loc[1])},
+						  .func_name = h->func_name};
 	}
-	r = compile_filter(c, o, err, errlen);
+	r = 0;
+	for (size_t i = 0; !r && i < o->n_hooks; i++) /* where each USDT site's patch starts */
+		if (c->funcs[i].func && c->funcs[i].loc[0].type)
+			r = nc_fh_site_start(&c->funcs[i], err, errlen);
+	if (!r)
+		r = compile_filter(c, o, err, errlen);
 	if (!r)
 		r = make_region(c, o, err, errlen);
 	if (!r) {

@@ -48,6 +48,16 @@ struct nc_inproc_hook {
 	uint8_t count_arg;  /* M: the count, 1..16; 0 for func@N */
 	uint8_t ret_bits;   /* func@N@ret: 32, func@N@ret16: 16 (count_arg 0); else 0 */
 	const char *spec;   /* the hook spec, for messages */
+	/*
+	 * A USDT site (usdt:P:N@A[@C]): func, func_size and file_off are the containing function's
+	 * (func_name), the patch goes at func + site_off, the mbuf or array is at loc[0] and the
+	 * count at loc[1] (count_arg set, its value unused); sema the probe's semaphore (0: none),
+	 * raised by the agent while it captures and lowered when it leaves.
+	 */
+	uint64_t site_off;
+	struct nc_arg_loc loc[2];
+	uint64_t sema;
+	const char *func_name;
 };
 
 struct nc_inproc_opts {

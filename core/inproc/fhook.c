@@ -31,9 +31,11 @@ static int mem_rw(int fd, uint64_t addr, void *buf, size_t len, bool write)
  * that changed (another tool's breakpoint or patch), which the trampoline must not copy. The
  * first 5 bytes of a function this agent patched before are its original bytes (t->orig).
  */
-static int read_func(int mem, const struct nc_fh_func *h, const struct nc_agent_tramp *t,
-		     uint8_t **code, size_t *len, uint8_t now[5], char *err, size_t errlen)
+static int read_func(int mem, const struct nc_fh_func *hooks, size_t n_hooks, size_t i,
+		     const struct nc_agent_tramps *ts, uint8_t **code, size_t *len, uint8_t now[5],
+		     char *err, size_t errlen)
 {
+	const struct nc_fh_func *h = &hooks[i];
 	/* at least a patch's length of bytes, even of a function shorter than that (refused) */
 	size_t n = h->func_size < 16 ? 16 : h->func_size < MAX_FUNC ? h->func_size : MAX_FUNC;
 	uint8_t *m = malloc(n), *f = malloc(n);
@@ -57,9 +59,22 @@ static int read_func(int mem, const struct nc_fh_func *h, const struct nc_agent_
 			     h->spec, n, (unsigned long long)h->func, strerror(-ret));
 		goto out;
 	}
-	memcpy(now, m, NC_HOOK_PATCH_LEN);
-	if (t->patched)
-		memcpy(m, t->orig, NC_HOOK_PATCH_LEN);
+	if (h->patch_off > n - NC_HOOK_PATCH_LEN) {
+		ret = nc_err(err, errlen, ENOSPC,
+			     "hook spec \"%s\": the site +%#llx is not inside the %zu bytes read",
+			     h->spec, (unsigned long long)h->patch_off, n);
+		goto out;
+	}
+	memcpy(now, m + h->patch_off, NC_HOOK_PATCH_LEN);
+	/* this hook's patch, and those of the others in the same function (USDT sites, its
+	 * entry), left by a capture that ended without unpatching: their original bytes */
+	for (size_t k = 0; k < n_hooks; k++) {
+		uint64_t at = hooks[k].func + hooks[k].patch_off;
+
+		if (hooks[k].func && ts->t[k].patched && at >= h->func &&
+		    at - h->func <= n - NC_HOOK_PATCH_LEN)
+			memcpy(m + (at - h->func), ts->t[k].orig, NC_HOOK_PATCH_LEN);
+	}
 	fd = open(h->path, O_RDONLY | O_CLOEXEC);
 	got = fd < 0 ? -1 : pread(fd, f, n, (off_t)h->file_off);
 	if (got != (ssize_t)n) {
@@ -113,6 +128,31 @@ static int write_tramp(int mem, const struct nc_fh_func *h, uint64_t at,
 	return 0;
 }
 
+int nc_fh_site_start(struct nc_fh_func *h, char *err, size_t errlen)
+{
+	size_t n = h->func_size < MAX_FUNC ? (size_t)h->func_size : MAX_FUNC;
+	uint8_t *f = malloc(n ? n : 1);
+	int fd = open(h->path, O_RDONLY | O_CLOEXEC), ret = 0;
+	ssize_t got = fd < 0 || !f ? -1 : pread(fd, f, n, (off_t)h->file_off);
+
+	h->patch_off = h->site_off;
+	if (got != (ssize_t)n)
+		ret = nc_err(err, errlen,
+			     !f	      ? ENOMEM
+			     : fd < 0 ? errno
+				      : EIO,
+			     "hook spec \"%s\": reading %s: %s", h->spec, h->path,
+			     !f	      ? "out of memory"
+			     : fd < 0 ? strerror(errno)
+				      : "short read");
+	else if (nc_hook_site_patch(f, n, h->func_size, h->site_off, &h->patch_off))
+		h->patch_off = h->site_off; /* the builder says what does not decode */
+	if (fd >= 0)
+		close(fd);
+	free(f);
+	return ret;
+}
+
 int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		  const struct nc_agent_tramps *t, int timeout_ms, struct nc_fh_site *sites,
 		  char *err, size_t errlen)
@@ -139,7 +179,7 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 
 		if (!h->func)
 			continue;
-		ret = read_func(mem, h, tr, &code, &len, s->now, err, errlen);
+		ret = read_func(mem, hooks, n, i, t, &code, &len, s->now, err, errlen);
 		if (ret)
 			break;
 		in = (struct nc_hook_in){.code = code,
@@ -154,8 +194,18 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 					 .arg = h->arg,
 					 .count_arg = h->count_arg,
 					 /* the agent's capture uses libc (vector registers) */
-					 .xsave_size = nc_hook_xsave_size()};
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(h->spec, "@"), h->spec);
+					 .xsave_size = nc_hook_xsave_size(),
+					 .patch_off = h->patch_off,
+					 .site_off = h->site_off};
+		for (int k = 0; k < 2; k++)
+			in.loc[k] = (struct nc_hook_loc){.off = h->loc[k].off,
+							 .type = h->loc[k].type,
+							 .reg = h->loc[k].reg,
+							 .size = h->loc[k].size};
+		if (h->func_name)
+			snprintf(name, sizeof(name), "%s", h->func_name);
+		else
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(h->spec, "@"), h->spec);
 		in.name = name;
 		ret = nc_hook_build(&in, &o, why, sizeof(why));
 		free(code);
@@ -166,7 +216,7 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 				     h->spec, why);
 			break;
 		}
-		s->func = h->func;
+		s->func = h->func + h->patch_off;
 		memcpy(s->patch, o.patch, sizeof(s->patch));
 		memcpy(s->orig, o.orig, sizeof(s->orig));
 		/* the original bytes in the data slot first: a later capture learns them from the
@@ -196,7 +246,7 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		}
 		idx[n_ps] = i;
 		ps[n_ps++] = (struct nc_patch_site){
-		    .addr = h->func, .expect = s->now, .write = s->patch, .len = NC_HOOK_PATCH_LEN};
+		    .addr = s->func, .expect = s->now, .write = s->patch, .len = NC_HOOK_PATCH_LEN};
 	}
 	close(mem);
 	if (!ret && n_ps) {

@@ -153,7 +153,11 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 						    .arg = h->arg,
 						    .count_arg = h->count_arg,
 						    .ret_bits = h->ret_bits,
-						    .spec = h->spec};
+						    .spec = h->spec,
+						    .site_off = h->site_off,
+						    .loc = {h->loc_pkt, h->loc_cnt},
+						    .sema = h->sema,
+						    .func_name = h->func_name};
 		}
 		if (!ag->n_hooks) {
 			g_free(ag->hooks);

@@ -169,6 +169,9 @@ static int plan_function(struct planner *c, const struct nc_dpdk_proc *p,
 	return ret;
 }
 
+static int plan_usdt_inproc(struct planner *c, const struct nc_dpdk_proc *p,
+			    const struct nc_hook_spec *s, char *err, size_t errlen);
+
 /*
  * FUNC@N, FUNC@N@M, OBJECT:FUNC@… in-process (--inject): one point, the function's entry patched
  * to jump into a trampoline of the agent (netcap builds and writes it when the agent is in
@@ -186,12 +189,7 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 	int ret;
 
 	if (s->type == NC_SPEC_USDT)
-		return nc_err(
-		    err, errlen, ENOTSUP,
-		    "hook spec \"%s\": --inject captures at rx_burst, tx_burst, FUNC@N, "
-		    "FUNC@N@M, FUNC@N@ret and OBJECT+0xOFF (USDT probes not yet); capture "
-		    "it without --inject",
-		    s->text);
+		return plan_usdt_inproc(c, p, s, err, errlen);
 	if (s->type == NC_SPEC_OFFSET) {
 		offset = s->offset;
 		ret = find_object(p, s->object, &path, err, errlen);
@@ -509,6 +507,136 @@ static int plan_usdt(struct planner *c, const struct nc_dpdk_proc *p, const stru
 					 where, err, errlen);
 		if (!ret)
 			c->plan->uprobes[c->plan->n_uprobes - 1].ref_ctr_offset = site->sem_offset;
+	}
+	for (guint i = 0; i < sites->len; i++)
+		nc_usdt_free(g_memdup2(&g_array_index(sites, struct nc_usdt_probe, i),
+				       sizeof(struct nc_usdt_probe)),
+			     1);
+	free(files);
+	return ret;
+}
+
+/*
+ * One site of a USDT probe in-process: the function holding it (its symbol and size, which the
+ * patch needs for the scan of its branches), its load address, the semaphore's address.
+ */
+static int usdt_site_inproc(const struct nc_dpdk_proc *p, const struct nc_hook_spec *s,
+			    const char *path, const struct nc_usdt_probe *site,
+			    struct nc_plan_agent_hook *h, char *err, size_t errlen)
+{
+	uint64_t foff = 0, fsize = 0, vaddr = 0, base = 0, svaddr = 0;
+	char sym[256] = "";
+	struct nc_elf *e = NULL;
+	int ret = nc_elf_open(path, &e, err, errlen);
+
+	if (!ret && nc_elf_symbolize(e, site->offset, sym, sizeof(sym)) == 0) {
+		sym[strcspn(sym, "+")] = 0;
+		if (nc_elf_func(e, sym, &foff, &fsize, NULL, 0) || site->offset < foff ||
+		    site->offset >= foff + fsize)
+			fsize = 0;
+	}
+	if (!ret && !fsize)
+		ret = nc_err(err, errlen, ENOTSUP,
+			     "hook spec \"%s\": the USDT site %s+%#llx is in no function with a "
+			     "symbol and a size, which --inject needs to patch it safely; capture "
+			     "it without --inject",
+			     s->text, strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+			     (unsigned long long)site->offset);
+	if (!ret && (nc_elf_vaddr(e, foff, &vaddr) ||
+		     (site->sem_offset && nc_elf_vaddr(e, site->sem_offset, &svaddr))))
+		ret = nc_err(err, errlen, ENOEXEC,
+			     "USDT probe %s:%s in %s: its function or semaphore is in no section",
+			     s->provider, s->func, path);
+	if (!ret)
+		ret = nc_maps_load_base(p->maps, path, e, &base, err, errlen);
+	nc_elf_close(e);
+	if (ret)
+		return ret;
+	h->func = base + vaddr;
+	h->func_size = fsize;
+	h->file_off = foff;
+	h->site_off = site->offset - foff;
+	h->sema = site->sem_offset ? base + svaddr : 0;
+	h->func_name = g_strdup(sym);
+	return 0;
+}
+
+/*
+ * usdt:[OBJECT:]PROVIDER:NAME@N[@M] in-process (--inject): one point, each site of the probe
+ * patched to jump into a trampoline that reads the probe's arguments where its note says; the
+ * semaphore raised by the agent while it captures.
+ */
+static int plan_usdt_inproc(struct planner *c, const struct nc_dpdk_proc *p,
+			    const struct nc_hook_spec *s, char *err, size_t errlen)
+{
+	g_autoptr(GArray) sites = g_array_new(FALSE, TRUE, sizeof(struct nc_usdt_probe));
+	g_autofree char *label = NULL, *where = NULL;
+	struct nc_maps_file *files = NULL;
+	struct nc_plan *plan = c->plan;
+	const char *path = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (s->object) {
+		ret = find_object(p, s->object, &path, err, errlen);
+		if (!ret)
+			ret = usdt_sites(path, s, sites, err, errlen);
+	} else {
+		ret = nc_maps_elf_files(p->maps, &files, &n, err, errlen);
+		for (size_t i = 0; !ret && i < n && !sites->len; i++) {
+			path = files[i].path;
+			ret = usdt_sites(path, s, sites, NULL, 0) == -ENOMEM ? -ENOMEM : 0;
+		}
+	}
+	if (!ret && !sites->len && s->object)
+		ret = nc_err(err, errlen, ENOENT,
+			     "no USDT probe %s:%s in %s; try: netcap list --pid %d", s->provider,
+			     s->func, path, (int)p->pid);
+	else if (!ret && !sites->len)
+		ret = nc_err(err, errlen, ENOENT,
+			     "no USDT probe %s:%s in /proc/%d/exe or its libraries; try: netcap "
+			     "list --pid %d",
+			     s->provider, s->func, (int)p->pid, (int)p->pid);
+	for (guint i = 0; !ret && i < sites->len; i++) {
+		const struct nc_usdt_probe *site = &g_array_index(sites, struct nc_usdt_probe, i);
+		struct nc_plan_agent_hook h = {.pid = p->pid,
+					       .queue = -1,
+					       .arg = s->arg_pkt,
+					       .count_arg =
+						   s->kind == NC_HOOK_VECTOR ? s->arg_cnt : 0};
+
+		ret = usdt_loc(s, site, s->arg_pkt, &h.loc_pkt, err, errlen);
+		if (!ret && s->kind == NC_HOOK_VECTOR)
+			ret = usdt_loc(s, site, s->arg_cnt, &h.loc_cnt, err, errlen);
+		if (!ret && !site->offset)
+			ret = nc_err(err, errlen, ENOEXEC,
+				     "USDT probe %s:%s in %s: its address %#llx is in no loadable "
+				     "segment",
+				     s->provider, s->func, path, (unsigned long long)site->pc);
+		if (!ret)
+			ret = usdt_site_inproc(p, s, path, site, &h, err, errlen);
+		if (!ret && i == 0) {
+			/* the uprobe path's label; where each site is patched */
+			label = g_strdup_printf("usdt:%s:%s", s->provider, s->func);
+			where = g_strdup_printf(
+			    "the USDT site%s %s+%#llx (%s+%#llx)%s, patched to jump into a "
+			    "trampoline",
+			    sites->len > 1 ? "s" : "",
+			    strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+			    (unsigned long long)site->offset, h.func_name,
+			    (unsigned long long)h.site_off, sites->len > 1 ? " and others" : "");
+			ret = add_point(c, p, label, label, where, err, errlen);
+		}
+		if (ret) {
+			g_free(h.func_name);
+			break;
+		}
+		h.hook = plan->n_points - 1;
+		h.path = g_strdup(path);
+		h.spec = g_strdup(s->text);
+		plan->agent_hooks =
+		    g_renew(struct nc_plan_agent_hook, plan->agent_hooks, plan->n_agent_hooks + 1);
+		plan->agent_hooks[plan->n_agent_hooks++] = h;
 	}
 	for (guint i = 0; i < sites->len; i++)
 		nc_usdt_free(g_memdup2(&g_array_index(sites, struct nc_usdt_probe, i),

@@ -131,6 +131,11 @@ void nc_plan_print(FILE *out, const char *prefix, const struct nc_plan *p)
 			fprintf(out, ", count argument %u", a->count_arg);
 		if (a->func && a->ret_bits)
 			fprintf(out, ", %u-bit return", a->ret_bits);
+		if (a->func && a->loc_pkt.type)
+			fprintf(out, ", USDT site %s+%#llx", a->func_name ? a->func_name : "?",
+				(unsigned long long)a->site_off);
+		if (a->sema)
+			fprintf(out, ", semaphore at %#llx", (unsigned long long)a->sema);
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < p->n_kpoints; i++) {
@@ -171,6 +176,7 @@ void nc_plan_clear(struct nc_plan *p)
 	for (size_t i = 0; i < p->n_agent_hooks; i++) {
 		g_free(p->agent_hooks[i].path);
 		g_free(p->agent_hooks[i].spec);
+		g_free(p->agent_hooks[i].func_name);
 	}
 	g_free(p->agent_hooks);
 	for (size_t i = 0; i < p->n_kpoints; i++)

@@ -92,6 +92,14 @@ struct nc_plan_agent_hook {
 	uint8_t count_arg;  /* M of func@N@M; 0: func@N */
 	uint8_t ret_bits;   /* func@N@ret: 32, @ret16: 16; else 0 */
 	char *spec;	    /* the hook spec as given */
+	/* usdt:P:N@A[@C]: one per site; func, func_size, path and file_off are the containing
+	 * function's (func_name), the patch at func + site_off, the arguments at loc_pkt and
+	 * loc_cnt (arg, count_arg the probe's argument numbers), sema the semaphore's address in
+	 * the process (0: none) */
+	uint64_t site_off;
+	struct nc_arg_loc loc_pkt, loc_cnt;
+	uint64_t sema;
+	char *func_name;
 };
 
 /* A kernel probe instance */

@@ -130,8 +130,8 @@ expect() { # STATUS MESSAGE NETCAP_ARGS...
 	[[ $status == "$want_status" && $(cat "$tmp/bad.err") == "$want" ]] ||
 		fail "netcap mbuf $*: exit $status, said: $(cat "$tmp/bad.err") (want $want_status: $want)"
 }
-expect 1 "netcap: hook spec \"usdt:nc_fwd:burst@1@2\": --inject captures at rx_burst, tx_burst, FUNC@N, FUNC@N@M, FUNC@N@ret and OBJECT+0xOFF (USDT probes not yet); capture it without --inject" \
-	--inject --pid "$NC_FWD_PID" -f rx_burst,usdt:nc_fwd:burst@1@2 -w /dev/null
+expect 1 "netcap: no USDT probe nc_fwd:nope in /proc/$NC_FWD_PID/exe or its libraries; try: netcap list --pid $NC_FWD_PID" \
+	--inject --pid "$NC_FWD_PID" -f rx_burst,usdt:nc_fwd:nope@1 -w /dev/null
 expect 2 "netcap mbuf: -S reads user stacks through uprobes: drop -S or --inject" \
 	--inject -S --pid "$NC_FWD_PID" -f rx_burst -w /dev/null
 sleep 300 &

@@ -1365,6 +1365,228 @@ static void test_patch_refusals(void)
 	g_assert_cmpint(nc_patch_apply(t.pid, &gone, 1, 0, NULL, err, sizeof(err)), ==, -ESRCH);
 }
 
+/* --- USDT sites: a patch inside a function, the probe's arguments read by the trampoline --- */
+
+__asm__(".text\n"
+	".p2align 4\n"
+	/* uint64_t t_site(uint64_t x): a leaf keeping values in the red zone across the site,
+	 * with registers live after it; returns 2x + 7 */
+	".globl t_site\n.type t_site,@function\nt_site:\n"
+	"\tmov %rdi, -8(%rsp)\n\tmov $-5, %rcx\n\tlea 7(%rdi), %r9\n\tmovw $0xfffe, -16(%rsp)\n"
+	".globl t_site_nop\nt_site_nop:\n\tnop\n"
+	"\tmov -8(%rsp), %rax\n\tadd %r9, %rax\n\tadd %rcx, %rax\n\tadd $5, %rax\n\tret\n"
+	".globl t_site_end\nt_site_end:\n.size t_site, .-t_site\n"
+	".p2align 4\n"
+	/* uint64_t t_guard(uint64_t x): the site behind a test whose je lands right after it */
+	".globl t_guard\n.type t_guard,@function\nt_guard:\n"
+	"\ttest %rdi, %rdi\n\tje 1f\n"
+	".globl t_guard_nop\nt_guard_nop:\n\tnop\n"
+	"1:\tmov %rdi, %rax\n\tadd $1, %rax\n\tret\n"
+	".globl t_guard_end\nt_guard_end:\n.size t_guard, .-t_guard\n");
+
+uint64_t t_site(uint64_t x);
+uint64_t t_guard(uint64_t x);
+extern const uint8_t t_site_nop[], t_site_end[], t_guard_nop[], t_guard_end[];
+
+/* A copy of t_site at r with its site patched into a trampoline at r + 4096 reading locs */
+static uint64_t (*site_copy(uint8_t *r, enum nc_hook_kind kind, struct nc_hook_loc l0,
+			    struct nc_hook_loc l1, uint32_t xsave))(uint64_t)
+{
+	struct nc_hook_in in = {
+	    .code = (const uint8_t *)t_site,
+	    .code_len = SIZE(t_site),
+	    .func = (uint64_t)(uintptr_t)r,
+	    .func_size = SIZE(t_site),
+	    .tramp = (uint64_t)(uintptr_t)r + 4096,
+	    .data = (uint64_t)(uintptr_t)r + 8192,
+	    .kind = kind,
+	    .xsave_size = xsave,
+	    .patch_off = (uint64_t)(t_site_nop - (const uint8_t *)t_site),
+	    .loc = {l0, l1},
+	};
+	struct nc_hook_out out;
+	struct nc_hook_data d = {(uint64_t)(uintptr_t)entry, 0xc00c1e};
+	char err[256] = "";
+
+	memcpy(r, (const void *)t_site, SIZE(t_site));
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(out.reloc_len, ==, 6); /* the nop and the mov after it */
+	memset(r + 4096, 0xcc, 4096);
+	memcpy(r + 4096, out.tramp, out.tramp_len);
+	memcpy(r + 8192, &d, sizeof(d));
+	memcpy(r + in.patch_off, out.patch, NC_HOOK_PATCH_LEN);
+	__builtin___clear_cache((char *)r, (char *)r + 8192);
+	return (uint64_t(*)(uint64_t))(uintptr_t)r;
+}
+
+static void test_exec_site(void)
+{
+	uint8_t *r = map_near((void *)t_site, 3 * 4096);
+	const struct nc_hook_loc none = {0};
+	const struct {
+		struct nc_hook_loc l0, l1;
+		uint64_t a, b;
+		enum nc_hook_kind kind;
+	} c[] = {
+	    /* 8@%rdi, -4@%ecx */
+	    {{.type = NC_HOOK_LOC_REG, .reg = 7, .size = 8},
+	     {.type = NC_HOOK_LOC_REG, .reg = 1, .size = -4},
+	     0x123456789a,
+	     (uint64_t)-5,
+	     NC_HOOK_VECTOR},
+	    /* 4@%ecx: zero-extended */
+	    {{.type = NC_HOOK_LOC_REG, .reg = 1, .size = 4}, none, 0xfffffffb, 0, NC_HOOK_SINGLE},
+	    /* 8@-8(%rsp), -2@-16(%rsp): rsp as at the site, the red zone intact */
+	    {{.type = NC_HOOK_LOC_DEREF, .reg = 4, .off = -8, .size = 8},
+	     {.type = NC_HOOK_LOC_DEREF, .reg = 4, .off = -16, .size = -2},
+	     0x123456789a,
+	     (uint64_t)-2,
+	     NC_HOOK_VECTOR},
+	    /* 4@$42, 2@-16(%rsp) */
+	    {{.type = NC_HOOK_LOC_CONST, .off = 42},
+	     {.type = NC_HOOK_LOC_DEREF, .reg = 4, .off = -16, .size = 2},
+	     42,
+	     0xfffe,
+	     NC_HOOK_VECTOR},
+	    /* 1@%r9b, -1@%r9b: x + 7 = 0x...a1 */
+	    {{.type = NC_HOOK_LOC_REG, .reg = 9, .size = 1},
+	     {.type = NC_HOOK_LOC_REG, .reg = 9, .size = -1},
+	     0xa1,
+	     (uint64_t)(int8_t)0xa1,
+	     NC_HOOK_VECTOR},
+	    /* 8@(%rsp)-ish through rbp's slot: rsp itself, 8@%rsp */
+	    {{.type = NC_HOOK_LOC_REG, .reg = 4, .size = 8}, none, 0, 0, NC_HOOK_SINGLE},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(c); i++) {
+		for (int x = 0; x < 2; x++) {
+			uint64_t (*f)(uint64_t) =
+			    site_copy(r, c[i].kind, c[i].l0, c[i].l1, x ? nc_hook_xsave_size() : 0);
+
+			seen_calls = 0;
+			seen_a = seen_b = 0xdead;
+			g_assert_cmpuint(f(0x123456789a), ==, 2 * 0x123456789aull + 7);
+			g_assert_cmpint(seen_calls, ==, 1);
+			g_assert_cmphex(seen_cookie, ==, 0xc00c1e);
+			if (c[i].l0.type == NC_HOOK_LOC_REG && c[i].l0.reg == 4) {
+				/* the caller's rsp minus the return address, 16-aligned + 8 */
+				g_assert_cmphex(seen_a & 15, ==, 8);
+			} else {
+				g_assert_cmphex(seen_a, ==, c[i].a);
+			}
+			g_assert_cmphex(seen_b, ==, c[i].b);
+			((struct nc_hook_data *)(r + 8192))->entry = 0; /* off: no call */
+			g_assert_cmpuint(f(3), ==, 13);
+			g_assert_cmpint(seen_calls, ==, 1);
+		}
+	}
+	munmap(r, 3 * 4096);
+}
+
+/*
+ * A site behind `je` over its nop (if (PROBE_ENABLED()) PROBE()): the patch starts at the je,
+ * relocated with the site and aimed at the copy of the instruction after the nop; the stub runs
+ * only when the je falls through
+ */
+static void test_exec_guard(void)
+{
+	uint8_t *r = map_near((void *)t_guard, 3 * 4096);
+	uint64_t site = (uint64_t)(t_guard_nop - (const uint8_t *)t_guard), patch = 0, other = 0;
+	struct nc_hook_in in = {
+	    .code = (const uint8_t *)t_guard,
+	    .code_len = SIZE(t_guard),
+	    .func = (uint64_t)(uintptr_t)r,
+	    .func_size = SIZE(t_guard),
+	    .tramp = (uint64_t)(uintptr_t)r + 4096,
+	    .data = (uint64_t)(uintptr_t)r + 8192,
+	    .kind = NC_HOOK_SINGLE,
+	    .loc = {{.type = NC_HOOK_LOC_REG, .reg = 7, .size = 8}},
+	    .name = "t_guard",
+	};
+	struct nc_hook_data d = {(uint64_t)(uintptr_t)entry, 0xc00c1e};
+	struct nc_hook_out out;
+	uint64_t (*f)(uint64_t) = (uint64_t(*)(uint64_t))(uintptr_t)r;
+	char err[256] = "";
+
+	g_assert_cmpint(nc_hook_site_patch(in.code, in.code_len, in.func_size, site, &patch), ==,
+			0);
+	g_assert_cmpuint(patch, ==, 3); /* test %rdi, %rdi (3 bytes), then the je */
+	/* t_site has no branch into its site: the patch stays there */
+	g_assert_cmpint(nc_hook_site_patch((const uint8_t *)t_site, SIZE(t_site), SIZE(t_site),
+					   (uint64_t)(t_site_nop - (const uint8_t *)t_site),
+					   &other),
+			==, 0);
+	g_assert_cmpuint(other, ==, (uint64_t)(t_site_nop - (const uint8_t *)t_site));
+	in.patch_off = patch;
+	in.site_off = site;
+	memcpy(r, (const void *)t_guard, SIZE(t_guard));
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(out.reloc_len, ==, 6); /* je, nop, mov */
+	g_assert_cmpuint(out.n_reloc, ==, 3);
+	memset(r + 4096, 0xcc, 4096);
+	memcpy(r + 4096, out.tramp, out.tramp_len);
+	memcpy(r + 8192, &d, sizeof(d));
+	memcpy(r + patch, out.patch, NC_HOOK_PATCH_LEN);
+	__builtin___clear_cache((char *)r, (char *)r + 8192);
+	seen_calls = 0;
+	g_assert_cmpuint(f(7), ==, 8);
+	g_assert_cmpint(seen_calls, ==, 1);
+	g_assert_cmpuint(seen_a, ==, 7);
+	g_assert_cmpuint(f(0), ==, 1); /* the je taken: over the site, no call */
+	g_assert_cmpint(seen_calls, ==, 1);
+	((struct nc_hook_data *)(r + 8192))->entry = 0;
+	g_assert_cmpuint(f(9), ==, 10);
+	g_assert_cmpint(seen_calls, ==, 1);
+	munmap(r, 3 * 4096);
+}
+
+static void test_site_refusals(void)
+{
+	const struct nc_hook_loc l = {.type = NC_HOOK_LOC_REG, .reg = 7, .size = 8};
+	struct nc_hook_in in = {
+	    .code = (const uint8_t *)t_guard,
+	    .code_len = SIZE(t_guard),
+	    .func = 0x400000,
+	    .func_size = SIZE(t_guard),
+	    .tramp = 0x401000,
+	    .data = 0x402000,
+	    .kind = NC_HOOK_SINGLE,
+	    .patch_off = (uint64_t)(t_guard_nop - (const uint8_t *)t_guard),
+	    .loc = {l},
+	    .name = "t_guard",
+	};
+	struct nc_hook_out out;
+	char err[256];
+
+	/* the je lands right after the nop, inside the 5 bytes */
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, -ENOTSUP);
+	g_assert_cmpstr(err, ==,
+			"t_guard+0x3: je 0x400006 lands inside the 5 patched bytes (+0x6)");
+	/* not an instruction's start */
+	in.code = (const uint8_t *)t_site;
+	in.code_len = in.func_size = SIZE(t_site);
+	in.patch_off = 1;
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, -EILSEQ);
+	g_assert_cmpstr(err, ==, "t_guard+0x1: no instruction of the function starts there");
+	/* a site needs the argument locations; a location must be readable */
+	in.patch_off = (uint64_t)(t_site_nop - (const uint8_t *)t_site);
+	in.loc[0].type = 0;
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, -EINVAL);
+	in.loc[0] =
+	    (struct nc_hook_loc){.type = NC_HOOK_LOC_DEREF, .reg = 3, .off = 1ll << 40, .size = 8};
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, -EINVAL);
+	in.loc[0] = (struct nc_hook_loc){.type = NC_HOOK_LOC_REG, .reg = 3, .size = 3};
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, -EINVAL);
+	in.loc[0] = l;
+	in.kind = NC_HOOK_RET;
+	in.arg = 1;
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, -EINVAL);
+	/* the site too close to the end */
+	in.kind = NC_HOOK_SINGLE;
+	in.patch_off = SIZE(t_site) - 2;
+	g_assert_cmpint(nc_hook_build(&in, &out, err, sizeof(err)), ==, -ENOSPC);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1380,6 +1602,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/hook/exec/return-side", test_exec_return);
 	g_test_add_func("/hook/exec/cost", test_exec_cost);
 	g_test_add_func("/hook/exec/through-a-pointer", test_exec_pointer);
+	g_test_add_func("/hook/exec/usdt-site-arguments", test_exec_site);
+	g_test_add_func("/hook/build/usdt-site-refusals", test_site_refusals);
+	g_test_add_func("/hook/exec/usdt-site-behind-its-guard", test_exec_guard);
 	g_test_add_func("/hook/patch/100-times-while-threads-call-it", test_patch_live);
 	g_test_add_func("/hook/patch/patcher-sigkilled", test_patch_kill);
 	g_test_add_func("/hook/patch/refusals", test_patch_refusals);
