@@ -327,11 +327,36 @@ static void test_inject(void)
 	nc_plan_range(&plan, NC_BACKEND_UPROBE, &first, &n);
 	g_assert_cmpuint(n, ==, 0);
 	nc_plan_clear(&plan);
-	g_assert_cmpint(plan_specs_how(&plan, &r, 1, "rx_burst,fwd_one@1", true, err, sizeof(err)),
-			==, -ENOTSUP);
-	g_assert_cmpstr(err, ==,
-			"hook spec \"fwd_one@1\": --inject captures at rx_burst and tx_burst only; "
-			"capture it without --inject");
+	/* a function in-process: one point, its entry patched (core/inproc/fhook.c) */
+	g_assert_cmpint(
+	    plan_specs_how(&plan, &r, 1, "rx_burst,fwd_burst@1@2", true, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(plan.n_points, ==, 3);
+	g_assert_cmpuint(plan.n_uprobes, ==, 0);
+	g_assert_cmpuint(plan.n_agent_hooks, ==, 3);
+	g_assert_cmpstr(plan.points[2].name, ==, "nc_fwd[4242]:fwd_burst");
+	g_assert_cmpstr(plan.points[2].label, ==, "fwd_burst");
+	g_assert_cmpuint(plan.points[2].backend, ==, NC_BACKEND_AGENT);
+	g_assert_true(
+	    g_str_has_prefix(plan.points[2].description,
+			     "netcap mbuf capture at fwd_burst in process 4242 (in-process, at "
+			     "nc_fwd+0x"));
+	g_assert_true(g_str_has_suffix(plan.points[2].description,
+				       ", patched to jump into a trampoline), DPDK 22.11"));
+	g_assert_cmpuint(plan.agent_hooks[2].hook, ==, 2);
+	g_assert_cmpuint(plan.agent_hooks[2].arg, ==, 1);
+	g_assert_cmpuint(plan.agent_hooks[2].count_arg, ==, 2);
+	g_assert_cmpuint(plan.agent_hooks[2].ret_bits, ==, 0);
+	g_assert_cmpuint(plan.agent_hooks[2].func_size, >, 5);
+	g_assert_cmphex(plan.agent_hooks[2].func, !=, 0);
+	g_assert_cmpstr(plan.agent_hooks[2].spec, ==, "fwd_burst@1@2");
+	nc_plan_clear(&plan);
+	/* an offset where no function starts: its size unknown, refused */
+	g_assert_cmpint(plan_specs_how(&plan, &r, 1, "nc_fwd+0x1@1", true, err, sizeof(err)), ==,
+			-ENOTSUP);
+	g_assert_true(g_str_has_prefix(err, "hook spec \"nc_fwd+0x1@1\": no function of "));
+	g_assert_true(g_str_has_suffix(
+	    err, " starts at 0x1 (no symbol, no unwind information): --inject needs its size to "
+		 "patch it safely; capture it without --inject"));
 	nc_plan_clear(&plan);
 	nc_maps_free(r.p.maps);
 }
