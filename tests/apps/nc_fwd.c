@@ -4,13 +4,22 @@
  *
  *   nc_fwd EAL-ARGS... -- [--ready-file PATH] [--go-file PATH] [--count N] [--idle-exit MS]
  *                         [--segments K] [--strip-vlan] [--garbage] [--idle-sleep US] [--stats]
- *                         [--rate PPS] [--run-ms MS] [--pdump]
+ *                         [--rate PPS] [--run-ms MS] [--pdump] [--lcores N]
  *
  * One lcore polls every started port p: fwd_rx(p) receives a burst of up to 32 mbufs, the burst
  * is optionally reshaped (VLAN tag stripped as a NIC's offload would, data split into a chain of
  * K segments), handed to fwd_burst() and to fwd_one() per packet, restored to its received bytes
  * and sent on peer(p) (p ^ 1 with two or more ports, else p itself). With net_pcap
  * (--vdev 'net_pcap0,rx_pcap=IN,tx_pcap=OUT') the tx file then holds the bytes of the rx file.
+ *
+ * --lcores N: N lcores forward instead (EAL -l with N lcores or more; the main lcore is the first
+ * of them), the ports split into N groups of consecutive ports, each polled by one lcore and
+ * forwarded within the group (p ^ 1 with two ports in it, else p itself), --count and --rate per
+ * lcore. Each burst goes to fwd_burst() and each packet to fwd_one() and to fwd_csum(), a static
+ * function, as they came (no --segments or --strip-vlan, no USDT probe), whose hashes of the
+ * packets forwarded add up to the checksum that --stats prints (the sum is the same in any order,
+ * so the same input gives the same checksum whichever lcore forwarded what, and whatever a hook
+ * does).
  *
  * fwd_rx, fwd_burst and fwd_one are the functions netcap's tests hook with uprobes: they stay out
  * of line and keep their arguments in the ABI registers (rdi, rsi, rdx on x86-64).
@@ -80,6 +89,7 @@ void fwd_burst(struct rte_mbuf **pkts, uint16_t n);
 void fwd_one(struct rte_mbuf *m);
 
 static volatile sig_atomic_t quit;
+static volatile sig_atomic_t unpaced; /* SIGUSR1: --rate no longer applies */
 
 static struct {
 	const char *ready_file;
@@ -94,9 +104,10 @@ static struct {
 	uint64_t rate;	 /* packets per second received at most; 0: as fast as the ports give */
 	uint64_t run_ms; /* stop receiving MS ms after the go (idle until a signal); 0: off */
 	bool pdump;	 /* rte_pdump_init(): dpdk-dumpcap can capture (needs hugepages) */
+	unsigned lcores; /* 0: the main lcore polls every port, no checksum */
 } opt = {.segments = 1};
 
-static struct {
+struct fwd_stats {
 	uint64_t rx, tx, dropped;
 	uint64_t burst_bytes, one_bytes; /* what fwd_burst and fwd_one saw */
 	uint64_t bad_chains;		 /* segments not adding up to pkt_len (fwd_one) */
@@ -104,7 +115,14 @@ static struct {
 	uint64_t vlan_stripped;
 	uint64_t chained;   /* packets turned into chains by --segments */
 	uint64_t inspected; /* fwd_inspect calls (--garbage) */
-} st;
+	uint64_t csum;	    /* the sum of fwd_csum()'s hashes (--lcores) */
+	bool done;	    /* this lcore reached --count or --idle-exit */
+};
+
+/* one per forwarding lcore (the first also the main thread's before and after forwarding); st is
+ * the calling thread's */
+static struct fwd_stats stats[RTE_MAX_LCORE];
+static __thread struct fwd_stats *st = &stats[0];
 
 static struct rte_mempool *pool;
 
@@ -122,7 +140,7 @@ NC_HOOK void fwd_burst(struct rte_mbuf **pkts, uint16_t n)
 
 	for (uint16_t i = 0; i < n; i++)
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
-	st.burst_bytes += bytes;
+	st->burst_bytes += bytes;
 }
 
 /* netcap's tests hook this as "fwd_one@1": one mbuf (possibly a chain) per call. */
@@ -136,8 +154,35 @@ NC_HOOK void fwd_one(struct rte_mbuf *m)
 		segs++;
 	}
 	if (bytes != rte_pktmbuf_pkt_len(m) || segs != m->nb_segs)
-		st.bad_chains++;
-	st.one_bytes += bytes;
+		st->bad_chains++;
+	st->one_bytes += bytes;
+}
+
+/*
+ * --lcores: the hash (64-bit FNV-1a) of the bytes of one packet (all its segments). netcap's tests
+ * hook it as "fwd_csum@1" while two lcores call it. It is static and noinline but not noipa, so
+ * GCC's -fipa-ra lets its caller keep values in the call-clobbered registers it sees fwd_csum
+ * leave alone: built -O2 by GCC 12, forward_lcore() (inlined into run_lcore()) keeps the array
+ * pointer and the sum in r9 and r11 across the call (test_inject_lcores.sh checks the
+ * disassembly). A hook's trampoline must therefore preserve every register. noclone keeps the
+ * calls on this symbol (no fwd_csum.constprop or .isra clone).
+ */
+#if defined(__clang__)
+#define NC_NOCLONE __attribute__((noinline))
+#else
+#define NC_NOCLONE __attribute__((noinline, noclone))
+#endif
+static NC_NOCLONE uint64_t fwd_csum(const struct rte_mbuf *m)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const struct rte_mbuf *s = m; s != NULL; s = s->next) {
+		const uint8_t *p = rte_pktmbuf_mtod(s, const uint8_t *);
+
+		for (uint16_t i = 0; i < s->data_len; i++)
+			h = (h ^ p[i]) * 0x100000001b3ULL;
+	}
+	return h;
 }
 
 /* netcap's hardening test hooks this as "fwd_inspect@1" and calls it with garbage (--garbage): it
@@ -145,7 +190,7 @@ NC_HOOK void fwd_one(struct rte_mbuf *m)
 NC_HOOK void fwd_inspect(struct rte_mbuf *m)
 {
 	asm volatile("" : : "r"(m) : "memory");
-	st.inspected++;
+	st->inspected++;
 }
 
 /*
@@ -186,6 +231,12 @@ static void on_signal(int sig)
 	quit = 1;
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	unpaced = 1;
+}
+
 static void usage(const char *prog)
 {
 	fprintf(
@@ -202,8 +253,16 @@ static void usage(const char *prog)
 	    "  --stats            print \"nc_fwd: rx N tx N dropped N\" at exit (stdout) and\n"
 	    "                     \"nc_fwd: N VLAN tags stripped, N chains built\" (stderr)\n"
 	    "  --rate PPS         receive at most PPS packets per second (busy-polling between)\n"
+	    "                     until SIGUSR1\n"
 	    "  --run-ms MS        receive for MS ms only, then idle until SIGINT/SIGTERM\n"
 	    "  --pdump            serve dpdk-dumpcap/dpdk-pdump (rte_pdump_init; needs hugepages)\n"
+	    "  --lcores N         N lcores forward (EAL -l: N or more), each its share of the "
+	    "ports\n"
+	    "                     (N groups of consecutive ports), --count and --rate per lcore,\n"
+	    "                     no --segments or --strip-vlan;\n"
+	    "                     --stats adds \"nc_fwd: lcore K rx N tx N dropped N\" per lcore "
+	    "and\n"
+	    "                     \"nc_fwd: checksum HEX\" (the sum of fwd_csum's hashes)\n"
 	    "example: %s --no-huge --no-pci -m 256 -l 0 --file-prefix t1 \\\n"
 	    "    --vdev 'net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap' -- --count 10 --stats\n",
 	    prog, prog);
@@ -239,7 +298,8 @@ static void parse_args(int argc, char **argv)
 		bool has_value = strcmp(a, "--ready-file") == 0 || strcmp(a, "--go-file") == 0 ||
 				 strcmp(a, "--count") == 0 || strcmp(a, "--idle-exit") == 0 ||
 				 strcmp(a, "--segments") == 0 || strcmp(a, "--idle-sleep") == 0 ||
-				 strcmp(a, "--rate") == 0 || strcmp(a, "--run-ms") == 0;
+				 strcmp(a, "--rate") == 0 || strcmp(a, "--run-ms") == 0 ||
+				 strcmp(a, "--lcores") == 0;
 		const char *v = NULL;
 
 		if (has_value) {
@@ -271,6 +331,8 @@ static void parse_args(int argc, char **argv)
 			opt.rate = parse_num(a, v, 1, 1000000000);
 		} else if (strcmp(a, "--run-ms") == 0) {
 			opt.run_ms = parse_num(a, v, 1, 86400000);
+		} else if (strcmp(a, "--lcores") == 0) {
+			opt.lcores = parse_num(a, v, 1, RTE_MAX_LCORE);
 		} else if (strcmp(a, "--pdump") == 0) {
 			opt.pdump = true;
 		} else if (strcmp(a, "--help") == 0) {
@@ -284,6 +346,11 @@ static void parse_args(int argc, char **argv)
 			fprintf(stderr, "nc_fwd: unknown option \"%s\"\n", a);
 			goto fail;
 		}
+	}
+	if (opt.lcores != 0 && (opt.segments > 1 || opt.strip_vlan)) {
+		fprintf(stderr, "nc_fwd: --lcores forwards packets as they come: no --segments or "
+				"--strip-vlan with it\n");
+		goto fail;
 	}
 	return;
 fail:
@@ -375,7 +442,7 @@ static void strip_vlan(struct rte_mbuf *m)
 	/* sets vlan_tci and RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED, moves the 12 address
 	 * bytes forward over the tag and drops 4 bytes from the front (rte_pktmbuf_adj) */
 	rte_vlan_strip(m);
-	st.vlan_stripped++;
+	st->vlan_stripped++;
 }
 
 /* Put the stripped tag back so that the bytes sent are the bytes received. */
@@ -434,7 +501,7 @@ static int segment(struct rte_mbuf *m, unsigned k)
 	}
 	m->data_len = share + (extra > 0);
 	m->nb_segs = k;
-	st.chained++;
+	st->chained++;
 	if (rte_mbuf_check(m, 1, &reason) != 0)
 		rte_panic("segmenting built a bad chain: %s\n", reason);
 	return 0;
@@ -448,7 +515,7 @@ static void forward(uint16_t peer, struct rte_mbuf **pkts, uint16_t n)
 		if (opt.strip_vlan)
 			strip_vlan(pkts[i]);
 		if (opt.segments > 1 && segment(pkts[i], opt.segments) != 0)
-			st.seg_failed++;
+			st->seg_failed++;
 	}
 	fwd_burst(pkts, n);
 	DTRACE_PROBE2(nc_fwd, burst, pkts, n);
@@ -462,25 +529,32 @@ static void forward(uint16_t peer, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		if (opt.strip_vlan && restore_vlan(pkts[i]) != 0) {
 			rte_pktmbuf_free(pkts[i]);
-			st.dropped++;
+			st->dropped++;
 			continue;
 		}
 		pkts[keep++] = pkts[i];
 	}
 	sent = keep ? rte_eth_tx_burst(peer, 0, pkts, keep) : 0;
-	st.tx += sent;
-	st.dropped += keep - sent;
+	st->tx += sent;
+	st->dropped += keep - sent;
 	for (uint16_t i = sent; i < keep; i++)
 		rte_pktmbuf_free(pkts[i]);
 }
 
+/* what one lcore forwards: ports[i] received, sent on peers[i]; its counters in stats[idx] */
+struct job {
+	const uint16_t *ports, *peers;
+	unsigned nb_ports, idx;
+};
+
+/* Forwards until a signal, or until this lcore's --count or --idle-exit (st->done). */
 static void run(const uint16_t *ports, const uint16_t *peers, unsigned nb_ports)
 {
 	struct rte_mbuf *pkts[BURST];
 	uint64_t last_rx = 0, start_ns = now_ns();
 	bool any = false;
 
-	while (!quit) {
+	while (!quit && !st->done) {
 		bool got = false;
 
 		if (opt.run_ms != 0 && now_ns() - start_ns >= opt.run_ms * 1000000) {
@@ -488,18 +562,18 @@ static void run(const uint16_t *ports, const uint16_t *peers, unsigned nb_ports)
 			    1000); /* the measured window is over: keep still, stay attached to */
 			continue;
 		}
-		for (unsigned i = 0; i < nb_ports && !quit; i++) {
+		for (unsigned i = 0; i < nb_ports && !quit && !st->done; i++) {
 			uint64_t want = BURST;
 			uint16_t n;
 
-			if (opt.count != 0 && opt.count - st.rx < want)
-				want = opt.count - st.rx;
-			if (opt.rate != 0) {
+			if (opt.count != 0 && opt.count - st->rx < want)
+				want = opt.count - st->rx;
+			if (opt.rate != 0 && !unpaced) {
 				/* the packets due by now, in whole bursts unless the count ends */
 				uint64_t due = (uint64_t)((unsigned __int128)(now_ns() - start_ns) *
 							  opt.rate / 1000000000);
 
-				if (due < st.rx + want)
+				if (due < st->rx + want)
 					continue;
 			}
 			n = fwd_rx(ports[i], pkts, (uint16_t)want);
@@ -507,10 +581,10 @@ static void run(const uint16_t *ports, const uint16_t *peers, unsigned nb_ports)
 			if (n == 0)
 				continue;
 			got = any = true;
-			st.rx += n;
+			st->rx += n;
 			forward(peers[i], pkts, n);
-			if (opt.count != 0 && st.rx >= opt.count)
-				quit = 1;
+			if (opt.count != 0 && st->rx >= opt.count)
+				st->done = true;
 		}
 		if (opt.idle_exit_ms != 0 && any) {
 			uint64_t now = now_ms();
@@ -518,17 +592,91 @@ static void run(const uint16_t *ports, const uint16_t *peers, unsigned nb_ports)
 			if (got)
 				last_rx = now;
 			else if (now - last_rx >= opt.idle_exit_ms)
-				quit = 1;
+				st->done = true;
 		}
 		if (!got && opt.idle_sleep_us != 0)
 			usleep(opt.idle_sleep_us);
 	}
 }
 
+/*
+ * --lcores: what each lcore does with a burst: fwd_burst, fwd_one and fwd_csum per packet, sent on
+ * peer. Not forward(): its USDT sites must stay single (netcap wants each probe's arguments in one
+ * place) and forward() and run() inlined into main() alone (the -S stacks of the usdt test).
+ */
+static void forward_lcore(uint16_t peer, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t sum = 0;
+	uint16_t sent;
+
+	fwd_burst(pkts, n);
+	for (uint16_t i = 0; i < n; i++)
+		fwd_one(pkts[i]);
+	for (uint16_t i = 0; i < n; i++)
+		sum += fwd_csum(pkts[i]);
+	st->csum += sum;
+	sent = rte_eth_tx_burst(peer, 0, pkts, n);
+	st->tx += sent;
+	st->dropped += n - sent;
+	for (uint16_t i = sent; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+}
+
+/* --lcores: run() of one lcore, the main one included, with forward_lcore() */
+static __attribute__((noinline)) int run_lcore(void *arg)
+{
+	const struct job *job = arg;
+	struct rte_mbuf *pkts[BURST];
+	uint64_t last_rx = 0, start_ns = now_ns();
+	bool any = false;
+
+	st = &stats[job->idx];
+	while (!quit && !st->done) {
+		bool got = false;
+
+		if (opt.run_ms != 0 && now_ns() - start_ns >= opt.run_ms * 1000000) {
+			usleep(1000);
+			continue;
+		}
+		for (unsigned i = 0; i < job->nb_ports && !quit && !st->done; i++) {
+			uint64_t want = BURST;
+			uint16_t n;
+
+			if (opt.count != 0 && opt.count - st->rx < want)
+				want = opt.count - st->rx;
+			if (opt.rate != 0 && !unpaced &&
+			    (uint64_t)((unsigned __int128)(now_ns() - start_ns) * opt.rate /
+				       1000000000) < st->rx + want)
+				continue;
+			n = fwd_rx(job->ports[i], pkts, (uint16_t)want);
+			if (n == 0)
+				continue;
+			got = any = true;
+			st->rx += n;
+			forward_lcore(job->peers[i], pkts, n);
+			if (opt.count != 0 && st->rx >= opt.count)
+				st->done = true;
+		}
+		if (opt.idle_exit_ms != 0 && any) {
+			uint64_t now = now_ms();
+
+			if (got)
+				last_rx = now;
+			else if (now - last_rx >= opt.idle_exit_ms)
+				st->done = true;
+		}
+		if (!got && opt.idle_sleep_us != 0)
+			usleep(opt.idle_sleep_us);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint16_t ports[RTE_MAX_ETHPORTS], peers[RTE_MAX_ETHPORTS];
-	unsigned nb_ports = 0;
+	struct job jobs[RTE_MAX_LCORE];
+	struct fwd_stats total;
+	unsigned nb_ports = 0, lcore;
 	struct sigaction sa;
 	int ret;
 
@@ -550,6 +698,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 
 	for (unsigned p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		if (rte_eth_dev_is_valid_port(p))
@@ -558,10 +708,33 @@ int main(int argc, char **argv)
 	if (nb_ports == 0)
 		rte_exit(EXIT_FAILURE,
 			 "no ports: add one, e.g. --vdev 'net_pcap0,rx_pcap=IN,tx_pcap=OUT'\n");
-	for (unsigned i = 0; i < nb_ports; i++) {
-		uint16_t q = ports[i] ^ 1;
+	if (opt.lcores == 0) {
+		for (unsigned i = 0; i < nb_ports; i++) {
+			uint16_t q = ports[i] ^ 1;
 
-		peers[i] = nb_ports >= 2 && rte_eth_dev_is_valid_port(q) ? q : ports[i];
+			peers[i] = nb_ports >= 2 && rte_eth_dev_is_valid_port(q) ? q : ports[i];
+		}
+	} else {
+		unsigned per = nb_ports / opt.lcores;
+
+		if (rte_lcore_count() < opt.lcores || nb_ports % opt.lcores != 0)
+			rte_exit(EXIT_FAILURE,
+				 "--lcores %u: want %u lcores or more (EAL -l, %u given) and a "
+				 "multiple of "
+				 "%u ports (%u given)\n",
+				 opt.lcores, opt.lcores, rte_lcore_count(), opt.lcores, nb_ports);
+		/* group g: ports[g * per .. g * per + per - 1], each sent on its partner (i ^ 1
+		 * within the group) or, alone, on itself */
+		for (unsigned i = 0; i < nb_ports; i++) {
+			unsigned first = i / per * per, j = first + ((i - first) ^ 1);
+
+			peers[i] = j < first + per ? ports[j] : ports[i];
+		}
+		for (unsigned g = 0; g < opt.lcores; g++)
+			jobs[g] = (struct job){.ports = ports + g * per,
+					       .peers = peers + g * per,
+					       .nb_ports = per,
+					       .idx = g};
 	}
 
 	pool = rte_pktmbuf_pool_create("nc_fwd_pool", POOL_MBUFS, POOL_CACHE, 0,
@@ -582,7 +755,41 @@ int main(int argc, char **argv)
 		wait_go_file(opt.go_file);
 	if (opt.garbage)
 		call_with_garbage();
-	run(ports, peers, nb_ports);
+	if (opt.lcores == 0) {
+		run(ports, peers, nb_ports);
+	} else {
+		unsigned g = 1;
+
+		/* group 0 on the main lcore, the others on the first workers */
+		RTE_LCORE_FOREACH_WORKER(lcore)
+		{
+			if (g == opt.lcores)
+				break;
+			ret = rte_eal_remote_launch(run_lcore, &jobs[g++], lcore);
+			if (ret != 0)
+				rte_exit(EXIT_FAILURE, "cannot start lcore %u: %s\n", lcore,
+					 rte_strerror(-ret));
+		}
+		run_lcore(&jobs[0]);
+		rte_eal_mp_wait_lcore();
+		/* the totals below are the sums of every lcore's */
+		total = stats[0];
+		for (g = 1; g < opt.lcores; g++) {
+			const struct fwd_stats *l = &stats[g];
+
+			total.rx += l->rx;
+			total.tx += l->tx;
+			total.dropped += l->dropped;
+			total.burst_bytes += l->burst_bytes;
+			total.one_bytes += l->one_bytes;
+			total.bad_chains += l->bad_chains;
+			total.seg_failed += l->seg_failed;
+			total.vlan_stripped += l->vlan_stripped;
+			total.chained += l->chained;
+			total.csum += l->csum;
+		}
+		st = &total;
+	}
 
 	/* Nothing is buffered for tx (each burst is sent at once); stopping the ports closes
 	 * net_pcap's dumpers, so the tx files are complete when we exit. */
@@ -593,19 +800,25 @@ int main(int argc, char **argv)
 				rte_strerror(-ret));
 		rte_eth_dev_close(ports[i]);
 	}
-	if (st.burst_bytes != st.one_bytes || st.bad_chains != 0 || st.seg_failed != 0)
+	if (st->burst_bytes != st->one_bytes || st->bad_chains != 0 || st->seg_failed != 0)
 		fprintf(stderr,
 			"nc_fwd: warning: fwd_burst saw %" PRIu64 " bytes, fwd_one %" PRIu64
 			", %" PRIu64 " bad chains, %" PRIu64 " packets left unsegmented\n",
-			st.burst_bytes, st.one_bytes, st.bad_chains, st.seg_failed);
+			st->burst_bytes, st->one_bytes, st->bad_chains, st->seg_failed);
 	if (opt.stats) {
-		printf("nc_fwd: rx %" PRIu64 " tx %" PRIu64 " dropped %" PRIu64 "\n", st.rx, st.tx,
-		       st.dropped);
+		for (unsigned g = 0; g < opt.lcores; g++)
+			printf("nc_fwd: lcore %u rx %" PRIu64 " tx %" PRIu64 " dropped %" PRIu64
+			       "\n",
+			       g, stats[g].rx, stats[g].tx, stats[g].dropped);
+		if (opt.lcores != 0)
+			printf("nc_fwd: checksum %016" PRIx64 "\n", st->csum);
+		printf("nc_fwd: rx %" PRIu64 " tx %" PRIu64 " dropped %" PRIu64 "\n", st->rx,
+		       st->tx, st->dropped);
 		fflush(stdout);
 		fprintf(stderr,
 			"nc_fwd: %" PRIu64 " VLAN tags stripped, %" PRIu64 " chains built, %" PRIu64
 			" garbage calls\n",
-			st.vlan_stripped, st.chained, st.inspected);
+			st->vlan_stripped, st->chained, st->inspected);
 	}
 	if (opt.pdump)
 		rte_pdump_uninit();

@@ -7,3 +7,10 @@ add_test(NAME inject_dpdk
 set_tests_properties(inject_dpdk PROPERTIES
                      ENVIRONMENT "NC_FWD=$<TARGET_FILE:nc_fwd>;NC_TEST_DATA=${CMAKE_BINARY_DIR}/tests/data"
                      TIMEOUT 600 SKIP_RETURN_CODE 77)
+# netcap mbuf --inject at a static function of nc_fwd called from two lcores, patched and unpatched
+# 100 times: nc_fwd's checksum unchanged (issue 16)
+add_test(NAME inject_lcores
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_inject_lcores.sh $<TARGET_FILE:netcap-cli>)
+set_tests_properties(inject_lcores PROPERTIES
+                     ENVIRONMENT "NC_FWD=$<TARGET_FILE:nc_fwd>;NC_TEST_DATA=${CMAKE_BINARY_DIR}/tests/data"
+                     TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -14,7 +14,8 @@
 #                                   start nc_fwd in the background and wait (20 s at most) until
 #                                   its ports are started; APP_OPTS are nc_fwd's own options
 #                                   (--count N, --segments K, --strip-vlan, --stats, ...), EAL_ARGS
-#                                   the devices, e.g. --vdev 'net_pcap0,rx_pcap=IN,tx_pcap=OUT'.
+#                                   the devices, e.g. --vdev 'net_pcap0,rx_pcap=IN,tx_pcap=OUT'
+#                                   (lcore 0 unless EAL_ARGS give -l, -c or --lcores).
 #                                   Sets NC_FWD_PID, NC_FWD_PREFIX, NC_FWD_DIR (its temp dir),
 #                                   NC_FWD_OUT / NC_FWD_ERR (its stdout / stderr files),
 #                                   NC_FWD_GO (the go file). Returns 1 if it did not get ready.
@@ -54,6 +55,11 @@
 #                                   at exit like the fixtures; PREFIX: its DPDK --file-prefix,
 #                                   whose runtime directory is removed
 #   nc_cleanup                      what the EXIT trap runs
+#   nc_code_state PID               "same" when the code of nc_fwd and libc in process PID is
+#                                   their files' bytes, else "jump FUNC ..." for each function
+#                                   patched to jump into a live trampoline (--inject); anything
+#                                   else: a message, status 1
+#   nc_traced PID                   true while a thread of PID is traced (ptrace)
 #
 # Replay captures (the mbuf tests): the input replayed by one nc_fwd net_pcap port onto itself,
 # netcap mbuf attached before the fixture receives. NC_RP_DIR (the test's temp dir, holding
@@ -149,7 +155,7 @@ _nc_alive() {
 # the arguments split into _nc_app and _nc_eal, a temp dir and a unique --file-prefix
 # (NC_FWD_PREFIX, NC_FWD_DIR, NC_FWD_OUT, NC_FWD_ERR)
 _nc_fwd_prepare() {
-	local caller=$1 dir
+	local caller=$1 dir a
 	shift
 	_nc_app=()
 	while (($#)) && [[ $1 != -- ]]; do
@@ -162,6 +168,10 @@ _nc_fwd_prepare() {
 	fi
 	shift
 	_nc_eal=("$@")
+	_nc_lcores=(-l 0)
+	for a in "$@"; do
+		[[ $a != -l && $a != -c && $a != --lcores* ]] || _nc_lcores=()
+	done
 	_nc_mem=(--no-huge)
 	[[ -z $_nc_huge_dir ]] || _nc_mem=(--huge-dir "$_nc_huge_dir")
 	if [[ -z $NC_FWD || ! -x $NC_FWD ]]; then
@@ -182,7 +192,7 @@ nc_fwd_start() {
 	_nc_fwd_prepare nc_fwd_start "$@" || return $?
 	dir=$NC_FWD_DIR
 	NC_FWD_GO=$dir/go
-	"$NC_FWD" --file-prefix "$NC_FWD_PREFIX" "${_nc_mem[@]}" --no-pci -m 256 -l 0 "${_nc_eal[@]}" \
+	"$NC_FWD" --file-prefix "$NC_FWD_PREFIX" "${_nc_mem[@]}" --no-pci -m 256 "${_nc_lcores[@]}" "${_nc_eal[@]}" \
 		-- --ready-file "$dir/ready" --go-file "$NC_FWD_GO" "${_nc_app[@]}" \
 		>"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null &
 	NC_FWD_PID=$!
@@ -215,7 +225,7 @@ nc_fwd_run() {
 	local status=0
 	_nc_fwd_prepare nc_fwd_run "$@" || return $?
 	timeout -s TERM -k 2 60 "$NC_FWD" --file-prefix "$NC_FWD_PREFIX" "${_nc_mem[@]}" --no-pci -m 256 \
-		-l 0 "${_nc_eal[@]}" -- "${_nc_app[@]}" >"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null || status=$?
+		"${_nc_lcores[@]}" "${_nc_eal[@]}" -- "${_nc_app[@]}" >"$NC_FWD_OUT" 2>"$NC_FWD_ERR" </dev/null || status=$?
 	return "$status"
 }
 
@@ -429,3 +439,59 @@ nc_pcap_hex() {
 		awk '{ if (NF < 2 || length($3) != 2 * $1) { bad = 1; exit 1 } print }
 			END { if (bad) { print "nc_pcap_hex: bad record " NR > "/dev/stderr"; exit 1 } }'
 }
+
+# nc_code_state PID: "same" when every executable mapping of nc_fwd and libc holds its file's bytes, else
+# "jump FUNC" for each function whose first 5 bytes are a jmp into an anonymous executable
+# mapping (a trampoline); anything else fails
+nc_code_state() {
+	python3 - "$1" <<'PY'
+import re, subprocess, sys
+pid = sys.argv[1]
+maps = [l.split() for l in open(f"/proc/{pid}/maps")]
+def live(addr):
+    return any(int(m[0].split('-')[0], 16) <= addr < int(m[0].split('-')[1], 16) and
+               m[1].startswith('r-x') and len(m) == 5 for m in maps)
+out = []
+with open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for m in maps:
+        if len(m) < 6 or not m[1].startswith('r-x') or not re.search(r'(nc_fwd|libc\.so\.6)$', m[5]):
+            continue
+        lo, hi = (int(x, 16) for x in m[0].split('-'))
+        off = int(m[2], 16)
+        mem.seek(lo)
+        got = mem.read(hi - lo)
+        with open(m[5], "rb") as f:
+            f.seek(off)
+            want = f.read(hi - lo)
+        if len(want) < len(got):
+            got = got[:len(want)]
+        diff = [i for i in range(len(got)) if got[i] != want[i]]
+        if not diff:
+            continue
+        syms = {}
+        for line in subprocess.run(["nm", "--defined-only", m[5]], capture_output=True, text=True).stdout.splitlines():
+            p = line.split()
+            if len(p) == 3 and p[1] in "tT":
+                syms[int(p[0], 16)] = p[2]
+        # PIE: a symbol's address is the mapping's start + (its address - the mapping's offset)
+        seen = set()
+        for d in diff:
+            entry = next((a for a in syms if off + d - 4 <= a <= off + d), None)
+            if entry is None:
+                sys.exit(f"{m[5]}+{off + d:#x}: changed, not at a function's entry")
+            if entry in seen:
+                continue
+            seen.add(entry)
+            at = entry - off
+            b = got[at:at + 5]
+            if b[0] != 0xe9:
+                sys.exit(f"{syms[entry]}: first bytes {b.hex()}: neither the original nor a jump")
+            to = lo + at + 5 + int.from_bytes(b[1:5], "little", signed=True)
+            if not live(to):
+                sys.exit(f"{syms[entry]}: jumps to {to:#x}, which is no live trampoline")
+            out.append(f"jump {syms[entry]}")
+print(" ".join(sorted(out)) if out else "same")
+PY
+}
+# nc_traced PID: true while a thread of process PID is traced (ptrace)
+nc_traced() { grep -q "TracerPid:[[:space:]]*[1-9]" /proc/"$1"/task/*/status 2>/dev/null; }

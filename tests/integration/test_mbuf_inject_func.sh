@@ -103,67 +103,13 @@ echo "-G rx_burst:0,fwd_burst@1@2,fwd_one@1: $(paths "$tmp/gather.pcapng" | head
 nc_fwd_start --stats -- --vdev net_null0 --vdev net_null1 || fail "nc_fwd did not start"
 nc_fwd_go
 pid=$NC_FWD_PID
-# text PID: "same" when every executable mapping of nc_fwd and libc holds its file's bytes, else
-# "jump FUNC" for each function whose first 5 bytes are a jmp into an anonymous executable
-# mapping (a trampoline); anything else fails
-text() {
-	python3 - "$1" <<'PY'
-import re, subprocess, sys
-pid = sys.argv[1]
-maps = [l.split() for l in open(f"/proc/{pid}/maps")]
-def live(addr):
-    return any(int(m[0].split('-')[0], 16) <= addr < int(m[0].split('-')[1], 16) and
-               m[1].startswith('r-x') and len(m) == 5 for m in maps)
-out = []
-with open(f"/proc/{pid}/mem", "rb", 0) as mem:
-    for m in maps:
-        if len(m) < 6 or not m[1].startswith('r-x') or not re.search(r'(nc_fwd|libc\.so\.6)$', m[5]):
-            continue
-        lo, hi = (int(x, 16) for x in m[0].split('-'))
-        off = int(m[2], 16)
-        mem.seek(lo)
-        got = mem.read(hi - lo)
-        with open(m[5], "rb") as f:
-            f.seek(off)
-            want = f.read(hi - lo)
-        if len(want) < len(got):
-            got = got[:len(want)]
-        diff = [i for i in range(len(got)) if got[i] != want[i]]
-        if not diff:
-            continue
-        syms = {}
-        for line in subprocess.run(["nm", "--defined-only", m[5]], capture_output=True, text=True).stdout.splitlines():
-            p = line.split()
-            if len(p) == 3 and p[1] in "tT":
-                syms[int(p[0], 16)] = p[2]
-        # PIE: a symbol's address is the mapping's start + (its address - the mapping's offset)
-        seen = set()
-        for d in diff:
-            entry = next((a for a in syms if off + d - 4 <= a <= off + d), None)
-            if entry is None:
-                sys.exit(f"{m[5]}+{off + d:#x}: changed, not at a function's entry")
-            if entry in seen:
-                continue
-            seen.add(entry)
-            at = entry - off
-            b = got[at:at + 5]
-            if b[0] != 0xe9:
-                sys.exit(f"{syms[entry]}: first bytes {b.hex()}: neither the original nor a jump")
-            to = lo + at + 5 + int.from_bytes(b[1:5], "little", signed=True)
-            if not live(to):
-                sys.exit(f"{syms[entry]}: jumps to {to:#x}, which is no live trampoline")
-            out.append(f"jump {syms[entry]}")
-print(" ".join(sorted(out)) if out else "same")
-PY
-}
-traced() { grep -q "TracerPid:[[:space:]]*[1-9]" /proc/"$1"/task/*/status 2>/dev/null; }
-[[ $(text "$pid") == same ]] || fail "nc_fwd's code differs from its file before any capture: $(text "$pid")"
+[[ $(nc_code_state "$pid") == same ]] || fail "nc_fwd's code differs from its file before any capture: $(nc_code_state "$pid")"
 
 "$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -c 20000 -w "$tmp/live.pcapng" 2>"$tmp/live.err" ||
 	fail "capture on the forwarding nc_fwd: $(cat "$tmp/live.err")"
 [[ $(capinfos -Mc "$tmp/live.pcapng" | awk '/Number of packets/ {print $NF}') == 20000 ]] ||
 	fail "live capture: $(capinfos -c "$tmp/live.pcapng")"
-[[ $(text "$pid") == same ]] || fail "after a capture: $(text "$pid")"
+[[ $(nc_code_state "$pid") == same ]] || fail "after a capture: $(nc_code_state "$pid")"
 echo "20000 packets from the forwarding nc_fwd; its code is its file's again afterwards"
 
 # netcap SIGKILLed while capturing: the functions keep jumping into trampolines that call nothing
@@ -180,7 +126,7 @@ for i in $(seq 5); do
 	kill -KILL "$cap"
 	wait "$cap" 2>/dev/null || true
 	_nc_alive "$pid" || fail "kill $i: nc_fwd died"
-	t=$(text "$pid") || fail "kill $i: $t"
+	t=$(nc_code_state "$pid") || fail "kill $i: $t"
 	[[ $t == "jump fwd_burst jump fwd_one jump fwd_rx" ]] || fail "kill $i: $t"
 	for _ in $(seq 100); do
 		[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] && break
@@ -190,7 +136,7 @@ for i in $(seq 5); do
 done
 "$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -c 1000 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
 	fail "a capture after the kills: $(cat "$tmp/after.err")"
-[[ $(text "$pid") == same ]] || fail "the capture after the kills did not put the code back: $(text "$pid")"
+[[ $(nc_code_state "$pid") == same ]] || fail "the capture after the kills did not put the code back: $(nc_code_state "$pid")"
 echo "netcap SIGKILLed 5 times while capturing: the functions jumped into live trampolines, the next capture reused them and put the original bytes back"
 
 # ... and at random moments from its start (the injection, the patching, the capture), each time
@@ -203,13 +149,13 @@ for i in $(seq 20); do
 	kill -KILL "$cap" 2>/dev/null || true
 	wait "$cap" 2>/dev/null || true
 	_nc_alive "$pid" || fail "random kill $i: nc_fwd died"
-	! traced "$pid" || fail "random kill $i: a thread of nc_fwd stayed traced"
-	t=$(text "$pid") || fail "random kill $i: $t"
+	! nc_traced "$pid" || fail "random kill $i: a thread of nc_fwd stayed traced"
+	t=$(nc_code_state "$pid") || fail "random kill $i: $t"
 	[[ $t == same || $t == "jump fwd_burst jump fwd_one jump fwd_rx" ]] || fail "random kill $i: $t"
 	kinds+=("$t")
 	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -c 100 -w /dev/null 2>"$tmp/after.err" ||
 		fail "a capture after random kill $i: $(cat "$tmp/after.err")"
-	[[ $(text "$pid") == same ]] || fail "random kill $i: the next capture left: $(text "$pid")"
+	[[ $(nc_code_state "$pid") == same ]] || fail "random kill $i: the next capture left: $(nc_code_state "$pid")"
 done
 echo "netcap SIGKILLed 20 times at random moments: nc_fwd ran on, untraced; its functions were left: $(printf '%s\n' "${kinds[@]}" | sort | uniq -c | sed 's/^ *//' | paste -sd, -); each time the next capture put the code back"
 
@@ -219,7 +165,7 @@ expect() { # MESSAGE SPEC
 	"$netcap" mbuf --inject --pid "$pid" -f "$2" -w /dev/null -c 1 >"$tmp/bad.out" 2>"$tmp/bad.err" || status=$?
 	[[ $status == 1 && $(sed -E 's/0x7f[0-9a-f]+/ADDR/g' "$tmp/bad.err") == "$1" ]] ||
 		fail "$2: exit $status, said: $(cat "$tmp/bad.err") (want: $1)"
-	[[ $(text "$pid") == same ]] || fail "$2: the code changed: $(text "$pid")"
+	[[ $(nc_code_state "$pid") == same ]] || fail "$2: the code changed: $(nc_code_state "$pid")"
 }
 expect "netcap: --inject: process $pid: hook spec \"libc.so.6:_IO_iter_end@1\": cannot be hooked in-process: libc.so.6:_IO_iter_end is 3 bytes long, shorter than the 5-byte jump of the patch; nothing written (capture it without --inject)" \
 	libc.so.6:_IO_iter_end@1
@@ -246,7 +192,7 @@ kill -INT "$up"
 wait "$up" || fail "the uprobe capture: $(cat "$tmp/up.err")"
 [[ $status == 1 && $(cat "$tmp/bad.err") =~ ^netcap:\ --inject:\ process\ $pid:\ hook\ spec\ \"fwd_burst@1@2\":\ the\ code\ at\ \+[0-9]+\ differs\ from\ .*nc_fwd\ \(0xcc\ instead\ of\ 0x[0-9a-f]{2}:\ another\ tool\'s\ breakpoint\ or\ patch\)\;\ nothing\ written$ ]] ||
 	fail "fwd_burst under a uprobe: exit $status, said: $(cat "$tmp/bad.err")"
-[[ $(text "$pid") == same ]] || fail "fwd_burst under a uprobe: the code changed: $(text "$pid")"
+[[ $(nc_code_state "$pid") == same ]] || fail "fwd_burst under a uprobe: the code changed: $(nc_code_state "$pid")"
 echo "refusals: too short, not relocatable, a jump into the patch, an offset where no function starts, a function twice, code another tool changed (a uprobe's int3): one line each, the code unchanged"
 
 status=0
