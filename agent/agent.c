@@ -177,6 +177,15 @@ static inline uint64_t rd64(const uint8_t *p, uint16_t off)
 	return v;
 }
 
+/* gettid(2) without libc (the capture path calls nothing outside the agent: see copy_bytes()) */
+static inline uint32_t gettid_raw(void)
+{
+	long r = SYS_gettid;
+
+	__asm__ volatile("syscall" : "+a"(r) : : "rcx", "r11", "memory");
+	return (uint32_t)r;
+}
+
 /* The calling thread's slot of h, claimed on first use; NULL when every slot is another's */
 static inline struct slot *slot_of(struct port_hook *h)
 {
@@ -190,7 +199,7 @@ static inline struct slot *slot_of(struct port_hook *h)
 			return s;
 		if (o == 0) {
 			if (atomic_compare_exchange_strong(&s->owner, &o, self)) {
-				s->tid = (uint32_t)syscall(SYS_gettid);
+				s->tid = gettid_raw();
 				s->last_q = NULL;
 				return s;
 			}
@@ -247,6 +256,17 @@ static inline uint16_t queue_of(const struct port_hook *h, struct slot *s, void 
 }
 
 /*
+ * memcpy for the capture path without vector registers: function hooks call it from a trampoline
+ * that saves the general registers only (docs/inproc.md "The trampoline"); libc's memcpy uses
+ * ymm registers. rep movsb (fast short rep movsb on current CPUs) costs about what libc's does
+ * for 64-128 bytes, half of an 8-byte word loop (docs/performance.md).
+ */
+static inline void copy_bytes(void *dst, const void *src, size_t n)
+{
+	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+/*
  * Copies up to limit bytes of the packet of mbuf m to dst, walking its segments (at most
  * NC_AGENT_MAX_SEGS), with ntags VLAN tags (tags, in wire order) put after the 12 address bytes:
  * the same bytes as bpf/mbuf.bpf.c's copy_packet(). *cut is set when the chain had more segments
@@ -266,8 +286,8 @@ static uint32_t copy_packet(const uint8_t *m, uint8_t *dst, uint32_t limit, cons
 		if (len < 12 || limit < 12 + 4 * ntags) {
 			ntags = 0;
 		} else {
-			memcpy(dst, addr, 12);
-			memcpy(dst + 12, tags, 4 * ntags);
+			copy_bytes(dst, addr, 12);
+			copy_bytes(dst + 12, tags, 4 * ntags);
 			off = 12 + 4 * ntags;
 			addr += 12;
 			len -= 12;
@@ -277,7 +297,7 @@ static uint32_t copy_packet(const uint8_t *m, uint8_t *dst, uint32_t limit, cons
 		if (off >= limit)
 			return off;
 		chunk = len < limit - off ? len : limit - off;
-		memcpy(dst + off, addr, chunk);
+		copy_bytes(dst + off, addr, chunk);
 		off += chunk;
 		if (i + 1 >= nb_segs || !next)
 			return off;
@@ -725,7 +745,10 @@ static inline uint16_t tx_wrap(struct port_hook *h, void *q, void **pkts, uint16
 
 /*
  * A function hook's entry, called by its trampoline (agent/fhook.c; core/inject/hook.h's stub,
- * the vector state saved around it): the RX wrapper's capture on what the function is handed
+ * which saves the general registers and the flags only): the RX wrapper's capture on what the
+ * function is handed. Everything it runs must leave vector and x87 registers alone: this file is
+ * compiled with -mgeneral-regs-only, copies with copy_bytes() and calls nothing in libc;
+ * tests/unit/agent_gpr.sh checks the built code.
  */
 static inline void fh_capture(uint64_t cookie, void **pkts, uint16_t n)
 {

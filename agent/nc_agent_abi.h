@@ -52,8 +52,10 @@
 
 #include <stdint.h>
 
+/* version 3: function hooks' entries touch no vector register (their trampolines have no xsave
+ * stub): netcap refuses a version 2 agent still loaded in a process rather than hook through it */
 #define NC_AGENT_MAGIC	     0x4741434eu /* "NCAG" */
-#define NC_AGENT_VERSION     2
+#define NC_AGENT_VERSION     3
 #define NC_AGENT_MAX_HOOKS   64	   /* hooks in one capture (one per port and direction) */
 #define NC_AGENT_MAX_PORTS   32	   /* RTE_MAX_ETHPORTS of the builds netcap knows */
 #define NC_AGENT_MAX_SLOTS   16	   /* application threads per hook (rings per hook) */

@@ -12,6 +12,8 @@
 # (/proc/PID/schedstat around the window: on a machine shared with other jobs the rate over the
 # window follows the CPU the forwarder got, this one much less). Reports, never asserts.
 # Usage: mbuf_rate.sh NETCAP NC_FWD [SECONDS_PER_RUN] [RUNS]
+# NC_BENCH_ROWS (an extended regular expression): only the rows whose "SPEC OPTS" matches it,
+# e.g. NC_BENCH_ROWS='^fwd_(one@1|burst@1@2) --inject$' (the baseline is always measured).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 netcap=${1:?usage: mbuf_rate.sh NETCAP NC_FWD [SECONDS] [RUNS]}
@@ -117,6 +119,7 @@ for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array 
 	"usdt:nc_fwd:one@1|USDT probe behind its semaphore, per packet, in-process|--inject"; do
 	spec=${row%%|*} kind=${row#*|} opts=""
 	[[ $kind != *"|"* ]] || { opts=${kind#*|}; kind=${kind%%|*}; }
+	[[ -z ${NC_BENCH_ROWS:-} || "$spec${opts:+ $opts}" =~ $NC_BENCH_ROWS ]] || continue
 	for filter in "ether proto 0x88b5" ""; do
 		measure "$spec" "$filter" "$opts"
 		r=$RATE

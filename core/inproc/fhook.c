@@ -193,8 +193,8 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 								: NC_HOOK_SINGLE,
 					 .arg = h->arg,
 					 .count_arg = h->count_arg,
-					 /* the agent's capture uses libc (vector registers) */
-					 .xsave_size = nc_hook_xsave_size(),
+					 /* no xsave: the agent's entries touch no vector or x87
+					  * register (agent/agent.c, tests/unit/agent_gpr.sh) */
 					 .patch_off = h->patch_off,
 					 .site_off = h->site_off};
 		for (int k = 0; k < 2; k++)

@@ -11,6 +11,7 @@
  * compilation and a wrong slow path. nc_jit_run(), the slow path's interpreter, must agree with
  * libpcap wherever the generated code is checked.
  */
+#include <capstone/capstone.h>
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
@@ -318,6 +319,52 @@ struct code {
 	size_t len;
 };
 
+static unsigned gpr_checked; /* programs whose code was checked by assert_gpr_only() */
+
+/*
+ * The agent calls this code from function hooks' trampolines, which save the general registers
+ * only (docs/inproc.md "The trampoline"): every instruction decodes and none names a vector, x87
+ * or mask register. tests/unit/agent_gpr.sh checks the agent's side.
+ */
+static void assert_gpr_only(const uint8_t *code, size_t len)
+{
+	csh cs;
+	cs_insn *insn;
+	size_t n, done = 0;
+
+	g_assert_cmpint(cs_open(CS_ARCH_X86, CS_MODE_64, &cs), ==, CS_ERR_OK);
+	n = cs_disasm(cs, code, len, 0, 0, &insn);
+	for (size_t i = 0; i < n; i++) {
+		const char *o = insn[i].op_str, *mn = insn[i].mnemonic;
+
+		if (strstr(o, "xmm") || strstr(o, "ymm") || strstr(o, "zmm") || strstr(o, "mm") ||
+		    strstr(o, "st(") || (o[0] == 'k' && o[1] >= '0' && o[1] <= '7') ||
+		    mn[0] == 'f' || !strcmp(mn, "emms") || strstr(mn, "xsave") ||
+		    strstr(mn, "xrstor") || strstr(mn, "mxcsr") || strstr(mn, "vzero"))
+			g_error("compiled filter: %s %s at +%#" PRIx64
+				" uses a vector or x87 register",
+				mn, o, insn[i].address);
+		done += insn[i].size;
+	}
+	if (n)
+		cs_free(insn, n);
+	cs_close(&cs);
+	/* code the decoder stops in could hide anything */
+	g_assert_cmpuint(done, ==, len);
+	gpr_checked++;
+}
+
+/* Every program the cases above compiled went through assert_gpr_only() */
+static void test_gpr_only(void)
+{
+	if (!gpr_checked) {
+		g_test_skip("run with the other cases: they compile the programs checked");
+		return;
+	}
+	g_test_message("%u compiled programs, general registers only", gpr_checked);
+	g_assert_cmpuint(gpr_checked, >, 1000);
+}
+
 static int compile(const struct nc_cbpf_insn *prog, unsigned len, const struct nc_jit_layout *lay,
 		   struct code *c, char *err, size_t errlen)
 {
@@ -327,6 +374,7 @@ static int compile(const struct nc_cbpf_insn *prog, unsigned len, const struct n
 
 	if (ret)
 		return ret;
+	assert_gpr_only(code, n);
 	ret = nc_jit_map(code, n, &c->fn, err, errlen);
 	free(code);
 	c->len = n;
@@ -1423,6 +1471,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/jit/longest-program", test_long_program);
 	g_test_add_func("/jit/a-flipped-jump-is-caught", test_catches_flipped_jump);
 	g_test_add_func("/jit/a-wrong-slow-path-is-caught", test_catches_wrong_slow_path);
+	g_test_add_func("/jit/general-registers-only", test_gpr_only);
 	ret = g_test_run();
 	free_sets(&eth_sets);
 	free_sets(&raw_sets);
