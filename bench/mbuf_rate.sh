@@ -13,7 +13,8 @@
 # window follows the CPU the forwarder got, this one much less). Reports, never asserts.
 # Usage: mbuf_rate.sh NETCAP NC_FWD [SECONDS_PER_RUN] [RUNS]
 # NC_BENCH_ROWS (an extended regular expression): only the rows whose "SPEC OPTS" matches it,
-# e.g. NC_BENCH_ROWS='^fwd_(one@1|burst@1@2) --inject$' (the baseline is always measured).
+# e.g. NC_BENCH_ROWS='^fwd_(one@1|burst@1@2) --inject$' (the baseline is always measured; the
+# bpftrace row's SPEC is "bpftrace:fwd_burst").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 netcap=${1:?usage: mbuf_rate.sh NETCAP NC_FWD [SECONDS] [RUNS]}
@@ -103,10 +104,12 @@ printf 'Forwarder: nc_fwd, one lcore busy-polling CPU 0, net_null0 <-> net_null1
 printf '| hook point | kind | filter | forwarded Mpps | kept | per CPU second, Mpps | kept | dropped |\n|---|---|---|---:|---:|---:|---:|---:|\n'
 printf '| none | – | – | %.2f | 100%% | %.2f | 100%% | – |\n' "$(echo "$base / 1000000" | bc -l)" \
 	"$(echo "$cpu_base / 1000000" | bc -l)"
-measure bpftrace:fwd_burst ""
-printf '| `fwd_burst` (bpftrace, `{}`) | bpftrace doing nothing: a uprobe at the entry, an empty program | – | %.2f | %.1f%% | %.2f | %.1f%% | – |\n' \
-	"$(echo "$RATE / 1000000" | bc -l)" "$(echo "100 * $RATE / $base" | bc -l)" \
-	"$(echo "$CPU_RATE / 1000000" | bc -l)" "$(echo "100 * $CPU_RATE / $cpu_base" | bc -l)"
+if [[ -z ${NC_BENCH_ROWS:-} || "bpftrace:fwd_burst" =~ $NC_BENCH_ROWS ]]; then
+	measure bpftrace:fwd_burst ""
+	printf '| `fwd_burst` (bpftrace, `{}`) | bpftrace doing nothing: a uprobe at the entry, an empty program | – | %.2f | %.1f%% | %.2f | %.1f%% | – |\n' \
+		"$(echo "$RATE / 1000000" | bc -l)" "$(echo "100 * $RATE / $base" | bc -l)" \
+		"$(echo "$CPU_RATE / 1000000" | bc -l)" "$(echo "100 * $CPU_RATE / $cpu_base" | bc -l)"
+fi
 for row in "fwd_one@1|per-packet function" "fwd_burst@1@2|burst function (array + count)" \
 	"fwd_rx@2@ret|return side (array filled by the call)" "rx_burst|PMD rx, read on return" \
 	"tx_burst|PMD tx, read on entry" \
