@@ -97,7 +97,7 @@ capinfos "$tmp/burst.pcapng" | grep -q "in-process, at the USDT site nc_fwd+0x[0
 	fail "$spec: the interface description does not say where: $(capinfos "$tmp/burst.pcapng" | grep -i descr)"
 echo "$spec (site $site): $n packets, byte-identical to the input and to the uprobe path, same names, direction, queue, comments, summary"
 
-# usdt:nc_fwd:one@1 (8@0(%r13): memory at a register) sits behind "if (nc_fwd_one_semaphore)":
+# usdt:nc_fwd:one@1 (8@(%rbx) with GCC 12: memory at a register) sits behind "if (nc_fwd_one_semaphore)":
 # its je lands right after the nop, so the patch starts at the je; the site runs only while the
 # agent holds the semaphore
 nc_rp_capture one -- --inject -f usdt:nc_fwd:one@1 -c "$n"
@@ -224,7 +224,10 @@ expect() { # MESSAGE SPEC
 	[[ $(semaphore "$pid" nc_fwd_one_semaphore) == 0 && $(semaphore "$pid" nc_fwd_burst_semaphore) == 0 ]] ||
 		fail "$2: a semaphore changed"
 }
-expect "netcap: hook spec \"usdt:nc_fwd:one@1@2\": USDT probe nc_fwd:one: the probe has 1 argument(s) (8@0(%r13)), not 2" \
+# the probe's argument as the compiler placed it (readelf -n: "Arguments: 8@(%rbx)")
+one_args=$(readelf -n "$NC_FWD" | awk '/Name: one$/ {f = 1} f && /Arguments:/ {sub(/.*Arguments: /, ""); print; exit}')
+[[ $one_args =~ ^8@[^\ ]+$ ]] || fail "usdt:nc_fwd:one has arguments '$one_args', not one of 8 bytes"
+expect "netcap: hook spec \"usdt:nc_fwd:one@1@2\": USDT probe nc_fwd:one: the probe has 1 argument(s) ($one_args), not 2" \
 	usdt:nc_fwd:one@1@2
 expect "netcap: hook specs \"usdt:nc_fwd:burst@1@2\" and \"usdt:nc_fwd:burst@1\" patch the same function: give one" \
 	usdt:nc_fwd:burst@1@2,usdt:nc_fwd:burst@1
