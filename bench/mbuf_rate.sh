@@ -76,6 +76,12 @@ rate() {
 	if [[ -n $nc_pid ]]; then
 		sleep 0.8 # the ring drained: netcap wakes its reader at least every 100 ms
 		kill -INT "$nc_pid" 2>/dev/null || true
+		# never wait for ever: a tool that does not end within 20 s of its SIGINT is killed
+		for _ in $(seq 200); do kill -0 "$nc_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$nc_pid" 2>/dev/null && {
+			echo "bench/mbuf_rate: $spec: the tool did not end within 20 s of SIGINT; killed" >&2
+			kill -KILL "$nc_pid"
+		}
 		wait "$nc_pid" || echo "bench/mbuf_rate: netcap exited $? before the end of the run: $(tail -3 "$tmp/netcap.err")" >&2
 		# its summary lines: "netcap: POINT: seen S, matched M, written W, dropped D (...)"
 		DROPPED=$(awk '/: seen .* dropped/ {for (i = 1; i < NF; i++) if ($i == "dropped") d += $(i+1)} END {print d + 0}' "$tmp/netcap.err")
