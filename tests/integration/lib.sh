@@ -424,6 +424,16 @@ nc_rp_same() {
 		nc_fail "$1: capture differs: $(head -c 1500 "$NC_RP_DIR/$1.diff")"
 }
 
+# nc_fields FILE TSHARK-ARGS...: tshark's fields of each packet of FILE (-T fields -e ...)
+nc_fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
+
+# nc_rp_meta FILE: each packet's interface, direction, queue and comment, the pid, thread and CPU
+# made P, T and C: what must be the same through --inject and through uprobes
+nc_rp_meta() {
+	nc_fields "$1" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue \
+		-e frame.comment | sed -E 's/\[[0-9]+\]/[P]/; s/pid [0-9]+ tid [0-9]+ cpu [0-9]+/pid P tid T cpu C/'
+}
+
 # The frame bytes come from tshark's "frame_raw" (-T json -x), the lengths from frame.cap_len and
 # frame.len; every line is checked (hex length = 2 * caplen), so a dump is exact or fails.
 nc_pcap_hex() {

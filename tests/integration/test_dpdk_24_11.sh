@@ -24,7 +24,6 @@ tmp=
 nc_tmpdir tmp
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
-fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
 
 # start_netcap NAME ARGS...: netcap mbuf in the background until its probes are attached
 start_netcap() {
@@ -105,8 +104,8 @@ for ifn in rx_burst:port0 fwd_rx fwd_burst usdt:nc_fwd:burst tx_burst:port0; do
 done
 grep -qx "netcap: -G: $n packets followed, $n seen at all 5 points" "$tmp/gather.err" ||
 	fail "-G summary: $(cat "$tmp/gather.err")"
-[[ $(fields "$tmp/gather.pcapng" -e frame.comment | grep -c 'path: rx_burst:port0 → +[0-9.]* µs fwd_rx → +[0-9.]* µs fwd_burst → +[0-9.]* µs usdt:nc_fwd:burst → +[0-9.]* µs tx_burst:port0') == "$n" ]] ||
-	fail "-G paths: $(fields "$tmp/gather.pcapng" -e frame.comment | head -2)"
+[[ $(nc_fields "$tmp/gather.pcapng" -e frame.comment | grep -c 'path: rx_burst:port0 → +[0-9.]* µs fwd_rx → +[0-9.]* µs fwd_burst → +[0-9.]* µs usdt:nc_fwd:burst → +[0-9.]* µs tx_burst:port0') == "$n" ]] ||
+	fail "-G paths: $(nc_fields "$tmp/gather.pcapng" -e frame.comment | head -2)"
 echo "-G over $points: every packet followed through the 5 points, each interface byte-identical"
 
 # 3. chains of 3 segments with the VLAN tags stripped into the mbuf: the bytes on the wire
@@ -116,7 +115,7 @@ pid=$NC_FWD_PID
 start_netcap chains -f fwd_burst@1@2 --pid "$pid" -w "$tmp/chains.pcapng" -c "$n"
 finish chains
 same_if "$tmp/chains.pcapng" "nc_fwd[$pid]:fwd_burst"
-v=$(fields "$tmp/chains.pcapng" -e frame.comment | grep -c "VLAN tag re-inserted" || true)
+v=$(nc_fields "$tmp/chains.pcapng" -e frame.comment | grep -c "VLAN tag re-inserted" || true)
 grep -q "nc_fwd: [1-9][0-9]* VLAN tags stripped, $n chains built" "$NC_FWD_ERR" && ((v > 0)) ||
 	fail "no VLAN tag stripped and re-inserted ($v comments; $(grep 'VLAN tags' "$NC_FWD_ERR"))"
 echo "3-segment chains, $v VLAN tags re-inserted: byte-identical"

@@ -57,7 +57,6 @@ run() {
 	[[ $(probes_left) == 0 ]] || fail "$name: probes still loaded after netcap exited"
 }
 
-fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
 
 # three points at once, pcapng
 run ptr -f "$points" -G -c $((3 * n)) -w "$tmp/ptr.pcapng"
@@ -66,8 +65,8 @@ names=("nc_fwd[$pid]:rx_burst:port0" "nc_fwd[$pid]:fwd_burst" "nc_fwd[$pid]:tx_b
 	fail "not three interfaces with one statistics block each: $(capinfos "$tmp/ptr.pcapng")"
 for i in 0 1 2; do
 	tshark -r "$tmp/ptr.pcapng" -Y "frame.interface_name == \"${names[$i]}\"" -w "$tmp/if$i.pcapng" 2>/dev/null
-	[[ $(fields "$tmp/if$i.pcapng" -e frame.interface_name | sort -u) == "${names[$i]}" ]] ||
-		fail "interface $i: $(fields "$tmp/if$i.pcapng" -e frame.interface_name | sort -u), want ${names[$i]}"
+	[[ $(nc_fields "$tmp/if$i.pcapng" -e frame.interface_name | sort -u) == "${names[$i]}" ]] ||
+		fail "interface $i: $(nc_fields "$tmp/if$i.pcapng" -e frame.interface_name | sort -u), want ${names[$i]}"
 	nc_pcap_hex "$tmp/if$i.pcapng" >"$tmp/if$i.hex"
 	diff -u "$tmp/in.hex" "$tmp/if$i.hex" >"$tmp/if$i.diff" ||
 		fail "${names[$i]}: capture differs: $(head -c 1500 "$tmp/if$i.diff")"
@@ -77,7 +76,7 @@ echo "three points at once: 3 interfaces, each byte-identical to the $n input pa
 # the comments: the k-th record of each interface is the k-th packet (one lcore, in order).
 # Times are printed in µs with 3 decimals from nanoseconds, so sums are exact in ns.
 for i in 0 1 2; do
-	fields "$tmp/if$i.pcapng" -e frame.comment | sed 's/^[^\\]*\\n//' >"$tmp/c$i"
+	nc_fields "$tmp/if$i.pcapng" -e frame.comment | sed 's/^[^\\]*\\n//' >"$tmp/c$i"
 done
 paste "$tmp/c0" "$tmp/c1" "$tmp/c2" >"$tmp/paths"
 awk -F'\t' -v n="$n" '
@@ -119,7 +118,7 @@ echo "-t: $n paths under the packets, tcpdump's lines three times each"
 
 # --match content: the same paths (times aside)
 run content -f "$points" -G --match content -c $((3 * n)) -w "$tmp/content.pcapng"
-shape() { fields "$1" -e frame.comment | sed 's/^[^\\]*\\n//; s/[+-][0-9]*[.][0-9]* µs/T/g'; }
+shape() { nc_fields "$1" -e frame.comment | sed 's/^[^\\]*\\n//; s/[+-][0-9]*[.][0-9]* µs/T/g'; }
 shape "$tmp/ptr.pcapng" >"$tmp/ptr.shape"
 shape "$tmp/content.pcapng" >"$tmp/content.shape"
 diff -u "$tmp/ptr.shape" "$tmp/content.shape" >"$tmp/shape.diff" ||
@@ -130,8 +129,8 @@ echo "--match content: the same $n paths as by pointer"
 
 # a point never called (fwd_inspect runs only with --garbage): not seen there, every packet
 run missing -f rx_burst:0,fwd_burst@1@2,fwd_inspect@1 -G --gather-timeout 200 -w "$tmp/missing.pcapng"
-[[ $(fields "$tmp/missing.pcapng" -e frame.comment | grep -c '\\npath: rx_burst:port0 → +[0-9.]* µs fwd_burst\\nnot seen at fwd_inspect$') == "$n" ]] ||
-	fail "never-called point: $(fields "$tmp/missing.pcapng" -e frame.comment | head -2)"
+[[ $(nc_fields "$tmp/missing.pcapng" -e frame.comment | grep -c '\\npath: rx_burst:port0 → +[0-9.]* µs fwd_burst\\nnot seen at fwd_inspect$') == "$n" ]] ||
+	fail "never-called point: $(nc_fields "$tmp/missing.pcapng" -e frame.comment | head -2)"
 grep -qx "netcap: -G: $n packets followed, 0 seen at all 3 points" "$tmp/missing.err" &&
 	grep -qx "netcap: -G: $n not seen at fwd_inspect" "$tmp/missing.err" ||
 	fail "never-called point: summary: $(cat "$tmp/missing.err")"
@@ -190,7 +189,7 @@ for how in pointer content; do
 	[[ $(probes_left) == 0 ]] || fail "skb -G: probes left"
 	grep -qx "netcap: -G: 6 packets followed, 6 seen at all 3 points" "$tmp/k$how.err" ||
 		fail "skb -G --match $how: $(cat "$tmp/k$how.err")"
-	fields "$tmp/k$how.pcapng" -e frame.comment | sed 's/^[^\\]*\\n//; s/+[0-9]*[.][0-9]* µs/T/g' |
+	nc_fields "$tmp/k$how.pcapng" -e frame.comment | sed 's/^[^\\]*\\n//; s/+[0-9]*[.][0-9]* µs/T/g' |
 		sort | uniq -c | sed 's/^ *//' >"$tmp/k$how.paths"
 	# T: a time, non-negative
 	printf '%s\n' "6 T at net:net_dev_xmit (since net:net_dev_queue)" \
@@ -262,12 +261,12 @@ done
 tcpdump -r "$tmp/dk.pcapng" -w /dev/null 2>"$tmp/dk.libpcap.err" ||
 	fail "DPDK to kernel: tcpdump cannot read the file: $(cat "$tmp/dk.libpcap.err")"
 for i in 0 1; do
-	[[ $(fields "$tmp/dk$i.pcapng" -e frame.interface_name | sort -u) == "${mnames[$i]}" ]] ||
-		fail "DPDK to kernel: interface $i: $(fields "$tmp/dk$i.pcapng" -e frame.interface_name | sort -u), want ${mnames[$i]}"
+	[[ $(nc_fields "$tmp/dk$i.pcapng" -e frame.interface_name | sort -u) == "${mnames[$i]}" ]] ||
+		fail "DPDK to kernel: interface $i: $(nc_fields "$tmp/dk$i.pcapng" -e frame.interface_name | sort -u), want ${mnames[$i]}"
 	nc_pcap_hex "$tmp/dk$i.pcapng" >"$tmp/dk$i.hex"
 	diff -u "$tmp/in.hex" "$tmp/dk$i.hex" >"$tmp/dk$i.diff" ||
 		fail "${mnames[$i]}: capture differs: $(head -c 1500 "$tmp/dk$i.diff")"
-	fields "$tmp/dk$i.pcapng" -e frame.comment >"$tmp/dkc$i"
+	nc_fields "$tmp/dk$i.pcapng" -e frame.comment >"$tmp/dkc$i"
 done
 # the k-th record at each point is the k-th packet (FIFO through the TAP); the path's hop is the
 # kernel record's, non-negative ('+')

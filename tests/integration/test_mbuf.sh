@@ -39,7 +39,6 @@ in_order() {
 
 same_as() { nc_rp_same "$@"; }
 
-fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
 
 # every hook kind, byte for byte
 capture single -- -f fwd_one@1 -c "$n"
@@ -67,17 +66,17 @@ done
 echo "without attach cookies (an instance per hook): fwd_burst@1@2 and fwd_rx@2@ret byte-identical"
 
 # pcapng metadata: interface names, direction, queue, packet comment
-pid=$(fields "$tmp/rx_burst.pcapng" -e frame.comment | head -1 | awk '{print $2}')
-[[ $(fields "$tmp/rx_burst.pcapng" -e frame.interface_name -e frame.packet_flags_direction \
+pid=$(nc_fields "$tmp/rx_burst.pcapng" -e frame.comment | head -1 | awk '{print $2}')
+[[ $(nc_fields "$tmp/rx_burst.pcapng" -e frame.interface_name -e frame.packet_flags_direction \
 	-e frame.interface_queue | sort -u) == "nc_fwd[$pid]:rx_burst:port0	0x00000001	0" ]] ||
-	fail "rx_burst metadata: $(fields "$tmp/rx_burst.pcapng" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue | sort -u)"
-[[ $(fields "$tmp/tx_burst.pcapng" -e frame.packet_flags_direction | sort -u) == 0x00000002 ]] ||
+	fail "rx_burst metadata: $(nc_fields "$tmp/rx_burst.pcapng" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue | sort -u)"
+[[ $(nc_fields "$tmp/tx_burst.pcapng" -e frame.packet_flags_direction | sort -u) == 0x00000002 ]] ||
 	fail "tx_burst is not marked outbound"
-pid=$(fields "$tmp/vector.pcapng" -e frame.comment | head -1 | awk '{print $2}')
-[[ $(fields "$tmp/vector.pcapng" -e frame.comment | sed 's/ cpu [0-9]* / cpu N /' | sort -u) == "pid $pid tid $pid cpu N fwd_burst" ]] ||
-	fail "vector comments: $(fields "$tmp/vector.pcapng" -e frame.comment | sort -u | head -3)"
-[[ $(fields "$tmp/vector.pcapng" -e frame.interface_name | sort -u) == "nc_fwd[$pid]:fwd_burst" ]] ||
-	fail "vector interface name: $(fields "$tmp/vector.pcapng" -e frame.interface_name | sort -u)"
+pid=$(nc_fields "$tmp/vector.pcapng" -e frame.comment | head -1 | awk '{print $2}')
+[[ $(nc_fields "$tmp/vector.pcapng" -e frame.comment | sed 's/ cpu [0-9]* / cpu N /' | sort -u) == "pid $pid tid $pid cpu N fwd_burst" ]] ||
+	fail "vector comments: $(nc_fields "$tmp/vector.pcapng" -e frame.comment | sort -u | head -3)"
+[[ $(nc_fields "$tmp/vector.pcapng" -e frame.interface_name | sort -u) == "nc_fwd[$pid]:fwd_burst" ]] ||
+	fail "vector interface name: $(nc_fields "$tmp/vector.pcapng" -e frame.interface_name | sort -u)"
 capinfos "$tmp/vector.pcapng" | grep -q "Number of stat entries = 1" || fail "no statistics block"
 grep -qx "netcap: nc_fwd\[$pid\]:fwd_burst: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
 	"$tmp/vector.err" || fail "summary: $(cat "$tmp/vector.err")"
@@ -104,11 +103,11 @@ capture segments12 --segments 12 -- -f fwd_burst@1@2 -c "$n"
 awk '{ l = $2; s = int(l / 12); e = l % 12; c = 8 * s + (e < 8 ? e : 8); if (l < 12) c = (l < 8 ? l : 8)
 	print c, l, substr($3, 1, 2 * c) }' "$tmp/in.hex" >"$tmp/segments12.want"
 same_as segments12 "$tmp/segments12.want"
-[[ $(fields "$tmp/segments12.pcapng" -e frame.comment | grep -c ", segments beyond the 8th not copied$") == "$n" ]] ||
-	fail "segments12: not every packet says it was cut: $(fields "$tmp/segments12.pcapng" -e frame.comment | head -2)"
+[[ $(nc_fields "$tmp/segments12.pcapng" -e frame.comment | grep -c ", segments beyond the 8th not copied$") == "$n" ]] ||
+	fail "segments12: not every packet says it was cut: $(nc_fields "$tmp/segments12.pcapng" -e frame.comment | head -2)"
 capture vlan --strip-vlan -- -f fwd_one@1 -c "$n"
 same_as vlan "$tmp/in.hex"
-v=$(fields "$tmp/vlan.pcapng" -e frame.comment | grep -c "VLAN tag re-inserted" || true)
+v=$(nc_fields "$tmp/vlan.pcapng" -e frame.comment | grep -c "VLAN tag re-inserted" || true)
 [[ $v -ge 3 ]] || fail "only $v packets say their VLAN tag was re-inserted"
 echo "multi-segment (3 and 8 segments) and stripped VLAN tags ($v re-inserted): byte-identical; 12 segments: the first 8 copied, each packet marked"
 

@@ -21,7 +21,6 @@ nc_tmpdir tmp
 NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
-fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
 # the shared memory netcap hands the agent, as the process maps it
 shared() { grep -c "netcap-inproc" "/proc/$1/maps" || true; }
 
@@ -47,9 +46,9 @@ t1=$(date +%s.%N)
 nc_rp_same rx_pcap "$tmp/in.hex"
 capinfos -t "$tmp/rx_pcap.pcapng" | grep -q "nanosecond pcap" ||
 	fail "-P: not a nanosecond pcap file: $(capinfos -t "$tmp/rx_pcap.pcapng")"
-fields "$tmp/rx_pcap.pcapng" -e frame.time_epoch | awk -v t0="$t0" -v t1="$t1" \
+nc_fields "$tmp/rx_pcap.pcapng" -e frame.time_epoch | awk -v t0="$t0" -v t1="$t1" \
 	'$1 < t0 || $1 > t1 || $1 < last { bad = $1 } { last = $1 } END { exit bad != "" }' ||
-	fail "-P: timestamps out of order or outside the run ($t0 .. $t1): $(fields "$tmp/rx_pcap.pcapng" -e frame.time_epoch | head -3)"
+	fail "-P: timestamps out of order or outside the run ($t0 .. $t1): $(nc_fields "$tmp/rx_pcap.pcapng" -e frame.time_epoch | head -3)"
 grep -q "rx_burst:port0: seen $n, matched $n, written $n, dropped 0 " "$tmp/rx_pcap.err" ||
 	fail "-P summary: $(cat "$tmp/rx_pcap.err")"
 ((n > 5)) || fail "the replay has only $n packets"
@@ -60,17 +59,17 @@ grep -q "count reached" "$tmp/tx_pcap5.err" || fail "-c 5: $(cat "$tmp/tx_pcap5.
 echo "-P: $n packets byte-identical, timestamps in order within the run; -c 5 wrote exactly 5"
 
 # the metadata the uprobe path writes: interface name, direction, queue, comment
-pid=$(fields "$tmp/rx.pcapng" -e frame.comment | head -1 | awk '{print $2}')
+pid=$(nc_fields "$tmp/rx.pcapng" -e frame.comment | head -1 | awk '{print $2}')
 for name in rx rx_uprobe; do
-	[[ $(fields "$tmp/$name.pcapng" -e frame.interface_name -e frame.packet_flags_direction \
+	[[ $(nc_fields "$tmp/$name.pcapng" -e frame.interface_name -e frame.packet_flags_direction \
 		-e frame.interface_queue | sed "s/\[[0-9]*\]/[P]/" | sort -u) == "nc_fwd[P]:rx_burst:port0	0x00000001	0" ]] ||
-		fail "$name metadata: $(fields "$tmp/$name.pcapng" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue | sort -u)"
+		fail "$name metadata: $(nc_fields "$tmp/$name.pcapng" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue | sort -u)"
 done
-comments() { fields "$1" -e frame.comment | sed 's/^pid [0-9]* tid [0-9]* cpu [0-9]* /pid P tid P cpu N /' | sort -u; }
+comments() { nc_fields "$1" -e frame.comment | sed 's/^pid [0-9]* tid [0-9]* cpu [0-9]* /pid P tid P cpu N /' | sort -u; }
 [[ $(comments "$tmp/rx.pcapng") == "pid P tid P cpu N librte_net_pcap.so."*"+0x"* &&
 	$(comments "$tmp/rx.pcapng") == "$(comments "$tmp/rx_uprobe.pcapng")" ]] ||
 	fail "rx comments: $(comments "$tmp/rx.pcapng") (uprobes: $(comments "$tmp/rx_uprobe.pcapng"))"
-[[ $(fields "$tmp/tx.pcapng" -e frame.packet_flags_direction | sort -u) == 0x00000002 ]] ||
+[[ $(nc_fields "$tmp/tx.pcapng" -e frame.packet_flags_direction | sort -u) == 0x00000002 ]] ||
 	fail "tx_burst is not marked outbound"
 capinfos "$tmp/rx.pcapng" | grep -q "in-process, at rte_eth_fp_ops\[0\].rx_pkt_burst" ||
 	fail "the interface description does not say where the capture was: $(capinfos "$tmp/rx.pcapng" | grep -i descr)"

@@ -29,11 +29,6 @@ nc_tmpdir tmp
 NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
-fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
-meta() {
-	fields "$1" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue \
-		-e frame.comment | sed -E 's/\[[0-9]+\]/[P]/; s/pid [0-9]+ tid [0-9]+ cpu [0-9]+/pid P tid T cpu C/'
-}
 
 # byte for byte, and the same records as through uprobes
 for spec in fwd_burst@1@2 fwd_one@1 fwd_rx@2@ret fwd_rx@2@ret16; do
@@ -43,10 +38,10 @@ for spec in fwd_burst@1@2 fwd_one@1 fwd_rx@2@ret fwd_rx@2@ret16; do
 	nc_rp_same "$name" "$tmp/in.hex"
 	nc_rp_capture "${name}_uprobe" -- -f "$spec" -c "$n"
 	nc_rp_same "${name}_uprobe" "$tmp/in.hex"
-	[[ $(meta "$tmp/$name.pcapng") == "$(meta "$tmp/${name}_uprobe.pcapng")" ]] ||
-		fail "$spec: metadata differs from the uprobe path's: $(diff <(meta "$tmp/$name.pcapng") <(meta "$tmp/${name}_uprobe.pcapng") | head -5)"
-	[[ $(meta "$tmp/$name.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:${spec%%@*}" ]] ||
-		fail "$spec: interface $(meta "$tmp/$name.pcapng" | cut -f1 | sort -u)"
+	[[ $(nc_rp_meta "$tmp/$name.pcapng") == "$(nc_rp_meta "$tmp/${name}_uprobe.pcapng")" ]] ||
+		fail "$spec: metadata differs from the uprobe path's: $(diff <(nc_rp_meta "$tmp/$name.pcapng") <(nc_rp_meta "$tmp/${name}_uprobe.pcapng") | head -5)"
+	[[ $(nc_rp_meta "$tmp/$name.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:${spec%%@*}" ]] ||
+		fail "$spec: interface $(nc_rp_meta "$tmp/$name.pcapng" | cut -f1 | sort -u)"
 	grep -qx "netcap: nc_fwd\[[0-9]*\]:${spec%%@*}: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
 		"$tmp/$name.err" || fail "$spec summary: $(cat "$tmp/$name.err")"
 	capinfos "$tmp/$name.pcapng" | grep -q "in-process, at nc_fwd+0x[0-9a-f]*, patched to jump into a trampoline" ||
@@ -69,9 +64,9 @@ PY
 nc_rp_capture byoff -- --inject -f "nc_fwd+$off@1@2" -c "$n"
 nc_rp_same byoff "$tmp/in.hex"
 nc_rp_capture byoff_uprobe -- -f "nc_fwd+$off@1@2" -c "$n"
-[[ $(meta "$tmp/byoff.pcapng") == "$(meta "$tmp/byoff_uprobe.pcapng")" &&
-	$(meta "$tmp/byoff.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:nc_fwd+$off" ]] ||
-	fail "nc_fwd+$off@1@2: metadata $(meta "$tmp/byoff.pcapng" | cut -f1 | sort -u), uprobes $(meta "$tmp/byoff_uprobe.pcapng" | cut -f1 | sort -u)"
+[[ $(nc_rp_meta "$tmp/byoff.pcapng") == "$(nc_rp_meta "$tmp/byoff_uprobe.pcapng")" &&
+	$(nc_rp_meta "$tmp/byoff.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:nc_fwd+$off" ]] ||
+	fail "nc_fwd+$off@1@2: metadata $(nc_rp_meta "$tmp/byoff.pcapng" | cut -f1 | sort -u), uprobes $(nc_rp_meta "$tmp/byoff_uprobe.pcapng" | cut -f1 | sort -u)"
 echo "nc_fwd+$off@1@2 (fwd_burst by its offset): $n packets, byte-identical, the uprobe path's metadata"
 
 # chains of 3 segments (fwd_one walks them), VLAN tags stripped after rx
@@ -79,7 +74,7 @@ nc_rp_capture seg --segments 3 --strip-vlan -- --inject -f fwd_one@1 -c "$n"
 nc_rp_capture seg_uprobe --segments 3 --strip-vlan -- -f fwd_one@1 -c "$n"
 nc_pcap_hex "$tmp/seg_uprobe.pcapng" >"$tmp/seg_uprobe.hex"
 nc_rp_same seg "$tmp/seg_uprobe.hex"
-[[ $(meta "$tmp/seg.pcapng") == "$(meta "$tmp/seg_uprobe.pcapng")" ]] || fail "segments: metadata differs"
+[[ $(nc_rp_meta "$tmp/seg.pcapng") == "$(nc_rp_meta "$tmp/seg_uprobe.pcapng")" ]] || fail "segments: metadata differs"
 echo "fwd_one@1 over 3-segment chains with stripped VLAN tags: the uprobe path's bytes and metadata"
 
 # the compiled filter (function hooks have no direction: every stripped tag goes to its slow path)
@@ -92,7 +87,7 @@ nc_rp_same filtered "$tmp/want.hex"
 echo "filter \"tcp port 80 or vlan\" at fwd_burst@1@2: the same $m packets as tcpdump"
 
 # -G through a burst pointer and two functions: the same paths as through uprobes
-paths() { fields "$1" -e frame.comment | grep -o "path: .*" | sed -E 's/[+][0-9.]+ ?[a-zµ]*s/+T/g' | sort | uniq -c; }
+paths() { nc_fields "$1" -e frame.comment | grep -o "path: .*" | sed -E 's/[+][0-9.]+ ?[a-zµ]*s/+T/g' | sort | uniq -c; }
 nc_rp_capture gather -- --inject -G -f rx_burst:0,fwd_burst@1@2,fwd_one@1 -c "$((3 * n))"
 nc_rp_capture gather_uprobe -- -G -f rx_burst:0,fwd_burst@1@2,fwd_one@1 -c "$((3 * n))"
 [[ -n $(paths "$tmp/gather.pcapng") && $(paths "$tmp/gather.pcapng") == "$(paths "$tmp/gather_uprobe.pcapng")" ]] ||

@@ -29,11 +29,6 @@ nc_tmpdir tmp
 NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
-fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
-meta() {
-	fields "$1" -e frame.interface_name -e frame.packet_flags_direction -e frame.interface_queue \
-		-e frame.comment | sed -E 's/\[[0-9]+\]/[P]/; s/pid [0-9]+ tid [0-9]+ cpu [0-9]+/pid P tid T cpu C/'
-}
 summary() { sed -E 's/\[[0-9]+\]/[P]/' "$1"; }
 
 # the 2-byte semaphore $2 of process $1, read from its memory (PIE: the executable's first
@@ -83,10 +78,10 @@ nc_rp_capture burst -- --inject -f "$spec" -c "$n"
 nc_rp_same burst "$tmp/in.hex"
 nc_rp_capture burst_uprobe -- -f "$spec" -c "$n"
 nc_rp_same burst_uprobe "$tmp/in.hex"
-[[ $(meta "$tmp/burst.pcapng") == "$(meta "$tmp/burst_uprobe.pcapng")" ]] ||
-	fail "$spec: metadata differs from the uprobe path's: $(diff <(meta "$tmp/burst.pcapng") <(meta "$tmp/burst_uprobe.pcapng") | head -5)"
-[[ $(meta "$tmp/burst.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:usdt:nc_fwd:burst" ]] ||
-	fail "$spec: interface $(meta "$tmp/burst.pcapng" | cut -f1 | sort -u)"
+[[ $(nc_rp_meta "$tmp/burst.pcapng") == "$(nc_rp_meta "$tmp/burst_uprobe.pcapng")" ]] ||
+	fail "$spec: metadata differs from the uprobe path's: $(diff <(nc_rp_meta "$tmp/burst.pcapng") <(nc_rp_meta "$tmp/burst_uprobe.pcapng") | head -5)"
+[[ $(nc_rp_meta "$tmp/burst.pcapng" | cut -f1 | sort -u) == "nc_fwd[P]:usdt:nc_fwd:burst" ]] ||
+	fail "$spec: interface $(nc_rp_meta "$tmp/burst.pcapng" | cut -f1 | sort -u)"
 grep -qx "netcap: nc_fwd\[[0-9]*\]:usdt:nc_fwd:burst: seen $n, matched $n, written $n, dropped 0 (ring full 0, unreadable 0)" \
 	"$tmp/burst.err" || fail "$spec summary: $(cat "$tmp/burst.err")"
 [[ $(summary "$tmp/burst.err") == "$(summary "$tmp/burst_uprobe.err")" ]] ||
@@ -103,8 +98,8 @@ echo "$spec (site $site): $n packets, byte-identical to the input and to the upr
 nc_rp_capture one -- --inject -f usdt:nc_fwd:one@1 -c "$n"
 nc_rp_same one "$tmp/in.hex"
 nc_rp_capture one_uprobe -- -f usdt:nc_fwd:one@1 -c "$n"
-[[ $(meta "$tmp/one.pcapng") == "$(meta "$tmp/one_uprobe.pcapng")" ]] ||
-	fail "usdt:nc_fwd:one@1: metadata differs from the uprobe path's: $(diff <(meta "$tmp/one.pcapng") <(meta "$tmp/one_uprobe.pcapng") | head -5)"
+[[ $(nc_rp_meta "$tmp/one.pcapng") == "$(nc_rp_meta "$tmp/one_uprobe.pcapng")" ]] ||
+	fail "usdt:nc_fwd:one@1: metadata differs from the uprobe path's: $(diff <(nc_rp_meta "$tmp/one.pcapng") <(nc_rp_meta "$tmp/one_uprobe.pcapng") | head -5)"
 [[ $(summary "$tmp/one.err") == "$(summary "$tmp/one_uprobe.err")" ]] ||
 	fail "usdt:nc_fwd:one@1: summary differs: $(cat "$tmp/one.err") / $(cat "$tmp/one_uprobe.err")"
 one_site=$(readelf -n "$NC_FWD" | awk '/Name: one$/ {getline; sub(/,$/, "", $2); print $2; exit}')
@@ -120,8 +115,8 @@ echo "usdt:nc_fwd:one@1 (site $one_site behind its semaphore's je): $n packets, 
 # with a function hook and a burst pointer in the same capture: the uprobe path's records
 nc_rp_capture mixed -- --inject -f "rx_burst:0,$spec,fwd_one@1" -c "$((3 * n))"
 nc_rp_capture mixed_uprobe -- -f "rx_burst:0,$spec,fwd_one@1" -c "$((3 * n))"
-[[ $(meta "$tmp/mixed.pcapng" | sort) == "$(meta "$tmp/mixed_uprobe.pcapng" | sort)" ]] ||
-	fail "rx_burst:0,$spec,fwd_one@1: metadata differs from the uprobe path's: $(diff <(meta "$tmp/mixed.pcapng" | sort) <(meta "$tmp/mixed_uprobe.pcapng" | sort) | head -5)"
+[[ $(nc_rp_meta "$tmp/mixed.pcapng" | sort) == "$(nc_rp_meta "$tmp/mixed_uprobe.pcapng" | sort)" ]] ||
+	fail "rx_burst:0,$spec,fwd_one@1: metadata differs from the uprobe path's: $(diff <(nc_rp_meta "$tmp/mixed.pcapng" | sort) <(nc_rp_meta "$tmp/mixed_uprobe.pcapng" | sort) | head -5)"
 [[ $(nc_pcap_hex "$tmp/mixed.pcapng" | sort) == "$(sort "$tmp/in.hex" "$tmp/in.hex" "$tmp/in.hex")" ]] ||
 	fail "rx_burst:0,$spec,fwd_one@1: the packets are not the input three times"
 [[ $(summary "$tmp/mixed.err") == "$(summary "$tmp/mixed_uprobe.err")" ]] ||
@@ -154,8 +149,8 @@ got=$(capinfos -Mc "$tmp/live.pcapng" | awk '/Number of packets/ {print $NF}')
 [[ $got -gt 0 ]] || fail "live capture: no packets"
 [[ $(sems) == "0 0" ]] || fail "after the capture the semaphores are $(sems)"
 [[ $(text "$pid") == same ]] || fail "after a capture: $(text "$pid")"
-[[ $(fields "$tmp/live.pcapng" -e frame.interface_name | sed -E 's/\[[0-9]+\]/[P]/' | sort -u | paste -sd,) == "nc_fwd[P]:usdt:nc_fwd:burst,nc_fwd[P]:usdt:nc_fwd:one" ]] ||
-	fail "live capture: interfaces $(fields "$tmp/live.pcapng" -e frame.interface_name | sort -u | paste -sd,)"
+[[ $(nc_fields "$tmp/live.pcapng" -e frame.interface_name | sed -E 's/\[[0-9]+\]/[P]/' | sort -u | paste -sd,) == "nc_fwd[P]:usdt:nc_fwd:burst,nc_fwd[P]:usdt:nc_fwd:one" ]] ||
+	fail "live capture: interfaces $(nc_fields "$tmp/live.pcapng" -e frame.interface_name | sort -u | paste -sd,)"
 echo "forwarding nc_fwd, $both: $got packets from both probes; the sites jumped into trampolines and both semaphores were 1 while capturing; afterwards the code is its file's and the semaphores 0"
 
 # netcap SIGKILLed while capturing: the agent lowers the semaphore when it leaves

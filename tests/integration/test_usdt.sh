@@ -32,7 +32,6 @@ finish() { nc_rp_finish "$@"; }
 
 same_as() { nc_rp_same "$@"; }
 
-fields() { tshark -r "$1" -T fields "${@:2}" 2>/dev/null; }
 
 # the 2-byte semaphore nc_fwd_one_semaphore of process $1, read from its memory (PIE: the
 # executable's first mapping is its load base)
@@ -62,9 +61,9 @@ start_netcap one --pid "$NC_FWD_PID" -w "$tmp/one.pcapng" -f usdt:nc_fwd:one@1 -
 pid=$NC_FWD_PID
 finish one
 same_as one "$tmp/in.hex"
-[[ $(fields "$tmp/one.pcapng" -e frame.interface_name | sort -u) == "nc_fwd[$pid]:usdt:nc_fwd:one" ]] ||
-	fail "USDT interface name: $(fields "$tmp/one.pcapng" -e frame.interface_name | sort -u)"
-desc=$(fields "$tmp/one.pcapng" -e frame.interface_description | sort -u)
+[[ $(nc_fields "$tmp/one.pcapng" -e frame.interface_name | sort -u) == "nc_fwd[$pid]:usdt:nc_fwd:one" ]] ||
+	fail "USDT interface name: $(nc_fields "$tmp/one.pcapng" -e frame.interface_name | sort -u)"
+desc=$(nc_fields "$tmp/one.pcapng" -e frame.interface_description | sort -u)
 site=$(readelf -n "$NC_FWD" | awk '/Name: one$/ {getline; sub(/,$/, "", $2); print $2; exit}')
 [[ $desc == "netcap mbuf capture at usdt:nc_fwd:one in process $pid (probe at the USDT site nc_fwd+"* ]] ||
 	fail "USDT interface description: $desc"
@@ -104,7 +103,7 @@ start_netcap stack --pid "$NC_FWD_PID" -w "$tmp/stack.pcapng" -f fwd_one@1 -S -c
 pid=$NC_FWD_PID
 finish stack
 same_as stack "$tmp/in.hex"
-fields "$tmp/stack.pcapng" -e frame.comment | sed 's/ cpu [0-9]* / cpu N /' | sort -u >"$tmp/stacks"
+nc_fields "$tmp/stack.pcapng" -e frame.comment | sed 's/ cpu [0-9]* / cpu N /' | sort -u >"$tmp/stacks"
 [[ $(wc -l <"$tmp/stacks") == 1 ]] || fail "-S: more than one stack: $(cat "$tmp/stacks")"
 re="^pid $pid tid $pid cpu N fwd_one\\\\nstack:\\\\n  fwd_one\\+0x[0-9a-f]+ \\(nc_fwd.c:[0-9]+\\)\\\\n  forward \\(inlined\\) \\(nc_fwd.c:$l_fwd\\)\\\\n  run \\(inlined\\) \\(nc_fwd.c:$l_run\\)\\\\n  main\\+0x[0-9a-f]+ \\(nc_fwd.c:$l_main\\)\\\\n"
 [[ $(cat "$tmp/stacks") =~ $re ]] || fail "-S: stack at fwd_one: $(cat "$tmp/stacks"), want /$re/"
