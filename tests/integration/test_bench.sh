@@ -66,8 +66,8 @@ done < <(rows "$tmp/startup")
 run rate bash "$top/bench/mbuf_rate.sh" "$netcap" "$nc_fwd" 1 1
 [[ $(header "$tmp/rate") == "hook point|kind|filter|forwarded Mpps|kept|per CPU second, Mpps|kept|dropped" ]] ||
 	fail "mbuf_rate: header $(header "$tmp/rate")"
-(($(rows "$tmp/rate" | wc -l) == 18)) ||
-	fail "mbuf_rate: want 18 rows (baseline, the empty uprobe, 5 hooks through uprobes and 3 in-process x 2 filters)"
+(($(rows "$tmp/rate" | wc -l) == 26)) ||
+	fail "mbuf_rate: want 26 rows (baseline, the empty uprobe, 5 hooks and 2 USDT probes through uprobes, 3 functions and 2 USDT probes in-process, x 2 filters)"
 [[ $(rows "$tmp/rate" | sed -n 2p | cut -d'|' -f2,9 | tr -d ' ') == '`fwd_burst`(bpftrace,`{}`)|–' ]] ||
 	fail "mbuf_rate: second row is not the empty uprobe: $(rows "$tmp/rate" | sed -n 2p)"
 [[ $(rows "$tmp/rate" | head -1 | cut -d'|' -f9 | tr -d ' ') == – ]] || fail "mbuf_rate: the baseline has drops"

@@ -90,8 +90,8 @@ for p in $pids; do
 done
 n=$((n + 1))
 expect "$N list --pid=$P" "$P"
-expect "$N mbuf --pid $P -f " "fwd_burst@1@2 fwd_inspect@1 fwd_one@1 fwd_rx@2@3 fwd_rx@2@ret rte_pktmbuf_detach@1 rte_pktmbuf_free@1 rx_burst rx_burst:0 tx_burst tx_burst:0 usdt:nc_fwd:burst@ usdt:nc_fwd:one@"
-expect "$N mbuf -p $P -f fwd_" "fwd_burst@1@2 fwd_inspect@1 fwd_one@1 fwd_rx@2@3 fwd_rx@2@ret"
+expect "$N mbuf --pid $P -f " "fwd_burst@1@2 fwd_csum@1 fwd_inspect@1 fwd_one@1 fwd_rx@2@3 fwd_rx@2@ret rte_pktmbuf_detach@1 rte_pktmbuf_free@1 rx_burst rx_burst:0 tx_burst tx_burst:0 usdt:nc_fwd:burst@ usdt:nc_fwd:one@"
+expect "$N mbuf -p $P -f fwd_" "fwd_burst@1@2 fwd_csum@1 fwd_inspect@1 fwd_one@1 fwd_rx@2@3 fwd_rx@2@ret"
 expect "$N mbuf --pid=$P -f tx_burst,fwd_o" "tx_burst,fwd_one@1"
 expect "$N mbuf --pid $P -f rx_burst:" "0"
 expect "$N mbuf --pid $P -f usdt:nc_fwd:b" "burst@"
