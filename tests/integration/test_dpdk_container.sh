@@ -142,6 +142,13 @@ echo "-S: fwd_burst <- forward (nc_fwd.c:$line), named from the container's file
 # build tree, the installed one under the host's LIBDIR) and its own network namespace (the
 # host's abstract sockets are not its). The agent goes in through a memfd of the process, the
 # socket is made in the container's network namespace; nothing is left in its files or mounts.
+# /tmp is bound into the container (dpdk_lib.sh): the build's agent under /tmp (a CI clone)
+# would be visible in there, so netcap loads a copy of it from a directory the container does not
+# see (its /var/tmp is the root's own)
+agentdir=
+TMPDIR=/var/tmp nc_tmpdir agentdir
+cp "$(dirname "$netcap")/../agent/libnetcap-agent.so" "$agentdir/"
+export NETCAP_AGENT=$agentdir/libnetcap-agent.so
 NC_ROOT_EXE=$host_fwd nc_root_start container --stats -- \
 	--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/tx2.pcap"
 pid=$NC_FWD_PID
