@@ -141,3 +141,23 @@ int nc_output_fdopen(int fd, const char *kind, struct nc_output *o, char *err, s
 	snprintf(what, sizeof(what), "file descriptor %d", fd);
 	return wrap_fd(fd, what, o, err, errlen);
 }
+
+int nc_output_write_block(struct nc_output *o, const void *buf, size_t len, uint64_t units)
+{
+	errno = 0;
+	if (fflush(o->f) != 0 || ferror(o->f))
+		return -(errno ? errno : EIO);
+	nc_output_synced(o);
+	for (size_t done = 0; done < len;) {
+		ssize_t k = write(fileno(o->f), (const uint8_t *)buf + done, len - done);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -(k < 0 ? errno : EIO);
+		done += (size_t)k;
+	}
+	nc_output_block(o, len, units);
+	nc_output_synced(o);
+	return 0;
+}

@@ -49,6 +49,10 @@ void nc_output_block(struct nc_output *o, uint64_t bytes, uint64_t units);
 /* The stream was flushed: every block so far is in the file. */
 void nc_output_synced(struct nc_output *o);
 
+/* Write len bytes of whole records (units of them) past stdio: what stdio holds first, then the
+ * block with write(2), copied once; 0, or -errno (the caller cuts the file back) */
+int nc_output_write_block(struct nc_output *o, const void *buf, size_t len, uint64_t units);
+
 /*
  * After a failed write (a full disk): cuts a regular file back to the end of the last whole
  * block that reached it and drops what is still buffered, so that the file holds whole blocks

@@ -183,22 +183,9 @@ int nc_pcap_records(struct nc_pcap *w, const void *buf, size_t len, uint64_t pac
 		return ret;
 	if (!len)
 		return 0;
-	/* past stdio: what it holds first, then the block with write(2), copied once */
-	errno = 0;
-	if (fflush(w->out.f) != 0 || ferror(w->out.f))
-		return fail_write(w, errno, err, errlen);
-	nc_output_synced(&w->out);
-	for (size_t done = 0; done < len;) {
-		ssize_t k = write(fileno(w->out.f), (const uint8_t *)buf + done, len - done);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return fail_write(w, k < 0 ? errno : EIO, err, errlen);
-		done += (size_t)k;
-	}
-	nc_output_block(&w->out, len, packets);
-	nc_output_synced(&w->out);
+	ret = nc_output_write_block(&w->out, buf, len, packets);
+	if (ret)
+		return fail_write(w, -ret, err, errlen);
 	return 0;
 }
 

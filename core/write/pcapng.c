@@ -554,22 +554,9 @@ int nc_pcapng_epbs(struct nc_pcapng *w, const void *buf, size_t len, uint64_t pa
 			      w->out.what);
 	if (!len)
 		return 0;
-	/* past stdio: what it holds first (IDBs among it), then the block with write(2) */
-	errno = 0;
-	if (fflush(w->out.f) == EOF)
-		return fail_write(w, errno, err, errlen);
-	nc_output_synced(&w->out);
-	for (size_t done = 0; done < len;) {
-		ssize_t k = write(fileno(w->out.f), (const uint8_t *)buf + done, len - done);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return fail_write(w, k < 0 ? errno : EIO, err, errlen);
-		done += (size_t)k;
-	}
-	nc_output_block(&w->out, len, packets);
-	nc_output_synced(&w->out);
+	ret = nc_output_write_block(&w->out, buf, len, packets);
+	if (ret)
+		return fail_write(w, -ret, err, errlen);
 	for (uint32_t i = 0; i < n_delivered && i < w->n_ifaces; i++)
 		w->ifaces[i].delivered += delivered[i];
 	return 0;
