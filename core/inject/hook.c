@@ -151,13 +151,46 @@ static const uint8_t stub_save[] = {
     0x48, 0x83, 0xe4, 0xf0,			    /* and rsp, -16 */
     0xfc,					    /* cld */
 };
-static const uint8_t stub_restore[] = {
+static const uint8_t stub_restore_popfq[] = {
     0x48, 0x89, 0xec,				    /* mov rsp, rbp */
     0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, /* pop r15 .. r12 */
     0x41, 0x5b, 0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, /* pop r11 .. r8 */
     0x5f, 0x5e, 0x5d, 0x5b, 0x5a, 0x59, 0x58,	    /* pop rdi rsi rbp rbx rdx rcx rax */
     0x9d,					    /* popfq */
 };
+/*
+ * The same without popfq (~8 ns here, against ~1 ns for this): with rax still on the stack and
+ * the saved flags above it, DF is set again if it was (the stub cleared it), OF comes back from
+ * `add al, 0x7f` on its saved bit (0x01 + 0x7f overflows, 0x7f does not), then sahf loads SF ZF
+ * AF PF CF from the saved low byte; lea drops the flags' slot without touching them. What it
+ * does not restore, TF and AC, no code the stub runs changes.
+ */
+static const uint8_t stub_restore_sahf[] = {
+    0x48, 0x89, 0xec,				    /* mov rsp, rbp */
+    0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, /* pop r15 .. r12 */
+    0x41, 0x5b, 0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, /* pop r11 .. r8 */
+    0x5f, 0x5e, 0x5d, 0x5b, 0x5a, 0x59,		    /* pop rdi rsi rbp rbx rdx rcx */
+    0x8a, 0x44, 0x24, 0x09,			    /* mov al, [rsp + 9]: flags 8..15 */
+    0xa8, 0x04,					    /* test al, 4: DF */
+    0x74, 0x01,					    /* jz +1 */
+    0xfd,					    /* std */
+    0xc0, 0xe8, 0x03,				    /* shr al, 3 */
+    0x24, 0x01,					    /* and al, 1: OF */
+    0x04, 0x7f,					    /* add al, 0x7f: OF = al */
+    0x8a, 0x64, 0x24, 0x08,			    /* mov ah, [rsp + 8]: flags 0..7 */
+    0x9e,					    /* sahf */
+    0x58,					    /* pop rax */
+    0x48, 0x8d, 0x64, 0x24, 0x08,		    /* lea rsp, [rsp + 8] */
+};
+
+/* The registers and the flags back as the stub found them. */
+static void put_restore(struct tbuf *b, const struct nc_hook_in *in)
+{
+	if (in->popfq)
+		put(b, stub_restore_popfq, sizeof(stub_restore_popfq));
+	else
+		put(b, stub_restore_sahf, sizeof(stub_restore_sahf));
+}
 
 #define SAVED_RAX 112
 
@@ -227,7 +260,7 @@ static int put_stub(struct tbuf *b, const struct nc_hook_in *in, char *err, size
 	}
 	if (!b->over)
 		set32(b->p + jz, (int32_t)(b->n - (jz + 4)));
-	put(b, stub_restore, sizeof(stub_restore));
+	put_restore(b, in);
 	return 0;
 far:
 	return nc_err(err, errlen, ERANGE,
@@ -330,7 +363,7 @@ static int put_site_stub(struct tbuf *b, const struct nc_hook_in *in, char *err,
 		put_xrstor(b);
 	if (!b->over)
 		set32(b->p + jz, (int32_t)(b->n - (jz + 4)));
-	put(b, stub_restore, sizeof(stub_restore));
+	put_restore(b, in);
 	/* lea rsp, [rsp + 128]: lea keeps the flags */
 	put(b, (const uint8_t[]){0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0}, 8);
 	return 0;
@@ -363,7 +396,7 @@ static int put_ret_stub(struct tbuf *b, const struct nc_hook_in *in)
 		put_xrstor(b);
 	put(b, (const uint8_t[]){0x48, 0x89, 0x85}, 3); /* mov [rbp + SAVED_RET], rax */
 	put32(b, SAVED_RET);
-	put(b, stub_restore, sizeof(stub_restore));
+	put_restore(b, in);
 	put1(b, 0xc3); /* ret */
 	return 0;
 }
@@ -386,6 +419,13 @@ uint32_t nc_hook_xsave_size(void)
 			size = b + a;
 	}
 	return (size + 63) & ~63u;
+}
+
+bool nc_hook_has_sahf(void)
+{
+	unsigned a, b, c, d;
+
+	return __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_LAHF_LM);
 }
 
 /* The branch kinds re-encoded; everything else relative is refused. */

@@ -10,7 +10,8 @@
  *
  *   stub       (NC_HOOK_SINGLE, NC_HOOK_VECTOR only) saves every general register and the
  *              flags (and, with xsave_size, the x87/SSE/AVX/AVX-512 state), aligns the stack,
- *              calls data->entry(data->cookie, a, b) unless entry is 0, restores everything;
+ *              calls data->entry(data->cookie, a, b) unless entry is 0, restores everything
+ *              (of the flags: the arithmetic ones and DF, with sahf unless in->popfq);
  *   relocated  the function's first instructions (at least NC_HOOK_PATCH_LEN bytes of them),
  *              re-encoded for their new address;
  *   jmp        back to func + reloc_len.
@@ -21,6 +22,7 @@
 #ifndef NC_HOOK_H
 #define NC_HOOK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,6 +94,11 @@ struct nc_hook_in {
 	 * nc_hook_xsave_size() of the machine the target runs on (netcap's own).
 	 */
 	uint32_t xsave_size;
+	/*
+	 * Restore the flags with popfq (~8 ns here) instead of sahf and two instructions for OF
+	 * and DF (~1 ns): for a CPU without sahf in 64-bit mode (nc_hook_has_sahf()).
+	 */
+	bool popfq;
 	/*
 	 * A USDT site inside the function (loc[0].type set): the patch goes at func + patch_off
 	 * (an instruction of the function: the probe's nop) instead of the entry, the instructions
@@ -171,6 +178,9 @@ int nc_hook_build_pointer(const struct nc_hook_in *in, struct nc_hook_out *out, 
  * CPU or the kernel has no xsave.
  */
 uint32_t nc_hook_xsave_size(void);
+
+/* Whether this CPU has lahf/sahf in 64-bit mode (CPUID 0x80000001 ECX bit 0): else popfq. */
+bool nc_hook_has_sahf(void);
 
 /*
  * The 5 bytes of a jmp rel32 at `from` to `to`: -ERANGE when out of reach. For the patcher and

@@ -195,6 +195,7 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 					 .count_arg = h->count_arg,
 					 /* no xsave: the agent's entries touch no vector or x87
 					  * register (agent/agent.c, tests/unit/agent_gpr.sh) */
+					 .popfq = !nc_hook_has_sahf(),
 					 .patch_off = h->patch_off,
 					 .site_off = h->site_off};
 		for (int k = 0; k < 2; k++)

@@ -59,8 +59,8 @@ __asm__(".text\n"
 	".p2align 4\n"
 	/*
 	 * void t_regs_probe(void): every general register but rsp set to 0x11111111111111NN and
-	 * the flags to CF PF AF ZF SF OF, calls *t_regs_fn, stores all of them in t_regs_out[0..14]
-	 * and the flags in t_regs_out[15].
+	 * the flags to t_regs_flags, calls *t_regs_fn, stores all of them in t_regs_out[0..14]
+	 * and the flags in t_regs_out[15] (then clears DF for the C caller).
 	 */
 	".globl t_regs_probe\n.type t_regs_probe,@function\nt_regs_probe:\n"
 	"\tpush %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n"
@@ -73,9 +73,9 @@ __asm__(".text\n"
 	"\tmovabs $0x111111111111110a, %r11\n\tmovabs $0x111111111111110b, %r12\n"
 	"\tmovabs $0x111111111111110c, %r13\n\tmovabs $0x111111111111110d, %r14\n"
 	"\tmovabs $0x111111111111110e, %r15\n"
-	"\tpush $0x8d5\n\tpopfq\n"
+	"\tpush t_regs_flags(%rip)\n\tpopfq\n"
 	"\tcall *t_regs_fn(%rip)\n"
-	"\tpushfq\n"
+	"\tpushfq\n\tcld\n"
 	"\tmov %rax, t_regs_out+0(%rip)\n\tmov %rcx, t_regs_out+8(%rip)\n"
 	"\tmov %rdx, t_regs_out+16(%rip)\n\tmov %rbx, t_regs_out+24(%rip)\n"
 	"\tmov %rbp, t_regs_out+32(%rip)\n\tmov %rsi, t_regs_out+40(%rip)\n"
@@ -141,6 +141,7 @@ extern const uint8_t t_sum_end[], t_rip_end[], t_call_end[], t_keep_end[], t_arg
 void t_vec_probe(void);
 void *t_regs_fn;
 uint64_t t_regs_out[16];
+uint64_t t_regs_flags = 0x8d5; /* CF PF AF ZF SF OF */
 uint8_t t_vec_in[16 * 32], t_vec_out[16 * 32];
 
 /*
@@ -150,7 +151,16 @@ uint8_t t_vec_in[16 * 32], t_vec_out[16 * 32];
  */
 #define BOUND_MS 1000
 
-#define FLAGS_SET 0x8d5 /* CF PF AF ZF SF OF */
+#define FLAGS_KEPT 0xcd5 /* CF PF AF ZF SF DF OF: what the stubs restore */
+
+/* t_regs_probe's flags came back as it set them */
+static void check_flags(void)
+{
+	g_assert_cmphex(t_regs_out[15] & FLAGS_KEPT, ==, t_regs_flags & FLAGS_KEPT);
+}
+
+/* Trampolines restore the flags with popfq instead of sahf (both variants are run) */
+static bool use_popfq;
 
 /* What the trampolines' entry saw. */
 static uint64_t seen_cookie, seen_a, seen_b;
@@ -690,6 +700,7 @@ static void *patched_copy_x(const void *fn, size_t size, uint8_t *r, enum nc_hoo
 	    .arg = arg,
 	    .count_arg = count_arg,
 	    .xsave_size = xsave,
+	    .popfq = use_popfq,
 	};
 	struct nc_hook_out out;
 	struct nc_hook_data d = {(uint64_t)(uintptr_t)ent, 0xc00c1e};
@@ -751,6 +762,23 @@ static void test_exec_registers(void)
 	uint8_t *r = map_near((void *)t_keep, 3 * 4096);
 	struct nc_hook_data *d = (struct nc_hook_data *)(r + 8192);
 
+	/* every arithmetic flag and DF set, none, and mixes; restored with sahf, then popfq */
+	static const uint64_t flags[] = {0xcd5, 0x0, 0x801, 0x4c4, 0x410, 0x0d5};
+
+	for (size_t k = 0; k < 2 * G_N_ELEMENTS(flags); k++) {
+		use_popfq = k >= G_N_ELEMENTS(flags);
+		t_regs_flags = flags[k % G_N_ELEMENTS(flags)];
+		t_regs_fn = patched_copy((void *)t_keep, SIZE(t_keep), r, NC_HOOK_SINGLE, 1, 0);
+		seen_calls = 0;
+		memset(t_regs_out, 0, sizeof(t_regs_out));
+		t_regs_probe();
+		g_assert_cmpint(seen_calls, ==, 1);
+		for (int i = 0; i < 15; i++)
+			g_assert_cmphex(t_regs_out[i], ==, 0x1111111111111100 + (uint64_t)i);
+		check_flags();
+	}
+	use_popfq = false;
+	t_regs_flags = 0x8d5;
 	t_regs_fn = patched_copy((void *)t_keep, SIZE(t_keep), r, NC_HOOK_SINGLE, 1, 0);
 	for (int round = 0; round < 2; round++) {
 		seen_calls = 0;
@@ -763,7 +791,7 @@ static void test_exec_registers(void)
 		}
 		for (int i = 0; i < 15; i++)
 			g_assert_cmphex(t_regs_out[i], ==, 0x1111111111111100 + (uint64_t)i);
-		g_assert_cmphex(t_regs_out[15] & FLAGS_SET, ==, FLAGS_SET);
+		check_flags();
 		d->entry = 0; /* round 2: switched off */
 	}
 	munmap(r, 3 * 4096);
@@ -802,7 +830,7 @@ static void test_exec_vector(void)
 		t_regs_probe();
 		for (int i = 0; i < 15; i++)
 			g_assert_cmphex(t_regs_out[i], ==, 0x1111111111111100 + (uint64_t)i);
-		g_assert_cmphex(t_regs_out[15] & FLAGS_SET, ==, FLAGS_SET);
+		check_flags();
 	}
 	munmap(r, 3 * 4096);
 }
@@ -905,13 +933,19 @@ static void test_exec_return(void)
 		t_regs_fn = patched_copy_ret((void *)t_keep, SIZE(t_keep), r, 1, x ? xsave : 0);
 		ret_clobber_vec = x;
 		ret_calls = 0;
-		memset(t_regs_out, 0, sizeof(t_regs_out));
-		t_regs_probe();
-		g_assert_cmpint(ret_calls, ==, 1);
-		g_assert_cmphex(ret_seen_rax, ==, 0x1111111111111100);
-		for (int i = 0; i < 15; i++)
-			g_assert_cmphex(t_regs_out[i], ==, 0x1111111111111100 + (uint64_t)i);
-		g_assert_cmphex(t_regs_out[15] & FLAGS_SET, ==, FLAGS_SET);
+		for (int f = 0; f < 2; f++) { /* every arithmetic flag and DF, then none */
+			t_regs_flags = f ? 0 : 0xcd5;
+			memset(t_regs_out, 0, sizeof(t_regs_out));
+			t_regs_probe();
+			g_assert_cmpint(ret_calls, ==, f + 1);
+			g_assert_cmphex(ret_seen_rax, ==, 0x1111111111111100);
+			for (int i = 0; i < 15; i++)
+				g_assert_cmphex(t_regs_out[i], ==,
+						0x1111111111111100 + (uint64_t)i);
+			check_flags();
+		}
+		t_regs_flags = 0x8d5;
+		ret_calls = 1;
 		if (!x)
 			continue;
 		for (size_t i = 0; i < sizeof(t_vec_in); i++)
