@@ -546,16 +546,20 @@ static int relocate(csh cs, const cs_insn *in, struct tbuf *b, const struct nc_h
 
 /*
  * Every direct branch of the function's body (scan_len bytes) whose target lies strictly inside
- * the patched bytes is refused; a body that does not decode to its end is refused too.
+ * the patched bytes is refused; a body that does not decode to its end is refused too. The same
+ * for the function's cold part (in->cold), whose branches back into the function the body's
+ * scan does not see.
  */
-static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char *err, size_t errlen)
+static int scan_code(csh cs, const struct nc_hook_in *in, const uint8_t *code, size_t scan_len,
+		     uint64_t base, bool cold, char *err, size_t errlen)
 {
 	const char *name = in->name ? in->name : "function";
-	const uint8_t *p = in->code;
+	const uint8_t *p = code;
 	size_t left = scan_len;
-	uint64_t addr = in->func, at = in->func + in->patch_off;
+	uint64_t addr = base, at = in->func + in->patch_off;
 	cs_insn *insn = cs_malloc(cs);
-	bool boundary = in->patch_off == 0;
+	bool boundary = cold || in->patch_off == 0;
+	const char *part = cold ? ".cold" : "";
 	int ret = 0;
 
 	if (!insn)
@@ -566,13 +570,13 @@ static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char 
 		boundary |= addr == at;
 
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
-			if (in->func_size == 0)
+			if (!cold && in->func_size == 0)
 				break; /* only the bytes given: the last one may be cut */
-			ret =
-			    nc_err(err, errlen, EILSEQ,
-				   "%s+0x%llx: bytes that do not decode; no branch into the patch "
-				   "can be ruled out",
-				   name, (unsigned long long)(addr - in->func));
+			ret = nc_err(
+			    err, errlen, EILSEQ,
+			    "%s%s+0x%llx: bytes that do not decode; no branch into the patch "
+			    "can be ruled out",
+			    name, part, (unsigned long long)(addr - base));
 			break;
 		}
 		enum branch k = branch_kind(insn, &cc);
@@ -586,11 +590,11 @@ static int scan_body(csh cs, const struct nc_hook_in *in, size_t scan_len, char 
 			    !(in->site_off && (k == BR_JCC || k == BR_JMP) && insn->address >= at &&
 			      insn->address < at + NC_HOOK_PATCH_LEN)) {
 				ret = nc_err(err, errlen, ENOTSUP,
-					     "%s+0x%llx: %s %s lands inside the %d patched bytes "
-					     "(+0x%llx)",
-					     name, (unsigned long long)(insn->address - in->func),
+					     "%s%s+0x%llx: %s %s lands inside the %d patched bytes "
+					     "(%s+0x%llx)",
+					     name, part, (unsigned long long)(insn->address - base),
 					     insn->mnemonic, insn->op_str, NC_HOOK_PATCH_LEN,
-					     (unsigned long long)(to - in->func));
+					     cold ? name : "", (unsigned long long)(to - in->func));
 				break;
 			}
 		}
@@ -800,7 +804,9 @@ int nc_hook_build(const struct nc_hook_in *in, struct nc_hook_out *out, char *er
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
 		return nc_err(err, errlen, ENOMEM, "capstone: cannot open an x86-64 disassembler");
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	ret = scan_body(cs, in, scan_len, err, errlen);
+	ret = scan_code(cs, in, in->code, scan_len, in->func, false, err, errlen);
+	if (!ret && in->cold_len)
+		ret = scan_code(cs, in, in->cold, in->cold_len, in->cold_addr, true, err, errlen);
 	if (ret)
 		goto out;
 

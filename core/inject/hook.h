@@ -116,6 +116,14 @@ struct nc_hook_in {
 	 * them landing among them is re-aimed at the copy. 0: at patch_off.
 	 */
 	uint64_t site_off;
+	/*
+	 * The function's cold part (GCC's NAME.cold: the unlikely paths it moved out of the body,
+	 * which jump back into it), cold_len bytes at run-time address cold_addr, scanned like the
+	 * body for branches into the patched bytes; cold_len 0: none.
+	 */
+	const uint8_t *cold;
+	size_t cold_len;
+	uint64_t cold_addr;
 };
 
 #define NC_HOOK_XSAVE_MASK 0xe7u /* x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM */
@@ -140,8 +148,8 @@ struct nc_hook_out {
  *   -EILSEQ     bytes that do not decode (of the first instructions, or of the function's body
  *               up to func_size when it is known), or a patch_off that is no instruction's start;
  *   -ENOTSUP    an instruction that cannot be re-encoded (jrcxz, loop*, xbegin), or a direct
- *               branch of the function landing inside the patched bytes (func, func + 5), or
- *               (site, site + 5) with patch_off;
+ *               branch of the function or of its cold part landing inside the patched bytes
+ *               (func, func + 5), or (site, site + 5) with patch_off;
  *   -ERANGE     a RIP-relative operand, or the trampoline, out of reach of a 32-bit displacement;
  *   -EXDEV      the 5 bytes would cross a page boundary (a write to /proc/PID/mem is not atomic
  *               across pages).

@@ -547,7 +547,10 @@ int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char 
 						  .ret_bits = h->ret_bits,
 						  .site_off = h->site_off,
 						  .loc = {fh_loc(&h->loc[0]), fh_loc(&h->loc[1])},
-						  .func_name = h->func_name};
+						  .func_name = h->func_name,
+						  .cold = h->cold,
+						  .cold_size = h->cold_size,
+						  .cold_off = h->cold_off};
 	}
 	r = 0;
 	for (size_t i = 0; !r && i < o->n_hooks; i++) /* where each USDT site's patch starts */

@@ -58,6 +58,9 @@ struct nc_inproc_hook {
 	struct nc_arg_loc loc[2];
 	uint64_t sema;
 	const char *func_name;
+	/* the function's cold part (GCC's NAME.cold) in path: its address in the application,
+	 * size and file offset, scanned for branches back into the patched bytes; size 0: none */
+	uint64_t cold, cold_size, cold_off;
 };
 
 struct nc_inproc_opts {

@@ -102,6 +102,38 @@ out:
 	return ret;
 }
 
+/*
+ * The function's cold part as its file has it (the scan only needs its branches' targets):
+ * NULL with *len 0 when there is none; a file that cannot be read is an error.
+ */
+static int read_cold(const struct nc_fh_func *h, uint8_t **cold, size_t *len, char *err,
+		     size_t errlen)
+{
+	size_t n = h->cold_size < MAX_FUNC ? (size_t)h->cold_size : MAX_FUNC;
+	uint8_t *c;
+	ssize_t got;
+	int fd;
+
+	*cold = NULL;
+	*len = 0;
+	if (!n)
+		return 0;
+	c = malloc(n);
+	fd = open(h->path, O_RDONLY | O_CLOEXEC);
+	got = fd < 0 || !c ? -1 : pread(fd, c, n, (off_t)h->cold_off);
+	if (fd >= 0)
+		close(fd);
+	if (got != (ssize_t)n) {
+		free(c);
+		return nc_err(err, errlen, !c ? ENOMEM : EIO,
+			      "hook spec \"%s\": reading the function's cold part in %s: %s",
+			      h->spec, h->path, !c ? "out of memory" : "short read");
+	}
+	*cold = c;
+	*len = n;
+	return 0;
+}
+
 /* Writes the trampoline unless the same bytes are there (a trampoline of an earlier capture);
  * memory still holding int3 fill was never written */
 static int write_tramp(int mem, const struct nc_fh_func *h, uint64_t at,
@@ -171,8 +203,8 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		const struct nc_agent_tramp *tr = &t->t[i];
 		struct nc_fh_site *s = &sites[i];
 		struct nc_hook_out o;
-		uint8_t *code = NULL;
-		size_t len = 0;
+		uint8_t *code = NULL, *cold = NULL;
+		size_t len = 0, cold_len = 0;
 		struct nc_hook_in in;
 		uint8_t slot[8] = {0};
 		char name[256];
@@ -180,8 +212,12 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		if (!h->func)
 			continue;
 		ret = read_func(mem, hooks, n, i, t, &code, &len, s->now, err, errlen);
-		if (ret)
+		if (!ret)
+			ret = read_cold(h, &cold, &cold_len, err, errlen);
+		if (ret) {
+			free(code);
 			break;
+		}
 		in = (struct nc_hook_in){.code = code,
 					 .code_len = len,
 					 .func = h->func,
@@ -197,7 +233,10 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 					  * register (agent/agent.c, tests/unit/agent_gpr.sh) */
 					 .popfq = !nc_hook_has_sahf(),
 					 .patch_off = h->patch_off,
-					 .site_off = h->site_off};
+					 .site_off = h->site_off,
+					 .cold = cold,
+					 .cold_len = cold_len,
+					 .cold_addr = h->cold};
 		for (int k = 0; k < 2; k++)
 			in.loc[k] = (struct nc_hook_loc){.off = h->loc[k].off,
 							 .type = h->loc[k].type,
@@ -210,6 +249,7 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		in.name = name;
 		ret = nc_hook_build(&in, &o, why, sizeof(why));
 		free(code);
+		free(cold);
 		if (ret) {
 			ret = nc_err(err, errlen, -ret,
 				     "hook spec \"%s\": cannot be hooked in-process: %s; nothing "

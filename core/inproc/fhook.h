@@ -42,6 +42,7 @@ struct nc_fh_func {
 	const char *func_name; /* the containing function, for messages (NULL: the spec's) */
 	uint64_t patch_off;    /* where the patch starts: site_off, or the branch over the site's
 				* nop right before it (nc_fh_site_start()) */
+	uint64_t cold, cold_size, cold_off; /* its cold part: address, size, offset in path */
 };
 
 struct nc_fh_site {

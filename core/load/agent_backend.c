@@ -157,7 +157,10 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 						    .site_off = h->site_off,
 						    .loc = {h->loc_pkt, h->loc_cnt},
 						    .sema = h->sema,
-						    .func_name = h->func_name};
+						    .func_name = h->func_name,
+						    .cold = h->cold,
+						    .cold_size = h->cold_size,
+						    .cold_off = h->cold_off};
 		}
 		if (!ag->n_hooks) {
 			g_free(ag->hooks);

@@ -173,6 +173,28 @@ static int plan_usdt_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 			    const struct nc_hook_spec *s, char *err, size_t errlen);
 
 /*
+ * The cold part of the function at file offset `func_off` of e (GCC's NAME.cold, the unlikely
+ * paths moved out of the body, which jump back into it), loaded at `base`: its address, size
+ * and file offset into h, for the scan of branches into the patch. Nothing when the function
+ * has no symbol starting there or no cold part.
+ */
+static void find_cold(const struct nc_elf *e, uint64_t func_off, uint64_t base,
+		      struct nc_plan_agent_hook *h)
+{
+	char name[256], cold[272];
+	uint64_t off, size, vaddr;
+
+	if (nc_elf_symbolize(e, func_off, name, sizeof(name)) || strchr(name, '+'))
+		return;
+	snprintf(cold, sizeof(cold), "%s.cold", name);
+	if (nc_elf_func(e, cold, &off, &size, NULL, 0) || !size || nc_elf_vaddr(e, off, &vaddr))
+		return;
+	h->cold = base + vaddr;
+	h->cold_size = size;
+	h->cold_off = off;
+}
+
+/*
  * FUNC@N, FUNC@N@M, OBJECT:FUNC@… in-process (--inject): one point, the function's entry patched
  * to jump into a trampoline of the agent (netcap builds and writes it when the agent is in
  * place: core/inproc/fhook.c). The forms not served in-process yet are refused here.
@@ -184,6 +206,7 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 	struct nc_elf *e = NULL;
 	struct nc_maps *m = p->maps;
 	uint64_t offset = 0, size = 0, vaddr = 0, base = 0;
+	struct nc_plan_agent_hook cold = {0};
 	g_autofree char *where = NULL, *label = NULL;
 	const char *path = NULL, *file;
 	int ret;
@@ -217,6 +240,8 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 			     s->text, (unsigned long long)offset, path);
 	if (!ret)
 		ret = nc_maps_load_base(m, path, e, &base, err, errlen);
+	if (!ret)
+		find_cold(e, offset, base, &cold);
 	nc_elf_close(e);
 	if (ret)
 		return ret;
@@ -249,7 +274,10 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 					.arg = s->arg_pkt,
 					.count_arg = s->kind == NC_HOOK_VECTOR ? s->arg_cnt : 0,
 					.ret_bits = s->kind == NC_HOOK_RET_SAVE ? s->ret_bits : 0,
-					.spec = g_strdup(s->text)};
+					.spec = g_strdup(s->text),
+					.cold = cold.cold,
+					.cold_size = cold.cold_size,
+					.cold_off = cold.cold_off};
 	return 0;
 }
 
@@ -549,6 +577,8 @@ static int usdt_site_inproc(const struct nc_dpdk_proc *p, const struct nc_hook_s
 			     s->provider, s->func, path);
 	if (!ret)
 		ret = nc_maps_load_base(p->maps, path, e, &base, err, errlen);
+	if (!ret)
+		find_cold(e, foff, base, h);
 	nc_elf_close(e);
 	if (ret)
 		return ret;

@@ -136,6 +136,9 @@ void nc_plan_print(FILE *out, const char *prefix, const struct nc_plan *p)
 				(unsigned long long)a->site_off);
 		if (a->sema)
 			fprintf(out, ", semaphore at %#llx", (unsigned long long)a->sema);
+		if (a->cold_size)
+			fprintf(out, ", cold part at %#llx (%llu bytes)",
+				(unsigned long long)a->cold, (unsigned long long)a->cold_size);
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < p->n_kpoints; i++) {

@@ -100,6 +100,9 @@ struct nc_plan_agent_hook {
 	struct nc_arg_loc loc_pkt, loc_cnt;
 	uint64_t sema;
 	char *func_name;
+	/* the function's cold part (NAME.cold) in the same file, scanned for jumps back into the
+	 * patch: its address in the process, size and file offset; cold_size 0: none known */
+	uint64_t cold, cold_size, cold_off;
 };
 
 /* A kernel probe instance */

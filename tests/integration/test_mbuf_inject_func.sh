@@ -154,6 +154,19 @@ for i in $(seq 20); do
 done
 echo "netcap SIGKILLed 20 times at random moments: nc_fwd ran on, untraced; its functions were left: $(printf '%s\n' "${kinds[@]}" | sort | uniq -c | sed 's/^ *//' | paste -sd, -); each time the next capture put the code back"
 
+# a function with a cold part (main.cold, where GCC put main's unlikely paths): its branches are
+# scanned too (none lands in main's first 5 bytes), as the plan says; main patched and put back
+read -r cold_val cold_size < <(nm -S "$NC_FWD" | awk '$4 == "main.cold" {print $1, $2}')
+[[ -n $cold_size ]] || fail "nm finds no main.cold in $NC_FWD"
+base=$(awk -v f="$(readlink -f "$NC_FWD")" '$6 == f && $3 == "00000000" {print $1; exit}' "/proc/$pid/maps")
+want=$(printf ', cold part at %#x (%d bytes)' $((0x${base%%-*} + 0x$cold_val)) $((0x$cold_size)))
+timeout -s INT 2 "$netcap" mbuf --inject --pid "$pid" -f main@1 -v -w /dev/null 2>"$tmp/cold.err" || true
+grep -q "^netcap: plan: in-process: function at .* for point 0, argument 1$want\$" "$tmp/cold.err" ||
+	fail "main@1: the plan does not name main.cold ($want): $(cat "$tmp/cold.err")"
+grep -qx "netcap: 0 packets written (interrupted)" "$tmp/cold.err" || fail "main@1: $(cat "$tmp/cold.err")"
+[[ $(nc_code_state "$pid") == same ]] || fail "main@1: the code changed: $(nc_code_state "$pid")"
+echo "main@1: its cold part (main.cold, $((0x$cold_size)) bytes) scanned with it, main patched and put back"
+
 # refusals: one line, exit 1, the code untouched
 expect() { # MESSAGE SPEC
 	local status=0

@@ -451,6 +451,66 @@ struct refusal {
 
 #define B(...) (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
 
+/*
+ * The function's cold part (NAME.cold, elsewhere in the text) jumping back into the patched
+ * bytes is refused as the body's own jump is; one jumping to the entry or past the patch is not;
+ * a cold part that does not decode is refused.
+ */
+static void test_cold_part(void)
+{
+	/* push rbp; mov rbp, rsp; test edi, edi; je .cold; pop rbp; ret (at 0x400000) */
+	static const uint8_t body[] = {0x55, 0x48, 0x89, 0xe5, 0x85, 0xff, 0x0f,
+				       0x84, 0xf4, 0x0f, 0x00, 0x00, 0x5d, 0xc3};
+	const struct {
+		const char *what;
+		uint8_t cold[8];
+		size_t len;
+		int ret;
+		const char *msg;
+	} c[] = {
+	    /* at 0x401000: inc edi; jmp 0x400001 (mov rbp, rsp: inside the patch) */
+	    {"into the patch",
+	     {0xff, 0xc7, 0xe9, 0xfa, 0xef, 0xff, 0xff},
+	     7,
+	     -ENOTSUP,
+	     "t_cold.cold+0x2: jmp 0x400001 lands inside the 5 patched bytes (t_cold+0x1)"},
+	    /* jmp 0x400000 (the entry) and jmp 0x400006 (past the patch): accepted */
+	    {"to the entry", {0xff, 0xc7, 0xe9, 0xf9, 0xef, 0xff, 0xff}, 7, 0, NULL},
+	    {"past the patch", {0xff, 0xc7, 0xe9, 0xff, 0xef, 0xff, 0xff}, 7, 0, NULL},
+	    {"bytes that do not decode",
+	     {0xff, 0xc7, 0x06, 0x90},
+	     4,
+	     -EILSEQ,
+	     "t_cold.cold+0x2: bytes that do not decode; no branch into the patch can be ruled "
+	     "out"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(c); i++) {
+		struct nc_hook_in in = {
+		    .code = body,
+		    .code_len = sizeof(body),
+		    .func = 0x400000,
+		    .func_size = sizeof(body),
+		    .tramp = 0x500000,
+		    .data = 0x501000,
+		    .kind = NC_HOOK_SINGLE,
+		    .arg = 1,
+		    .name = "t_cold",
+		    .cold = c[i].cold,
+		    .cold_len = c[i].len,
+		    .cold_addr = 0x401000,
+		};
+		struct nc_hook_out out;
+		char err[256] = "";
+		int ret = nc_hook_build(&in, &out, err, sizeof(err));
+
+		g_test_message("cold part %s: %d %s", c[i].what, ret, err);
+		g_assert_cmpint(ret, ==, c[i].ret);
+		if (c[i].msg)
+			g_assert_cmpstr(err, ==, c[i].msg);
+	}
+}
+
 static void test_refusals(void)
 {
 	const struct refusal r[] = {
@@ -517,6 +577,7 @@ static void test_refusals(void)
 		if (r[i].msg)
 			g_assert_nonnull(strstr(err, r[i].msg));
 	}
+	test_cold_part();
 }
 
 /*

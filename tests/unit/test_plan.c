@@ -8,6 +8,7 @@
  */
 #include <bpf/btf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -349,7 +350,30 @@ static void test_inject(void)
 	g_assert_cmpuint(plan.agent_hooks[2].func_size, >, 5);
 	g_assert_cmphex(plan.agent_hooks[2].func, !=, 0);
 	g_assert_cmpstr(plan.agent_hooks[2].spec, ==, "fwd_burst@1@2");
+	g_assert_cmpuint(plan.agent_hooks[2].cold_size, ==, 0); /* no fwd_burst.cold */
 	nc_plan_clear(&plan);
+	/* a function with a cold part (main.cold): where nm says it is, for the scan of its
+	 * branches back into the patch */
+	{
+		g_autofree char *cmd = g_strdup_printf("nm -S %s", fixture), *out = NULL;
+		g_auto(GStrv) lines = NULL;
+		uint64_t value = 0, size = 0;
+
+		g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL));
+		lines = g_strsplit(out, "\n", -1);
+		for (size_t i = 0; lines[i]; i++)
+			if (g_str_has_suffix(lines[i], " t main.cold"))
+				g_assert_cmpint(
+				    sscanf(lines[i], "%" SCNx64 " %" SCNx64, &value, &size), ==, 2);
+		g_assert_cmpuint(size, >, 0);
+		g_assert_cmpint(plan_specs_how(&plan, &r, 1, "main@1", true, err, sizeof(err)), ==,
+				0);
+		g_assert_cmpuint(plan.n_agent_hooks, ==, 1);
+		g_assert_cmphex(plan.agent_hooks[0].cold, ==, 0x555555554000 + value);
+		g_assert_cmpuint(plan.agent_hooks[0].cold_size, ==, size);
+		g_assert_cmphex(plan.agent_hooks[0].cold_off, ==, value); /* PIE: offset = value */
+		nc_plan_clear(&plan);
+	}
 	/* an offset where no function starts: its size unknown, refused */
 	g_assert_cmpint(plan_specs_how(&plan, &r, 1, "nc_fwd+0x1@1", true, err, sizeof(err)), ==,
 			-ENOTSUP);
