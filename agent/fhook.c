@@ -21,13 +21,13 @@
 
 #include "nc_agent_io.h"
 
-#define REGION_CODE  (64 * NC_AGENT_TRAMP_BYTES) /* 64 KiB: 64 trampolines */
-#define REGION_BYTES (REGION_CODE + 4096)	 /* and their 64 data slots */
-#define PER_REGION   64
+#define REGION_CODE  (NC_AGENT_REGION_TRAMPS * NC_AGENT_TRAMP_BYTES) /* 64 KiB: 64 trampolines */
+#define REGION_BYTES (REGION_CODE + 4096)			     /* and their 64 data slots */
+#define PER_REGION   NC_AGENT_REGION_TRAMPS
 #define MAX_REGIONS  (FH_MAX / PER_REGION)
 #define REACH	     ((1ll << 31) - 2 * REGION_BYTES) /* rel32 from anywhere in the region */
 #define ARMED_MS     10000 /* netcap builds, writes and patches within this */
-#define STEP	     (1ull << 20)
+#define STEP	     NC_AGENT_REGION_ALIGN
 #define STEPS	     1024 /* hints 1 MiB apart, up to 1 GiB on each side */
 
 struct region {

@@ -179,6 +179,17 @@ struct nc_agent_tramps {
 #define NC_AGENT_TRAMP_BYTES 1024
 
 /*
+ * Where the agent puts trampolines (agent/fhook.c): regions of NC_AGENT_REGION_TRAMPS
+ * trampolines of NC_AGENT_TRAMP_BYTES each (anonymous, read+execute), at addresses that are
+ * multiples of NC_AGENT_REGION_ALIGN, followed by one read-write page of their data slots:
+ * trampoline i at base + i * NC_AGENT_TRAMP_BYTES, its slot at base + NC_AGENT_REGION_TRAMPS *
+ * NC_AGENT_TRAMP_BYTES + i * sizeof(struct nc_agent_fh_data). netcap recognises by this a jump
+ * that an earlier capture left in a function (core/inproc/fhook.c).
+ */
+#define NC_AGENT_REGION_TRAMPS 64
+#define NC_AGENT_REGION_ALIGN  (1ull << 20)
+
+/*
  * A trampoline's data slot, in a read-write page of the agent. entry and cookie are core/inject's
  * struct nc_hook_data (read by the stub: entry 0 = no call); orig and orig_set are written by
  * netcap through /proc/PID/mem before it patches the function, so that a later capture learns
@@ -294,6 +305,8 @@ struct nc_agent_record {
 
 #define NC_AGENT_ALIGN(n) (((n) + 7u) & ~7u)
 
+_Static_assert(NC_AGENT_REGION_TRAMPS * sizeof(struct nc_agent_fh_data) <= 4096,
+	       "a region's data slots fit its page");
 _Static_assert(sizeof(struct nc_agent_msg) == 16, "nc_agent_msg");
 _Static_assert(sizeof(struct nc_agent_hello) == 16, "nc_agent_hello");
 _Static_assert(sizeof(struct nc_agent_status) == 16 + NC_AGENT_TEXT, "nc_agent_status");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../discover/procmaps.h"
 #include "../inject/hook.h"
 #include "../inject/patch.h"
 #include "../util/err.h"
@@ -26,14 +27,101 @@ static int mem_rw(int fd, uint64_t addr, void *buf, size_t len, bool write)
 	return n < 0 ? -errno : -EIO;
 }
 
+/* A patch an earlier capture left in a function (its netcap was killed) that this one removes */
+struct stale {
+	uint64_t addr;
+	uint8_t jmp[NC_HOOK_PATCH_LEN];	 /* what is there: a jmp into a trampoline of the agent */
+	uint8_t orig[NC_HOOK_PATCH_LEN]; /* what was there: the file's bytes */
+};
+
+struct stales {
+	struct stale v[NC_AGENT_MAX_HOOKS];
+	size_t n;
+	struct nc_maps *maps; /* the process's, read at the first difference */
+};
+
+/*
+ * Whether the bytes at m + j (j < n - 4) are a jmp rel32 an earlier capture of this agent wrote:
+ * into the start of a trampoline of one of its regions (anonymous, read+execute, the size and
+ * alignment of nc_agent_abi.h's region, its data page after it), whose data slot says the
+ * original bytes were written and equal the file's (f + j).
+ */
+static bool agent_jump(int mem, pid_t pid, struct stales *st, uint64_t at, const uint8_t *m,
+		       const uint8_t *f)
+{
+	const uint64_t code_bytes = (uint64_t)NC_AGENT_REGION_TRAMPS * NC_AGENT_TRAMP_BYTES;
+	const struct nc_maps_entry *c, *d;
+	struct nc_agent_fh_data slot;
+	uint64_t to, base, k;
+	int32_t rel;
+
+	if (m[0] != 0xe9)
+		return false;
+	memcpy(&rel, m + 1, sizeof(rel));
+	to = at + NC_HOOK_PATCH_LEN + (uint64_t)(int64_t)rel;
+	base = to & ~(NC_AGENT_REGION_ALIGN - 1);
+	k = (to - base) / NC_AGENT_TRAMP_BYTES;
+	if ((to - base) % NC_AGENT_TRAMP_BYTES || k >= NC_AGENT_REGION_TRAMPS)
+		return false;
+	if (!st->maps && nc_maps_read(pid, &st->maps, NULL, 0))
+		return false;
+	c = nc_maps_find(st->maps, base);
+	d = nc_maps_find(st->maps, base + code_bytes);
+	if (!c || !d || c->start != base || c->end != base + code_bytes ||
+	    strcmp(c->perms, "r-xp") || c->inode || *c->path || strcmp(d->perms, "rw-p") ||
+	    d->inode || *d->path)
+		return false;
+	if (mem_rw(mem, base + code_bytes + k * sizeof(slot), &slot, sizeof(slot), false))
+		return false;
+	return slot.orig_set == 1 && !memcmp(slot.orig, f, NC_HOOK_PATCH_LEN);
+}
+
+/*
+ * The difference at m[i] against the file explained by a jump of an earlier capture covering it
+ * (agent_jump()): recorded in st (once per address) and the file's bytes put back into m. 0;
+ * -ENOENT when no such jump covers i; -EBUSY when it overlaps this hook's own patch without
+ * being at the same place.
+ */
+static int stale_jump(int mem, pid_t pid, const struct nc_fh_func *h, struct stales *st, uint8_t *m,
+		      const uint8_t *f, size_t n, size_t i, size_t *start)
+{
+	for (size_t j = i >= NC_HOOK_PATCH_LEN - 1 ? i - (NC_HOOK_PATCH_LEN - 1) : 0; j <= i; j++) {
+		uint64_t at = h->func + j;
+		size_t k;
+
+		if (j + NC_HOOK_PATCH_LEN > n || !agent_jump(mem, pid, st, at, m + j, f + j))
+			continue;
+		*start = j;
+		if (j != h->patch_off && j < h->patch_off + NC_HOOK_PATCH_LEN &&
+		    h->patch_off < j + NC_HOOK_PATCH_LEN)
+			return -EBUSY;
+		for (k = 0; k < st->n && st->v[k].addr != at; k++)
+			;
+		if (j != h->patch_off && k == st->n && st->n < NC_AGENT_MAX_HOOKS) {
+			st->v[st->n].addr = at;
+			memcpy(st->v[st->n].jmp, m + j, NC_HOOK_PATCH_LEN);
+			memcpy(st->v[st->n].orig, f + j, NC_HOOK_PATCH_LEN);
+			st->n++;
+		} else if (j != h->patch_off && k == st->n) {
+			return -ENOSPC;
+		}
+		memcpy(m + j, f + j, NC_HOOK_PATCH_LEN);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /*
  * The function's bytes as the process has them, checked against its file: a difference is code
  * that changed (another tool's breakpoint or patch), which the trampoline must not copy. The
- * first 5 bytes of a function this agent patched before are its original bytes (t->orig).
+ * first 5 bytes of a function this agent patched before are its original bytes (t->orig); a
+ * jump an earlier capture left elsewhere in the function (a USDT site of another probe) is
+ * recognised by stale_jump(), the file's bytes used, and the jump put into st to be removed
+ * with this capture's patches.
  */
-static int read_func(int mem, const struct nc_fh_func *hooks, size_t n_hooks, size_t i,
-		     const struct nc_agent_tramps *ts, uint8_t **code, size_t *len, uint8_t now[5],
-		     char *err, size_t errlen)
+static int read_func(int mem, pid_t pid, const struct nc_fh_func *hooks, size_t n_hooks, size_t i,
+		     const struct nc_agent_tramps *ts, struct stales *st, uint8_t **code,
+		     size_t *len, uint8_t now[5], char *err, size_t errlen)
 {
 	const struct nc_fh_func *h = &hooks[i];
 	/* at least a patch's length of bytes, even of a function shorter than that (refused) */
@@ -82,15 +170,33 @@ static int read_func(int mem, const struct nc_fh_func *hooks, size_t n_hooks, si
 			     h->spec, h->path, fd < 0 ? strerror(errno) : "short read");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (m[i] != f[i]) {
-			ret = nc_err(err, errlen, ESTALE,
-				     "hook spec \"%s\": the code at +%zu differs from %s (0x%02x "
-				     "instead of 0x%02x: another tool's breakpoint or patch); "
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		int r;
+
+		if (m[i] == f[i])
+			continue;
+		r = stale_jump(mem, pid, h, st, m, f, n, i, &j);
+		if (!r)
+			continue;
+		if (r == -EBUSY || r == -ENOSPC) {
+			ret = nc_err(err, errlen, -r,
+				     "hook spec \"%s\": an earlier capture's jump at +%#zx %s; "
 				     "nothing written",
-				     h->spec, i, h->path, m[i], f[i]);
+				     h->spec, j,
+				     r == -EBUSY ? "overlaps the bytes this patch replaces "
+						   "(capture the hook that put it there once, "
+						   "which removes it)"
+						 : "is one too many to remove in one stop");
 			goto out;
 		}
+		ret =
+		    nc_err(err, errlen, ESTALE,
+			   "hook spec \"%s\": the code at +%zu differs from %s (0x%02x instead of "
+			   "0x%02x: another tool's breakpoint or patch); nothing written",
+			   h->spec, i, h->path, m[i], f[i]);
+		goto out;
+	}
 	*code = m;
 	*len = n;
 	m = NULL;
@@ -189,8 +295,9 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		  const struct nc_agent_tramps *t, int timeout_ms, struct nc_fh_site *sites,
 		  char *err, size_t errlen)
 {
-	struct nc_patch_site ps[NC_AGENT_MAX_HOOKS];
+	struct nc_patch_site ps[2 * NC_AGENT_MAX_HOOKS];
 	size_t n_ps = 0, idx[NC_AGENT_MAX_HOOKS];
+	struct stales st = {.n = 0};
 	char path[64], why[384];
 	int mem, ret = 0;
 
@@ -211,7 +318,7 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 
 		if (!h->func)
 			continue;
-		ret = read_func(mem, hooks, n, i, t, &code, &len, s->now, err, errlen);
+		ret = read_func(mem, pid, hooks, n, i, t, &st, &code, &len, s->now, err, errlen);
 		if (!ret)
 			ret = read_cold(h, &cold, &cold_len, err, errlen);
 		if (ret) {
@@ -290,11 +397,20 @@ int nc_fh_install(pid_t pid, const struct nc_fh_func *hooks, size_t n,
 		    .addr = s->func, .expect = s->now, .write = s->patch, .len = NC_HOOK_PATCH_LEN};
 	}
 	close(mem);
-	if (!ret && n_ps) {
-		ret = nc_patch_apply(pid, ps, n_ps, timeout_ms, NULL, why, sizeof(why));
+	nc_maps_free(st.maps);
+	/* the jumps earlier captures left in these functions go back to the file's bytes with the
+	 * same stop (their trampolines, switched off, stay) */
+	for (size_t k = 0; !ret && k < st.n; k++)
+		ps[n_ps + k] = (struct nc_patch_site){.addr = st.v[k].addr,
+						      .expect = st.v[k].jmp,
+						      .write = st.v[k].orig,
+						      .len = NC_HOOK_PATCH_LEN};
+	if (!ret && n_ps + st.n) {
+		ret = nc_patch_apply(pid, ps, n_ps + st.n, timeout_ms, NULL, why, sizeof(why));
 		if (ret)
 			ret = nc_err(err, errlen, -ret, "--inject: patching %s%s: %s",
-				     hooks[idx[0]].spec, n_ps > 1 ? " and the others" : "", why);
+				     n_ps ? hooks[idx[0]].spec : "back an earlier capture's jumps",
+				     n_ps > 1 || (n_ps && st.n) ? " and the others" : "", why);
 		for (size_t k = 0; !ret && k < n_ps; k++)
 			sites[idx[k]].hooked = true;
 	}

@@ -181,6 +181,36 @@ done
 	fail "the capture after the kills: $(text "$pid"), semaphores $(sems)"
 echo "netcap SIGKILLed 3 times while capturing $both: the agent lowered both semaphores each time; the next capture reused the patched sites and put the code back"
 
+# a capture killed at one probe leaves its site jumping into a trampoline; a capture of the other
+# probe, whose site is in the same function (main), recognises that jump as an earlier
+# capture's (a jmp into the start of a trampoline of the agent's, whose slot holds the file's
+# bytes), takes the function's bytes from the file and puts that site back in its own stop
+for pair in "usdt:nc_fwd:one@1 $spec nc_fwd+$one_jcc:e9" "$spec usdt:nc_fwd:one@1 nc_fwd+$site:e9"; do
+	read -r first second left <<<"$pair"
+	rm -f "$tmp/st.ready"
+	"$netcap" mbuf --inject --pid "$pid" -f "$first" -w /dev/null --ready-file "$tmp/st.ready" 2>"$tmp/st.err" &
+	cap=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/st.ready ]] && break
+		sleep 0.05
+	done
+	[[ -e $tmp/st.ready ]] || fail "$first: netcap did not attach: $(cat "$tmp/st.err")"
+	kill -KILL "$cap"
+	wait "$cap" 2>/dev/null || true
+	for _ in $(seq 100); do
+		[[ $(grep -c netcap-inproc "/proc/$pid/maps") == 0 ]] && break
+		sleep 0.05
+	done
+	[[ $(text "$pid") == "$left" ]] || fail "$first killed: the code is $(text "$pid"), not $left"
+	"$netcap" mbuf --inject --pid "$pid" -f "$second" -c 1000 -w "$tmp/st.pcapng" 2>"$tmp/st.err" ||
+		fail "$second after $first was killed: $(cat "$tmp/st.err")"
+	[[ $(capinfos -Mc "$tmp/st.pcapng" | awk '/Number of packets/ {print $NF}') == 1000 ]] ||
+		fail "$second after $first was killed: not 1000 packets"
+	[[ $(text "$pid") == same && $(sems) == "0 0" ]] ||
+		fail "$second after $first was killed: $(text "$pid"), semaphores $(sems)"
+done
+echo "a capture of one probe SIGKILLed, then one of the other probe of the same function (both ways): 1000 packets, the first site's jump recognised and put back, the code its file's"
+
 # ... and at random moments from its start (the injection, the patching, the capture): nc_fwd
 # runs on, untraced, each site original or jumping into a trampoline, the semaphores 0 once the
 # agent has left; the next capture puts the code back
