@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Both modes on the running kernel, small enough for the qemu guests of tests/vm (Debian's 5.10,
 # 6.1, 6.12), where it runs as ctest's kernel_* tests, and here: the probes load and capture.
-# mbuf: the nc_fwd fixture replaying a known pcap, captured at rx_burst, at fwd_burst@1@2 and at
-# the USDT probe usdt:nc_fwd:burst@1@2, each byte-identical to the replay. skb: two namespaces
+# mbuf: the nc_fwd fixture replaying a known pcap, captured at rx_burst, at fwd_burst@1@2, at
+# the USDT probe usdt:nc_fwd:burst@1@2 and at fwd_burst@1@2 in-process (--inject: the agent
+# injected, the function patched), each byte-identical to the replay. skb: two namespaces
 # joined by a veth pair; the original netcap's four skb examples with this test's addresses —
 # icmp_rcv@1 with a host filter, __dev_queue_xmit@1 -i IF -t "-nnve" (and dev_queue_xmit@1: a
 # capture where it is a function, else the message naming __dev_queue_xmit), the
@@ -22,8 +23,8 @@ tmp=
 nc_tmpdir tmp
 echo "kernel $(uname -r)"
 
-# attached NAME PID: wait (60 s at most: TCG is slow) for netcap PID's ready file, remember its
-# programs
+# attached NAME PID [inproc]: wait (60 s at most: TCG is slow) for netcap PID's ready file,
+# remember its programs (none in-process)
 attached() {
 	for _ in $(seq 600); do
 		[[ -e $tmp/$1.ready ]] && break
@@ -31,21 +32,22 @@ attached() {
 		sleep 0.1
 	done
 	[[ -e $tmp/$1.ready ]] || fail "$1: netcap did not attach in 60 s"
-	nc_remember_progs "$2"
+	[[ ${3:-} == inproc ]] || nc_remember_progs "$2"
 }
 
 # ---- mbuf mode ----
 nc_replay_input "$tmp"
 n=$NC_IN_COUNT
-# mbuf NAME SPEC: one replay, captured at SPEC, byte-identical to the input
+# mbuf NAME SPEC [OPTION...]: one replay, captured at SPEC, byte-identical to the input
 mbuf() {
 	local name=$1 spec=$2 status=0
+	shift 2
 	nc_fwd_start --count "$n" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/$name.tx.pcap" ||
 		fail "$name: the fixture did not start"
-	"$netcap" mbuf --pid "$NC_FWD_PID" -f "$spec" -c "$n" -w "$tmp/$name.pcapng" --duration 300 \
-		--ready-file "$tmp/$name.ready" 2>"$tmp/$name.err" &
+	"$netcap" mbuf --pid "$NC_FWD_PID" -f "$spec" "$@" -c "$n" -w "$tmp/$name.pcapng" \
+		--duration 300 --ready-file "$tmp/$name.ready" 2>"$tmp/$name.err" &
 	local pid=$!
-	attached "$name" "$pid"
+	attached "$name" "$pid" "$([[ " $* " == *" --inject "* ]] && echo inproc)"
 	nc_fwd_go
 	wait "$pid" || status=$?
 	((status == 0)) || fail "$name: netcap exited $status: $(cat "$tmp/$name.err")"
@@ -54,11 +56,14 @@ mbuf() {
 	diff -q "$tmp/in.hex" "$tmp/$name.hex" >/dev/null ||
 		fail "$name: $(wc -l <"$tmp/$name.hex") packets, not the $n of the replay: $(cat "$tmp/$name.err")"
 	[[ $(nc_progs_left) == 0 ]] || fail "$name: BPF programs left after netcap exited"
-	echo "mbuf $spec: $n packets, byte-identical to the replay"
+	echo "mbuf $spec${*:+ $*}: $n packets, byte-identical to the replay"
 }
 mbuf rx rx_burst
 mbuf burst fwd_burst@1@2
 mbuf usdt usdt:nc_fwd:burst@1@2
+# in-process: the agent injected (ptrace), fwd_burst's entry patched through /proc/PID/mem with
+# every thread stopped; the stop's bound raised for TCG, where a thread takes long to stop
+NETCAP_PATCH_TIMEOUT_MS=10000 mbuf inject fwd_burst@1@2 --inject
 
 # ---- skb mode ----
 a=nckra$$ b=nckrb$$
