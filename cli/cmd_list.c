@@ -8,6 +8,7 @@
  */
 #include <bpf/btf.h>
 #include <glib.h>
+#include <linux/capability.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,14 @@ static void print_inject(pid_t pid)
 	struct stat a, b;
 	bool other_netns = !stat("/proc/self/ns/net", &a) && !stat(netns, &b) &&
 			   (a.st_dev != b.st_dev || a.st_ino != b.st_ino);
+
+	/* the agent's socket is made in that namespace, which setns() enters only with it */
+	if (other_netns && !nc_privs_have(CAP_SYS_ADMIN)) {
+		printf("in-process capture (--inject): not possible: the process is in another "
+		       "network namespace (a container?) and entering it for the agent's socket "
+		       "takes CAP_SYS_ADMIN: run netcap as root\n");
+		return;
+	}
 
 	/* a container: the agent goes in as a copy, its socket is made in the process's
 	 * network namespace (core/load/agent_backend.c, core/inproc/client.c) */

@@ -169,6 +169,12 @@ want="in-process capture (--inject): possible (the agent is loaded through threa
 [[ $(grep "^in-process" "$tmp/list2" | sed 's/through thread [0-9]*,/through thread T,/') == "$want" ]] ||
 	fail "netcap list --pid $pid: $(grep -i in-process "$tmp/list2")"
 echo "netcap list --pid $pid: $(grep -i in-process "$tmp/list2")"
+# without CAP_SYS_ADMIN netcap cannot enter that network namespace for the agent's socket
+capsh --drop=cap_sys_admin -- -c "\"$netcap\" list --pid $pid" >"$tmp/list3" 2>&1 ||
+	fail "netcap list without CAP_SYS_ADMIN: $(cat "$tmp/list3")"
+[[ $(grep "^in-process" "$tmp/list3") == "in-process capture (--inject): not possible: the process is in another network namespace (a container?) and entering it for the agent's socket takes CAP_SYS_ADMIN: run netcap as root" ]] ||
+	fail "netcap list --pid $pid without CAP_SYS_ADMIN: $(grep -i in-process "$tmp/list3")"
+echo "netcap list --pid $pid without CAP_SYS_ADMIN: $(grep -i in-process "$tmp/list3")"
 # a first capture before the replay (no packet yet): the agent loaded, it leaves with netcap
 "$netcap" mbuf -v --inject --pid "$pid" -f rx_burst:0 --duration 1 -w "$tmp/empty.pcapng" \
 	>"$tmp/inj1.out" 2>"$tmp/inj1.err" || fail "netcap mbuf --inject (first): $(cat "$tmp/inj1.err")"
