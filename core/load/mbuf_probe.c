@@ -147,6 +147,22 @@ int nc_mbuf_probe_add_queue(struct nc_mbuf_probe *p, pid_t pid, uint64_t queue,
 	return 0;
 }
 
+/* The program attached to the point's event opened ahead, or NULL (none, or it failed) */
+static struct bpf_link *attach_opened(struct nc_mbuf_probe *p, struct bpf_program *prog,
+				      const struct nc_attach_point *a, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_perf_event_opts, opts, .bpf_cookie = p->cookies ? a->hook : 0);
+	int pfd = a->events ? nc_uprobe_events_take(a->events, a->event + retprobe) : -ENOENT;
+	struct bpf_link *link;
+
+	if (pfd < 0)
+		return NULL;
+	link = bpf_program__attach_perf_event_opts(prog, pfd, &opts); /* owns pfd then */
+	if (!link)
+		close(pfd);
+	return link;
+}
+
 static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 		      const struct nc_attach_point *a, bool retprobe, char *err, size_t errlen)
 {
@@ -157,7 +173,13 @@ static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 
 	if (p->n_links >= MAX_LINKS)
 		return nc_err(err, errlen, E2BIG, "too many probes (at most %d)", MAX_LINKS);
-	/* by /proc/PID/map_files: a file put at a->path since it was read cannot get the probe (a
+	link = attach_opened(p, prog, a, retprobe);
+	if (link) {
+		p->links[p->n_links++] = link;
+		return 0;
+	}
+	/* not opened ahead, or attaching to it failed: libbpf opens it (and says why it cannot).
+	 * By /proc/PID/map_files: a file put at a->path since it was read cannot get the probe (a
 	 * member of the capture group could otherwise move it into a shared library) */
 	char *path = nc_maps_file_link(a->pid, a->path);
 

@@ -15,6 +15,7 @@
 
 #include "../../bpf/nc_record.h"
 #include "../filter/filter.h"
+#include "uprobe_event.h"
 
 struct nc_mbuf_probe;
 
@@ -36,6 +37,11 @@ struct nc_attach_point {
 	uint32_t hook; /* < NC_MAX_HOOKS: the attach cookie */
 	struct nc_hook_cfg cfg;
 	uint64_t ref_ctr_offset; /* USDT: file offset of the probe's semaphore, or 0 */
+	/* the point's perf events opened ahead (uprobe_event.h), or NULL: its entry event is
+	 * number `event` there, its return event (NC_HOOK_RET_SAVE) the next; an event not open
+	 * there is opened at the attach */
+	struct nc_uprobe_events *events;
+	size_t event;
 };
 
 /* Loads the probe. Returns 0 and *out, or a negative errno with the reason in err (names the

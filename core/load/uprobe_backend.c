@@ -30,6 +30,9 @@ struct uprobes {
 	const struct nc_plan *plan;
 	struct nc_mbuf_probe *probe;
 	struct nc_usym *usym; /* -S */
+	/* the uprobes' perf events, opened on a thread while the program loads; NULL: none */
+	struct nc_uprobe_events *events;
+	size_t *event; /* the plan's uprobe i: its entry event's number in events */
 	struct last_comment last;
 };
 
@@ -40,8 +43,38 @@ static void close_(void *state)
 	if (!u)
 		return;
 	nc_mbuf_probe_close(u->probe);
+	nc_uprobe_events_free(u->events);
+	free(u->event);
 	nc_usym_free(u->usym);
 	free(u);
+}
+
+/* Starts opening the plan's uprobe events (entry, and return for NC_HOOK_RET_SAVE) on a thread,
+ * before the program loads (uprobe_event.h); without memory or a thread, the attach opens them */
+static void open_events(struct uprobes *u)
+{
+	const struct nc_plan *plan = u->plan;
+	struct nc_uprobe_event_spec *s = calloc(2 * plan->n_uprobes + 1, sizeof(*s));
+	size_t n = 0;
+
+	u->event = calloc(plan->n_uprobes + 1, sizeof(*u->event));
+	for (size_t i = 0; s && u->event && i < plan->n_uprobes; i++) {
+		const struct nc_plan_uprobe *p = &plan->uprobes[i];
+		struct nc_uprobe_event_spec e = {.path = p->path,
+						 .offset = p->offset,
+						 .pid = p->pid,
+						 .ref_ctr_offset = p->ref_ctr_offset};
+
+		u->event[i] = n;
+		s[n++] = e;
+		if (p->cfg.kind == NC_HOOK_RET_SAVE) {
+			e.retprobe = true;
+			s[n++] = e;
+		}
+	}
+	if (s && u->event && n)
+		u->events = nc_uprobe_events_start(s, n);
+	free(s);
 }
 
 static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, void **state,
@@ -71,6 +104,7 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 	if (!u)
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	u->plan = plan;
+	open_events(u);
 	if (o->stacks && !(u->usym = nc_usym_new())) {
 		close_(u);
 		return nc_err(err, errlen, ENOMEM, "out of memory");
@@ -106,7 +140,9 @@ static int attach(void *state, char *err, size_t errlen)
 					    .pid = p->pid,
 					    .hook = p->hook,
 					    .cfg = p->cfg,
-					    .ref_ctr_offset = p->ref_ctr_offset};
+					    .ref_ctr_offset = p->ref_ctr_offset,
+					    .events = u->events,
+					    .event = u->events ? u->event[i] : 0};
 
 		ret = nc_mbuf_probe_attach(u->probe, &a, err, errlen);
 	}
@@ -120,7 +156,11 @@ static void enable(void *state, bool on)
 
 static void detach(void *state)
 {
-	nc_mbuf_probe_detach(((struct uprobes *)state)->probe);
+	struct uprobes *u = state;
+
+	nc_mbuf_probe_detach(u->probe);
+	nc_uprobe_events_free(u->events); /* any left unattached */
+	u->events = NULL;
 }
 
 static int counters(void *state, uint32_t hook, struct nc_counters *sum)
