@@ -14,7 +14,7 @@
 #define NC_MAX_SNAPLEN	  16384 /* bytes copied per packet at most */
 #define NC_MBUF_HDR	  128	/* bytes of struct rte_mbuf read per segment */
 #define NC_PORT_UNKNOWN	  0xffff
-#define NC_RING_BYTES_MIN (1 << 22)
+#define NC_RING_BYTES_MIN (1 << 20)
 
 /* How a hook finds its mbufs */
 enum nc_hook_kind {

@@ -45,7 +45,7 @@ void capture_opts_entries(struct capture_opts *o, GOptionEntry *rows, const char
 	     "Bytes to keep per packet (default and most: 16384; 0 = most)", "SNAPLEN"},
 	    {"buffer-size", 'B', 0, G_OPTION_ARG_STRING, &o->buffer_arg,
 	     "Ring buffer between the probes and netcap, in KiB (default 4096 at DPDK points, "
-	     "16384 at kernel points; at least 4096, rounded up to a power of two)",
+	     "16384 at kernel points; at least 1024, rounded up to a power of two)",
 	     "KIB"},
 	    {"duration", 0, 0, G_OPTION_ARG_STRING, &o->duration_arg, "Stop after SECONDS",
 	     "SECONDS"},

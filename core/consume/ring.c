@@ -75,6 +75,26 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return c->delivered >= BUDGET ? OVER_BUDGET : 0;
 }
 
+int nc_ring_wake_bytes(size_t ring_bytes, uint64_t *wake, char *err, size_t errlen)
+{
+	const char *env = getenv("NETCAP_RING_WAKE");
+	unsigned long n = NC_RING_WAKE_DEFAULT;
+
+	if (env && *env) {
+		char *end;
+
+		errno = 0;
+		n = strtoul(env, &end, 10);
+		if (errno || *end || n < 2 || n > 1024)
+			return nc_err(err, errlen, EINVAL,
+				      "NETCAP_RING_WAKE=%s: give N, 2 to 1024 (the reader is woken "
+				      "once 1/N of the ring is pending), or unset it",
+				      env);
+	}
+	*wake = ring_bytes / n;
+	return 0;
+}
+
 int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer **out, char *err,
 		    size_t errlen)
 {

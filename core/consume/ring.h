@@ -28,6 +28,13 @@ struct nc_consumer;
 int nc_ring_sample(const void *data, size_t size, nc_record_fn fn, void *ctx, uint64_t *malformed,
 		   unsigned *delivered);
 
+/* The probes wake the reader once this much of a ring of ring_bytes is pending (asked every
+ * 1/16 of it written per CPU; the reader also drains on a timer): 1/NC_RING_WAKE_DEFAULT of the
+ * ring, or 1/N with the environment's NETCAP_RING_WAKE=N (2..1024; docs/performance.md). 0, or
+ * a negative errno with the reason in err. */
+#define NC_RING_WAKE_DEFAULT 8
+int nc_ring_wake_bytes(size_t ring_bytes, uint64_t *wake, char *err, size_t errlen);
+
 int nc_consumer_new(int ring_fd, nc_record_fn fn, void *ctx, struct nc_consumer **out, char *err,
 		    size_t errlen);
 

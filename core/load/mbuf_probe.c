@@ -83,8 +83,7 @@ static int load_instance(const struct nc_mbuf_probe_opts *o, uint32_t hook, bool
 	skel->rodata->cfg.mbuf = o->mbuf;
 	skel->rodata->cfg.snaplen = o->snaplen;
 	skel->rodata->cfg.window = o->window;
-	/* wake the reader once an eighth of the ring is pending; it also polls on a timer */
-	skel->rodata->cfg.wake_bytes = o->ring_bytes / 8;
+	skel->rodata->cfg.wake_bytes = o->wake_bytes;
 	skel->rodata->cfg.stacks = o->stacks;
 	skel->rodata->cfg.hook = hook;
 	ret = bpf_map__set_max_entries(skel->maps.ring, (__u32)o->ring_bytes);
@@ -111,11 +110,11 @@ int nc_mbuf_probe_open(const struct nc_mbuf_probe_opts *o, struct nc_mbuf_probe 
 	int ret;
 
 	if (!o->snaplen || o->snaplen > NC_MAX_SNAPLEN || !o->window ||
-	    o->window > NC_FILTER_WINDOW || o->ring_bytes < NC_RING_BYTES_MIN ||
+	    o->window > NC_FILTER_WINDOW || o->ring_bytes < NC_RING_BYTES_MIN || !o->wake_bytes ||
 	    (o->ring_bytes & (o->ring_bytes - 1)))
 		return nc_err(err, errlen, EINVAL,
-			      "mbuf probe: snap length 1..%d, window 1..%d and a power-of-two ring "
-			      "of at least %d bytes are needed",
+			      "mbuf probe: snap length 1..%d, window 1..%d, a power-of-two ring "
+			      "of at least %d bytes and a wake-up threshold are needed",
 			      NC_MAX_SNAPLEN, NC_FILTER_WINDOW, NC_RING_BYTES_MIN);
 	ret = nc_splice_register(err, errlen);
 	if (ret)

@@ -22,11 +22,12 @@ struct nc_mbuf_probe;
 struct nc_mbuf_probe_opts {
 	const struct nc_filter *filter; /* NULL accepts every packet */
 	struct nc_mbuf_offsets mbuf;
-	uint32_t snaplen;  /* 1..NC_MAX_SNAPLEN */
-	uint32_t window;   /* bytes copied before filtering, 1..NC_FILTER_WINDOW */
-	size_t ring_bytes; /* a power of two, at least NC_RING_BYTES_MIN */
-	bool need_return;  /* some hook is return-side: load the uretprobe program too */
-	uint32_t stacks;   /* -S: distinct user stacks kept; 0 off */
+	uint32_t snaplen;    /* 1..NC_MAX_SNAPLEN */
+	uint32_t window;     /* bytes copied before filtering, 1..NC_FILTER_WINDOW */
+	size_t ring_bytes;   /* a power of two, at least NC_RING_BYTES_MIN */
+	bool need_return;    /* some hook is return-side: load the uretprobe program too */
+	uint32_t stacks;     /* -S: distinct user stacks kept; 0 off */
+	uint64_t wake_bytes; /* wake the reader once this much is pending (nc_ring_wake_bytes) */
 };
 
 /* One attach point: code at `offset` of file `path` in process `pid` */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../bpf/nc_filter_abi.h"
+#include "../consume/ring.h"
 #include "../util/err.h"
 #include "counters.h"
 #include "skb.skel.h"
@@ -43,12 +44,16 @@ int nc_skb_probe_open(const struct nc_skb_point *points, size_t n, const struct 
 		      size_t errlen)
 {
 	struct nc_skb_probe *p;
+	uint64_t wake;
 	int ret;
 
 	if (!n || n > NC_SKB_MAX_TRACEPOINTS)
 		return nc_err(err, errlen, E2BIG, "1 to %d tracepoints per capture",
 			      NC_SKB_MAX_TRACEPOINTS);
-	ret = nc_splice_register(err, errlen);
+	/* the reader woken once 1/8 of the ring is pending (it also polls on a timer) */
+	ret = nc_ring_wake_bytes(ring_bytes, &wake, err, errlen);
+	if (!ret)
+		ret = nc_splice_register(err, errlen);
 	if (ret)
 		return ret;
 	p = calloc(1, sizeof(*p));
@@ -70,7 +75,7 @@ int nc_skb_probe_open(const struct nc_skb_point *points, size_t n, const struct 
 		bpf_program__set_autoload(s->progs.nc_skb_kprobe, points[i].how == NC_SKB_KPROBE);
 		bpf_program__set_autoload(s->progs.nc_skb_fentry, points[i].how == NC_SKB_FENTRY);
 		s->rodata->cfg = points[i].cfg;
-		s->rodata->cfg.wake_bytes = ring_bytes / 8;
+		s->rodata->cfg.wake_bytes = wake;
 		s->rodata->cfg.stacks = stacks;
 		ret = bpf_map__set_max_entries(s->maps.ring, (__u32)ring_bytes);
 		if (!ret)

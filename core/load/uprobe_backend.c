@@ -12,10 +12,10 @@
 #include "backend.h"
 #include "mbuf_probe.h"
 
-/* the ring's default: the smallest (4 MiB, ~22,000 records of a 64-byte packet at snap 128). A
- * bigger one cost start-up time (the kernel allocates and maps its pages) and memory (netcap
- * maps its data twice) without keeping more of the rate; docs/performance.md */
-#define RING_BYTES  NC_RING_BYTES_MIN
+/* the ring's default: 4 MiB, ~22,000 records of a 64-byte packet at snap 128. A bigger one cost
+ * start-up time (the kernel allocates and maps its pages) and memory (netcap maps its data
+ * twice) without keeping more of the rate; docs/performance.md */
+#define RING_BYTES  (4u << 20)
 #define STACK_SLOTS 4096 /* -S: distinct user stacks kept (~2 MiB) */
 
 /* The last comment made: the records of a burst share it (formatting each cost the reader ~20 %) */
@@ -104,6 +104,13 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 	if (!u)
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	u->plan = plan;
+	/* the reader woken once 1/8 of the ring is pending (it also drains on a timer); a bad
+	 * NETCAP_RING_WAKE refused before any uprobe is opened */
+	ret = nc_ring_wake_bytes(po.ring_bytes, &po.wake_bytes, err, errlen);
+	if (ret) {
+		close_(u);
+		return ret;
+	}
 	open_events(u);
 	if (o->stacks && !(u->usym = nc_usym_new())) {
 		close_(u);

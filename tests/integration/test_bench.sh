@@ -80,6 +80,19 @@ while IFS='|' read -r _ spec _ filter _ _ cpu _ dropped _; do
 	[[ $filter != *none* || $dropped == 0 ]] || fail "mbuf_rate: $spec dropped $dropped through a filter that matches none"
 done < <(rows "$tmp/rate" | tail -n +3)
 
+# two ring sizes x two wake-up thresholds, one round: every row a size, a threshold, rates and
+# the drops netcap reported, in the order asked
+run ring bash "$top/bench/ring_policy.sh" "$netcap" "$nc_fwd" 1 1 1024,4096 32,8
+[[ $(header "$tmp/ring") == "ring, KiB|reader woken at|forwarded Mpps|kept|per CPU second, Mpps|kept|dropped" ]] ||
+	fail "ring_policy: header $(header "$tmp/ring")"
+[[ $(rows "$tmp/ring" | cut -d'|' -f2,3 | tr -d ' ' | paste -sd,) == "1024|1/32,1024|1/8,4096|1/32,4096|1/8" ]] ||
+	fail "ring_policy: want rows 1024 and 4096 KiB x 1/32 and 1/8: $(rows "$tmp/ring" | cut -d'|' -f2,3 | paste -sd,)"
+while IFS='|' read -r _ size wake rate _ cpu _ dropped _; do
+	rate=$(trim "$rate") cpu=$(trim "$cpu") dropped=$(trim "$dropped")
+	[[ $rate =~ ^[0-9]+[.][0-9]+$ && $cpu =~ ^[0-9]+[.][0-9]+$ ]] && num "$dropped" ||
+		fail "ring_policy: $size $wake: '$rate' Mpps, '$cpu' per CPU second, dropped '$dropped'"
+done < <(rows "$tmp/ring")
+
 run dumpcap bash "$top/bench/dumpcap.sh" "$netcap" "$nc_fwd" 1 1
 [[ $(header "$tmp/dumpcap") == "tool|filter|forwarded Mpps|kept|seen|written|in file|dropped" ]] ||
 	fail "dumpcap: header $(header "$tmp/dumpcap")"

@@ -114,6 +114,15 @@ wait
 expect 1 "netcap-extcap: bad --port \"1;2\": want a port number from 0 to 65535, or nothing for every port" \
 	"$extcap" --extcap-config --extcap-interface netcap:nc_fwd:rx_burst --port "1;2"
 
+# the ring: -B from 1024 KiB; the wake-up threshold's environment variable, refused before the
+# probe is loaded (a kernel point: no application needed)
+expect 2 "netcap skb: bad --buffer-size \"512\": want a number from 1024 to 1048576" \
+	"$netcap" skb -f net:netif_receive_skb -B 512 -c 1 -w /dev/null
+for v in 1 1025 8x -4; do
+	expect 1 "netcap: NETCAP_RING_WAKE=$v: give N, 2 to 1024 (the reader is woken once 1/N of the ring is pending), or unset it" \
+		env NETCAP_RING_WAKE="$v" "$netcap" skb -f net:netif_receive_skb -c 1 -w /dev/null
+done
+
 # nothing the user gives reaches a shell: no source file starts one
 if grep -rnE '\b(system|popen|execl|execlp|execle)\s*\(|"(/bin/)?(ba)?sh" *, *"-c"|g_spawn_command_line' \
 	"$src/core" "$src/cli" "$src/extcap" --include='*.c' --include='*.h'; then
