@@ -8,8 +8,8 @@
  */
 #include <bpf/btf.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <glib.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
