@@ -29,6 +29,7 @@ struct nc_mbuf_probe {
 	struct nc_mbuf_probe_opts o; /* for the instances loaded at attach */
 	struct bpf_link *links[MAX_LINKS];
 	size_t n_links;
+	size_t n_ahead; /* of them, attached to a perf event opened while the program loaded */
 };
 
 /* Whether the kernel has attach cookies for uprobes (bpf_get_attach_cookie, 5.15).
@@ -175,6 +176,7 @@ static int attach_one(struct nc_mbuf_probe *p, struct bpf_program *prog,
 	link = attach_opened(p, prog, a, retprobe);
 	if (link) {
 		p->links[p->n_links++] = link;
+		p->n_ahead++;
 		return 0;
 	}
 	/* not opened ahead, or attaching to it failed: libbpf opens it (and says why it cannot).
@@ -282,4 +284,10 @@ void nc_mbuf_probe_close(struct nc_mbuf_probe *p)
 		nc_mbuf_bpf__destroy(p->own[i]);
 	nc_mbuf_bpf__destroy(p->skel);
 	free(p);
+}
+
+size_t nc_mbuf_probe_links(const struct nc_mbuf_probe *p, size_t *ahead)
+{
+	*ahead = p->n_ahead;
+	return p->n_links;
 }

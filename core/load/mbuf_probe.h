@@ -82,4 +82,8 @@ int nc_mbuf_probe_stack(const struct nc_mbuf_probe *p, int32_t id, uint64_t *ips
 /* Detaches everything and unloads; p may be NULL. */
 void nc_mbuf_probe_close(struct nc_mbuf_probe *p);
 
+/* The uprobes attached, and in *ahead how many of them to a perf event opened while the program
+ * loaded (nc_attach_point.events) */
+size_t nc_mbuf_probe_links(const struct nc_mbuf_probe *p, size_t *ahead);
+
 #endif

@@ -170,6 +170,18 @@ static void detach(void *state)
 	u->events = NULL;
 }
 
+/* How the uprobes went in: how many of them on a perf event opened while the program loaded */
+static void note(void *state, char *buf, size_t len)
+{
+	const struct uprobes *u = state;
+	size_t ahead, n = nc_mbuf_probe_links(u->probe, &ahead);
+
+	snprintf(buf, len,
+		 "uprobes: %zu attached, %zu of them to perf events opened while the "
+		 "program loaded",
+		 n, ahead);
+}
+
 static int counters(void *state, uint32_t hook, struct nc_counters *sum)
 {
 	return nc_mbuf_probe_counters(((struct uprobes *)state)->probe, hook, sum);
@@ -249,6 +261,7 @@ const struct nc_backend nc_uprobe_backend = {.name = "uprobe",
 					     .attach = attach,
 					     .enable = enable,
 					     .detach = detach,
+					     .note = note,
 					     .counters = counters,
 					     .comment = comment,
 					     .close = close_};

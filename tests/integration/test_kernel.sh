@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Both modes on the running kernel, small enough for the qemu guests of tests/vm (Debian's 5.10,
 # 6.1, 6.12), where it runs as ctest's kernel_* tests, and here: the probes load and capture.
-# mbuf: the nc_fwd fixture replaying a known pcap, captured at rx_burst, at fwd_burst@1@2, at
+# mbuf: the nc_fwd fixture replaying a known pcap (every uprobe on a perf event opened while the
+# program loaded), captured at rx_burst, at fwd_burst@1@2, at
 # the USDT probe usdt:nc_fwd:burst@1@2 and at fwd_burst@1@2 in-process (--inject: the agent
 # injected, the function patched), each byte-identical to the replay. skb: two namespaces
 # joined by a veth pair; the original netcap's four skb examples with this test's addresses —
@@ -44,7 +45,7 @@ mbuf() {
 	shift 2
 	nc_fwd_start --count "$n" -- --vdev "net_pcap0,rx_pcap=$tmp/in.pcap,tx_pcap=$tmp/$name.tx.pcap" ||
 		fail "$name: the fixture did not start"
-	"$netcap" mbuf --pid "$NC_FWD_PID" -f "$spec" "$@" -c "$n" -w "$tmp/$name.pcapng" \
+	"$netcap" mbuf -v --pid "$NC_FWD_PID" -f "$spec" "$@" -c "$n" -w "$tmp/$name.pcapng" \
 		--duration 300 --ready-file "$tmp/$name.ready" 2>"$tmp/$name.err" &
 	local pid=$!
 	attached "$name" "$pid" "$([[ " $* " == *" --inject "* ]] && echo inproc)"
@@ -56,6 +57,10 @@ mbuf() {
 	diff -q "$tmp/in.hex" "$tmp/$name.hex" >/dev/null ||
 		fail "$name: $(wc -l <"$tmp/$name.hex") packets, not the $n of the replay: $(cat "$tmp/$name.err")"
 	[[ $(nc_progs_left) == 0 ]] || fail "$name: BPF programs left after netcap exited"
+	# through uprobes: each one's perf event opened on a thread while the program loaded
+	[[ " $* " == *" --inject "* ]] ||
+		grep -qE '^netcap: uprobes: ([1-9][0-9]*) attached, \1 of them to perf events opened while the program loaded$' "$tmp/$name.err" ||
+		fail "$name: not every uprobe went onto a perf event opened ahead: $(grep '^netcap: uprobes' "$tmp/$name.err")"
 	echo "mbuf $spec${*:+ $*}: $n packets, byte-identical to the replay"
 }
 mbuf rx rx_burst
