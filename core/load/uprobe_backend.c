@@ -50,7 +50,8 @@ static void close_(void *state)
 }
 
 /* Starts opening the plan's uprobe events (entry, and return for NC_HOOK_RET_SAVE) on a thread,
- * before the program loads (uprobe_event.h); without memory or a thread, the attach opens them */
+ * before the program loads (uprobe_event.h); without memory or a thread, the attach opens them,
+ * as it does with NETCAP_NO_UPROBES_AHEAD=1 (tests: that way runs too) */
 static void open_events(struct uprobes *u)
 {
 	const struct nc_plan *plan = u->plan;
@@ -72,7 +73,7 @@ static void open_events(struct uprobes *u)
 			s[n++] = e;
 		}
 	}
-	if (s && u->event && n)
+	if (s && u->event && n && g_strcmp0(getenv("NETCAP_NO_UPROBES_AHEAD"), "1"))
 		u->events = nc_uprobe_events_start(s, n);
 	free(s);
 }

@@ -65,6 +65,15 @@ for name in "fwd_burst" "fwd_rx"; do
 done
 echo "without attach cookies (an instance per hook): fwd_burst@1@2 and fwd_rx@2@ret byte-identical"
 
+# each uprobe's perf event opened by libbpf when it attaches (the way taken where opening them
+# ahead, while the program loads, failed): the same capture, and -v says none was opened ahead
+NETCAP_NO_UPROBES_AHEAD=1 capture notahead -- -v -f fwd_burst@1@2,fwd_rx@2@ret -c $((2 * n))
+grep -qx "netcap: uprobes: 3 attached, 0 of them to perf events opened while the program loaded" "$tmp/notahead.err" ||
+	fail "NETCAP_NO_UPROBES_AHEAD=1: $(grep '^netcap: uprobes' "$tmp/notahead.err")"
+[[ $(nc_pcap_hex "$tmp/notahead.pcapng" | sort) == "$(sort "$tmp/in.hex" "$tmp/in.hex")" ]] ||
+	fail "NETCAP_NO_UPROBES_AHEAD=1: the packets are not the input twice"
+echo "uprobes opened at attach (NETCAP_NO_UPROBES_AHEAD=1): fwd_burst@1@2 and fwd_rx@2@ret, the input twice"
+
 # pcapng metadata: interface names, direction, queue, packet comment
 pid=$(nc_fields "$tmp/rx_burst.pcapng" -e frame.comment | head -1 | awk '{print $2}')
 [[ $(nc_fields "$tmp/rx_burst.pcapng" -e frame.interface_name -e frame.packet_flags_direction \
