@@ -31,6 +31,7 @@
 #   nc_replay_input DIR             the corpus' whole frames as DIR/in.pcap and DIR/in.hex, their
 #                                   number in NC_IN_COUNT
 #   nc_fail MESSAGE                 fail the test
+#   nc_wait_file FILE [SECONDS]     wait until FILE exists (10 s at most); returns 1 if it never did
 #   nc_wait_attached PID [SECONDS]  wait until process PID (a netcap, or the extcap) holds a BPF
 #                                   program attached through a perf-event link (a uprobe), and
 #                                   remember its programs (nc_remember_progs)
@@ -91,6 +92,16 @@ nc_log() { echo "lib.sh: $*" >&2; }
 nc_fail() {
 	echo "FAIL: $*" >&2
 	exit 1
+}
+
+# nc_wait_file FILE [SECONDS]: waits until FILE exists (10 s at most); 1 if it never did
+nc_wait_file() {
+	local i
+	for ((i = 0; i < ${2:-10} * 20; i++)); do
+		[[ -e $1 ]] && return 0
+		sleep 0.05
+	done
+	[[ -e $1 ]]
 }
 
 # nc_wait_attached PID [SECONDS]: wait (default 20 s) until process PID holds a BPF program

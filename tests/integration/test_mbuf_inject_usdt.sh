@@ -134,11 +134,7 @@ both=$spec,usdt:nc_fwd:one@1
 sems() { echo "$(semaphore "$pid" nc_fwd_burst_semaphore) $(semaphore "$pid" nc_fwd_one_semaphore)"; }
 "$netcap" mbuf --inject --pid "$pid" -f "$both" -w "$tmp/live.pcapng" --ready-file "$tmp/live.ready" 2>"$tmp/live.err" &
 cap=$!
-for _ in $(seq 200); do
-	[[ -e $tmp/live.ready ]] && break
-	sleep 0.05
-done
-[[ -e $tmp/live.ready ]] || fail "netcap did not attach: $(cat "$tmp/live.err")"
+nc_wait_file "$tmp/live.ready" || fail "netcap did not attach: $(cat "$tmp/live.err")"
 [[ $(sems) == "1 1" ]] || fail "while capturing the semaphores are $(sems)"
 one_jcc=$(printf %#x $((one_site - 2))) # the patch starts at the je over the nop
 [[ $(text "$pid") == "nc_fwd+$site:e9 nc_fwd+$one_jcc:e9" ]] || fail "while capturing: $(text "$pid")"
@@ -157,11 +153,7 @@ echo "forwarding nc_fwd, $both: $got packets from both probes; the sites jumped 
 for i in 1 2 3; do
 	"$netcap" mbuf --inject --pid "$pid" -f "$both" -w /dev/null --ready-file "$tmp/k$i.ready" 2>"$tmp/kill.err" &
 	cap=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/k$i.ready ]] && break
-		sleep 0.05
-	done
-	[[ -e $tmp/k$i.ready ]] || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	nc_wait_file "$tmp/k$i.ready" || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
 	sleep 0.$((RANDOM % 5))
 	kill -KILL "$cap"
 	wait "$cap" 2>/dev/null || true
@@ -190,11 +182,7 @@ for pair in "usdt:nc_fwd:one@1 $spec nc_fwd+$one_jcc:e9" "$spec usdt:nc_fwd:one@
 	rm -f "$tmp/st.ready"
 	"$netcap" mbuf --inject --pid "$pid" -f "$first" -w /dev/null --ready-file "$tmp/st.ready" 2>"$tmp/st.err" &
 	cap=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/st.ready ]] && break
-		sleep 0.05
-	done
-	[[ -e $tmp/st.ready ]] || fail "$first: netcap did not attach: $(cat "$tmp/st.err")"
+	nc_wait_file "$tmp/st.ready" || fail "$first: netcap did not attach: $(cat "$tmp/st.err")"
 	kill -KILL "$cap"
 	wait "$cap" 2>/dev/null || true
 	for _ in $(seq 100); do
