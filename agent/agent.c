@@ -53,17 +53,18 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-#define TICK_MS	      50   /* control loop: re-arm, clock pair, watch netcap */
-#define CONFIG_MS     5000 /* the configuration follows the hello within this */
-#define WAIT_IN_MS    2000 /* the longest wait for threads to leave the wrappers */
-#define TX_CHUNK      256  /* TX packets staged per PMD call */
-#define FILTER_BATCH  64   /* packets per filter call (a 64-bit mask of verdicts) */
-#define MBUF_HDR      128  /* bytes of struct rte_mbuf the offsets may point into */
-#define MIN_RING      65536
-#define FILTER_WINDOW 512  /* NC_FILTER_WINDOW: the bytes the kernel probe filters on */
-#define MAX_PROG      4096 /* BPF_MAXINSNS */
-#define MAX_CODE      (1u << 20)
-#define MAX_BACKWARD  64 /* backward jumps followed per packet (libpcap's MAX_BACKWARD_JUMPS) */
+#define TICK_MS	       50   /* control loop: re-arm, clock pair, watch netcap */
+#define CONFIG_MS      5000 /* the configuration follows the hello within this */
+#define WAIT_IN_MS     2000 /* the longest wait for threads to leave the wrappers */
+#define TX_CHUNK       256  /* TX packets staged per PMD call */
+#define FILTER_BATCH   64   /* packets per filter call (a 64-bit mask of verdicts) */
+#define MBUF_HDR       128  /* bytes of struct rte_mbuf the offsets may point into */
+#define MIN_RING       65536
+#define FILTER_WINDOW  512  /* NC_FILTER_WINDOW: the bytes the kernel probe filters on */
+#define MAX_PROG       4096 /* BPF_MAXINSNS */
+#define MAX_CODE       (1u << 20)
+#define MAX_BACKWARD   64  /* backward jumps followed per packet (libpcap's MAX_BACKWARD_JUMPS) */
+#define MAX_STACK_VMAS 512 /* -S: the stack mappings the walk may read (anonymous rw, [stack]) */
 
 typedef uint16_t (*burst_fn)(void *queue, void **pkts, uint16_t n);
 
@@ -102,6 +103,7 @@ struct port_hook {
 	uint8_t rx;
 	uint8_t fidx;	      /* the filter's: 0 RX, 1 TX, 2 function hook */
 	uint8_t ret_bits;     /* a func@N@ret hook: 16 or 32 */
+	uint8_t site;	      /* a hook at a USDT site (NC_AGENT_HOOK_SITE) */
 	uint64_t ret_stub;    /* and its trampoline's return stub */
 	uintptr_t fn_addr;    /* &rte_eth_fp_ops[port].{rx,tx}_pkt_burst; 0: a function hook */
 	uintptr_t qdata_addr; /* &rte_eth_fp_ops[port].{rx,tx}q.data */
@@ -118,7 +120,26 @@ static struct {
 	uint64_t ring_mask;	      /* ring_bytes - 1 */
 	nc_agent_filter_fn filter[3]; /* [0] RX, [1] TX, [2] function hooks; NULL: keep all */
 	void *filter_ctx[3];
+	bool stacks; /* -S: a stack record before the packets of each function hook call */
 } cfg;
+
+/*
+ * -S: the mappings a stack walk may read, [lo, hi): this process's anonymous read-write private
+ * mappings and its [stack], from /proc/self/maps when the capture starts (install(), the agent
+ * thread). The walk reads only inside the one holding the hooking thread's rsp: a thread's own
+ * stack cannot be unmapped while it runs.
+ */
+static struct {
+	uint64_t lo, hi;
+} stack_vmas[MAX_STACK_VMAS];
+static uint32_t n_stack_vmas;
+
+/* Where a hook call's stack starts: rsp and rbp as they were where the hook sits, and the return
+ * address at [rsp] (a function's entry) or none (0: a USDT site) */
+struct stack_at {
+	uint64_t sp, fp, ret;
+	bool at_entry;
+};
 
 /* A compiled filter's slow path: the classic program, run on the packet as the kernel probe
  * presents it to its filter */
@@ -550,6 +571,82 @@ static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m
 	return true;
 }
 
+/*
+ * -S: the return addresses of the hook call at `at` into ips (at most NC_AGENT_STACK_DEPTH), as
+ * bpf_get_stack(BPF_F_USER_STACK) walks them for the uprobe path, from its second frame: the
+ * return address at [rsp] for a function's entry, then [rbp + 8] of each frame pointer. Reads
+ * only inside the mapping of stack_vmas holding rsp, bounded above by the thread pointer when
+ * it lies there (glibc puts a thread's descriptor at the top of its stack); each rbp 8-aligned,
+ * above the last and its 16 bytes inside. Returns how many (0: rsp in no known mapping).
+ */
+static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
+{
+	uint64_t sp = at->sp, fp = at->fp, hi = 0,
+		 tp = (uint64_t)(uintptr_t)__builtin_thread_pointer();
+	uint32_t n = 0, nv = __atomic_load_n(&n_stack_vmas, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < nv && i < MAX_STACK_VMAS; i++)
+		if (sp >= stack_vmas[i].lo && sp < stack_vmas[i].hi) {
+			hi = stack_vmas[i].hi;
+			break;
+		}
+	if (!hi || sp & 7)
+		return 0;
+	if (tp > sp && tp < hi)
+		hi = tp;
+	if (at->at_entry) {
+		if (sp > hi - 8)
+			return 0;
+		ips[n++] = at->ret ? at->ret : *(const uint64_t *)(uintptr_t)sp;
+	}
+	while (n < NC_AGENT_STACK_DEPTH && !(fp & 7) && fp >= sp && fp <= hi - 16) {
+		const uint64_t *frame = (const uint64_t *)(uintptr_t)fp;
+		uint64_t next = frame[0], ret = frame[1];
+
+		if (!ret)
+			break;
+		ips[n++] = ret;
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+	return n;
+}
+
+/*
+ * -S: the stack of this hook call as a NC_AGENT_REC_STACK record at w->head (not published), for
+ * the packet records that follow it. False when the ring has no room for it.
+ */
+static bool put_stack(struct writer *w, struct slot *s, const struct stack_at *at)
+{
+	uint64_t size = cfg.ring_mask + 1, pos = w->head & cfg.ring_mask, wrap = 0,
+		 need = sizeof(struct nc_agent_stack) + 8 * NC_AGENT_STACK_DEPTH;
+	struct nc_agent_stack *st;
+
+	if (pos + need > size)
+		wrap = size - pos;
+	if (w->head + wrap + need - s->tail_seen > size) {
+		s->tail_seen = __atomic_load_n(&w->r->tail, __ATOMIC_ACQUIRE);
+		if (w->head + wrap + need - s->tail_seen > size)
+			return false;
+	}
+	if (wrap) {
+		struct nc_agent_record *rec = (struct nc_agent_record *)(w->data + pos);
+
+		rec->size = (uint32_t)wrap;
+		rec->kind = NC_AGENT_REC_WRAP;
+		w->head += wrap;
+		pos = 0;
+	}
+	st = (struct nc_agent_stack *)(w->data + pos);
+	st->n = (uint8_t)walk_stack(at, st->ips);
+	st->size = (uint32_t)(sizeof(*st) + 8u * st->n);
+	st->kind = NC_AGENT_REC_STACK;
+	st->pad = 0;
+	w->head += st->size;
+	return true;
+}
+
 /* The filter's verdict on pkts[0..n) (n <= 64) at a hook of direction d (0 RX, 1 TX): bit i set =
  * keep pkts[i] */
 static inline uint64_t verdict(int d, void **pkts, uint32_t n)
@@ -599,11 +696,14 @@ static inline void count_kept(struct nc_agent_ring *r, uint64_t matched, uint64_
 	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
 }
 
-/* RX: the packets the PMD returned, all kept or dropped here */
-static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void **pkts, uint16_t n)
+/* RX: the packets the PMD returned, all kept or dropped here; at: -S, where the hook call's
+ * stack starts (NULL: none) */
+static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void **pkts, uint16_t n,
+		       const struct stack_at *at)
 {
 	struct writer w = writer_of(h, s, queue);
 	uint64_t matched = 0, written = 0;
+	bool room = true;
 
 	for (uint32_t off = 0; off < n; off += FILTER_BATCH) {
 		uint32_t m = n - off < FILTER_BATCH ? n - off : FILTER_BATCH;
@@ -621,8 +721,12 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
 			if (!pkts[off +
 				  i]) /* not an mbuf: nothing to read (the kernel path's readerr) */
 				continue;
+			if (at) { /* before the call's first record; no room for it: none of them */
+				room = put_stack(&w, s, at);
+				at = NULL;
+			}
 			matched++;
-			written += put_record(&w, s, pkts[off + i]);
+			written += room && put_record(&w, s, pkts[off + i]);
 		}
 	}
 	add(&w.r->seen, n);
@@ -703,7 +807,7 @@ static inline uint16_t rx_wrap(struct port_hook *h, void *q, void **pkts, uint16
 		queue = queue_of(h, s, q);
 		if (queue != NC_AGENT_QUEUE_ANY &&
 		    (h->queue == NC_AGENT_QUEUE_ANY || h->queue == queue))
-			capture_rx(h, s, queue, pkts, nb);
+			capture_rx(h, s, queue, pkts, nb, NULL);
 	}
 	leave_slot(s);
 	return nb;
@@ -750,8 +854,18 @@ static inline uint16_t tx_wrap(struct port_hook *h, void *q, void **pkts, uint16
  * compiled with -mgeneral-regs-only, copies with copy_bytes() and calls nothing in libc;
  * tests/unit/agent_gpr.sh checks the built code.
  */
-static inline void fh_capture(uint64_t cookie, void **pkts, uint16_t n)
+/*
+ * The trampoline's stub (core/inject/hook.c) pushed the flags and the 15 general registers and
+ * set rbp to rsp before calling the entry: the entry's caller's rbp, the word its own frame
+ * pointer points at, is where the saved registers are (rbp's at STUB_RBP)
+ */
+#define STUB_RBP   10
+#define ENTRY_FP() ((const uint64_t *const *)__builtin_frame_address(0))
+
+static inline void fh_capture(uint64_t cookie, void **pkts, uint16_t n,
+			      const uint64_t *const *entry_fp)
 {
+	struct stack_at at;
 	struct port_hook *h;
 	struct slot *s;
 
@@ -765,23 +879,36 @@ static inline void fh_capture(uint64_t cookie, void **pkts, uint16_t n)
 		atomic_fetch_add_explicit(&h->noslot, 1, memory_order_relaxed);
 		return;
 	}
-	if (enter(h, s))
-		capture_rx(h, s, 0, pkts, n);
+	if (enter(h, s)) {
+		if (__builtin_expect(cfg.stacks, 0)) {
+			const uint64_t *stub = *entry_fp;
+
+			/* the stub's saved registers: rbp at +80, rsp at the entry +128 (the return
+			 * address there), at a USDT site +256 (the red zone stepped over) */
+			at = (struct stack_at){.sp = (uint64_t)(uintptr_t)stub +
+						     (h->site ? 256 : 128),
+					       .fp = stub[STUB_RBP],
+					       .at_entry = !h->site};
+			capture_rx(h, s, 0, pkts, n, &at);
+		} else {
+			capture_rx(h, s, 0, pkts, n, NULL);
+		}
+	}
 	leave_slot(s);
 }
 
-static void fh_entry_single(uint64_t cookie, uint64_t a, uint64_t b)
+__attribute__((noinline)) static void fh_entry_single(uint64_t cookie, uint64_t a, uint64_t b)
 {
 	void *pkt = (void *)(uintptr_t)a;
 
 	(void)b;
-	fh_capture(cookie, &pkt, 1);
+	fh_capture(cookie, &pkt, 1, ENTRY_FP());
 }
 
-static void fh_entry_vector(uint64_t cookie, uint64_t a, uint64_t b)
+__attribute__((noinline)) static void fh_entry_vector(uint64_t cookie, uint64_t a, uint64_t b)
 {
 	if (a)
-		fh_capture(cookie, (void **)(uintptr_t)a, (uint16_t)b);
+		fh_capture(cookie, (void **)(uintptr_t)a, (uint16_t)b, ENTRY_FP());
 }
 
 /*
@@ -818,7 +945,7 @@ static uint64_t fh_entry_ret(uint64_t cookie, uint64_t array, uint64_t ret)
  * Runs whether the capture is on or not (a thread that entered during a capture may return after
  * it): the slot is the one the thread took at the entry, whatever the capture's slot count now.
  */
-static uint64_t fh_return(uint64_t cookie, uint64_t rax)
+__attribute__((noinline)) static uint64_t fh_return(uint64_t cookie, uint64_t rax)
 {
 	struct port_hook *h = &fhooks[cookie < FH_MAX ? cookie : 0];
 	unsigned long self = (unsigned long)__builtin_thread_pointer();
@@ -837,8 +964,25 @@ static uint64_t fh_return(uint64_t cookie, uint64_t rax)
 	if (n > 0xffff)
 		n = (int32_t)n < 0 ? 0 : 0xffff;
 	if (n && array && atomic_load_explicit(&h->active, memory_order_relaxed)) {
-		if (enter(h, s))
-			capture_rx(h, s, 0, (void **)(uintptr_t)array, (uint16_t)n);
+		if (enter(h, s)) {
+			struct stack_at at;
+			const struct stack_at *pa = NULL;
+
+			if (__builtin_expect(cfg.stacks, 0)) {
+				/* -S: the stack at the entry, which the function's return gave
+				 * back: the real return address, rbp restored (callee-saved); the
+				 * return stub saved the registers as the entry's stub, rsp is 8
+				 * more (the return address popped) */
+				const uint64_t *stub = *ENTRY_FP();
+
+				at = (struct stack_at){.sp = (uint64_t)(uintptr_t)stub + 136,
+						       .fp = stub[STUB_RBP],
+						       .ret = ret,
+						       .at_entry = true};
+				pa = &at;
+			}
+			capture_rx(h, s, 0, (void **)(uintptr_t)array, (uint16_t)n, pa);
+		}
 		leave_slot(s);
 	}
 	return ret;
@@ -1033,6 +1177,35 @@ static bool mapped(uintptr_t addr, size_t len, const char *perms)
 	return at >= end;
 }
 
+/*
+ * -S: stack_vmas from /proc/self/maps: every anonymous read-write private mapping and [stack]
+ * (glibc's thread stacks are anonymous mappings, the main thread's is [stack]). Written before
+ * any hook is active, while no thread walks (the previous capture waited for all to leave).
+ */
+static void read_stack_vmas(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	uint32_t n = 0;
+
+	__atomic_store_n(&n_stack_vmas, 0, __ATOMIC_RELEASE);
+	if (!f)
+		return;
+	while (n < MAX_STACK_VMAS && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, ino;
+		char p[5], path[64] = "";
+
+		if (sscanf(line, "%lx-%lx %4s %*s %*s %lu %63s", &lo, &hi, p, &ino, path) < 4 ||
+		    strcmp(p, "rw-p") || ino || (path[0] && strcmp(path, "[stack]")))
+			continue;
+		stack_vmas[n].lo = lo;
+		stack_vmas[n].hi = hi;
+		n++;
+	}
+	fclose(f);
+	__atomic_store_n(&n_stack_vmas, n, __ATOMIC_RELEASE);
+}
+
 static bool is_wrapper(burst_fn f)
 {
 	for (int p = 0; p < NC_AGENT_MAX_PORTS; p++)
@@ -1057,6 +1230,9 @@ static int check_config(struct agent *a, char *text)
 	if (c->snaplen < 1 || c->snaplen > NC_AGENT_MAX_SNAPLEN)
 		return fail(text, EINVAL, "snap length %u: 1 to %d", c->snaplen,
 			    NC_AGENT_MAX_SNAPLEN);
+	if (c->flags & ~NC_AGENT_CFG_STACKS)
+		return fail(text, ENOTSUP, "configuration flags %#x not known to this agent",
+			    c->flags);
 	if (c->filter != NC_AGENT_FILTER_NONE && c->filter != NC_AGENT_FILTER_REJECT &&
 	    c->filter != NC_AGENT_FILTER_COMPILED)
 		return fail(text, ENOTSUP, "filter kind %u not known to this agent", c->filter);
@@ -1091,7 +1267,7 @@ static int check_config(struct agent *a, char *text)
 			a->has_func = true;
 			continue;
 		}
-		if ((h->kind != NC_AGENT_RX && h->kind != NC_AGENT_TX) ||
+		if ((h->kind != NC_AGENT_RX && h->kind != NC_AGENT_TX) || h->flags ||
 		    h->port >= c->fp_ops_count || h->port >= NC_AGENT_MAX_PORTS ||
 		    (h->direction != 1 && h->direction != 2))
 			return fail(text, EINVAL, "hook %u: kind %u port %u direction %u", i,
@@ -1286,6 +1462,9 @@ static int install(struct agent *a, char *text)
 
 	cfg.mbuf = c->mbuf;
 	cfg.snaplen = c->snaplen;
+	cfg.stacks = c->flags & NC_AGENT_CFG_STACKS;
+	if (cfg.stacks)
+		read_stack_vmas();
 	cfg.ring_mask = r->ring_bytes - 1;
 	for (int d = 0; d < 3; d++) {
 		cfg.filter[d] = c->filter == NC_AGENT_FILTER_REJECT ? filter_reject : NULL;
@@ -1313,6 +1492,7 @@ static int install(struct agent *a, char *text)
 		h->direction = ch->direction;
 		h->rx = (uint8_t)rx;
 		h->fidx = func ? 2 : rx ? 0 : 1;
+		h->site = func && (ch->flags & NC_AGENT_HOOK_SITE);
 		h->fn_addr =
 		    func ? 0 : entry + (rx ? c->fp_ops.rx_pkt_burst : c->fp_ops.tx_pkt_burst);
 		h->qdata_addr = func ? 0 : entry + (rx ? c->fp_ops.rxq_data : c->fp_ops.txq_data);

@@ -118,7 +118,8 @@ int fh_check(const struct nc_agent_hook *h, uint32_t i, char *text)
 	if (h->arg < 1 || h->arg > 16 ||
 	    (h->kind == NC_AGENT_FUNC_VECTOR && (h->count_arg < 1 || h->count_arg > 16)) ||
 	    (h->kind == NC_AGENT_FUNC_RET && h->ret_bits != 16 && h->ret_bits != 32) ||
-	    h->port != NC_AGENT_PORT_NONE || h->direction != 0 || !h->func)
+	    h->port != NC_AGENT_PORT_NONE || h->direction != 0 || !h->func ||
+	    (h->flags & ~NC_AGENT_HOOK_SITE) || (h->kind == NC_AGENT_FUNC_RET && h->flags))
 		return fh_fail(text, EINVAL, "function hook %u: arguments %u, %u, port %u at %#llx",
 			       i, h->arg, h->count_arg, h->port, (unsigned long long)h->func);
 	return 0;

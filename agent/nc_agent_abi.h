@@ -53,9 +53,11 @@
 #include <stdint.h>
 
 /* version 3: function hooks' entries touch no vector register (their trampolines have no xsave
- * stub): netcap refuses a version 2 agent still loaded in a process rather than hook through it */
+ * stub): netcap refuses a version 2 agent still loaded in a process rather than hook through it.
+ * Version 4: user stacks (-S) at function hooks: NC_AGENT_CFG_STACKS, NC_AGENT_HOOK_SITE and the
+ * NC_AGENT_REC_STACK records */
 #define NC_AGENT_MAGIC	     0x4741434eu /* "NCAG" */
-#define NC_AGENT_VERSION     3
+#define NC_AGENT_VERSION     4
 #define NC_AGENT_MAX_HOOKS   64	   /* hooks in one capture (one per port and direction) */
 #define NC_AGENT_MAX_PORTS   32	   /* RTE_MAX_ETHPORTS of the builds netcap knows */
 #define NC_AGENT_MAX_SLOTS   16	   /* application threads per hook (rings per hook) */
@@ -113,6 +115,11 @@ enum nc_agent_hook_kind {
 
 #define NC_AGENT_PORT_NONE 0xffff /* NC_PORT_UNKNOWN: a function hook's records */
 
+/* nc_agent_hook.flags: a FUNC_SINGLE / FUNC_VECTOR hook at a USDT site, not at a function's
+ * entry: its trampoline's stub stepped over the red zone (rsp at the site is 128 bytes above the
+ * entry stub's), and the site has no return address at [rsp] */
+#define NC_AGENT_HOOK_SITE 1
+
 /* What the agent should do with a burst before copying (the seam of the in-process filter) */
 enum nc_agent_filter_kind {
 	NC_AGENT_FILTER_NONE = 0,   /* keep everything */
@@ -148,9 +155,9 @@ struct nc_agent_hook {
 	uint8_t arg;	   /* FUNC_*: N, 1..16 */
 	uint8_t count_arg; /* FUNC_VECTOR: M, 1..16 */
 	uint8_t ret_bits;  /* FUNC_RET: 16 or 32 */
-	uint8_t pad;
-	uint64_t func; /* FUNC_*: the function's address in the application (a USDT site: the
-			* probe's address, where the patch goes) */
+	uint8_t flags;	   /* NC_AGENT_HOOK_* */
+	uint64_t func;	   /* FUNC_*: the function's address in the application (a USDT site: the
+			    * probe's address, where the patch goes) */
 	uint64_t sema; /* FUNC_* at a USDT site: the probe's 2-byte semaphore, 0 if none: the agent
 			* adds 1 while the hook is armed, as the kernel does for a uprobe with a
 			* ref_ctr_offset, and takes it back when it leaves */
@@ -219,14 +226,20 @@ struct nc_agent_fp_ops_layout {
 	uint16_t pad[3];
 };
 
+/*
+ * nc_agent_config.flags: -S, the user stack of each function hook call that keeps a packet,
+ * written as a NC_AGENT_REC_STACK record before the call's packet records (burst hooks: none)
+ */
+#define NC_AGENT_CFG_STACKS 1
+
 struct nc_agent_config {
 	uint64_t fp_ops_addr;  /* &rte_eth_fp_ops[0] in the application */
 	uint32_t fp_ops_count; /* entries of rte_eth_fp_ops (RTE_MAX_ETHPORTS) */
 	uint32_t netcap_pid;   /* the agent leaves when it exits */
 	struct nc_agent_fp_ops_layout fp_ops;
 	struct nc_agent_mbuf_layout mbuf;
-	uint16_t filter; /* enum nc_agent_filter_kind */
-	uint16_t pad;
+	uint16_t filter;		 /* enum nc_agent_filter_kind */
+	uint16_t flags;			 /* NC_AGENT_CFG_* */
 	uint32_t snaplen;		 /* 1..NC_AGENT_MAX_SNAPLEN */
 	uint32_t n_hooks;		 /* 1..NC_AGENT_MAX_HOOKS */
 	uint64_t region_bytes;		 /* the memfd's size; the agent checks it with fstat */
@@ -288,6 +301,9 @@ struct nc_agent_ring {
 enum nc_agent_rec_kind {
 	NC_AGENT_REC_PACKET = 1,
 	NC_AGENT_REC_WRAP = 2, /* padding to the end of the data: go on at offset 0 */
+	/* -S (NC_AGENT_CFG_STACKS): struct nc_agent_stack, the user stack of the packet records
+	 * that follow it in this ring, up to the next one */
+	NC_AGENT_REC_STACK = 3,
 };
 
 struct nc_agent_record {
@@ -301,6 +317,23 @@ struct nc_agent_record {
 	uint64_t mbuf;	   /* the mbuf's address */
 	uint32_t cpu;	   /* the CPU of the burst (rdtscp's TSC_AUX & 0xfff) */
 	uint32_t pad;
+};
+
+/*
+ * A user stack: n return addresses, innermost first, from the hook's caller outwards (frame 0,
+ * where the hook is, is netcap's to put in: the uprobe path's probe address). At a function's
+ * entry the first is the return address at [rsp], then one per frame pointer from rbp; at a USDT
+ * site the frames from rbp only. n 0: the stack could not be read (rsp in no stack mapping the
+ * agent knows). size = 8 + 8 * n.
+ */
+#define NC_AGENT_STACK_DEPTH 31 /* NC_USTACK_DEPTH less frame 0 */
+
+struct nc_agent_stack {
+	uint32_t size;
+	uint8_t kind; /* NC_AGENT_REC_STACK */
+	uint8_t n;    /* 0..NC_AGENT_STACK_DEPTH */
+	uint16_t pad;
+	uint64_t ips[];
 };
 
 #define NC_AGENT_ALIGN(n) (((n) + 7u) & ~7u)
@@ -320,5 +353,6 @@ _Static_assert(sizeof(struct nc_agent_region) == 192 + 8 * NC_AGENT_MAX_HOOKS, "
 _Static_assert(sizeof(struct nc_agent_ring) == 256, "nc_agent_ring");
 _Static_assert(__builtin_offsetof(struct nc_agent_ring, tail) == 128, "tail two lines off head");
 _Static_assert(sizeof(struct nc_agent_record) == 40, "nc_agent_record");
+_Static_assert(sizeof(struct nc_agent_stack) == 8, "nc_agent_stack");
 
 #endif

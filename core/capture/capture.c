@@ -60,9 +60,6 @@ int nc_request_check(const struct nc_request *r, char *err, size_t errlen)
 	if (!mbuf && r->inject)
 		return nc_err(err, errlen, EINVAL,
 			      "--inject captures inside a DPDK process: it goes with netcap mbuf");
-	if (r->inject && c->stacks)
-		return nc_err(err, errlen, EINVAL,
-			      "-S reads user stacks through uprobes: drop -S or --inject");
 	if (!mbuf)
 		return 0;
 	if (!nk && (c->iface || c->netns))

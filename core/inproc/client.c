@@ -58,6 +58,18 @@ struct cursor {
 	size_t note_len;
 	uint32_t note_cpu, note_tid;
 	uint8_t note_flags;
+	int32_t note_stack;
+	int32_t stack_id; /* -S: the stack of the records that follow (the last stack record) */
+};
+
+/* -S: the distinct stacks the agent sent, by id (their index), and a hash of them */
+#define STACK_HASH (2 * NC_INPROC_STACKS) /* open addressing, a power of two */
+
+struct stacks {
+	uint64_t (*ips)[NC_USTACK_DEPTH]; /* NC_INPROC_STACKS, 0 after the last frame */
+	uint8_t *n;
+	int32_t *hash; /* STACK_HASH slots: an id + 1, 0 empty */
+	uint32_t count;
 };
 
 struct nc_inproc {
@@ -82,6 +94,8 @@ struct nc_inproc {
 	size_t filter_bytes; /* the filter's part of the region, a multiple of 4096 */
 	uint64_t malformed;
 	uint64_t data_ms; /* when a poll last found records (CLOCK_MONOTONIC) */
+	uint64_t *frame0; /* -S: per hook, frame 0 of its stacks */
+	struct stacks stacks;
 	bool ready, gone, stopped;
 };
 
@@ -201,6 +215,13 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 						      o->hooks[k].spec, h->spec);
 			continue;
 		}
+		if (o->stacks)
+			return nc_err(
+			    err, errlen, ENOTSUP,
+			    "-S with --inject: %s_burst of port %u is the agent's wrapper "
+			    "of the burst pointer, which reads no stacks; drop -S, or hook "
+			    "a function of the application",
+			    h->tx ? "tx" : "rx", h->port);
 		if (h->port >= NC_AGENT_MAX_PORTS || h->port >= o->fp_ops_count)
 			return nc_err(err, errlen, EINVAL,
 				      "port %u: in-process capture serves ports 0 to %u", h->port,
@@ -284,25 +305,27 @@ static void fill_config(struct nc_inproc *c, const struct nc_inproc_opts *o)
 		    : o->filter	 ? NC_AGENT_FILTER_COMPILED
 				 : NC_AGENT_FILTER_NONE;
 	k->snaplen = o->snaplen;
+	k->flags = o->stacks ? NC_AGENT_CFG_STACKS : 0;
 	k->n_hooks = (uint32_t)o->n_hooks;
 	k->region_bytes = c->region_bytes;
 	for (size_t i = 0; i < o->n_hooks; i++) {
 		const struct nc_inproc_hook *h = &o->hooks[i];
 
 		if (h->func) {
-			k->hooks[i] =
-			    (struct nc_agent_hook){.id = h->id,
-						   .kind = h->ret_bits	  ? NC_AGENT_FUNC_RET
-							   : h->count_arg ? NC_AGENT_FUNC_VECTOR
-									  : NC_AGENT_FUNC_SINGLE,
-						   .ret_bits = h->ret_bits,
-						   .direction = NC_DIR_NONE,
-						   .port = NC_AGENT_PORT_NONE,
-						   .queue = NC_AGENT_QUEUE_ANY,
-						   .arg = h->arg,
-						   .count_arg = h->count_arg,
-						   .func = c->funcs[i].func + c->funcs[i].patch_off,
-						   .sema = h->sema};
+			k->hooks[i] = (struct nc_agent_hook){
+			    .id = h->id,
+			    .kind = h->ret_bits	   ? NC_AGENT_FUNC_RET
+				    : h->count_arg ? NC_AGENT_FUNC_VECTOR
+						   : NC_AGENT_FUNC_SINGLE,
+			    .ret_bits = h->ret_bits,
+			    .direction = NC_DIR_NONE,
+			    .port = NC_AGENT_PORT_NONE,
+			    .queue = NC_AGENT_QUEUE_ANY,
+			    .arg = h->arg,
+			    .count_arg = h->count_arg,
+			    .func = c->funcs[i].func + c->funcs[i].patch_off,
+			    .sema = h->sema,
+			    .flags = h->loc[0].type ? NC_AGENT_HOOK_SITE : 0};
 			continue;
 		}
 		k->hooks[i] = (struct nc_agent_hook){.id = h->id,
@@ -400,6 +423,7 @@ static int make_region(struct nc_inproc *c, const struct nc_inproc_opts *o, char
 	for (size_t i = 0; i < c->n_rings; i++) {
 		c->cur[i].r = (struct nc_agent_ring *)((uint8_t *)r + r->rings_off + i * stride);
 		c->cur[i].hook = (uint32_t)(i / c->n_slots);
+		c->cur[i].stack_id = NC_USTACK_NONE;
 	}
 	return 0;
 }
@@ -529,7 +553,16 @@ int nc_inproc_open(const struct nc_inproc_opts *o, struct nc_inproc **out, char 
 	c->patch_ms = o->patch_timeout_ms;
 	c->sites = calloc(o->n_hooks, sizeof(*c->sites));
 	c->funcs = calloc(o->n_hooks, sizeof(*c->funcs));
-	if (!c->sites || !c->funcs) {
+	if (o->stacks) {
+		c->frame0 = calloc(o->n_hooks, sizeof(*c->frame0));
+		c->stacks.ips = calloc(NC_INPROC_STACKS, sizeof(*c->stacks.ips));
+		c->stacks.n = calloc(NC_INPROC_STACKS, 1);
+		c->stacks.hash = calloc(STACK_HASH, sizeof(*c->stacks.hash));
+		for (size_t i = 0; c->frame0 && i < o->n_hooks; i++)
+			c->frame0[i] = o->hooks[i].frame0;
+	}
+	if (!c->sites || !c->funcs ||
+	    (o->stacks && (!c->frame0 || !c->stacks.ips || !c->stacks.n || !c->stacks.hash))) {
 		nc_inproc_close(c);
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	}
@@ -758,13 +791,76 @@ static uint32_t record_ok(const struct nc_inproc *c, const struct cursor *k,
 		return 0;
 	if (rec->kind == NC_AGENT_REC_WRAP)
 		return off + size == c->ring_bytes ? size : 0;
+	if (rec->kind == NC_AGENT_REC_STACK) {
+		const struct nc_agent_stack *st = (const void *)rec;
+
+		return c->cfg.flags & NC_AGENT_CFG_STACKS && st->n <= NC_AGENT_STACK_DEPTH &&
+			       size == sizeof(*st) + 8u * st->n
+			   ? size
+			   : 0;
+	}
 	if (rec->kind != NC_AGENT_REC_PACKET || size < HDR_BYTES || rec->cap_len > c->cfg.snaplen ||
 	    rec->cap_len > rec->wire_len || NC_AGENT_ALIGN(HDR_BYTES + rec->cap_len) != size)
 		return 0;
 	return size;
 }
 
-/* The next packet record of the ring (WRAP markers passed), or NULL at its head */
+/* FNV-1a of a stack's frames */
+static uint64_t stack_hash(const uint64_t *ips, uint32_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (uint32_t i = 0; i < n; i++) {
+		h ^= ips[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/*
+ * -S: the id of the stack of a stack record (frame 0 the hook's, the agent's frames after it),
+ * the same frames the same id: NC_USTACK_NONE when the agent could not read it, NC_USTACK_FULL
+ * past NC_INPROC_STACKS distinct ones
+ */
+static int32_t intern_stack(struct nc_inproc *c, uint32_t hook, const struct nc_agent_stack *st)
+{
+	struct stacks *t = &c->stacks;
+	uint64_t ips[NC_USTACK_DEPTH];
+	uint32_t n = 1, slot;
+
+	if (!st->n || !t->hash)
+		return NC_USTACK_NONE;
+	ips[0] = c->frame0[hook];
+	memcpy(ips + 1, st->ips, 8u * st->n);
+	n += st->n;
+	for (slot = (uint32_t)stack_hash(ips, n) & (STACK_HASH - 1); t->hash[slot];
+	     slot = (slot + 1) & (STACK_HASH - 1)) {
+		int32_t id = t->hash[slot] - 1;
+
+		if (t->n[id] == n && !memcmp(t->ips[id], ips, 8u * n))
+			return id;
+	}
+	if (t->count >= NC_INPROC_STACKS)
+		return NC_USTACK_FULL;
+	memset(t->ips[t->count], 0, sizeof(t->ips[t->count]));
+	memcpy(t->ips[t->count], ips, 8u * n);
+	t->n[t->count] = (uint8_t)n;
+	t->hash[slot] = (int32_t)t->count + 1;
+	return (int32_t)t->count++;
+}
+
+int nc_inproc_stack(const struct nc_inproc *c, int32_t id, uint64_t *ips)
+{
+	if (id == NC_USTACK_FULL)
+		return -ENOSPC;
+	if (id < 0 || (uint32_t)id >= c->stacks.count)
+		return -ENOENT;
+	memcpy(ips, c->stacks.ips[id], 8u * c->stacks.n[id]);
+	return c->stacks.n[id];
+}
+
+/* The next packet record of the ring (WRAP markers passed, stack records taken), or NULL at its
+ * head */
 static const struct nc_agent_record *peek(struct nc_inproc *c, struct cursor *k)
 {
 	while (k->pos < k->head) {
@@ -780,6 +876,8 @@ static const struct nc_agent_record *peek(struct nc_inproc *c, struct cursor *k)
 		}
 		if (rec->kind == NC_AGENT_REC_PACKET)
 			return rec;
+		if (rec->kind == NC_AGENT_REC_STACK)
+			k->stack_id = intern_stack(c, k->hook, (const struct nc_agent_stack *)rec);
 		k->pos += size;
 	}
 	return NULL;
@@ -906,7 +1004,7 @@ int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_
 		rec.queue = best->queue;
 		rec.direction = c->cfg.hooks[bk->hook].direction;
 		rec.flags = best->flags;
-		rec.stack_id = NC_USTACK_NONE;
+		rec.stack_id = bk->stack_id;
 		ret = fn(ctx, &rec, (const uint8_t *)(best + 1));
 		bk->pos += best->size;
 		n++;
@@ -950,7 +1048,7 @@ static bool note_of(struct nc_inproc *c, struct cursor *k, const struct nc_agent
 	char *n;
 
 	if (k->note && k->note_cpu == rec->cpu && k->note_flags == rec->flags &&
-	    k->note_tid == k->r->tid)
+	    k->note_tid == k->r->tid && k->note_stack == k->stack_id)
 		return true;
 	memset(&r, 0, sizeof(r));
 	r.hook = id;
@@ -961,7 +1059,7 @@ static bool note_of(struct nc_inproc *c, struct cursor *k, const struct nc_agent
 	r.queue = rec->queue;
 	r.direction = c->cfg.hooks[k->hook].direction;
 	r.flags = rec->flags;
-	r.stack_id = NC_USTACK_NONE;
+	r.stack_id = k->stack_id;
 	buf[0] = '\0';
 	b->comment(b->comment_ctx, &r, b->label[id] ? b->label[id] : "", buf, sizeof(buf));
 	len = strlen(buf);
@@ -976,6 +1074,7 @@ static bool note_of(struct nc_inproc *c, struct cursor *k, const struct nc_agent
 	k->note_cpu = rec->cpu;
 	k->note_flags = rec->flags;
 	k->note_tid = k->r->tid;
+	k->note_stack = k->stack_id;
 	return true;
 }
 
@@ -1212,5 +1311,9 @@ void nc_inproc_close(struct nc_inproc *c)
 	free(c->code[2]);
 	free(c->funcs);
 	free(c->sites);
+	free(c->frame0);
+	free(c->stacks.ips);
+	free(c->stacks.n);
+	free(c->stacks.hash);
 	free(c);
 }

@@ -61,6 +61,9 @@ struct nc_inproc_hook {
 	/* the function's cold part (GCC's NAME.cold) in path: its address in the application,
 	 * size and file offset, scanned for branches back into the patched bytes; size 0: none */
 	uint64_t cold, cold_size, cold_off;
+	/* -S (opts.stacks): frame 0 of each call's stack, where the uprobe path's probe would sit
+	 * (its first frame); the agent's frames follow it */
+	uint64_t frame0;
 };
 
 struct nc_inproc_opts {
@@ -81,6 +84,8 @@ struct nc_inproc_opts {
 	size_t ring_bytes;    /* per ring: a power of two >= 64 KiB; 0 = 4 MiB */
 	uint32_t slots;	      /* rings per hook (application threads on it); 0 = 4 */
 	int patch_timeout_ms; /* function hooks: the bound of each stop; 0 = NC_PATCH_TIMEOUT_MS */
+	/* -S: the user stack of each function hook call (nc_inproc_stack); burst hooks refused */
+	bool stacks;
 };
 
 struct nc_inproc;
@@ -112,9 +117,9 @@ int nc_inproc_accept(struct nc_inproc *c, int timeout_ms, char *err, size_t errl
 /*
  * Hands fn each record the rings hold (at most about 4096 per call), oldest burst first, waiting
  * up to timeout_ms for the first. rec->ts_ns is CLOCK_MONOTONIC, rec->pid the application,
- * rec->tid its thread, rec->cpu the CPU, rec->stack_id NC_USTACK_NONE. Returns the number
- * delivered, or fn's negative value. A malformed record is counted (nc_inproc_malformed) and its
- * ring skipped to its head.
+ * rec->tid its thread, rec->cpu the CPU, rec->stack_id the hook call's stack with -S
+ * (nc_inproc_stack), else NC_USTACK_NONE. Returns the number delivered, or fn's negative value. A
+ * malformed record is counted (nc_inproc_malformed) and its ring skipped to its head.
  */
 int nc_inproc_poll(struct nc_inproc *c, nc_record_fn fn, void *ctx, int timeout_ms);
 
@@ -139,6 +144,15 @@ int nc_inproc_counters(const struct nc_inproc *c, size_t hook, struct nc_counter
 uint64_t nc_inproc_noslot(const struct nc_inproc *c, size_t hook);
 
 uint64_t nc_inproc_malformed(const struct nc_inproc *c);
+
+/*
+ * -S: the user stack a record's stack_id names, innermost first (frame 0 the hook's frame0),
+ * up to NC_USTACK_DEPTH addresses into ips: how many (0: the agent could not read it), -ENOSPC
+ * when more than NC_INPROC_STACKS distinct stacks came (NC_USTACK_FULL), -ENOENT for
+ * NC_USTACK_NONE or an unknown id.
+ */
+#define NC_INPROC_STACKS 4096
+int nc_inproc_stack(const struct nc_inproc *c, int32_t id, uint64_t *ips);
 
 /*
  * Asks the agent to leave and waits up to timeout_ms for its answer: every burst pointer put

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../discover/usym.h"
 #include "../filter/filter.h"
 #include "../inject/inject.h"
 #include "../inproc/client.h"
@@ -44,6 +45,7 @@ struct agents {
 	/* hook id → (agent, index of the hook in its options) */
 	int32_t agent_of[NC_MAX_HOOKS];
 	uint32_t index_of[NC_MAX_HOOKS];
+	struct nc_usym *usym; /* -S */
 };
 
 /* Where netcap's agent library is: NETCAP_AGENT, the build tree beside this netcap, or the
@@ -105,6 +107,7 @@ static void close_(void *state)
 		g_free(a->v[i].hooks);
 	}
 	g_free(a->v);
+	nc_usym_free(a->usym);
 	free(a);
 }
 
@@ -119,6 +122,10 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 		return nc_err(err, errlen, ENOMEM, "out of memory");
 	a->plan = plan;
 	memset(a->agent_of, -1, sizeof(a->agent_of));
+	if (o->stacks && !(a->usym = nc_usym_new())) {
+		free(a);
+		return nc_err(err, errlen, ENOMEM, "out of memory");
+	}
 	a->v = g_new0(struct agent, plan->n_procs);
 	for (size_t p = 0; !ret && p < plan->n_procs; p++) {
 		const struct nc_plan_proc *proc = &plan->procs[p];
@@ -130,7 +137,8 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 					    .mbuf = plan->mbuf,
 					    .snaplen = o->snaplen,
 					    .ring_bytes = o->ring_bytes,
-					    .patch_timeout_ms = patch_ms()};
+					    .patch_timeout_ms = patch_ms(),
+					    .stacks = o->stacks};
 
 		ag->pid = proc->pid;
 		ag->hooks = g_new0(struct nc_inproc_hook, plan->n_agent_hooks);
@@ -160,13 +168,16 @@ static int open_(const struct nc_plan *plan, const struct nc_backend_opts *o, vo
 						    .func_name = h->func_name,
 						    .cold = h->cold,
 						    .cold_size = h->cold_size,
-						    .cold_off = h->cold_off};
+						    .cold_off = h->cold_off,
+						    .frame0 = h->frame0};
 		}
 		if (!ag->n_hooks) {
 			g_free(ag->hooks);
 			ag->hooks = NULL;
 			continue;
 		}
+		if (a->usym)
+			nc_usym_watch(a->usym, proc->pid);
 		a->n++;
 		/* an expression's Ethernet program; "" (every packet) needs none */
 		if (f && f->expr && *f->expr) {
@@ -328,8 +339,20 @@ static int counters(void *state, uint32_t hook, struct nc_counters *sum)
 static void comment(void *state, const struct nc_record *rec, const char *label, char *buf,
 		    size_t len)
 {
-	(void)state;
+	struct agents *a = state;
+	uint64_t ips[NC_USTACK_DEPTH];
+	GString *s;
+	int n;
+
 	nc_mbuf_comment(rec, label, buf, len);
+	if (!a->usym || rec->hook >= NC_MAX_HOOKS || a->agent_of[rec->hook] < 0)
+		return;
+	/* -S: the stack the agent read at the hook call, as the uprobe path writes it */
+	n = nc_inproc_stack(a->v[a->agent_of[rec->hook]].client, rec->stack_id, ips);
+	s = g_string_new(buf);
+	nc_stack_append(a->usym, (pid_t)rec->pid, ips, n, s);
+	snprintf(buf, len, "%s", s->str);
+	g_string_free(s, TRUE);
 }
 
 const struct nc_backend nc_agent_backend = {.name = "agent",

@@ -9,10 +9,12 @@
 #ifndef NC_BACKEND_H
 #define NC_BACKEND_H
 
+#include <glib.h>
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../../bpf/nc_record.h"
 #include "../consume/ring.h"
@@ -64,6 +66,14 @@ extern const struct nc_backend nc_agent_backend;
 /* The comment of a DPDK point's record, whichever backend took it: "pid P tid T cpu C LABEL"
  * and what was done to the packet (VLAN tags put back, segments not followed) */
 void nc_mbuf_comment(const struct nc_record *rec, const char *label, char *buf, size_t len);
+
+/*
+ * -S: "\nstack:\n  fwd_one+0x3 (nc_fwd.c:120)\n  main+0xb98 (nc_fwd.c:515)..." for the n frames
+ * of ips (frame 0 where the hook sits, then return addresses), as both DPDK backends write it;
+ * n -ENOSPC: "stack: lost (more than 4096 distinct stacks...)", any other n <= 0: "stack: none"
+ */
+struct nc_usym;
+void nc_stack_append(struct nc_usym *u, pid_t pid, const uint64_t *ips, int n, GString *s);
 
 /* The backend that serves points of kind b */
 const struct nc_backend *nc_backend_of(enum nc_plan_backend b);

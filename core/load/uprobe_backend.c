@@ -188,12 +188,8 @@ static int counters(void *state, uint32_t hook, struct nc_counters *sum)
 	return nc_mbuf_probe_counters(((struct uprobes *)state)->probe, hook, sum);
 }
 
-/* -S: "\nstack:\n  fwd_one+0x3 (nc_fwd.c:120)\n  main+0xb98 (nc_fwd.c:515)..." */
-static void append_stack(struct uprobes *u, const struct nc_record *rec, GString *s)
+void nc_stack_append(struct nc_usym *u, pid_t pid, const uint64_t *ips, int n, GString *s)
 {
-	uint64_t ips[NC_USTACK_DEPTH];
-	int n = nc_mbuf_probe_stack(u->probe, rec->stack_id, ips);
-
 	if (n == -ENOSPC) {
 		g_string_append_printf(
 		    s, "\nstack: lost (more than %d distinct stacks, or two of one hash)",
@@ -209,8 +205,16 @@ static void append_stack(struct uprobes *u, const struct nc_record *rec, GString
 		/* the kernel may have put the entry's return address in itself */
 		if (i == 2 && ips[2] == ips[1])
 			continue;
-		nc_usym_append(u->usym, (pid_t)rec->pid, ips[i], i > 0, s);
+		nc_usym_append(u, pid, ips[i], i > 0, s);
 	}
+}
+
+static void append_stack(struct uprobes *u, const struct nc_record *rec, GString *s)
+{
+	uint64_t ips[NC_USTACK_DEPTH];
+
+	nc_stack_append(u->usym, (pid_t)rec->pid, ips,
+			nc_mbuf_probe_stack(u->probe, rec->stack_id, ips), s);
 }
 
 void nc_mbuf_comment(const struct nc_record *rec, const char *label, char *buf, size_t len)

@@ -205,10 +205,11 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 	struct nc_plan *plan = c->plan;
 	struct nc_elf *e = NULL;
 	struct nc_maps *m = p->maps;
-	uint64_t offset = 0, size = 0, vaddr = 0, base = 0;
+	uint64_t offset = 0, size = 0, vaddr = 0, base = 0, site = 0;
 	struct nc_plan_agent_hook cold = {0};
 	g_autofree char *where = NULL, *label = NULL;
 	const char *path = NULL, *file;
+	char why[128];
 	int ret;
 
 	if (s->type == NC_SPEC_USDT)
@@ -261,12 +262,15 @@ static int plan_function_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 	ret = add_point(c, p, label, label, where, err, errlen);
 	if (ret)
 		return ret;
+	/* -S: the stack's frame 0 is where the uprobe path's probe would sit, chosen as it does */
+	nc_probe_site(path, offset, s->type == NC_SPEC_FUNC ? size : 0, &site, why, sizeof(why));
 	plan->agent_hooks =
 	    g_renew(struct nc_plan_agent_hook, plan->agent_hooks, plan->n_agent_hooks + 1);
 	plan->agent_hooks[plan->n_agent_hooks++] =
 	    (struct nc_plan_agent_hook){.pid = p->pid,
 					.hook = plan->n_points - 1,
 					.queue = -1,
+					.frame0 = base + vaddr + (site - offset),
 					.func = base + vaddr,
 					.func_size = size,
 					.path = g_strdup(path),
@@ -588,6 +592,7 @@ static int usdt_site_inproc(const struct nc_dpdk_proc *p, const struct nc_hook_s
 	h->site_off = site->offset - foff;
 	h->sema = site->sem_offset ? base + svaddr : 0;
 	h->func_name = g_strdup(sym);
+	h->frame0 = h->func + h->site_off; /* the uprobe path's probe: the site's nop */
 	return 0;
 }
 
