@@ -744,8 +744,10 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
  * refused and the application sends again is captured once.
  */
 static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void *q, uint16_t queue,
-			   void **pkts, uint16_t n)
+			   void **pkts, uint16_t n, const struct stack_at *at)
 {
+	bool room = true;
+
 	struct writer w = writer_of(h, s, queue);
 	uint64_t end[TX_CHUNK], commit = w.head, matched = 0, written = 0,
 				keep[TX_CHUNK / FILTER_BATCH], any = 0;
@@ -771,8 +773,14 @@ static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void
 
 		for (uint32_t i = 0; i < m; i++) {
 			st[off + i] = ST_SKIP;
-			if ((keep[off / FILTER_BATCH] >> i & 1) && pkts[off + i])
-				st[off + i] = put_record(&w, s, pkts[off + i]) ? ST_PUT : ST_FULL;
+			if ((keep[off / FILTER_BATCH] >> i & 1) && pkts[off + i]) {
+				if (at) { /* -S: before the first record, committed with it */
+					room = put_stack(&w, s, at);
+					at = NULL;
+				}
+				st[off + i] =
+				    room && put_record(&w, s, pkts[off + i]) ? ST_PUT : ST_FULL;
+			}
 			end[off + i] = w.head;
 		}
 	}
@@ -790,8 +798,27 @@ static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void
 	return ret;
 }
 
+/*
+ * -S at a burst hook: the wrapper was called by the application's inlined rte_eth_rx_burst() /
+ * rte_eth_tx_burst() as the PMD's function would have been; the frame of the function holding
+ * this (the wrapper, or rx_P / tx_P if it was inlined into them: either way a function the
+ * application called, with a frame pointer) has the application's rbp and the return address
+ * into it, which is where the uprobe path's walk at the PMD's entry starts
+ */
+#define BURST_AT(at)                                                                               \
+	(__builtin_expect(cfg.stacks, 0) ? burst_at(&(at), __builtin_frame_address(0)) : NULL)
+
+static inline const struct stack_at *burst_at(struct stack_at *at, const void *frame)
+{
+	const uint64_t *f = frame;
+
+	*at = (struct stack_at){.sp = (uint64_t)(uintptr_t)(f + 1), .fp = f[0], .at_entry = true};
+	return at;
+}
+
 static inline uint16_t rx_wrap(struct port_hook *h, void *q, void **pkts, uint16_t n)
 {
+	struct stack_at at;
 	burst_fn f = atomic_load_explicit(&h->orig, memory_order_relaxed);
 	uint16_t nb = f(q, pkts, n), queue;
 	struct slot *s;
@@ -807,7 +834,7 @@ static inline uint16_t rx_wrap(struct port_hook *h, void *q, void **pkts, uint16
 		queue = queue_of(h, s, q);
 		if (queue != NC_AGENT_QUEUE_ANY &&
 		    (h->queue == NC_AGENT_QUEUE_ANY || h->queue == queue))
-			capture_rx(h, s, queue, pkts, nb, NULL);
+			capture_rx(h, s, queue, pkts, nb, BURST_AT(at));
 	}
 	leave_slot(s);
 	return nb;
@@ -815,6 +842,8 @@ static inline uint16_t rx_wrap(struct port_hook *h, void *q, void **pkts, uint16
 
 static inline uint16_t tx_wrap(struct port_hook *h, void *q, void **pkts, uint16_t n)
 {
+	struct stack_at at;
+	const struct stack_at *pa;
 	burst_fn f = atomic_load_explicit(&h->orig, memory_order_relaxed);
 	uint16_t done = 0, queue;
 	struct slot *s;
@@ -835,9 +864,10 @@ static inline uint16_t tx_wrap(struct port_hook *h, void *q, void **pkts, uint16
 		leave_slot(s);
 		return f(q, pkts, n);
 	}
+	pa = BURST_AT(at);
 	while (done < n) {
 		uint16_t m = n - done < TX_CHUNK ? n - done : TX_CHUNK;
-		uint16_t ret = capture_tx(h, s, f, q, queue, pkts + done, m);
+		uint16_t ret = capture_tx(h, s, f, q, queue, pkts + done, m, pa);
 
 		done += ret;
 		if (ret < m)

@@ -227,8 +227,8 @@ struct nc_agent_fp_ops_layout {
 };
 
 /*
- * nc_agent_config.flags: -S, the user stack of each function hook call that keeps a packet,
- * written as a NC_AGENT_REC_STACK record before the call's packet records (burst hooks: none)
+ * nc_agent_config.flags: -S, the user stack of each hook call (function or burst) that keeps a
+ * packet, written as a NC_AGENT_REC_STACK record before the call's packet records
  */
 #define NC_AGENT_CFG_STACKS 1
 

@@ -215,13 +215,6 @@ static int check_opts(const struct nc_inproc_opts *o, char *err, size_t errlen)
 						      o->hooks[k].spec, h->spec);
 			continue;
 		}
-		if (o->stacks)
-			return nc_err(
-			    err, errlen, ENOTSUP,
-			    "-S with --inject: %s_burst of port %u is the agent's wrapper "
-			    "of the burst pointer, which reads no stacks; drop -S, or hook "
-			    "a function of the application",
-			    h->tx ? "tx" : "rx", h->port);
 		if (h->port >= NC_AGENT_MAX_PORTS || h->port >= o->fp_ops_count)
 			return nc_err(err, errlen, EINVAL,
 				      "port %u: in-process capture serves ports 0 to %u", h->port,

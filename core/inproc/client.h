@@ -84,7 +84,7 @@ struct nc_inproc_opts {
 	size_t ring_bytes;    /* per ring: a power of two >= 64 KiB; 0 = 4 MiB */
 	uint32_t slots;	      /* rings per hook (application threads on it); 0 = 4 */
 	int patch_timeout_ms; /* function hooks: the bound of each stop; 0 = NC_PATCH_TIMEOUT_MS */
-	/* -S: the user stack of each function hook call (nc_inproc_stack); burst hooks refused */
+	/* -S: the user stack of each hook call that keeps a packet (nc_inproc_stack) */
 	bool stacks;
 };
 

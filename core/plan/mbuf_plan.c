@@ -298,6 +298,8 @@ static int plan_burst_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 		const struct nc_dpdk_func *fn = rx ? &q->rx : &q->tx;
 		g_autofree char *name = NULL, *label = NULL, *where = NULL;
 		struct nc_plan *plan = c->plan;
+		uint64_t site = 0;
+		char why[128];
 		int ret;
 
 		if (!q->started || (s->port >= 0 && q->id != s->port))
@@ -320,14 +322,19 @@ static int plan_burst_inproc(struct planner *c, const struct nc_dpdk_proc *p,
 		ret = add_point(c, p, name, label, where, err, errlen);
 		if (ret)
 			return ret;
+		/* -S: frame 0 where the uprobe path's probe would sit in the PMD's function (a
+		 * function in no file: its address) */
+		if (fn->path)
+			nc_probe_site(fn->path, fn->offset, 0, &site, why, sizeof(why));
 		plan->agent_hooks =
 		    g_renew(struct nc_plan_agent_hook, plan->agent_hooks, plan->n_agent_hooks + 1);
-		plan->agent_hooks[plan->n_agent_hooks++] =
-		    (struct nc_plan_agent_hook){.pid = p->pid,
-						.hook = plan->n_points - 1,
-						.tx = !rx,
-						.port = q->id,
-						.queue = -1};
+		plan->agent_hooks[plan->n_agent_hooks++] = (struct nc_plan_agent_hook){
+		    .pid = p->pid,
+		    .hook = plan->n_points - 1,
+		    .tx = !rx,
+		    .port = q->id,
+		    .queue = -1,
+		    .frame0 = fn->addr + (fn->path ? site - fn->offset : 0)};
 	}
 	return 0;
 }

@@ -104,7 +104,8 @@ struct nc_plan_agent_hook {
 	 * patch: its address in the process, size and file offset; cold_size 0: none known */
 	uint64_t cold, cold_size, cold_off;
 	/* -S: frame 0 of a call's user stack, where the uprobe path's probe would sit (the entry,
-	 * or a few bytes past it: core/plan/placement.h; a USDT site's nop); 0 for a burst hook */
+	 * or a few bytes past it: core/plan/placement.h; a USDT site's nop; a burst hook's: in the
+	 * PMD's function the port runs at plan time) */
 	uint64_t frame0;
 };
 
