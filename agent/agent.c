@@ -160,7 +160,11 @@ static struct {
 
 static struct port_hook hooks[2][NC_AGENT_MAX_PORTS]; /* [0] rx, [1] tx */
 static struct port_hook fhooks[FH_MAX];		      /* per trampoline (agent/fhook.c) */
-static atomic_flag busy = ATOMIC_FLAG_INIT;	      /* one capture at a time */
+/* -S: the func@N@ret hooks ever armed (their ret_stub set), in fhooks: a return address that is
+ * one's return stub stands for the real one on the thread's shadow (append-only) */
+static uint32_t ret_hooks[FH_MAX];
+static uint32_t n_ret_hooks;
+static atomic_flag busy = ATOMIC_FLAG_INIT; /* one capture at a time */
 /* membarrier(PRIVATE_EXPEDITED) is registered: leaving makes every thread of the process execute
  * a full barrier, so the wrappers' entry needs none of its own (only ever set, never cleared) */
 static bool light_enter;
@@ -579,8 +583,40 @@ static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m
  * it lies there (glibc puts a thread's descriptor at the top of its stack); each rbp 8-aligned,
  * above the last and its 16 bytes inside. Returns how many (0: rsp in no known mapping).
  */
+/*
+ * -S: ret as the caller sees it. A func@N@ret hook made the function return into its return
+ * stub (fh_entry_ret): the k-th frame of the walk (innermost first) returning into that stub
+ * returns to the k-th innermost address on the thread's shadow of that hook, as the kernel puts
+ * a uretprobe's original return address back into the uprobe path's stacks. seen[] counts, per
+ * hook of ret_hooks, the frames met so far.
+ */
+static uint64_t real_ret(uint64_t ret, uint32_t nr, uint8_t *seen)
+{
+	unsigned long self = (unsigned long)__builtin_thread_pointer();
+
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct port_hook *h = &fhooks[ret_hooks[i]];
+
+		if (__atomic_load_n(&h->ret_stub, __ATOMIC_RELAXED) != ret)
+			continue;
+		for (uint32_t k = 0; k < NC_AGENT_MAX_SLOTS; k++) {
+			const struct slot *s = &h->slots[k];
+
+			if (atomic_load_explicit(&s->owner, memory_order_relaxed) != self)
+				continue;
+			if (seen[i] < s->depth)
+				return s->shadow[s->depth - 1 - seen[i]++].ret;
+			break;
+		}
+		break;
+	}
+	return ret;
+}
+
 static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
 {
+	uint32_t nr = __atomic_load_n(&n_ret_hooks, __ATOMIC_ACQUIRE);
+	uint8_t seen[FH_MAX];
 	uint64_t sp = at->sp, fp = at->fp, hi = 0,
 		 tp = (uint64_t)(uintptr_t)__builtin_thread_pointer();
 	uint32_t n = 0, nv = __atomic_load_n(&n_stack_vmas, __ATOMIC_ACQUIRE);
@@ -594,10 +630,12 @@ static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
 		return 0;
 	if (tp > sp && tp < hi)
 		hi = tp;
+	for (uint32_t i = 0; i < nr && i < FH_MAX; i++)
+		seen[i] = 0;
 	if (at->at_entry) {
 		if (sp > hi - 8)
 			return 0;
-		ips[n++] = at->ret ? at->ret : *(const uint64_t *)(uintptr_t)sp;
+		ips[n++] = at->ret ? at->ret : real_ret(*(const uint64_t *)(uintptr_t)sp, nr, seen);
 	}
 	while (n < NC_AGENT_STACK_DEPTH && !(fp & 7) && fp >= sp && fp <= hi - 16) {
 		const uint64_t *frame = (const uint64_t *)(uintptr_t)fp;
@@ -605,7 +643,7 @@ static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
 
 		if (!ret)
 			break;
-		ips[n++] = ret;
+		ips[n++] = __builtin_expect(nr, 0) ? real_ret(ret, nr, seen) : ret;
 		if (next <= fp)
 			break;
 		fp = next;
@@ -1566,7 +1604,13 @@ static int install(struct agent *a, char *text)
 			if (ret)
 				return ret;
 			h->ret_bits = c->hooks[i].ret_bits;
-			__atomic_store_n(&h->ret_stub, stub, __ATOMIC_RELEASE);
+			if (!h->ret_stub && n_ret_hooks < FH_MAX) { /* -S: see real_ret() */
+				ret_hooks[n_ret_hooks] = a->tramp[i];
+				__atomic_store_n(&h->ret_stub, stub, __ATOMIC_RELEASE);
+				__atomic_store_n(&n_ret_hooks, n_ret_hooks + 1, __ATOMIC_RELEASE);
+			} else {
+				__atomic_store_n(&h->ret_stub, stub, __ATOMIC_RELEASE);
+			}
 		}
 	sema_raise(c); /* the guarded USDT sites run from here on */
 	__atomic_store_n(&r->armed, 1, __ATOMIC_RELEASE);

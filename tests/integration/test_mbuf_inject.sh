@@ -131,8 +131,6 @@ expect() { # STATUS MESSAGE NETCAP_ARGS...
 }
 expect 1 "netcap: no USDT probe nc_fwd:nope in /proc/$NC_FWD_PID/exe or its libraries; try: netcap list --pid $NC_FWD_PID" \
 	--inject --pid "$NC_FWD_PID" -f rx_burst,usdt:nc_fwd:nope@1 -w /dev/null
-expect 2 "netcap mbuf: -S reads user stacks through uprobes: drop -S or --inject" \
-	--inject -S --pid "$NC_FWD_PID" -f rx_burst -w /dev/null
 sleep 300 &
 sleeper=$!
 nc_adopt "$sleeper"
