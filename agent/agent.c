@@ -124,15 +124,18 @@ static struct {
 } cfg;
 
 /*
- * -S: the mappings a stack walk may read, [lo, hi): this process's anonymous read-write private
- * mappings and its [stack], from /proc/self/maps when the capture starts (install(), the agent
- * thread). The walk reads only inside the one holding the hooking thread's rsp: a thread's own
- * stack cannot be unmapped while it runs.
+ * -S: the mappings a stack walk may read: this process's anonymous read-write private mappings
+ * and its [stack], from /proc/self/maps when the capture starts (install()) and again every
+ * VMA_EVERY ticks of the agent thread (threads started since). The walk reads only inside the
+ * one holding the hooking thread's rsp: a thread's own stack cannot be unmapped while it runs.
+ * Each is one word, its first page number in bits 0..34, its length in pages above (at most
+ * 2^29 - 1: a longer one is cut), rewritten in place: a walk during a refresh sees each entry
+ * whole, the old one or the new one.
  */
-static struct {
-	uint64_t lo, hi;
-} stack_vmas[MAX_STACK_VMAS];
+static uint64_t stack_vmas[MAX_STACK_VMAS];
 static uint32_t n_stack_vmas;
+#define VMA_PAGE_BITS 35
+#define VMA_EVERY     20 /* ticks (1 s) */
 
 /* Where a hook call's stack starts: rsp and rbp as they were where the hook sits, and the return
  * address at [rsp] (a function's entry) or none (0: a USDT site) */
@@ -576,14 +579,6 @@ static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m
 }
 
 /*
- * -S: the return addresses of the hook call at `at` into ips (at most NC_AGENT_STACK_DEPTH), as
- * bpf_get_stack(BPF_F_USER_STACK) walks them for the uprobe path, from its second frame: the
- * return address at [rsp] for a function's entry, then [rbp + 8] of each frame pointer. Reads
- * only inside the mapping of stack_vmas holding rsp, bounded above by the thread pointer when
- * it lies there (glibc puts a thread's descriptor at the top of its stack); each rbp 8-aligned,
- * above the last and its 16 bytes inside. Returns how many (0: rsp in no known mapping).
- */
-/*
  * -S: ret as the caller sees it. A func@N@ret hook made the function return into its return
  * stub (fh_entry_ret): the k-th frame of the walk (innermost first) returning into that stub
  * returns to the k-th innermost address on the thread's shadow of that hook, as the kernel puts
@@ -613,6 +608,14 @@ static uint64_t real_ret(uint64_t ret, uint32_t nr, uint8_t *seen)
 	return ret;
 }
 
+/*
+ * -S: the return addresses of the hook call at `at` into ips (at most NC_AGENT_STACK_DEPTH), as
+ * bpf_get_stack(BPF_F_USER_STACK) walks them for the uprobe path, from its second frame: the
+ * return address at [rsp] for a function's entry, then [rbp + 8] of each frame pointer. Reads
+ * only inside the mapping of stack_vmas holding rsp, bounded above by the thread pointer when
+ * it lies there (glibc puts a thread's descriptor at the top of its stack); each rbp 8-aligned,
+ * above the last and its 16 bytes inside. Returns how many (0: rsp in no known mapping).
+ */
 static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
 {
 	uint32_t nr = __atomic_load_n(&n_ret_hooks, __ATOMIC_ACQUIRE);
@@ -621,11 +624,16 @@ static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
 		 tp = (uint64_t)(uintptr_t)__builtin_thread_pointer();
 	uint32_t n = 0, nv = __atomic_load_n(&n_stack_vmas, __ATOMIC_ACQUIRE);
 
-	for (uint32_t i = 0; i < nv && i < MAX_STACK_VMAS; i++)
-		if (sp >= stack_vmas[i].lo && sp < stack_vmas[i].hi) {
-			hi = stack_vmas[i].hi;
+	for (uint32_t i = 0; i < nv && i < MAX_STACK_VMAS; i++) {
+		uint64_t v = __atomic_load_n(&stack_vmas[i], __ATOMIC_RELAXED),
+			 lo = (v & ((1ull << VMA_PAGE_BITS) - 1)) << 12,
+			 end = lo + ((v >> VMA_PAGE_BITS) << 12);
+
+		if (sp >= lo && sp < end) {
+			hi = end;
 			break;
 		}
+	}
 	if (!hi || sp & 7)
 		return 0;
 	if (tp > sp && tp < hi)
@@ -1109,6 +1117,7 @@ struct agent {
 	uint32_t tramp[NC_AGENT_MAX_HOOKS]; /* FUNC_* hooks: the trampoline (agent/fhook.c) */
 	bool has_func;			    /* the configuration has FUNC_* hooks */
 	bool placed;			    /* and tramp[] is filled (TRAMPS sent) */
+	uint32_t ticks;			    /* of the control loop */
 };
 
 static int fail(char *text, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -1247,8 +1256,8 @@ static bool mapped(uintptr_t addr, size_t len, const char *perms)
 
 /*
  * -S: stack_vmas from /proc/self/maps: every anonymous read-write private mapping and [stack]
- * (glibc's thread stacks are anonymous mappings, the main thread's is [stack]). Written before
- * any hook is active, while no thread walks (the previous capture waited for all to leave).
+ * (glibc's thread stacks are anonymous mappings, the main thread's is [stack]), each entry
+ * stored whole (walks may run meanwhile), then their count
  */
 static void read_stack_vmas(void)
 {
@@ -1256,7 +1265,6 @@ static void read_stack_vmas(void)
 	char line[512];
 	uint32_t n = 0;
 
-	__atomic_store_n(&n_stack_vmas, 0, __ATOMIC_RELEASE);
 	if (!f)
 		return;
 	while (n < MAX_STACK_VMAS && fgets(line, sizeof(line), f)) {
@@ -1266,9 +1274,12 @@ static void read_stack_vmas(void)
 		if (sscanf(line, "%lx-%lx %4s %*s %*s %lu %63s", &lo, &hi, p, &ino, path) < 4 ||
 		    strcmp(p, "rw-p") || ino || (path[0] && strcmp(path, "[stack]")))
 			continue;
-		stack_vmas[n].lo = lo;
-		stack_vmas[n].hi = hi;
-		n++;
+		if (lo >= hi || (lo >> 12) >= (1ull << VMA_PAGE_BITS))
+			continue;
+		if ((hi - lo) >> 12 >= (1ull << (64 - VMA_PAGE_BITS)))
+			hi = lo + (((1ull << (64 - VMA_PAGE_BITS)) - 1) << 12);
+		__atomic_store_n(&stack_vmas[n++], (lo >> 12) | ((hi - lo) >> 12) << VMA_PAGE_BITS,
+				 __ATOMIC_RELAXED);
 	}
 	fclose(f);
 	__atomic_store_n(&n_stack_vmas, n, __ATOMIC_RELEASE);
@@ -1714,6 +1725,8 @@ static bool serve(struct agent *a)
 		for (uint32_t i = 0; i < a->n_active; i++)
 			arm(a->active[i]);
 		publish_clock(a->region, false);
+		if (cfg.stacks && ++a->ticks % VMA_EVERY == 0)
+			read_stack_vmas();
 	}
 }
 

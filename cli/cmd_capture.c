@@ -36,7 +36,8 @@ static const char mbuf_description[] =
     "                     keep the kernel points to one interface\n"
     "FUNC is looked up in the executable, then in its shared libraries.\n"
     "-S puts the user stack of each packet's hook call in its comment (needs frame\n"
-    "pointers: DPDK's own libraries are usually built without them).\n"
+    "pointers: DPDK's own libraries are usually built without them); with --inject\n"
+    "the agent walks it inside the application, the same frames as through uprobes.\n"
     "\n"
     "-G follows each packet through the hook points in the order given (-f A,B,C): its\n"
     "mbuf pointer in its process (--match pointer, the default) or its wire length and\n"
@@ -141,7 +142,7 @@ static int capture_command(struct nc_request *r, int argc, char **argv)
 					     "Capture inside the process (netcap's agent, loaded "
 					     "with ptrace): rx_burst, tx_burst, "
 					     "FUNC@N, FUNC@N@M, FUNC@N@ret, OBJECT+0xOFF@..., "
-					     "usdt:..., no kernel trap per hit",
+					     "usdt:..., no kernel trap per hit; -S and -G too",
 					     NULL}};
 
 		memcpy(rows + n, own, sizeof(own));
