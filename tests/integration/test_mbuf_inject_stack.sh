@@ -5,7 +5,8 @@
 # by its file offset), USDT sites (usdt:nc_fwd:burst@1@2, usdt:nc_fwd:one@1 behind its semaphore)
 # and the burst wrappers (rx_burst:0, tx_burst:0): each packet's interface and comment, stack frame
 # for frame, the same through both paths, and the stacks reach main and libc; -t prints the same
-# stacks under the same packets. On two lcores (the worker's stack a thread's, not [stack]):
+# stacks under the same packets; netcap SIGKILLed during captures with -S leaves nc_fwd
+# forwarding. On two lcores (the worker's stack a thread's, not [stack]):
 # fwd_csum@1's stacks are the uprobe path's, except that the kernel walks on past the EAL's
 # frame (built without frame pointers) into words of no stack of that thread, which the agent
 # does not read.
@@ -93,6 +94,37 @@ done
 diff -u "$tmp/text_up.norm" "$tmp/text_inj.norm" >"$tmp/text.diff" ||
 	fail "-t -S: --inject's text differs from the uprobe path's: $(head -c 2000 "$tmp/text.diff")"
 echo "-t -S at fwd_one@1: $n packets, each with the uprobe path's stack under it"
+
+# netcap SIGKILLed while the agent walks stacks (every hook kind at once), 5 times: nc_fwd
+# forwards on, untraced; the next capture has its stacks and leaves the code its file's
+nc_fwd_start --stats -- --vdev net_null0 --vdev net_null1 || fail "nc_fwd did not start"
+nc_fwd_go
+pid=$NC_FWD_PID
+hooks=fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret,tx_burst:0
+for i in $(seq 5); do
+	"$netcap" mbuf --inject -S --pid "$pid" -f "$hooks" -w /dev/null --ready-file "$tmp/k$i.ready" 2>"$tmp/kill.err" &
+	cap=$!
+	for _ in $(seq 200); do
+		[[ -e $tmp/k$i.ready ]] && break
+		sleep 0.05
+	done
+	[[ -e $tmp/k$i.ready ]] || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	sleep 0.$((RANDOM % 5 + 1))
+	kill -KILL "$cap"
+	wait "$cap" 2>/dev/null || true
+	_nc_alive "$pid" || fail "nc_fwd died when netcap was killed ($i) during a capture with -S"
+done
+! nc_traced "$pid" || fail "a thread of nc_fwd stayed traced"
+"$netcap" mbuf --inject -S --pid "$pid" -f "$hooks" -c 400 -w "$tmp/after.pcapng" 2>"$tmp/after.err" ||
+	fail "the capture after the kills: $(cat "$tmp/after.err")"
+k=$(nc_fields "$tmp/after.pcapng" -e frame.comment | grep -c 'stack:\\n  .*\\n  main+0x') || true
+[[ $k == 400 ]] ||
+	fail "the capture after the kills: $k of 400 packets with a stack down to main; the others: $(nc_fields "$tmp/after.pcapng" -e frame.comment | grep -v 'stack:\\n  .*\\n  main+0x' | sort | uniq -c | head -3)"
+s=$(nc_code_state "$pid") || fail "after the kills: $s"
+[[ $s == same ]] || fail "after the kills: nc_fwd's code $s"
+kill -INT "$pid"
+nc_fwd_wait 20 || fail "nc_fwd exited $?: $(tail -3 "$NC_FWD_ERR")"
+echo "netcap SIGKILLed 5 times while capturing with -S at $hooks: nc_fwd forwarded on and exited 0, its code its file's after the next capture (400 packets, each with its stack)"
 
 # two lcores: the worker's stack is a thread's (an anonymous mapping bounded by its thread
 # pointer), the main lcore's [stack]
