@@ -894,8 +894,9 @@ static void test_client_distrusts(void)
 	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.hook, ==, 5);
 	g_assert_cmpuint(g_array_index(got, struct got, 0).rec.wire_len, ==, 100);
 	/* cap_len past the snap length, a size that does not match, a kind unknown, a head that
-	 * runs past the ring: each counted, nothing delivered, the ring skipped to its head */
-	for (int i = 0; i < 4; i++) {
+	 * runs past the ring, a stack record in a capture without -S: each counted, nothing
+	 * delivered, the ring skipped to its head */
+	for (int i = 0; i < 5; i++) {
 		uint64_t at = (i + 1) * sizeof(good), head = at + sizeof(bad);
 		struct nc_agent_ring *ring = (void *)((uint8_t *)a.r + a.r->rings_off);
 
@@ -906,14 +907,21 @@ static void test_client_distrusts(void)
 			bad.rec.size = 8;
 		else if (i == 2)
 			bad.rec.kind = 9;
-		else
+		else if (i == 3)
 			head = at + 65536 + 8;
+		else
+			bad.rec = (struct nc_agent_record){
+			    .size = 16, .kind = NC_AGENT_REC_STACK, .flags = 1}; /* its n */
+		if (i == 4) { /* the head past the ring's end was not taken: where i == 3 wrote */
+			at = 4 * sizeof(good);
+			head = at + 16;
+		}
 		memcpy((uint8_t *)(ring + 1) + at, &bad, sizeof(bad));
 		__atomic_store_n(&ring->head, head, __ATOMIC_RELEASE);
 		g_assert_cmpint(nc_inproc_poll(c, on_record, NULL, 0), ==, 0);
 		g_assert_cmpuint(nc_inproc_malformed(c), ==, (uint64_t)i + 1);
 		g_assert_cmpuint(got->len, ==, 1);
-		if (i < 3) /* skipped to the head */
+		if (i != 3) /* skipped to the head */
 			g_assert_cmpuint(__atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE), ==, head);
 	}
 	/* the agent goes away: seen, and stop says it had already left */
@@ -922,6 +930,132 @@ static void test_client_distrusts(void)
 		g_usleep(10000);
 	g_assert_true(nc_inproc_gone(c));
 	g_assert_cmpint(nc_inproc_stop(c, 1000, err, sizeof(err)), ==, -EPIPE);
+	nc_inproc_close(c);
+	munmap(a.r, a.cfg.region_bytes);
+	close(a.memfd);
+}
+
+/*
+ * -S: stack records from a hand-made agent. Each names the stack of the packet records after it
+ * in its ring, frame 0 the hook's frame0 put before the agent's frames; the same frames the same
+ * id; n 0 no stack; a record with more than NC_AGENT_STACK_DEPTH frames or a size that does not
+ * match is counted as malformed and its ring skipped; without -S a stack record is malformed
+ */
+static void test_client_stacks(void)
+{
+	struct nc_inproc_hook h = {.id = 3, .port = 0, .queue = -1, .frame0 = 0xf000};
+	struct nc_inproc_opts o = {.hooks = &h,
+				   .n_hooks = 1,
+				   .snaplen = 64,
+				   .slots = 1,
+				   .ring_bytes = 65536,
+				   .stacks = true};
+	struct fake_agent a = {.memfd = -1};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct nc_inproc *c;
+	char err[256] = "";
+	struct {
+		struct nc_agent_record rec;
+		uint8_t data[64];
+	} pkt = {.rec = {.size = sizeof(pkt),
+			 .kind = NC_AGENT_REC_PACKET,
+			 .cap_len = 64,
+			 .wire_len = 64,
+			 .mbuf = 0x1234}};
+	struct {
+		struct nc_agent_stack st;
+		uint64_t ips[NC_AGENT_STACK_DEPTH + 1];
+	} st = {0};
+	uint8_t buf[4096];
+	uint64_t ips[NC_USTACK_DEPTH];
+	struct nc_agent_ring *ring;
+	size_t n = 0;
+	pthread_t t;
+	int32_t id;
+
+	o.pid = getpid();
+	o.fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
+	o.fp_ops_count = PORTS;
+	o.fp_ops = *F;
+	o.mbuf = *L;
+	g_assert_cmpint(nc_inproc_open(&o, &c, err, sizeof(err)), ==, 0);
+	memcpy(sa.sun_path + 1, nc_inproc_name(c), strlen(nc_inproc_name(c)));
+	a.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	g_assert_cmpint(connect(a.fd, (struct sockaddr *)&sa,
+				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					    strlen(nc_inproc_name(c)))),
+			==, 0);
+	g_assert_cmpint(pthread_create(&t, NULL, fake_agent_run, &a), ==, 0);
+	g_assert_cmpint(nc_inproc_accept(c, 5000, err, sizeof(err)), ==, 0);
+	pthread_join(t, NULL);
+	g_assert_cmpuint(a.cfg.flags, ==, NC_AGENT_CFG_STACKS);
+	if (got)
+		g_array_set_size(got, 0);
+	else
+		got = g_array_new(FALSE, FALSE, sizeof(struct got));
+
+		/* stack {a1, a2}, 2 packets; the same stack again, 1 packet; no stack (n 0), 1
+		 * packet; stack {b1}, 1 packet */
+#define PUT(x, len) (memcpy(buf + n, (x), (len)), n += (len))
+#define STACK(k, ...)                                                                              \
+	do {                                                                                       \
+		const uint64_t v_[] = {__VA_ARGS__};                                               \
+		st.st = (struct nc_agent_stack){                                                   \
+		    .size = (uint32_t)(8 + 8 * (k)), .kind = NC_AGENT_REC_STACK, .n = (k)};        \
+		memcpy(st.ips, v_, 8 * (k));                                                       \
+		PUT(&st, 8 + 8 * (k));                                                             \
+	} while (0)
+	STACK(2, 0xa1, 0xa2);
+	PUT(&pkt, sizeof(pkt));
+	PUT(&pkt, sizeof(pkt));
+	STACK(2, 0xa1, 0xa2);
+	PUT(&pkt, sizeof(pkt));
+	STACK(0, 0);
+	PUT(&pkt, sizeof(pkt));
+	STACK(1, 0xb1);
+	PUT(&pkt, sizeof(pkt));
+	fake_records(&a, buf, n, n);
+	g_assert_cmpint(nc_inproc_poll(c, on_record, NULL, 0), ==, 5);
+	g_assert_cmpuint(nc_inproc_malformed(c), ==, 0);
+	id = g_array_index(got, struct got, 0).rec.stack_id;
+	g_assert_cmpint(id, >=, 0);
+	g_assert_cmpint(g_array_index(got, struct got, 1).rec.stack_id, ==, id);
+	g_assert_cmpint(g_array_index(got, struct got, 2).rec.stack_id, ==, id);
+	g_assert_cmpint(g_array_index(got, struct got, 3).rec.stack_id, ==, NC_USTACK_NONE);
+	g_assert_cmpint(g_array_index(got, struct got, 4).rec.stack_id, !=, id);
+	g_assert_cmpint(nc_inproc_stack(c, id, ips), ==, 3);
+	g_assert_cmpuint(ips[0], ==, 0xf000);
+	g_assert_cmpuint(ips[1], ==, 0xa1);
+	g_assert_cmpuint(ips[2], ==, 0xa2);
+	g_assert_cmpint(nc_inproc_stack(c, g_array_index(got, struct got, 4).rec.stack_id, ips), ==,
+			2);
+	g_assert_cmpuint(ips[1], ==, 0xb1);
+	g_assert_cmpint(nc_inproc_stack(c, NC_USTACK_NONE, ips), ==, -ENOENT);
+	g_assert_cmpint(nc_inproc_stack(c, NC_USTACK_FULL, ips), ==, -ENOSPC);
+	g_assert_cmpint(nc_inproc_stack(c, id + 2, ips), ==, -ENOENT);
+
+	/* 32 frames; a size that does not say 8 + 8 n: each malformed, the packet not delivered */
+	ring = (struct nc_agent_ring *)((uint8_t *)a.r + a.r->rings_off);
+	for (int i = 0; i < 2; i++) {
+		size_t at = n;
+
+		st.st =
+		    (struct nc_agent_stack){.size = (uint32_t)(8 + 8 * (NC_AGENT_STACK_DEPTH + 1)),
+					    .kind = NC_AGENT_REC_STACK,
+					    .n = NC_AGENT_STACK_DEPTH + 1};
+		if (i)
+			st.st.n = 2;
+		PUT(&st, st.st.size);
+		PUT(&pkt, sizeof(pkt));
+		memcpy((uint8_t *)(ring + 1) + at, buf + at, n - at);
+		__atomic_store_n(&ring->head, n, __ATOMIC_RELEASE);
+		g_assert_cmpint(nc_inproc_poll(c, on_record, NULL, 0), ==, 0);
+		g_assert_cmpuint(nc_inproc_malformed(c), ==, (uint64_t)i + 1);
+		g_assert_cmpuint(got->len, ==, 5);
+	}
+#undef STACK
+#undef PUT
+	close(a.fd);
 	nc_inproc_close(c);
 	munmap(a.r, a.cfg.region_bytes);
 	close(a.memfd);
@@ -1092,6 +1226,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/refused", test_refused);
 	g_test_add_func("/agent/refused-configurations", test_refused_raw);
 	g_test_add_func("/agent/client-distrusts-the-rings", test_client_distrusts);
+	g_test_add_func("/agent/client-stack-records", test_client_stacks);
 	g_test_add_func("/agent/compiled-filter-as-libpcap", test_compiled_filter);
 	return g_test_run();
 }
