@@ -128,14 +128,16 @@ static struct {
  * and its [stack], from /proc/self/maps when the capture starts (install()) and again every
  * VMA_EVERY ticks of the agent thread (threads started since). The walk reads only inside the
  * one holding the hooking thread's rsp: a thread's own stack cannot be unmapped while it runs.
- * Each is one word, its first page number in bits 0..34, its length in pages above (at most
- * 2^29 - 1: a longer one is cut), rewritten in place: a walk during a refresh sees each entry
- * whole, the old one or the new one.
+ * Each is one word, its first page number in bits 0..34, its length in pages in bits 35..62 (at
+ * most 2^28 - 1: a longer one is cut), bit 63 set for [stack], rewritten in place: a walk during
+ * a refresh sees each entry whole, the old one or the new one.
  */
 static uint64_t stack_vmas[MAX_STACK_VMAS];
 static uint32_t n_stack_vmas;
 #define VMA_PAGE_BITS 35
-#define VMA_EVERY     20 /* ticks (1 s) */
+#define VMA_LEN_BITS  28
+#define VMA_MAIN      (1ull << 63) /* the main thread's [stack] */
+#define VMA_EVERY     20	   /* ticks (1 s) */
 
 /* Where a hook call's stack starts: rsp and rbp as they were where the hook sits, and the return
  * address at [rsp] (a function's entry) or none (0: a USDT site) */
@@ -612,9 +614,13 @@ static uint64_t real_ret(uint64_t ret, uint32_t nr, uint8_t *seen)
  * -S: the return addresses of the hook call at `at` into ips (at most NC_AGENT_STACK_DEPTH), as
  * bpf_get_stack(BPF_F_USER_STACK) walks them for the uprobe path, from its second frame: the
  * return address at [rsp] for a function's entry, then [rbp + 8] of each frame pointer. Reads
- * only inside the mapping of stack_vmas holding rsp, bounded above by the thread pointer when
- * it lies there (glibc puts a thread's descriptor at the top of its stack); each rbp 8-aligned,
- * above the last and its 16 bytes inside. Returns how many (0: rsp in no known mapping).
+ * only inside the mapping of stack_vmas holding rsp, and there only below the thread pointer
+ * when it lies there (glibc puts a thread's descriptor at the top of the stack it mapped for the
+ * thread) or up to the end of [stack] (the main thread's, which no other mapping merges into);
+ * each rbp 8-aligned, above the last and its 16 bytes inside. A thread on another stack (its own
+ * mmap, a signal's alternate stack: a mapping that may have merged with a neighbour since the
+ * table was read) gets no walk, the return address at [rsp] (its own stack pointer) alone.
+ * Returns how many (0: rsp in no known mapping).
  */
 static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
 {
@@ -623,14 +629,16 @@ static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
 	uint64_t sp = at->sp, fp = at->fp, hi = 0,
 		 tp = (uint64_t)(uintptr_t)__builtin_thread_pointer();
 	uint32_t n = 0, nv = __atomic_load_n(&n_stack_vmas, __ATOMIC_ACQUIRE);
+	bool main_stack = false;
 
 	for (uint32_t i = 0; i < nv && i < MAX_STACK_VMAS; i++) {
 		uint64_t v = __atomic_load_n(&stack_vmas[i], __ATOMIC_RELAXED),
 			 lo = (v & ((1ull << VMA_PAGE_BITS) - 1)) << 12,
-			 end = lo + ((v >> VMA_PAGE_BITS) << 12);
+			 end = lo + (((v >> VMA_PAGE_BITS) & ((1ull << VMA_LEN_BITS) - 1)) << 12);
 
 		if (sp >= lo && sp < end) {
 			hi = end;
+			main_stack = v & VMA_MAIN;
 			break;
 		}
 	}
@@ -638,6 +646,8 @@ static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
 		return 0;
 	if (tp > sp && tp < hi)
 		hi = tp;
+	else if (!main_stack)
+		fp = 0; /* not a stack whose top is known: no walk */
 	for (uint32_t i = 0; i < nr && i < FH_MAX; i++)
 		seen[i] = 0;
 	if (at->at_entry) {
@@ -1276,9 +1286,11 @@ static void read_stack_vmas(void)
 			continue;
 		if (lo >= hi || (lo >> 12) >= (1ull << VMA_PAGE_BITS))
 			continue;
-		if ((hi - lo) >> 12 >= (1ull << (64 - VMA_PAGE_BITS)))
-			hi = lo + (((1ull << (64 - VMA_PAGE_BITS)) - 1) << 12);
-		__atomic_store_n(&stack_vmas[n++], (lo >> 12) | ((hi - lo) >> 12) << VMA_PAGE_BITS,
+		if ((hi - lo) >> 12 >= (1ull << VMA_LEN_BITS))
+			hi = lo + (((1ull << VMA_LEN_BITS) - 1) << 12);
+		__atomic_store_n(&stack_vmas[n++],
+				 (lo >> 12) | ((hi - lo) >> 12) << VMA_PAGE_BITS |
+				     (path[0] ? VMA_MAIN : 0),
 				 __ATOMIC_RELAXED);
 	}
 	fclose(f);
