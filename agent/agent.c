@@ -527,12 +527,39 @@ struct writer {
 };
 
 /*
+ * Room for a record of `need` bytes at w->head: a WRAP marker first when it would run past the
+ * ring's end (a record is never split), the reader's tail read again only when the one last seen
+ * leaves too little. Where the record goes, or NULL when the reader has not made room (nothing
+ * written).
+ */
+static inline uint8_t *ring_room(struct writer *w, struct slot *s, uint64_t need)
+{
+	uint64_t size = cfg.ring_mask + 1, pos = w->head & cfg.ring_mask, wrap = 0;
+
+	if (pos + need > size)
+		wrap = size - pos;
+	if (w->head + wrap + need - s->tail_seen > size) {
+		s->tail_seen = __atomic_load_n(&w->r->tail, __ATOMIC_ACQUIRE);
+		if (w->head + wrap + need - s->tail_seen > size)
+			return NULL;
+	}
+	if (wrap) {
+		struct nc_agent_record *rec = (struct nc_agent_record *)(w->data + pos);
+
+		rec->size = (uint32_t)wrap;
+		rec->kind = NC_AGENT_REC_WRAP;
+		w->head += wrap;
+		pos = 0;
+	}
+	return w->data + pos;
+}
+
+/*
  * Writes one packet's record at w->head (not published). Returns false when the ring has no
  * room for it (nothing written).
  */
 static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m)
 {
-	uint64_t size = cfg.ring_mask + 1, pos = w->head & cfg.ring_mask, need, wrap = 0;
 	uint8_t tags[8];
 	uint32_t ntags = vlan_tags(m, w->direction, tags);
 	uint32_t wire = rd32(m, cfg.mbuf.pkt_len) + 4 * ntags;
@@ -540,21 +567,9 @@ static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m
 	struct nc_agent_record *rec;
 	bool cut;
 
-	need = NC_AGENT_ALIGN(sizeof(*rec) + want);
-	if (pos + need > size)
-		wrap = size - pos;
-	if (w->head + wrap + need - s->tail_seen > size) {
-		s->tail_seen = __atomic_load_n(&w->r->tail, __ATOMIC_ACQUIRE);
-		if (w->head + wrap + need - s->tail_seen > size)
-			return false;
-	}
-	if (wrap) {
-		rec = (struct nc_agent_record *)(w->data + pos);
-		rec->size = (uint32_t)wrap;
-		rec->kind = NC_AGENT_REC_WRAP;
-		w->head += wrap;
-		pos = 0;
-	}
+	rec = (struct nc_agent_record *)ring_room(w, s, NC_AGENT_ALIGN(sizeof(*rec) + want));
+	if (!rec)
+		return false;
 	if (!w->timed) {
 		unsigned int aux;
 
@@ -562,7 +577,6 @@ static inline bool put_record(struct writer *w, struct slot *s, const uint8_t *m
 		w->cpu = aux & 0xfff;
 		w->timed = true;
 	}
-	rec = (struct nc_agent_record *)(w->data + pos);
 	/* at most the room taken: a chain holding more bytes than its pkt_len says is cut there */
 	cap = copy_packet(m, (uint8_t *)(rec + 1), want, tags, ntags, &cut);
 	rec->size = (uint32_t)NC_AGENT_ALIGN(sizeof(*rec) + cap);
@@ -675,26 +689,11 @@ static uint32_t walk_stack(const struct stack_at *at, uint64_t *ips)
  */
 static bool put_stack(struct writer *w, struct slot *s, const struct stack_at *at)
 {
-	uint64_t size = cfg.ring_mask + 1, pos = w->head & cfg.ring_mask, wrap = 0,
-		 need = sizeof(struct nc_agent_stack) + 8 * NC_AGENT_STACK_DEPTH;
-	struct nc_agent_stack *st;
+	struct nc_agent_stack *st = (struct nc_agent_stack *)ring_room(
+	    w, s, sizeof(struct nc_agent_stack) + 8 * NC_AGENT_STACK_DEPTH);
 
-	if (pos + need > size)
-		wrap = size - pos;
-	if (w->head + wrap + need - s->tail_seen > size) {
-		s->tail_seen = __atomic_load_n(&w->r->tail, __ATOMIC_ACQUIRE);
-		if (w->head + wrap + need - s->tail_seen > size)
-			return false;
-	}
-	if (wrap) {
-		struct nc_agent_record *rec = (struct nc_agent_record *)(w->data + pos);
-
-		rec->size = (uint32_t)wrap;
-		rec->kind = NC_AGENT_REC_WRAP;
-		w->head += wrap;
-		pos = 0;
-	}
-	st = (struct nc_agent_stack *)(w->data + pos);
+	if (!st)
+		return false;
 	st->n = (uint8_t)walk_stack(at, st->ips);
 	st->size = (uint32_t)(sizeof(*st) + 8u * st->n);
 	st->kind = NC_AGENT_REC_STACK;

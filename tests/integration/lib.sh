@@ -31,6 +31,8 @@
 #   nc_replay_input DIR             the corpus' whole frames as DIR/in.pcap and DIR/in.hex, their
 #                                   number in NC_IN_COUNT
 #   nc_fail MESSAGE                 fail the test
+#   nc_inject_setup NETCAP          an --inject replay test's start: root or exit 77, $tmp, the
+#                                   replay's input, $n, nc_rp_* for NETCAP, a 2 s stop bound
 #   nc_wait_file FILE [SECONDS]     wait until FILE exists (10 s at most); returns 1 if it never did
 #   nc_wait_attached PID [SECONDS]  wait until process PID (a netcap, or the extcap) holds a BPF
 #                                   program attached through a perf-event link (a uprobe), and
@@ -92,6 +94,24 @@ nc_log() { echo "lib.sh: $*" >&2; }
 nc_fail() {
 	echo "FAIL: $*" >&2
 	exit 1
+}
+
+# nc_inject_setup NETCAP: the start of an --inject test over the replay: exits 77 unless root
+# (ptrace into the fixture); each stop of nc_fwd's threads bounded by 2 s (a loaded machine can
+# hold a sleeping thread of nc_fwd off the CPU longer than the default 100 ms: docs/inproc.md
+# "Patching"); a temp dir in $tmp; nc_rp_* set up there for NETCAP; the replay's input in
+# $tmp/in.pcap and in.hex, its packets in $n
+nc_inject_setup() {
+	[[ $(id -u) == 0 ]] || {
+		echo "SKIP: --inject needs root (ptrace into the fixture)"
+		exit 77
+	}
+	export NETCAP_PATCH_TIMEOUT_MS=2000
+	tmp=
+	nc_tmpdir tmp
+	NC_RP_DIR=$tmp NC_RP_NETCAP=$1
+	nc_replay_input "$tmp"
+	n=$NC_IN_COUNT
 }
 
 # nc_wait_file FILE [SECONDS]: waits until FILE exists (10 s at most); 1 if it never did

@@ -14,13 +14,7 @@ netcap=${1:?usage: test_mbuf_inject.sh NETCAP}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 fail() { nc_fail "$@"; }
-[[ $(id -u) == 0 ]] || { echo "SKIP: --inject needs root (ptrace into the fixture)"; exit 77; }
-
-tmp=
-nc_tmpdir tmp
-NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
-nc_replay_input "$tmp"
-n=$NC_IN_COUNT
+nc_inject_setup "$netcap"
 # the shared memory netcap hands the agent, as the process maps it
 shared() { grep -c "netcap-inproc" "/proc/$1/maps" || true; }
 

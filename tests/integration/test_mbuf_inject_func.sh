@@ -19,16 +19,7 @@ netcap=${1:?usage: test_mbuf_inject_func.sh NETCAP}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 fail() { nc_fail "$@"; }
-[[ $(id -u) == 0 ]] || { echo "SKIP: --inject needs root (ptrace into the fixture)"; exit 77; }
-# the machine's other jobs can hold a sleeping thread of nc_fwd off the CPU for longer than the
-# default 100 ms bound of a stop (docs/inproc.md "Patching": measured up to ~180 ms)
-export NETCAP_PATCH_TIMEOUT_MS=2000
-
-tmp=
-nc_tmpdir tmp
-NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
-nc_replay_input "$tmp"
-n=$NC_IN_COUNT
+nc_inject_setup "$netcap"
 
 # byte for byte, and the same records as through uprobes
 for spec in fwd_burst@1@2 fwd_one@1 fwd_rx@2@ret fwd_rx@2@ret16; do

@@ -17,16 +17,7 @@ netcap=${1:?usage: test_mbuf_inject_stack.sh NETCAP}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 fail() { nc_fail "$@"; }
-[[ $(id -u) == 0 ]] || { echo "SKIP: --inject needs root (ptrace into the fixture)"; exit 77; }
-# a loaded machine can hold a thread of nc_fwd off the CPU longer than the default 100 ms bound of
-# a stop (docs/inproc.md "Patching")
-export NETCAP_PATCH_TIMEOUT_MS=2000
-
-tmp=
-nc_tmpdir tmp
-NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
-nc_replay_input "$tmp"
-n=$NC_IN_COUNT
+nc_inject_setup "$netcap"
 
 # each packet's interface, direction, queue and comment (pid, tid, CPU made P, T, C), with counts
 meta() { nc_rp_meta "$1" | sort | uniq -c; }

@@ -19,16 +19,7 @@ netcap=${1:?usage: test_mbuf_inject_usdt.sh NETCAP}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 fail() { nc_fail "$@"; }
-[[ $(id -u) == 0 ]] || { echo "SKIP: --inject needs root (ptrace into the fixture)"; exit 77; }
-# a sleeping thread of nc_fwd can be held off the CPU for longer than the default 100 ms bound of
-# a stop on a busy machine (docs/inproc.md "Patching")
-export NETCAP_PATCH_TIMEOUT_MS=2000
-
-tmp=
-nc_tmpdir tmp
-NC_RP_DIR=$tmp NC_RP_NETCAP=$netcap
-nc_replay_input "$tmp"
-n=$NC_IN_COUNT
+nc_inject_setup "$netcap"
 summary() { sed -E 's/\[[0-9]+\]/[P]/' "$1"; }
 
 # the 2-byte semaphore $2 of process $1, read from its memory (PIE: the executable's first
