@@ -31,6 +31,7 @@
 #   nc_replay_input DIR             the corpus' whole frames as DIR/in.pcap and DIR/in.hex, their
 #                                   number in NC_IN_COUNT
 #   nc_fail MESSAGE                 fail the test
+#   nc_file_offset FILE SYMBOL      the file offset (hex) of SYMBOL in ELF FILE (OBJECT+0xOFF)
 #   nc_inject_setup NETCAP          an --inject replay test's start: root or exit 77, $tmp, the
 #                                   replay's input, $n, nc_rp_* for NETCAP, a 2 s stop bound
 #   nc_wait_file FILE [SECONDS]     wait until FILE exists (10 s at most); returns 1 if it never did
@@ -94,6 +95,20 @@ nc_log() { echo "lib.sh: $*" >&2; }
 nc_fail() {
 	echo "FAIL: $*" >&2
 	exit 1
+}
+
+# nc_file_offset FILE SYMBOL: the file offset (hex) of SYMBOL's address in ELF FILE (through the
+# LOAD segment holding it): what OBJECT+0xOFF hook specs take; nothing when there is none
+nc_file_offset() {
+	python3 - "$1" "$2" <<'PY'
+import subprocess, sys
+addr = next((int(l.split()[0], 16) for l in subprocess.run(["nm", sys.argv[1]], capture_output=True,
+             text=True).stdout.splitlines() if l.split() and l.split()[-1] == sys.argv[2]), None)
+for l in subprocess.run(["readelf", "-lW", sys.argv[1]], capture_output=True, text=True).stdout.splitlines():
+    f = l.split()
+    if addr is not None and f and f[0] == "LOAD" and int(f[2], 16) <= addr < int(f[2], 16) + int(f[5], 16):
+        print(hex(addr - int(f[2], 16) + int(f[1], 16)))
+PY
 }
 
 # nc_inject_setup NETCAP: the start of an --inject test over the replay: exits 77 unless root

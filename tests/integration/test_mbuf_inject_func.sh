@@ -41,16 +41,7 @@ done
 echo "fwd_burst@1@2, fwd_one@1, fwd_rx@2@ret, fwd_rx@2@ret16: $n packets each, byte-identical to the input and to the uprobe path, same names, direction, queue, comments"
 
 # OBJECT+0xOFF: fwd_burst by its file offset (its size from the unwind information)
-off=$(python3 - "$NC_FWD" <<'PY'
-import subprocess, sys
-addr = next(int(l.split()[0], 16) for l in subprocess.run(["nm", sys.argv[1]], capture_output=True,
-            text=True).stdout.splitlines() if l.split()[-1] == "fwd_burst")
-for l in subprocess.run(["readelf", "-lW", sys.argv[1]], capture_output=True, text=True).stdout.splitlines():
-    f = l.split()
-    if f and f[0] == "LOAD" and int(f[2], 16) <= addr < int(f[2], 16) + int(f[5], 16):
-        print(hex(addr - int(f[2], 16) + int(f[1], 16)))
-PY
-)
+off=$(nc_file_offset "$NC_FWD" fwd_burst)
 [[ -n $off ]] || fail "no file offset of fwd_burst in $NC_FWD"
 nc_rp_capture byoff -- --inject -f "nc_fwd+$off@1@2" -c "$n"
 nc_rp_same byoff "$tmp/in.hex"

@@ -23,16 +23,7 @@ nc_inject_setup "$netcap"
 meta() { nc_rp_meta "$1" | sort | uniq -c; }
 
 # fwd_burst's file offset: OBJECT+0xOFF names it without its symbol
-off=$(python3 - "$NC_FWD" <<'PY'
-import subprocess, sys
-addr = next(int(l.split()[0], 16) for l in subprocess.run(["nm", sys.argv[1]], capture_output=True,
-            text=True).stdout.splitlines() if l.split()[-1] == "fwd_burst")
-for l in subprocess.run(["readelf", "-lW", sys.argv[1]], capture_output=True, text=True).stdout.splitlines():
-    f = l.split()
-    if f and f[0] == "LOAD" and int(f[2], 16) <= addr < int(f[2], 16) + int(f[5], 16):
-        print(hex(addr - int(f[2], 16) + int(f[1], 16)))
-PY
-)
+off=$(nc_file_offset "$NC_FWD" fwd_burst)
 [[ -n $off ]] || fail "no file offset of fwd_burst in $NC_FWD"
 
 # two runs of the replay per path: one function can be hooked once per capture
