@@ -835,6 +835,33 @@ static void *fake_agent_run(void *arg)
 	return NULL;
 }
 
+/* A client opened with o (the fake DPDK's layouts filled in), a fake agent connected to it and
+ * configured */
+static struct nc_inproc *fake_connect(struct nc_inproc_opts *o, struct fake_agent *a)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct nc_inproc *c;
+	char err[256] = "";
+	pthread_t t;
+
+	o->pid = getpid();
+	o->fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
+	o->fp_ops_count = PORTS;
+	o->fp_ops = *F;
+	o->mbuf = *L;
+	g_assert_cmpint(nc_inproc_open(o, &c, err, sizeof(err)), ==, 0);
+	memcpy(sa.sun_path + 1, nc_inproc_name(c), strlen(nc_inproc_name(c)));
+	a->fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	g_assert_cmpint(connect(a->fd, (struct sockaddr *)&sa,
+				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					    strlen(nc_inproc_name(c)))),
+			==, 0);
+	g_assert_cmpint(pthread_create(&t, NULL, fake_agent_run, a), ==, 0);
+	g_assert_cmpint(nc_inproc_accept(c, 5000, err, sizeof(err)), ==, 0);
+	pthread_join(t, NULL);
+	return c;
+}
+
 /* Writes a ring (hook 0, slot 0) as a broken agent might, then publishes head */
 static void fake_records(struct fake_agent *a, const void *bytes, size_t len, uint64_t head)
 {
@@ -850,7 +877,6 @@ static void test_client_distrusts(void)
 	struct nc_inproc_opts o = {
 	    .hooks = &h, .n_hooks = 1, .snaplen = 64, .slots = 1, .ring_bytes = 65536};
 	struct fake_agent a = {.memfd = -1};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct nc_inproc *c;
 	char err[256] = "";
 	struct {
@@ -862,24 +888,9 @@ static void test_client_distrusts(void)
 			  .wire_len = 100,
 			  .mbuf = 0x1234}},
 	  bad;
-	pthread_t t;
 
-	o.pid = getpid();
-	o.fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
-	o.fp_ops_count = PORTS;
-	o.fp_ops = *F;
-	o.mbuf = *L;
 	memset(good.data, 0xab, sizeof(good.data));
-	g_assert_cmpint(nc_inproc_open(&o, &c, err, sizeof(err)), ==, 0);
-	memcpy(sa.sun_path + 1, nc_inproc_name(c), strlen(nc_inproc_name(c)));
-	a.fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	g_assert_cmpint(connect(a.fd, (struct sockaddr *)&sa,
-				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-					    strlen(nc_inproc_name(c)))),
-			==, 0);
-	g_assert_cmpint(pthread_create(&t, NULL, fake_agent_run, &a), ==, 0);
-	g_assert_cmpint(nc_inproc_accept(c, 5000, err, sizeof(err)), ==, 0);
-	pthread_join(t, NULL);
+	c = fake_connect(&o, &a);
 	g_assert_cmpuint(a.cfg.hooks[0].id, ==, 5);
 	g_assert_cmpuint(a.cfg.snaplen, ==, 64);
 	if (got)
@@ -951,9 +962,7 @@ static void test_client_stacks(void)
 				   .ring_bytes = 65536,
 				   .stacks = true};
 	struct fake_agent a = {.memfd = -1};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct nc_inproc *c;
-	char err[256] = "";
 	struct {
 		struct nc_agent_record rec;
 		uint8_t data[64];
@@ -970,24 +979,9 @@ static void test_client_stacks(void)
 	uint64_t ips[NC_USTACK_DEPTH];
 	struct nc_agent_ring *ring;
 	size_t n = 0;
-	pthread_t t;
 	int32_t id;
 
-	o.pid = getpid();
-	o.fp_ops_addr = (uint64_t)(uintptr_t)fp_ops;
-	o.fp_ops_count = PORTS;
-	o.fp_ops = *F;
-	o.mbuf = *L;
-	g_assert_cmpint(nc_inproc_open(&o, &c, err, sizeof(err)), ==, 0);
-	memcpy(sa.sun_path + 1, nc_inproc_name(c), strlen(nc_inproc_name(c)));
-	a.fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	g_assert_cmpint(connect(a.fd, (struct sockaddr *)&sa,
-				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-					    strlen(nc_inproc_name(c)))),
-			==, 0);
-	g_assert_cmpint(pthread_create(&t, NULL, fake_agent_run, &a), ==, 0);
-	g_assert_cmpint(nc_inproc_accept(c, 5000, err, sizeof(err)), ==, 0);
-	pthread_join(t, NULL);
+	c = fake_connect(&o, &a);
 	g_assert_cmpuint(a.cfg.flags, ==, NC_AGENT_CFG_STACKS);
 	if (got)
 		g_array_set_size(got, 0);
