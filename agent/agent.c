@@ -801,11 +801,10 @@ static void capture_rx(struct port_hook *h, struct slot *s, uint16_t queue, void
 static uint16_t capture_tx(struct port_hook *h, struct slot *s, burst_fn f, void *q, uint16_t queue,
 			   void **pkts, uint16_t n, const struct stack_at *at)
 {
-	bool room = true;
-
 	struct writer w = writer_of(h, s, queue);
 	uint64_t end[TX_CHUNK], commit = w.head, matched = 0, written = 0,
 				keep[TX_CHUNK / FILTER_BATCH], any = 0;
+	bool room = true;
 	uint8_t st[TX_CHUNK];
 	uint16_t ret;
 

@@ -341,18 +341,14 @@ static void comment(void *state, const struct nc_record *rec, const char *label,
 {
 	struct agents *a = state;
 	uint64_t ips[NC_USTACK_DEPTH];
-	GString *s;
-	int n;
 
 	nc_mbuf_comment(rec, label, buf, len);
 	if (!a->usym || rec->hook >= NC_MAX_HOOKS || a->agent_of[rec->hook] < 0)
 		return;
 	/* -S: the stack the agent read at the hook call, as the uprobe path writes it */
-	n = nc_inproc_stack(a->v[a->agent_of[rec->hook]].client, rec->stack_id, ips);
-	s = g_string_new(buf);
-	nc_stack_append(a->usym, (pid_t)rec->pid, ips, n, s);
-	snprintf(buf, len, "%s", s->str);
-	g_string_free(s, TRUE);
+	nc_stack_append(a->usym, (pid_t)rec->pid, ips,
+			nc_inproc_stack(a->v[a->agent_of[rec->hook]].client, rec->stack_id, ips),
+			buf, len);
 }
 
 const struct nc_backend nc_agent_backend = {.name = "agent",

@@ -9,7 +9,6 @@
 #ifndef NC_BACKEND_H
 #define NC_BACKEND_H
 
-#include <glib.h>
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,12 +67,14 @@ extern const struct nc_backend nc_agent_backend;
 void nc_mbuf_comment(const struct nc_record *rec, const char *label, char *buf, size_t len);
 
 /*
- * -S: "\nstack:\n  fwd_one+0x3 (nc_fwd.c:120)\n  main+0xb98 (nc_fwd.c:515)..." for the n frames
- * of ips (frame 0 where the hook sits, then return addresses), as both DPDK backends write it;
- * n -ENOSPC: "stack: lost (more than 4096 distinct stacks...)", any other n <= 0: "stack: none"
+ * -S: appends "\nstack:\n  fwd_one+0x3 (nc_fwd.c:120)\n  main+0xb98 (nc_fwd.c:515)..." for the n
+ * frames of ips (frame 0 where the hook sits, then return addresses) to the comment in buf (len
+ * bytes, cut to fit), as both DPDK backends write it; n -ENOSPC: "stack: lost (more than 4096
+ * distinct stacks...)", any other n <= 0: "stack: none"
  */
 struct nc_usym;
-void nc_stack_append(struct nc_usym *u, pid_t pid, const uint64_t *ips, int n, GString *s);
+void nc_stack_append(struct nc_usym *u, pid_t pid, const uint64_t *ips, int n, char *buf,
+		     size_t len);
 
 /* The backend that serves points of kind b */
 const struct nc_backend *nc_backend_of(enum nc_plan_backend b);

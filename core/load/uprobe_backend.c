@@ -55,9 +55,12 @@ static void close_(void *state)
 static void open_events(struct uprobes *u)
 {
 	const struct nc_plan *plan = u->plan;
-	struct nc_uprobe_event_spec *s = calloc(2 * plan->n_uprobes + 1, sizeof(*s));
+	struct nc_uprobe_event_spec *s;
 	size_t n = 0;
 
+	if (!g_strcmp0(getenv("NETCAP_NO_UPROBES_AHEAD"), "1"))
+		return;
+	s = calloc(2 * plan->n_uprobes + 1, sizeof(*s));
 	u->event = calloc(plan->n_uprobes + 1, sizeof(*u->event));
 	for (size_t i = 0; s && u->event && i < plan->n_uprobes; i++) {
 		const struct nc_plan_uprobe *p = &plan->uprobes[i];
@@ -73,7 +76,7 @@ static void open_events(struct uprobes *u)
 			s[n++] = e;
 		}
 	}
-	if (s && u->event && n && g_strcmp0(getenv("NETCAP_NO_UPROBES_AHEAD"), "1"))
+	if (s && u->event && n)
 		u->events = nc_uprobe_events_start(s, n);
 	free(s);
 }
@@ -188,33 +191,28 @@ static int counters(void *state, uint32_t hook, struct nc_counters *sum)
 	return nc_mbuf_probe_counters(((struct uprobes *)state)->probe, hook, sum);
 }
 
-void nc_stack_append(struct nc_usym *u, pid_t pid, const uint64_t *ips, int n, GString *s)
+void nc_stack_append(struct nc_usym *u, pid_t pid, const uint64_t *ips, int n, char *buf,
+		     size_t len)
 {
+	GString *s = g_string_new(buf);
+
 	if (n == -ENOSPC) {
 		g_string_append_printf(
 		    s, "\nstack: lost (more than %d distinct stacks, or two of one hash)",
 		    STACK_SLOTS);
-		return;
-	}
-	if (n <= 0) {
+	} else if (n <= 0) {
 		g_string_append(s, "\nstack: none (the user stack could not be read)");
-		return;
+	} else {
+		g_string_append(s, "\nstack:");
+		for (int i = 0; i < n; i++) {
+			/* the kernel may have put the entry's return address in itself */
+			if (i == 2 && ips[2] == ips[1])
+				continue;
+			nc_usym_append(u, pid, ips[i], i > 0, s);
+		}
 	}
-	g_string_append(s, "\nstack:");
-	for (int i = 0; i < n; i++) {
-		/* the kernel may have put the entry's return address in itself */
-		if (i == 2 && ips[2] == ips[1])
-			continue;
-		nc_usym_append(u, pid, ips[i], i > 0, s);
-	}
-}
-
-static void append_stack(struct uprobes *u, const struct nc_record *rec, GString *s)
-{
-	uint64_t ips[NC_USTACK_DEPTH];
-
-	nc_stack_append(u->usym, (pid_t)rec->pid, ips,
-			nc_mbuf_probe_stack(u->probe, rec->stack_id, ips), s);
+	snprintf(buf, len, "%s", s->str);
+	g_string_free(s, TRUE);
 }
 
 void nc_mbuf_comment(const struct nc_record *rec, const char *label, char *buf, size_t len)
@@ -230,7 +228,7 @@ static void comment(void *state, const struct nc_record *rec, const char *label,
 	struct uprobes *u = state;
 	struct last_comment *c = &u->last;
 	uint32_t flags = rec->flags & (NC_REC_VLAN_REINSERTED | NC_REC_SEGS_CUT);
-	GString *s;
+	uint64_t ips[NC_USTACK_DEPTH];
 
 	if (!u->usym) {
 		size_t n;
@@ -254,10 +252,8 @@ static void comment(void *state, const struct nc_record *rec, const char *label,
 		return;
 	}
 	nc_mbuf_comment(rec, label, buf, len);
-	s = g_string_new(buf);
-	append_stack(u, rec, s);
-	snprintf(buf, len, "%s", s->str);
-	g_string_free(s, TRUE);
+	nc_stack_append(u->usym, (pid_t)rec->pid, ips,
+			nc_mbuf_probe_stack(u->probe, rec->stack_id, ips), buf, len);
 }
 
 const struct nc_backend nc_uprobe_backend = {.name = "uprobe",
