@@ -35,7 +35,8 @@ tp_start() {
 	pmd=$!
 	telemetry=/var/run/dpdk/$prefix/dpdk_telemetry.v2
 	for _ in $(seq 200); do
-		grep -q 'Port 1: ' "$tmp/testpmd.out" && [[ -S $telemetry ]] && return 0
+		# the RX/TX configuration is printed once the main lcore has drained the queues
+		grep -q 'nb forwarding cores=' "$tmp/testpmd.out" && [[ -S $telemetry ]] && return 0
 		sleep 0.05
 	done
 	echo "$name: dpdk-testpmd did not start: $(cat "$tmp/testpmd.out")" >&2

@@ -139,6 +139,20 @@ nc_wait_file() {
 	[[ -e $1 ]]
 }
 
+# nc_testpmd_forwarding OUT [SECONDS]: wait (default 20 s) until the non-interactive dpdk-testpmd
+# writing OUT has started forwarding. Its ports are started ("Port 1: ...") before its main lcore
+# drains every RX queue itself (flush_fwd_rx_queues), so a capture attached between the two sees
+# that thread poll every queue and counts what it drains. The RX/TX configuration ("nb forwarding
+# cores=...") is printed after the drain, in every release (the stream list, before it in 22.11).
+nc_testpmd_forwarding() {
+	local i
+	for ((i = 0; i < ${2:-20} * 20; i++)); do
+		grep -q 'nb forwarding cores=' "$1" && return 0
+		sleep 0.05
+	done
+	grep -q 'nb forwarding cores=' "$1"
+}
+
 # nc_wait_attached PID [SECONDS]: wait (default 20 s) until process PID holds a BPF program
 # attached through a perf-event link (a uprobe), i.e. until its capture is live; its programs are
 # remembered (nc_remember_progs)

@@ -277,11 +277,7 @@ if command -v dpdk-testpmd >/dev/null; then
 		--total-num-mbufs 16384 --nb-cores=2 --rxq=2 --txq=2 >"$tmp/mq.testpmd" 2>&1 </dev/null &
 	cap_target=$!
 	nc_adopt "$cap_target" "$mq_prefix"
-	for _ in $(seq 200); do
-		grep -q 'Port 1: ' "$tmp/mq.testpmd" && break
-		sleep 0.05
-	done
-	grep -q 'Port 1: ' "$tmp/mq.testpmd" || fail "mq: testpmd did not start: $(cat "$tmp/mq.testpmd")"
+	nc_testpmd_forwarding "$tmp/mq.testpmd" || fail "mq: testpmd did not start: $(cat "$tmp/mq.testpmd")"
 	start_cap mq -f rx:0,tx:1,rx:1@1 -s 64 --duration 500
 	wait "$cap_pid" || fail "mq: agent_cap failed: $(cat "$tmp/mq.err")"
 	for hook in rx0 tx1; do

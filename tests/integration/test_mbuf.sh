@@ -236,10 +236,7 @@ dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$prefix" -l 0-1 --vdev net
 	>"$tmp/testpmd.out" 2>&1 </dev/null &
 testpmd=$!
 nc_adopt "$testpmd" "$prefix"
-for _ in $(seq 200); do
-	grep -q "^Port 1: " "$tmp/testpmd.out" && break
-	sleep 0.1
-done
+nc_testpmd_forwarding "$tmp/testpmd.out" || fail "window: dpdk-testpmd did not start: $(tail -5 "$tmp/testpmd.out")"
 "$netcap" mbuf --pid "$testpmd" -f rx_burst:0,tx_burst:1,rx_burst:1,tx_burst:0 --duration 1 \
 	-e "ether proto 0x88b5" -w /dev/null 2>"$tmp/window.err" || fail "window: $(cat "$tmp/window.err")"
 seen() { sed -n "s/^netcap: dpdk-testpmd\[$testpmd\]:$1: seen \([0-9]*\), .*/\1/p" "$tmp/window.err"; }

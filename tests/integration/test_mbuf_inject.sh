@@ -144,11 +144,7 @@ dpdk-testpmd --no-huge --no-pci -m 256 --file-prefix "$prefix" -l 0-1 --vdev net
 	>"$tmp/testpmd.out" 2>&1 </dev/null &
 tp=$!
 nc_adopt "$tp" "$prefix"
-for _ in $(seq 300); do
-	grep -q "^Port 1: " "$tmp/testpmd.out" && break
-	sleep 0.1
-done
-grep -q "^Port 1: " "$tmp/testpmd.out" || fail "dpdk-testpmd did not start: $(tail -5 "$tmp/testpmd.out")"
+nc_testpmd_forwarding "$tmp/testpmd.out" 30 || fail "dpdk-testpmd did not start: $(tail -5 "$tmp/testpmd.out")"
 for i in $(seq 50); do
 	"$netcap" mbuf --inject --pid "$tp" -f rx_burst:0,tx_burst:1 -c 1000 -w "$tmp/loop.pcapng" \
 		2>"$tmp/loop.err" || fail "capture $i: $(cat "$tmp/loop.err")"
