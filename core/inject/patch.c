@@ -2,6 +2,7 @@
 /* Writing code bytes of a running process with every thread stopped: see patch.h. */
 #define _GNU_SOURCE
 #include "inject/patch.h"
+#include "discover/procmaps.h"
 #include "util/err.h"
 
 #include <dirent.h>
@@ -325,21 +326,79 @@ static void hex(const uint8_t *b, size_t n, char *out, size_t outlen)
 		o += (size_t)snprintf(out + o, outlen - o, "%s%02x", i ? " " : "", b[i]);
 }
 
-/* Whether a stopped thread is strictly inside a site; its tid and rip then. */
-static bool busy(struct tset *s, const struct nc_patch_site *sites, size_t n,
-		 struct nc_patch_result *res)
+static bool inside(const struct nc_patch_site *sites, size_t n, uint64_t a)
+{
+	for (size_t k = 0; k < n; k++)
+		if (a > sites[k].addr && a < sites[k].addr + sites[k].len)
+			return true;
+	return false;
+}
+
+/*
+ * Whether a stopped thread's stack holds an address strictly inside a site, from its rsp up to
+ * the end of the mapping holding rsp (NC_PATCH_STACK_SCAN bytes at most): the saved rip of a
+ * signal handler's interrupted context, or the return address of a call made from the site's
+ * bytes. Either would resume in the middle of the new bytes. *maps is read on first use and again
+ * when rsp lies outside every mapping it holds (a stack mapped or grown since). The word's
+ * address and value go to *at and *val.
+ */
+static bool stack_holds(int mem, pid_t pid, struct nc_maps **maps, uint64_t rsp,
+			const struct nc_patch_site *sites, size_t n, uint64_t *at, uint64_t *val)
+{
+	uint64_t buf[2048]; /* 16 KiB: a read */
+	const struct nc_maps_entry *e = NULL;
+	uint64_t a = rsp & ~7ull, end;
+
+	for (int pass = 0; pass < 2 && !e; pass++) {
+		if (pass || !*maps) {
+			nc_maps_free(*maps);
+			*maps = NULL;
+			if (nc_maps_read(pid, maps, NULL, 0))
+				return false;
+		}
+		e = nc_maps_find(*maps, a);
+	}
+	if (!e)
+		return false; /* rsp in no mapping: nothing to read */
+	end = e->end - a > NC_PATCH_STACK_SCAN ? a + NC_PATCH_STACK_SCAN : e->end;
+	while (a < end) {
+		size_t want = end - a < sizeof(buf) ? (size_t)(end - a) : sizeof(buf);
+		ssize_t got = pread(mem, buf, want, (off_t)a);
+
+		if (got < 8)
+			return false;
+		for (size_t i = 0; i < (size_t)got / 8; i++)
+			if (inside(sites, n, buf[i])) {
+				*at = a + 8 * i;
+				*val = buf[i];
+				return true;
+			}
+		a += (uint64_t)got & ~7ull;
+	}
+	return false;
+}
+
+/*
+ * Whether a stopped thread is strictly inside a site, or would return or resume there (its
+ * stack, stack_holds()); its tid, the address, and where on its stack (0: its rip) then.
+ */
+static bool busy(int mem, pid_t pid, struct nc_maps **maps, struct tset *s,
+		 const struct nc_patch_site *sites, size_t n, struct nc_patch_result *res)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct user_regs_struct r;
+		uint64_t at = 0, val;
 
 		if (!s->t[i].stopped || s->t[i].gone || ptrace(PTRACE_GETREGS, s->t[i].tid, 0, &r))
 			continue;
-		for (size_t k = 0; k < n; k++)
-			if (r.rip > sites[k].addr && r.rip < sites[k].addr + sites[k].len) {
-				res->busy_tid = s->t[i].tid;
-				res->busy_rip = r.rip;
-				return true;
-			}
+		val = r.rip;
+		if (inside(sites, n, r.rip) ||
+		    stack_holds(mem, pid, maps, r.rsp, sites, n, &at, &val)) {
+			res->busy_tid = s->t[i].tid;
+			res->busy_rip = val;
+			res->busy_stack = at;
+			return true;
+		}
 	}
 	return false;
 }
@@ -392,6 +451,7 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 {
 	struct nc_patch_result local;
 	struct tset s = {0};
+	struct nc_maps *maps = NULL;
 	uint64_t deadline;
 	char path[64];
 	int mem, ret;
@@ -424,7 +484,7 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 		res->threads = 0;
 		for (size_t i = 0; i < s.n; i++)
 			res->threads += s.t[i].stopped && !s.t[i].gone;
-		inside = !ret && busy(&s, sites, n, res);
+		inside = !ret && busy(mem, pid, &maps, &s, sites, n, res);
 		if (!ret && !inside)
 			ret = write_sites(mem, pid, sites, n, err, errlen);
 		s.held_ns = s.run_held_ns = 0;
@@ -444,17 +504,28 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 			break;
 		if (now_ns() + 1000000u > deadline) {
 		stayed:
-			ret =
-			    nc_err(err, errlen, ETIMEDOUT,
-				   "thread %d of process %d stayed inside the bytes to patch (at "
-				   "0x%llx) for %d ms",
-				   (int)res->busy_tid, (int)pid, (unsigned long long)res->busy_rip,
-				   timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS);
+			if (res->busy_stack)
+				ret = nc_err(
+				    err, errlen, ETIMEDOUT,
+				    "thread %d of process %d kept 0x%llx, inside the bytes to "
+				    "patch, on its stack (at 0x%llx: a return address or a "
+				    "signal handler's interrupted context) for %d ms",
+				    (int)res->busy_tid, (int)pid, (unsigned long long)res->busy_rip,
+				    (unsigned long long)res->busy_stack,
+				    timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS);
+			else
+				ret = nc_err(
+				    err, errlen, ETIMEDOUT,
+				    "thread %d of process %d stayed inside the bytes to patch "
+				    "(at 0x%llx) for %d ms",
+				    (int)res->busy_tid, (int)pid, (unsigned long long)res->busy_rip,
+				    timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS);
 			break;
 		}
 		usleep(1000);
 	}
 	free(s.t);
+	nc_maps_free(maps);
 	close(mem);
 	return ret;
 }

@@ -6,7 +6,9 @@
  *
  * Every thread is attached (PTRACE_SEIZE, PTRACE_O_TRACECLONE) and stopped (PTRACE_INTERRUPT:
  * the sleeping threads first, the running ones, lcores, once those stopped);
- * none may have its instruction pointer strictly inside a site's bytes (addr, addr + len), else
+ * none may have its instruction pointer strictly inside a site's bytes (addr, addr + len), nor
+ * such an address on its stack between its rsp and the end of that mapping (1 MiB at most: a
+ * signal handler's interrupted context, a return address into the site), else
  * every thread is released and the whole is tried again 1 ms later, until the bound; each site's
  * bytes must be what the caller expects; each is written with one pwrite to /proc/PID/mem
  * (within one page), read back, and on any failure the sites already written are put back; every
@@ -22,7 +24,8 @@
  *   -ESRCH      no such process;
  *   -EPERM      ptrace refused (another tracer, no CAP_SYS_PTRACE, Yama);
  *   -ESTALE     a site's bytes are not what the caller expected (code that changed);
- *   -ETIMEDOUT  the threads did not all stop, or one stayed inside a site, within the bound.
+ *   -ETIMEDOUT  the threads did not all stop, or one stayed inside a site (or kept such an
+ *               address on its stack), within the bound.
  */
 #ifndef NC_PATCH_H
 #define NC_PATCH_H
@@ -33,6 +36,7 @@
 
 #define NC_PATCH_MAX_LEN    16
 #define NC_PATCH_TIMEOUT_MS 100
+#define NC_PATCH_STACK_SCAN (1u << 20) /* bytes of a stack read above its rsp, at most */
 
 struct nc_patch_site {
 	uint64_t addr;	       /* in the target */
@@ -49,7 +53,8 @@ struct nc_patch_result {
 	uint64_t run_held_ns; /* the same for the threads found running (lcores) */
 	unsigned signals;     /* signals a thread stopped with, handed back at its detach */
 	pid_t busy_tid;	      /* -ETIMEDOUT: the thread last seen inside a site, or 0 */
-	uint64_t busy_rip;    /* and where */
+	uint64_t busy_rip;    /* and where (its rip, or the address found on its stack) */
+	uint64_t busy_stack;  /* where on its stack that address was, or 0: its rip */
 };
 
 /*

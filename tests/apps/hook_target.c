@@ -15,11 +15,14 @@
  * threads come and go while the patcher stops them all (the count is printed as threads=N).
  *
  * With --spin, one more thread runs spin_site(), whose loop sits at spin_site+2: a patch of its
- * first 5 bytes must never be written while it runs.
+ * first 5 bytes must never be written while it runs. And one more runs park_site(), the same
+ * loop at park_site+2, until a SIGUSR1 sent to it alone: its handler never returns (it sleeps
+ * until the end), so the thread's registers are in the handler and the interrupted context, on its
+ * stack, says park_site+2: a patch of park_site's first 5 bytes must not be written either.
  *
  * It maps, near step(), one page for a trampoline (read+execute; the test writes it through
  * /proc/PID/mem) and one read-write page for its data, and prints one line:
- *   step=0x… tramp=0x… data=0x… entry=0x… spin=0x…
+ *   step=0x… tramp=0x… data=0x… entry=0x… spin=0x… park=0x…
  * It runs until its stdin ends, then prints
  *   chunks=N errors=E calls=C badargs=B threads=T signals=S
  * (S: the SIGRTMIN signals it handled, each counted).
@@ -74,6 +77,19 @@ __asm__(".text\n"
 	"\tnop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop\n"
 	".size spin_site, .-spin_site\n");
 void spin_site(void);
+
+__asm__(".text\n"
+	".p2align 4\n"
+	".globl park_site\n"
+	".type park_site,@function\n"
+	"park_site:\n"
+	"\tnop\n"
+	"\tnop\n"
+	"1:\tjmp 1b\n"
+	"\tret\n"
+	"\tnop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop\n"
+	".size park_site, .-park_site\n");
+void park_site(void);
 
 static uint64_t expected[SEEDS];
 static atomic_bool quit;
@@ -163,6 +179,30 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
+static atomic_bool parked;
+
+/* SIGUSR1, on the parker only: stays in the handler, the interrupted context at park_site+2 */
+static void on_park(int sig)
+{
+	(void)sig;
+	atomic_store(&parked, true);
+	for (;;)
+		usleep(100000);
+}
+
+static void *parker(void *arg)
+{
+	sigset_t usr1;
+
+	(void)arg;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	atomic_store(&spinning, true);
+	park_site();
+	return NULL;
+}
+
 /* Two pages within +-2 GB of `near`: the first read+execute, the second read-write. */
 static void *map_near(uintptr_t near)
 {
@@ -199,13 +239,20 @@ int main(int argc, char **argv)
 
 	/*
 	 * The handler runs on the main thread only (asleep in read): the threads calling step()
-	 * block the signal, as a handler interrupting one of them inside step's first bytes would
-	 * resume it there after a patch (a case the patcher cannot see; docs/inproc.md).
+	 * block the signal, so that a handler that interrupted one of them inside step's first
+	 * bytes never makes the patcher wait for it to return (what park_site is for).
 	 */
+	struct sigaction park = {.sa_handler = on_park};
+	sigset_t usr1;
+
 	sigaction(SIGRTMIN, &sa, NULL);
+	sigaction(SIGUSR1, &park, NULL);
 	sigemptyset(&rt);
 	sigaddset(&rt, SIGRTMIN);
 	pthread_sigmask(SIG_BLOCK, &rt, NULL);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL); /* the parker alone unblocks it */
 	for (uint64_t c = 0; c < SEEDS; c++)
 		expected[c] = chunk(c);
 	region = map_near((uintptr_t)&step);
@@ -223,10 +270,20 @@ int main(int argc, char **argv)
 		pthread_detach(sp);
 		while (!atomic_load(&spinning))
 			usleep(100);
+		atomic_store(&spinning, false);
+		pthread_create(&sp, NULL, parker, NULL);
+		pthread_detach(sp);
+		while (!atomic_load(&spinning))
+			usleep(100);
+		usleep(1000); /* into its loop */
+		pthread_kill(sp, SIGUSR1);
+		while (!atomic_load(&parked))
+			usleep(100);
 	}
 	pthread_sigmask(SIG_UNBLOCK, &rt, NULL);
-	printf("step=%p tramp=%p data=%p entry=%p spin=%p\n", (void *)&step, (void *)region,
-	       (void *)(region + 4096), (void *)&hook_entry, (void *)&spin_site);
+	printf("step=%p tramp=%p data=%p entry=%p spin=%p park=%p\n", (void *)&step, (void *)region,
+	       (void *)(region + 4096), (void *)&hook_entry, (void *)&spin_site,
+	       (void *)&park_site);
 	fflush(stdout);
 	while (read(0, buf, sizeof(buf)) > 0)
 		;

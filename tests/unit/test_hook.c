@@ -1117,7 +1117,7 @@ struct target {
 	GPid pid;
 	int in, out;
 	FILE *outf;
-	uint64_t step, tramp, data, entry, spin;
+	uint64_t step, tramp, data, entry, spin, park;
 	uint8_t orig[5], patch[5];
 };
 
@@ -1142,9 +1142,9 @@ static bool target_start(struct target *t, bool spin)
 	g_assert_nonnull(fgets(line, sizeof(line), t->outf));
 	g_assert_cmpint(sscanf(line,
 			       "step=0x%" SCNx64 " tramp=0x%" SCNx64 " data=0x%" SCNx64
-			       " entry=0x%" SCNx64 " spin=0x%" SCNx64,
-			       &t->step, &t->tramp, &t->data, &t->entry, &t->spin),
-			==, 5);
+			       " entry=0x%" SCNx64 " spin=0x%" SCNx64 " park=0x%" SCNx64,
+			       &t->step, &t->tramp, &t->data, &t->entry, &t->spin, &t->park),
+			==, 6);
 	snprintf(line, sizeof(line), "/proc/%d/mem", (int)t->pid);
 	fd = open(line, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -1448,7 +1448,32 @@ static void test_patch_refusals(void)
 	g_assert_cmphex(r.busy_rip, ==, t.spin + 2);
 	g_assert_cmpint(r.busy_tid, >, 0);
 	g_assert_cmpuint(r.tries, >, 1);
+	g_assert_cmphex(r.busy_stack, ==, 0);
+	g_assert_nonnull(strstr(err, "stayed inside the bytes to patch"));
 	mem_rw(t.pid, t.spin, after, 5, false);
+	g_assert_cmpmem(before, 5, after, 5);
+	assert_untraced(t.pid);
+
+	/*
+	 * a thread parked in a signal handler that interrupted it at park_site + 2: its registers
+	 * are in the handler, the interrupted context on its stack; written, the patch would
+	 * resume it in the middle of the jump
+	 */
+	mem_rw(t.pid, t.park, before, 5, false);
+	struct nc_patch_site park = {t.park, before, before, 5};
+	ret = nc_patch_apply(t.pid, &park, 1, BOUND_MS, &r, err, sizeof(err));
+	g_test_message("%s (%u tries)", err, r.tries);
+	g_assert_cmpint(ret, ==, -ETIMEDOUT);
+	g_assert_cmphex(r.busy_rip, ==, t.park + 2);
+	g_assert_cmpint(r.busy_tid, >, 0);
+	g_assert_cmphex(r.busy_stack, !=, 0);
+	g_autofree char *want = g_strdup_printf(
+	    "thread %d of process %d kept 0x%" PRIx64 ", inside the bytes to patch, on its stack "
+	    "(at 0x%" PRIx64 ": a return address or a signal handler's interrupted context) for %d "
+	    "ms",
+	    (int)r.busy_tid, (int)t.pid, t.park + 2, r.busy_stack, BOUND_MS);
+	g_assert_cmpstr(err, ==, want);
+	mem_rw(t.pid, t.park, after, 5, false);
 	g_assert_cmpmem(before, 5, after, 5);
 	assert_untraced(t.pid);
 
