@@ -34,7 +34,10 @@
 #   nc_file_offset FILE SYMBOL      the file offset (hex) of SYMBOL in ELF FILE (OBJECT+0xOFF)
 #   nc_inject_setup NETCAP          an --inject replay test's start: root or exit 77, $tmp, the
 #                                   replay's input, $n, nc_rp_* for NETCAP, a 2 s stop bound
-#   nc_wait_file FILE [SECONDS]     wait until FILE exists (10 s at most); returns 1 if it never did
+#   nc_wait_file FILE [SECONDS] [PID]
+#                                   wait until FILE exists (10 s at most), e.g. a --ready-file;
+#                                   returns 1 if it never did, or at once when process PID (the
+#                                   file's writer) is gone without having written it
 #   nc_wait_attached PID [SECONDS]  wait until process PID (a netcap, or the extcap) holds a BPF
 #                                   program attached through a perf-event link (a uprobe), and
 #                                   remember its programs (nc_remember_progs)
@@ -129,11 +132,19 @@ nc_inject_setup() {
 	n=$NC_IN_COUNT
 }
 
-# nc_wait_file FILE [SECONDS]: waits until FILE exists (10 s at most); 1 if it never did
+# nc_wait_file FILE [SECONDS] [PID]: waits until FILE exists (10 s at most); 1 if it never did.
+# With PID (the process that writes FILE, e.g. netcap --ready-file): 1 as soon as PID is no longer
+# running (_nc_alive) and FILE does not exist; the file is looked for once more after PID is seen
+# gone, so a process that wrote it and exited at once still counts as ready. Whoever writes FILE
+# must create it whole (netcap and nc_fwd rename it into place; agent_cap's is empty).
 nc_wait_file() {
 	local i
 	for ((i = 0; i < ${2:-10} * 20; i++)); do
 		[[ -e $1 ]] && return 0
+		if [[ -n ${3:-} ]] && ! _nc_alive "$3"; then
+			[[ -e $1 ]]
+			return
+		fi
 		sleep 0.05
 	done
 	[[ -e $1 ]]
@@ -203,11 +214,13 @@ nc_tmpdir() {
 	printf -v "$_nc_var" '%s' "$_nc_dir"
 }
 
-# true while PID is a running (not yet reaped, not zombie) process
+# true while PID is a running (not yet reaped, not zombie) process; no process forked (the wait
+# loops call it every few ms, also under TCG): the state is the field after the last ") "
 _nc_alive() {
 	local state
-	[[ -r /proc/$1/stat ]] || return 1
-	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	{ read -r state <"/proc/$1/stat"; } 2>/dev/null || return 1
+	state=${state##*) }
+	state=${state%% *}
 	[[ -n $state && $state != Z && $state != X ]]
 }
 
@@ -442,16 +455,9 @@ nc_rp_start() {
 	"$NC_RP_NETCAP" mbuf --ready-file "$NC_RP_DIR/$name.ready" --duration 60 "$@" \
 		>"$NC_RP_DIR/$name.out" 2>"$NC_RP_DIR/$name.err" &
 	nc_pid=$!
-	for _ in $(seq 200); do
-		if [[ -e $NC_RP_DIR/$name.ready ]]; then
-			((bpf == 0)) || nc_remember_progs "$nc_pid"
-			return 0
-		fi
-		kill -0 "$nc_pid" 2>/dev/null ||
-			nc_fail "$name: netcap exited early: $(cat "$NC_RP_DIR/$name.err")"
-		sleep 0.1
-	done
-	nc_fail "$name: netcap did not attach within 20 s"
+	nc_wait_file "$NC_RP_DIR/$name.ready" 20 "$nc_pid" ||
+		nc_fail "$name: netcap exited early or did not attach within 20 s: $(cat "$NC_RP_DIR/$name.err")"
+	((bpf == 0)) || nc_remember_progs "$nc_pid"
 }
 
 nc_rp_finish() {

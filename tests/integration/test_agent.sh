@@ -53,12 +53,8 @@ start_cap() {
 	"$cap" --pid "${cap_target:-$NC_FWD_PID}" --name "${cap_sock:-$sock}" --ready-file "$tmp/$name.ready" "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	cap_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/$name.ready ]] && return 0
-		kill -0 "$cap_pid" 2>/dev/null || fail "$name: agent_cap exited early: $(cat "$tmp/$name.err")"
-		sleep 0.05
-	done
-	fail "$name: the agent did not answer within 10 s"
+	nc_wait_file "$tmp/$name.ready" 10 "$cap_pid" ||
+		fail "$name: agent_cap exited early or the agent did not answer within 10 s: $(cat "$tmp/$name.err")"
 }
 
 # counter NAME HOOK FIELD: a counter from agent_cap's summary
@@ -157,12 +153,8 @@ inject_cap() {
 	done
 	"$inject_tool" inject "$NC_FWD_PID" "$lib" nc_agent_main "$sock-$name" >"$tmp/$name.inject" 2>&1 ||
 		fail "$name: injection failed: $(cat "$tmp/$name.inject")"
-	for ((i = 0; i < 200; i++)); do
-		[[ -e $tmp/$name.ready ]] && return 0
-		kill -0 "$cap_pid" 2>/dev/null || fail "$name: agent_cap exited: $(cat "$tmp/$name.err")"
-		sleep 0.05
-	done
-	fail "$name: the injected agent did not answer within 10 s"
+	nc_wait_file "$tmp/$name.ready" 10 "$cap_pid" ||
+		fail "$name: agent_cap exited or the injected agent did not answer within 10 s: $(cat "$tmp/$name.err")"
 }
 
 if [[ -n $inject_tool ]]; then
@@ -196,12 +188,8 @@ if [[ -n $netcap ]]; then
 	"$netcap" mbuf --ready-file "$tmp/both.nc.ready" --duration 60 --pid "$NC_FWD_PID" \
 		-f tx_burst:0 -w "$tmp/both.pcapng" >"$tmp/both.nc.out" 2>"$tmp/both.nc.err" &
 	nc_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/both.nc.ready ]] && break
-		kill -0 "$nc_pid" 2>/dev/null || fail "both: netcap exited: $(cat "$tmp/both.nc.err")"
-		sleep 0.1
-	done
-	[[ -e $tmp/both.nc.ready ]] || fail "both: netcap did not attach within 20 s"
+	nc_wait_file "$tmp/both.nc.ready" 20 "$nc_pid" ||
+		fail "both: netcap exited or did not attach within 20 s: $(cat "$tmp/both.nc.err")"
 	start_cap both -f tx:0 -w "$tmp/both"
 	nc_fwd_go
 	nc_fwd_wait || fail "both: nc_fwd exited $?"

@@ -59,11 +59,8 @@ for run in pcapng pcap stdout; do
 			--ready-file "$tmp/ready" >"$tmp/$run.out" 2>"$tmp/$run.err" &
 	fi
 	nc_pid=$!
-	for _ in $(seq 200); do
-		[[ -s $tmp/ready ]] && break
-		kill -0 "$nc_pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	nc_wait_file "$tmp/ready" 20 "$nc_pid" ||
+		fail "$run: netcap exited early or did not attach within 20 s: $(cat "$tmp/$run.err")"
 	progs=$(progs_of "$nc_pid")
 	[[ -n $progs ]] || fail "$run: no BPF program of netcap $nc_pid seen: $(cat "$tmp/$run.err")"
 	status=0

@@ -32,12 +32,9 @@ start_netcap() {
 	"$netcap" mbuf --ready-file "$tmp/$name.ready" --duration 60 "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	nc_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/$name.ready ]] && nc_remember_progs "$nc_pid" && return 0
-		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited early: $(cat "$tmp/$name.err")"
-		sleep 0.1
-	done
-	fail "$name: netcap did not attach within 20 s"
+	nc_wait_file "$tmp/$name.ready" 20 "$nc_pid" ||
+		fail "$name: netcap exited early or did not attach within 20 s: $(cat "$tmp/$name.err")"
+	nc_remember_progs "$nc_pid"
 }
 
 # finish NAME: let the fixture replay, wait for both, nothing left loaded

@@ -108,12 +108,8 @@ unshare --mount -- sh -c "$trap_sh" "$libdir" "$tmp" "$netcap" mbuf --ready-file
 	-f rx_burst,fwd_burst@1@2,usdt:nc_fwd:burst@1@2 -S -c $((3 * n)) -w "$tmp/cap.pcapng" \
 	>"$tmp/cap.out" 2>"$tmp/cap.err" &
 nc_pid=$!
-for _ in $(seq 200); do
-	[[ -e $tmp/cap.ready ]] && break
-	kill -0 "$nc_pid" 2>/dev/null || fail "netcap exited early: $(cat "$tmp/cap.err")"
-	sleep 0.1
-done
-[[ -e $tmp/cap.ready ]] || fail "netcap did not attach within 20 s"
+nc_wait_file "$tmp/cap.ready" 20 "$nc_pid" ||
+	fail "netcap exited early or did not attach within 20 s: $(cat "$tmp/cap.err")"
 nc_remember_progs "$nc_pid"
 nc_fwd_go
 wait "$nc_pid" || fail "netcap: $(cat "$tmp/cap.err")"
@@ -186,12 +182,8 @@ grep -q "; copied through a memfd (its root has no agent); socket in its network
 "$netcap" mbuf --inject --ready-file "$tmp/inj.ready" --duration 60 --pid "$pid" \
 	-f rx_burst:0,tx_burst:0 -c $((2 * n)) -w "$tmp/inj.pcapng" >"$tmp/inj.out" 2>"$tmp/inj.err" &
 nc_pid=$!
-for _ in $(seq 200); do
-	[[ -e $tmp/inj.ready ]] && break
-	kill -0 "$nc_pid" 2>/dev/null || fail "netcap --inject exited early: $(cat "$tmp/inj.err")"
-	sleep 0.1
-done
-[[ -e $tmp/inj.ready ]] || fail "netcap --inject did not attach within 20 s: $(cat "$tmp/inj.err")"
+nc_wait_file "$tmp/inj.ready" 20 "$nc_pid" ||
+	fail "netcap --inject exited early or did not attach within 20 s: $(cat "$tmp/inj.err")"
 [[ $(agents) == 1 ]] || fail "a second injection loaded a second agent: $(grep memfd "/proc/$pid/maps")"
 nc_fwd_go
 wait "$nc_pid" || fail "netcap --inject: $(cat "$tmp/inj.err")"

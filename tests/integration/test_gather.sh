@@ -41,12 +41,8 @@ run() {
 	"$netcap" mbuf --ready-file "$tmp/$name.ready" --duration 60 --pid "$pid" "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	nc_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/$name.ready ]] && break
-		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited early: $(cat "$tmp/$name.err")"
-		sleep 0.1
-	done
-	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach within 20 s"
+	nc_wait_file "$tmp/$name.ready" 20 "$nc_pid" ||
+		fail "$name: netcap exited early or did not attach within 20 s: $(cat "$tmp/$name.err")"
 	remember_progs "$nc_pid"
 	nc_fwd_go
 	wait "$nc_pid" || status=$?
@@ -179,8 +175,7 @@ for how in pointer content; do
 	"$netcap" skb -f "$kpoints" -G --match "$how" -e "icmp and host 10.96.0.2" -w "$tmp/k$how.pcapng" \
 		--duration 30 --ready-file "$tmp/k$how.ready" 2>"$tmp/k$how.err" &
 	nc_pid=$!
-	for _ in $(seq 100); do [[ -e $tmp/k$how.ready ]] && break; sleep 0.1; done
-	[[ -e $tmp/k$how.ready ]] || fail "skb -G: netcap did not attach: $(cat "$tmp/k$how.err")"
+	nc_wait_file "$tmp/k$how.ready" 10 "$nc_pid" || fail "skb -G: netcap did not attach: $(cat "$tmp/k$how.err")"
 	remember_progs "$nc_pid"
 	ip netns exec "$na" ping -c 3 -i 0.2 10.96.0.2 >/dev/null || fail "skb -G: ping failed"
 	sleep 0.2
@@ -229,12 +224,8 @@ mixed() {
 	"$netcap" mbuf --ready-file "$tmp/$name.ready" --duration 60 --pid "$pid" -i "$tap" \
 		--netns "/run/netns/$nx" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	nc_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $tmp/$name.ready ]] && break
-		kill -0 "$nc_pid" 2>/dev/null || fail "$name: netcap exited early: $(cat "$tmp/$name.err")"
-		sleep 0.1
-	done
-	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach within 20 s"
+	nc_wait_file "$tmp/$name.ready" 20 "$nc_pid" ||
+		fail "$name: netcap exited early or did not attach within 20 s: $(cat "$tmp/$name.err")"
 	remember_progs "$nc_pid"
 	nc_fwd_go
 	wait "$nc_pid" || status=$?

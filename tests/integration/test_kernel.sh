@@ -27,12 +27,8 @@ echo "kernel $(uname -r)"
 # attached NAME PID [inproc]: wait (60 s at most: TCG is slow) for netcap PID's ready file,
 # remember its programs (none in-process)
 attached() {
-	for _ in $(seq 600); do
-		[[ -e $tmp/$1.ready ]] && break
-		kill -0 "$2" 2>/dev/null || fail "$1: netcap exited: $(cat "$tmp/$1.err")"
-		sleep 0.1
-	done
-	[[ -e $tmp/$1.ready ]] || fail "$1: netcap did not attach in 60 s"
+	nc_wait_file "$tmp/$1.ready" 60 "$2" ||
+		fail "$1: netcap exited or did not attach in 60 s: $(cat "$tmp/$1.err")"
 	[[ ${3:-} == inproc ]] || nc_remember_progs "$2"
 }
 

@@ -148,7 +148,8 @@ start_fixture text
 "$netcap" mbuf --ready-file "$tmp/text.ready" --pid "$NC_FWD_PID" -f fwd_burst@1@2 -c "$n" \
 	-t "-nn -t -e" >"$tmp/text.out" 2>"$tmp/text.err" &
 nc_pid=$!
-for _ in $(seq 200); do [[ -e $tmp/text.ready ]] && break; sleep 0.1; done
+nc_wait_file "$tmp/text.ready" 20 "$nc_pid" ||
+	fail "text: netcap exited early or did not attach within 20 s: $(cat "$tmp/text.err")"
 nc_remember_progs "$nc_pid"
 finish text
 tcpdump -r "$tmp/in.pcap" -nn -t -e >"$tmp/text.want" 2>/dev/null

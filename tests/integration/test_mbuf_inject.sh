@@ -160,11 +160,7 @@ for i in $(seq 5); do
 	"$netcap" mbuf --inject --pid "$tp" -f rx_burst -w /dev/null --ready-file "$tmp/k$i.ready" \
 		2>"$tmp/kill.err" &
 	cap=$!
-	for _ in $(seq 100); do
-		[[ -e $tmp/k$i.ready ]] && break
-		sleep 0.05
-	done
-	[[ -e $tmp/k$i.ready ]] || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	nc_wait_file "$tmp/k$i.ready" 5 "$cap" || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
 	[[ $(shared "$tp") == 1 ]] || fail "kill $i: the agent holds no shared memory while capturing"
 	sleep 0.$((RANDOM % 5))
 	kill -KILL "$cap"
@@ -200,11 +196,8 @@ echo "netcap SIGKILLed 5 times while capturing and 50 times at random moments fr
 "$netcap" mbuf --inject --pid "$tp" -f rx_burst -w "$tmp/appkill.pcapng" --ready-file "$tmp/appkill.ready" \
 	2>"$tmp/appkill.err" &
 cap=$!
-for _ in $(seq 100); do
-	[[ -e $tmp/appkill.ready ]] && break
-	sleep 0.05
-done
-[[ -e $tmp/appkill.ready ]] || fail "app killed: netcap did not attach: $(cat "$tmp/appkill.err")"
+nc_wait_file "$tmp/appkill.ready" 5 "$cap" ||
+	fail "app killed: netcap did not attach: $(cat "$tmp/appkill.err")"
 sleep 0.3
 kill -KILL "$tp"
 status=0

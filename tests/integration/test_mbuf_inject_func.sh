@@ -94,7 +94,7 @@ for i in $(seq 5); do
 	"$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret -w /dev/null \
 		--ready-file "$tmp/k$i.ready" 2>"$tmp/kill.err" &
 	cap=$!
-	nc_wait_file "$tmp/k$i.ready" || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	nc_wait_file "$tmp/k$i.ready" 10 "$cap" || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
 	sleep 0.$((RANDOM % 5))
 	kill -KILL "$cap"
 	wait "$cap" 2>/dev/null || true
@@ -167,7 +167,7 @@ expect "netcap: hook specs \"fwd_one@1\" and \"fwd_one@1@2\" patch the same func
 # code another tool changed: a uprobe of the uprobe path's on fwd_burst (its int3 in the page)
 "$netcap" mbuf --pid "$pid" -f fwd_burst@1@2 -w /dev/null --ready-file "$tmp/up.ready" 2>"$tmp/up.err" &
 up=$!
-nc_wait_file "$tmp/up.ready" || fail "the uprobe capture did not attach: $(cat "$tmp/up.err")"
+nc_wait_file "$tmp/up.ready" 10 "$up" || fail "the uprobe capture did not attach: $(cat "$tmp/up.err")"
 status=0
 "$netcap" mbuf --inject --pid "$pid" -f fwd_burst@1@2 -w /dev/null -c 1 2>"$tmp/bad.err" || status=$?
 kill -INT "$up"

@@ -61,7 +61,8 @@ for path in inj up; do
 	"$netcap" mbuf --ready-file "$tmp/text_$path.ready" --duration 60 --pid "$NC_FWD_PID" "${opts[@]}" \
 		-S -f fwd_one@1 -c "$n" -t "-nn -t" >"$tmp/text_$path.out" 2>"$tmp/text_$path.err" &
 	cap=$!
-	nc_wait_file "$tmp/text_$path.ready" 20 || fail "-t $path: netcap did not attach: $(cat "$tmp/text_$path.err")"
+	nc_wait_file "$tmp/text_$path.ready" 20 "$cap" ||
+		fail "-t $path: netcap did not attach: $(cat "$tmp/text_$path.err")"
 	nc_fwd_go
 	wait "$cap" || fail "-t $path: netcap exited $?: $(cat "$tmp/text_$path.err")"
 	nc_fwd_wait || fail "-t $path: nc_fwd exited $?"
@@ -82,7 +83,7 @@ hooks=fwd_burst@1@2,fwd_one@1,fwd_rx@2@ret,tx_burst:0
 for i in $(seq 5); do
 	"$netcap" mbuf --inject -S --pid "$pid" -f "$hooks" -w /dev/null --ready-file "$tmp/k$i.ready" 2>"$tmp/kill.err" &
 	cap=$!
-	nc_wait_file "$tmp/k$i.ready" || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	nc_wait_file "$tmp/k$i.ready" 10 "$cap" || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
 	sleep 0.$((RANDOM % 5 + 1))
 	kill -KILL "$cap"
 	wait "$cap" 2>/dev/null || true

@@ -125,7 +125,7 @@ both=$spec,usdt:nc_fwd:one@1
 sems() { echo "$(semaphore "$pid" nc_fwd_burst_semaphore) $(semaphore "$pid" nc_fwd_one_semaphore)"; }
 "$netcap" mbuf --inject --pid "$pid" -f "$both" -w "$tmp/live.pcapng" --ready-file "$tmp/live.ready" 2>"$tmp/live.err" &
 cap=$!
-nc_wait_file "$tmp/live.ready" || fail "netcap did not attach: $(cat "$tmp/live.err")"
+nc_wait_file "$tmp/live.ready" 10 "$cap" || fail "netcap did not attach: $(cat "$tmp/live.err")"
 [[ $(sems) == "1 1" ]] || fail "while capturing the semaphores are $(sems)"
 one_jcc=$(printf %#x $((one_site - 2))) # the patch starts at the je over the nop
 [[ $(text "$pid") == "nc_fwd+$site:e9 nc_fwd+$one_jcc:e9" ]] || fail "while capturing: $(text "$pid")"
@@ -144,7 +144,7 @@ echo "forwarding nc_fwd, $both: $got packets from both probes; the sites jumped 
 for i in 1 2 3; do
 	"$netcap" mbuf --inject --pid "$pid" -f "$both" -w /dev/null --ready-file "$tmp/k$i.ready" 2>"$tmp/kill.err" &
 	cap=$!
-	nc_wait_file "$tmp/k$i.ready" || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
+	nc_wait_file "$tmp/k$i.ready" 10 "$cap" || fail "kill $i: netcap did not attach: $(cat "$tmp/kill.err")"
 	sleep 0.$((RANDOM % 5))
 	kill -KILL "$cap"
 	wait "$cap" 2>/dev/null || true
@@ -173,7 +173,7 @@ for pair in "usdt:nc_fwd:one@1 $spec nc_fwd+$one_jcc:e9" "$spec usdt:nc_fwd:one@
 	rm -f "$tmp/st.ready"
 	"$netcap" mbuf --inject --pid "$pid" -f "$first" -w /dev/null --ready-file "$tmp/st.ready" 2>"$tmp/st.err" &
 	cap=$!
-	nc_wait_file "$tmp/st.ready" || fail "$first: netcap did not attach: $(cat "$tmp/st.err")"
+	nc_wait_file "$tmp/st.ready" 10 "$cap" || fail "$first: netcap did not attach: $(cat "$tmp/st.err")"
 	kill -KILL "$cap"
 	wait "$cap" 2>/dev/null || true
 	for _ in $(seq 100); do

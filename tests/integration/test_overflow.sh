@@ -24,8 +24,8 @@ nc_fwd_start --stats --count "$n" -- --vdev net_null0 >/dev/null
 } &
 pipeline=$!
 trap 'touch "$tmp/done"; kill "$pipeline" 2>/dev/null || true; nc_cleanup' EXIT
-for _ in $(seq 400); do [[ -e $tmp/ready ]] && break; sleep 0.05; done
-[[ -e $tmp/ready ]] || fail "netcap did not attach: $(cat "$tmp/netcap.err")"
+# no PID to watch: $! is the reader, which outlives netcap
+nc_wait_file "$tmp/ready" 20 || fail "netcap did not attach: $(cat "$tmp/netcap.err")"
 nc_fwd_go
 nc_fwd_wait 120 || fail "nc_fwd did not finish: $(cat "$NC_FWD_ERR")"
 touch "$tmp/done"

@@ -137,16 +137,10 @@ member_fixture() {
 		-- --ready-file "$dir/ready" --go-file "$dir/go" --count "$n" >"$tmp/$1.fwd.out" 2>"$tmp/$1.fwd.err" &
 	fwd_job=$! # the shell that runs it; its pid is in the ready file
 	member_pids+=("$fwd_job")
-	for _ in $(seq 200); do
-		if [[ -s $dir/ready ]]; then
-			fwd_pid=$(cat "$dir/ready")
-			member_pids+=("$fwd_pid")
-			return 0
-		fi
-		kill -0 "$fwd_job" 2>/dev/null || fail "$1: the member's nc_fwd exited: $(cat "$tmp/$1.fwd.err")"
-		sleep 0.1
-	done
-	fail "$1: the member's nc_fwd is not ready after 20 s"
+	nc_wait_file "$dir/ready" 20 "$fwd_job" ||
+		fail "$1: the member's nc_fwd exited or is not ready after 20 s: $(cat "$tmp/$1.fwd.err")"
+	fwd_pid=$(cat "$dir/ready")
+	member_pids+=("$fwd_pid")
 }
 
 # the member captures from its own app: byte-identical, the file is the member's, nothing stays
@@ -155,12 +149,8 @@ dir=$tmp/member/own
 as "$member" "$tmp/bin/netcap" mbuf -f fwd_burst@1@2 --pid "$fwd_pid" -w "$dir/cap.pcapng" \
 	--ready-file "$dir/nc.ready" --duration 60 >"$tmp/own.out" 2>"$tmp/own.err" &
 nc_pid=$!
-for _ in $(seq 200); do
-	[[ -s $dir/nc.ready ]] && break
-	kill -0 "$nc_pid" 2>/dev/null || fail "member: netcap exited: $(cat "$tmp/own.err")"
-	sleep 0.1
-done
-[[ -s $dir/nc.ready ]] || fail "member: netcap did not attach within 20 s"
+nc_wait_file "$dir/nc.ready" 20 "$nc_pid" ||
+	fail "member: netcap exited or did not attach within 20 s: $(cat "$tmp/own.err")"
 progs=$(progs_of "$(cat "$dir/nc.ready")")
 [[ -n $progs ]] || fail "member: no BPF program held by netcap"
 touch "$dir/go"

@@ -65,8 +65,7 @@ both() {
 	"$netcap" skb "${nc_args[@]}" -w "$tmp/$name.pcapng" --duration 30 \
 		--ready-file "$tmp/$name.ready" 2>"$tmp/$name.err" &
 	nc_pid=$!
-	for _ in $(seq 100); do [[ -e $tmp/$name.ready ]] && break; sleep 0.1; done
-	[[ -e $tmp/$name.ready ]] || fail "$name: netcap did not attach: $(cat "$tmp/$name.err")"
+	nc_wait_file "$tmp/$name.ready" 10 "$nc_pid" || fail "$name: netcap did not attach: $(cat "$tmp/$name.err")"
 	# --immediate-mode: each packet handed over at once; otherwise what waits in libpcap's
 	# ring block (up to a second) when SIGINT comes is lost ("24 received by filter", 5 captured)
 	ip netns exec "$td_ns" tcpdump -U --immediate-mode -w "$tmp/$name.want.pcap" "${td_args[@]}" \
@@ -118,7 +117,8 @@ for filter in icmp udp; do
 		-w "$tmp/tun-$filter.pcapng" --duration 30 --ready-file "$tmp/tun-$filter.ready" \
 		2>"$tmp/tun-$filter.err" &
 	pid=$!
-	for _ in $(seq 100); do [[ -e $tmp/tun-$filter.ready ]] && break; sleep 0.1; done
+	nc_wait_file "$tmp/tun-$filter.ready" 10 "$pid" ||
+		fail "tun $filter: netcap did not attach: $(cat "$tmp/tun-$filter.err")"
 	ip netns exec "$c" ping -c 3 -i 0.2 -W 0.3 10.97.0.5 >/dev/null || true
 	kill -INT "$pid"
 	wait "$pid" || fail "tun: $(cat "$tmp/tun-$filter.err")"
@@ -134,7 +134,8 @@ libpcap_reads tun-icmp
 "$netcap" skb -f tracepoint:net:net_dev_queue -i tun0 --netns "/run/netns/$c" -e icmp -P \
 	-w "$tmp/tun.pcap" --duration 30 --ready-file "$tmp/tun-pcap.ready" 2>"$tmp/tun-pcap.err" &
 pid=$!
-for _ in $(seq 100); do [[ -e $tmp/tun-pcap.ready ]] && break; sleep 0.1; done
+nc_wait_file "$tmp/tun-pcap.ready" 10 "$pid" ||
+	fail "tun pcap: netcap did not attach: $(cat "$tmp/tun-pcap.err")"
 ip netns exec "$c" ping -c 3 -i 0.2 -W 0.3 10.97.0.5 >/dev/null || true
 kill -INT "$pid"
 wait "$pid" || fail "tun pcap: $(cat "$tmp/tun-pcap.err")"
@@ -151,7 +152,7 @@ size=$((200 + $$ % 1000))
 	-e "icmp and ip[2:2] = $((28 + size)) and (host 10.97.0.5 or host 10.98.0.2)" \
 	-w "$tmp/mixed.pcapng" --duration 30 --ready-file "$tmp/mixed.ready" 2>"$tmp/mixed.err" &
 pid=$!
-for _ in $(seq 100); do [[ -e $tmp/mixed.ready ]] && break; sleep 0.1; done
+nc_wait_file "$tmp/mixed.ready" 10 "$pid" || fail "mixed: netcap did not attach: $(cat "$tmp/mixed.err")"
 ip netns exec "$c" ping -c 2 -i 0.2 -W 0.3 -s "$size" 10.97.0.5 >/dev/null || true
 ip netns exec "$a" ping -c 2 -i 0.2 -s "$size" 10.98.0.2 >/dev/null
 kill -INT "$pid"
@@ -172,7 +173,7 @@ echo "mixed: tshark reads the Ethernet and the raw-IP packets; the summary names
 "$netcap" skb -f skb:kfree_skb -i v1 --netns "/run/netns/$b" -e "udp port 9" -S -w "$tmp/drop.pcapng" \
 	--duration 30 --ready-file "$tmp/drop.ready" 2>"$tmp/drop.err" &
 pid=$!
-for _ in $(seq 100); do [[ -e $tmp/drop.ready ]] && break; sleep 0.1; done
+nc_wait_file "$tmp/drop.ready" 10 "$pid" || fail "drop: netcap did not attach: $(cat "$tmp/drop.err")"
 traffic
 kill -INT "$pid"
 wait "$pid" || fail "drop: $(cat "$tmp/drop.err")"
@@ -191,7 +192,7 @@ echo "kfree_skb: drop reason NO_SOCKET, stack starting at $first"
 "$netcap" skb -f skb:kfree_skb -i v1 --netns "/run/netns/$b" -e "udp port 9" -S -t "-nn" \
 	--duration 30 --ready-file "$tmp/stext.ready" >"$tmp/stext.out" 2>"$tmp/stext.err" &
 pid=$!
-for _ in $(seq 100); do [[ -e $tmp/stext.ready ]] && break; sleep 0.1; done
+nc_wait_file "$tmp/stext.ready" 10 "$pid" || fail "stack text: netcap did not attach: $(cat "$tmp/stext.err")"
 traffic
 traffic
 kill -INT "$pid"
@@ -208,7 +209,7 @@ echo "-S -t: each of 2 packets printed with its stack under it"
 "$netcap" skb -f tracepoint:net:netif_receive_skb -i v1 --netns "/run/netns/$b" -e icmp -t -nnve \
 	--duration 30 --ready-file "$tmp/text.ready" >"$tmp/text.out" 2>"$tmp/text.err" &
 pid=$!
-for _ in $(seq 100); do [[ -e $tmp/text.ready ]] && break; sleep 0.1; done
+nc_wait_file "$tmp/text.ready" 10 "$pid" || fail "text: netcap did not attach: $(cat "$tmp/text.err")"
 ip netns exec "$b" tcpdump -l -nnve -Q in -i v1 icmp >"$tmp/text.want" 2>/dev/null &
 tpid=$!
 sleep 0.5

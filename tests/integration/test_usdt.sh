@@ -114,7 +114,8 @@ start_fixture text
 "$netcap" mbuf --ready-file "$tmp/text.ready" --pid "$NC_FWD_PID" -f usdt:nc_fwd:burst@1@2 -S \
 	-c "$n" -t "-nn -t" >"$tmp/text.out" 2>"$tmp/text.err" &
 nc_pid=$!
-for _ in $(seq 200); do [[ -e $tmp/text.ready ]] && break; sleep 0.1; done
+nc_wait_file "$tmp/text.ready" 20 "$nc_pid" ||
+	fail "-t -S: netcap exited early or did not attach within 20 s: $(cat "$tmp/text.err")"
 remember_progs "$nc_pid"
 finish text
 [[ $(grep -c "^	stack:$" "$tmp/text.out") == "$n" ]] || fail "-t -S: $(grep -c "^	stack:$" "$tmp/text.out") stacks for $n packets"
