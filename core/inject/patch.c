@@ -28,7 +28,8 @@ struct thr {
 	uint64_t stop_at; /* when its stop was seen */
 	bool stopped;
 	bool gone;
-	int sig; /* a signal it stopped with, handed back at the detach */
+	bool checked; /* its rip and stack looked at (check()) */
+	int sig;      /* a signal it stopped with, handed back at the detach */
 };
 
 struct tset {
@@ -272,14 +273,105 @@ static int not_stopped(pid_t pid, struct tset *s, char *err, size_t errlen)
 		      (int)pid);
 }
 
+static bool inside(const struct nc_patch_site *sites, size_t n, uint64_t a)
+{
+	for (size_t k = 0; k < n; k++)
+		if (a > sites[k].addr && a < sites[k].addr + sites[k].len)
+			return true;
+	return false;
+}
+
+/*
+ * Whether a stopped thread's stack holds an address strictly inside a site, from its rsp up to
+ * the end of the mapping holding rsp (NC_PATCH_STACK_SCAN bytes at most): the saved rip of a
+ * signal handler's interrupted context, or the return address of a call made from the site's
+ * bytes. Either would resume in the middle of the new bytes. *maps was read before the threads
+ * were stopped (reading it takes longer than the whole check); it is read again here only when
+ * rsp lies outside every mapping it holds (a thread or stack mapped since). The word's address
+ * and value go to *at and *val.
+ */
+static bool stack_holds(int mem, pid_t pid, struct nc_maps **maps, uint64_t rsp,
+			const struct nc_patch_site *sites, size_t n, uint64_t *at, uint64_t *val)
+{
+	uint64_t buf[2048]; /* 16 KiB: a read */
+	uint64_t a = rsp & ~7ull, end;
+	const struct nc_maps_entry *e = *maps ? nc_maps_find(*maps, a) : NULL;
+
+	if (!e) {
+		nc_maps_free(*maps);
+		*maps = NULL;
+		if (nc_maps_read(pid, maps, NULL, 0) || !(e = nc_maps_find(*maps, a)))
+			return false; /* rsp in no mapping: nothing to read */
+	}
+	end = e->end - a > NC_PATCH_STACK_SCAN ? a + NC_PATCH_STACK_SCAN : e->end;
+	while (a < end) {
+		size_t want = end - a < sizeof(buf) ? (size_t)(end - a) : sizeof(buf);
+		ssize_t got = pread(mem, buf, want, (off_t)a);
+
+		if (got < 8)
+			return false;
+		for (size_t i = 0; i < (size_t)got / 8; i++)
+			if (inside(sites, n, buf[i])) {
+				*at = a + 8 * i;
+				*val = buf[i];
+				return true;
+			}
+		a += (uint64_t)got & ~7ull;
+	}
+	return false;
+}
+
+/* What the threads are checked against, and what a thread found inside leaves. */
+struct check {
+	int mem;
+	pid_t pid;
+	struct nc_maps *maps;
+	const struct nc_patch_site *sites;
+	size_t n;
+	struct nc_patch_result *res;
+	bool inside; /* a thread found inside: the try ends */
+};
+
+/*
+ * Whether a stopped thread not checked yet is strictly inside a site, or would return or resume
+ * there (its stack, stack_holds()): c->inside, and in c->res its tid, the address, and where on
+ * its stack (0: its rip). Each thread is checked once per try: a stopped thread does not move.
+ */
+static bool check(struct check *c, struct tset *s)
+{
+	for (size_t i = 0; i < s->n && !c->inside; i++) {
+		struct thr *t = &s->t[i];
+		struct user_regs_struct r;
+		uint64_t at = 0, val;
+
+		if (!t->stopped || t->gone || t->checked)
+			continue;
+		t->checked = true;
+		if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+			continue;
+		val = r.rip;
+		if (inside(c->sites, c->n, r.rip) ||
+		    stack_holds(c->mem, c->pid, &c->maps, r.rsp, c->sites, c->n, &at, &val)) {
+			c->res->busy_tid = t->tid;
+			c->res->busy_rip = val;
+			c->res->busy_stack = at;
+			c->inside = true;
+		}
+	}
+	return c->inside;
+}
+
 /*
  * Stops every thread of pid (s empty on entry). Threads found running (the lcores, polling on
  * CPUs of their own) are interrupted last, once every other thread stopped: a sleeping thread
  * may wait for a CPU before it can stop (milliseconds on a loaded machine), and an lcore
  * stopped first would stand still for all that time; interrupted last, it stops within
- * microseconds (an IPI) and is held only while the bytes are checked and written.
+ * microseconds (an IPI) and is held only while the bytes are checked and written. The threads
+ * stopped first are checked (check()) before the running ones are interrupted, so that reading
+ * their stacks does not hold the lcores; one found inside ends the stop there (0, c->inside).
  */
-static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, size_t errlen)
+static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, struct check *c, char *err,
+		    size_t errlen)
 {
 	unsigned spins = 0;
 
@@ -296,6 +388,9 @@ static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, char *err, siz
 
 			for (size_t i = 0; i < s->n; i++)
 				waiting += s->t[i].interrupted && !s->t[i].stopped && !s->t[i].gone;
+			if (!waiting && check(c, s))
+				return 0; /* the threads only attached are interrupted by release()
+					   */
 			if (!waiting && interrupt_rest(s))
 				continue;
 		}
@@ -324,83 +419,6 @@ static void hex(const uint8_t *b, size_t n, char *out, size_t outlen)
 	out[0] = 0;
 	for (size_t i = 0; i < n && o + 3 < outlen; i++)
 		o += (size_t)snprintf(out + o, outlen - o, "%s%02x", i ? " " : "", b[i]);
-}
-
-static bool inside(const struct nc_patch_site *sites, size_t n, uint64_t a)
-{
-	for (size_t k = 0; k < n; k++)
-		if (a > sites[k].addr && a < sites[k].addr + sites[k].len)
-			return true;
-	return false;
-}
-
-/*
- * Whether a stopped thread's stack holds an address strictly inside a site, from its rsp up to
- * the end of the mapping holding rsp (NC_PATCH_STACK_SCAN bytes at most): the saved rip of a
- * signal handler's interrupted context, or the return address of a call made from the site's
- * bytes. Either would resume in the middle of the new bytes. *maps is read on first use and again
- * when rsp lies outside every mapping it holds (a stack mapped or grown since). The word's
- * address and value go to *at and *val.
- */
-static bool stack_holds(int mem, pid_t pid, struct nc_maps **maps, uint64_t rsp,
-			const struct nc_patch_site *sites, size_t n, uint64_t *at, uint64_t *val)
-{
-	uint64_t buf[2048]; /* 16 KiB: a read */
-	const struct nc_maps_entry *e = NULL;
-	uint64_t a = rsp & ~7ull, end;
-
-	for (int pass = 0; pass < 2 && !e; pass++) {
-		if (pass || !*maps) {
-			nc_maps_free(*maps);
-			*maps = NULL;
-			if (nc_maps_read(pid, maps, NULL, 0))
-				return false;
-		}
-		e = nc_maps_find(*maps, a);
-	}
-	if (!e)
-		return false; /* rsp in no mapping: nothing to read */
-	end = e->end - a > NC_PATCH_STACK_SCAN ? a + NC_PATCH_STACK_SCAN : e->end;
-	while (a < end) {
-		size_t want = end - a < sizeof(buf) ? (size_t)(end - a) : sizeof(buf);
-		ssize_t got = pread(mem, buf, want, (off_t)a);
-
-		if (got < 8)
-			return false;
-		for (size_t i = 0; i < (size_t)got / 8; i++)
-			if (inside(sites, n, buf[i])) {
-				*at = a + 8 * i;
-				*val = buf[i];
-				return true;
-			}
-		a += (uint64_t)got & ~7ull;
-	}
-	return false;
-}
-
-/*
- * Whether a stopped thread is strictly inside a site, or would return or resume there (its
- * stack, stack_holds()); its tid, the address, and where on its stack (0: its rip) then.
- */
-static bool busy(int mem, pid_t pid, struct nc_maps **maps, struct tset *s,
-		 const struct nc_patch_site *sites, size_t n, struct nc_patch_result *res)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		struct user_regs_struct r;
-		uint64_t at = 0, val;
-
-		if (!s->t[i].stopped || s->t[i].gone || ptrace(PTRACE_GETREGS, s->t[i].tid, 0, &r))
-			continue;
-		val = r.rip;
-		if (inside(sites, n, r.rip) ||
-		    stack_holds(mem, pid, maps, r.rsp, sites, n, &at, &val)) {
-			res->busy_tid = s->t[i].tid;
-			res->busy_rip = val;
-			res->busy_stack = at;
-			return true;
-		}
-	}
-	return false;
 }
 
 /* With every thread stopped: check, write, verify; puts back what it wrote on failure. */
@@ -451,7 +469,7 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 {
 	struct nc_patch_result local;
 	struct tset s = {0};
-	struct nc_maps *maps = NULL;
+	struct check c = {.sites = sites, .n = n, .pid = pid};
 	uint64_t deadline;
 	char path[64];
 	int mem, ret;
@@ -475,16 +493,25 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 			      "cannot open %s: %s", path, strerror(errno));
 	deadline =
 	    now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS) * 1000000u;
+	c.mem = mem;
+	c.res = res;
 	for (;;) {
-		uint64_t t0 = now_ns(), dt;
+		uint64_t t0, dt;
 		bool inside;
 
+		/* the stacks' mappings, read while the threads still run (~1 ms for a DPDK process:
+		 * longer than the rest of a stop) */
+		nc_maps_free(c.maps);
+		if (nc_maps_read(pid, &c.maps, NULL, 0))
+			c.maps = NULL;
+		t0 = now_ns();
 		res->tries++;
-		ret = stop_all(pid, &s, deadline, err, errlen);
+		c.inside = false;
+		ret = stop_all(pid, &s, deadline, &c, err, errlen);
 		res->threads = 0;
 		for (size_t i = 0; i < s.n; i++)
 			res->threads += s.t[i].stopped && !s.t[i].gone;
-		inside = !ret && busy(mem, pid, &maps, &s, sites, n, res);
+		inside = !ret && check(&c, &s);
 		if (!ret && !inside)
 			ret = write_sites(mem, pid, sites, n, err, errlen);
 		s.held_ns = s.run_held_ns = 0;
@@ -525,7 +552,7 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 		usleep(1000);
 	}
 	free(s.t);
-	nc_maps_free(maps);
+	nc_maps_free(c.maps);
 	close(mem);
 	return ret;
 }
