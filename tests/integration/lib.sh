@@ -61,7 +61,10 @@
 #   nc_adopt PID [PREFIX]           a process this test started by itself (e.g. dpdk-testpmd), killed
 #                                   at exit like the fixtures; PREFIX: its DPDK --file-prefix,
 #                                   whose runtime directory is removed
-#   nc_cleanup                      what the EXIT trap runs
+#   nc_cleanup                      what the EXIT trap runs: the fixtures and adopted processes,
+#                                   then the test's background jobs still running, ended
+#                                   (SIGTERM, then SIGKILL after 2 s); runtime and temp
+#                                   directories, hugepages, namespaces removed
 #   nc_code_state PID               "same" when the code of nc_fwd and libc in process PID is
 #                                   their files' bytes, else "jump FUNC ..." for each function
 #                                   patched to jump into a live trampoline (--inject); anything
@@ -412,8 +415,14 @@ nc_adopt() {
 }
 
 nc_cleanup() {
-	local pid prefix dir ns
+	local pid prefix dir ns left
 	for pid in "${_nc_fwd_pids[@]}"; do
+		_nc_kill "$pid"
+	done
+	# what the test started in the background and left running (a netcap when a check failed
+	# before its end): SIGTERM first, so that it detaches as on a user's ^C, then SIGKILL
+	mapfile -t left < <(jobs -pr)
+	for pid in "${left[@]}"; do
 		_nc_kill "$pid"
 	done
 	for prefix in "${_nc_fwd_prefixes[@]}"; do
