@@ -5,7 +5,8 @@
 #   vmlinuz      link to root/boot/vmlinuz-KVER
 #   vmlinux      the same kernel uncompressed, booted by qemu through its PVH entry (faster)
 #   kver         the kernel release (uname -r in the guest)
-#   moddir       path of root/…/lib/modules/KVER (lib/ or, merged /usr, usr/lib/)
+#   moddir       path of root/…/lib/modules/KVER (lib/ or, merged /usr, usr/lib/), relative to
+#                the version's directory (the cache can be copied elsewhere)
 #   initrd.gz    busybox-static, init (tests/vm/init) and the modules that mount 9p
 # The package comes from deb.debian.org through a sources file, lists and cache of our own
 # (CACHEDIR/VERSION/apt): the host's apt configuration and state are neither read for sources
@@ -114,7 +115,7 @@ EOF
 	depmod -b "${moddir%/lib/modules/"$kver"}" "$kver" || die "$version: depmod failed"
 	ln -sfn "root/boot/vmlinuz-$kver" "$dir/vmlinuz"
 	echo "$kver" >"$dir/kver"
-	echo "$moddir" >"$dir/moddir"
+	echo "${moddir#"$dir/"}" >"$dir/moddir"
 	echo "$pkg" >"$dir/package"
 	rm -f "$deb"
 	touch "$dir/.unpacked"
@@ -123,6 +124,9 @@ EOF
 [[ -e $dir/vmlinux || -e $dir/.no-pvh ]] || vmlinux "$dir/vmlinuz" "$dir/vmlinux"
 kver=$(cat "$dir/kver")
 moddir=$(cat "$dir/moddir")
+# a cache made before the path was relative held it whole: its part from root/ on
+[[ $moddir != /* ]] || moddir=root/${moddir##*/root/}
+moddir=$dir/$moddir
 
 # ---- the initramfs ------------------------------------------------------------------------
 # the modules that mount the host's root over 9p on virtio-pci and the overlay on it, with

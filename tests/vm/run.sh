@@ -72,8 +72,8 @@ done
 kdir=$cache/$kernel
 vmlinux=$kdir/vmlinux
 [[ -s $vmlinux ]] || vmlinux=$kdir/vmlinuz
-moddir=$(cat "$kdir/moddir")
-modules=${moddir#"$kdir/root/"}
+moddir=$(cat "$kdir/moddir") # relative to kdir (kernel.sh); an older cache's is absolute
+modules=${moddir##*root/}
 
 # the control share: vm.conf for /init, cmd.sh (COMMAND), status, console.log
 ctl=$(mktemp -d "$cache/run.XXXXXX")
