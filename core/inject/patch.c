@@ -281,46 +281,6 @@ static bool inside(const struct nc_patch_site *sites, size_t n, uint64_t a)
 	return false;
 }
 
-/*
- * Whether a stopped thread's stack holds an address strictly inside a site, from its rsp up to
- * the end of the mapping holding rsp (NC_PATCH_STACK_SCAN bytes at most): the saved rip of a
- * signal handler's interrupted context, or the return address of a call made from the site's
- * bytes. Either would resume in the middle of the new bytes. *maps was read before the threads
- * were stopped (reading it takes longer than the whole check); it is read again here only when
- * rsp lies outside every mapping it holds (a thread or stack mapped since). The word's address
- * and value go to *at and *val.
- */
-static bool stack_holds(int mem, pid_t pid, struct nc_maps **maps, uint64_t rsp,
-			const struct nc_patch_site *sites, size_t n, uint64_t *at, uint64_t *val)
-{
-	uint64_t buf[2048]; /* 16 KiB: a read */
-	uint64_t a = rsp & ~7ull, end;
-	const struct nc_maps_entry *e = *maps ? nc_maps_find(*maps, a) : NULL;
-
-	if (!e) {
-		nc_maps_free(*maps);
-		*maps = NULL;
-		if (nc_maps_read(pid, maps, NULL, 0) || !(e = nc_maps_find(*maps, a)))
-			return false; /* rsp in no mapping: nothing to read */
-	}
-	end = e->end - a > NC_PATCH_STACK_SCAN ? a + NC_PATCH_STACK_SCAN : e->end;
-	while (a < end) {
-		size_t want = end - a < sizeof(buf) ? (size_t)(end - a) : sizeof(buf);
-		ssize_t got = pread(mem, buf, want, (off_t)a);
-
-		if (got < 8)
-			return false;
-		for (size_t i = 0; i < (size_t)got / 8; i++)
-			if (inside(sites, n, buf[i])) {
-				*at = a + 8 * i;
-				*val = buf[i];
-				return true;
-			}
-		a += (uint64_t)got & ~7ull;
-	}
-	return false;
-}
-
 /* What the threads are checked against, and what a thread found inside leaves. */
 struct check {
 	int mem;
@@ -331,6 +291,45 @@ struct check {
 	struct nc_patch_result *res;
 	bool inside; /* a thread found inside: the try ends */
 };
+
+/*
+ * Whether a stopped thread's stack holds an address strictly inside a site, from its rsp up to
+ * the end of the mapping holding rsp (NC_PATCH_STACK_SCAN bytes at most): the saved rip of a
+ * signal handler's interrupted context, or the return address of a call made from the site's
+ * bytes. Either would resume in the middle of the new bytes. c->maps was read before the threads
+ * were stopped (reading it takes longer than the whole check); it is read again here only when
+ * rsp lies outside every mapping it holds (a thread or stack mapped since). The word's address
+ * and value go to *at and *val.
+ */
+static bool stack_holds(struct check *c, uint64_t rsp, uint64_t *at, uint64_t *val)
+{
+	uint64_t buf[2048]; /* 16 KiB: a read */
+	uint64_t a = rsp & ~7ull, end;
+	const struct nc_maps_entry *e = c->maps ? nc_maps_find(c->maps, a) : NULL;
+
+	if (!e) {
+		nc_maps_free(c->maps);
+		c->maps = NULL;
+		if (nc_maps_read(c->pid, &c->maps, NULL, 0) || !(e = nc_maps_find(c->maps, a)))
+			return false; /* rsp in no mapping: nothing to read */
+	}
+	end = e->end - a > NC_PATCH_STACK_SCAN ? a + NC_PATCH_STACK_SCAN : e->end;
+	while (a < end) {
+		size_t want = end - a < sizeof(buf) ? (size_t)(end - a) : sizeof(buf);
+		ssize_t got = pread(c->mem, buf, want, (off_t)a);
+
+		if (got < 8)
+			return false;
+		for (size_t i = 0; i < (size_t)got / 8; i++)
+			if (inside(c->sites, c->n, buf[i])) {
+				*at = a + 8 * i;
+				*val = buf[i];
+				return true;
+			}
+		a += (uint64_t)got & ~7ull;
+	}
+	return false;
+}
 
 /*
  * Whether a stopped thread not checked yet is strictly inside a site, or would return or resume
@@ -350,8 +349,7 @@ static bool check(struct check *c, struct tset *s)
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
 			continue;
 		val = r.rip;
-		if (inside(c->sites, c->n, r.rip) ||
-		    stack_holds(c->mem, c->pid, &c->maps, r.rsp, c->sites, c->n, &at, &val)) {
+		if (inside(c->sites, c->n, r.rip) || stack_holds(c, r.rsp, &at, &val)) {
 			c->res->busy_tid = t->tid;
 			c->res->busy_rip = val;
 			c->res->busy_stack = at;
@@ -388,9 +386,10 @@ static int stop_all(pid_t pid, struct tset *s, uint64_t deadline, struct check *
 
 			for (size_t i = 0; i < s->n; i++)
 				waiting += s->t[i].interrupted && !s->t[i].stopped && !s->t[i].gone;
+			/* one found inside: the threads only attached are interrupted by release()
+			 */
 			if (!waiting && check(c, s))
-				return 0; /* the threads only attached are interrupted by release()
-					   */
+				return 0;
 			if (!waiting && interrupt_rest(s))
 				continue;
 		}
@@ -470,6 +469,7 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 	struct nc_patch_result local;
 	struct tset s = {0};
 	struct check c = {.sites = sites, .n = n, .pid = pid};
+	int bound_ms = timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS;
 	uint64_t deadline;
 	char path[64];
 	int mem, ret;
@@ -491,13 +491,11 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 			      : errno == EACCES ? EPERM
 						: errno,
 			      "cannot open %s: %s", path, strerror(errno));
-	deadline =
-	    now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS) * 1000000u;
+	deadline = now_ns() + (uint64_t)bound_ms * 1000000u;
 	c.mem = mem;
 	c.res = res;
 	for (;;) {
 		uint64_t t0, dt;
-		bool inside;
 
 		/* the stacks' mappings, read while the threads still run (~1 ms for a DPDK process:
 		 * longer than the rest of a stop) */
@@ -511,8 +509,9 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 		res->threads = 0;
 		for (size_t i = 0; i < s.n; i++)
 			res->threads += s.t[i].stopped && !s.t[i].gone;
-		inside = !ret && check(&c, &s);
-		if (!ret && !inside)
+		if (!ret)
+			check(&c, &s); /* the threads stop_all() left unchecked */
+		if (!ret && !c.inside)
 			ret = write_sites(mem, pid, sites, n, err, errlen);
 		s.held_ns = s.run_held_ns = 0;
 		release(&s);
@@ -527,7 +526,7 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 		s.signals = 0;
 		if (ret == -ETIMEDOUT && res->busy_tid)
 			goto stayed; /* the last try ran out of time, a thread was inside before */
-		if (ret || !inside)
+		if (ret || !c.inside)
 			break;
 		if (now_ns() + 1000000u > deadline) {
 		stayed:
@@ -538,15 +537,14 @@ int nc_patch_apply(pid_t pid, const struct nc_patch_site *sites, size_t n, int t
 				    "patch, on its stack (at 0x%llx: a return address or a "
 				    "signal handler's interrupted context) for %d ms",
 				    (int)res->busy_tid, (int)pid, (unsigned long long)res->busy_rip,
-				    (unsigned long long)res->busy_stack,
-				    timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS);
+				    (unsigned long long)res->busy_stack, bound_ms);
 			else
 				ret = nc_err(
 				    err, errlen, ETIMEDOUT,
 				    "thread %d of process %d stayed inside the bytes to patch "
 				    "(at 0x%llx) for %d ms",
 				    (int)res->busy_tid, (int)pid, (unsigned long long)res->busy_rip,
-				    timeout_ms > 0 ? timeout_ms : NC_PATCH_TIMEOUT_MS);
+				    bound_ms);
 			break;
 		}
 		usleep(1000);

@@ -64,32 +64,21 @@ STEP_ATTRS static uint64_t step(uint64_t acc, uint64_t i)
 	return (acc ^ table[i & 15]) * 0x9e3779b97f4a7c15ULL + (i >> 3);
 }
 
-/* the loop that sits inside the first 5 bytes: nop; nop; 1: jmp 1b */
-__asm__(".text\n"
-	".p2align 4\n"
-	".globl spin_site\n"
-	".type spin_site,@function\n"
-	"spin_site:\n"
-	"\tnop\n"
-	"\tnop\n"
-	"1:\tjmp 1b\n"
-	"\tret\n"
-	"\tnop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop\n"
-	".size spin_site, .-spin_site\n");
-void spin_site(void);
-
-__asm__(".text\n"
-	".p2align 4\n"
-	".globl park_site\n"
-	".type park_site,@function\n"
-	"park_site:\n"
-	"\tnop\n"
-	"\tnop\n"
-	"1:\tjmp 1b\n"
-	"\tret\n"
-	"\tnop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop\n"
-	".size park_site, .-park_site\n");
-void park_site(void);
+/* a function whose loop sits inside its first 5 bytes: nop; nop; 1: jmp 1b */
+#define LOOP_SITE(name)                                                                            \
+	__asm__(".text\n"                                                                          \
+		".p2align 4\n"                                                                     \
+		".globl " #name "\n"                                                               \
+		".type " #name ",@function\n" #name ":\n"                                          \
+		"\tnop\n"                                                                          \
+		"\tnop\n"                                                                          \
+		"1:\tjmp 1b\n"                                                                     \
+		"\tret\n"                                                                          \
+		"\tnop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop\n"                        \
+		".size " #name ", .-" #name "\n");                                                 \
+	void name(void)
+LOOP_SITE(spin_site);
+LOOP_SITE(park_site);
 
 static uint64_t expected[SEEDS];
 static atomic_bool quit;
